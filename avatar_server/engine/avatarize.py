@@ -125,6 +125,23 @@ def random_weights(
     return np.asarray(raw / raw.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
+def mix(
+    coords: np.ndarray[Any, np.dtype[np.float64]],
+    neighbours: np.ndarray[Any, np.dtype[np.int64]],
+    weights: np.ndarray[Any, np.dtype[np.float64]],
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Each row's weighted mean of its neighbours' coordinates.
+
+    Gathered one axis at a time: an n × k × d gather scatters reads across the whole matrix and
+    is ten times slower than d gathers from one contiguous column each.
+    """
+    columns = np.ascontiguousarray(coords.T)
+    mixed = np.empty((len(neighbours), coords.shape[1]))
+    for axis, column in enumerate(columns):
+        mixed[:, axis] = np.einsum("nk,nk->n", weights, column[neighbours])
+    return mixed
+
+
 def _batches(n: int, batch_rows: int, rng: np.random.Generator) -> list[np.ndarray[Any, Any]]:
     if n <= batch_rows:
         return [np.arange(n)]
@@ -252,14 +269,15 @@ def avatarize(
     parts: list[pd.DataFrame] = []
     for number, rows in enumerate(batches):
         span = (number / len(batches), (number + 1) / len(batches))
-        distances, neighbours = nearest_others(coords[rows], k, progress=report, span=span)
+        batch_coords = coords[rows]
+        distances, neighbours = nearest_others(batch_coords, k, progress=report, span=span)
         weights_nk = random_weights(distances, rng)
-        mixed = np.einsum("nk,nkd->nd", weights_nk, coords[rows][neighbours])
+        mixed = mix(batch_coords, neighbours, weights_nk)
         avatar_coords[rows] = mixed
         report("mix", span[1])
         continuous, scores = table.from_projection(projection, mixed, rows, weights_nk, neighbours)
         if residual is not None:
-            shrink = float(np.sqrt(mixed.var(axis=0).sum() / coords[rows].var(axis=0).sum()))
+            shrink = float(np.sqrt(mixed.var(axis=0).sum() / batch_coords.var(axis=0).sum()))
             continuous, scores = residual.add(continuous, scores, shrink, rng)
         parts.append(_decode_batch(continuous, scores, rows, codec, table, rng))
         report("decode", span[1])
@@ -332,8 +350,12 @@ class _EncodedTable:
         names = codec.indicator_columns() + [c.name for c in codec.categorical]
         categories: dict[str, tuple[list[str], np.ndarray[Any, np.dtype[np.int64]]]] = {}
         for name in names:
-            modalities, codes = np.unique(encoded[name].to_numpy().astype(str), return_inverse=True)
-            categories[name] = ([str(m) for m in modalities], codes.astype(np.int64))
+            codes, uniques = pd.factorize(encoded[name].to_numpy())
+            texts = np.asarray([str(u) for u in uniques], dtype=object)
+            order = np.argsort(texts)
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            categories[name] = ([str(t) for t in texts[order]], rank[codes])
         return cls(
             numeric_names=[info.name for info in codec.numeric],
             numeric=numeric,
@@ -421,8 +443,15 @@ class ResidualNoise:
             outer += residual.T @ residual
         mean = total / n
         covariance = (outer - n * np.outer(mean, mean)) / max(n - 1, 1)
-        values, vectors = np.linalg.eigh(covariance)
-        factor = (vectors * np.sqrt(np.clip(values, 0, None))).T
+        # Decomposed as a correlation matrix: columns range from one-hot residuals (~0.1) to
+        # dates in seconds (~1e14), and null directions must be judged on one common scale.
+        scale = np.sqrt(np.clip(np.diag(covariance), 0, None))
+        safe = np.where(scale > 0, scale, 1.0)
+        values, vectors = np.linalg.eigh(covariance / np.outer(safe, safe))
+        # The residual lives in fewer dimensions than the record (the ncp axes are removed,
+        # one-hot blocks sum to one): drawing only along the non-null directions is cheaper.
+        kept = values > values.max(initial=0.0) * 1e-9
+        factor = (vectors[:, kept] * np.sqrt(values[kept])).T * safe
         return cls(factor=factor, widths=widths, numeric_width=table.numeric.shape[1])
 
     def add(
@@ -451,17 +480,16 @@ def _decode_batch(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Avatars of the originals at ``rows``, with each column distributed like those originals."""
-    labels: dict[str, np.ndarray[Any, Any]] = {}
+    chosen: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     for name, (modalities, codes) in table.categories.items():
         counts = np.bincount(codes[rows], minlength=len(modalities)).astype(np.int64)
-        chosen = assign_with_counts(scores[name], counts, rng)
-        labels[name] = np.asarray(modalities, dtype=object)[chosen]
+        chosen[name] = assign_with_counts(scores[name], counts, rng)
     columns: dict[str, pd.Series] = {}
     for index, info in enumerate(codec.numeric):
         original = table.raw_numeric[rows, index]
         present = ~np.isnan(original)
         avatar_present = (
-            labels[info.indicator] != ABSENT
+            chosen[info.indicator] != table.categories[info.indicator][0].index(ABSENT)
             if info.indicator is not None
             else np.ones(len(rows), bool)
         )
@@ -474,8 +502,9 @@ def _decode_batch(
         )
         columns[info.name] = _restore_numeric(values, info)
     for info in codec.categorical:
-        columns[info.name] = restore_categorical(labels[info.name], info)
-    frame = pd.DataFrame({name: series.to_numpy() for name, series in columns.items()})
+        modalities = table.categories[info.name][0]
+        columns[info.name] = restore_categorical(chosen[info.name], modalities, info)
+    frame = pd.concat(columns, axis=1)
     frame.index = rows
     return frame
 
@@ -524,5 +553,6 @@ __all__ = [
     "Imputation",
     "ResidualNoise",
     "avatarize",
+    "mix",
     "random_weights",
 ]

@@ -237,7 +237,21 @@ def aligned_codes(
     return map_o[codes_o], map_a[codes_a], labels, missing
 
 
-def restore_categorical(labels: np.ndarray[Any, Any], info: ColumnInfo) -> pd.Series:
+def restore_categorical(
+    codes: np.ndarray[Any, np.dtype[np.int64]], modalities: list[str], info: ColumnInfo
+) -> pd.Series:
+    """Codes over text ``modalities`` back to the original values and dtype.
+
+    Only the modalities in use are converted; the column is then one ``take`` of them, which
+    keeps string and categorical columns in their own (Arrow, categorical) storage.
+    """
+    used = np.bincount(codes, minlength=len(modalities)) > 0
+    values = _restore_labels(np.asarray(modalities, dtype=object)[used], info)
+    position = np.cumsum(used) - 1
+    return values.take(position[codes]).reset_index(drop=True)
+
+
+def _restore_labels(labels: np.ndarray[Any, Any], info: ColumnInfo) -> pd.Series:
     """Text modalities back to the original values and dtype."""
     by_text = {label(value): value for value in info.categories}
     values = [None if text == MISSING_MODALITY else by_text[text] for text in labels]

@@ -75,10 +75,10 @@ def map_to_quantiles(
     if len(original_values) != size:
         raise ValueError("quantile mapping needs as many avatar values as original values")
     ordered = np.sort(original_values)
-    # Sorting a random permutation stably breaks ties at random, at the price of one argsort.
+    # Sorting a random permutation breaks ties at random (and still deterministically per seed).
     shuffle = rng.permutation(size)
     ranks = np.empty(size, dtype=np.int64)
-    ranks[shuffle[np.argsort(avatar_values[shuffle], kind="stable")]] = np.arange(size)
+    ranks[shuffle[np.argsort(avatar_values[shuffle])]] = np.arange(size)
     if discrete or size == 1:
         return ordered[ranks]
     position = (ranks + rng.random(size)) / size * (size - 1)

@@ -10,6 +10,7 @@ from scipy.spatial import cKDTree
 from avatar_server.engine.progress import Progress
 
 QUERY_CHUNK_ROWS = 25_000
+LEAF_SIZE = 32
 
 
 def nearest_others(
@@ -26,18 +27,20 @@ def nearest_others(
     in chunks so ``progress`` (and so cancellation) is reached often.
     """
     n = len(points)
-    tree = cKDTree(points)
+    tree = cKDTree(points, leafsize=LEAF_SIZE)
+    # Querying in the tree's own leaf order keeps consecutive queries in the same nodes.
+    query_order = tree.indices
     distances = np.empty((n, k))
     indices = np.empty((n, k), dtype=np.int64)
     start, stop = span
     for first in range(0, n, QUERY_CHUNK_ROWS):
-        last = min(n, first + QUERY_CHUNK_ROWS)
-        found_d, found_i = tree.query(points[first:last], k=k + 1, workers=-1)
-        own = found_i == np.arange(first, last)[:, None]
+        rows = query_order[first : first + QUERY_CHUNK_ROWS]
+        found_d, found_i = tree.query(points[rows], k=k + 1, workers=-1)
+        own = found_i == rows[:, None]
         # Rows where the point itself was not returned (k+1 duplicates) drop their farthest.
         own[~own.any(axis=1), -1] = True
         keep = ~own
-        distances[first:last] = found_d[keep].reshape(-1, k)
-        indices[first:last] = found_i[keep].reshape(-1, k)
-        progress(stage, start + (stop - start) * last / n)
+        distances[rows] = found_d[keep].reshape(-1, k)
+        indices[rows] = found_i[keep].reshape(-1, k)
+        progress(stage, start + (stop - start) * (first + len(rows)) / n)
     return distances, indices
