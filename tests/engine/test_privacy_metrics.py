@@ -410,3 +410,37 @@ def test_sampled_distance_metrics_estimate_the_full_ones() -> None:
     assert value(sampled["distance_to_closest"]) == pytest.approx(
         value(full["distance_to_closest"]), rel=0.05
     )
+
+
+def test_local_cloaking_sample_estimates_it_while_the_hidden_rate_stays_exact() -> None:
+    rng = np.random.default_rng(8)
+    original = pd.DataFrame(rng.normal(size=(6000, 4)), columns=list("abcd"))
+    avatars = original + rng.normal(scale=0.3, size=original.shape)
+    full = metrics(original, avatars, local_cloaking_sample_rows=None)
+    sampled = metrics(original, avatars, local_cloaking_sample_rows=1500)
+    assert sampled["local_cloaking"].details["sampled_rows"] == 1500
+    assert "sampled_rows" not in full["local_cloaking"].details
+    assert value(sampled["hidden_rate"]) == value(full["hidden_rate"])
+    assert 0 < value(full["local_cloaking"]) < 64
+    assert value(sampled["local_cloaking"]) == pytest.approx(
+        value(full["local_cloaking"]), abs=max(1.0, 0.15 * value(full["local_cloaking"]))
+    )
+
+
+def test_hidden_rate_matches_brute_force_with_ties() -> None:
+    rng = np.random.default_rng(9)
+    # Few distinct rows on a coarse grid: many avatars tie with the own one for nearest.
+    original = pd.DataFrame(rng.integers(0, 12, size=(400, 2)).astype(float), columns=["x", "y"])
+    avatars = pd.DataFrame(rng.integers(0, 12, size=(400, 2)).astype(float), columns=["x", "y"])
+    avatars.iloc[:150] = original.iloc[:150].to_numpy()
+    result = metrics(original, avatars, ncp=2)["hidden_rate"]
+    # The projection of two continuous columns is a rotation of the standardised values.
+    scaled_o = ((original - original.mean()) / original.std(ddof=0)).to_numpy()
+    scaled_a = ((avatars - original.mean()) / original.std(ddof=0)).to_numpy()
+    distances = np.linalg.norm(scaled_o[:, None, :] - scaled_a[None, :, :], axis=2)
+    own = distances[np.arange(400), np.arange(400)]
+    closer = (distances < own[:, None] - 1e-9).sum(axis=1)
+    ties = (np.abs(distances - own[:, None]) <= 1e-9).sum(axis=1)
+    expected = np.where(closer > 0, 1.0, 1.0 - 1.0 / ties).mean() * 100
+    assert result.details["nearest_ties"] > 0
+    assert value(result) == pytest.approx(expected, abs=1e-9)
