@@ -46,7 +46,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy avatars avatar_server
+	$(BIN)/mypy avatars avatar_server avatar_yaml
 	cd generated && ../$(BIN)/mypy --strict -p avatars_api
 
 check: check-generated lint typecheck ## everything CI checks besides the tests

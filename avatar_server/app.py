@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from avatar_server import __version__
 from avatar_server.api.errors import install_error_handlers
 from avatar_server.api.routes import api_router
+from avatar_server.jobs.pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.services.users import ensure_first_admin
 from avatar_server.settings import Settings
@@ -30,9 +31,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_start, runtime)
+        pool = WorkerPool(runtime.settings, runtime.sessions)
+        await run_in_threadpool(pool.start)
         try:
             yield
         finally:
+            await run_in_threadpool(pool.stop)
             runtime.stop()
 
     app = FastAPI(

@@ -42,6 +42,22 @@ class Settings(BaseSettings):
         default=100_000, ge=2, description="Tables above this many rows are avatarized in batches."
     )
 
+    workers: int = Field(
+        default=2, ge=0, description="Job worker processes started with the server (0: none)."
+    )
+    job_lease_seconds: float = Field(
+        default=30.0, gt=0, description="A running job not heard from for this long is lost."
+    )
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_poll_seconds: float = Field(
+        default=0.1, gt=0, description="How often idle workers look for a job to claim."
+    )
+    local_mode: bool = Field(
+        default=False,
+        description="Single-user embedded server: unknown users signing in are created (no "
+        "password policy). Only for a server bound to 127.0.0.1 for one person.",
+    )
+
     admin_username: str = "admin"
     admin_email: str = "admin@localhost"
     admin_password: SecretStr | None = None

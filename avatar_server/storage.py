@@ -65,6 +65,12 @@ class Storage:
         if self.fs.exists(path):
             self.fs.rm(path)
 
+    def delete_tree(self, prefix: str) -> None:
+        """Remove every object under ``prefix`` (a job's results)."""
+        path = self._path(prefix)
+        if self.fs.exists(path):
+            self.fs.rm(path, recursive=True)
+
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._path(key)))
 

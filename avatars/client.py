@@ -6,18 +6,35 @@ API key), timeouts, retries and error mapping, and exposes one facade per area o
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 import httpx
 
 from avatars._http import HttpCore
 from avatars.errors import AvatarError
 from avatars.resources.api_keys import ApiKeys
 from avatars.resources.auth import Auth
+from avatars.resources.compatibility import Compatibility
 from avatars.resources.datasets import Datasets
 from avatars.resources.health import Health
+from avatars.resources.jobs import Jobs
+from avatars.resources.resources import Resources
+from avatars.resources.results import Results
 from avatars.resources.users import Users
 from avatars.retry import RetryPolicy
 
 DEFAULT_TIMEOUT = 60.0
+
+
+def _client_version() -> str:
+    try:
+        return version("open-avatars")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+# The server learns the client's version from this header (GET /api/check_client).
+USER_AGENT = f"avatars-python/{_client_version()}"
 
 
 def server_root(base_url: str) -> str:
@@ -29,7 +46,8 @@ def server_root(base_url: str) -> str:
 
 
 class ApiClient:
-    """Low-level client: ``auth``, ``users``, ``api_keys``, ``datasets``, ``health`` facades.
+    """Low-level client: ``auth``, ``users``, ``api_keys``, ``datasets``, ``resources``, ``jobs``,
+    ``results``, ``health`` and ``compatibility`` facades.
 
     Args:
         base_url: The API root, ending in ``/api``.
@@ -61,12 +79,16 @@ class ApiClient:
         self.verify_auth = verify_auth
         if http_client is None:
             http_client = httpx.Client(
-                base_url=root, timeout=httpx.Timeout(timeout), verify=should_verify_ssl
+                base_url=root,
+                timeout=httpx.Timeout(timeout),
+                verify=should_verify_ssl,
+                headers={"User-Agent": USER_AGENT},
             )
             self._owns_http = True
         else:
             if not str(http_client.base_url):
                 http_client.base_url = httpx.URL(root)
+            http_client.headers["User-Agent"] = USER_AGENT
             self._owns_http = False
         self._core = HttpCore(
             root,
@@ -80,6 +102,10 @@ class ApiClient:
         self.api_keys = ApiKeys(self._core)
         self.datasets = Datasets(self._core)
         self.health = Health(self._core)
+        self.resources = Resources(self._core)
+        self.jobs = Jobs(self._core)
+        self.results = Results(self._core)
+        self.compatibility = Compatibility(self._core)
         self._core.set_refresher(self._refresh_tokens)
 
     def is_using_api_key(self) -> bool:

@@ -10,7 +10,15 @@ import httpx
 from tests.server import ServerProcess
 
 SPEC = json.loads((Path(__file__).parents[1] / "openapi.json").read_text())
-PUBLIC = {"get_health", "get_health_db", "login", "refresh", "forgotten_password", "reset_password"}
+PUBLIC = {
+    "get_health",
+    "get_health_db",
+    "check_client",
+    "login",
+    "refresh",
+    "forgotten_password",
+    "reset_password",
+}
 SUPPORTED_BODIES = {
     "application/json",
     "application/x-www-form-urlencoded",

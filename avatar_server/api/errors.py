@@ -21,6 +21,7 @@ _DESCRIPTIONS = {
     404: "Not found (or owned by another user)",
     409: "Conflict with the current state",
     413: "Too large",
+    422: "Unusable input (the message names the culprit)",
     503: "Unavailable",
 }
 

@@ -110,3 +110,82 @@ class DatasetOut(ResponseModel):
     column_count: int
     columns: list[ColumnSchema]
     created_at: datetime
+
+
+JobKindName = Literal["advice", "standard", "privacy_metrics", "signal_metrics", "report"]
+JobStatusName = Literal["pending", "running", "done", "failed", "cancelled"]
+
+
+class ResourceSetCreate(BaseModel):
+    yaml: str = Field(
+        min_length=1,
+        max_length=10 * 1024 * 1024,
+        description="The run's multi-document YAML (avatars.yaml_config).",
+    )
+
+
+class ResourceSetOut(ResponseModel):
+    set_name: uuid.UUID = Field(validation_alias="id")
+    display_name: str
+    created_at: datetime
+
+
+class ResourceSetDetail(ResourceSetOut):
+    yaml: str
+
+
+class JobCreate(BaseModel):
+    set_name: uuid.UUID
+    parameters_name: str = Field(min_length=1, max_length=255)
+    depends_on: list[str] = Field(default_factory=list, max_length=100)
+
+
+class JobOut(ResponseModel):
+    name: str
+    set_name: uuid.UUID
+    display_name: str
+    parameters_name: str
+    kind: JobKindName
+    status: JobStatusName
+    done: bool = Field(description="True once the job is done, failed or cancelled.")
+    progress: float = Field(description="0 to 1.")
+    stage: str
+    error: str = Field(description="Why the job failed or was cancelled; empty otherwise.")
+    depends_on: list[str]
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobList(ResponseModel):
+    jobs: list[JobOut]
+
+
+class BulkDeleteRequest(BaseModel):
+    job_names: list[str] = Field(max_length=100)
+
+
+class BulkDeleteResponse(ResponseModel):
+    deleted_jobs: list[JobOut]
+    failed_jobs: list[str] = Field(description="Names that matched no job of yours.")
+
+
+class ResultFileOut(ResponseModel):
+    kind: str
+    table: str | None
+    name: str
+    file_format: str = Field(validation_alias="format")
+    size: int
+    sha256: str
+
+
+class ResultsOut(ResponseModel):
+    job_name: str
+    files: list[ResultFileOut]
+
+
+class CompatibilityResponse(ResponseModel):
+    status: Literal["compatible", "incompatible", "unknown"]
+    message: str
+    most_recent_compatible_client: str | None

@@ -12,9 +12,18 @@ from avatar_server.db.models import ApiKey, PasswordResetToken, User
 from avatar_server.db.types import utcnow
 from avatar_server.security.secrets import API_KEY_PREFIX, digest, new_reset_token
 from avatar_server.security.tokens import InvalidTokenError, decode_token, issue_token
-from avatar_server.services.errors import InvalidInputError, NotAuthenticatedError
+from avatar_server.services.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotAuthenticatedError,
+)
 from avatar_server.services.mail import Mailer
-from avatar_server.services.users import authenticate, check_password_policy, set_password
+from avatar_server.services.users import (
+    authenticate,
+    check_password_policy,
+    create_user,
+    set_password,
+)
 from avatar_server.settings import Settings
 
 API_KEY_SCHEME = "api-key-v1"
@@ -40,9 +49,25 @@ def issue_tokens(user: User, secret: str, settings: Settings) -> TokenPair:
 
 def login(db: Session, username: str, password: str, secret: str, settings: Settings) -> TokenPair:
     user = authenticate(db, username, password)
+    if user is None and settings.local_mode and password:
+        user = _first_local_sign_in(db, username, password)
     if user is None:
         raise NotAuthenticatedError("incorrect username or password")
     return issue_tokens(user, secret, settings)
+
+
+def _first_local_sign_in(db: Session, username: str, password: str) -> User | None:
+    """Local single-user mode: a name signing in for the first time becomes a user (the
+    documentation's ``authenticate("user", "pass")`` then works on a laptop unchanged)."""
+    if db.scalar(select(User).where(User.username == username)) is not None:
+        return None
+    try:
+        user = create_user(db, username=username, email=f"{username}@localhost", password=password)
+    except (InvalidInputError, ConflictError):
+        db.rollback()
+        return None
+    db.commit()
+    return user
 
 
 def _user_from_token(db: Session, secret: str, token: str, token_type: str) -> User:

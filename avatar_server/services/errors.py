@@ -35,3 +35,9 @@ class ConflictError(ServiceError):
 
 class TooLargeError(ServiceError):
     status_code = 413
+
+
+class UnprocessableError(ServiceError):
+    """Well-formed but unusable: a configuration naming unknown tables, columns, bad ranges."""
+
+    status_code = 422

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from avatar_server.api.routes import api_keys, auth, datasets, health, users
+from avatar_server.api.routes import (
+    api_keys,
+    auth,
+    compatibility,
+    datasets,
+    health,
+    jobs,
+    resources,
+    results,
+    users,
+)
 
 api_router = APIRouter(prefix="/api")
-for module in (health, auth, api_keys, users, datasets):
+for module in (
+    health,
+    compatibility,
+    auth,
+    api_keys,
+    users,
+    datasets,
+    resources,
+    jobs,
+    results,
+):
     api_router.include_router(module.router)

@@ -3,7 +3,11 @@
 from .api_key_create import ApiKeyCreate
 from .api_key_created import ApiKeyCreated
 from .api_key_out import ApiKeyOut
+from .bulk_delete_request import BulkDeleteRequest
+from .bulk_delete_response import BulkDeleteResponse
 from .column_schema import ColumnSchema
+from .compatibility_response import CompatibilityResponse
+from .compatibility_response_status import CompatibilityResponseStatus
 from .context import Context
 from .database_health_response import DatabaseHealthResponse
 from .dataset_out import DatasetOut
@@ -12,10 +16,22 @@ from .error_response import ErrorResponse
 from .forgotten_password_request import ForgottenPasswordRequest
 from .health_response import HealthResponse
 from .http_validation_error import HTTPValidationError
+from .job_create import JobCreate
+from .job_list import JobList
+from .job_out import JobOut
+from .job_out_kind import JobOutKind
+from .job_out_status import JobOutStatus
+from .list_jobs_kind_type_0 import ListJobsKindType0
+from .list_jobs_status_type_0 import ListJobsStatusType0
 from .login_form import LoginForm
 from .message_response import MessageResponse
 from .refresh_request import RefreshRequest
 from .reset_password_request import ResetPasswordRequest
+from .resource_set_create import ResourceSetCreate
+from .resource_set_detail import ResourceSetDetail
+from .resource_set_out import ResourceSetOut
+from .result_file_out import ResultFileOut
+from .results_out import ResultsOut
 from .token_response import TokenResponse
 from .user_create import UserCreate
 from .user_out import UserOut
@@ -25,7 +41,11 @@ __all__ = (
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",
+    "BulkDeleteRequest",
+    "BulkDeleteResponse",
     "ColumnSchema",
+    "CompatibilityResponse",
+    "CompatibilityResponseStatus",
     "Context",
     "DatabaseHealthResponse",
     "DatasetOut",
@@ -34,10 +54,22 @@ __all__ = (
     "ForgottenPasswordRequest",
     "HealthResponse",
     "HTTPValidationError",
+    "JobCreate",
+    "JobList",
+    "JobOut",
+    "JobOutKind",
+    "JobOutStatus",
+    "ListJobsKindType0",
+    "ListJobsStatusType0",
     "LoginForm",
     "MessageResponse",
     "RefreshRequest",
     "ResetPasswordRequest",
+    "ResourceSetCreate",
+    "ResourceSetDetail",
+    "ResourceSetOut",
+    "ResultFileOut",
+    "ResultsOut",
     "TokenResponse",
     "UserCreate",
     "UserOut",

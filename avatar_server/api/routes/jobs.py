@@ -1,0 +1,145 @@
+"""Jobs: submit, watch (with long-poll), cancel, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from avatar_server.api.deps import CurrentUser, DbDep, RuntimeDep
+from avatar_server.api.errors import AUTHENTICATED, error_responses
+from avatar_server.api.schemas import (
+    BulkDeleteRequest,
+    BulkDeleteResponse,
+    JobCreate,
+    JobKindName,
+    JobList,
+    JobOut,
+    JobStatusName,
+)
+from avatar_server.db.models import FINISHED_STATUSES, Job, JobStatus, User
+from avatar_server.runtime import Runtime
+from avatar_server.services import jobs
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], responses=AUTHENTICATED)
+
+_POLL_S = 0.05
+MAX_WAIT_S = 60.0
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        name=job.name,
+        set_name=job.set_name,
+        display_name=job.display_name,
+        parameters_name=job.parameters_name,
+        kind=job.kind,
+        status=job.status.value,
+        done=job.status in FINISHED_STATUSES,
+        progress=job.progress,
+        stage=job.stage,
+        error=job.error,
+        depends_on=list(job.depends_on or []),
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+@router.post("", status_code=201, responses=error_responses(404, 422))
+def create_job(body: JobCreate, user: CurrentUser, db: DbDep) -> JobOut:
+    """Queue the job described by document ``parameters_name`` of the set ``set_name``.
+
+    It starts once every job in ``depends_on`` is done, and fails with their reason if one of
+    them fails or is cancelled.
+    """
+    job = jobs.create_job(db, user, body.set_name, body.parameters_name, body.depends_on)
+    return job_out(job)
+
+
+@router.get("", responses=error_responses(422))
+def list_jobs(
+    user: CurrentUser,
+    db: DbDep,
+    display_name: str | None = None,
+    set_name: uuid.UUID | None = None,
+    kind: JobKindName | None = None,
+    status: JobStatusName | None = None,
+    names: Annotated[list[str] | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JobList:
+    """Your jobs, newest first; filters combine."""
+    found = jobs.list_jobs(
+        db,
+        user,
+        display_name=display_name,
+        set_name=set_name,
+        kind=kind,
+        status=JobStatus(status) if status else None,
+        names=names,
+        limit=limit,
+    )
+    return JobList(jobs=[job_out(job) for job in found])
+
+
+def _read(runtime: Runtime, user: User, name: str) -> JobOut:
+    with runtime.sessions() as db:
+        return job_out(jobs.get_job(db, user, name))
+
+
+@router.get("/{job_name}", responses=error_responses(404, 422))
+async def get_job(
+    job_name: str,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT_S,
+            description="Seconds to wait for a change (status, stage or progress) before "
+            "answering; 0 answers at once.",
+        ),
+    ] = 0,
+) -> JobOut:
+    """The job's status, progress, stage and error."""
+    first = await run_in_threadpool(_read, runtime, user, job_name)
+    if wait <= 0 or first.done:
+        return first
+    seen = (first.status, first.stage, round(first.progress, 2))
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        await asyncio.sleep(_POLL_S)
+        current = await run_in_threadpool(_read, runtime, user, job_name)
+        if (current.status, current.stage, round(current.progress, 2)) != seen:
+            return current
+    return current if wait > 0 else first
+
+
+@router.post("/{job_name}/cancel", responses=error_responses(404, 409))
+def cancel_job(job_name: str, user: CurrentUser, db: DbDep) -> JobOut:
+    """Cancel a pending job at once, or ask a running one to stop (within seconds).
+
+    Jobs that depend on it fail, saying so.
+    """
+    return job_out(jobs.cancel_job(db, user, job_name))
+
+
+@router.delete("/{job_name}", responses=error_responses(404))
+def delete_job(job_name: str, user: CurrentUser, db: DbDep, runtime: RuntimeDep) -> JobOut:
+    """Delete the job and erase its result files (a running job stops)."""
+    return job_out(jobs.delete_job(db, runtime.storage, user, job_name))
+
+
+@router.post("/bulk-delete", responses=error_responses(422))
+def bulk_delete_jobs(
+    body: BulkDeleteRequest, user: CurrentUser, db: DbDep, runtime: RuntimeDep
+) -> BulkDeleteResponse:
+    """Delete up to 100 jobs and their results; unknown names are listed as failed."""
+    deleted, failed = jobs.bulk_delete(db, runtime.storage, user, body.job_names)
+    return BulkDeleteResponse(deleted_jobs=[job_out(j) for j in deleted], failed_jobs=failed)

@@ -1,0 +1,163 @@
+"""What a running job sees: its row, its run's configuration and data, and a progress hook
+that renews the lease and carries cancellation."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from avatar_server.db.models import Dataset, Job, JobStatus, ResourceSet
+from avatar_server.engine.progress import Cancelled
+from avatar_server.jobs import state
+from avatar_server.jobs.results import file_key
+from avatar_server.jobs.tables import PreparedTable, prepare_table, read_frame
+from avatar_server.settings import Settings
+from avatar_server.storage import Storage
+from avatar_yaml.config import Config, TableInfo
+
+# Progress is written at most this often (and on every change of stage).
+RENEW_EVERY_S = 0.25
+
+
+class Interrupted(Exception):
+    """The worker is stopping: the job goes back to the queue."""
+
+
+class JobInputError(ValueError):
+    """The run cannot be done as configured; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """The fields of the job row a worker needs (a plain copy, safe across sessions)."""
+
+    name: str
+    user_id: uuid.UUID
+    set_name: uuid.UUID
+    kind: str
+    parameters_name: str
+    depends_on: tuple[str, ...]
+    attempt: int
+
+    @classmethod
+    def of(cls, job: Job) -> JobRef:
+        return cls(
+            name=job.name,
+            user_id=job.user_id,
+            set_name=job.set_name,
+            kind=job.kind,
+            parameters_name=job.parameters_name,
+            depends_on=tuple(job.depends_on or ()),
+            attempt=job.attempts,
+        )
+
+
+@dataclass
+class JobContext:
+    sessions: sessionmaker[Session]
+    storage: Storage
+    settings: Settings
+    job: JobRef
+    worker: str
+    stopping: Callable[[], bool] = lambda: False
+    _stage: str = ""
+    _renewed: float = field(default=0.0)
+
+    def progress(self, stage: str, fraction: float) -> None:
+        """Record progress; raise Cancelled when the user cancelled, Interrupted on shutdown."""
+        if self.stopping():
+            raise Interrupted(self.job.name)
+        now = time.monotonic()
+        if stage == self._stage and now - self._renewed < RENEW_EVERY_S:
+            return
+        self._stage, self._renewed = stage, now
+        with self.sessions() as db:
+            cancel = state.renew(
+                db,
+                self.job.name,
+                self.worker,
+                self.settings.job_lease_seconds,
+                min(max(fraction, 0.0), 1.0),
+                stage,
+            )
+        if cancel:
+            raise Cancelled(self.job.name)
+
+    def part(self, index: int, count: int, label: str) -> Callable[[str, float], None]:
+        """A progress callback for step ``index`` of ``count`` (e.g. one table of several)."""
+
+        def report(stage: str, fraction: float) -> None:
+            self.progress(f"{label}: {stage}", (index + min(max(fraction, 0.0), 1.0)) / count)
+
+        return report
+
+    @cached_property
+    def config(self) -> Config:
+        with self.sessions() as db:
+            resource = db.get(ResourceSet, self.job.set_name)
+            if resource is None or resource.user_id != self.job.user_id:
+                raise JobInputError("the job's resource set no longer exists")
+            return Config.from_yaml(resource.yaml)
+
+    def table(self, name: str) -> TableInfo:
+        for table in self.config.schema.tables:
+            if table.name == name:
+                return table
+        raise JobInputError(f"table {name!r} is not in the run's schema")
+
+    def prepared(self, name: str) -> PreparedTable:
+        table = self.table(name)
+        if table.data is None:
+            raise JobInputError(f"table {name!r} has no dataset")
+        dataset_id = uuid.UUID(table.data.dataset_id)
+        with self.sessions() as db:
+            dataset = db.get(Dataset, dataset_id)
+            if dataset is None or dataset.user_id != self.job.user_id:
+                raise JobInputError(f"table {name!r}: dataset {dataset_id} no longer exists")
+            db.expunge(dataset)
+        return prepare_table(self.storage, dataset, table)
+
+    def dependency(self, kind: str) -> Job:
+        """The finished job of ``kind`` this job depends on (or the set's latest one)."""
+        with self.sessions() as db:
+            query = select(Job).where(
+                Job.user_id == self.job.user_id, Job.kind == kind, Job.status == JobStatus.DONE
+            )
+            named = db.scalars(query.where(Job.name.in_(self.job.depends_on))).first()
+            if named is None:
+                named = db.scalars(
+                    query.where(Job.set_name == self.job.set_name).order_by(Job.created_at.desc())
+                ).first()
+            if named is None:
+                raise JobInputError(
+                    f"a {self.job.kind} job needs a finished {kind} job of the same run "
+                    "(give it in depends_on)"
+                )
+            db.expunge(named)
+            return named
+
+    def result_entries(self, job: Job, kind: str, table: str | None) -> list[dict[str, Any]]:
+        return [e for e in job.results or [] if e["kind"] == kind and e["table"] == table]
+
+    def read_result_table(self, job: Job, kind: str, table: str) -> pd.DataFrame:
+        entries = self.result_entries(job, kind, table)
+        if not entries:
+            raise JobInputError(f"job {job.name} has no {kind} result for table {table!r}")
+        entry = entries[0]
+        return read_frame(self.storage, file_key(job.user_id, job.name, entry), entry["format"])
+
+    def read_result_json(self, job: Job, kind: str, table: str | None) -> Any:
+        entries = self.result_entries(job, kind, table)
+        if not entries:
+            raise JobInputError(f"job {job.name} has no {kind} result for table {table!r}")
+        with self.storage.open_read(file_key(job.user_id, job.name, entries[0])) as handle:
+            return json.loads(handle.read())

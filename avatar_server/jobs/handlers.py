@@ -1,0 +1,249 @@
+"""The job kinds: each reads its run's configuration and data, calls the engine, and writes
+its result files. Nothing here knows about HTTP; a failure the user can fix is a ValueError
+whose message becomes the job's error."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from avatar_server import __version__
+from avatar_server.engine import advise, avatarize, privacy_metrics, signal_metrics, table_summary
+from avatar_server.engine import privacy as privacy_module
+from avatar_server.engine import signal as signal_module
+from avatar_server.engine.signal import variable_comparisons
+from avatar_server.jobs.context import JobContext, JobInputError
+from avatar_server.jobs.results import ResultWriter, escape_table_name
+from avatar_yaml.config import AvatarizationParameters, ExcludeVariables, Imputation
+
+Handler = Callable[[JobContext, ResultWriter], None]
+
+
+def _imputation(settings: Imputation | None) -> dict[str, Any] | None:
+    if settings is None:
+        return None
+    chosen: dict[str, Any] = {"method": str(settings.method)}
+    if settings.k is not None:
+        chosen["k"] = settings.k
+    if settings.training_fraction is not None:
+        chosen["training_fraction"] = settings.training_fraction
+    return chosen
+
+
+def _exclusion(settings: ExcludeVariables | None) -> dict[str, Any] | None:
+    if settings is None or not settings.variable_names:
+        return None
+    return {
+        "variable_names": list(settings.variable_names),
+        "replacement_strategy": str(settings.replacement_strategy),
+    }
+
+
+def _with_new_keys(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
+    """Avatars are new records: they get new primary keys (1..n), never the originals'."""
+    if key is None:
+        return frame
+    keyed = frame.reset_index(drop=True).copy()
+    keyed.insert(0, key, np.arange(1, len(keyed) + 1))
+    return keyed
+
+
+def _avatarization(ctx: JobContext) -> dict[str, AvatarizationParameters]:
+    parameters = ctx.config.parameters
+    tables = dict(parameters.avatarization or {}) if parameters is not None else {}
+    if not tables:
+        raise JobInputError("no table has avatarization parameters: call set_parameters(k=...)")
+    return tables
+
+
+def run_standard(ctx: JobContext, out: ResultWriter) -> None:
+    tables = _avatarization(ctx)
+    parameters = ctx.config.parameters
+    assert parameters is not None
+    seed = parameters.seed
+    requested_format = parameters.results.format if parameters.results else None
+    for index, (name, chosen) in enumerate(tables.items()):
+        table = ctx.prepared(name)
+        report = ctx.part(index, len(tables), name)
+        result = avatarize(
+            table.data,
+            k=chosen.k,
+            ncp=chosen.ncp,
+            column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
+            use_categorical_reduction=bool(chosen.use_categorical_reduction),
+            imputation=_imputation(chosen.imputation),
+            exclude_variables=_exclusion(chosen.exclude_variables),
+            seed=seed,
+            progress=report,
+            batch_rows=ctx.settings.batch_rows,
+        )
+        fmt = str(requested_format) if requested_format else table.file_format
+        out.write_table(
+            "shuffled", name, "shuffled", _with_new_keys(result.shuffled, table.primary_key), fmt
+        )
+        out.write_table(
+            "unshuffled",
+            name,
+            "unshuffled",
+            _with_new_keys(result.unshuffled, table.primary_key),
+            fmt,
+        )
+        out.write_table(
+            "original_projections", name, "projections.original", result.original_projections, fmt
+        )
+        out.write_table(
+            "avatar_projections", name, "projections.avatars", result.avatar_projections, fmt
+        )
+        out.write_json(
+            "run_metadata",
+            name,
+            f"{escape_table_name(name)}.run_metadata.json",
+            {
+                "table_name": name,
+                "seed": result.seed,
+                "k": chosen.k,
+                "rows": len(table.data),
+                "columns": list(map(str, table.data.columns)),
+                "batches": result.batches,
+                "explained_variance_ratio": result.explained_variance_ratio,
+                "set_aside_columns": table.dropped
+                + ([table.primary_key] if table.primary_key else []),
+                "warnings": result.warnings,
+                "software_version": __version__,
+            },
+        )
+
+
+def _like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
+    """Avatars read back from a file, with each column typed like the original's."""
+    aligned = {}
+    for column in original.columns:
+        values, reference = avatars[column], original[column]
+        if pd.api.types.is_datetime64_any_dtype(reference):
+            utc = getattr(reference.dtype, "tz", None) is not None
+            aligned[column] = pd.to_datetime(values, utc=utc, format="mixed")
+        elif pd.api.types.is_bool_dtype(reference):
+            aligned[column] = values.map(lambda v: v if pd.isna(v) else str(v).lower() == "true")
+        elif pd.api.types.is_numeric_dtype(reference):
+            aligned[column] = pd.to_numeric(values)
+        else:
+            aligned[column] = values.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    return pd.DataFrame(aligned, index=avatars.index)
+
+
+def _pairs(ctx: JobContext) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    standard = ctx.dependency("standard")
+    pairs = []
+    for name in _avatarization(ctx):
+        original = ctx.prepared(name).data
+        avatars = ctx.read_result_table(standard, "unshuffled", name)
+        missing = [c for c in original.columns if c not in avatars.columns]
+        if missing:
+            raise JobInputError(f"table {name!r}: the avatars lack the columns {missing}")
+        pairs.append((name, original, _like(avatars[list(original.columns)], original)))
+    return pairs
+
+
+def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
+    document = ctx.config.privacy_metrics
+    settings = dict(document.privacy_metrics or {}) if document is not None else {}
+    seed = document.seed if document is not None and document.seed is not None else 0
+    pairs = _pairs(ctx)
+    for index, (name, original, avatars) in enumerate(pairs):
+        chosen = settings.get(name)
+        options: dict[str, Any] = {}
+        if chosen is not None:
+            if chosen.ncp is not None:
+                options["ncp"] = chosen.ncp
+            if chosen.known_variables:
+                options["known_variables"] = list(chosen.known_variables)
+            if chosen.target:
+                options["target"] = chosen.target
+        results = privacy_metrics(
+            original, avatars, seed=seed, progress=ctx.part(index, len(pairs), name), **options
+        )
+        out.write_json(
+            "privacy_metrics",
+            name,
+            f"{escape_table_name(name)}.privacy.json",
+            privacy_module.to_official_dicts(results, name),
+        )
+
+
+def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
+    pairs = _pairs(ctx)
+    for index, (name, original, avatars) in enumerate(pairs):
+        ctx.progress(f"{name}: signal", index / len(pairs))
+        results = signal_metrics(original, avatars)
+        out.write_json(
+            "signal_metrics",
+            name,
+            f"{escape_table_name(name)}.signal.json",
+            signal_module.to_official_dicts(results, name),
+        )
+        ctx.progress(f"{name}: comparisons", (index + 0.5) / len(pairs))
+        out.write_json(
+            "variable_comparisons",
+            name,
+            f"{escape_table_name(name)}.comparisons.json",
+            variable_comparisons(original, avatars),
+        )
+
+
+def run_advice(ctx: JobContext, out: ResultWriter) -> None:
+    tables = [table.name for table in ctx.config.schema.tables]
+    for index, name in enumerate(tables):
+        ctx.progress(f"{name}: advice", index / len(tables))
+        data = ctx.prepared(name).data
+        advice = advise(data)
+        body = advice.to_dict()
+        imputation = body.pop("imputation")
+        body["imputation"] = {"method": imputation} if imputation else None
+        body["summary"] = {"stats": table_summary(data)}
+        out.write_json(
+            "advice",
+            name,
+            f"{escape_table_name(name)}.advice.json",
+            [{"table_name": name, "advice": body}],
+        )
+
+
+def run_report(ctx: JobContext, out: ResultWriter) -> None:
+    """A plain HTML summary of the run's metrics (the full report is built on top of it)."""
+    privacy_job = ctx.dependency("privacy_metrics")
+    signal_job = ctx.dependency("signal_metrics")
+    sections = []
+    for name in _avatarization(ctx):
+        rows = []
+        for job, kind in ((privacy_job, "privacy_metrics"), (signal_job, "signal_metrics")):
+            for entry in ctx.read_result_json(job, kind, name):
+                for metric, target in entry.get("targets", {}).items():
+                    value = entry.get(metric)
+                    passed = entry.get("passed", {}).get(metric)
+                    rows.append(
+                        f"<tr><td>{html.escape(metric)}</td><td>{html.escape(str(value))}</td>"
+                        f"<td>{html.escape(str(target))}</td><td>{passed}</td></tr>"
+                    )
+        sections.append(
+            f"<h2>{html.escape(name)}</h2><table><tr><th>metric</th><th>value</th>"
+            f"<th>target</th><th>passed</th></tr>{''.join(rows)}</table>"
+        )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Avatar report</title></head>"
+        f"<body><h1>Avatar report: {html.escape(ctx.config.display_name)}</h1>"
+        f"{''.join(sections)}</body></html>"
+    )
+    out.write("report", None, "report.html", page.encode(), "html")
+
+
+HANDLERS: dict[str, Handler] = {
+    "standard": run_standard,
+    "privacy_metrics": run_privacy_metrics,
+    "signal_metrics": run_signal_metrics,
+    "advice": run_advice,
+    "report": run_report,
+}

@@ -1,0 +1,109 @@
+"""The local executor: worker processes started with the server, and the reaper.
+
+Workers are separate interpreters (``python -m avatar_server.jobs.worker``), not forks of the
+server: they share nothing with it but the database and storage, exactly like workers on other
+machines would, and a user script embedding the server needs no ``__main__`` guard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+
+from pydantic import SecretStr
+from sqlalchemy.orm import Session, sessionmaker
+
+from avatar_server.jobs import state
+from avatar_server.settings import Settings
+
+logger = logging.getLogger("avatar_server")
+
+_STOP_WAIT_S = 10.0
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The settings as ``AVATAR_*`` variables, so a worker reads the same configuration."""
+    env = dict(os.environ)
+    for name, value in settings:
+        key = f"AVATAR_{name.upper()}"
+        if value is None:
+            env.pop(key, None)
+            continue
+        if isinstance(value, SecretStr):
+            env[key] = value.get_secret_value()
+        elif isinstance(value, list | dict):
+            env[key] = json.dumps(value)
+        else:
+            env[key] = str(value)
+    return env
+
+
+class WorkerPool:
+    """``settings.workers`` worker processes, kept alive, plus a reaper for lost jobs."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        single_machine = self.settings.resolved_database_url.startswith("sqlite")
+        with self.sessions() as db:
+            # A SQLite database is one machine's: at start, no worker of it is running.
+            touched = state.reap(
+                db, max_attempts=self.settings.job_max_attempts, every_running=single_machine
+            )
+        if touched:
+            logger.info("re-queued or failed %d job(s) left running", len(touched))
+        if self.settings.workers == 0:
+            return
+        environment = worker_environment(self.settings)
+        self.processes = [self._spawn(environment) for _ in range(self.settings.workers)]
+        self._thread = threading.Thread(
+            target=self._watch, args=(environment,), name="avatar-reaper", daemon=True
+        )
+        self._thread.start()
+
+    def _spawn(self, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "avatar_server.jobs.worker"],
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def _watch(self, environment: dict[str, str]) -> None:
+        interval = max(0.5, min(5.0, self.settings.job_lease_seconds / 3))
+        while not self._stop.wait(interval):
+            try:
+                with self.sessions() as db:
+                    state.reap(db, max_attempts=self.settings.job_max_attempts)
+            except Exception:
+                logger.exception("reaper pass failed")
+            for index, process in enumerate(self.processes):
+                if process.poll() is not None and not self._stop.is_set():
+                    logger.warning(
+                        "worker %d exited (%s); restarting it", process.pid, process.returncode
+                    )
+                    self.processes[index] = self._spawn(environment)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=_STOP_WAIT_S)
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=_STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes = []

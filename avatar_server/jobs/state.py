@@ -1,0 +1,245 @@
+"""Every change of a job's state, as conditional updates on its row.
+
+The row is the source of truth and each transition names the state it expects, so two parties
+(the API, a worker, the reaper) can never both win: a worker claims with one atomic update,
+renews its lease (and learns about a cancel) while it works, and commits its results in the
+same update that marks the job done — only if it still holds the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from avatar_server.db.models import FINISHED_STATUSES, Job, JobStatus
+from avatar_server.db.types import utcnow
+
+
+class LeaseLost(Exception):
+    """The worker no longer holds the job (deleted, reaped or finished elsewhere)."""
+
+
+def claim(db: Session, worker: str, lease_seconds: float) -> Job | None:
+    """Take the oldest pending job whose dependencies are done, or None."""
+    candidate = (
+        select(Job.name)
+        .where(Job.status == JobStatus.PENDING, Job.ready.is_(True))
+        .order_by(Job.created_at)
+        .limit(1)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    now = utcnow()
+    name = db.execute(
+        update(Job)
+        .where(Job.name == candidate.scalar_subquery(), Job.status == JobStatus.PENDING)
+        .values(
+            status=JobStatus.RUNNING,
+            worker=worker,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=Job.attempts + 1,
+            started_at=now,
+            progress=0.0,
+            stage="starting",
+        )
+        .returning(Job.name)
+    ).scalar_one_or_none()
+    db.commit()
+    return None if name is None else db.get(Job, name, populate_existing=True)
+
+
+def renew(
+    db: Session, name: str, worker: str, lease_seconds: float, progress: float, stage: str
+) -> bool:
+    """Record progress and extend the lease; returns whether a cancel was requested."""
+    cancel = db.execute(
+        update(Job)
+        .where(Job.name == name, Job.worker == worker, Job.status == JobStatus.RUNNING)
+        .values(
+            progress=progress,
+            stage=stage[:64],
+            lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+        )
+        .returning(Job.cancel_requested)
+    ).scalar_one_or_none()
+    db.commit()
+    if cancel is None:
+        raise LeaseLost(name)
+    return bool(cancel)
+
+
+def finish(
+    db: Session,
+    name: str,
+    worker: str,
+    status: JobStatus,
+    *,
+    error: str = "",
+    results: list[dict[str, Any]] | None = None,
+) -> bool:
+    """End a job the worker holds; False if it no longer held it (nothing changed)."""
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "finished_at": utcnow(),
+        "lease_expires_at": None,
+        "stage": "" if status != JobStatus.DONE else "done",
+    }
+    if status == JobStatus.DONE:
+        values["progress"] = 1.0
+        values["results"] = results or []
+    changed = db.execute(
+        update(Job)
+        .where(Job.name == name, Job.worker == worker, Job.status == JobStatus.RUNNING)
+        .values(**values)
+        .returning(Job.name)
+    ).scalar_one_or_none()
+    db.commit()
+    if changed is None:
+        return False
+    job = db.get(Job, name, populate_existing=True)
+    if job is not None:
+        propagate(db, job)
+    return True
+
+
+def release(db: Session, name: str, worker: str) -> None:
+    """Give a job back to the queue (the worker is stopping); its attempt does not count."""
+    db.execute(
+        update(Job)
+        .where(Job.name == name, Job.worker == worker, Job.status == JobStatus.RUNNING)
+        .values(
+            status=JobStatus.PENDING,
+            worker=None,
+            lease_expires_at=None,
+            attempts=Job.attempts - 1,
+            stage="",
+            progress=0.0,
+        )
+    )
+    db.commit()
+
+
+def cancel_pending(db: Session, job: Job, reason: str) -> None:
+    """Cancel a job no worker holds yet; its dependents fail."""
+    db.execute(
+        update(Job)
+        .where(Job.name == job.name, Job.status == JobStatus.PENDING)
+        .values(status=JobStatus.CANCELLED, error=reason, finished_at=utcnow())
+    )
+    db.commit()
+    db.refresh(job)
+    propagate(db, job)
+
+
+def request_cancel(db: Session, job: Job) -> None:
+    db.execute(
+        update(Job)
+        .where(Job.name == job.name, Job.status == JobStatus.RUNNING)
+        .values(cancel_requested=True, stage="cancelling")
+    )
+    db.commit()
+    db.refresh(job)
+
+
+def initial_state(dependencies: Iterable[Job]) -> tuple[JobStatus, bool, str]:
+    """Status, readiness and error of a new job given its dependencies."""
+    for dependency in dependencies:
+        if dependency.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            return JobStatus.FAILED, False, _dependency_reason(dependency)
+    ready = all(d.status == JobStatus.DONE for d in dependencies)
+    return JobStatus.PENDING, ready, ""
+
+
+def propagate(db: Session, finished: Job) -> None:
+    """After ``finished`` ended: dependents become ready, or fail with its reason."""
+    if finished.status not in FINISHED_STATUSES:
+        return
+    waiting = db.scalars(
+        select(Job).where(Job.user_id == finished.user_id, Job.status == JobStatus.PENDING)
+    ).all()
+    dependents = [job for job in waiting if finished.name in (job.depends_on or [])]
+    failed: list[Job] = []
+    for job in dependents:
+        if finished.status == JobStatus.DONE:
+            parents = db.scalars(select(Job).where(Job.name.in_(job.depends_on))).all()
+            if len(parents) == len(set(job.depends_on)) and all(
+                p.status == JobStatus.DONE for p in parents
+            ):
+                job.ready = True
+        else:
+            job.status = JobStatus.FAILED
+            job.error = _dependency_reason(finished)
+            job.finished_at = utcnow()
+            failed.append(job)
+    db.commit()
+    for job in failed:
+        propagate(db, job)
+
+
+def fail_dependents_of_deleted(db: Session, deleted: Job) -> None:
+    """Pending jobs that waited on a deleted job can never run: they fail, saying why."""
+    waiting = db.scalars(
+        select(Job).where(Job.user_id == deleted.user_id, Job.status == JobStatus.PENDING)
+    ).all()
+    failed = []
+    for job in waiting:
+        if deleted.name in (job.depends_on or []):
+            job.status = JobStatus.FAILED
+            job.error = f"dependency {deleted.name} ({deleted.kind}) was deleted"
+            job.finished_at = utcnow()
+            failed.append(job)
+    db.commit()
+    for job in failed:
+        propagate(db, job)
+
+
+def _dependency_reason(dependency: Job) -> str:
+    verb = "was cancelled" if dependency.status == JobStatus.CANCELLED else "failed"
+    reason = f"dependency {dependency.name} ({dependency.kind}) {verb}"
+    return f"{reason}: {dependency.error}" if dependency.error else reason
+
+
+def reap(
+    db: Session,
+    *,
+    max_attempts: int,
+    now: datetime | None = None,
+    every_running: bool = False,
+) -> list[str]:
+    """Jobs whose worker stopped answering: re-queued, or failed after ``max_attempts``.
+
+    ``every_running`` treats every running job as lost (a single-machine server starting up:
+    no worker of its own is alive yet). Returns the names of the jobs it touched.
+    """
+    now = now or utcnow()
+    query = select(Job).where(Job.status == JobStatus.RUNNING)
+    if not every_running:
+        query = query.where(Job.lease_expires_at < now)
+    lost = db.scalars(query).all()
+    failed: list[Job] = []
+    for job in lost:
+        job.worker = None
+        job.lease_expires_at = None
+        if job.cancel_requested:
+            job.status = JobStatus.CANCELLED
+            job.error = "cancelled (its worker stopped)"
+            job.finished_at = now
+            failed.append(job)
+        elif job.attempts >= max_attempts:
+            job.status = JobStatus.FAILED
+            job.error = f"lost: its worker stopped during each of {job.attempts} attempts"
+            job.finished_at = now
+            failed.append(job)
+        else:
+            job.status = JobStatus.PENDING
+            job.stage = ""
+            job.progress = 0.0
+    db.commit()
+    for job in failed:
+        propagate(db, job)
+    return [job.name for job in lost]

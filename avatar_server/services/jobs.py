@@ -1,0 +1,150 @@
+"""Jobs as the API sees them: creation against a stored run, listing, cancel, delete, results."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from avatar_server.db.models import FINISHED_STATUSES, Job, JobStatus, User
+from avatar_server.jobs import state
+from avatar_server.jobs.results import file_key, job_prefix
+from avatar_server.services.errors import ConflictError, NotFoundError, UnprocessableError
+from avatar_server.services.resources import get_set
+from avatar_server.storage import Storage
+from avatar_yaml.config import JOB_KIND_OF_DOCUMENT, Config
+
+MAX_BULK = 100
+
+
+def get_job(db: Session, user: User, name: str) -> Job:
+    job = db.get(Job, name, populate_existing=True)
+    if job is None or job.user_id != user.id:
+        raise NotFoundError(f"job {name} not found")
+    return job
+
+
+def create_job(
+    db: Session, user: User, set_name: uuid.UUID, parameters_name: str, depends_on: list[str]
+) -> Job:
+    resource = get_set(db, user, set_name)
+    config = Config.from_yaml(resource.yaml)
+    if parameters_name not in config.document_names():
+        raise UnprocessableError(
+            f"the run has no document named {parameters_name!r} "
+            f"(it has {', '.join(config.document_names())})"
+        )
+    kind = JOB_KIND_OF_DOCUMENT.get(config.document_kind(parameters_name))
+    if kind is None:
+        raise UnprocessableError(f"document {parameters_name!r} does not describe a job")
+    parents = []
+    for parent_name in dict.fromkeys(depends_on):
+        parents.append(get_job(db, user, parent_name))
+    status, ready, error = state.initial_state(parents)
+    job = Job(
+        name=uuid.uuid4().hex,
+        user_id=user.id,
+        set_name=resource.id,
+        display_name=resource.display_name,
+        parameters_name=parameters_name,
+        kind=str(kind),
+        status=status,
+        ready=ready,
+        depends_on=[p.name for p in parents],
+        progress=0.0,
+        stage="",
+        error=error,
+        cancel_requested=False,
+        attempts=0,
+    )
+    db.add(job)
+    db.commit()
+    return job
+
+
+def list_jobs(
+    db: Session,
+    user: User,
+    *,
+    display_name: str | None = None,
+    set_name: uuid.UUID | None = None,
+    kind: str | None = None,
+    status: JobStatus | None = None,
+    names: list[str] | None = None,
+    limit: int = 100,
+) -> list[Job]:
+    query = select(Job).where(Job.user_id == user.id)
+    if display_name is not None:
+        query = query.where(Job.display_name == display_name)
+    if set_name is not None:
+        query = query.where(Job.set_name == set_name)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if status is not None:
+        query = query.where(Job.status == status)
+    if names:
+        query = query.where(Job.name.in_(names))
+    query = query.order_by(Job.created_at.desc(), Job.name).limit(limit)
+    return list(db.scalars(query))
+
+
+def cancel_job(db: Session, user: User, name: str) -> Job:
+    job = get_job(db, user, name)
+    if job.status in FINISHED_STATUSES:
+        raise ConflictError(f"job {name} is already {job.status.value}")
+    if job.status == JobStatus.PENDING:
+        state.cancel_pending(db, job, "cancelled by the user")
+    else:
+        state.request_cancel(db, job)
+    if job.status == JobStatus.RUNNING or job.status == JobStatus.PENDING:
+        db.refresh(job)
+    if job.status == JobStatus.PENDING:  # claimed and released meanwhile: try again
+        state.cancel_pending(db, job, "cancelled by the user")
+    return job
+
+
+def delete_job(db: Session, storage: Storage, user: User, name: str) -> Job:
+    """Delete the job and erase its results; a running job's worker notices and stops."""
+    job = get_job(db, user, name)
+    snapshot = Job(**{c.key: getattr(job, c.key) for c in Job.__table__.columns})
+    db.delete(job)
+    db.commit()
+    storage.delete_tree(job_prefix(snapshot.user_id, snapshot.name))
+    state.fail_dependents_of_deleted(db, snapshot)
+    return snapshot
+
+
+def bulk_delete(
+    db: Session, storage: Storage, user: User, names: list[str]
+) -> tuple[list[Job], list[str]]:
+    if len(names) > MAX_BULK:
+        raise UnprocessableError(f"at most {MAX_BULK} jobs per request, got {len(names)}")
+    deleted: list[Job] = []
+    failed: list[str] = []
+    for name in dict.fromkeys(names):
+        try:
+            deleted.append(delete_job(db, storage, user, name))
+        except NotFoundError:
+            failed.append(name)
+    return deleted, failed
+
+
+def result_files(db: Session, user: User, name: str) -> tuple[Job, list[dict[str, Any]]]:
+    job = get_job(db, user, name)
+    if job.status != JobStatus.DONE:
+        detail = f": {job.error}" if job.error else ""
+        raise ConflictError(f"job {name} is {job.status.value}, it has no results{detail}")
+    return job, list(job.results or [])
+
+
+def open_result(
+    db: Session, storage: Storage, user: User, name: str, file_name: str
+) -> tuple[dict[str, Any], Iterator[bytes]]:
+    job, files = result_files(db, user, name)
+    for entry in files:
+        if entry["name"] == file_name:
+            return entry, storage.iter_bytes(file_key(job.user_id, job.name, entry))
+    raise NotFoundError(f"job {name} has no result file {file_name!r}")

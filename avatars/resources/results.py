@@ -1,0 +1,49 @@
+"""``client.results``: the files a finished job produced, downloaded as streams."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+from avatars_api.api.results import download_result, get_results
+from avatars_api.models import ResultFileOut, ResultsOut
+
+from avatars._http import HttpCore
+
+
+class Results:
+    def __init__(self, core: HttpCore) -> None:
+        self._core = core
+
+    def get_results(self, job_name: str) -> ResultsOut:
+        """The job's files (kind, table, name, format, size, sha256); 409 until it is done."""
+        return self._core.call(
+            get_results.sync_detailed, ResultsOut, idempotent=True, job_name=job_name
+        )
+
+    def download_file(
+        self, job_name: str, file_name: str, destination: str | os.PathLike[str]
+    ) -> Path:
+        """Stream one result file to ``destination`` (it appears only once complete)."""
+        request = download_result._get_kwargs(job_name=job_name, file_name=quote(file_name))
+        return self._core.download_to(request, Path(destination), operation="download_result")
+
+    def read_bytes(self, job_name: str, file_name: str) -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            path = self.download_file(job_name, file_name, Path(folder) / "result")
+            return path.read_bytes()
+
+    def read_table(self, job_name: str, entry: ResultFileOut) -> pd.DataFrame:
+        payload = io.BytesIO(self.read_bytes(job_name, entry.name))
+        if entry.file_format == "parquet":
+            return pd.read_parquet(payload)
+        return pd.read_csv(payload)
+
+    def read_json(self, job_name: str, entry: ResultFileOut) -> Any:
+        return json.loads(self.read_bytes(job_name, entry.name))

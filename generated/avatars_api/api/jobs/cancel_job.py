@@ -1,0 +1,193 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
+from ...models.job_out import JobOut
+from ...types import Response
+
+
+def _get_kwargs(
+    job_name: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/jobs/{job_name}/cancel".format(
+            job_name=quote(str(job_name), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | HTTPValidationError | JobOut | None:
+    if response.status_code == 200:
+        response_200 = JobOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorResponse.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorResponse.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | HTTPValidationError | JobOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    job_name: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ErrorResponse | HTTPValidationError | JobOut]:
+    """Cancel Job
+
+     Cancel a pending job at once, or ask a running one to stop (within seconds).
+
+    Jobs that depend on it fail, saying so.
+
+    Args:
+        job_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | HTTPValidationError | JobOut]
+    """
+
+    kwargs = _get_kwargs(
+        job_name=job_name,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    job_name: str,
+    *,
+    client: AuthenticatedClient,
+) -> ErrorResponse | HTTPValidationError | JobOut | None:
+    """Cancel Job
+
+     Cancel a pending job at once, or ask a running one to stop (within seconds).
+
+    Jobs that depend on it fail, saying so.
+
+    Args:
+        job_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | HTTPValidationError | JobOut
+    """
+
+    return sync_detailed(
+        job_name=job_name,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    job_name: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ErrorResponse | HTTPValidationError | JobOut]:
+    """Cancel Job
+
+     Cancel a pending job at once, or ask a running one to stop (within seconds).
+
+    Jobs that depend on it fail, saying so.
+
+    Args:
+        job_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | HTTPValidationError | JobOut]
+    """
+
+    kwargs = _get_kwargs(
+        job_name=job_name,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    job_name: str,
+    *,
+    client: AuthenticatedClient,
+) -> ErrorResponse | HTTPValidationError | JobOut | None:
+    """Cancel Job
+
+     Cancel a pending job at once, or ask a running one to stop (within seconds).
+
+    Jobs that depend on it fail, saying so.
+
+    Args:
+        job_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | HTTPValidationError | JobOut
+    """
+
+    return (
+        await asyncio_detailed(
+            job_name=job_name,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class JobOutStatus(StrEnum):
+    CANCELLED = "cancelled"
+    DONE = "done"
+    FAILED = "failed"
+    PENDING = "pending"
+    RUNNING = "running"
+
+    def __str__(self) -> str:
+        return str(self.value)
