@@ -1,11 +1,16 @@
 """The embedded server: an avatars server started in-process on 127.0.0.1, for one user.
 
-Used when no server URL is given. It needs the ``server`` extra (``open-avatars[server]``).
+Used when no server URL is given (``Manager()``). It runs in local single-user mode: a name
+signing in for the first time becomes a user, so ``authenticate("user", "pass")`` from the
+documentation works unchanged. One server per process (:func:`shared_embedded_server`),
+stopped at exit. It needs the ``server`` extra (``open-avatars[server]``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import secrets
 import socket
 import threading
 from dataclasses import dataclass
@@ -35,15 +40,53 @@ class EmbeddedServer:
         password = (self.home / "admin_password").read_text(encoding="utf-8").strip()
         return settings.admin_username, password
 
+    def local_credentials(self) -> tuple[str, str]:
+        """The local user the embedded server signs in by default (its password is kept in a
+        0600 file under ``home``)."""
+        path = self.home / "local_password"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            with path.open("x", encoding="utf-8") as handle:
+                path.chmod(0o600)
+                handle.write(secrets.token_urlsafe(24))
+        except FileExistsError:
+            pass
+        return LOCAL_USERNAME, path.read_text(encoding="utf-8").strip()
+
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=30)
+
+
+LOCAL_USERNAME = "local"
+_shared: EmbeddedServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_embedded_server() -> EmbeddedServer:
+    """The process's embedded server, started on first use over ``AVATAR_HOME`` and stopped
+    when the interpreter exits; every ``Manager()`` without a URL shares it."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared._thread.is_alive():
+            _shared = start_embedded_server()
+            atexit.register(_stop_shared)
+        return _shared
+
+
+def _stop_shared() -> None:
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.stop()
+            _shared = None
 
 
 def start_embedded_server(
-    home: Path | None = None, *, startup_timeout: float = 60.0
+    home: Path | None = None, *, local_mode: bool = True, startup_timeout: float = 60.0
 ) -> EmbeddedServer:
-    """Start a server on an ephemeral loopback port over ``home`` and wait until it serves."""
+    """Start a server on an ephemeral loopback port over ``home`` (default ``AVATAR_HOME``)
+    and wait until it serves."""
     try:
         import uvicorn
 
@@ -54,7 +97,10 @@ def start_embedded_server(
             "the embedded server needs the server extra: pip install 'open-avatars[server]'"
         ) from exc
 
-    settings = Settings(home=home) if home is not None else Settings()
+    overrides: dict[str, object] = {"local_mode": local_mode}
+    if home is not None:
+        overrides["home"] = home
+    settings = Settings(**overrides)  # type: ignore[arg-type]
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -64,11 +64,15 @@ class WorkerPool:
         if self.settings.workers == 0:
             return
         environment = worker_environment(self.settings)
-        self.processes = [self._spawn(environment) for _ in range(self.settings.workers)]
+        spawned = threading.Event()
+        # Workers die with the thread that started them (PR_SET_PDEATHSIG follows the thread,
+        # not the process), so they are started by this long-lived thread, never by a pooled
+        # request thread that may exit when idle.
         self._thread = threading.Thread(
-            target=self._watch, args=(environment,), name="avatar-reaper", daemon=True
+            target=self._watch, args=(environment, spawned), name="avatar-workers", daemon=True
         )
         self._thread.start()
+        spawned.wait(timeout=_STOP_WAIT_S)
 
     def _spawn(self, environment: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -78,7 +82,9 @@ class WorkerPool:
             stdout=subprocess.DEVNULL,
         )
 
-    def _watch(self, environment: dict[str, str]) -> None:
+    def _watch(self, environment: dict[str, str], spawned: threading.Event) -> None:
+        self.processes = [self._spawn(environment) for _ in range(self.settings.workers)]
+        spawned.set()
         interval = max(0.5, min(5.0, self.settings.job_lease_seconds / 3))
         while not self._stop.wait(interval):
             try:
@@ -94,9 +100,9 @@ class WorkerPool:
                     self.processes[index] = self._spawn(environment)
 
     def stop(self) -> None:
+        """Ask workers to hand back their jobs and exit; then end the watcher thread (whose
+        end would kill any worker still alive)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=_STOP_WAIT_S)
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()
@@ -107,3 +113,5 @@ class WorkerPool:
                 process.kill()
                 process.wait()
         self.processes = []
+        if self._thread is not None:
+            self._thread.join(timeout=_STOP_WAIT_S)
