@@ -1,0 +1,350 @@
+"""Resource sets and jobs on the real server: validation, dependencies, cancel, delete, restart.
+
+Everything goes through ``ApiClient`` against servers on loopback with their worker processes.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from avatars_api.models import JobOut
+
+from avatar_yaml.config import (
+    AvatarizationParameters,
+    ColumnInfo,
+    ColumnType,
+    Config,
+    ReportFormat,
+    ReportLanguage,
+    ReportType,
+)
+from avatars import ApiClient
+from avatars.errors import ConflictError, NotFoundError, ValidationError
+from tests.server import ServerProcess
+
+WAIT_S = 120.0
+
+
+def run_config(
+    dataset_id: str,
+    *,
+    k: int = 10,
+    name: str = "run",
+    table: str = "wbcd",
+    columns: list[ColumnInfo] | None = None,
+) -> Config:
+    config = Config.new(name, seed=3)
+    config.add_table(table, dataset_id, columns=columns)
+    config.set_parameters(table, avatarization=AvatarizationParameters(k=k))
+    config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.HTML)
+    return config
+
+
+def wait_done(client: ApiClient, name: str, timeout: float = WAIT_S) -> JobOut:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.jobs.get_job(name, wait=5)
+        if job.done:
+            return job
+    raise AssertionError(f"job {name} still not done after {timeout} s")
+
+
+def submit_all(client: ApiClient, set_name: uuid.UUID) -> dict[str, JobOut]:
+    standard = client.jobs.create_job(set_name, "standard")
+    privacy = client.jobs.create_job(set_name, "privacy_metrics", [standard.name])
+    signal_ = client.jobs.create_job(set_name, "signal_metrics", [standard.name])
+    report = client.jobs.create_job(set_name, "report", [privacy.name, signal_.name])
+    return {"standard": standard, "privacy": privacy, "signal": signal_, "report": report}
+
+
+@pytest.fixture
+def wbcd(user: ApiClient, shared_data: Path) -> str:
+    return str(user.datasets.upload_dataset(shared_data / "wbcd.csv", name="wbcd").id)
+
+
+def test_a_run_produces_every_result(user: ApiClient, wbcd: str) -> None:
+    resource = user.resources.put_resources("run", run_config(wbcd).to_yaml())
+    jobs = submit_all(user, resource.set_name)
+    finished = {key: wait_done(user, job.name) for key, job in jobs.items()}
+    assert {job.status for job in finished.values()} == {"done"}, finished
+    standard = user.results.get_results(jobs["standard"].name)
+    kinds = {entry.kind for entry in standard.files}
+    assert {"shuffled", "unshuffled", "original_projections", "avatar_projections"} <= kinds
+    shuffled = next(entry for entry in standard.files if entry.kind == "shuffled")
+    avatars = user.results.read_table(jobs["standard"].name, shuffled)
+    assert avatars.shape == (683, 10)
+    privacy = user.results.get_results(jobs["privacy"].name).files[0]
+    metrics = user.results.read_json(jobs["privacy"].name, privacy)[0]
+    assert metrics["metadata"]["table_name"] == "wbcd"
+    assert metrics["hidden_rate"] > 90
+    report = user.results.get_results(jobs["report"].name).files[0]
+    page = user.results.read_bytes(jobs["report"].name, report.name).decode()
+    assert "hidden_rate" in page and "hellinger_mean" in page
+    # Stored set: the normalised YAML, readable back.
+    stored = user.resources.get_resources(resource.set_name)
+    assert Config.from_yaml(stored.yaml).to_yaml() == stored.yaml
+    listed = user.jobs.get_jobs(set_name=resource.set_name).jobs
+    assert {job.name for job in listed} == {job.name for job in jobs.values()}
+    assert [job.created_at for job in listed] == sorted(
+        (job.created_at for job in listed), reverse=True
+    )
+
+
+def test_each_put_makes_a_new_set(user: ApiClient, wbcd: str) -> None:
+    text = run_config(wbcd).to_yaml()
+    first = user.resources.put_resources("run", text)
+    second = user.resources.put_resources("run", text)
+    assert first.set_name != second.set_name
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c, d: run_config(str(uuid.uuid4())), "dataset"),
+        (lambda c, d: run_config(d, k=683), "k=683 must be smaller than the table's 683 rows"),
+        (lambda c, d: run_config(d, k=1), "k"),
+        (
+            lambda c, d: run_config(d, columns=[ColumnInfo(field="nope")]),
+            "unknown columns ['nope']",
+        ),
+        (lambda c, d: run_config(d, name="other"), "describe the run 'other'"),
+    ],
+)
+def test_bad_runs_are_refused_naming_the_culprit(
+    user: ApiClient,
+    wbcd: str,
+    edit: Callable[[ApiClient, str], Config],
+    message: str,
+) -> None:
+    try:
+        text = edit(user, wbcd).to_yaml()
+    except ValueError as error:  # the format itself refuses some values client-side
+        assert "k" in str(error)
+        return
+    with pytest.raises(ValidationError) as caught:
+        user.resources.put_resources("run", text)
+    assert caught.value.status_code == 422
+    assert message in str(caught.value)
+    assert user.jobs.get_jobs(display_name="run").jobs == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: [unclosed", "line"),
+        ("- a\n- b\n", "mapping"),
+        ("kind: AvatarSomething\nmetadata: {name: x}\nspec: {}\n", "AvatarSomething"),
+    ],
+)
+def test_malformed_yaml_is_refused(user: ApiClient, text: str, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        user.resources.put_resources("run", text)
+    assert message in str(caught.value)
+
+
+def test_display_names_are_restricted(user: ApiClient, wbcd: str) -> None:
+    config = run_config(wbcd, name="run")
+    with pytest.raises(ValidationError, match="letters, digits"):
+        user.resources.put_resources("bad name!", config.to_yaml())
+
+
+def test_users_never_see_each_others_runs(
+    make_user: Callable[[], ApiClient], shared_data: Path
+) -> None:
+    owner, other = make_user(), make_user()
+    dataset = str(owner.datasets.upload_dataset(shared_data / "iris.csv").id)
+    with pytest.raises(ValidationError, match="not found"):  # the other's dataset
+        other.resources.put_resources("run", run_config(dataset, table="iris").to_yaml())
+    resource = owner.resources.put_resources("run", run_config(dataset, table="iris").to_yaml())
+    standard = owner.jobs.create_job(resource.set_name, "standard")
+    wait_done(owner, standard.name)
+    with pytest.raises(NotFoundError):
+        other.resources.get_resources(resource.set_name)
+    with pytest.raises(NotFoundError):
+        other.jobs.create_job(resource.set_name, "standard")
+    for call in (
+        other.jobs.get_job,
+        other.jobs.cancel_job,
+        other.jobs.delete_job,
+        other.results.get_results,
+    ):
+        with pytest.raises(NotFoundError):
+            call(standard.name)
+    assert other.jobs.get_jobs().jobs == []
+    assert other.jobs.bulk_delete_jobs([standard.name]).failed_jobs == [standard.name]
+    assert owner.jobs.get_job(standard.name).status == "done"
+
+
+def test_unknown_document_and_dependency(user: ApiClient, wbcd: str) -> None:
+    resource = user.resources.put_resources("run", run_config(wbcd).to_yaml())
+    with pytest.raises(ValidationError, match="no document named 'nope'"):
+        user.jobs.create_job(resource.set_name, "nope")
+    with pytest.raises(ValidationError, match="does not describe a job"):
+        user.jobs.create_job(resource.set_name, "schema")
+    with pytest.raises(NotFoundError):
+        user.jobs.create_job(resource.set_name, "standard", ["no-such-job"])
+
+
+def test_a_failed_job_fails_its_dependents_with_the_reason(user: ApiClient) -> None:
+    text = pd.DataFrame({"a": list(range(30)), "b": ["x", "y", "z"] * 10}).to_csv(index=False)
+    dataset = str(user.datasets.upload_dataset(io.BytesIO(text.encode()), name="t").id)
+    # "b" declared int: the data says otherwise, which only the job can find out.
+    columns = [ColumnInfo(field="b", type=ColumnType.INT)]
+    resource = user.resources.put_resources(
+        "run", run_config(dataset, table="t", columns=columns).to_yaml()
+    )
+    jobs = submit_all(user, resource.set_name)
+    standard = wait_done(user, jobs["standard"].name)
+    assert standard.status == "failed"
+    assert "column 'b' cannot be read as int" in standard.error
+    for key in ("privacy", "signal", "report"):
+        job = wait_done(user, jobs[key].name)
+        assert job.status == "failed"
+        assert "dependency" in job.error and "failed" in job.error
+    with pytest.raises(ConflictError, match="failed"):
+        user.results.get_results(standard.name)
+    # A job created after its dependency failed fails at once.
+    late = user.jobs.create_job(resource.set_name, "privacy_metrics", [standard.name])
+    assert late.status == "failed" and late.done
+
+
+def test_cancel_a_pending_job_and_its_dependents(user: ApiClient, wbcd: str) -> None:
+    resource = user.resources.put_resources("run", run_config(wbcd).to_yaml())
+    blocker = user.jobs.create_job(resource.set_name, "standard")
+    waiting = user.jobs.create_job(resource.set_name, "privacy_metrics", [blocker.name])
+    cancelled = user.jobs.cancel_job(waiting.name)
+    assert cancelled.status == "cancelled"
+    assert cancelled.done
+    with pytest.raises(ConflictError):
+        user.jobs.cancel_job(waiting.name)
+    wait_done(user, blocker.name)
+
+
+def test_delete_erases_results_and_fails_waiting_dependents(
+    user: ApiClient, wbcd: str, server: ServerProcess
+) -> None:
+    resource = user.resources.put_resources("run", run_config(wbcd).to_yaml())
+    standard = user.jobs.create_job(resource.set_name, "standard")
+    wait_done(user, standard.name)
+    me = user.users.get_me()
+    folder = server.home / "storage" / "results" / str(me.id) / standard.name
+    assert any(folder.rglob("*.csv"))
+    deleted = user.jobs.delete_job(standard.name)
+    assert deleted.name == standard.name
+    assert not folder.exists()
+    with pytest.raises(NotFoundError):
+        user.results.get_results(standard.name)
+    with pytest.raises(NotFoundError):
+        user.jobs.create_job(resource.set_name, "privacy_metrics", [standard.name])
+
+
+def test_bulk_delete(user: ApiClient, wbcd: str) -> None:
+    resource = user.resources.put_resources("run", run_config(wbcd).to_yaml())
+    names = [user.jobs.create_job(resource.set_name, "standard").name for _ in range(2)]
+    response = user.jobs.bulk_delete_jobs([*names, "unknown"])
+    assert sorted(job.name for job in response.deleted_jobs) == sorted(names)
+    assert response.failed_jobs == ["unknown"]
+    with pytest.raises(ValidationError):
+        user.jobs.bulk_delete_jobs([f"job-{i}" for i in range(101)])
+
+
+def test_check_client(server: ServerProcess, user: ApiClient) -> None:
+    assert user.compatibility.check_client().status == "compatible"
+    url = f"{server.base_url}/check_client"
+    assert httpx.get(url, headers={"User-Agent": "curl/8"}).json()["status"] == "unknown"
+    old = httpx.get(url, headers={"User-Agent": "avatars-python/0.0.1"}).json()
+    assert old["status"] == "incompatible"
+
+
+# --- a server of its own: large tables, cancellation, crashes --------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(
+        tmp_path_factory.mktemp("jobs") / "home",
+        admin_password="admin-password-jobs",
+        workers=1,
+        job_lease_seconds=3,
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def big_client(big_server: ServerProcess) -> Iterator[ApiClient]:
+    with ApiClient(big_server.base_url) as client:
+        client.authenticate("admin", "admin-password-jobs")
+        yield client
+
+
+@pytest.fixture(scope="module")
+def big_dataset(big_client: ApiClient) -> str:
+    """300k rows × 8 mixed columns: several seconds of avatarization."""
+    rng = np.random.default_rng(0)
+    rows = 300_000
+    frame = pd.DataFrame(
+        {f"x{i}": rng.normal(size=rows) for i in range(5)}
+        | {f"c{i}": rng.choice(list("abcd"), size=rows) for i in range(3)}
+    )
+    return str(big_client.datasets.upload_dataset(frame, name="big").id)
+
+
+def running_with_progress(client: ApiClient, name: str) -> JobOut:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        job = client.jobs.get_job(name, wait=5)
+        if job.status == "running" and job.progress > 0:
+            return job
+        assert not job.done, job
+    raise AssertionError("the job never started")
+
+
+def test_cancelling_a_running_job_stops_it_within_seconds(
+    big_client: ApiClient, big_dataset: str, big_server: ServerProcess
+) -> None:
+    config = run_config(big_dataset, table="big", name="big")
+    resource = big_client.resources.put_resources("big", config.to_yaml())
+    job = big_client.jobs.create_job(resource.set_name, "standard")
+    running_with_progress(big_client, job.name)
+    asked = time.monotonic()
+    answer = big_client.jobs.cancel_job(job.name)
+    assert answer.status in ("running", "cancelled")
+    finished = wait_done(big_client, job.name, timeout=30)
+    stopped_after = time.monotonic() - asked
+    assert finished.status == "cancelled", finished
+    assert "cancelled" in finished.error
+    assert stopped_after < 10, stopped_after
+    me = big_client.users.get_me()
+    folder = big_server.home / "storage" / "results" / str(me.id) / job.name
+    assert not any(folder.rglob("*")) if folder.exists() else True
+
+
+def test_a_killed_server_leaves_no_job_running(
+    big_client: ApiClient, big_dataset: str, big_server: ServerProcess
+) -> None:
+    config = run_config(big_dataset, table="big", name="big")
+    resource = big_client.resources.put_resources("big", config.to_yaml())
+    job = big_client.jobs.create_job(resource.set_name, "standard")
+    running_with_progress(big_client, job.name)
+    big_server.stop(signal.SIGKILL)
+    big_server.start()
+    # The job was running when the server died: after the restart it is re-run, not stuck.
+    first = big_client.jobs.get_job(job.name)
+    assert first.status in ("pending", "running", "done"), first
+    finished = wait_done(big_client, job.name)
+    assert finished.status == "done", finished
+    assert finished.attempts == 2
+    files = big_client.results.get_results(job.name).files
+    assert {entry.kind for entry in files} >= {"shuffled", "unshuffled"}
+    assert all(entry.name.startswith("big.") for entry in files)
