@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench
+.PHONY: install demo test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,3 +73,6 @@ bench-sdv-env: ## separate venv bench/.venv-sdv with SDV (pandas < 3, CPU torch)
 
 bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> bench/results/engine.md
 	$(BIN)/python -m bench.engine
+
+bench-workflow: $(STAMP) ## run() -> shuffled() latency on the embedded server -> bench/results/workflow.md
+	$(BIN)/python -m bench.workflow

@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from avatars.client import ApiClient
+from avatars.client_config import ClientConfig
 from avatars.errors import (
     ApiConnectionError,
     ApiStatusError,
@@ -23,7 +24,9 @@ from avatars.errors import (
     ServerError,
     ValidationError,
 )
+from avatars.manager import Manager
 from avatars.retry import RetryPolicy
+from avatars.runner import Runner
 
 try:
     __version__ = version("open-avatars")
@@ -37,13 +40,16 @@ __all__ = [
     "ApiTimeoutError",
     "AuthenticationError",
     "AvatarError",
+    "ClientConfig",
     "ConflictError",
     "JobFailedError",
+    "Manager",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
     "RetryPolicy",
+    "Runner",
     "ServerError",
     "ValidationError",
     "__version__",

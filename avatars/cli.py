@@ -1,8 +1,30 @@
-"""The ``avatars`` command line."""
+"""The ``avatars`` command line: serve, anonymize a file, run a saved configuration, inspect jobs.
+
+Without ``--base-url`` (or ``AVATAR_BASE_URL``) the commands run on the embedded local server;
+with one, they use ``AVATAR_API_KEY`` to authenticate.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from avatars.manager import Manager
+
+PRIVACY_SUMMARY = (
+    "hidden_rate",
+    "local_cloaking",
+    "distance_to_closest",
+    "row_direct_match_protection",
+)
+SIGNAL_SUMMARY = ("hellinger_mean", "correlation_difference_ratio")
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -15,6 +37,148 @@ def _serve(args: argparse.Namespace) -> None:
     serve(args.host, args.port)
 
 
+def _manager(args: argparse.Namespace) -> Manager:
+    from avatars.manager import Manager
+
+    base_url = args.base_url or os.environ.get("AVATAR_BASE_URL")
+    if base_url is None:
+        return Manager()
+    api_key = os.environ.get("AVATAR_API_KEY")
+    if not api_key:
+        raise SystemExit("a remote server needs an API key: set AVATAR_API_KEY")
+    return Manager(base_url=base_url, api_key=api_key)
+
+
+def _run_name(path: Path) -> str:
+    """A valid run name from a file name (letters, digits, '_' and '-')."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_")
+    return name[:200] or "table"
+
+
+def metrics_lines(
+    table: str, privacy: list[dict[str, Any]], signal: list[dict[str, Any]]
+) -> list[str]:
+    """A short, aligned summary of the headline metrics with their targets."""
+    lines = [f"{table}:"]
+    for results, names in ((privacy, PRIVACY_SUMMARY), (signal, SIGNAL_SUMMARY)):
+        for entry in results:
+            for name in names:
+                value = entry.get(name)
+                target = entry.get("targets", {}).get(name)
+                passed = entry.get("passed", {}).get(name)
+                verdict = "" if passed is None else ("pass" if passed else "FAIL")
+                shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+                lines.append(f"  {name:<32} {shown:>10}  target {target or '-':<8} {verdict}")
+    return lines
+
+
+def anonymize(
+    manager: Manager,
+    data: Path,
+    output: Path,
+    *,
+    k: int | None,
+    seed: int | None = None,
+    show_progress: bool = True,
+) -> list[str]:
+    """Avatarize one CSV or Parquet file; write avatars, metrics and report into ``output``.
+
+    Returns the summary lines it printed. Parameters not given are the server's advice.
+    """
+    table = _run_name(data)
+    runner = manager.create_runner(table, seed=seed)
+    runner.show_progress = show_progress
+    runner.add_table(table, str(data))
+    runner.advise_parameters(table)
+    if k is not None:
+        runner.update_parameters(table, k=k)
+    runner.run()
+    output.mkdir(parents=True, exist_ok=True)
+    avatars = runner.shuffled(table)
+    avatars.to_csv(output / f"{table}.avatars.csv", index=False)
+    privacy = runner.privacy_metrics(table)
+    signal = runner.signal_metrics(table)
+    (output / f"{table}.privacy_metrics.json").write_text(json.dumps(privacy, indent=1))
+    (output / f"{table}.signal_metrics.json").write_text(json.dumps(signal, indent=1))
+    report = runner.download_report(str(output / f"{table}.report.html"))
+    lines = metrics_lines(table, privacy, signal)
+    lines += [
+        "",
+        f"avatars:  {output / f'{table}.avatars.csv'} ({len(avatars)} rows)",
+        f"metrics:  {output / f'{table}.privacy_metrics.json'}, "
+        f"{output / f'{table}.signal_metrics.json'}",
+        f"report:   {report}",
+        f"run:      {runner.display_name} (set {runner.set_name})",
+    ]
+    for line in lines:
+        print(line)
+    return lines
+
+
+def _anonymize(args: argparse.Namespace) -> None:
+    data = Path(args.data)
+    if not data.is_file():
+        raise SystemExit(f"no such file: {data}")
+    anonymize(
+        _manager(args),
+        data,
+        Path(args.output),
+        k=args.k,
+        seed=args.seed,
+        show_progress=not args.quiet,
+    )
+
+
+def _run(args: argparse.Namespace) -> None:
+    path = Path(args.config)
+    if not path.is_file():
+        raise SystemExit(f"no such file: {path}")
+    manager = _manager(args)
+    from avatar_yaml.config import Config
+
+    display_name = Config.from_yaml(path.read_text(encoding="utf-8")).display_name
+    runner = manager.create_runner_from_yaml(str(path), args.name or display_name)
+    runner.show_progress = not args.quiet
+    runner.run()
+    for table in runner.config.table_names():
+        if runner.config.parameters and table in (runner.config.parameters.avatarization or {}):
+            for line in metrics_lines(
+                table, runner.privacy_metrics(table), runner.signal_metrics(table)
+            ):
+                print(line)
+    for kind, status in runner.statuses().items():
+        print(f"{kind:<20} {status}")
+    print(f"run: {runner.display_name} (set {runner.set_name})")
+
+
+def _jobs(args: argparse.Namespace) -> None:
+    client = _manager(args).auth_client
+    jobs = client.jobs.get_jobs(display_name=args.name, limit=args.limit).jobs
+    if not jobs:
+        print("no jobs")
+        return
+    print(f"{'name':<34} {'run':<24} {'kind':<16} {'status':<10} {'progress':>8}  created")
+    for job in jobs:
+        print(
+            f"{job.name:<34} {job.display_name[:24]:<24} {job.kind:<16} {job.status:<10} "
+            f"{job.progress:>8.0%}  {job.created_at:%Y-%m-%d %H:%M:%S}"
+        )
+        if job.error:
+            print(f"    {job.error}")
+
+
+def _results(args: argparse.Namespace) -> None:
+    client = _manager(args).auth_client
+    files = client.results.get_results(args.job).files
+    for entry in files:
+        print(f"{entry.kind:<22} {entry.table or '-':<20} {entry.name:<40} {entry.size:>10} B")
+    if args.download:
+        target = Path(args.download)
+        for entry in files:
+            client.results.download_file(args.job, entry.name, target / entry.name)
+        print(f"downloaded {len(files)} file(s) to {target}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatars", description="Anonymize tabular data into avatars."
@@ -24,9 +188,52 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.set_defaults(handler=_serve)
+
+    def remote(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--base-url",
+            help="server API URL (default AVATAR_BASE_URL, else the embedded local server)",
+        )
+
+    anonymize_ = commands.add_parser(
+        "anonymize", help="avatarize a CSV/Parquet file: avatars, metrics and report"
+    )
+    anonymize_.add_argument("data", help="the table (CSV with a header row, or Parquet)")
+    anonymize_.add_argument("-k", type=int, default=None, help="neighbours (default: advised)")
+    anonymize_.add_argument("-o", "--output", default="avatars-output", help="output folder")
+    anonymize_.add_argument("--seed", type=int, default=None, help="for a reproducible run")
+    anonymize_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    remote(anonymize_)
+    anonymize_.set_defaults(handler=_anonymize)
+
+    run = commands.add_parser("run", help="run the jobs of a saved run configuration (YAML)")
+    run.add_argument("config", help="the run's YAML (as written by runner.get_yaml)")
+    run.add_argument("--name", help="run name (default: the YAML's display name)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    remote(run)
+    run.set_defaults(handler=_run)
+
+    jobs = commands.add_parser("jobs", help="list your jobs, newest first")
+    jobs.add_argument("--name", help="only the jobs of this run name")
+    jobs.add_argument("--limit", type=int, default=20)
+    remote(jobs)
+    jobs.set_defaults(handler=_jobs)
+
+    results = commands.add_parser("results", help="list (and download) a job's result files")
+    results.add_argument("job", help="the job name")
+    results.add_argument("--download", metavar="DIR", help="save every file into DIR")
+    remote(results)
+    results.set_defaults(handler=_results)
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    args.handler(args)
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    from avatars.errors import AvatarError
+
+    try:
+        args.handler(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (AvatarError, ValueError) as error:
+        sys.exit(f"avatars {args.command}: {error}")

@@ -1,20 +1,22 @@
 """The demo run behind ``make demo``: a generated mixed-type table through the whole product.
 
-Until the workflow lands, it starts the embedded server, signs in, uploads the table and prints
-the schema the server discovered.
+It generates a patient table, and on the embedded server uploads it, asks for parameter
+advice, avatarizes it, computes privacy and signal metrics and the report, then writes the
+avatars, the metrics and the report under ``.demo/output`` and prints a metrics summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from avatars.client import ApiClient
-from avatars.local import start_embedded_server
+from avatars.cli import anonymize
+from avatars.manager import Manager
 
 
 def make_demo_table(rows: int = 2_000, seed: int = 0) -> pd.DataFrame:
@@ -55,41 +57,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, default=None, help="AVATAR_HOME for the server")
     parser.add_argument("--rows", type=int, default=2_000)
     parser.add_argument("--out", type=Path, default=Path(".demo"))
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
-    home = args.home or (Path(os.environ["AVATAR_HOME"]) if "AVATAR_HOME" in os.environ else None)
+    if args.home is not None:
+        os.environ["AVATAR_HOME"] = str(args.home)
+    os.environ.pop("AVATAR_BASE_URL", None)  # the demo always runs on the embedded server
 
     args.out.mkdir(parents=True, exist_ok=True)
     table_path = args.out / "patients.csv"
     make_demo_table(args.rows).to_csv(table_path, index=False)
-    print(f"demo table: {table_path} ({args.rows} rows)")
+    print(f"demo table: {table_path} ({args.rows} rows, generated)")
 
-    server = start_embedded_server(home)
-    try:
-        print(f"embedded server: {server.base_url} (data in {server.home})")
-        with ApiClient(server.base_url) as client:
-            client.authenticate(*server.admin_credentials())
-            me = client.users.get_me()
-            print(f"signed in as {me.username}")
-            dataset = client.datasets.upload_dataset(table_path, name="demo-patients")
-            print(
-                f"uploaded dataset {dataset.id}: "
-                f"{dataset.rows} rows x {dataset.column_count} columns"
-            )
-            print(f"{'column':<18} {'dtype':<10} {'missing':>8} {'distinct':>9}")
-            for column in dataset.columns:
-                print(
-                    f"{column.name:<18} {column.dtype:<10} {column.missing:>8} {column.distinct:>9}"
-                )
-            copy = client.datasets.download_dataset(
-                dataset.id, args.out / "patients.downloaded.csv"
-            )
-            same = copy.read_bytes() == table_path.read_bytes()
-            print(f"download round trip: {'byte-exact' if same else 'DIFFERENT'} ({copy})")
-            print(f"datasets stored for {me.username}: {len(client.datasets.list_datasets())}")
-            if not same:
-                raise SystemExit("the downloaded file differs from the uploaded one")
-    finally:
-        server.stop()
+    manager = Manager()
+    print(f"embedded server: {manager.auth_client.base_url}")
+    started = time.perf_counter()
+    anonymize(
+        manager, table_path, args.out / "output", k=None, seed=0, show_progress=not args.quiet
+    )
+    print(f"done in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,19 @@ class ServerError(ApiStatusError):
 
 
 class JobFailedError(AvatarError):
-    """A job ended ``failed`` or ``cancelled``; the message carries the server's reason."""
+    """A job ended ``failed`` or ``cancelled``; the message carries the server's reason.
+
+    ``job_name``, ``status``, ``kind`` and the server's ``error`` are attributes too, so a
+    program can react to them without parsing text.
+    """
+
+    def __init__(self, job_name: str, status: str, error: str, kind: str = "") -> None:
+        what = f"{kind} job {job_name}" if kind else f"job {job_name}"
+        super().__init__(f"{what} {status}: {error or 'the server gave no reason'}")
+        self.job_name = job_name
+        self.status = status
+        self.error = error
+        self.kind = kind
 
 
 _BY_STATUS: dict[int, type[ApiStatusError]] = {

@@ -82,6 +82,8 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             batch_rows=ctx.settings.batch_rows,
         )
         fmt = str(requested_format) if requested_format else table.file_format
+        # Writing a million-row table takes seconds: each write renews the lease first.
+        ctx.progress(f"{name}: writing", (index + 1) / len(tables))
         out.write_table(
             "shuffled", name, "shuffled", _with_new_keys(result.shuffled, table.primary_key), fmt
         )
@@ -92,6 +94,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             _with_new_keys(result.unshuffled, table.primary_key),
             fmt,
         )
+        ctx.progress(f"{name}: writing projections", (index + 1) / len(tables))
         out.write_table(
             "original_projections", name, "projections.original", result.original_projections, fmt
         )

@@ -120,7 +120,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logger.info("worker %s ready", worker)
+    logger.debug("worker %s ready", worker)
     while not stop and os.getppid() == parent:
         with sessions() as db:
             job = state.claim(db, worker, settings.job_lease_seconds)

@@ -1,0 +1,316 @@
+"""``Manager``: the entry point — connect (or start the embedded server), sign in, make runners.
+
+``Manager()`` with no server URL anywhere (argument, config, ``AVATAR_BASE_URL``) starts the
+embedded server in-process and signs in its local user, so the documentation's examples run on
+a laptop with nothing else installed. With a URL it talks to that server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+import warnings
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from avatars_api.models import BulkDeleteResponse
+
+from avatar_yaml.config import (
+    Config,
+    DataRecipient,
+    DataSubject,
+    DataType,
+    ReportLanguage,
+    SensitivityLevel,
+)
+from avatars.client import ApiClient
+from avatars.client_config import ClientConfig, env_bool
+from avatars.errors import AvatarError
+from avatars.runner import Runner
+
+if TYPE_CHECKING:
+    import os
+
+    from avatars_api.models import JobOut
+
+_BULK = 100
+_LIST_LIMIT = 1000  # the server's largest page of jobs
+_VERSION_SUFFIX = re.compile(r"^(?P<base>.*)-v(?P<number>\d+)$")
+_MAX_DISPLAY_NAME = 255
+
+
+def next_version_name(display_name: str) -> str:
+    """``name`` -> ``name-v2`` -> ``name-v3``: a reloaded run gets a name of its own, so its
+    new runs are told apart from the original's."""
+    found = _VERSION_SUFFIX.match(display_name)
+    base, number = (found["base"], int(found["number"]) + 1) if found else (display_name, 2)
+    suffix = f"-v{number}"
+    return base[: _MAX_DISPLAY_NAME - len(suffix)] + suffix
+
+
+class Manager:
+    """High-level facade: one authenticated :class:`~avatars.client.ApiClient`
+    (:attr:`auth_client`) and shortcuts to make runners and inspect jobs.
+
+    Args:
+        base_url: The server, with or without a trailing ``/api``.
+        api_client: An existing client to use as is (exclusive with every other argument
+            but ``should_verify_compatibility``).
+        api_key: Authenticate with this API key (else :meth:`authenticate`).
+        config: Full connection settings (exclusive with ``base_url`` and ``api_key``).
+        should_verify_compatibility: Ask the server whether it serves this client version
+            (default: ``AVATAR_VERIFY_COMPATIBILITY``, on).
+
+    Without ``api_client`` or ``config``, the ``AVATAR_*`` variables fill in what the
+    arguments leave out. Without any server URL, the embedded server is started (once per
+    process) and its local user signed in.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_client: ApiClient | None = None,
+        api_key: str | None = None,
+        config: ClientConfig | None = None,
+        should_verify_compatibility: bool | None = None,
+    ) -> None:
+        if api_client is not None and (
+            base_url is not None or api_key is not None or config is not None
+        ):
+            raise ValueError("api_client cannot be combined with base_url, api_key or config")
+        if config is not None and (base_url is not None or api_key is not None):
+            raise ValueError("config cannot be combined with base_url or api_key")
+        self.embedded = False
+        if api_client is not None:
+            self.auth_client = api_client
+            verify = env_bool("AVATAR_VERIFY_COMPATIBILITY", True)
+        else:
+            settings = config if config is not None else ClientConfig.from_env()
+            if base_url is not None:
+                settings = dataclasses.replace(settings, base_url=base_url)
+            if api_key is not None:
+                settings = dataclasses.replace(settings, api_key=api_key)
+            verify = settings.verify_compatibility
+            self.auth_client = self._connect(settings)
+        if should_verify_compatibility is not None:
+            verify = should_verify_compatibility
+        if verify:
+            self._check_compatibility()
+        if self.embedded and not self.auth_client.is_using_api_key():
+            from avatars.local import shared_embedded_server
+
+            self.auth_client.authenticate(*shared_embedded_server().local_credentials())
+        elif self.auth_client.is_using_api_key() and api_client is None:
+            self.auth_client.users.get_me()  # a wrong key fails here, not at the first run
+
+    def _connect(self, settings: ClientConfig) -> ApiClient:
+        api_url = settings.api_url
+        if api_url is None:
+            from avatars.local import shared_embedded_server
+
+            api_url = shared_embedded_server().base_url
+            self.embedded = True
+        return ApiClient(
+            api_url,
+            timeout=settings.timeout,
+            should_verify_ssl=settings.should_verify_ssl,
+            api_key=settings.api_key,
+        )
+
+    def _check_compatibility(self) -> None:
+        answer = self.auth_client.compatibility.check_client()
+        status = str(answer.status)
+        latest = answer.most_recent_compatible_client
+        advice = f" (most recent compatible client: {latest})" if latest else ""
+        if status == "incompatible":
+            raise AvatarError(
+                f"this client does not work with the server at {self.auth_client.base_url}: "
+                f"{answer.message}{advice}"
+            )
+        if status == "unknown":
+            warnings.warn(
+                f"the server could not tell whether this client works with it: "
+                f"{answer.message}{advice}",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def __repr__(self) -> str:
+        where = "embedded server" if self.embedded else self.auth_client.base_url
+        return f"Manager({where!r})"
+
+    # -- authentication ----------------------------------------------------------------------
+
+    def authenticate(
+        self, username: str, password: str, should_verify_compatibility: bool | None = None
+    ) -> None:
+        """Sign in with a username and password (not with an API key in use).
+
+        On the embedded server, a name signing in for the first time becomes a user.
+        """
+        if self.auth_client.is_using_api_key():
+            raise AvatarError(
+                "this Manager authenticates with an API key: authenticate() is not needed "
+                "(create a Manager without api_key to sign in with a password)"
+            )
+        if should_verify_compatibility:
+            self._check_compatibility()
+        self.auth_client.authenticate(username, password)
+
+    def forgotten_password(self, email: str) -> None:
+        """Ask the server to email a password reset token (same answer for unknown emails)."""
+        self.auth_client.auth.forgotten_password(email)
+
+    def reset_password(
+        self,
+        email: str,
+        new_password: str,
+        new_password_repeated: str,
+        token: str | uuid.UUID,
+    ) -> None:
+        """Set a new password with the token from the reset email."""
+        self.auth_client.auth.reset_password(email, new_password, new_password_repeated, str(token))
+
+    # -- runners -----------------------------------------------------------------------------
+
+    def create_runner(
+        self,
+        set_name: str,
+        seed: int | None = None,
+        max_distribution_plots: int | None = None,
+        pia_data_recipient: DataRecipient = DataRecipient.UNKNOWN,
+        pia_data_type: DataType = DataType.UNKNOWN,
+        pia_data_subject: DataSubject = DataSubject.UNKNOWN,
+        pia_sensitivity_level: SensitivityLevel = SensitivityLevel.UNDEFINED,
+        report_language: ReportLanguage = ReportLanguage.EN,
+    ) -> Runner:
+        """A new, empty run named ``set_name`` (no request is made)."""
+        return Runner(
+            self.auth_client,
+            set_name,
+            seed=seed,
+            max_distribution_plots=max_distribution_plots,
+            pia_data_recipient=pia_data_recipient,
+            pia_data_type=pia_data_type,
+            pia_data_subject=pia_data_subject,
+            pia_sensitivity_level=pia_sensitivity_level,
+            report_language=report_language,
+        )
+
+    def create_runner_from_id(self, set_name: str | uuid.UUID) -> Runner:
+        """A runner over a stored run (``runner.set_name`` of a past run), with its results.
+
+        Its results are read without running anything again. The runner is named after the
+        original with a ``-vN`` suffix; calling ``run()`` on it stores a new set (and warns
+        with the old ``set_name``, which keeps its results).
+
+        Raises TypeError if ``set_name`` is not a str or UUID, ValueError if it is not a
+        UUID, NotFoundError if you have no such set.
+        """
+        if isinstance(set_name, uuid.UUID):
+            set_id = set_name
+        elif isinstance(set_name, str):
+            try:
+                set_id = uuid.UUID(set_name)
+            except ValueError:
+                raise ValueError(f"set_name {set_name!r} is not a UUID") from None
+        else:
+            raise TypeError(f"set_name must be a str or UUID, got {type(set_name).__name__}")
+        stored = self.auth_client.resources.get_resources(set_id)
+        config = Config.from_yaml(stored.yaml)
+        jobs = self.auth_client.jobs.get_jobs(set_name=set_id, limit=_LIST_LIMIT).jobs
+        runner = Runner(self.auth_client, next_version_name(stored.display_name))
+        runner._adopt(config, str(set_id), jobs)
+        return runner
+
+    def create_runner_from_name(self, display_name: str) -> Runner:
+        """A runner over the newest run named ``display_name`` (see
+        :meth:`create_runner_from_id`); ValueError if there is none."""
+        runs = self.find_ids_by_name(display_name)
+        if not runs:
+            raise ValueError(f"no run named {display_name!r}")
+        return self.create_runner_from_id(runs[0][0])
+
+    def create_runner_from_yaml(self, yaml_path: str | os.PathLike[str], set_name: str) -> Runner:
+        """A new runner named ``set_name`` whose configuration is read from a YAML file (its
+        tables must name datasets you uploaded)."""
+        runner = self.create_runner(set_name)
+        runner.from_yaml(yaml_path)
+        return runner
+
+    # -- jobs and results --------------------------------------------------------------------
+
+    def find_ids_by_name(self, set_name: str) -> list[tuple[str, list[JobOut]]]:
+        """The runs named ``set_name``: ``(set_name UUID, jobs)`` pairs, newest run first.
+        Advice jobs are left out (they are not runs)."""
+        jobs = self.auth_client.jobs.get_jobs(display_name=set_name, limit=_LIST_LIMIT).jobs
+        groups: dict[str, list[JobOut]] = {}
+        for job in jobs:
+            if str(job.kind) == "advice":
+                continue
+            groups.setdefault(str(job.set_name), []).append(job)
+
+        def newest(item: tuple[str, list[JobOut]]) -> datetime:
+            return max(job.created_at for job in item[1])
+
+        return sorted(groups.items(), key=newest, reverse=True)
+
+    def get_last_jobs(self, count: int = 1) -> dict[str, JobOut]:
+        """Your ``count`` most recent jobs, by job name."""
+        jobs = self.auth_client.jobs.get_jobs(limit=count).jobs
+        return {job.name: job for job in jobs}
+
+    def get_last_results(self, count: int = 1) -> list[dict[str, list[str]]]:
+        """The result files of your ``count`` most recently created finished jobs, as
+        ``{result kind: [file names]}`` maps."""
+        jobs = self.auth_client.jobs.get_jobs(status="done", limit=count).jobs
+        summaries = []
+        for job in jobs:
+            files: dict[str, list[str]] = {}
+            for entry in self.auth_client.results.get_results(job.name).files:
+                files.setdefault(entry.kind, []).append(entry.name)
+            summaries.append(files)
+        return summaries
+
+    def get_health(self) -> dict[str, str]:
+        """The server's health (``status``) and version."""
+        health = self.auth_client.health.get_health()
+        return {key: str(value) for key, value in health.to_dict().items()}
+
+    def delete_job(self, name: str) -> BulkDeleteResponse:
+        """Delete every job of the run named ``name``.
+
+        Raises ValueError when no run has that name, or when several do: the message then
+        lists the ``delete_job_by_id`` call for each, newest first.
+        """
+        runs = self.find_ids_by_name(name)
+        if not runs:
+            raise ValueError(f"no run named {name!r}")
+        if len(runs) > 1:
+            calls = "\n".join(f"  manager.delete_job_by_id(UUID('{set_id}'))" for set_id, _ in runs)
+            raise ValueError(
+                f"{len(runs)} runs are named {name!r}; delete one of them by id "
+                f"(newest first):\n{calls}"
+            )
+        return self.delete_job_by_id(runs[0][0])
+
+    def delete_job_by_id(self, id: uuid.UUID | str) -> BulkDeleteResponse:
+        """Delete every job (and result) of the run whose ``set_name`` is ``id``."""
+        set_id = uuid.UUID(str(id))
+        jobs = self.auth_client.jobs.get_jobs(set_name=set_id, limit=_LIST_LIMIT).jobs
+        return self.delete_jobs([job.name for job in jobs])
+
+    def delete_jobs(self, job_names: Sequence[str]) -> BulkDeleteResponse:
+        """Delete jobs by name, 100 per request; one merged answer (unknown names are in
+        ``failed_jobs``)."""
+        deleted: list[JobOut] = []
+        failed: list[str] = []
+        names = list(dict.fromkeys(job_names))
+        for start in range(0, len(names), _BULK):
+            answer = self.auth_client.jobs.bulk_delete_jobs(names[start : start + _BULK])
+            deleted.extend(answer.deleted_jobs)
+            failed.extend(answer.failed_jobs)
+        return BulkDeleteResponse(deleted_jobs=deleted, failed_jobs=failed)
