@@ -79,7 +79,7 @@ def anonymize(
     *,
     k: int | None,
     seed: int | None = None,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
 ) -> list[str]:
     """Avatarize one CSV or Parquet file; write avatars, metrics and report into ``output``.
 
@@ -125,7 +125,7 @@ def _anonymize(args: argparse.Namespace) -> None:
         Path(args.output),
         k=args.k,
         seed=args.seed,
-        show_progress=not args.quiet,
+        show_progress=False if args.quiet else None,
     )
 
 
@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace) -> None:
 
     display_name = Config.from_yaml(path.read_text(encoding="utf-8")).display_name
     runner = manager.create_runner_from_yaml(str(path), args.name or display_name)
-    runner.show_progress = not args.quiet
+    runner.show_progress = False if args.quiet else None
     runner.run()
     for table in runner.config.table_names():
         if runner.config.parameters and table in (runner.config.parameters.avatarization or {}):

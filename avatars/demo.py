@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"embedded server: {manager.auth_client.base_url}")
     started = time.perf_counter()
     anonymize(
-        manager, table_path, args.out / "output", k=None, seed=0, show_progress=not args.quiet
+        manager,
+        table_path,
+        args.out / "output",
+        k=None,
+        seed=0,
+        show_progress=False if args.quiet else None,
     )
     print(f"done in {time.perf_counter() - started:.1f} s")
 

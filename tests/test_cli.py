@@ -1,0 +1,128 @@
+"""The ``avatars`` command line against a remote server (``--base-url`` + ``AVATAR_API_KEY``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from avatars import ApiClient, Manager
+from tests.server import ServerProcess
+
+AVATARS = str(Path(sys.executable).parent / "avatars")
+
+
+@pytest.fixture
+def cli_env(user: ApiClient) -> dict[str, str]:
+    key = user.api_keys.create_api_key("cli").key
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATAR_")}
+    return env | {"AVATAR_API_KEY": key, "AVATAR_PROGRESS": "0"}
+
+
+def avatars(
+    *args: str, env: dict[str, str], cwd: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [AVATARS, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_anonymize_writes_avatars_metrics_and_report(
+    server: ServerProcess, cli_env: dict[str, str], shared_data: Path, tmp_path: Path
+) -> None:
+    shutil.copy(shared_data / "wbcd.csv", tmp_path / "wbcd.csv")
+    done = avatars(
+        "anonymize",
+        "wbcd.csv",
+        "-k",
+        "15",
+        "-o",
+        "out",
+        "--seed",
+        "1",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+    )
+    out = tmp_path / "out"
+    original = pd.read_csv(tmp_path / "wbcd.csv")
+    written = pd.read_csv(out / "wbcd.avatars.csv")
+    assert list(written.columns) == list(original.columns) and len(written) == len(original)
+    privacy = json.loads((out / "wbcd.privacy_metrics.json").read_text())
+    assert privacy[0]["hidden_rate"] > 90
+    assert json.loads((out / "wbcd.signal_metrics.json").read_text())[0]["hellinger_mean"] < 0.1
+    assert "hidden_rate" in (out / "wbcd.report.html").read_text()
+    assert "hidden_rate" in done.stdout and "hellinger_mean" in done.stdout
+    assert "out/wbcd.avatars.csv (683 rows)" in done.stdout
+    assert "%|" not in done.stderr  # AVATAR_PROGRESS=0 silences the bars
+
+    jobs = avatars(
+        "jobs", "--name", "wbcd", "--base-url", server.base_url, env=cli_env, cwd=tmp_path
+    )
+    assert "standard" in jobs.stdout and "done" in jobs.stdout
+    standard = next(line.split()[0] for line in jobs.stdout.splitlines() if " standard " in line)
+    results = avatars(
+        "results",
+        standard,
+        "--download",
+        "files",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+    )
+    assert "wbcd.shuffled.csv" in results.stdout
+    assert len(pd.read_csv(tmp_path / "files" / "wbcd.shuffled.csv")) == len(original)
+
+
+def test_run_replays_a_saved_configuration(
+    server: ServerProcess, cli_env: dict[str, str], shared_data: Path, tmp_path: Path
+) -> None:
+    manager = Manager(base_url=server.base_url, api_key=cli_env["AVATAR_API_KEY"])
+    runner = manager.create_runner("saved")
+    runner.add_table("iris", str(shared_data / "iris.csv"))
+    runner.set_parameters("iris", k=10)
+    runner.get_yaml(tmp_path / "run.yaml")
+    done = avatars("run", "run.yaml", "--base-url", server.base_url, env=cli_env, cwd=tmp_path)
+    assert "hidden_rate" in done.stdout
+    assert "standard" in done.stdout and "done" in done.stdout
+    assert len(manager.find_ids_by_name("saved")) == 1
+
+
+def test_errors_are_one_line_without_a_trace(
+    server: ServerProcess, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = avatars(
+        "anonymize",
+        "nope.csv",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert missing.returncode != 0 and "no such file" in missing.stderr
+    unknown = avatars(
+        "results",
+        "no-such-job",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert unknown.returncode == 1
+    assert "not found" in unknown.stderr and "Traceback" not in unknown.stderr
+    no_key = {k: v for k, v in cli_env.items() if k != "AVATAR_API_KEY"}
+    refused = avatars("jobs", "--base-url", server.base_url, env=no_key, cwd=tmp_path, check=False)
+    assert refused.returncode != 0 and "AVATAR_API_KEY" in refused.stderr
