@@ -6,6 +6,7 @@ Everything goes through ``ApiClient`` against servers on loopback with their wor
 from __future__ import annotations
 
 import io
+import json
 import signal
 import time
 import uuid
@@ -348,3 +349,34 @@ def test_a_killed_server_leaves_no_job_running(
     files = big_client.results.get_results(job.name).files
     assert {entry.kind for entry in files} >= {"shuffled", "unshuffled"}
     assert all(entry.name.startswith("big.") for entry in files)
+
+
+def test_metrics_leave_out_excluded_variables(user: ApiClient, wbcd: str) -> None:
+    from avatar_yaml.config import (
+        ExcludeVariables,
+        ExcludeVariablesMethod,
+        PrivacyMetricsTableParameters,
+        SignalMetricsTableParameters,
+    )
+
+    exclusion = ExcludeVariables(
+        variable_names=["Class"], replacement_strategy=ExcludeVariablesMethod.ROW_ORDER
+    )
+    config = run_config(wbcd)
+    config.set_parameters(
+        "wbcd",
+        avatarization=AvatarizationParameters(k=10, exclude_variables=exclusion),
+        privacy=PrivacyMetricsTableParameters(exclude_variables=exclusion),
+        signal=SignalMetricsTableParameters(exclude_variables=exclusion),
+    )
+    resource = user.resources.put_resources("run", config.to_yaml())
+    jobs = submit_all(user, resource.set_name)
+    assert wait_done(user, jobs["signal"].name).status == "done"
+    assert wait_done(user, jobs["privacy"].name).status == "done"
+    files = user.results.get_results(jobs["signal"].name).files
+    comparisons = next(entry for entry in files if entry.kind == "variable_comparisons")
+    names = {c["name"] for c in user.results.read_json(jobs["signal"].name, comparisons)}
+    assert "Class" not in names and "Mitoses" in names
+    privacy = user.results.get_results(jobs["privacy"].name).files[0]
+    metrics = user.results.read_json(jobs["privacy"].name, privacy)[0]
+    assert "Class" not in json.dumps(metrics["details"])

@@ -5,7 +5,7 @@ whose message becomes the job's error."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,13 @@ from avatar_server.engine import signal as signal_module
 from avatar_server.engine.signal import variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
-from avatar_yaml.config import AvatarizationParameters, ExcludeVariables, Imputation
+from avatar_yaml.config import (
+    AvatarizationParameters,
+    ExcludeVariables,
+    Imputation,
+    PrivacyMetricsTableParameters,
+    SignalMetricsTableParameters,
+)
 
 Handler = Callable[[JobContext, ResultWriter], None]
 
@@ -138,11 +144,16 @@ def _like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(aligned, index=avatars.index)
 
 
-def _pairs(ctx: JobContext) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+def _pairs(
+    ctx: JobContext, excluded: dict[str, list[str]]
+) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """Originals and their avatars per table, without the columns the metrics exclude
+    (variables kept out of the avatarization are not avatars and would only measure a copy)."""
     standard = ctx.dependency("standard")
     pairs = []
     for name in _avatarization(ctx):
         original = ctx.prepared(name).data
+        original = original.drop(columns=[c for c in excluded.get(name, []) if c in original])
         avatars = ctx.read_result_table(standard, "unshuffled", name)
         missing = [c for c in original.columns if c not in avatars.columns]
         if missing:
@@ -155,7 +166,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
     seed = document.seed if document is not None and document.seed is not None else 0
-    pairs = _pairs(ctx)
+    pairs = _pairs(ctx, _excluded(settings))
     for index, (name, original, avatars) in enumerate(pairs):
         chosen = settings.get(name)
         options: dict[str, Any] = {}
@@ -177,8 +188,19 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
         )
 
 
+def _excluded(
+    settings: Mapping[str, PrivacyMetricsTableParameters | SignalMetricsTableParameters],
+) -> dict[str, list[str]]:
+    return {
+        name: list(chosen.exclude_variables.variable_names)
+        for name, chosen in settings.items()
+        if chosen.exclude_variables is not None
+    }
+
+
 def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
-    pairs = _pairs(ctx)
+    document = ctx.config.signal_metrics
+    pairs = _pairs(ctx, _excluded(dict(document.signal_metrics or {}) if document else {}))
     for index, (name, original, avatars) in enumerate(pairs):
         ctx.progress(f"{name}: signal", index / len(pairs))
         results = signal_metrics(original, avatars)
