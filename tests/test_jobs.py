@@ -152,6 +152,17 @@ def test_malformed_yaml_is_refused(user: ApiClient, text: str, message: str) -> 
     assert message in str(caught.value)
 
 
+def test_a_text_column_declared_numeric_is_refused_up_front(
+    user: ApiClient, shared_data: Path
+) -> None:
+    dataset = str(user.datasets.upload_dataset(shared_data / "iris.csv").id)
+    text = ColumnInfo(field="variety", type=ColumnType.INT)
+    with pytest.raises(ValidationError, match="'variety' holds text, it cannot be read as int"):
+        user.resources.put_resources("run", run_config(dataset, columns=[text]).to_yaml())
+    number = ColumnInfo(field="sepal.length", type=ColumnType.FLOAT)
+    user.resources.put_resources("run", run_config(dataset, columns=[number]).to_yaml())
+
+
 def test_display_names_are_restricted(user: ApiClient, wbcd: str) -> None:
     config = run_config(wbcd, name="run")
     with pytest.raises(ValidationError, match="letters, digits"):
@@ -196,9 +207,9 @@ def test_unknown_document_and_dependency(user: ApiClient, wbcd: str) -> None:
 
 
 def test_a_failed_job_fails_its_dependents_with_the_reason(user: ApiClient) -> None:
-    text = pd.DataFrame({"a": list(range(30)), "b": ["x", "y", "z"] * 10}).to_csv(index=False)
+    text = pd.DataFrame({"a": list(range(30)), "b": [0.5, 1.5, 2.0] * 10}).to_csv(index=False)
     dataset = str(user.datasets.upload_dataset(io.BytesIO(text.encode()), name="t").id)
-    # "b" declared int: the data says otherwise, which only the job can find out.
+    # "b" declared int: only reading its values (0.5...) tells it is not, in the job.
     columns = [ColumnInfo(field="b", type=ColumnType.INT)]
     resource = user.resources.put_resources(
         "run", run_config(dataset, table="t", columns=columns).to_yaml()

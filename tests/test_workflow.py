@@ -356,15 +356,16 @@ def test_a_job_failing_on_the_server_surfaces_its_reason(
     manager: Manager, shared_data: Path
 ) -> None:
     runner = manager.create_runner("fails_on_server")
-    runner.add_table("iris", shared_data / "iris.csv", types={"variety": ColumnType.INT})
+    # Integers declared for a decimal column: only reading the values shows the problem.
+    runner.add_table("iris", shared_data / "iris.csv", types={"sepal.length": ColumnType.INT})
     runner.set_parameters("iris", k=5)
     runner.run()
-    with pytest.raises(JobFailedError, match="'variety' cannot be read as int") as failure:
+    with pytest.raises(JobFailedError, match=r"'sepal\.length' cannot be read as int") as failure:
         runner.shuffled("iris")
     assert isinstance(failure.value, JobFailedError)
     assert failure.value.status == "failed"
     assert failure.value.job_name == runner.jobs["standard"]
-    assert "variety" in failure.value.error
+    assert "non-integer" in failure.value.error
     with pytest.raises(JobFailedError, match=r"privacy_metrics job \w+ failed: dependency"):
         runner.privacy_metrics("iris")
     assert set(runner.statuses().values()) == {"failed"}

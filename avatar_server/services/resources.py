@@ -55,6 +55,13 @@ def validate(db: Session, user: User, config: Config) -> None:
         missing = _unknown(declared, columns)
         if missing:
             raise UnprocessableError(f"{where}: unknown columns {missing}")
+        dtypes = {str(column["name"]): str(column["dtype"]) for column in dataset.columns}
+        for column in table.columns or []:
+            if column.type in ("int", "float") and dtypes.get(column.field) == "string":
+                raise UnprocessableError(
+                    f"{where}: column {column.field!r} holds text, it cannot be read as "
+                    f"{column.type}"
+                )
         keys = [c.field for c in table.columns or [] if c.primary_key]
         if len(keys) > 1:
             raise UnprocessableError(f"{where}: several primary keys {keys}")
