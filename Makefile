@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow
+.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -20,6 +20,14 @@ install: $(STAMP) ## create .venv with everything pinned by constraints.txt
 
 demo: $(STAMP) ## anonymization demo end to end on the embedded server
 	$(BIN)/python -m avatars.demo
+
+docs: $(STAMP) ## API reference from the docstrings into docs/api/ (pdoc; generated, not committed)
+	rm -rf docs/api
+	$(BIN)/pdoc avatars avatar_yaml -o docs/api --docformat google
+	@echo "API reference: docs/api/index.html; user guide: docs/index.md"
+
+docs-images: $(STAMP) ## wbcd report pages (pdftoppm) and HTML screenshot (chromium) -> docs/report/
+	$(BIN)/python docs/report_images.py
 
 test: $(STAMP) ## the test suite (starts real servers on loopback)
 	$(BIN)/python -m pytest
@@ -47,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy avatars avatar_server avatar_yaml
+	$(BIN)/mypy avatars avatar_server avatar_yaml avatar_figures
 	cd generated && ../$(BIN)/mypy --strict -p avatars_api
 
 check: check-generated lint typecheck ## everything CI checks besides the tests

@@ -1,6 +1,8 @@
 """avatars: anonymize tabular personal data into avatars, from Python.
 
-``ApiClient`` talks to an avatars server; errors are in :mod:`avatars.errors`.
+``Manager`` is the entry point (it starts the embedded server when no URL is given) and makes
+``Runner`` objects, one per run; ``ApiClient`` is the lower-level client under them. Errors are
+in :mod:`avatars.errors`; ``PlotKind`` names what ``Runner.render_plot`` draws.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from avatars.client import ApiClient
 from avatars.client_config import ClientConfig
+from avatars.display import JobList, ResultFiles, ResultSummaries
 from avatars.errors import (
     ApiConnectionError,
     ApiStatusError,
@@ -25,6 +28,7 @@ from avatars.errors import (
     ValidationError,
 )
 from avatars.manager import Manager
+from avatars.plots import PlotKind
 from avatars.retry import RetryPolicy
 from avatars.runner import Runner
 
@@ -43,11 +47,15 @@ __all__ = [
     "ClientConfig",
     "ConflictError",
     "JobFailedError",
+    "JobList",
     "Manager",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PlotKind",
     "RateLimitError",
+    "ResultFiles",
+    "ResultSummaries",
     "RetryPolicy",
     "Runner",
     "ServerError",

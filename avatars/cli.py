@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,10 +82,13 @@ def anonymize(
     seed: int | None = None,
     show_progress: bool | None = None,
 ) -> list[str]:
-    """Avatarize one CSV or Parquet file; write avatars, metrics and report into ``output``.
+    """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
+    ``output``.
 
-    Returns the summary lines it printed. Parameters not given are the server's advice.
+    Returns the summary lines it printed; they end with where the HTML and PDF reports are,
+    the files a user opens next. Parameters not given are the server's advice.
     """
+    started = time.perf_counter()
     table = _run_name(data)
     runner = manager.create_runner(table, seed=seed)
     runner.show_progress = show_progress
@@ -95,20 +99,25 @@ def anonymize(
     runner.run()
     output.mkdir(parents=True, exist_ok=True)
     avatars = runner.shuffled(table)
-    avatars.to_csv(output / f"{table}.avatars.csv", index=False)
+    avatars_path = output / f"{table}.avatars.csv"
+    avatars.to_csv(avatars_path, index=False)
     privacy = runner.privacy_metrics(table)
     signal = runner.signal_metrics(table)
-    (output / f"{table}.privacy_metrics.json").write_text(json.dumps(privacy, indent=1))
-    (output / f"{table}.signal_metrics.json").write_text(json.dumps(signal, indent=1))
-    report = runner.download_report(str(output / f"{table}.report.html"))
+    privacy_path = output / f"{table}.privacy_metrics.json"
+    signal_path = output / f"{table}.signal_metrics.json"
+    privacy_path.write_text(json.dumps(privacy, indent=1))
+    signal_path.write_text(json.dumps(signal, indent=1))
+    html_report = runner.download_report(output / f"{table}.report.html")
+    pdf_report = runner.download_report(output / f"{table}.report.pdf")
     lines = metrics_lines(table, privacy, signal)
     lines += [
         "",
-        f"avatars:  {output / f'{table}.avatars.csv'} ({len(avatars)} rows)",
-        f"metrics:  {output / f'{table}.privacy_metrics.json'}, "
-        f"{output / f'{table}.signal_metrics.json'}",
-        f"report:   {report}",
-        f"run:      {runner.display_name} (set {runner.set_name})",
+        f"avatars:  {avatars_path} ({len(avatars)} rows)",
+        f"metrics:  {privacy_path}, {signal_path}",
+        f"run:      {runner.display_name} (set {runner.set_name}), "
+        f"{time.perf_counter() - started:.1f} s",
+        f"report (HTML): {html_report}",
+        f"report (PDF):  {pdf_report}",
     ]
     for line in lines:
         print(line)
@@ -196,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     anonymize_ = commands.add_parser(
-        "anonymize", help="avatarize a CSV/Parquet file: avatars, metrics and report"
+        "anonymize", help="avatarize a CSV/Parquet file: avatars, metrics, HTML and PDF reports"
     )
     anonymize_.add_argument("data", help="the table (CSV with a header row, or Parquet)")
     anonymize_.add_argument("-k", type=int, default=None, help="neighbours (default: advised)")

@@ -27,6 +27,7 @@ from avatar_yaml.config import (
 )
 from avatars.client import ApiClient
 from avatars.client_config import ClientConfig, env_bool
+from avatars.display import JobList, ResultSummaries
 from avatars.errors import AvatarError
 from avatars.runner import Runner
 
@@ -51,7 +52,7 @@ def next_version_name(display_name: str) -> str:
 
 
 class Manager:
-    """High-level facade: one authenticated :class:`~avatars.client.ApiClient`
+    """High-level facade: one authenticated :class:`avatars.client.ApiClient`
     (:attr:`auth_client`) and shortcuts to make runners and inspect jobs.
 
     Args:
@@ -258,16 +259,16 @@ class Manager:
 
         return sorted(groups.items(), key=newest, reverse=True)
 
-    def get_last_jobs(self, count: int = 1) -> dict[str, JobOut]:
-        """Your ``count`` most recent jobs, by job name."""
+    def get_last_jobs(self, count: int = 1) -> JobList:
+        """Your ``count`` most recent jobs, by job name (a dict; a table in notebooks)."""
         jobs = self.auth_client.jobs.get_jobs(limit=count).jobs
-        return {job.name: job for job in jobs}
+        return JobList((job.name, job) for job in jobs)
 
-    def get_last_results(self, count: int = 1) -> list[dict[str, list[str]]]:
+    def get_last_results(self, count: int = 1) -> ResultSummaries:
         """The result files of your ``count`` most recently created finished jobs, as
-        ``{result kind: [file names]}`` maps."""
+        ``{result kind: [file names]}`` maps (a list; a table in notebooks)."""
         jobs = self.auth_client.jobs.get_jobs(status="done", limit=count).jobs
-        summaries = []
+        summaries = ResultSummaries()
         for job in jobs:
             files: dict[str, list[str]] = {}
             for entry in self.auth_client.results.get_results(job.name).files:

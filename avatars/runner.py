@@ -13,6 +13,7 @@ progress bar), downloads the file once and keeps it for the next call.
 from __future__ import annotations
 
 import copy
+import html
 import math
 import os
 import re
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pandas as pd
 import yaml
@@ -57,10 +58,20 @@ from avatar_yaml.config import (
     report_name,
 )
 from avatars._waiting import wait_for_job
+from avatars.display import JOB_HEADERS, JobList, ResultFiles, html_table, job_rows
 from avatars.errors import ConflictError, NotFoundError
+from avatars.plots import (
+    SIDES,
+    SOURCES,
+    PlotKind,
+    build_figure,
+    enable_notebook_display,
+    figure_png,
+)
 
 if TYPE_CHECKING:
     from avatars_api.models import DatasetOut, JobOut, ResultFileOut
+    from matplotlib.figure import Figure
 
     from avatars.client import ApiClient
 
@@ -91,6 +102,9 @@ _DOCUMENT_OF_KIND = {
     JobKind.REPORT: report_name(ReportType.BASIC),
     JobKind.ADVICE: ADVICE_NAME,
 }
+_REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
+# Keys of a metrics result that are not metrics.
+_NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
 # The server's rule for display names (PUT /resources/{display_name}).
 _DISPLAY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _BULK = 100
@@ -158,6 +172,14 @@ def _empty(node: PrivacyMetricsTableParameters | SignalMetricsTableParameters) -
     return not node.to_dict()
 
 
+def _standalone(computations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The table's own metrics among its computations (multi-table runs add others)."""
+    for entry in computations:
+        if (entry.get("metadata") or {}).get("computation_type") in (None, "standalone"):
+            return entry
+    return computations[0] if computations else {}
+
+
 def _file_name(data: TableSource) -> str | None:
     return None if isinstance(data, pd.DataFrame) else Path(data).name
 
@@ -167,7 +189,7 @@ class Runner:
     :meth:`avatars.manager.Manager.create_runner`.
 
     Args:
-        api_client: An authenticated :class:`~avatars.client.ApiClient`.
+        api_client: An authenticated :class:`avatars.client.ApiClient`.
         display_name: The run's name (letters, digits, ``_``, ``-``); several runs may share it.
         seed: Makes the avatarization and the metrics reproducible.
         max_distribution_plots: Cap on the distribution plots of the results.
@@ -781,15 +803,17 @@ class Runner:
         """The status of each job of the run (``pending``, ``running``, ``done``, ``failed``,
         ``cancelled``), in the order they run; deleted jobs are left out."""
         found = self._fetch_jobs(list(self._jobs.values()))
-        ordered = sorted(
+        return {
+            document: str(found[self._jobs[document]].status)
+            for document in self._ordered_documents()
+            if self._jobs[document] in found
+        }
+
+    def _ordered_documents(self) -> list[str]:
+        return sorted(
             self._jobs,
             key=lambda name: _WORK_ORDER.index(name) if name in _WORK_ORDER else len(_WORK_ORDER),
         )
-        return {
-            document: str(found[self._jobs[document]].status)
-            for document in ordered
-            if self._jobs[document] in found
-        }
 
     def get_status(self, job_kind: JobKind | str) -> str:
         """The status of one job, named by kind (``JobKind.STANDARD``) or document name."""
@@ -900,31 +924,224 @@ class Runner:
         """Utility metrics of the table (``hellinger_mean``...), one dict per computation."""
         return self._json_result(SIGNAL_METRICS_NAME, "signal_metrics", table_name)
 
+    @overload
+    def download_report(
+        self, path: None = None, report_type: ReportType | str = ReportType.BASIC
+    ) -> list[Path]: ...
+
+    @overload
+    def download_report(
+        self, path: str | os.PathLike[str], report_type: ReportType | str = ReportType.BASIC
+    ) -> Path | list[Path]: ...
+
     def download_report(
         self,
         path: str | os.PathLike[str] | None = None,
-        report_type: ReportType = ReportType.BASIC,
-    ) -> Path:
-        """Wait for the report and save it to ``path`` (a file, or a folder to keep the
-        server's file name; default: the server's file name in the current folder)."""
+        report_type: ReportType | str = ReportType.BASIC,
+    ) -> Path | list[Path]:
+        """Wait for the report and save it; returns what was written.
+
+        The format follows ``path``'s suffix: ``report.pdf`` saves the PDF, ``report.html``
+        the HTML page (same content: one to sign and archive, one to read in a browser). A
+        folder (an existing one, or a path without suffix, created if needed) receives both
+        files under the server's names, as does the current folder when ``path`` is None;
+        the list of their paths is returned then. Another suffix is refused before waiting.
+        """
         document = report_name(_choice(ReportType, report_type, "report_type"))
+        target = Path.cwd() if path is None else Path(path)
+        both = path is None or target.is_dir() or not target.suffix
+        wanted = _REPORT_SUFFIXES.get(target.suffix.lower())
+        if not both and wanted is None:
+            raise ValueError(
+                f"report path {str(target)!r}: the suffix decides the format, use .pdf or "
+                ".html (or a folder, for both files)"
+            )
         job_name, files = self._results_of(document)
         reports = [entry for entry in files if entry.kind == "report"]
         if not reports:
             raise ValueError(f"the {document} job produced no report file")
-        entry = reports[0]
-        destination = Path(entry.name) if path is None else Path(path)
-        if destination.is_dir():
-            destination = destination / entry.name
-        suffix = Path(entry.name).suffix
-        if destination.suffix.lower() != suffix.lower():
-            warnings.warn(
-                f"the report is a {suffix or 'plain'} file ({entry.name}); "
-                f"saved as {destination} anyway",
-                UserWarning,
-                stacklevel=2,
+        if both:
+            target.mkdir(parents=True, exist_ok=True)
+            return [
+                self.client.results.download_file(job_name, entry.name, target / entry.name)
+                for entry in reports
+            ]
+        for entry in reports:
+            if _REPORT_SUFFIXES.get(Path(entry.name).suffix.lower()) == wanted:
+                return self.client.results.download_file(job_name, entry.name, target)
+        written = ", ".join(entry.name for entry in reports)
+        raise ValueError(f"the {document} job wrote no {wanted} report (it wrote: {written})")
+
+    # -- plots and summaries -----------------------------------------------------------------
+
+    def render_plot(
+        self,
+        table_name: str,
+        kind: PlotKind | str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        side: str = "original",
+        language: ReportLanguage | str | None = None,
+    ) -> Figure:
+        """Draw one plot of a table from the data the run's jobs stored; returns the figure.
+
+        Kinds (:class:`avatars.plots.PlotKind`): ``distribution`` (every variable, originals
+        beside avatars), ``correlation`` (one side's matrix: ``side="original"`` or
+        ``"avatars"``), ``correlation_difference`` and ``2d_projection``. Only stored
+        summaries are read, never the original rows, so a runner reloaded by name can plot.
+        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``). ``language``
+        defaults to the run's report language. As a notebook cell's value, the figure
+        displays as an image.
+        """
+        plot = _choice(PlotKind, kind, "plot kind")
+        self._table(table_name)
+        if side not in SIDES:
+            raise ValueError(f"side: unknown value {side!r}; allowed: {', '.join(SIDES)}")
+        if side != "original" and plot is not PlotKind.CORRELATION:
+            raise ValueError("side chooses the matrix of a correlation plot only")
+        chosen = _choice(
+            ReportLanguage,
+            self.report_language if language is None else language,
+            "language",
+        )
+        source = SOURCES[plot]
+        if source.document not in self._jobs:
+            launched = ", ".join(self._jobs) or "none: call run() first"
+            raise ValueError(
+                f"{plot.value} plots are drawn from the {source.document} job, which this run "
+                f"did not launch (jobs: {launched}); run() with JobKind.{source.job_kind.name}"
             )
-        return self.client.results.download_file(job_name, entry.name, destination)
+        job_name, files = self._results_of(source.document)
+        entry = next(
+            (f for f in files if f.kind == source.result_kind and f.table == table_name), None
+        )
+        if entry is None:
+            raise ValueError(
+                f"the {source.document} job stored no {source.result_kind} data for table "
+                f"{table_name!r}: was the table avatarized in this run? (runs from a server "
+                "without plot data need to run again)"
+            )
+        figure = build_figure(
+            plot, self._read_json(job_name, entry), side=side, language=chosen.value
+        )
+        if path is not None:
+            destination = Path(path)
+            if destination.is_dir():
+                destination = destination / f"{table_name}.{plot.value}.png"
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(figure_png(figure))
+        enable_notebook_display()
+        return figure
+
+    def metrics_summary(self) -> pd.DataFrame:
+        """Every privacy and signal metric of every avatarized table, one row per table.
+
+        The columns are a two-level index ``(view, metric)``: ``view`` is ``value`` (the
+        metric), ``target`` (the server's target, e.g. ``"> 90"``) or ``passed`` (True,
+        False, or None for a metric without target or not computed). So
+        ``summary["value"]`` is the plain table of values, ``summary["passed"]`` the
+        verdicts, and ``summary["value", "hidden_rate"]`` one column. Waits for the metrics
+        jobs of the run (those it launched).
+        """
+        sources = [
+            (document, kind)
+            for document, kind in (
+                (PRIVACY_METRICS_NAME, "privacy_metrics"),
+                (SIGNAL_METRICS_NAME, "signal_metrics"),
+            )
+            if document in self._jobs
+        ]
+        if not sources:
+            raise ValueError(
+                "this run has no metrics job: run() with JobKind.PRIVACY_METRICS and "
+                "JobKind.SIGNAL_METRICS"
+            )
+        parameters = self._config.parameters
+        tables = [
+            name
+            for name in self._config.table_names()
+            if parameters is not None and name in (parameters.avatarization or {})
+        ]
+        metrics: list[str] = []
+        rows: dict[str, dict[tuple[str, str], Any]] = {}
+        for table in tables:
+            row: dict[tuple[str, str], Any] = {}
+            for document, kind in sources:
+                entry = _standalone(self._json_result(document, kind, table))
+                for name, value in entry.items():
+                    if name in _NOT_METRICS:
+                        continue
+                    if name not in metrics:
+                        metrics.append(name)
+                    row["value", name] = math.nan if value is None else value
+                    row["target", name] = (entry.get("targets") or {}).get(name)
+                    row["passed", name] = (entry.get("passed") or {}).get(name)
+            rows[table] = row
+        columns = pd.MultiIndex.from_tuples(
+            [(view, name) for view in ("value", "target", "passed") for name in metrics],
+            names=["view", "metric"],
+        )
+        summary = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
+        summary.index.name = "table"
+        return summary
+
+    # -- notebook views ----------------------------------------------------------------------
+
+    def get_job(self, job: JobKind | str) -> JobOut:
+        """One job of the run as the server describes it (status, stage, progress, error),
+        named by kind (``JobKind.STANDARD``), document name or job name."""
+        return self.client.jobs.get_job(self._job_name(job))
+
+    def get_jobs(self) -> JobList:
+        """The run's jobs, by document name in the order they run; shown as a table of
+        statuses and progress in notebooks."""
+        found = self._fetch_jobs(list(self._jobs.values()))
+        return JobList(
+            (document, found[self._jobs[document]])
+            for document in self._ordered_documents()
+            if self._jobs[document] in found
+        )
+
+    def result_files(self, job: JobKind | str) -> ResultFiles:
+        """The files one job produced (waits for it): kind, table, name, format, size."""
+        _, files = self._results_of(self._document_of(job))
+        return ResultFiles(files)
+
+    def _document_of(self, job: JobKind | str) -> str:
+        name = self._job_name(job)
+        return next(document for document, known in self._jobs.items() if known == name)
+
+    def _repr_html_(self) -> str:
+        """The run in a notebook: its tables with their parameters, and its jobs."""
+        title = f"<strong>Runner {html.escape(self.display_name)}</strong>"
+        if self._set_name is not None:
+            title += f" <small>set {html.escape(self._set_name)}</small>"
+        parts = [f"<div>{title}</div>"]
+        table_rows = []
+        for name in self._config.table_names():
+            parameters = self._current_parameters(name)
+            try:
+                dataset = self._dataset(name)
+                shape: tuple[object, object] = (dataset.rows, len(dataset.columns))
+            except Exception:  # a repr must not raise: show what is known
+                shape = ("?", "?")
+            shown = ", ".join(f"{key}={value}" for key, value in parameters.items())
+            table_rows.append([name, *shape, shown or "no parameters"])
+        parts.append(
+            html_table(("table", "rows", "columns", "parameters"), table_rows, caption="tables")
+            if table_rows
+            else "<div><em>no tables yet: add_table()</em></div>"
+        )
+        if self._jobs:
+            try:
+                jobs = self.get_jobs()
+            except Exception as error:  # a repr must not raise: the server may be away
+                parts.append(f"<div><em>jobs unavailable: {html.escape(str(error))}</em></div>")
+            else:
+                parts.append(html_table(JOB_HEADERS, job_rows(jobs.items()), caption="jobs"))
+        else:
+            parts.append("<div><em>not run yet: run()</em></div>")
+        return "".join(parts)
 
     # -- YAML --------------------------------------------------------------------------------
 

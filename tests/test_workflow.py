@@ -16,7 +16,13 @@ import pandas as pd
 import pytest
 from avatars_api.models import CompatibilityResponse, JobOut
 
-from avatar_yaml.config import ColumnType, ExcludeVariablesMethod, ImputeMethod, JobKind
+from avatar_yaml.config import (
+    ColumnType,
+    ExcludeVariablesMethod,
+    ImputeMethod,
+    JobKind,
+    ReportType,
+)
 from avatars import (
     ApiClient,
     ApiStatusError,
@@ -130,6 +136,8 @@ def test_seed_flow_on_a_remote_server(
     assert list(summary["name"]) == list(original.columns)
     report = runner.download_report(tmp_path / "report.html")
     assert "wbcd" in report.read_text(encoding="utf-8")
+    pia = runner.download_report(tmp_path / "pia.pdf", report_type=ReportType.PIA)
+    assert pia.read_bytes().startswith(b"%PDF")
     statuses = runner.statuses()
     assert list(statuses)[:5] == [
         "standard",

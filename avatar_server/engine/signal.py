@@ -20,6 +20,7 @@ column read back from CSV with another dtype is still compared on the originals'
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -447,3 +448,177 @@ def variable_comparisons(
             body = _categorical_comparison(original[info.name], avatars[info.name])
         comparisons.append(json_safe({"name": info.name, "kind": info.kind, **body}))
     return comparisons
+
+
+# --- association matrices for plots ---------------------------------------------------------
+
+ASSOCIATION_ROWS = 50_000
+ASSOCIATION_MODALITIES = 50
+ASSOCIATION_METHOD = (
+    "signed Pearson r between two numbers, correlation ratio η between a number and a "
+    "category, Cramér's V between two categories (η and V are in [0, 1])"
+)
+
+# A column for the association matrix: numbers (gaps at the originals' median) or codes with
+# their count.
+_Variable = FloatArray | tuple[IntArray, int]
+
+
+def _association_variables(
+    codec: TableCodec, original: pd.DataFrame, avatars: pd.DataFrame
+) -> tuple[list[_Variable], list[_Variable]]:
+    """Each column of both tables as numbers or as codes shared by both sides. Categories
+    keep their originals' most frequent modalities, the rest pooled into one code: rare
+    modalities add nothing visible to a plot and would make the contingency tables huge."""
+    side_o: list[_Variable] = []
+    side_a: list[_Variable] = []
+    for info in codec.columns:
+        if info.kind in NUMERIC_KINDS:
+            values_o = column_numbers(original[info.name], info)
+            values_a = column_numbers(avatars[info.name], info)
+            present = values_o[~np.isnan(values_o)]
+            median = float(np.median(present)) if present.size else 0.0
+            side_o.append(np.nan_to_num(values_o, nan=median))
+            side_a.append(np.nan_to_num(values_a, nan=median))
+            continue
+        codes_o, codes_a, labels = _aligned_codes(original[info.name], avatars[info.name])
+        counts = np.bincount(codes_o, minlength=len(labels))
+        order = np.argsort(-counts, kind="stable")
+        kept = min(len(labels), ASSOCIATION_MODALITIES)
+        remap = np.full(len(labels), kept, dtype=np.intp)
+        remap[order[:kept]] = np.arange(kept)
+        size = kept + (1 if len(labels) > kept else 0)
+        side_o.append((remap[codes_o], size))
+        side_a.append((remap[codes_a], size))
+    return side_o, side_a
+
+
+def _cramers_v(a: tuple[IntArray, int], b: tuple[IntArray, int]) -> float | None:
+    codes_a, size_a = a
+    codes_b, size_b = b
+    n = codes_a.size
+    table = np.bincount(codes_a * size_b + codes_b, minlength=size_a * size_b).reshape(
+        size_a, size_b
+    )
+    rows, cols = table.sum(axis=1), table.sum(axis=0)
+    table = table[rows > 0][:, cols > 0].astype("float64")
+    rows, cols = rows[rows > 0], cols[cols > 0]
+    smaller = min(rows.size, cols.size)
+    if smaller < 2:
+        return None
+    chi2_over_n = float((table**2 / np.outer(rows, cols)).sum()) - 1.0
+    return float(np.sqrt(max(chi2_over_n, 0.0) / (smaller - 1)) if n else 0.0)
+
+
+def _correlation_ratio(values: FloatArray, category: tuple[IntArray, int]) -> float | None:
+    codes, size = category
+    total = float(((values - values.mean()) ** 2).sum())
+    if total <= 0.0:
+        return None
+    counts = np.bincount(codes, minlength=size)
+    if np.count_nonzero(counts) < 2:
+        return None
+    sums = np.bincount(codes, weights=values, minlength=size)
+    present = counts > 0
+    means = sums[present] / counts[present]
+    between = float((counts[present] * (means - values.mean()) ** 2).sum())
+    return float(np.sqrt(min(max(between / total, 0.0), 1.0)))
+
+
+def _association(a: _Variable, b: _Variable) -> float | None:
+    """η or Cramér's V of a pair with at least one category (number pairs go by block)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return _cramers_v(a, b)
+    if isinstance(a, tuple):
+        assert not isinstance(b, tuple)
+        return _correlation_ratio(b, a)
+    assert isinstance(b, tuple), "two numbers: use _pearson_block"
+    return _correlation_ratio(a, b)
+
+
+def _pearson_block(columns: list[FloatArray]) -> FloatArray:
+    """Pearson r of every pair of numeric columns in one matrix product (NaN where a column
+    is constant)."""
+    centred = np.column_stack(columns) - np.column_stack(columns).mean(axis=0)
+    scale = np.sqrt((centred**2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = (centred.T @ centred) / np.outer(scale, scale)
+    corr[:, scale <= 0.0] = np.nan
+    corr[scale <= 0.0, :] = np.nan
+    return np.asarray(np.clip(corr, -1.0, 1.0), dtype="float64")
+
+
+def _association_matrix(variables: list[_Variable]) -> list[list[float | None]]:
+    size = len(variables)
+    matrix: list[list[float | None]] = [[None] * size for _ in range(size)]
+    numeric = [i for i, v in enumerate(variables) if not isinstance(v, tuple)]
+    if numeric:
+        block = _pearson_block([np.asarray(variables[i]) for i in numeric])
+        for (a, i), (b, j) in itertools.product(enumerate(numeric), repeat=2):
+            r = float(block[a, b])
+            matrix[i][j] = None if math.isnan(r) else round(r, 4)
+    numbers = set(numeric)
+    for i in range(size):
+        for j in range(i + 1):
+            if i in numbers and j in numbers:
+                continue
+            value = _association(variables[i], variables[j])
+            if i == j and value is not None:
+                value = 1.0
+            matrix[i][j] = matrix[j][i] = None if value is None else round(value, 4)
+    for i in numeric:
+        if matrix[i][i] is not None:
+            matrix[i][i] = 1.0
+    return matrix
+
+
+def _sample(variable: _Variable, rows: IntArray | None) -> _Variable:
+    if rows is None:
+        return variable
+    if isinstance(variable, tuple):
+        return (variable[0][rows], variable[1])
+    return np.asarray(variable[rows], dtype="float64")
+
+
+def associations(
+    original: pd.DataFrame,
+    avatars: pd.DataFrame,
+    *,
+    max_rows: int = ASSOCIATION_ROWS,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The association matrix of each table, for the correlation plots of reports.
+
+    One cell per pair of variables (not per one-hot modality, as the metric uses): signed
+    Pearson r between numbers (datetimes in seconds, gaps at the originals' median), the
+    correlation ratio η between a number and a category, and Cramér's V (without bias
+    correction) between categories, the originals' 50 most frequent modalities kept and the
+    rest pooled. All lie in [-1, 1], so one colour scale fits; ``None`` where undefined (a
+    constant column). Above ``max_rows`` rows each side is estimated on a seeded sample of
+    that many rows: a plot needs two decimals, not every row.
+
+    Returns ``{"columns", "original", "avatars", "method"}`` (the ``correlations`` format of
+    :mod:`avatar_figures.figures`).
+    """
+    if max_rows < 2:
+        raise ValueError(f"max_rows must be at least 2, got {max_rows}")
+    codec = _check_pair(original, avatars)
+    side_o, side_a = _association_variables(codec, original, avatars)
+    rng = np.random.default_rng(seed)
+
+    def rows(n: int) -> IntArray | None:
+        if n <= max_rows:
+            return None
+        return np.sort(rng.choice(n, size=max_rows, replace=False)).astype(np.intp)
+
+    sample_o, sample_a = rows(len(original)), rows(len(avatars))
+    return {
+        "columns": [info.name for info in codec.columns],
+        "original": _association_matrix([_sample(v, sample_o) for v in side_o]),
+        "avatars": _association_matrix([_sample(v, sample_a) for v in side_a]),
+        "method": ASSOCIATION_METHOD,
+        "sampled_rows": {
+            "original": len(original) if sample_o is None else max_rows,
+            "avatars": len(avatars) if sample_a is None else max_rows,
+        },
+    }

@@ -4,26 +4,31 @@ whose message becomes the job's error."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
 from avatar_server import __version__
+from avatar_server.db.models import Job, JobStatus
 from avatar_server.engine import advise, avatarize, privacy_metrics, signal_metrics, table_summary
 from avatar_server.engine import privacy as privacy_module
 from avatar_server.engine import signal as signal_module
-from avatar_server.engine.signal import variable_comparisons
+from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
+from avatar_server.report import ReportData, TableResults, render_html, render_pdf
+from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
 from avatar_yaml.config import (
     AvatarizationParameters,
     ExcludeVariables,
     Imputation,
     PrivacyMetricsTableParameters,
+    ReportParameters,
     SignalMetricsTableParameters,
+    report_name,
 )
 
 Handler = Callable[[JobContext, ResultWriter], None]
@@ -108,6 +113,17 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             "avatar_projections", name, "projections.avatars", result.avatar_projections, fmt
         )
         out.write_json(
+            "projection_sample",
+            name,
+            f"{escape_table_name(name)}.projection_sample.json",
+            projection_sample(
+                result.original_projections,
+                result.avatar_projections,
+                result.explained_variance_ratio,
+                seed=result.seed,
+            ),
+        )
+        out.write_json(
             "run_metadata",
             name,
             f"{escape_table_name(name)}.run_metadata.json",
@@ -125,6 +141,48 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 "software_version": __version__,
             },
         )
+
+
+PROJECTION_SAMPLE_ROWS = 2_000
+
+
+def _axes(projections: pd.DataFrame, rows: np.ndarray[Any, Any]) -> dict[str, list[float]]:
+    """The first two coordinates of the sampled rows (a one-axis projection has no ``y``),
+    rounded: a scatter plot needs no more than 5 decimals and the file stays small."""
+    values = projections.to_numpy(dtype="float64")[rows]
+    axes = {"x": [round(float(v), 5) for v in values[:, 0]]}
+    if values.shape[1] > 1:
+        axes["y"] = [round(float(v), 5) for v in values[:, 1]]
+    return axes
+
+
+def projection_sample(
+    original: pd.DataFrame,
+    avatars: pd.DataFrame,
+    explained_variance_ratio: list[float],
+    *,
+    seed: int,
+    max_rows: int = PROJECTION_SAMPLE_ROWS,
+) -> dict[str, Any]:
+    """Plot data of the 2D projection: at most ``max_rows`` seeded rows of each side (enough
+    to see the shape of the cloud; all rows would make the file and the plot heavy). The two
+    sides are sampled independently, so the plot draws no line between an original and its
+    own avatar. Format: ``sample`` of :mod:`avatar_figures.figures`."""
+    rng = np.random.default_rng(seed)
+
+    def rows(n: int) -> np.ndarray[Any, Any]:
+        if n <= max_rows:
+            return np.arange(n)
+        return np.sort(rng.choice(n, size=max_rows, replace=False))
+
+    picked_o, picked_a = rows(len(original)), rows(len(avatars))
+    return {
+        "original": _axes(original, picked_o),
+        "avatars": _axes(avatars, picked_a),
+        "explained_variance_ratio": [float(r) for r in explained_variance_ratio],
+        "rows": len(original),
+        "sampled_rows": int(max(picked_o.size, picked_a.size)),
+    }
 
 
 def _like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
@@ -217,6 +275,13 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
             f"{escape_table_name(name)}.comparisons.json",
             variable_comparisons(original, avatars),
         )
+        ctx.progress(f"{name}: correlations", (index + 0.75) / len(pairs))
+        out.write_json(
+            "correlations",
+            name,
+            f"{escape_table_name(name)}.correlations.json",
+            associations(original, avatars),
+        )
 
 
 def run_advice(ctx: JobContext, out: ResultWriter) -> None:
@@ -237,32 +302,90 @@ def run_advice(ctx: JobContext, out: ResultWriter) -> None:
         )
 
 
+def _upstream(ctx: JobContext, job: Job, kind: str) -> Job:
+    """The finished ``kind`` job that ``job`` was computed from (the standard job behind the
+    metrics), so the report describes the avatars its metrics measured even when the run was
+    avatarized again since; the run's latest one when the link is not recorded."""
+    with ctx.sessions() as db:
+        found = db.scalars(
+            select(Job).where(
+                Job.user_id == ctx.job.user_id,
+                Job.name.in_(list(job.depends_on or ())),
+                Job.kind == kind,
+                Job.status == JobStatus.DONE,
+            )
+        ).first()
+        if found is not None:
+            db.expunge(found)
+            return found
+    return ctx.dependency(kind)
+
+
+def _optional_json(ctx: JobContext, job: Job, kind: str, table: str) -> Any:
+    """A result the report can do without (plot data from an older server), or None."""
+    if not ctx.result_entries(job, kind, table):
+        return None
+    return ctx.read_result_json(job, kind, table)
+
+
+def _report_document(ctx: JobContext) -> ReportParameters:
+    for document in ctx.config.reports:
+        if report_name(document.report_type) == ctx.job.parameters_name:
+            return document
+    raise JobInputError(f"the run has no report document {ctx.job.parameters_name!r}")
+
+
+def _max_distribution_plots(ctx: JobContext, document: ReportParameters) -> int:
+    """From the report's results block, else the avatarization's, else the default."""
+    for results in (document.results, ctx.config.parameters and ctx.config.parameters.results):
+        if results and results.max_distribution_plots is not None:
+            return results.max_distribution_plots
+    return DEFAULT_MAX_DISTRIBUTION_PLOTS
+
+
 def run_report(ctx: JobContext, out: ResultWriter) -> None:
-    """A plain HTML summary of the run's metrics (the full report is built on top of it)."""
+    """The report of the run in HTML and PDF (same content): ``report.html``/``report.pdf``
+    for the basic report, ``report_pia.*`` for the privacy-impact one, in the document's
+    language. Both formats are always written, whatever ``output_format`` asks: they cost
+    little, and a reader may need either."""
+    document = _report_document(ctx)
     privacy_job = ctx.dependency("privacy_metrics")
     signal_job = ctx.dependency("signal_metrics")
-    sections = []
-    for name in _avatarization(ctx):
-        rows = []
-        for job, kind in ((privacy_job, "privacy_metrics"), (signal_job, "signal_metrics")):
-            for entry in ctx.read_result_json(job, kind, name):
-                for metric, target in entry.get("targets", {}).items():
-                    value = entry.get(metric)
-                    passed = entry.get("passed", {}).get(metric)
-                    rows.append(
-                        f"<tr><td>{html.escape(metric)}</td><td>{html.escape(str(value))}</td>"
-                        f"<td>{html.escape(str(target))}</td><td>{passed}</td></tr>"
-                    )
-        sections.append(
-            f"<h2>{html.escape(name)}</h2><table><tr><th>metric</th><th>value</th>"
-            f"<th>target</th><th>passed</th></tr>{''.join(rows)}</table>"
+    standard_job = _upstream(ctx, privacy_job, "standard")
+    tables = []
+    names = list(_avatarization(ctx).items())
+    for index, (name, chosen) in enumerate(names):
+        ctx.progress(f"{name}: reading results", 0.1 * index / len(names))
+        privacy = ctx.read_result_json(privacy_job, "privacy_metrics", name)
+        signal = ctx.read_result_json(signal_job, "signal_metrics", name)
+        tables.append(
+            TableResults(
+                name=name,
+                parameters=chosen,
+                privacy=privacy[0],
+                signal=signal[0],
+                run_metadata=_optional_json(ctx, standard_job, "run_metadata", name),
+                comparisons=_optional_json(ctx, signal_job, "variable_comparisons", name) or [],
+                correlations=_optional_json(ctx, signal_job, "correlations", name),
+                projection=_optional_json(ctx, standard_job, "projection_sample", name),
+            )
         )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Avatar report</title></head>"
-        f"<body><h1>Avatar report: {html.escape(ctx.config.display_name)}</h1>"
-        f"{''.join(sections)}</body></html>"
+    data = ReportData(
+        run_name=ctx.config.display_name,
+        tables=tables,
+        report_type=str(document.report_type),
+        language=str(document.language),
+        pia=ctx.config.metadata.pia_metadata,
+        max_distribution_plots=_max_distribution_plots(ctx, document),
+        software_version=__version__,
     )
-    out.write("report", None, "report.html", page.encode(), "html")
+    # Figures are most of the work (0.1-0.8), then the PDF layout.
+    page = render_html(data, progress=lambda stage, done: ctx.progress(stage, 0.1 + 0.7 * done))
+    ctx.progress("pdf", 0.8)
+    pdf = render_pdf(page)
+    base = ctx.job.parameters_name
+    out.write("report", None, f"{base}.html", page.encode(), "html")
+    out.write("report", None, f"{base}.pdf", pdf, "pdf")
 
 
 HANDLERS: dict[str, Handler] = {

@@ -103,7 +103,8 @@ def execute(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
+    logging.getLogger("avatar_server").setLevel(logging.INFO)
     _die_with_parent()
     parent = os.getppid()
     settings = Settings()

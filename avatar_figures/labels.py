@@ -1,0 +1,74 @@
+"""The words drawn inside figures, per language, and the language-aware number formats.
+
+Figures end up in reports read by people who may not read English (a French data protection
+officer), so no string is hard-coded in the drawing code: every label comes from ``LABELS``.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "fr")
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "original": "Original",
+        "avatars": "Avatars",
+        "share": "Share of rows",
+        "other": "other",
+        "missing": "missing",
+        "missing_note": "missing: {original} / {avatars}",
+        "no_variable": "No variable to show",
+        "no_data": "No data",
+        "association": "Association",
+        "difference": "Avatars − original",
+        "correlation_original": "Original data",
+        "correlation_avatars": "Avatars",
+        "correlation_difference": "Difference (avatars − original)",
+        "axis": "Dim. {number} ({share})",
+        "axis_plain": "Dim. {number}",
+        "projection": "Projection on the first two axes",
+        "projection_sample": "{shown} of {rows} rows per side",
+        "true": "true",
+        "false": "false",
+    },
+    "fr": {
+        "original": "Originales",
+        "avatars": "Avatars",
+        "share": "Part des lignes",
+        "other": "autres",
+        "missing": "manquant",
+        "missing_note": "manquants : {original} / {avatars}",
+        "no_variable": "Aucune variable à afficher",
+        "no_data": "Aucune donnée",
+        "association": "Association",
+        "difference": "Avatars − originales",
+        "correlation_original": "Données originales",
+        "correlation_avatars": "Avatars",
+        "correlation_difference": "Différence (avatars − originales)",
+        "axis": "Axe {number} ({share})",
+        "axis_plain": "Axe {number}",
+        "projection": "Projection sur les deux premiers axes",
+        "projection_sample": "{shown} lignes sur {rows} de chaque côté",
+        "true": "vrai",
+        "false": "faux",
+    },
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """The strings of ``language``; an unknown language is an error rather than English, so
+    a report asked in a language we do not have never silently comes out in another one."""
+    if language not in LABELS:
+        raise ValueError(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}")
+    return LABELS[language]
+
+
+def decimal(text: str, language: str) -> str:
+    """Number text written with the language's decimal mark (French: comma)."""
+    return text.replace(".", ",") if language == "fr" else text
+
+
+def percent(share: float, language: str, decimals: int = 1) -> str:
+    """A share in [0, 1] as a percentage, e.g. ``12.5%`` / ``12,5 %`` (French puts a
+    no-break space before the sign)."""
+    text = decimal(f"{share * 100:.{decimals}f}", language)
+    return f"{text}\u00a0%" if language == "fr" else f"{text}%"

@@ -1,0 +1,452 @@
+"""From a run's results to the report: one Jinja2 template, rendered to HTML and to PDF.
+
+The HTML and the PDF come from the same rendered text (WeasyPrint lays the HTML out on A4
+pages), so they cannot disagree. Everything the report shows is in that text: tables and
+sentences as real text, figures as PNG data URIs, fonts embedded by WeasyPrint. No resource is
+fetched while rendering, so a report renders the same on a machine without network access.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import jinja2
+from matplotlib.figure import Figure
+
+from avatar_figures import (
+    correlation_difference_figure,
+    correlation_figure,
+    distribution_figure,
+    figure_png,
+    projection_figure,
+)
+from avatar_server.report.formatting import (
+    MISSING,
+    format_date,
+    format_number,
+    format_percent,
+    format_target,
+)
+from avatar_server.report.translations import CHOICES, METRICS, STRINGS
+from avatar_yaml.config import AvatarizationParameters, PiaMetadata
+
+DEFAULT_MAX_DISTRIBUTION_PLOTS = 12
+PANELS_PER_FIGURE = 12  # 4 rows of 3: one figure fits on an A4 page with its heading
+FIGURE_DPI = 150
+SIDE_BY_SIDE_COLUMNS = 15
+NUMERIC_KINDS = ("continuous", "discrete")
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class TableResults:
+    """What the jobs stored about one table. Plot data may be missing (results of an older
+    server): the report then says so instead of failing."""
+
+    name: str
+    parameters: AvatarizationParameters
+    privacy: dict[str, Any]
+    signal: dict[str, Any]
+    run_metadata: dict[str, Any] | None = None
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    correlations: dict[str, Any] | None = None
+    projection: dict[str, Any] | None = None
+
+
+@dataclass
+class ReportData:
+    run_name: str
+    tables: list[TableResults]
+    report_type: str = "basic"
+    language: str = "en"
+    pia: PiaMetadata = field(default_factory=PiaMetadata)
+    max_distribution_plots: int = DEFAULT_MAX_DISTRIBUTION_PLOTS
+    software_version: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("avatar_server.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _data_uri(figure: Figure, dpi: int = FIGURE_DPI) -> str:
+    png = figure_png(figure, dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def _status(entry: dict[str, Any], name: str) -> str:
+    if entry.get(name) is None:
+        return "not_computed"
+    passed = (entry.get("passed") or {}).get(name)
+    if passed is None:
+        return "no_target"
+    return "met" if passed else "not_met"
+
+
+def _reason(entry: dict[str, Any], name: str) -> str | None:
+    details = (entry.get("details") or {}).get(name)
+    if entry.get(name) is None and isinstance(details, dict):
+        reason = details.get("reason")
+        return str(reason) if reason else None
+    return None
+
+
+def metric_rows(entry: dict[str, Any], language: str) -> list[dict[str, Any]]:
+    """One row per metric of a privacy or signal result, in the order the job wrote them
+    (the order of its ``targets``), with the value and target as the report prints them."""
+    names = list((entry.get("targets") or {}).keys())
+    texts = METRICS[language]
+    rows = []
+    for name in names:
+        text = texts.get(name)
+        rows.append(
+            {
+                "name": name,
+                "label": text.label if text else name,
+                "meaning": text.meaning if text else "",
+                "value": format_number(entry.get(name), language),
+                "target": format_target((entry.get("targets") or {}).get(name), language),
+                "status": _status(entry, name),
+                "reason": _reason(entry, name),
+            }
+        )
+    return rows
+
+
+# --- per-variable table ----------------------------------------------------------------------
+
+
+def _centre(entry: dict[str, Any], side: str, language: str) -> str:
+    """Where a variable sits: mean (sd) of a number, date of the mean of a date, most frequent
+    modality (its share) of a category."""
+    summary = entry.get(side) or {}
+    kind = entry.get("kind")
+    if kind in NUMERIC_KINDS:
+        mean, std = summary.get("mean"), summary.get("std")
+        if mean is None:
+            return MISSING
+        spread = format_number(std, language, decimals=2)
+        return f"{format_number(mean, language, decimals=2)} ({spread})"
+    if kind == "datetime":
+        mean = summary.get("mean")
+        if mean is None:
+            return MISSING
+        return datetime.fromtimestamp(float(mean), UTC).date().isoformat()
+    frequencies = summary.get("frequencies") or {}
+    if not frequencies:
+        return MISSING
+    modality, share = max(frequencies.items(), key=lambda item: item[1])
+    return f"{_modality(str(modality), language)} ({format_percent(100.0 * share, language)})"
+
+
+def _modality(modality: str, language: str) -> str:
+    """A modality as a reader knows it: booleans as yes/no, the engine's placeholders for gaps
+    and pooled rare modalities in words."""
+    words = {
+        "True": "yes",
+        "False": "no",
+        "__missing__": "modality_missing",
+        "__other__": "modality_other",
+    }
+    return STRINGS[language][words[modality]] if modality in words else modality
+
+
+def variable_rows(table: TableResults, language: str) -> list[dict[str, str]]:
+    per_variable = (
+        ((table.signal.get("details") or {}).get("hellinger_mean") or {}).get("per_variable")
+    ) or {}
+    choices = CHOICES[language]
+    rows = []
+    for entry in table.comparisons:
+        name = str(entry["name"])
+        kind = str(entry.get("kind"))
+        rows.append(
+            {
+                "name": name,
+                "kind": choices.get(f"kind.{kind}", kind),
+                "hellinger": format_number(per_variable.get(name), language, decimals=3),
+                "original": _centre(entry, "original", language),
+                "avatars": _centre(entry, "avatars", language),
+            }
+        )
+    return rows
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def parameter_rows(table: TableResults, language: str) -> list[tuple[str, str]]:
+    """The avatarization settings of a table in words, defaults named as such."""
+    t, choices = STRINGS[language], CHOICES[language]
+    chosen = table.parameters
+    metadata = table.run_metadata or {}
+    used_axes = len(metadata.get("explained_variance_ratio") or [])
+    if chosen.ncp is not None:
+        ncp = str(chosen.ncp)
+    elif used_axes:
+        ncp = f"{used_axes} ({t['default']})"
+    else:
+        ncp = t["default"]
+    weights = chosen.column_weights or {}
+    if weights and any(w != 1 for w in weights.values()):
+        weight_text = ", ".join(f"{k}: {format_number(w, language)}" for k, w in weights.items())
+    else:
+        weight_text = t["all_weights_one"]
+    if chosen.imputation is not None:
+        method = str(chosen.imputation.method)
+        imputation = choices.get(f"imputation.{method}", method)
+    else:
+        imputation = t["default"]
+    exclusion = chosen.exclude_variables
+    if exclusion is not None and exclusion.variable_names:
+        strategy = str(exclusion.replacement_strategy)
+        excluded = (
+            f"{', '.join(exclusion.variable_names)} "
+            f"({choices.get(f'exclusion.{strategy}', strategy)})"
+        )
+    else:
+        excluded = t["none"]
+    return [
+        (t["k"], str(chosen.k)),
+        (t["ncp"], ncp),
+        (t["categorical_reduction"], t["yes"] if chosen.use_categorical_reduction else t["no"]),
+        (t["column_weights"], weight_text),
+        (t["imputation"], imputation),
+        (t["excluded_variables"], excluded),
+    ]
+
+
+# --- conclusion ------------------------------------------------------------------------------
+
+
+def _in_sentence(label: str) -> str:
+    """A metric name inside a sentence: lower-case start (labels hold commas, so lists of them
+    are separated by semicolons)."""
+    return label[:1].lower() + label[1:]
+
+
+def conclusion(tables: Sequence[TableResults], language: str) -> list[str]:
+    """The plain-language reading of the metrics: targets met, what the hidden rate means
+    for someone trying to re-identify a person, whether the statistics are kept, and what to
+    change when a target is missed."""
+    t = STRINGS[language]
+    paragraphs: list[str] = []
+    privacy_missed = signal_missed = False
+    for table in tables:
+        rows = metric_rows(table.privacy, language)
+        judged = [row for row in rows if row["status"] in ("met", "not_met")]
+        failed = [_in_sentence(row["label"]) for row in judged if row["status"] == "not_met"]
+        privacy_missed |= bool(failed)
+        if failed:
+            text = t["privacy_some"].format(
+                table=table.name, passed=len(judged) - len(failed), total=len(judged)
+            )
+            text += " " + t["privacy_failed"].format(metrics="; ".join(failed))
+        else:
+            text = t["privacy_all"].format(table=table.name, total=len(judged))
+        skipped = [_in_sentence(row["label"]) for row in rows if row["status"] == "not_computed"]
+        if skipped:
+            text += " " + t["privacy_not_computed"].format(metrics="; ".join(skipped))
+        hidden = table.privacy.get("hidden_rate")
+        if hidden is not None:
+            text += " " + t["hidden_sentence"].format(hidden=format_percent(hidden, language))
+        cloaking = table.privacy.get("local_cloaking")
+        if cloaking is not None:
+            text += " " + t["cloaking_sentence"].format(count=format_number(cloaking, language))
+        for name, kept, lost in (
+            ("hellinger_mean", "hellinger_kept", "hellinger_lost"),
+            ("correlation_difference_ratio", "correlation_kept", "correlation_lost"),
+        ):
+            value = table.signal.get(name)
+            passed = (table.signal.get("passed") or {}).get(name)
+            if value is None or passed is None:
+                continue
+            signal_missed |= not passed
+            text += " " + t[kept if passed else lost].format(value=format_number(value, language))
+        paragraphs.append(text)
+    if privacy_missed:
+        paragraphs.append(t["advice_privacy"])
+    elif signal_missed:
+        paragraphs.append(t["advice_signal"])
+    else:
+        paragraphs.append(t["overall_all"])
+    paragraphs.append(t["caveat"])
+    return paragraphs
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _distribution_images(table: TableResults, limit: int, language: str) -> list[str]:
+    shown = table.comparisons[:limit]
+    return [
+        _data_uri(distribution_figure(shown[i : i + PANELS_PER_FIGURE], language=language))
+        for i in range(0, len(shown), PANELS_PER_FIGURE)
+    ]
+
+
+def _correlation_images(correlations: dict[str, Any], language: str) -> dict[str, Any]:
+    """Up to ``SIDE_BY_SIDE_COLUMNS`` variables: both sides at half the page width (drawn at
+    that size so their labels stay legible side by side) and the difference, annotated,
+    below. Wider tables: each map at its own full width, or the labels would be unreadable."""
+    wide = len(correlations.get("columns") or []) > SIDE_BY_SIDE_COLUMNS
+    images: dict[str, Any] = {"wide": wide}
+    for side in ("original", "avatars"):
+        figure = correlation_figure(correlations, side, language=language, annotate=False)
+        if not wide:
+            figure.set_size_inches(3.6, 3.4)
+        images[side] = _data_uri(figure, dpi=FIGURE_DPI if wide else 200)
+    difference = correlation_difference_figure(correlations, language=language)
+    if not wide:
+        difference.set_size_inches(5.2, 4.6)
+    images["difference"] = _data_uri(difference)
+    return images
+
+
+def _sampled_rows(correlations: dict[str, Any]) -> int | None:
+    sampled = correlations.get("sampled_rows") or {}
+    counts = (
+        [v for v in sampled.values() if isinstance(v, int)] if isinstance(sampled, dict) else []
+    )
+    return max(counts) if counts else None
+
+
+def _table_context(
+    table: TableResults, data: ReportData, step: Callable[[str], None]
+) -> dict[str, Any]:
+    language = data.language
+    t = STRINGS[language]
+    metadata = table.run_metadata or {}
+    step(f"{table.name}: distributions")
+    limit = max(0, data.max_distribution_plots)
+    distributions = _distribution_images(table, limit, language)
+    correlations = None
+    sampled_note = None
+    if table.correlations is not None:
+        step(f"{table.name}: correlations")
+        correlations = _correlation_images(table.correlations, language)
+        sampled = _sampled_rows(table.correlations)
+        if sampled is not None and sampled < int(metadata.get("rows") or 0):
+            sampled_note = t["sampled_note"].format(rows=format_number(sampled, language))
+    projection = None
+    projection_intro = t["projection_intro_plain"]
+    if table.projection is not None:
+        step(f"{table.name}: projection")
+        projection = _data_uri(projection_figure(table.projection, language=language))
+        ratios = [float(r) for r in table.projection.get("explained_variance_ratio") or []]
+        if len(ratios) >= 2:
+            share = format_percent(100.0 * (ratios[0] + ratios[1]), language)
+            projection_intro = t["projection_intro"].format(share=share)
+    columns = [str(c) for c in metadata.get("columns") or []]
+    return {
+        "name": table.name,
+        "rows": format_number(metadata.get("rows"), language),
+        "column_count": format_number(len(columns), language) if columns else MISSING,
+        "columns": ", ".join(columns) if columns else MISSING,
+        "set_aside": ", ".join(str(c) for c in metadata.get("set_aside_columns") or []),
+        "seed": str(metadata["seed"]) if metadata.get("seed") is not None else MISSING,
+        "parameters": parameter_rows(table, language),
+        "privacy": metric_rows(table.privacy, language),
+        "signal": metric_rows(table.signal, language),
+        "variables": variable_rows(table, language),
+        "distributions": distributions,
+        "distributions_note": (
+            t["distributions_shown"].format(
+                shown=min(limit, len(table.comparisons)), total=len(table.comparisons)
+            )
+            if len(table.comparisons) > limit > 0
+            else None
+        ),
+        "distributions_none": limit == 0 and bool(table.comparisons),
+        "correlations": correlations,
+        "correlations_note": sampled_note,
+        "projection": projection,
+        "projection_intro": projection_intro,
+    }
+
+
+def build_context(data: ReportData, progress: Progress | None = None) -> dict[str, Any]:
+    """Everything the template prints, already translated and formatted."""
+    if data.language not in STRINGS:
+        raise ValueError(f"unknown report language {data.language!r}")
+    language = data.language
+    t = STRINGS[language]
+    choices = CHOICES[language]
+    steps = 1 + 3 * len(data.tables)
+    done = 0
+
+    def step(stage: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(stage, done / steps)
+        done += 1
+
+    tables = [_table_context(table, data, step) for table in data.tables]
+    versions = {
+        str(table.run_metadata.get("software_version"))
+        for table in data.tables
+        if table.run_metadata and table.run_metadata.get("software_version")
+    }
+    pia = data.pia
+    pia_rows = [
+        (t["data_recipient"], choices[f"datarecipient.{pia.datarecipient}"]),
+        (t["data_type"], choices[f"data_type.{pia.data_type}"]),
+        (t["data_subject"], choices[f"datasubject.{pia.datasubject}"]),
+        (t["sensitivity_level"], choices[f"sensitivity_level.{pia.sensitivity_level}"]),
+    ]
+    title = t["title_pia"] if data.report_type == "pia" else t["title_basic"]
+    date = format_date(data.generated_at, language)
+    return {
+        "language": language,
+        "t": t,
+        "title": title,
+        "subtitle": t["subtitle_pia"] if data.report_type == "pia" else None,
+        "pia_first": data.report_type == "pia",
+        "run_name": data.run_name,
+        "date": date,
+        "created": data.generated_at.isoformat(timespec="seconds"),
+        "version": data.software_version,
+        "generated": t["generated"].format(date=date, version=data.software_version),
+        "avatar_version": ", ".join(sorted(versions)) or data.software_version,
+        "pia_rows": pia_rows,
+        "tables": tables,
+        "conclusion": conclusion(data.tables, language),
+    }
+
+
+def render_html(data: ReportData, progress: Progress | None = None) -> str:
+    """The report as one self-contained HTML page (styles inline, images as data URIs)."""
+    context = build_context(data, progress)
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def render_pdf(html: str) -> bytes:
+    """The HTML report laid out on A4 pages by WeasyPrint, fonts embedded. Only ``data:``
+    URLs are followed: the report needs nothing else, and a run name can never make the
+    server fetch something."""
+    # WeasyPrint's progress ("Step 5 - Creating layout - Page 3") is not worth a log line per
+    # page; set before the import, which already parses its default stylesheets.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    import weasyprint  # imported here: it loads pango, which only reports need
+
+    fetcher = weasyprint.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
+    pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    if not isinstance(pdf, bytes):
+        raise RuntimeError("WeasyPrint returned no PDF")
+    return pdf

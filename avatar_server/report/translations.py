@@ -1,0 +1,571 @@
+"""Every word of the report, per language.
+
+The report goes to people who sign it (a data protection officer), often in French: no label,
+heading or sentence is written in the template itself. ``STRINGS`` holds the interface words,
+``METRICS`` the name and a one-line meaning of each metric, ``CHOICES`` the declared
+privacy-impact values. Both languages must have the same keys (a test checks it), so a missing
+translation fails loudly instead of printing a key or an English word in a French report.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+LANGUAGES = ("en", "fr")
+
+
+class MetricText(NamedTuple):
+    label: str
+    meaning: str
+
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "product": "open-avatars",
+        "title_basic": "Anonymization report",
+        "title_pia": "Privacy impact assessment",
+        "subtitle_pia": "Anonymization by the avatar method",
+        "generated": "Generated on {date} by open-avatars {version}.",
+        "page": "Page",
+        "page_of": "of",
+        "section_context": "The run",
+        "run_name": "Run name",
+        "report_date": "Report date",
+        "software_version": "Software version",
+        "seed": "Random seed used",
+        "tables": "Tables",
+        "table": "Table",
+        "rows": "Rows",
+        "columns": "Columns",
+        "variables": "Variables",
+        "set_aside": "Set aside (identifiers, dropped columns)",
+        "parameters_title": "Avatarization parameters: {table}",
+        "parameter": "Parameter",
+        "setting": "Setting",
+        "k": "k (neighbours mixed into each avatar)",
+        "ncp": "Projection axes used (ncp)",
+        "categorical_reduction": "Categorical reduction",
+        "column_weights": "Column weights",
+        "imputation": "Imputation of missing values",
+        "excluded_variables": "Variables kept out of the avatarization",
+        "default": "default",
+        "yes": "yes",
+        "no": "no",
+        "none": "none",
+        "modality_missing": "missing",
+        "modality_other": "other",
+        "all_weights_one": "all 1",
+        "not_available": "not available",
+        "section_pia": "Privacy impact",
+        "pia_intro": (
+            "What the data is and who receives the avatars, as declared for this run. These "
+            "facts frame how the metrics below should be judged: data shared publicly or "
+            "sensitive data call for stricter margins than data kept for internal use."
+        ),
+        "data_recipient": "Data recipient",
+        "data_type": "Data type",
+        "data_subject": "Data subjects",
+        "sensitivity_level": "Sensitivity level",
+        "section_privacy": "Privacy metrics: {table}",
+        "privacy_intro": (
+            "How hard it is to single out an individual of the original data among the "
+            "avatars. Each metric has a target; the avatars are judged on the originals "
+            "themselves, with the link between each original and its avatar that only the "
+            "server keeps."
+        ),
+        "metric": "Metric",
+        "value": "Value",
+        "target": "Target",
+        "result": "Result",
+        "met": "met",
+        "not_met": "not met",
+        "no_target": "no target",
+        "not_computed": "not computed",
+        "section_signal": "Utility metrics: {table}",
+        "signal_intro": (
+            "How well the avatars keep the statistical properties of the original data: the "
+            "distribution of each variable and the relations between variables."
+        ),
+        "per_variable": "Per variable: {table}",
+        "variable": "Variable",
+        "kind": "Type",
+        "hellinger": "Hellinger distance",
+        "original": "Original",
+        "avatars": "Avatars",
+        "per_variable_note": (
+            "Original and avatars: mean (standard deviation) of a number, most frequent "
+            "value (its share) of a category. The Hellinger distance goes from 0 (same "
+            "distribution) to 1."
+        ),
+        "section_distributions": "Distributions: {table}",
+        "distributions_intro": (
+            "Each panel compares the distribution of one variable in the original data "
+            "(blue, filled) and in the avatars (orange line): the closer the two shapes, the "
+            "better the variable is kept."
+        ),
+        "distributions_shown": (
+            "{shown} of {total} variables are shown, in table order (the limit is the run's "
+            "max_distribution_plots setting)."
+        ),
+        "distributions_none": "No distribution plot: max_distribution_plots is 0.",
+        "section_correlations": "Correlations: {table}",
+        "correlations_intro": (
+            "Association between each pair of variables, in the original data and in the "
+            "avatars: Pearson correlation between two numbers (from −1 to 1), correlation "
+            "ratio between a number and a category and Cramér's V between two categories "
+            "(both from 0 to 1). The difference map shows what the avatarization changed: "
+            "cells near 0 mean that the relation is kept."
+        ),
+        "sampled_note": "Estimated on a sample of {rows} rows of each table.",
+        "section_projection": "Projection: {table}",
+        "projection_intro": (
+            "Originals and avatars on the first two axes of the projection fitted on the "
+            "original data; together these axes carry {share} of its variance. Avatars that "
+            "cover the same cloud as the originals keep the structure of the data; the method "
+            "builds each avatar from several neighbours, so avatars do not sit on top of "
+            "individual originals."
+        ),
+        "projection_intro_plain": (
+            "Originals and avatars on the first two axes of the projection fitted on the "
+            "original data."
+        ),
+        "missing_data": "Not available for this table: the job that computes it ran on an "
+        "older version of the server.",
+        "section_conclusion": "Conclusion",
+        "privacy_all": "Table {table}: all {total} privacy targets are met.",
+        "privacy_some": "Table {table}: {passed} of {total} privacy targets are met.",
+        "privacy_failed": "Not met: {metrics}.",
+        "privacy_not_computed": "Not computed for this table: {metrics} (reasons in the table).",
+        "hidden_sentence": (
+            "Someone who knows a person's original record and takes the avatar closest to it "
+            "as that person's would be wrong for {hidden} of the individuals (hidden rate; "
+            "target: above 90%)."
+        ),
+        "cloaking_sentence": (
+            "For half of the individuals, {count} or more avatars are closer to them than "
+            "their own avatar (local cloaking; target: above 5)."
+        ),
+        "hellinger_kept": (
+            "The distribution of each variable is kept: the mean Hellinger distance is "
+            "{value} (target: below 0.1)."
+        ),
+        "hellinger_lost": (
+            "The distributions of the variables differ noticeably from the originals: the "
+            "mean Hellinger distance is {value} (target: below 0.1)."
+        ),
+        "correlation_kept": (
+            "The relations between variables are kept: the correlation difference ratio is "
+            "{value}% (target: below 10%)."
+        ),
+        "correlation_lost": (
+            "The relations between variables are weakened: the correlation difference ratio "
+            "is {value}% (target: below 10%)."
+        ),
+        "advice_privacy": (
+            "To raise the privacy metrics, avatarize again with a larger k: each avatar then "
+            "mixes more neighbours, at some cost in utility."
+        ),
+        "advice_signal": (
+            "To keep more of the statistics, avatarize again with a smaller k, as long as the "
+            "privacy targets stay met."
+        ),
+        "overall_all": "Every privacy and utility target is met.",
+        "caveat": (
+            "These metrics measure how far the avatars are from the individuals they come "
+            "from; they do not replace judging who receives the data and for what purpose."
+        ),
+    },
+    "fr": {
+        "product": "open-avatars",
+        "title_basic": "Rapport d'anonymisation",
+        "title_pia": "Analyse d'impact relative à la protection des données",
+        "subtitle_pia": "Anonymisation par la méthode avatar",
+        "generated": "Généré le {date} par open-avatars {version}.",
+        "page": "Page",
+        "page_of": "sur",
+        "section_context": "L'exécution",
+        "run_name": "Nom de l'exécution",
+        "report_date": "Date du rapport",
+        "software_version": "Version du logiciel",
+        "seed": "Graine aléatoire utilisée",
+        "tables": "Tables",
+        "table": "Table",
+        "rows": "Lignes",
+        "columns": "Colonnes",
+        "variables": "Variables",
+        "set_aside": "Mises de côté (identifiants, colonnes écartées)",
+        "parameters_title": "Paramètres d'avatarisation : {table}",
+        "parameter": "Paramètre",
+        "setting": "Valeur",
+        "k": "k (voisins mélangés dans chaque avatar)",
+        "ncp": "Axes de projection utilisés (ncp)",
+        "categorical_reduction": "Réduction des variables catégorielles",
+        "column_weights": "Poids des colonnes",
+        "imputation": "Imputation des valeurs manquantes",
+        "excluded_variables": "Variables tenues hors de l'avatarisation",
+        "default": "par défaut",
+        "yes": "oui",
+        "no": "non",
+        "none": "aucune",
+        "modality_missing": "manquant",
+        "modality_other": "autres",
+        "all_weights_one": "tous à 1",
+        "not_available": "non disponible",
+        "section_pia": "Impact sur la vie privée",
+        "pia_intro": (
+            "La nature des données et le destinataire des avatars, tels que déclarés pour "
+            "cette exécution. Ces éléments cadrent la lecture des métriques qui suivent : des "
+            "données publiées ou sensibles demandent des marges plus strictes que des données "
+            "gardées pour un usage interne."
+        ),
+        "data_recipient": "Destinataire des données",
+        "data_type": "Type de données",
+        "data_subject": "Personnes concernées",
+        "sensitivity_level": "Niveau de sensibilité",
+        "section_privacy": "Métriques de confidentialité : {table}",
+        "privacy_intro": (
+            "La difficulté à isoler un individu des données originales parmi les avatars. "
+            "Chaque métrique a une cible ; les avatars sont jugés sur les originaux eux-mêmes, "
+            "grâce au lien entre chaque original et son avatar que seul le serveur conserve."
+        ),
+        "metric": "Métrique",
+        "value": "Valeur",
+        "target": "Cible",
+        "result": "Résultat",
+        "met": "atteinte",
+        "not_met": "non atteinte",
+        "no_target": "sans cible",
+        "not_computed": "non calculée",
+        "section_signal": "Métriques d'utilité : {table}",
+        "signal_intro": (
+            "La fidélité des avatars aux propriétés statistiques des données originales : la "
+            "distribution de chaque variable et les relations entre variables."
+        ),
+        "per_variable": "Par variable : {table}",
+        "variable": "Variable",
+        "kind": "Type",
+        "hellinger": "Distance de Hellinger",
+        "original": "Originales",
+        "avatars": "Avatars",
+        "per_variable_note": (
+            "Originales et avatars : moyenne (écart type) d'un nombre, valeur la plus "
+            "fréquente (sa part) d'une catégorie. La distance de Hellinger va de 0 (même "
+            "distribution) à 1."
+        ),
+        "section_distributions": "Distributions : {table}",
+        "distributions_intro": (
+            "Chaque graphique compare la distribution d'une variable dans les données "
+            "originales (en bleu, rempli) et dans les avatars (trait orange) : plus les deux "
+            "formes sont proches, mieux la variable est conservée."
+        ),
+        "distributions_shown": (
+            "{shown} variables sur {total} sont affichées, dans l'ordre de la table (la "
+            "limite est le réglage max_distribution_plots de l'exécution)."
+        ),
+        "distributions_none": "Aucune distribution affichée : max_distribution_plots vaut 0.",
+        "section_correlations": "Corrélations : {table}",
+        "correlations_intro": (
+            "Association entre chaque paire de variables, dans les données originales et dans "
+            "les avatars : corrélation de Pearson entre deux nombres (de −1 à 1), rapport de "
+            "corrélation entre un nombre et une catégorie et V de Cramér entre deux catégories "
+            "(tous deux de 0 à 1). La carte des différences montre ce que l'avatarisation a "
+            "changé : une case proche de 0 signifie que la relation est conservée."
+        ),
+        "sampled_note": "Estimé sur un échantillon de {rows} lignes de chaque table.",
+        "section_projection": "Projection : {table}",
+        "projection_intro": (
+            "Originaux et avatars sur les deux premiers axes de la projection ajustée sur les "
+            "données originales ; ces axes portent ensemble {share} de leur variance. Des "
+            "avatars qui couvrent le même nuage que les originaux en conservent la structure ; "
+            "la méthode construit chaque avatar à partir de plusieurs voisins, si bien que les "
+            "avatars ne se superposent pas aux individus originaux."
+        ),
+        "projection_intro_plain": (
+            "Originaux et avatars sur les deux premiers axes de la projection ajustée sur les "
+            "données originales."
+        ),
+        "missing_data": "Non disponible pour cette table : le traitement qui le calcule a "
+        "tourné sur une version plus ancienne du serveur.",
+        "section_conclusion": "Conclusion",
+        "privacy_all": "Table {table} : les {total} cibles de confidentialité sont atteintes.",
+        "privacy_some": (
+            "Table {table} : {passed} cibles de confidentialité sur {total} sont atteintes."
+        ),
+        "privacy_failed": "Non atteintes : {metrics}.",
+        "privacy_not_computed": (
+            "Non calculées pour cette table : {metrics} (motifs dans le tableau)."
+        ),
+        "hidden_sentence": (
+            "Une personne qui connaît l'enregistrement original d'un individu et lui attribue "
+            "l'avatar le plus proche se tromperait pour {hidden} des individus (taux de "
+            "dissimulation ; cible : plus de 90 %)."
+        ),
+        "cloaking_sentence": (
+            "Pour la moitié des individus, {count} avatars ou plus sont plus proches d'eux "
+            "que leur propre avatar (camouflage local ; cible : plus de 5)."
+        ),
+        "hellinger_kept": (
+            "La distribution de chaque variable est conservée : la distance de Hellinger "
+            "moyenne vaut {value} (cible : moins de 0,1)."
+        ),
+        "hellinger_lost": (
+            "Les distributions des variables s'écartent nettement des originales : la distance "
+            "de Hellinger moyenne vaut {value} (cible : moins de 0,1)."
+        ),
+        "correlation_kept": (
+            "Les relations entre variables sont conservées : le ratio de différence des "
+            "corrélations vaut {value} % (cible : moins de 10 %)."
+        ),
+        "correlation_lost": (
+            "Les relations entre variables sont affaiblies : le ratio de différence des "
+            "corrélations vaut {value} % (cible : moins de 10 %)."
+        ),
+        "advice_privacy": (
+            "Pour améliorer les métriques de confidentialité, relancer l'avatarisation avec "
+            "un k plus grand : chaque avatar mélange alors davantage de voisins, au prix d'un "
+            "peu d'utilité."
+        ),
+        "advice_signal": (
+            "Pour conserver davantage les statistiques, relancer l'avatarisation avec un k "
+            "plus petit, tant que les cibles de confidentialité restent atteintes."
+        ),
+        "overall_all": "Toutes les cibles de confidentialité et d'utilité sont atteintes.",
+        "caveat": (
+            "Ces métriques mesurent l'éloignement des avatars par rapport aux individus dont "
+            "ils proviennent ; elles ne dispensent pas de juger à qui les données sont "
+            "transmises et dans quel but."
+        ),
+    },
+}
+
+METRICS: dict[str, dict[str, MetricText]] = {
+    "en": {
+        "hidden_rate": MetricText(
+            "Hidden rate",
+            "Share of individuals whose closest avatar is not their own (%).",
+        ),
+        "local_cloaking": MetricText(
+            "Local cloaking",
+            "Median number of avatars closer to an individual than their own avatar.",
+        ),
+        "distance_to_closest": MetricText(
+            "Distance to closest",
+            "Median distance from an avatar to the closest original, in the projected space.",
+        ),
+        "closest_distances_ratio": MetricText(
+            "Closest distances ratio",
+            "Median ratio of an avatar's distance to its closest original over the distance "
+            "to the second closest: near 1, no original stands out.",
+        ),
+        "column_direct_match_protection": MetricText(
+            "Column direct match protection",
+            "Share of the values unique to one individual (in the most exposed column) that "
+            "no avatar repeats exactly (%).",
+        ),
+        "categorical_hidden_rate": MetricText(
+            "Categorical hidden rate",
+            "Hidden rate when the attacker compares the categorical variables only (%).",
+        ),
+        "row_direct_match_protection": MetricText(
+            "Row direct match protection",
+            "Share of the rows unique in the original data that no avatar reproduces exactly (%).",
+        ),
+        "correlation_protection_rate": MetricText(
+            "Correlation protection rate",
+            "Protection against an attacker who knows a few variables of a person and looks "
+            "for the one avatar that matches them (%).",
+        ),
+        "inference_continuous": MetricText(
+            "Inference protection, numeric",
+            "Mean relative error (%) of an attacker guessing a numeric variable from the "
+            "variables they know.",
+        ),
+        "inference_categorical": MetricText(
+            "Inference protection, categorical",
+            "Share of wrong guesses (%) of an attacker inferring a categorical variable from "
+            "the variables they know.",
+        ),
+        "hellinger_mean": MetricText(
+            "Hellinger distance, mean",
+            "Mean over the variables of the Hellinger distance between the original and the "
+            "avatar distributions (0: identical, 1: disjoint).",
+        ),
+        "hellinger_std": MetricText(
+            "Hellinger distance, standard deviation",
+            "Spread of that distance over the variables: high when a few variables are kept "
+            "less well than the others.",
+        ),
+        "correlation_difference_ratio": MetricText(
+            "Correlation difference ratio",
+            "Sum of the absolute differences between original and avatar correlations, over "
+            "the sum of the absolute original correlations (%).",
+        ),
+    },
+    "fr": {
+        "hidden_rate": MetricText(
+            "Taux de dissimulation",
+            "Part des individus dont l'avatar le plus proche n'est pas le leur (%).",
+        ),
+        "local_cloaking": MetricText(
+            "Camouflage local",
+            "Nombre médian d'avatars plus proches d'un individu que son propre avatar.",
+        ),
+        "distance_to_closest": MetricText(
+            "Distance au plus proche",
+            "Distance médiane entre un avatar et l'original le plus proche, dans l'espace projeté.",
+        ),
+        "closest_distances_ratio": MetricText(
+            "Ratio des distances les plus proches",
+            "Médiane du rapport entre la distance d'un avatar à l'original le plus proche et "
+            "celle au deuxième plus proche : proche de 1, aucun original ne se détache.",
+        ),
+        "column_direct_match_protection": MetricText(
+            "Protection contre la correspondance directe (colonnes)",
+            "Part des valeurs propres à un seul individu (dans la colonne la plus exposée) "
+            "qu'aucun avatar ne reprend à l'identique (%).",
+        ),
+        "categorical_hidden_rate": MetricText(
+            "Taux de dissimulation catégoriel",
+            "Taux de dissimulation quand l'attaquant ne compare que les variables "
+            "catégorielles (%).",
+        ),
+        "row_direct_match_protection": MetricText(
+            "Protection contre la correspondance directe (lignes)",
+            "Part des lignes uniques des données originales qu'aucun avatar ne reproduit à "
+            "l'identique (%).",
+        ),
+        "correlation_protection_rate": MetricText(
+            "Taux de protection des corrélations",
+            "Protection contre un attaquant qui connaît quelques variables d'une personne et "
+            "cherche le seul avatar qui leur correspond (%).",
+        ),
+        "inference_continuous": MetricText(
+            "Protection contre l'inférence, numérique",
+            "Erreur relative moyenne (%) d'un attaquant qui devine une variable numérique à "
+            "partir des variables qu'il connaît.",
+        ),
+        "inference_categorical": MetricText(
+            "Protection contre l'inférence, catégorielle",
+            "Part des mauvaises réponses (%) d'un attaquant qui devine une variable "
+            "catégorielle à partir des variables qu'il connaît.",
+        ),
+        "hellinger_mean": MetricText(
+            "Distance de Hellinger, moyenne",
+            "Moyenne sur les variables de la distance de Hellinger entre la distribution "
+            "originale et celle des avatars (0 : identiques, 1 : disjointes).",
+        ),
+        "hellinger_std": MetricText(
+            "Distance de Hellinger, écart type",
+            "Dispersion de cette distance entre les variables : élevée quand quelques "
+            "variables sont moins bien conservées que les autres.",
+        ),
+        "correlation_difference_ratio": MetricText(
+            "Ratio de différence des corrélations",
+            "Somme des écarts absolus entre les corrélations originales et celles des "
+            "avatars, rapportée à la somme des corrélations originales en valeur absolue (%).",
+        ),
+    },
+}
+
+# The declared privacy-impact values (avatar_yaml enums) and the column kinds, in words.
+CHOICES: dict[str, dict[str, str]] = {
+    "en": {
+        "datarecipient.unknown": "not specified",
+        "datarecipient.internal": "internal use",
+        "datarecipient.contractual_third_party": "third party under contract",
+        "datarecipient.public": "public release",
+        "data_type.unknown": "not specified",
+        "data_type.health": "health",
+        "data_type.financial": "financial",
+        "data_type.human_resources": "human resources",
+        "data_type.commercial": "commercial",
+        "data_type.other": "other",
+        "datasubject.unknown": "not specified",
+        "datasubject.patients": "patients",
+        "datasubject.customers": "customers",
+        "datasubject.employees": "employees",
+        "datasubject.citizens": "citizens",
+        "datasubject.other": "other",
+        "sensitivity_level.undefined": "not specified",
+        "sensitivity_level.Low": "low",
+        "sensitivity_level.Medium": "medium",
+        "sensitivity_level.High": "high",
+        "kind.continuous": "number",
+        "kind.discrete": "number (few values)",
+        "kind.datetime": "date",
+        "kind.boolean": "yes/no",
+        "kind.categorical": "category",
+        "imputation.knn": "k nearest neighbours",
+        "imputation.fast_knn": "k nearest neighbours (fast)",
+        "imputation.mode": "most frequent value",
+        "imputation.median": "median",
+        "imputation.mean": "mean",
+        "exclusion.row_order": "re-attached in row order (not anonymized)",
+        "exclusion.coordinate_similarity": "re-attached from the nearest original",
+    },
+    "fr": {
+        "datarecipient.unknown": "non précisé",
+        "datarecipient.internal": "usage interne",
+        "datarecipient.contractual_third_party": "tiers sous contrat",
+        "datarecipient.public": "publication ouverte",
+        "data_type.unknown": "non précisé",
+        "data_type.health": "santé",
+        "data_type.financial": "financières",
+        "data_type.human_resources": "ressources humaines",
+        "data_type.commercial": "commerciales",
+        "data_type.other": "autre",
+        "datasubject.unknown": "non précisé",
+        "datasubject.patients": "patients",
+        "datasubject.customers": "clients",
+        "datasubject.employees": "salariés",
+        "datasubject.citizens": "citoyens",
+        "datasubject.other": "autre",
+        "sensitivity_level.undefined": "non précisé",
+        "sensitivity_level.Low": "faible",
+        "sensitivity_level.Medium": "moyen",
+        "sensitivity_level.High": "élevé",
+        "kind.continuous": "nombre",
+        "kind.discrete": "nombre (peu de valeurs)",
+        "kind.datetime": "date",
+        "kind.boolean": "oui/non",
+        "kind.categorical": "catégorie",
+        "imputation.knn": "k plus proches voisins",
+        "imputation.fast_knn": "k plus proches voisins (rapide)",
+        "imputation.mode": "valeur la plus fréquente",
+        "imputation.median": "médiane",
+        "imputation.mean": "moyenne",
+        "exclusion.row_order": "rattachées dans l'ordre des lignes (non anonymisées)",
+        "exclusion.coordinate_similarity": "rattachées depuis l'original le plus proche",
+    },
+}
+
+MONTHS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+}

@@ -1,0 +1,110 @@
+"""Plots of a run, drawn on the client from the plot data its jobs store.
+
+The jobs keep small, anonymous summaries next to their results (binned distributions, the two
+correlation matrices, a sample of projected points), never the original rows: so a runner
+reloaded with :meth:`avatars.manager.Manager.create_runner_from_name`, on another machine and
+without the original table, can draw the same figures as the report. The figures themselves
+come from ``avatar_figures``, the package the server's report uses too, so a plot in a notebook
+and the same plot in the PDF are one drawing.
+
+:meth:`avatars.runner.Runner.render_plot` is the entry point; this module holds what it needs:
+the kinds, where each kind's data lives, and the notebook display hook.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from avatar_yaml.config import PARAMETERS_NAME, SIGNAL_METRICS_NAME, JobKind
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["PlotKind", "PlotSource", "build_figure", "enable_notebook_display", "figure_png"]
+
+
+class PlotKind(StrEnum):
+    """What :meth:`avatars.runner.Runner.render_plot` can draw."""
+
+    DISTRIBUTION = "distribution"
+    """Each variable's distribution, originals beside avatars (histogram or bar chart)."""
+    CORRELATION = "correlation"
+    """The correlation matrix of the originals, or of the avatars (``side="avatars"``)."""
+    CORRELATION_DIFFERENCE = "correlation_difference"
+    """Avatars minus originals, pair by pair: where the avatars loosen or tighten a relation."""
+    PROJECTION_2D = "2d_projection"
+    """Originals and avatars on the first two axes of the projection the method works in."""
+
+
+@dataclass(frozen=True)
+class PlotSource:
+    """Where the data of a plot kind is stored: a result ``kind`` of one job of the run."""
+
+    document: str  # the job's document name, as in Runner.jobs
+    job_kind: JobKind  # what to pass to run(jobs_to_run=...) to get that job
+    result_kind: str
+
+
+SOURCES: dict[PlotKind, PlotSource] = {
+    PlotKind.DISTRIBUTION: PlotSource(
+        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, "variable_comparisons"
+    ),
+    PlotKind.CORRELATION: PlotSource(SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, "correlations"),
+    PlotKind.CORRELATION_DIFFERENCE: PlotSource(
+        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, "correlations"
+    ),
+    PlotKind.PROJECTION_2D: PlotSource(PARAMETERS_NAME, JobKind.STANDARD, "projection_sample"),
+}
+
+SIDES = ("original", "avatars")
+
+
+def build_figure(kind: PlotKind, data: Any, *, side: str, language: str) -> Figure:
+    """The figure of ``kind`` from its stored data (see :data:`SOURCES`)."""
+    # Imported here: matplotlib takes a noticeable time to import, and most sessions never plot.
+    import avatar_figures
+
+    if kind is PlotKind.DISTRIBUTION:
+        return avatar_figures.distribution_figure(list(data), language=language)
+    if kind is PlotKind.CORRELATION:
+        return avatar_figures.correlation_figure(data, side, language=language)
+    if kind is PlotKind.CORRELATION_DIFFERENCE:
+        return avatar_figures.correlation_difference_figure(data, language=language)
+    return avatar_figures.projection_figure(data, language=language)
+
+
+def figure_png(figure: Figure) -> bytes:
+    """The figure as PNG, at the resolution the report uses."""
+    import avatar_figures
+
+    return avatar_figures.figure_png(figure)
+
+
+def enable_notebook_display() -> None:
+    """Make matplotlib figures display as images in the running IPython/Jupyter session.
+
+    A ``matplotlib.figure.Figure`` has no image repr of its own: Jupyter shows one as an image
+    only once the inline backend has registered a PNG formatter for the type, which happens
+    when ``matplotlib.pyplot`` is imported, and ``avatar_figures`` does not use pyplot. Without
+    this, ``runner.render_plot(...)`` as a cell's value would print ``<Figure size ...>``.
+    Registering a formatter (rather than calling ``display()`` here) shows the figure once, as
+    the cell's value, like any other object; outside IPython this does nothing.
+    """
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return
+    shell = ipython.get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters.get("image/png")
+    if formatter is None:
+        return
+    from matplotlib.figure import Figure
+
+    try:
+        formatter.lookup_by_type(Figure)
+    except KeyError:  # nothing registered yet (no pyplot in this session)
+        formatter.for_type(Figure, figure_png)

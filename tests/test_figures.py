@@ -1,0 +1,209 @@
+"""avatar_figures on small hand-made plot data: the right panels, labels in the asked language,
+PNG output. No server: the data formats are the contract between the jobs and the figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from avatar_figures import (
+    AVATAR_COLOUR,
+    LABELS,
+    ORIGINAL_COLOUR,
+    correlation_difference_figure,
+    correlation_figure,
+    distribution_figure,
+    figure_png,
+    projection_figure,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def numeric(name: str, missing: int = 0) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "continuous",
+        "original": {"count": 10, "missing": missing},
+        "avatars": {"count": 10, "missing": 0},
+        "plot": {
+            "type": "histogram",
+            "edges": [0.0, 0.5, 1.0, 1.5],
+            "original": [0.4, 1.2, 0.4],
+            "avatars": [0.6, 0.8, 0.6],
+        },
+    }
+
+
+def categorical(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "categorical",
+        "original": {},
+        "avatars": {},
+        "plot": {
+            "type": "bar",
+            "categories": ["a", "b", "__missing__", "__other__"],
+            "original": [0.5, 0.3, 0.1, 0.1],
+            "avatars": [0.45, 0.35, 0.1, 0.1],
+        },
+    }
+
+
+def dates(name: str) -> dict[str, Any]:
+    day = 86_400.0
+    start = 1_704_067_200.0  # 2024-01-01
+    return {
+        "name": name,
+        "kind": "datetime",
+        "original": {"count": 5, "missing": 0},
+        "avatars": {"count": 5, "missing": 0},
+        "plot": {
+            "type": "histogram",
+            "edges": [start, start + 100 * day, start + 200 * day],
+            "original": [0.5 / (100 * day), 0.5 / (100 * day)],
+            "avatars": [0.6 / (100 * day), 0.4 / (100 * day)],
+        },
+    }
+
+
+CORRELATIONS = {
+    "columns": ["x", "y", "c"],
+    "original": [[1.0, 0.8, 0.3], [0.8, 1.0, None], [0.3, None, 1.0]],
+    "avatars": [[1.0, 0.7, 0.35], [0.7, 1.0, None], [0.35, None, 1.0]],
+    "method": "test",
+}
+
+SAMPLE = {
+    "original": {"x": [0.0, 1.0, 2.0], "y": [1.0, 0.5, -0.5]},
+    "avatars": {"x": [0.1, 0.9], "y": [0.9, 0.4]},
+    "explained_variance_ratio": [0.645, 0.224, 0.1],
+    "rows": 300,
+    "sampled_rows": 3,
+}
+
+
+def drawn(figure: Figure) -> Figure:
+    """Tick labels exist only once the figure is drawn."""
+    figure_png(figure, dpi=40)
+    return figure
+
+
+def visible_axes(figure: Figure) -> list[Any]:
+    return [ax for ax in figure.axes if ax.axison]
+
+
+def test_labels_have_the_same_keys_in_every_language() -> None:
+    assert set(LABELS) == {"en", "fr"}
+    assert set(LABELS["en"]) == set(LABELS["fr"])
+
+
+def test_distribution_grid_has_one_panel_per_variable() -> None:
+    comparisons = [numeric("age", missing=2), categorical("city"), dates("visit"), numeric("w")]
+    figure = drawn(distribution_figure(comparisons))
+    assert len(figure.axes) == 6  # 2 rows of 3
+    panels = visible_axes(figure)
+    assert [ax.get_title() for ax in panels] == ["age", "city", "visit", "w"]
+    legend = figure.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == ["Original", "Avatars"]
+    # Bars: two per category, in the two fixed colours; labels of special modalities read.
+    bars = panels[1].patches
+    assert len(bars) == 8
+    assert {tuple(np.round(bar.get_facecolor()[:3], 3)) for bar in bars} == {
+        tuple(np.round(_rgb(ORIGINAL_COLOUR), 3)),
+        tuple(np.round(_rgb(AVATAR_COLOUR), 3)),
+    }
+    ticks = [label.get_text() for label in panels[1].get_xticklabels()]
+    assert ticks == ["a", "b", "missing", "other"]
+    # Gaps of a number are noted, since a histogram cannot show them.
+    assert any("missing" in text.get_text() for text in panels[0].texts)
+    # Bin shares: density × width, so the histogram's y axis reads in % of rows.
+    assert panels[0].get_ylim()[1] >= 0.6
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    value = colour.lstrip("#")
+    red, green, blue = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return red, green, blue
+
+
+def test_distribution_columns_and_empty_input() -> None:
+    assert len(distribution_figure([numeric("a")] * 5, columns=2).axes) == 6
+    assert len(distribution_figure([numeric("a")], columns=3).axes) == 1
+    empty = distribution_figure([])
+    assert empty.axes == [] and empty.texts[0].get_text() == LABELS["en"]["no_variable"]
+    with pytest.raises(ValueError, match="columns"):
+        distribution_figure([numeric("a")], columns=0)
+
+
+def test_french_figures_use_french_words_and_decimal_commas() -> None:
+    figure = drawn(distribution_figure([numeric("age", missing=3)], language="fr"))
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert legend == ["Originales", "Avatars"]
+    ax = figure.axes[0]
+    assert ax.get_ylabel() == "Part des lignes"
+    y_ticks = [label.get_text() for label in ax.get_yticklabels() if label.get_text()]
+    assert all(text.endswith("\u00a0%") for text in y_ticks), y_ticks
+    x_ticks = [label.get_text() for label in ax.get_xticklabels() if label.get_text()]
+    assert any("," in text for text in x_ticks) and not any("." in t for t in x_ticks)
+    assert "manquants" in ax.texts[0].get_text()
+    projection = drawn(projection_figure(SAMPLE, language="fr"))
+    assert projection.axes[0].get_xlabel() == "Axe 1 (64,5\u00a0%)"
+    with pytest.raises(ValueError, match="language"):
+        distribution_figure([numeric("a")], language="de")
+
+
+def test_correlation_heatmap_of_each_side() -> None:
+    for side in ("original", "avatars"):
+        figure = drawn(correlation_figure(CORRELATIONS, side))
+        assert len(figure.axes) == 2  # the heatmap and its colour bar
+        heatmap = figure.axes[0]
+        assert heatmap.get_title() == LABELS["en"][f"correlation_{side}"]
+        # One value per defined cell (the two undefined ones stay blank).
+        assert len(heatmap.texts) == 9 - 2
+        assert [t.get_text() for t in heatmap.get_yticklabels()] == ["x", "y", "c"]
+    assert len(drawn(correlation_figure(CORRELATIONS, annotate=False)).axes[0].texts) == 0
+    french = drawn(correlation_figure(CORRELATIONS, language="fr")).axes[0]
+    assert "0,80" in [text.get_text() for text in french.texts]
+    with pytest.raises(ValueError, match="side"):
+        correlation_figure(CORRELATIONS, "both")
+    with pytest.raises(ValueError, match="3 columns"):
+        correlation_figure({**CORRELATIONS, "original": [[1.0]]})
+
+
+def test_correlation_difference_is_avatars_minus_original() -> None:
+    figure = drawn(correlation_difference_figure(CORRELATIONS))
+    heatmap = figure.axes[0]
+    values = {text.get_text() for text in heatmap.texts}
+    assert {"−0.10", "-0.10"} & values and {"0.05"} <= values
+    image = heatmap.images[0]
+    low, high = image.get_clim()
+    assert low == -high and high >= 0.1
+
+
+def test_projection_scatter_with_explained_variance() -> None:
+    figure = drawn(projection_figure(SAMPLE))
+    assert len(figure.axes) == 1
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == "Dim. 1 (64.5%)" and ax.get_ylabel() == "Dim. 2 (22.4%)"
+    offsets = [np.asarray(collection.get_offsets()).shape[0] for collection in ax.collections]
+    assert offsets == [3, 2]
+    assert "3 of 300 rows" in ax.get_title()
+    one_axis = drawn(projection_figure({"original": {"x": [1.0, 2.0]}, "avatars": {"x": [1.5]}}))
+    assert one_axis.axes[0].get_ylabel() == "Dim. 2"
+
+
+def test_figure_png_is_a_png() -> None:
+    for figure in (
+        distribution_figure([numeric("a"), categorical("b")]),
+        correlation_figure(CORRELATIONS),
+        correlation_difference_figure(CORRELATIONS),
+        projection_figure(SAMPLE),
+    ):
+        png = figure_png(figure)
+        assert png.startswith(PNG_MAGIC) and len(png) > 1000
+    small = figure_png(projection_figure(SAMPLE), dpi=30)
+    assert len(small) < len(figure_png(projection_figure(SAMPLE), dpi=110))

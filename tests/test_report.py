@@ -1,0 +1,586 @@
+"""The report job on the real server: the HTML and PDF hold every metric, the PDF is valid,
+embeds its fonts and has the pages its content implies, the HTML renders in a browser, and
+the French report is French. Plus the plot data the jobs store for the report and the client.
+
+Two runs are made once per module (wbcd with an English basic report and a French PIA report,
+iris with an English basic report limited to 2 distribution panels) and inspected by the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import image as mpimg
+
+from avatar_server.jobs.handlers import PROJECTION_SAMPLE_ROWS, projection_sample
+from avatar_server.report import format_number, format_target
+from avatar_server.report.builder import PANELS_PER_FIGURE
+from avatar_server.report.translations import METRICS, STRINGS
+from avatar_yaml.config import (
+    AvatarizationParameters,
+    Config,
+    DataRecipient,
+    DataSubject,
+    DataType,
+    PiaMetadata,
+    ReportFormat,
+    ReportLanguage,
+    ReportType,
+    SensitivityLevel,
+    report_name,
+)
+from avatars import ApiClient
+from tests.conftest import ADMIN_PASSWORD
+from tests.server import ServerProcess
+
+WAIT_S = 180.0
+IRIS_PLOTS = 2
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not found: run `make install` (scripts/system-packages.sh)")
+    return path
+
+
+def normalise(text: str) -> str:
+    """Whitespace as single spaces (no-break spaces included): layout is not content."""
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+class ReportParser(HTMLParser):
+    """The parts of the report the tests read: metric rows, headings, text, images."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang: str | None = None
+        self.metrics: dict[tuple[str, str, str], list[str]] = {}
+        self.headings: list[str] = []
+        self.h2: list[str] = []
+        self.images: list[tuple[str, str]] = []  # (figure class, src)
+        self.texts: list[str] = []
+        self._table: dict[str, str | None] = {}
+        self._row: tuple[str, str, str] | None = None
+        self._cells: list[str] = []
+        self._cell: list[str] | None = None
+        self._heading: tuple[str, list[str]] | None = None
+        self._figure = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "html":
+            self.lang = found.get("lang")
+        elif tag == "table":
+            self._table = found
+        elif tag == "tr" and "data-metric" in found and "data-kind" in self._table:
+            self._row = (
+                str(self._table["data-kind"]),
+                str(self._table["data-table"]),
+                str(found["data-metric"]),
+            )
+            self._cells = []
+        elif tag == "td" and self._row is not None:
+            self._cell = []
+        elif tag in ("h1", "h2", "h3", "th"):
+            self._heading = (tag, [])
+        elif tag == "figure":
+            self._figure = found.get("class") or ""
+        elif tag == "img":
+            self.images.append((self._figure, found.get("src") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self._cells.append(normalise("".join(self._cell)))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.metrics[self._row] = self._cells
+            self._row = None
+        elif tag in ("h1", "h2", "h3", "th") and self._heading is not None:
+            text = normalise("".join(self._heading[1]))
+            self.headings.append(text)
+            if self._heading[0] == "h2":
+                self.h2.append(text)
+            self._heading = None
+        elif tag == "table":
+            self._table = {}
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._heading is not None:
+            self._heading[1].append(data)
+
+    @property
+    def text(self) -> str:
+        return normalise(" ".join(self.texts))
+
+
+def parse(html: str) -> ReportParser:
+    parser = ReportParser()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+# --- the runs --------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One finished run: its jobs' results as the tests need them."""
+
+    table: str
+    rows: int
+    columns: int
+    privacy: dict[str, Any]
+    signal: dict[str, Any]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # report file name -> entry
+    reports: dict[str, bytes] = field(default_factory=dict)  # report file name -> bytes
+    results: dict[str, Any] = field(default_factory=dict)  # other result kinds -> JSON
+
+
+def _wait(client: ApiClient, name: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        job = client.jobs.get_job(name, wait=5)
+        if job.done:
+            assert job.status == "done", f"job {job.kind} {job.status}: {job.error}"
+            return
+    raise AssertionError(f"job {name} not done after {WAIT_S} s")
+
+
+def _run(client: ApiClient, shared_data: Path, table: str, config: Config) -> Run:
+    path = shared_data / f"{table}.csv"
+    dataset = client.datasets.upload_dataset(path, name=table)
+    config.add_table(table, str(dataset.id))
+    config.set_parameters(table, avatarization=AvatarizationParameters(k=15))
+    resource = client.resources.put_resources(config.display_name, config.to_yaml())
+    jobs = client.jobs
+    standard = jobs.create_job(resource.set_name, "standard")
+    privacy = jobs.create_job(resource.set_name, "privacy_metrics", [standard.name])
+    signal = jobs.create_job(resource.set_name, "signal_metrics", [standard.name])
+    reports = [
+        jobs.create_job(
+            resource.set_name, report_name(document.report_type), [privacy.name, signal.name]
+        )
+        for document in config.reports
+    ]
+    for job in (standard, privacy, signal, *reports):
+        _wait(client, job.name)
+
+    def json_result(job: str, kind: str) -> Any:
+        entry = next(e for e in client.results.get_results(job).files if e.kind == kind)
+        return client.results.read_json(job, entry)
+
+    frame = pd.read_csv(path)
+    run = Run(
+        table=table,
+        rows=len(frame),
+        columns=frame.shape[1],
+        privacy=json_result(privacy.name, "privacy_metrics")[0],
+        signal=json_result(signal.name, "signal_metrics")[0],
+    )
+    run.results["correlations"] = json_result(signal.name, "correlations")
+    run.results["variable_comparisons"] = json_result(signal.name, "variable_comparisons")
+    run.results["projection_sample"] = json_result(standard.name, "projection_sample")
+    run.results["run_metadata"] = json_result(standard.name, "run_metadata")
+    for job in reports:
+        for entry in client.results.get_results(job.name).files:
+            run.files[entry.name] = {"kind": entry.kind, "format": entry.file_format}
+            run.reports[entry.name] = client.results.read_bytes(job.name, entry.name)
+    return run
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess) -> Iterator[ApiClient]:
+    name = f"report-{uuid.uuid4().hex[:10]}"
+    with ApiClient(server.base_url) as admin:
+        admin.authenticate("admin", ADMIN_PASSWORD)
+        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
+    with ApiClient(server.base_url) as signed_in:
+        signed_in.authenticate(name, f"pw-{name}")
+        yield signed_in
+
+
+@pytest.fixture(scope="module")
+def wbcd(client: ApiClient, shared_data: Path) -> Run:
+    pia = PiaMetadata(
+        datarecipient=DataRecipient.CONTRACTUAL_THIRD_PARTY,
+        data_type=DataType.HEALTH,
+        datasubject=DataSubject.PATIENTS,
+        sensitivity_level=SensitivityLevel.HIGH,
+    )
+    config = Config.new("wbcd_report", seed=7, pia=pia)
+    config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.HTML)
+    config.add_report(ReportType.PIA, ReportLanguage.FR, ReportFormat.PDF)
+    return _run(client, shared_data, "wbcd", config)
+
+
+@pytest.fixture(scope="module")
+def iris(client: ApiClient, shared_data: Path) -> Run:
+    config = Config.new("iris_report", seed=3, max_distribution_plots=IRIS_PLOTS)
+    config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.PDF)
+    return _run(client, shared_data, "iris", config)
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(
+        [_tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, check=True
+    )
+    return done.stdout.decode()
+
+
+def _expected(entry: dict[str, Any], language: str) -> dict[str, tuple[str, str]]:
+    """Every metric of a result with its value and target as the report formats them."""
+    return {
+        name: (
+            normalise(format_number(entry.get(name), language)),
+            normalise(format_target(target, language)),
+        )
+        for name, target in entry["targets"].items()
+    }
+
+
+REPORTS = [("wbcd", "report", "en"), ("wbcd", "report_pia", "fr"), ("iris", "report", "en")]
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def test_each_report_document_gives_an_html_and_a_pdf(wbcd: Run, iris: Run) -> None:
+    assert set(wbcd.files) == {"report.html", "report.pdf", "report_pia.html", "report_pia.pdf"}
+    assert set(iris.files) == {"report.html", "report.pdf"}
+    for run in (wbcd, iris):
+        for name, entry in run.files.items():
+            assert entry["kind"] == "report"
+            assert entry["format"] == name.rsplit(".", 1)[1]
+        for name, data in run.reports.items():
+            if name.endswith(".pdf"):
+                assert data.startswith(b"%PDF-")
+            else:
+                assert data.lstrip().lower().startswith(b"<!doctype html>")
+
+
+# --- every metric, in the HTML and in the PDF ------------------------------------------------
+
+
+@pytest.mark.parametrize(("table", "document", "language"), REPORTS)
+def test_html_holds_every_metric_value_and_target(
+    table: str, document: str, language: str, request: pytest.FixtureRequest
+) -> None:
+    run: Run = request.getfixturevalue(table)
+    page = parse(run.reports[f"{document}.html"].decode())
+    assert page.lang == language
+    for kind, entry in (("privacy", run.privacy), ("signal", run.signal)):
+        expected = _expected(entry, language)
+        assert len(expected) >= (10 if kind == "privacy" else 3)
+        for name, (value, target) in expected.items():
+            cells = page.metrics[(kind, run.table, name)]
+            label = METRICS[language][name].label
+            assert cells[0].startswith(label), cells
+            assert cells[1] == value, (name, cells)
+            assert cells[2] == target, (name, cells)
+            passed = entry["passed"].get(name)
+            if entry.get(name) is None:
+                status = STRINGS[language]["not_computed"]
+            elif passed is None:
+                status = STRINGS[language]["no_target"]
+            else:
+                status = STRINGS[language]["met" if passed else "not_met"]
+            assert cells[3].endswith(status), (name, cells)
+
+
+def _metric_line(lines: list[str], name: str) -> str:
+    """The PDF line of a metric: the one naming it, and the line before when the label
+    wrapped (the value is on the label's first line: cells are top-aligned)."""
+    pattern = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+    for index, line in enumerate(lines):
+        if pattern.search(line):
+            return normalise(" ".join(lines[max(0, index - 1) : index + 1]))
+    raise AssertionError(f"{name} not in the PDF text")
+
+
+@pytest.mark.parametrize(("table", "document", "language"), REPORTS)
+def test_pdf_text_holds_every_metric_value(
+    table: str, document: str, language: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    run: Run = request.getfixturevalue(table)
+    text = pdf_text(run.reports[f"{document}.pdf"], tmp_path)
+    lines = text.splitlines()
+    for entry in (run.privacy, run.signal):
+        for name, (value, target) in _expected(entry, language).items():
+            line = _metric_line(lines, name)
+            assert re.search(rf"(?<![\d.,]){re.escape(value)}(?![\d.,])", line), (name, line)
+            # pdftotext drops the no-break space between operator and threshold.
+            assert target.replace(" ", "") in line.replace(" ", ""), (name, target, line)
+    assert normalise(STRINGS[language]["section_conclusion"]) in normalise(text)
+
+
+# --- the PDF as a file -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("table", "document", "language"), REPORTS)
+def test_pdf_is_valid_and_embeds_its_fonts(
+    table: str, document: str, language: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    run: Run = request.getfixturevalue(table)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(run.reports[f"{document}.pdf"])
+    check = subprocess.run([_tool("qpdf"), "--check", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No syntax or stream encoding errors" in check.stdout
+    listing = subprocess.run(
+        [_tool("pdffonts"), str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    # Header, a dashed rule, then one line per font; "emb" is the 3rd field from the right
+    # of the fixed columns (name type encoding emb sub uni object ID).
+    fonts = [line.split() for line in listing[2:] if line.strip()]
+    assert fonts, listing
+    for font in fonts:
+        assert font[-5] == "yes", f"font not embedded: {font}"
+
+
+def expected_pages(variables: int, limit: int) -> int:
+    """The page count the layout implies for a one-table report: page 1 holds the cover, the
+    run and the privacy-impact facts; then privacy metrics, utility metrics (with the
+    per-variable table), distributions (one page per figure of up to 12 panels), correlations,
+    and the projection with the conclusion each start a page and fit on it, for tables of up
+    to ~15 variables as here."""
+    figures = max(1, math.ceil(min(variables, limit) / PANELS_PER_FIGURE))
+    return 1 + 2 + figures + 2
+
+
+@pytest.mark.parametrize(("table", "document", "language"), REPORTS)
+def test_pdf_has_the_pages_its_content_implies(
+    table: str, document: str, language: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    run: Run = request.getfixturevalue(table)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(run.reports[f"{document}.pdf"])
+    info = subprocess.run(
+        [_tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    limit = IRIS_PLOTS if table == "iris" else 12
+    expected = expected_pages(run.columns, limit)
+    # The conclusion may spill onto one more page when the projection figure leaves no room.
+    assert expected <= pages <= expected + 1, (pages, expected)
+    text = pdf_text(run.reports[f"{document}.pdf"], tmp_path)
+    footer = f"{STRINGS[language]['page']} {pages} {STRINGS[language]['page_of']} {pages}"
+    assert footer in normalise(text)
+
+
+# --- plots -----------------------------------------------------------------------------------
+
+
+def test_reports_embed_one_figure_per_plot(wbcd: Run, iris: Run) -> None:
+    for run, limit in ((wbcd, 12), (iris, IRIS_PLOTS)):
+        page = parse(run.reports["report.html"].decode())
+        assert all(src.startswith("data:image/png;base64,") for _, src in page.images)
+        kinds = [figure for figure, _ in page.images]
+        shown = min(run.columns, limit)
+        assert kinds.count("distribution") == math.ceil(shown / PANELS_PER_FIGURE)
+        assert kinds.count("difference") == 1 and kinds.count("projection") == 1
+        assert len(kinds) == kinds.count("distribution") + 2 + 1 + 1  # + original, avatars
+    iris_text = parse(iris.reports["report.html"].decode()).text
+    assert f"{IRIS_PLOTS} of {iris.columns} variables are shown" in iris_text
+
+
+def test_the_jobs_store_the_plot_data(wbcd: Run) -> None:
+    correlations = wbcd.results["correlations"]
+    columns = correlations["columns"]
+    assert len(columns) == wbcd.columns
+    for side in ("original", "avatars"):
+        matrix = np.array(correlations[side], dtype=float)
+        assert matrix.shape == (len(columns), len(columns))
+        assert np.allclose(matrix, matrix.T)
+        assert np.allclose(np.diag(matrix), 1.0)
+        assert np.nanmin(matrix) >= -1 and np.nanmax(matrix) <= 1
+    assert "Pearson" in correlations["method"]
+    sample = wbcd.results["projection_sample"]
+    assert sample["rows"] == wbcd.rows == sample["sampled_rows"]
+    for side in ("original", "avatars"):
+        assert len(sample[side]["x"]) == len(sample[side]["y"]) == wbcd.rows
+    ratios = wbcd.results["run_metadata"]["explained_variance_ratio"]
+    assert sample["explained_variance_ratio"] == ratios
+
+
+def test_projection_sample_keeps_at_most_2000_seeded_rows() -> None:
+    rng = np.random.default_rng(0)
+    original = pd.DataFrame(rng.normal(size=(5000, 3)), columns=["Dim. 1", "Dim. 2", "Dim. 3"])
+    avatars = original * 0.9
+    first = projection_sample(original, avatars, [0.5, 0.3, 0.2], seed=4)
+    again = projection_sample(original, avatars, [0.5, 0.3, 0.2], seed=4)
+    assert first == again
+    assert first["rows"] == 5000 and first["sampled_rows"] == PROJECTION_SAMPLE_ROWS
+    assert len(first["original"]["x"]) == len(first["avatars"]["y"]) == PROJECTION_SAMPLE_ROWS
+    single = projection_sample(original[["Dim. 1"]], avatars[["Dim. 1"]], [1.0], seed=0)
+    assert "y" not in single["original"]
+
+
+# --- the HTML in a browser -------------------------------------------------------------------
+
+
+def screenshot(html: Path, png: Path, profile: Path) -> None:
+    """Headless Chromium, without the background services that hang on a closed network."""
+    command = [
+        _tool("chromium"),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--screenshot={png}",
+        "--window-size=1280,2000",
+        html.as_uri(),
+    ]
+    subprocess.run(command, capture_output=True, timeout=120, check=False)
+
+
+def test_html_report_renders_in_chromium(wbcd: Run, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    html.write_bytes(wbcd.reports["report.html"])
+    png = tmp_path / "report.png"
+    screenshot(html, png, tmp_path / "profile")
+    assert png.is_file() and png.stat().st_size > 0, "chromium took no screenshot"
+    pixels = mpimg.imread(png)[..., :3]
+    assert pixels.shape[:2] == (2000, 1280)
+    # Not blank: text, tables and figures leave many non-white pixels of many colours.
+    ink = (pixels < 0.92).any(axis=2).mean()
+    colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0).shape[0]
+    assert ink > 0.03, ink
+    assert colours > 200, colours
+
+
+# --- French ----------------------------------------------------------------------------------
+
+
+def _english_only() -> list[str]:
+    """English strings (up to their first placeholder) that are not French too: none of them
+    may appear in a heading of the French report."""
+    french = " ".join(STRINGS["fr"].values())
+    words = []
+    for english in STRINGS["en"].values():
+        head = english.split("{")[0].strip()
+        if len(head) >= 4 and head not in french:
+            words.append(head)
+    words += [text.label for text in METRICS["en"].values()]
+    return words
+
+
+def test_french_report_is_french(wbcd: Run, tmp_path: Path) -> None:
+    page = parse(wbcd.reports["report_pia.html"].decode())
+    assert page.lang == "fr"
+    english = _english_only()
+    for heading in page.headings:
+        assert not [word for word in english if word in heading], heading
+    for (_, _, _), cells in page.metrics.items():
+        assert not [
+            text.label for text in METRICS["en"].values() if cells[0].startswith(text.label)
+        ]
+    assert "Taux de dissimulation" in page.text
+    # The PIA report opens with the privacy-impact facts, in French words.
+    assert page.h2[0] == STRINGS["fr"]["section_pia"]
+    assert "tiers sous contrat" in page.text and "santé" in page.text
+    # Decimal comma: every non-integral metric value is written with one.
+    hidden = wbcd.privacy["hidden_rate"]
+    cell = page.metrics[("privacy", "wbcd", "hidden_rate")][1]
+    if hidden != round(hidden):
+        assert "," in cell and "." not in cell
+    assert cell == format_number(hidden, "fr")
+    text = normalise(pdf_text(wbcd.reports["report_pia.pdf"], tmp_path))
+    assert "Taux de dissimulation" in text and "Page 1 sur" in text
+    assert "Privacy metrics" not in text and "Hidden rate" not in text
+
+
+# --- the pieces, without a server ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "french"),
+    [
+        (97.5438, "97.54", "97,54"),
+        (100.0, "100", "100"),
+        (3.0, "3", "3"),
+        (0.13953, "0.140", "0,140"),
+        (0.0137401, "0.0137", "0,0137"),
+        (-0.0004, "-0.000400", "-0,000400"),
+        (0.0, "0", "0"),
+        (123456.789, "123,456.79", "123\u00a0456,79"),
+        (None, "—", "—"),
+        (float("nan"), "—", "—"),
+    ],
+)
+def test_numbers_are_formatted_per_language(value: float | None, english: str, french: str) -> None:
+    assert format_number(value, "en") == english
+    assert format_number(value, "fr") == french
+
+
+def test_targets_keep_their_round_thresholds() -> None:
+    assert format_target("> 0.2", "en") == "> 0.2".replace(" ", "\u00a0")
+    assert format_target("> 0.2", "fr") == ">\u00a00,2"
+    assert format_target("< 10", "fr") == "<\u00a010"
+    assert format_target(None, "en") == "—" and format_target("", "fr") == "—"
+
+
+def test_every_string_exists_in_both_languages() -> None:
+    from avatar_server.report.translations import CHOICES, MONTHS
+
+    for table in (STRINGS, METRICS, CHOICES):
+        assert set(table) == {"en", "fr"}
+        assert set(table["en"]) == set(table["fr"])
+    assert set(MONTHS) == {"en", "fr"} and len(MONTHS["en"]) == len(MONTHS["fr"]) == 12
+    # Every metric the engine computes has a label and a meaning.
+    from avatar_server.engine.privacy import TARGETS
+
+    assert set(TARGETS) <= set(METRICS["en"])
+    assert {"hellinger_mean", "hellinger_std", "correlation_difference_ratio"} <= set(METRICS["en"])
+
+
+def test_associations_per_pair_of_variables() -> None:
+    from avatar_server.engine.signal import associations
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)
+    group = np.where(x > 0, "high", "low")
+    frame = pd.DataFrame(
+        {"x": x, "minus_x": -2 * x, "group": group, "copy": group, "noise": rng.normal(size=400)}
+    )
+    constant = frame.assign(noise=1.0)
+    result = associations(frame, constant)
+    assert result["columns"] == list(frame.columns)
+    original = np.array(result["original"], dtype=float)
+    assert original[0, 1] == pytest.approx(-1.0)  # signed Pearson
+    assert original[2, 3] == pytest.approx(1.0)  # Cramér's V of a copy
+    assert 0.7 < original[0, 2] <= 1.0  # η: x splits cleanly by group
+    assert abs(original[0, 4]) < 0.2
+    assert np.allclose(np.diag(original), 1.0)
+    avatars = result["avatars"]
+    assert avatars[4][4] is None and avatars[0][4] is None  # a constant column: undefined
+    sampled = associations(frame, frame, max_rows=100, seed=1)
+    assert sampled["sampled_rows"] == {"original": 100, "avatars": 100}
+    assert sampled == associations(frame, frame, max_rows=100, seed=1)
