@@ -16,6 +16,7 @@ import pandas as pd
 from avatar_server.engine.codec import TableCodec, with_text_labels
 from avatar_server.engine.columns import (
     ABSENT,
+    MISSING_MODALITY,
     ColumnInfo,
     from_seconds,
     restore_categorical,
@@ -23,6 +24,7 @@ from avatar_server.engine.columns import (
 from avatar_server.engine.decoding import (
     DISCRETE_LIMIT,
     assign_with_counts,
+    avoid_unique_values,
     map_to_quantiles,
 )
 from avatar_server.engine.imputation import IMPUTE_METHODS, impute
@@ -481,8 +483,12 @@ def _decode_batch(
 ) -> pd.DataFrame:
     """Avatars of the originals at ``rows``, with each column distributed like those originals."""
     chosen: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
+    kinds = {info.name: info.kind for info in codec.categorical}
     for name, (modalities, codes) in table.categories.items():
         counts = np.bincount(codes[rows], minlength=len(modalities)).astype(np.int64)
+        if name in kinds:
+            numeric = kinds[name] == "discrete"
+            counts = _without_unique_modalities(counts, modalities, numeric=numeric)
         chosen[name] = assign_with_counts(scores[name], counts, rng)
     columns: dict[str, pd.Series] = {}
     for index, info in enumerate(codec.numeric):
@@ -494,12 +500,18 @@ def _decode_batch(
             else np.ones(len(rows), bool)
         )
         values = np.full(len(rows), np.nan)
-        values[avatar_present] = map_to_quantiles(
-            continuous[avatar_present, index],
-            original[present],
-            rng,
-            discrete=info.discrete_values <= DISCRETE_LIMIT,
+        # Datetimes never count as discrete (their distinct values are not recorded).
+        discrete = info.kind != "datetime" and info.discrete_values <= DISCRETE_LIMIT
+        mapped = map_to_quantiles(
+            continuous[avatar_present, index], original[present], rng, discrete=discrete
         )
+        step = None if discrete else _grid_step(info)
+        if discrete or step is not None:
+            grid = original[present] if step is None else _on_grid(original[present], step)
+            mapped = avoid_unique_values(
+                mapped if step is None else _on_grid(mapped, step), grid, step=step
+            )
+        values[avatar_present] = mapped
         columns[info.name] = _restore_numeric(values, info)
     for info in codec.categorical:
         modalities = table.categories[info.name][0]
@@ -507,6 +519,53 @@ def _decode_batch(
     frame = pd.concat(columns, axis=1)
     frame.index = rows
     return frame
+
+
+def _without_unique_modalities(
+    counts: np.ndarray[Any, np.dtype[np.int64]], modalities: list[str], *, numeric: bool
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Modality counts for the avatars, with no modality held by a single original.
+
+    A category only one person has (the one astronaut, the one player with 9 penalty goals)
+    identifies that person if an avatar carries it. Its count goes to the nearest shared value
+    (numbers) or to the most frequent modality (text); gaps are left as they are.
+    """
+    present = np.array([m != MISSING_MODALITY for m in modalities])
+    unique = (counts == 1) & present
+    shared = (counts > 1) & present
+    if not unique.any() or not shared.any():
+        return counts
+    moved = counts.copy()
+    shared_positions = np.flatnonzero(shared)
+    if numeric:
+        pairs = zip(modalities, present, strict=True)
+        numbers = np.array([float(m) if keep else np.nan for m, keep in pairs])
+    for position in np.flatnonzero(unique):
+        if numeric:
+            distances = np.abs(numbers[shared_positions] - numbers[position])
+            target = shared_positions[int(np.argmin(distances))]
+        else:
+            target = shared_positions[int(np.argmax(counts[shared_positions]))]
+        moved[position] -= 1
+        moved[target] += 1
+    return moved
+
+
+def _grid_step(info: ColumnInfo) -> float | None:
+    """The spacing of the values a numeric column can take once restored (None: any float)."""
+    if info.kind == "datetime":
+        return 86_400.0 if info.day_resolution else 1.0
+    if info.integral:
+        return 1.0
+    if info.decimals is not None:
+        return float(10.0**-info.decimals)
+    return None
+
+
+def _on_grid(
+    values: np.ndarray[Any, np.dtype[np.float64]], step: float
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.asarray(np.round(values / step) * step, dtype=np.float64)
 
 
 def _restore_numeric(values: np.ndarray[Any, np.dtype[np.float64]], info: ColumnInfo) -> pd.Series:

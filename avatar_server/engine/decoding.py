@@ -87,3 +87,52 @@ def map_to_quantiles(
     fraction = position - lower
     mapped = ordered[lower] + fraction * (ordered[upper] - ordered[lower])
     return np.asarray(mapped, dtype=np.float64)
+
+
+def avoid_unique_values(
+    avatar_values: np.ndarray[Any, np.dtype[np.float64]],
+    original_values: np.ndarray[Any, np.dtype[np.float64]],
+    *,
+    step: float | None,
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Avatar values moved off the values that only one original holds.
+
+    Quantile decoding lands avatars on the original's value grid (whole days, cents, ages), so
+    a value that identifies one person (the only patient seen on a given day, the highest
+    salary) would reappear in the avatars. Each such avatar value moves to the nearest value
+    held by several originals (``step`` None: the grid is the original's own values) or to the
+    nearest free point of the grid (``step``: its spacing), staying within the original range.
+    Distributions move by at most a few grid steps for a handful of values.
+    """
+    if avatar_values.size == 0 or original_values.size == 0:
+        return avatar_values
+    values, counts = np.unique(original_values, return_counts=True)
+    unique = values[counts == 1]
+    hit = np.isin(avatar_values, unique)
+    if not hit.any():
+        return avatar_values
+    moved = avatar_values.copy()
+    low, high = float(values[0]), float(values[-1])
+    if step is None:
+        shared = values[counts > 1]
+        if shared.size == 0:
+            return avatar_values
+        targets = avatar_values[hit]
+        right = np.clip(np.searchsorted(shared, targets), 0, shared.size - 1)
+        left = np.clip(right - 1, 0, shared.size - 1)
+        closer_left = np.abs(shared[left] - targets) <= np.abs(shared[right] - targets)
+        moved[hit] = np.where(closer_left, shared[left], shared[right])
+        return moved
+    pending = np.flatnonzero(hit)
+    for offset in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5):
+        if pending.size == 0:
+            break
+        candidates = avatar_values[pending] + offset * step
+        free = (
+            ~np.isin(np.round(candidates / step) * step, unique)
+            & (candidates >= low)
+            & (candidates <= high)
+        )
+        moved[pending[free]] = candidates[free]
+        pending = pending[~free]
+    return moved

@@ -154,7 +154,14 @@ def test_categorical_reduction_handles_many_modalities() -> None:
     table = pd.DataFrame({"x": x, "y": x + rng.normal(0, 0.3, n), "code": code})
     result = avatarize(table, k=10, seed=0, use_categorical_reduction=True)
     avatars = result.unshuffled
-    assert avatars["code"].value_counts().to_dict() == table["code"].value_counts().to_dict()
+    counts = table["code"].value_counts()
+    shared = counts[counts > 1].to_dict()
+    kept = avatars["code"].value_counts()
+    # Codes held by several originals keep their counts (give or take the one-off codes,
+    # which never reach the avatars: they would point at their only holder).
+    assert not set(counts[counts == 1].index) & set(kept.index)
+    assert sum(kept.to_dict().values()) == n
+    assert all(abs(kept.get(c, 0) - v) <= (counts == 1).sum() for c, v in shared.items())
     # The code still follows x: the embedding kept the association.
     assert np.corrcoef(avatars["x"], avatars["code"].str[5:].astype(int))[0, 1] > 0.7
 
