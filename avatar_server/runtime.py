@@ -52,7 +52,10 @@ class Runtime:
         """Prepare everything before the first request: folders, schema, storage, secret."""
         self.settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         upgrade_database(self.engine)
-        self.storage.clear_stale_temporary()
+        # A SQLite database is one machine's: while it starts, no upload of it is in flight,
+        # so every temporary object is a crash's leftover. Shared storage keeps recent ones.
+        single_machine = self.settings.resolved_database_url.startswith("sqlite")
+        self.storage.clear_stale_temporary(older_than_s=0 if single_machine else 3600)
         _ = self.secret_key
 
     def stop(self) -> None:

@@ -38,6 +38,23 @@ class Settings(BaseSettings):
     max_rows: int = Field(default=20_000_000, ge=1)
     max_columns: int = Field(default=2_000, ge=1)
     min_password_length: int = Field(default=8, ge=1)
+    login_attempts_per_minute_per_user: int = Field(
+        default=10,
+        ge=0,
+        description="Failed sign-ins allowed per username within the window before /api/login "
+        "answers 429 (0: no limit).",
+    )
+    login_attempts_per_minute_per_address: int = Field(
+        default=50,
+        ge=0,
+        description="Failed sign-ins allowed per client address within the window (0: no limit).",
+    )
+    login_attempts_window_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="The sliding window of the two sign-in limits (a minute unless tests "
+        "shorten it).",
+    )
     batch_rows: int = Field(
         default=100_000, ge=2, description="Tables above this many rows are avatarized in batches."
     )
@@ -51,6 +68,12 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     job_poll_seconds: float = Field(
         default=0.1, gt=0, description="How often idle workers look for a job to claim."
+    )
+    test_hook_result_pause_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="TEST HOOK, never for production (default 0: off): a worker sleeps this "
+        "long after writing each result file, so fault tests can kill it mid-write.",
     )
     local_mode: bool = Field(
         default=False,

@@ -71,6 +71,13 @@ class Storage:
         if self.fs.exists(path):
             self.fs.rm(path, recursive=True)
 
+    def children(self, prefix: str) -> list[str]:
+        """The names directly under ``prefix`` (none if it does not exist)."""
+        path = self._path(prefix)
+        if not self.fs.exists(path):
+            return []
+        return [entry.rstrip("/").rsplit("/", 1)[-1] for entry in self.fs.ls(path, detail=False)]
+
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._path(key)))
 

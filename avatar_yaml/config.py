@@ -969,8 +969,17 @@ class _StrictLoader(yaml.SafeLoader):
 
     Aliases are refused: a few nested aliases expand into billions of nodes for anything that
     walks the result (the "billion laughs"), and this module's writer never emits them. Duplicate
-    keys are refused: PyYAML would silently keep the last one.
+    keys are refused: PyYAML would silently keep the last one. Nesting is limited to
+    ``MAX_DEPTH`` levels: PyYAML composes nodes recursively, so ``[[[[...`` a few hundred deep
+    would otherwise end in a ``RecursionError`` instead of a message (configurations nest
+    about six levels).
     """
+
+    MAX_DEPTH = 64
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent: yaml.nodes.Node | None, index: int) -> yaml.nodes.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -978,7 +987,16 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, f"aliases (*{event.anchor}) are not accepted", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self._depth >= self.MAX_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {self.MAX_DEPTH} levels deep", event.start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(
         self, node: yaml.nodes.MappingNode, deep: bool = False

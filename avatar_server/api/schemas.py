@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,6 +112,11 @@ class DatasetOut(ResponseModel):
     created_at: datetime
 
 
+# A job name sent in a list. The length bound also makes pydantic check the text is valid
+# Unicode: an unconstrained ``str`` lets a lone surrogate (``"\ud800"`` is valid JSON) through
+# to the database driver, which cannot encode it (a 500 the fuzzer found).
+JobNameRef = Annotated[str, Field(max_length=255)]
+
 JobKindName = Literal["advice", "standard", "privacy_metrics", "signal_metrics", "report"]
 JobStatusName = Literal["pending", "running", "done", "failed", "cancelled"]
 
@@ -137,7 +142,7 @@ class ResourceSetDetail(ResourceSetOut):
 class JobCreate(BaseModel):
     set_name: uuid.UUID
     parameters_name: str = Field(min_length=1, max_length=255)
-    depends_on: list[str] = Field(default_factory=list, max_length=100)
+    depends_on: list[JobNameRef] = Field(default_factory=list, max_length=100)
 
 
 class JobOut(ResponseModel):
@@ -163,7 +168,7 @@ class JobList(ResponseModel):
 
 
 class BulkDeleteRequest(BaseModel):
-    job_names: list[str] = Field(max_length=100)
+    job_names: list[JobNameRef] = Field(max_length=100)
 
 
 class BulkDeleteResponse(ResponseModel):

@@ -80,6 +80,14 @@ class _Profile:
         return self.info is not None and self.distinct <= 1
 
     @property
+    def flat(self) -> bool:
+        """Gives the projection no axis: a number or date with one value (its gaps are filled
+        with it), or a category with one modality, gaps counted as one."""
+        if self.info is None:
+            return False
+        return self.distinct <= 1 if self.continuous else self.modalities <= 1
+
+    @property
     def id_like(self) -> bool:
         if self.info is None or self.present < ID_LIKE_MIN_ROWS:
             return False
@@ -280,6 +288,57 @@ def _warnings(n: int, profiles: list[_Profile]) -> list[str]:
                 f"Column {p.name!r} looks like an identifier ({p.distinct:,} distinct values in "
                 f"{p.present:,} rows): drop it before anonymizing if it identifies rows, as "
                 "identifiers cannot be anonymized (it is left out of this advice)."
+            )
+        if p.missing > MOSTLY_MISSING * n:
+            warnings.append(
+                f"Column {p.name!r} is {p.missing / n:.0%} missing: it carries little "
+                "information, and its gaps drive its avatars; consider dropping it."
+            )
+    return warnings
+
+
+def avatarization_warnings(df: pd.DataFrame) -> list[str]:
+    """What the owner of ``df`` should know before trusting its avatars, as the standard job
+    records it with its results (``run_metadata.warnings``).
+
+    An identifier-like column is avatarized like any other, and that deserves a warning: its
+    avatars take values like the originals' ones, so an original identifier can reappear in
+    the avatars. Constant and mostly missing columns are avatarized too, with a warning.
+    Columns that cannot be avatarized at all (entirely missing, infinite values) are left to
+    the avatarization's own error.
+
+    Raises ValueError when no column varies: the projection would have no axis to search
+    neighbours on.
+    """
+    profiles = _profiles(df)
+    n = len(df)
+    if all(p.flat for p in profiles):
+        names = ", ".join(repr(p.name) for p in profiles[:10])
+        raise ValueError(
+            f"no column varies ({names}{', ...' if len(profiles) > 10 else ''}: each holds a "
+            "single value): there is nothing to mix, the avatars could only copy the table; "
+            "add columns that vary, or drop these"
+        )
+    warnings = []
+    if n < MIN_ROWS:
+        warnings.append(
+            f"The table has {n} rows: too few rows to anonymize; avatars of so few individuals "
+            "either copy them or lose all their signal."
+        )
+    for p in profiles:
+        if p.info is None:
+            continue
+        if p.constant:
+            warnings.append(
+                f"Column {p.name!r} has a single value (apart from gaps): every avatar copies "
+                "it; it carries no information and can be dropped."
+            )
+        elif p.id_like:
+            warnings.append(
+                f"Column {p.name!r} looks like an identifier ({p.distinct:,} distinct values in "
+                f"{p.present:,} rows): its avatars take values like the originals' ones, so an "
+                "original identifier can reappear in the avatars; if it identifies rows, declare "
+                "it as identifier (or primary_key) in the schema, or drop it."
             )
         if p.missing > MOSTLY_MISSING * n:
             warnings.append(

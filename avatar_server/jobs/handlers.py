@@ -16,6 +16,7 @@ from avatar_server.db.models import Job, JobStatus
 from avatar_server.engine import advise, avatarize, privacy_metrics, signal_metrics, table_summary
 from avatar_server.engine import privacy as privacy_module
 from avatar_server.engine import signal as signal_module
+from avatar_server.engine.advice import avatarization_warnings
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
@@ -63,6 +64,13 @@ def _with_new_keys(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
     return keyed
 
 
+def _in_table(name: str, error: Exception) -> str:
+    """The error's reason, prefixed with the table it is about (once)."""
+    reason = str(error)
+    prefix = f"table {name!r}"
+    return reason if reason.startswith(prefix) else f"{prefix}: {reason}"
+
+
 def _avatarization(ctx: JobContext) -> dict[str, AvatarizationParameters]:
     parameters = ctx.config.parameters
     tables = dict(parameters.avatarization or {}) if parameters is not None else {}
@@ -80,18 +88,26 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     for index, (name, chosen) in enumerate(tables.items()):
         table = ctx.prepared(name)
         report = ctx.part(index, len(tables), name)
-        result = avatarize(
-            table.data,
-            k=chosen.k,
-            ncp=chosen.ncp,
-            column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
-            use_categorical_reduction=bool(chosen.use_categorical_reduction),
-            imputation=_imputation(chosen.imputation),
-            exclude_variables=_exclusion(chosen.exclude_variables),
-            seed=seed,
-            progress=report,
-            batch_rows=ctx.settings.batch_rows,
-        )
+        exclusion = _exclusion(chosen.exclude_variables)
+        kept_out = set(exclusion["variable_names"]) if exclusion else set()
+        try:
+            warnings = avatarization_warnings(
+                table.data[[c for c in table.data.columns if c not in kept_out]]
+            )
+            result = avatarize(
+                table.data,
+                k=chosen.k,
+                ncp=chosen.ncp,
+                column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
+                use_categorical_reduction=bool(chosen.use_categorical_reduction),
+                imputation=_imputation(chosen.imputation),
+                exclude_variables=exclusion,
+                seed=seed,
+                progress=report,
+                batch_rows=ctx.settings.batch_rows,
+            )
+        except ValueError as error:
+            raise JobInputError(_in_table(name, error)) from None
         fmt = str(requested_format) if requested_format else table.file_format
         # Writing a million-row table takes seconds: each write renews the lease first.
         ctx.progress(f"{name}: writing", (index + 1) / len(tables))
@@ -137,7 +153,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 "explained_variance_ratio": result.explained_variance_ratio,
                 "set_aside_columns": table.dropped
                 + ([table.primary_key] if table.primary_key else []),
-                "warnings": result.warnings,
+                "warnings": warnings + result.warnings,
                 "software_version": __version__,
             },
         )
@@ -289,11 +305,15 @@ def run_advice(ctx: JobContext, out: ResultWriter) -> None:
     for index, name in enumerate(tables):
         ctx.progress(f"{name}: advice", index / len(tables))
         data = ctx.prepared(name).data
-        advice = advise(data)
+        try:
+            advice = advise(data)
+            summary = table_summary(data)
+        except ValueError as error:
+            raise JobInputError(_in_table(name, error)) from None
         body = advice.to_dict()
         imputation = body.pop("imputation")
         body["imputation"] = {"method": imputation} if imputation else None
-        body["summary"] = {"stats": table_summary(data)}
+        body["summary"] = {"stats": summary}
         out.write_json(
             "advice",
             name,

@@ -23,6 +23,9 @@ from avatar_server.settings import Settings
 logger = logging.getLogger("avatar_server")
 
 _STOP_WAIT_S = 10.0
+# The server's pid, given to each worker: one whose server died while it was still starting
+# (before it could ask to die with it) sees another parent and exits instead of living on.
+PARENT_PID_ENV = "AVATAR_WORKER_PARENT_PID"
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
@@ -77,7 +80,7 @@ class WorkerPool:
     def _spawn(self, environment: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "avatar_server.jobs.worker"],
-            env=environment,
+            env={**environment, PARENT_PID_ENV: str(os.getpid())},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
         )

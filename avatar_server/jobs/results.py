@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 import uuid
 from typing import Any
 
@@ -47,12 +48,22 @@ def table_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
 class ResultWriter:
     """Writes one attempt's files and lists them for the manifest."""
 
-    def __init__(self, storage: Storage, user_id: uuid.UUID, job_name: str, attempt: int) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        user_id: uuid.UUID,
+        job_name: str,
+        attempt: int,
+        *,
+        test_pause_s: float = 0.0,
+    ) -> None:
         self.storage = storage
         self.user_id = user_id
         self.job_name = job_name
         self.attempt = attempt
         self.files: list[dict[str, Any]] = []
+        # Settings.test_hook_result_pause_seconds: fault tests kill the worker between files.
+        self.test_pause_s = test_pause_s
 
     @property
     def prefix(self) -> str:
@@ -74,6 +85,8 @@ class ResultWriter:
                 "attempt": self.attempt,
             }
         )
+        if self.test_pause_s > 0:
+            time.sleep(self.test_pause_s)
 
     def write_table(
         self, kind: str, table: str, suffix: str, frame: pd.DataFrame, fmt: str
@@ -87,3 +100,14 @@ class ResultWriter:
 
     def discard(self) -> None:
         self.storage.delete_tree(self.prefix)
+
+    def discard_earlier_attempts(self) -> None:
+        """Erase what crashed attempts of this job left: never listed, but still stored.
+
+        Only the worker holding the job calls this, before writing; no earlier attempt can be
+        committed then (a job is claimed only while pending).
+        """
+        prefix = job_prefix(self.user_id, self.job_name)
+        for attempt in self.storage.children(prefix):
+            if attempt != str(self.attempt):
+                self.storage.delete_tree(f"{prefix}/{attempt}")

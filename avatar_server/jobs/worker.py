@@ -30,6 +30,7 @@ from avatar_server.engine.progress import Cancelled
 from avatar_server.jobs import state
 from avatar_server.jobs.context import Interrupted, JobContext, JobInputError, JobRef
 from avatar_server.jobs.handlers import HANDLERS
+from avatar_server.jobs.pool import PARENT_PID_ENV
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
@@ -67,12 +68,19 @@ def execute(
 ) -> JobStatus | None:
     """Run one claimed job to its end state; returns it (None when the job was lost)."""
     context = JobContext(sessions, storage, settings, ref, worker, stopping)
-    writer = ResultWriter(storage, ref.user_id, ref.name, ref.attempt)
+    writer = ResultWriter(
+        storage,
+        ref.user_id,
+        ref.name,
+        ref.attempt,
+        test_pause_s=settings.test_hook_result_pause_seconds,
+    )
     try:
         handler = HANDLERS.get(ref.kind)
         if handler is None:
             raise JobInputError(f"unknown job kind {ref.kind!r}")
         context.progress("starting", 0.0)
+        writer.discard_earlier_attempts()
         handler(context, writer)
     except Cancelled:
         writer.discard()
@@ -106,7 +114,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
     logging.getLogger("avatar_server").setLevel(logging.INFO)
     _die_with_parent()
-    parent = os.getppid()
+    parent = int(os.environ.get(PARENT_PID_ENV) or os.getppid())
+    if os.getppid() != parent:
+        return  # the server died while this worker was importing: nobody to work for
     settings = Settings()
     keep_freed_memory()
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

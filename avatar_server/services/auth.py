@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from avatar_server.db.models import ApiKey, PasswordResetToken, User
 from avatar_server.db.types import utcnow
+from avatar_server.security.rate_limit import LoginRateLimiter
 from avatar_server.security.secrets import API_KEY_PREFIX, digest, new_reset_token
 from avatar_server.security.tokens import InvalidTokenError, decode_token, issue_token
 from avatar_server.services.errors import (
@@ -47,12 +48,27 @@ def issue_tokens(user: User, secret: str, settings: Settings) -> TokenPair:
     )
 
 
-def login(db: Session, username: str, password: str, secret: str, settings: Settings) -> TokenPair:
+def login(
+    db: Session,
+    username: str,
+    password: str,
+    secret: str,
+    settings: Settings,
+    *,
+    limiter: LoginRateLimiter | None = None,
+    address: str = "unknown",
+) -> TokenPair:
+    """Check the password and issue tokens. With a ``limiter``, the attempt takes a slot before
+    the password is checked (429 once the username or the address is over its limit) and gives
+    it back on success, so only failures count."""
+    attempt = limiter.acquire(username, address) if limiter is not None else None
     user = authenticate(db, username, password)
     if user is None and settings.local_mode and password:
         user = _first_local_sign_in(db, username, password)
     if user is None:
         raise NotAuthenticatedError("incorrect username or password")
+    if limiter is not None and attempt is not None:
+        limiter.forgive(attempt)
     return issue_tokens(user, secret, settings)
 
 

@@ -8,7 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pandas as pd
 from avatars_api.api.results import download_result, get_results
@@ -31,7 +30,8 @@ class Results:
         self, job_name: str, file_name: str, destination: str | os.PathLike[str]
     ) -> Path:
         """Stream one result file to ``destination`` (it appears only once complete)."""
-        request = download_result._get_kwargs(job_name=job_name, file_name=quote(file_name))
+        # The generated request quotes the name itself (table names may hold any character).
+        request = download_result._get_kwargs(job_name=job_name, file_name=file_name)
         return self._core.download_to(request, Path(destination), operation="download_result")
 
     def read_bytes(self, job_name: str, file_name: str) -> bytes:

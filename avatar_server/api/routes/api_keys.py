@@ -14,7 +14,7 @@ from avatar_server.services import api_keys
 router = APIRouter(prefix="/api-keys", tags=["api_keys"], responses=AUTHENTICATED)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=error_responses(400))
 def create_api_key(body: ApiKeyCreate, user: CurrentUser, db: DbDep) -> ApiKeyCreated:
     """Create a key; its plaintext is in ``key`` in this response and nowhere else, ever."""
     row, key = api_keys.create_api_key(db, user, body.name, body.expiration_days)

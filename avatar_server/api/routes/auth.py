@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from avatar_server.api.deps import DbDep, RuntimeDep
@@ -16,6 +16,7 @@ from avatar_server.api.schemas import (
     ResetPasswordRequest,
     TokenResponse,
 )
+from avatar_server.security.rate_limit import LoginRateLimiter
 from avatar_server.services import auth
 
 router = APIRouter(tags=["auth"])
@@ -30,22 +31,54 @@ def _tokens(pair: auth.TokenPair) -> TokenResponse:
     )
 
 
-@router.post("/login", responses=error_responses(401))
+async def get_login_limiter(request: Request, runtime: RuntimeDep) -> LoginRateLimiter:
+    """The app's one sign-in limiter, made on first use. The dependency is async so it runs on
+    the event loop: two first requests cannot race to make two limiters."""
+    limiter: LoginRateLimiter | None = getattr(request.app.state, "login_limiter", None)
+    if limiter is None:
+        settings = runtime.settings
+        limiter = LoginRateLimiter(
+            per_user=settings.login_attempts_per_minute_per_user,
+            per_address=settings.login_attempts_per_minute_per_address,
+            window_seconds=settings.login_attempts_window_seconds,
+        )
+        request.app.state.login_limiter = limiter
+    return limiter
+
+
+@router.post("/login", responses=error_responses(400, 401, 429))
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DbDep, runtime: RuntimeDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DbDep,
+    runtime: RuntimeDep,
+    limiter: Annotated[LoginRateLimiter, Depends(get_login_limiter)],
 ) -> TokenResponse:
-    """Exchange a username and password for an access token and a refresh token."""
-    pair = auth.login(db, form.username, form.password, runtime.secret_key, runtime.settings)
+    """Exchange a username and password for an access token and a refresh token.
+
+    Failed attempts are limited per username and per client address over a sliding window
+    (``AVATAR_LOGIN_ATTEMPTS_*``); beyond it the answer is 429 with ``Retry-After``.
+    """
+    address = request.client.host if request.client is not None else "unknown"
+    pair = auth.login(
+        db,
+        form.username,
+        form.password,
+        runtime.secret_key,
+        runtime.settings,
+        limiter=limiter,
+        address=address,
+    )
     return _tokens(pair)
 
 
-@router.post("/refresh", responses=error_responses(401))
+@router.post("/refresh", responses=error_responses(400, 401))
 def refresh(body: RefreshRequest, db: DbDep, runtime: RuntimeDep) -> TokenResponse:
     """Exchange a refresh token for a new pair of tokens."""
     return _tokens(auth.refresh(db, body.refresh_token, runtime.secret_key, runtime.settings))
 
 
-@router.post("/login/forgotten_password")
+@router.post("/login/forgotten_password", responses=error_responses(400))
 def forgotten_password(
     body: ForgottenPasswordRequest, db: DbDep, runtime: RuntimeDep
 ) -> MessageResponse:

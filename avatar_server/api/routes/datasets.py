@@ -87,12 +87,16 @@ def get_dataset(dataset_id: uuid.UUID, user: CurrentUser, db: DbDep) -> DatasetO
 @router.get(
     "/{dataset_id}/download",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": _BINARY}}, **error_responses(404)},
+    responses={
+        200: {"content": {"application/octet-stream": _BINARY, "text/csv": _BINARY}},
+        **error_responses(404),
+    },
 )
 def download_dataset(
     dataset_id: uuid.UUID, user: CurrentUser, db: DbDep, runtime: RuntimeDep
 ) -> StreamingResponse:
-    """The file exactly as uploaded, streamed."""
+    """The file exactly as uploaded, streamed (``text/csv`` or, for Parquet,
+    ``application/octet-stream``)."""
     dataset = datasets.get_dataset(db, user, dataset_id)
     chunks = datasets.iter_dataset_bytes(runtime.storage, dataset)
     extension = dataset.format.value

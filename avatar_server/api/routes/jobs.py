@@ -51,7 +51,7 @@ def job_out(job: Job) -> JobOut:
     )
 
 
-@router.post("", status_code=201, responses=error_responses(404, 422))
+@router.post("", status_code=201, responses=error_responses(400, 404, 422))
 def create_job(body: JobCreate, user: CurrentUser, db: DbDep) -> JobOut:
     """Queue the job described by document ``parameters_name`` of the set ``set_name``.
 
@@ -136,7 +136,7 @@ def delete_job(job_name: str, user: CurrentUser, db: DbDep, runtime: RuntimeDep)
     return job_out(jobs.delete_job(db, runtime.storage, user, job_name))
 
 
-@router.post("/bulk-delete", responses=error_responses(422))
+@router.post("/bulk-delete", responses=error_responses(400, 422))
 def bulk_delete_jobs(
     body: BulkDeleteRequest, user: CurrentUser, db: DbDep, runtime: RuntimeDep
 ) -> BulkDeleteResponse:

@@ -15,7 +15,7 @@ from avatar_server.services import resources
 router = APIRouter(prefix="/resources", tags=["resources"], responses=AUTHENTICATED)
 
 
-@router.put("/{display_name}", status_code=201, responses=error_responses(422))
+@router.put("/{display_name}", status_code=201, responses=error_responses(400, 422))
 def put_resources(
     display_name: str, body: ResourceSetCreate, user: CurrentUser, db: DbDep
 ) -> ResourceSetOut:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
@@ -19,6 +21,24 @@ _MEDIA_TYPES = {
     "pdf": "application/pdf",
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The 200 body is the file in its own media type: text/csv, application/json, text/html or
+# application/pdf. Ranges document them because the client generator parses a 200 as the first
+# media type in sorted order that it knows: application/json would come before
+# application/octet-stream and make it read every file as JSON, where it must hand back bytes.
+_FILE_CONTENT = {
+    "application/octet-stream": _BINARY,
+    "application/*": {"schema": {}},  # a JSON file is a JSON document of any shape
+    "text/*": _BINARY,
+}
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition header for any file name: HTTP headers are Latin-1, and table
+    names (in result file names) may hold any character, so the name is also given in UTF-8
+    (RFC 6266), with an ASCII fallback."""
+    plain = (c.isascii() and c.isprintable() and c not in '"\\' for c in name)
+    fallback = "".join(c if keep else "_" for c, keep in zip(name, plain, strict=True))
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.get("/{job_name}", responses=error_responses(404, 409))
@@ -34,20 +54,20 @@ def get_results(job_name: str, user: CurrentUser, db: DbDep) -> ResultsOut:
     "/{job_name}/files/{file_name}",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": _BINARY}},
+        200: {"content": _FILE_CONTENT},
         **error_responses(404, 409),
     },
 )
 def download_result(
     job_name: str, file_name: str, user: CurrentUser, db: DbDep, runtime: RuntimeDep
 ) -> StreamingResponse:
-    """One result file, streamed."""
+    """One result file, streamed in its own media type (CSV, JSON, HTML or PDF)."""
     entry, chunks = jobs.open_result(db, runtime.storage, user, job_name, file_name)
     return StreamingResponse(
         chunks,
         media_type=_MEDIA_TYPES.get(entry["format"], "application/octet-stream"),
         headers={
             "Content-Length": str(entry["size"]),
-            "Content-Disposition": f'attachment; filename="{entry["name"]}"',
+            "Content-Disposition": _attachment(str(entry["name"])),
         },
     )

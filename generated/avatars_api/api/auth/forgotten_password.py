@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
 from ...models.forgotten_password_request import ForgottenPasswordRequest
 from ...models.http_validation_error import HTTPValidationError
 from ...models.message_response import MessageResponse
@@ -32,11 +33,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | MessageResponse | None:
+) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     if response.status_code == 200:
         response_200 = MessageResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 422:
         response_422 = HTTPValidationError.from_dict(response.json())
@@ -51,7 +57,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | MessageResponse]:
+) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,7 +70,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ForgottenPasswordRequest,
-) -> Response[HTTPValidationError | MessageResponse]:
+) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     """Forgotten Password
 
      Send a reset token to the address if an account uses it; the answer never says.
@@ -77,7 +83,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | MessageResponse]
+        Response[ErrorResponse | HTTPValidationError | MessageResponse]
     """
 
     kwargs = _get_kwargs(
@@ -95,7 +101,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ForgottenPasswordRequest,
-) -> HTTPValidationError | MessageResponse | None:
+) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     """Forgotten Password
 
      Send a reset token to the address if an account uses it; the answer never says.
@@ -108,7 +114,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | MessageResponse
+        ErrorResponse | HTTPValidationError | MessageResponse
     """
 
     return sync_detailed(
@@ -121,7 +127,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ForgottenPasswordRequest,
-) -> Response[HTTPValidationError | MessageResponse]:
+) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     """Forgotten Password
 
      Send a reset token to the address if an account uses it; the answer never says.
@@ -134,7 +140,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | MessageResponse]
+        Response[ErrorResponse | HTTPValidationError | MessageResponse]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +156,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ForgottenPasswordRequest,
-) -> HTTPValidationError | MessageResponse | None:
+) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     """Forgotten Password
 
      Send a reset token to the address if an account uses it; the answer never says.
@@ -163,7 +169,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | MessageResponse
+        ErrorResponse | HTTPValidationError | MessageResponse
     """
 
     return (

@@ -38,6 +38,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ErrorResponse.from_dict(response.json())
 
@@ -47,6 +52,11 @@ def _parse_response(
         response_422 = HTTPValidationError.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -73,6 +83,9 @@ def sync_detailed(
     """Login
 
      Exchange a username and password for an access token and a refresh token.
+
+    Failed attempts are limited per username and per client address over a sliding window
+    (``AVATAR_LOGIN_ATTEMPTS_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (LoginForm):
@@ -105,6 +118,9 @@ def sync(
 
      Exchange a username and password for an access token and a refresh token.
 
+    Failed attempts are limited per username and per client address over a sliding window
+    (``AVATAR_LOGIN_ATTEMPTS_*``); beyond it the answer is 429 with ``Retry-After``.
+
     Args:
         body (LoginForm):
 
@@ -130,6 +146,9 @@ async def asyncio_detailed(
     """Login
 
      Exchange a username and password for an access token and a refresh token.
+
+    Failed attempts are limited per username and per client address over a sliding window
+    (``AVATAR_LOGIN_ATTEMPTS_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (LoginForm):
@@ -159,6 +178,9 @@ async def asyncio(
     """Login
 
      Exchange a username and password for an access token and a refresh token.
+
+    Failed attempts are limited per username and per client address over a sliding window
+    (``AVATAR_LOGIN_ATTEMPTS_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (LoginForm):

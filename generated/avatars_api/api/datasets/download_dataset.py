@@ -74,7 +74,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | File | HTTPValidationError]:
     """Download Dataset
 
-     The file exactly as uploaded, streamed.
+     The file exactly as uploaded, streamed (``text/csv`` or, for Parquet,
+    ``application/octet-stream``).
 
     Args:
         dataset_id (UUID):
@@ -105,7 +106,8 @@ def sync(
 ) -> ErrorResponse | File | HTTPValidationError | None:
     """Download Dataset
 
-     The file exactly as uploaded, streamed.
+     The file exactly as uploaded, streamed (``text/csv`` or, for Parquet,
+    ``application/octet-stream``).
 
     Args:
         dataset_id (UUID):
@@ -131,7 +133,8 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | File | HTTPValidationError]:
     """Download Dataset
 
-     The file exactly as uploaded, streamed.
+     The file exactly as uploaded, streamed (``text/csv`` or, for Parquet,
+    ``application/octet-stream``).
 
     Args:
         dataset_id (UUID):
@@ -160,7 +163,8 @@ async def asyncio(
 ) -> ErrorResponse | File | HTTPValidationError | None:
     """Download Dataset
 
-     The file exactly as uploaded, streamed.
+     The file exactly as uploaded, streamed (``text/csv`` or, for Parquet,
+    ``application/octet-stream``).
 
     Args:
         dataset_id (UUID):

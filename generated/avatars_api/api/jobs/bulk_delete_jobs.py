@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.bulk_delete_request import BulkDeleteRequest
 from ...models.bulk_delete_response import BulkDeleteResponse
 from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
 from ...types import Response
 
 
@@ -32,11 +33,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> BulkDeleteResponse | ErrorResponse | None:
+) -> BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError | None:
     if response.status_code == 200:
         response_200 = BulkDeleteResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ErrorResponse.from_dict(response.json())
@@ -44,7 +50,23 @@ def _parse_response(
         return response_401
 
     if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
+
+        def _parse_response_422(data: object) -> ErrorResponse | HTTPValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = HTTPValidationError.from_dict(data)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ErrorResponse.from_dict(data)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -56,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[BulkDeleteResponse | ErrorResponse]:
+) -> Response[BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -69,7 +91,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: BulkDeleteRequest,
-) -> Response[BulkDeleteResponse | ErrorResponse]:
+) -> Response[BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError]:
     """Bulk Delete Jobs
 
      Delete up to 100 jobs and their results; unknown names are listed as failed.
@@ -82,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BulkDeleteResponse | ErrorResponse]
+        Response[BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError]
     """
 
     kwargs = _get_kwargs(
@@ -100,7 +122,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: BulkDeleteRequest,
-) -> BulkDeleteResponse | ErrorResponse | None:
+) -> BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError | None:
     """Bulk Delete Jobs
 
      Delete up to 100 jobs and their results; unknown names are listed as failed.
@@ -113,7 +135,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BulkDeleteResponse | ErrorResponse
+        BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError
     """
 
     return sync_detailed(
@@ -126,7 +148,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: BulkDeleteRequest,
-) -> Response[BulkDeleteResponse | ErrorResponse]:
+) -> Response[BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError]:
     """Bulk Delete Jobs
 
      Delete up to 100 jobs and their results; unknown names are listed as failed.
@@ -139,7 +161,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BulkDeleteResponse | ErrorResponse]
+        Response[BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError]
     """
 
     kwargs = _get_kwargs(
@@ -155,7 +177,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: BulkDeleteRequest,
-) -> BulkDeleteResponse | ErrorResponse | None:
+) -> BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError | None:
     """Bulk Delete Jobs
 
      Delete up to 100 jobs and their results; unknown names are listed as failed.
@@ -168,7 +190,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BulkDeleteResponse | ErrorResponse
+        BulkDeleteResponse | ErrorResponse | ErrorResponse | HTTPValidationError
     """
 
     return (

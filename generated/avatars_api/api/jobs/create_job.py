@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
 from ...models.job_create import JobCreate
 from ...models.job_out import JobOut
 from ...types import Response
@@ -30,11 +31,18 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorResponse | JobOut | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobOut | None:
     if response.status_code == 201:
         response_201 = JobOut.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ErrorResponse.from_dict(response.json())
@@ -47,7 +55,23 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
+
+        def _parse_response_422(data: object) -> ErrorResponse | HTTPValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = HTTPValidationError.from_dict(data)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ErrorResponse.from_dict(data)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -59,7 +83,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | JobOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -72,7 +96,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: JobCreate,
-) -> Response[ErrorResponse | JobOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]:
     """Create Job
 
      Queue the job described by document ``parameters_name`` of the set ``set_name``.
@@ -88,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobOut]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]
     """
 
     kwargs = _get_kwargs(
@@ -106,7 +130,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: JobCreate,
-) -> ErrorResponse | JobOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobOut | None:
     """Create Job
 
      Queue the job described by document ``parameters_name`` of the set ``set_name``.
@@ -122,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobOut
+        ErrorResponse | ErrorResponse | HTTPValidationError | JobOut
     """
 
     return sync_detailed(
@@ -135,7 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: JobCreate,
-) -> Response[ErrorResponse | JobOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]:
     """Create Job
 
      Queue the job described by document ``parameters_name`` of the set ``set_name``.
@@ -151,7 +175,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobOut]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]
     """
 
     kwargs = _get_kwargs(
@@ -167,7 +191,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: JobCreate,
-) -> ErrorResponse | JobOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobOut | None:
     """Create Job
 
      Queue the job described by document ``parameters_name`` of the set ``set_name``.
@@ -183,7 +207,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobOut
+        ErrorResponse | ErrorResponse | HTTPValidationError | JobOut
     """
 
     return (

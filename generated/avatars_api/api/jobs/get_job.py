@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
 from ...models.job_out import JobOut
 from ...types import UNSET, Response, Unset
 
@@ -34,7 +35,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorResponse | JobOut | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobOut | None:
     if response.status_code == 200:
         response_200 = JobOut.from_dict(response.json())
 
@@ -51,7 +54,23 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
+
+        def _parse_response_422(data: object) -> ErrorResponse | HTTPValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = HTTPValidationError.from_dict(data)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ErrorResponse.from_dict(data)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -63,7 +82,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | JobOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +96,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> Response[ErrorResponse | JobOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]:
     """Get Job
 
      The job's status, progress, stage and error.
@@ -92,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobOut]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]
     """
 
     kwargs = _get_kwargs(
@@ -112,7 +131,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> ErrorResponse | JobOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobOut | None:
     """Get Job
 
      The job's status, progress, stage and error.
@@ -127,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobOut
+        ErrorResponse | ErrorResponse | HTTPValidationError | JobOut
     """
 
     return sync_detailed(
@@ -142,7 +161,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> Response[ErrorResponse | JobOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]:
     """Get Job
 
      The job's status, progress, stage and error.
@@ -157,7 +176,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobOut]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobOut]
     """
 
     kwargs = _get_kwargs(
@@ -175,7 +194,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> ErrorResponse | JobOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobOut | None:
     """Get Job
 
      The job's status, progress, stage and error.
@@ -190,7 +209,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobOut
+        ErrorResponse | ErrorResponse | HTTPValidationError | JobOut
     """
 
     return (

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
 from ...models.job_list import JobList
 from ...models.list_jobs_kind_type_0 import ListJobsKindType0
 from ...models.list_jobs_status_type_0 import ListJobsStatusType0
@@ -84,7 +85,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | JobList | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobList | None:
     if response.status_code == 200:
         response_200 = JobList.from_dict(response.json())
 
@@ -96,7 +97,23 @@ def _parse_response(
         return response_401
 
     if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
+
+        def _parse_response_422(data: object) -> ErrorResponse | HTTPValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = HTTPValidationError.from_dict(data)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ErrorResponse.from_dict(data)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -108,7 +125,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | JobList]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -126,7 +143,7 @@ def sync_detailed(
     status: ListJobsStatusType0 | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
-) -> Response[ErrorResponse | JobList]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]:
     """List Jobs
 
      Your jobs, newest first; filters combine.
@@ -144,7 +161,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobList]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]
     """
 
     kwargs = _get_kwargs(
@@ -172,7 +189,7 @@ def sync(
     status: ListJobsStatusType0 | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
-) -> ErrorResponse | JobList | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobList | None:
     """List Jobs
 
      Your jobs, newest first; filters combine.
@@ -190,7 +207,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobList
+        ErrorResponse | ErrorResponse | HTTPValidationError | JobList
     """
 
     return sync_detailed(
@@ -213,7 +230,7 @@ async def asyncio_detailed(
     status: ListJobsStatusType0 | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
-) -> Response[ErrorResponse | JobList]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]:
     """List Jobs
 
      Your jobs, newest first; filters combine.
@@ -231,7 +248,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobList]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]
     """
 
     kwargs = _get_kwargs(
@@ -257,7 +274,7 @@ async def asyncio(
     status: ListJobsStatusType0 | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
-) -> ErrorResponse | JobList | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobList | None:
     """List Jobs
 
      Your jobs, newest first; filters combine.
@@ -275,7 +292,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobList
+        ErrorResponse | ErrorResponse | HTTPValidationError | JobList
     """
 
     return (

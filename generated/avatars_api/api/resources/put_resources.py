@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
 from ...models.resource_set_create import ResourceSetCreate
 from ...models.resource_set_out import ResourceSetOut
 from ...types import Response
@@ -36,11 +37,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | ResourceSetOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut | None:
     if response.status_code == 201:
         response_201 = ResourceSetOut.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ErrorResponse.from_dict(response.json())
@@ -48,7 +54,23 @@ def _parse_response(
         return response_401
 
     if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
+
+        def _parse_response_422(data: object) -> ErrorResponse | HTTPValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_422_type_0 = HTTPValidationError.from_dict(data)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_422_type_1 = ErrorResponse.from_dict(data)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -60,7 +82,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | ResourceSetOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,7 +96,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ResourceSetCreate,
-) -> Response[ErrorResponse | ResourceSetOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut]:
     """Put Resources
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
@@ -90,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | ResourceSetOut]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut]
     """
 
     kwargs = _get_kwargs(
@@ -110,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ResourceSetCreate,
-) -> ErrorResponse | ResourceSetOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut | None:
     """Put Resources
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
@@ -126,7 +148,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | ResourceSetOut
+        ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut
     """
 
     return sync_detailed(
@@ -141,7 +163,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ResourceSetCreate,
-) -> Response[ErrorResponse | ResourceSetOut]:
+) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut]:
     """Put Resources
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
@@ -157,7 +179,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | ResourceSetOut]
+        Response[ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut]
     """
 
     kwargs = _get_kwargs(
@@ -175,7 +197,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ResourceSetCreate,
-) -> ErrorResponse | ResourceSetOut | None:
+) -> ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut | None:
     """Put Resources
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
@@ -191,7 +213,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | ResourceSetOut
+        ErrorResponse | ErrorResponse | HTTPValidationError | ResourceSetOut
     """
 
     return (
