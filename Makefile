@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow
+.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -85,3 +85,6 @@ bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> 
 
 bench-workflow: $(STAMP) ## run() -> shuffled() latency on the embedded server -> bench/results/workflow.md
 	$(BIN)/python -m bench.workflow
+
+bench-load: $(STAMP) ## API under load (status polls, job lists) during an avatarization -> bench/results/load.md
+	$(BIN)/python -m bench.load

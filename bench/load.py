@@ -1,15 +1,17 @@
 """Load on loopback: many API-key clients poll a job and list jobs while a large avatarization runs.
 
-A server (subprocess, 2 job workers) avatarizes a large table; meanwhile ``--clients`` clients,
-each with its own API key, send ``GET /api/jobs/{name}`` (4 requests in 5) and
-``GET /api/jobs?limit=20`` (1 in 5) for ``--duration`` seconds. By default the clients keep a
-fixed total rate (``--rate``, open loop: a request's latency counts from when it was due, so a
-slow server cannot hide its queue); ``--rate 0`` runs them closed loop, as fast as answered
-(the server's capacity). Each run gets a fresh avatarization, cancelled afterwards.
+A server (subprocess, 2 job workers) avatarizes a large table; meanwhile clients, each with
+its own API key, send ``GET /api/jobs/{name}`` (4 requests in 5) and ``GET /api/jobs?limit=20``
+(1 in 5) for ``--duration`` seconds per phase:
 
-Reports per endpoint: requests/s, p50/p95/p99 latency, errors; the CPU used by the server, its
-job workers and the load generator; the run's parameters and the machine. Median of
-``--repeat`` runs.
+* *target*: ``--clients`` clients keeping a fixed total rate (``--rate``, open loop: a request's
+  latency counts from when it was due, so a slow server cannot hide its queue);
+* *capacity*: ``--capacity-clients`` clients closed loop (each sends its next request when
+  answered): the throughput the server sustains, and the latency it gives at it.
+
+Reports per phase and endpoint: requests/s, p50/p95/p99 latency, errors; the CPU used by the
+server, its job workers and the load generator; the parameters and the machine. Each phase of a
+run gets a fresh avatarization (cancelled afterwards); median of ``--repeat`` runs.
 
     .venv/bin/python -m bench.load [--clients 50] [--rate 600] [--duration 20] [--repeat 3]
 
@@ -26,8 +28,10 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,12 +42,14 @@ import pandas as pd
 
 from avatar_yaml.config import AvatarizationParameters, Config
 from avatars import ApiClient
+from avatars.errors import AvatarError
 from tests.server import ServerProcess
 
 RESULTS = Path(__file__).parent / "results" / "load.md"
 PASSWORD = "bench-load-password"
 TARGET_RPS = 500.0
 TARGET_P99_MS = 100.0
+REQUEST_TIMEOUT_S = 10.0  # an answer later than this counts as an error
 LIST_EVERY = 5  # one request in five lists jobs, the others poll the job's status
 STATUS, LIST = "GET /api/jobs/{name}", "GET /api/jobs?limit=20"
 
@@ -85,6 +91,7 @@ class Samples:
     errors: dict[str, int] = field(default_factory=lambda: {STATUS: 0, LIST: 0})
     job_states: dict[str, int] = field(default_factory=dict)
     first_error: str = ""
+    missed: int = 0  # requests due before the end that a late client never sent
 
 
 def check(endpoint: str, status: int, body: bytes, samples: Samples) -> bool:
@@ -116,13 +123,16 @@ async def client_loop(
             due = loop.time()
         if due >= deadline:
             return
+        if loop.time() >= deadline:  # behind schedule at the end: the rest is never sent
+            samples.missed += int((deadline - due) / interval) + 1 if interval > 0 else 0
+            return
         count += 1
         endpoint = LIST if count % LIST_EVERY == 0 else STATUS
         path = "/api/jobs?limit=20" if endpoint == LIST else f"/api/jobs/{job_name}"
         try:
-            status, body = await connection.get(path)
+            status, body = await asyncio.wait_for(connection.get(path), REQUEST_TIMEOUT_S)
             ok = check(endpoint, status, body, samples)
-        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+        except (OSError, asyncio.IncompleteReadError, ValueError, KeyError, TimeoutError) as error:
             connection.close()
             samples.first_error = samples.first_error or f"{endpoint}: {error!r}"
             ok = False
@@ -188,6 +198,23 @@ def wait_running(client: ApiClient, name: str) -> None:
     raise RuntimeError("the avatarization never started")
 
 
+def stop_job(owner: ApiClient, name: str) -> None:
+    """Cancel the run's avatarization; a server still digesting the load may answer 5xx."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if owner.jobs.get_job(name).done:
+                return
+            owner.jobs.cancel_job(name)
+            while not owner.jobs.get_job(name, wait=5).done:
+                pass
+            return
+        except AvatarError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 @dataclass
 class RunResult:
     rps: dict[str, float]
@@ -200,33 +227,38 @@ class RunResult:
     generator_cpu: float
     running_share: float
     first_error: str
+    missed: int
 
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
-def one_run(
-    server: ServerProcess,
-    owner: ApiClient,
-    set_name: str,
-    keys: list[str],
-    rate: float,
-    duration: float,
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    clients: int
+    rate: float  # requests/s in total; 0: closed loop
+
+    def describe(self) -> str:
+        if self.rate > 0:
+            return f"{self.clients} clients, open loop at {self.rate:.0f} requests/s in total"
+        return f"{self.clients} clients, closed loop (each sends its next request when answered)"
+
+
+def measure(
+    server: ServerProcess, keys: list[str], job_name: str, phase: Phase, duration: float
 ) -> RunResult:
-    job = owner.jobs.create_job(set_name, "standard")
-    wait_running(owner, job.name)
     assert server.process is not None
     pid = server.process.pid
     workers = children(pid)
     before = (cpu_seconds(pid), sum(cpu_seconds(w) for w in workers), time.process_time())
     started = time.perf_counter()
-    samples = asyncio.run(generate_load(server.port, keys, job.name, rate, duration))
+    samples = asyncio.run(
+        generate_load(server.port, keys[: phase.clients], job_name, phase.rate, duration)
+    )
     elapsed = time.perf_counter() - started
     after = (cpu_seconds(pid), sum(cpu_seconds(w) for w in workers), time.process_time())
-    owner.jobs.cancel_job(job.name)
-    while not owner.jobs.get_job(job.name, wait=5).done:
-        pass
     answered = sum(samples.job_states.values())
     return RunResult(
         rps={e: len(v) / elapsed for e, v in samples.latencies.items()},
@@ -239,7 +271,26 @@ def one_run(
         generator_cpu=(after[2] - before[2]) / elapsed,
         running_share=samples.job_states.get("running", 0) / answered if answered else 0.0,
         first_error=samples.first_error,
+        missed=samples.missed,
     )
+
+
+def one_run(
+    server: ServerProcess,
+    owner: ApiClient,
+    set_name: str,
+    keys: list[str],
+    phases: list[Phase],
+    duration: float,
+) -> dict[str, RunResult]:
+    """Each phase in turn, each against a fresh avatarization (cancelled after it)."""
+    results = {}
+    for phase in phases:
+        job = owner.jobs.create_job(set_name, "standard")
+        wait_running(owner, job.name)
+        results[phase.name] = measure(server, keys, job.name, phase, duration)
+        stop_job(owner, job.name)
+    return results
 
 
 def machine() -> str:
@@ -266,84 +317,115 @@ def git_revision() -> str:
         return "unknown"
 
 
-def report(args: argparse.Namespace, runs: list[RunResult], load_before: str) -> str:
+def report(
+    args: argparse.Namespace,
+    phases: list[Phase],
+    runs: list[dict[str, RunResult]],
+    load_before: str,
+) -> str:
     def median(values: list[float]) -> float:
         return statistics.median(values)
 
-    endpoints = [STATUS, LIST]
-    rows = []
-    for endpoint in endpoints:
-        rows.append(
-            f"| `{endpoint}` | {median([r.rps[endpoint] for r in runs]):.0f} "
-            f"| {median([r.p50[endpoint] for r in runs]):.1f} "
-            f"| {median([r.p95[endpoint] for r in runs]):.1f} "
-            f"| {median([r.p99[endpoint] for r in runs]):.1f} "
-            f"| {sum(r.errors[endpoint] for r in runs)} |"
-        )
-    status_rps = median([r.rps[STATUS] for r in runs])
-    status_p99 = median([r.p99[STATUS] for r in runs])
-    errors = sum(sum(r.errors.values()) for r in runs)
-    met = status_rps >= TARGET_RPS and status_p99 < TARGET_P99_MS and errors == 0
-    mode = (
-        f"open loop at {args.rate:.0f} requests/s in total"
-        if args.rate > 0
-        else "closed loop (each client sends its next request when answered)"
-    )
-    per_run = [
-        f"| {i + 1} | {sum(r.rps.values()):.0f} | {r.rps[STATUS]:.0f} | {r.p99[STATUS]:.1f} "
-        f"| {r.p99[LIST]:.1f} | {sum(r.errors.values())} | {r.server_cpu:.0%} "
-        f"| {r.workers_cpu:.0%} | {r.generator_cpu:.0%} | {r.running_share:.0%} |"
-        for i, r in enumerate(runs)
-    ]
     lines = [
         "# Load benchmark",
         "",
-        f"{args.clients} clients, each with its own API key, {mode}, for {args.duration:.0f} s "
-        f"while the server's worker avatarizes {args.rows:,} rows × 8 columns (k=10); median of "
-        f"{len(runs)} runs, each with a fresh avatarization. Produced by `make bench-load` "
-        "(`bench/load.py`).",
+        f"Clients with an API key each poll a job and list jobs for {args.duration:.0f} s per "
+        f"phase while the server's job worker avatarizes {args.rows:,} rows × 8 columns (k=10); "
+        f"median of {len(runs)} runs, each phase with a fresh avatarization. Produced by "
+        "`make bench-load` (`bench/load.py`).",
         "",
         f"- Machine: {machine()}; load average before the runs: {load_before}.",
-        f"- Server: `python -m avatar_server` on 127.0.0.1, SQLite, {args.workers} job workers; "
-        f"code at {git_revision()}.",
-        f"- Requests: `GET /api/jobs/{{name}}` (the running job) 4 in 5, "
-        f"`GET /api/jobs?limit=20` 1 in 5 (the owner has {args.jobs} jobs).",
-        "",
-        "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|",
-        *rows,
-        "",
-        f"Target (≥ {TARGET_RPS:.0f} status requests/s, p99 < {TARGET_P99_MS:.0f} ms, zero "
-        f"errors): **{'met' if met else 'not met'}** — {status_rps:.0f} status requests/s, "
-        f"p99 {status_p99:.1f} ms, {errors} errors.",
-        "",
-        "Per run (CPU: share of one core over the window; *running*: share of status answers "
-        "that saw the avatarization still running):",
-        "",
-        "| run | all req/s | status req/s | status p99 ms | list p99 ms | errors | server CPU "
-        "| workers CPU | load generator CPU | running |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *per_run,
+        f"- Server: `python -m avatar_server` on 127.0.0.1 (uvicorn, access log on), SQLite, "
+        f"{args.workers} job workers; code at {git_revision()}.",
+        f"- Requests: `{STATUS}` (the running job) 4 in 5, `{LIST}` 1 in 5 (the owner has "
+        f"{args.jobs} jobs); minimal asyncio HTTP/1.1 keep-alive clients; open-loop latency "
+        "counts from when a request was due.",
         "",
     ]
-    first_errors = [r.first_error for r in runs if r.first_error]
+    target = phases[0]
+    for phase in phases:
+        results = [run[phase.name] for run in runs]
+        lines += [
+            f"## {phase.name}: {phase.describe()}",
+            "",
+            "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for endpoint in (STATUS, LIST):
+            lines.append(
+                f"| `{endpoint}` | {median([r.rps[endpoint] for r in results]):.0f} "
+                f"| {median([r.p50[endpoint] for r in results]):.1f} "
+                f"| {median([r.p95[endpoint] for r in results]):.1f} "
+                f"| {median([r.p99[endpoint] for r in results]):.1f} "
+                f"| {sum(r.errors[endpoint] for r in results)} |"
+            )
+        lines.append("")
+        if phase == target:
+            status_rps = median([r.rps[STATUS] for r in results])
+            status_p99 = median([r.p99[STATUS] for r in results])
+            errors = sum(sum(r.errors.values()) for r in results)
+            met = status_rps >= TARGET_RPS and status_p99 < TARGET_P99_MS and errors == 0
+            lines += [
+                f"Target (≥ {TARGET_RPS:.0f} status requests/s, p99 < {TARGET_P99_MS:.0f} ms, "
+                f"zero errors): **{'met' if met else 'not met'}** — {status_rps:.0f} status "
+                f"requests/s, p99 {status_p99:.1f} ms, {errors} errors.",
+                "",
+            ]
+    lines += [
+        "## Per run",
+        "",
+        "CPU: share of one core over the phase. *running*: share of status answers that saw the "
+        "avatarization running. *not sent*: requests due that clients held up by slow answers "
+        "never sent.",
+        "",
+        "| run | phase | all req/s | status req/s | status p99 ms | list p99 ms | errors "
+        "| server CPU | workers CPU | load generator CPU | running | not sent |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for index, run in enumerate(runs):
+        for phase in phases:
+            r = run[phase.name]
+            lines.append(
+                f"| {index + 1} | {phase.name} | {sum(r.rps.values()):.0f} | {r.rps[STATUS]:.0f} "
+                f"| {r.p99[STATUS]:.1f} | {r.p99[LIST]:.1f} | {sum(r.errors.values())} "
+                f"| {r.server_cpu:.0%} | {r.workers_cpu:.0%} | {r.generator_cpu:.0%} "
+                f"| {r.running_share:.0%} | {r.missed} |"
+            )
+    before = RESULTS.with_name("load-before.md")
+    if before.exists() and args.output != before:
+        lines += [
+            "",
+            f"The same bench before the fixes it led to (deadlock, connection pool, thread "
+            f"hand-offs, job priority): `{before.name}`.",
+        ]
+    first_errors = [r.first_error for run in runs for r in run.values() if r.first_error]
     if first_errors:
-        lines += [f"First error: `{first_errors[0]}`", ""]
+        lines += ["", f"First error: `{first_errors[0]}`"]
+    lines.append("")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=600.0, help="requests/s in total; 0: max")
+    parser.add_argument("--clients", type=int, default=50, help="clients of the target phase")
+    parser.add_argument("--rate", type=float, default=600.0, help="target phase requests/s")
+    parser.add_argument(
+        "--capacity-clients", type=int, default=8, help="closed-loop clients (0: no phase)"
+    )
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--rows", type=int, default=1_500_000)
     parser.add_argument("--jobs", type=int, default=20, help="jobs the owner has (listed)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    # Stopped (SIGTERM), the bench still stops its server and the server its workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load_before = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    phases = [Phase("target", args.clients, args.rate)]
+    if args.capacity_clients > 0:
+        phases.append(Phase("capacity", args.capacity_clients, 0.0))
+    key_count = max(phase.clients for phase in phases)
     with tempfile.TemporaryDirectory() as folder:
         server = ServerProcess(Path(folder) / "home", admin_password=PASSWORD, workers=args.workers)
         server.start()
@@ -353,9 +435,7 @@ def main() -> None:
                 admin.users.create_user("load", "load@example.org", "load-password-1")
             with ApiClient(server.base_url, timeout=600) as owner:
                 owner.authenticate("load", "load-password-1")
-                keys = [
-                    owner.api_keys.create_api_key(f"client-{i}").key for i in range(args.clients)
-                ]
+                keys = [owner.api_keys.create_api_key(f"client-{i}").key for i in range(key_count)]
                 dataset = owner.datasets.upload_dataset(big_table(args.rows), name="big")
                 config = Config.new("load", seed=1)
                 config.add_table("big", str(dataset.id))
@@ -368,19 +448,20 @@ def main() -> None:
                     time.sleep(0.2)
                 runs = []
                 for index in range(args.repeat):
-                    result = one_run(server, owner, set_name, keys, args.rate, args.duration)
-                    print(
-                        f"run {index + 1}: status {result.rps[STATUS]:.0f} req/s, "
-                        f"p99 {result.p99[STATUS]:.1f} ms; list {result.rps[LIST]:.0f} req/s, "
-                        f"p99 {result.p99[LIST]:.1f} ms; errors {sum(result.errors.values())}; "
-                        f"server CPU {result.server_cpu:.0%}, workers {result.workers_cpu:.0%}, "
-                        f"generator {result.generator_cpu:.0%}",
-                        flush=True,
-                    )
+                    result = one_run(server, owner, set_name, keys, phases, args.duration)
+                    for name, r in result.items():
+                        print(
+                            f"run {index + 1} {name}: status {r.rps[STATUS]:.0f} req/s, "
+                            f"p99 {r.p99[STATUS]:.1f} ms; list {r.rps[LIST]:.0f} req/s, "
+                            f"p99 {r.p99[LIST]:.1f} ms; errors {sum(r.errors.values())}; "
+                            f"server CPU {r.server_cpu:.0%}, workers {r.workers_cpu:.0%}, "
+                            f"generator {r.generator_cpu:.0%}",
+                            flush=True,
+                        )
                     runs.append(result)
         finally:
             server.stop()
-    text = report(args, runs, load_before)
+    text = report(args, phases, runs, load_before)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)

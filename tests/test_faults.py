@@ -500,7 +500,7 @@ def test_idempotent_calls_recover_across_a_restart(
     )
     long_poll.start()
     wait_until(lambda: sent[poll_path] > before, what="the long-poll to be sent")
-    time.sleep(0.3)
+    time.sleep(0.1)  # in flight: sent, waiting for a change that takes seconds
     kill(server, faults, "restart under calls")
     # Calls made while the server is down.
     calls: dict[str, Callable[[], Any]] = {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from avatar_server.db.models import User
 from avatar_server.runtime import Runtime
@@ -22,7 +23,11 @@ _bearer = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in the
+# thread pool, and each such hand-off costs every request time on the event loop.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -30,9 +35,17 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_db(runtime: RuntimeDep) -> Iterator[Session]:
-    with runtime.sessions() as session:
+async def get_db(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """A session for the request. Opening one does no I/O (it connects on first use); closing
+    one still in a transaction rolls it back, which may, so that is done in a thread."""
+    session = runtime.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 DbDep = Annotated[Session, Depends(get_db)]
@@ -44,7 +57,12 @@ def get_current_user(
     runtime: RuntimeDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> User:
-    return user_from_authorization(db, request.headers.get("authorization"), runtime.secret_key)
+    user = user_from_authorization(db, request.headers.get("authorization"), runtime.secret_key)
+    # End the read at once: the request then holds no pooled connection while it waits for a
+    # thread to run its handler. Holding one, requests queued for threads could take every
+    # connection while every thread waits for one: the server deadlocked under load.
+    db.commit()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

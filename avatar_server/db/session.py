@@ -12,12 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_POOL_SIZE = 40
 
 
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL and foreign keys so it behaves like a real server DB."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # Keep one connection per request thread (anyio runs 40): with the default 5, busy
+            # servers opened and closed a connection (and ran the pragmas) on most requests.
+            pool_size=SQLITE_POOL_SIZE,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -39,6 +39,7 @@ from avatar_yaml.config import ConfigError
 logger = logging.getLogger("avatar_server.worker")
 
 _PR_SET_PDEATHSIG = 1
+_NICENESS = 10
 
 
 def _die_with_parent() -> None:
@@ -117,6 +118,9 @@ def main() -> None:
     parent = int(os.environ.get(PARENT_PID_ENV) or os.getppid())
     if os.getppid() != parent:
         return  # the server died while this worker was importing: nobody to work for
+    # Jobs are batch work: on a machine they share with the API, requests come first.
+    with contextlib.suppress(OSError):
+        os.nice(_NICENESS)
     settings = Settings()
     keep_freed_memory()
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
