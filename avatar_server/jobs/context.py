@@ -109,10 +109,10 @@ class JobContext:
             return Config.from_yaml(resource.yaml)
 
     def table(self, name: str) -> TableInfo:
-        for table in self.config.schema.tables:
-            if table.name == name:
-                return table
-        raise JobInputError(f"table {name!r} is not in the run's schema")
+        try:
+            return self.config.table(name)
+        except KeyError as error:
+            raise JobInputError(error.args[0]) from None
 
     def prepared(self, name: str) -> PreparedTable:
         table = self.table(name)
@@ -148,16 +148,18 @@ class JobContext:
     def result_entries(self, job: Job, kind: str, table: str | None) -> list[dict[str, Any]]:
         return [e for e in job.results or [] if e["kind"] == kind and e["table"] == table]
 
-    def read_result_table(self, job: Job, kind: str, table: str) -> pd.DataFrame:
+    def _result_key(self, job: Job, kind: str, table: str | None) -> tuple[str, dict[str, Any]]:
+        """Storage key and manifest entry of ``job``'s first ``kind`` file for ``table``."""
         entries = self.result_entries(job, kind, table)
         if not entries:
             raise JobInputError(f"job {job.name} has no {kind} result for table {table!r}")
-        entry = entries[0]
-        return read_frame(self.storage, file_key(job.user_id, job.name, entry), entry["format"])
+        return file_key(job.user_id, job.name, entries[0]), entries[0]
+
+    def read_result_table(self, job: Job, kind: str, table: str) -> pd.DataFrame:
+        key, entry = self._result_key(job, kind, table)
+        return read_frame(self.storage, key, entry["format"])
 
     def read_result_json(self, job: Job, kind: str, table: str | None) -> Any:
-        entries = self.result_entries(job, kind, table)
-        if not entries:
-            raise JobInputError(f"job {job.name} has no {kind} result for table {table!r}")
-        with self.storage.open_read(file_key(job.user_id, job.name, entries[0])) as handle:
+        key, _ = self._result_key(job, kind, table)
+        with self.storage.open_read(key) as handle:
             return json.loads(handle.read())

@@ -95,13 +95,13 @@ def cancel_job(db: Session, user: User, name: str) -> Job:
     job = get_job(db, user, name)
     if job.status in FINISHED_STATUSES:
         raise ConflictError(f"job {name} is already {job.status.value}")
+    # Each transition refreshes the row, so a worker claiming the job (or handing it back)
+    # in between is caught by the next step.
     if job.status == JobStatus.PENDING:
         state.cancel_pending(db, job, "cancelled by the user")
-    else:
+    if job.status == JobStatus.RUNNING:
         state.request_cancel(db, job)
-    if job.status == JobStatus.RUNNING or job.status == JobStatus.PENDING:
-        db.refresh(job)
-    if job.status == JobStatus.PENDING:  # claimed and released meanwhile: try again
+    if job.status == JobStatus.PENDING:
         state.cancel_pending(db, job, "cancelled by the user")
     return job
 
