@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from avatar_server.db.models import User
 from avatar_server.runtime import Runtime
-from avatar_server.services.auth import user_from_authorization
+from avatar_server.services.auth import (
+    Principal,
+    principal_from_authorization,
+    user_from_authorization,
+)
 from avatar_server.services.errors import ForbiddenError
 
 # Documents the credential in the spec. The header is read whole below, because besides
@@ -51,13 +57,34 @@ async def get_db(runtime: RuntimeDep) -> AsyncIterator[Session]:
 DbDep = Annotated[Session, Depends(get_db)]
 
 
-def get_current_user(
+@dataclass(frozen=True)
+class Credentials:
+    """The request's credential, not yet checked: routes clients poll check it in the same
+    thread hand-off as their read (each hand-off costs the event loop time on every request)."""
+
+    header: str | None
+    secret: str
+
+    def user(self, db: Session) -> User:
+        return user_from_authorization(db, self.header, self.secret)
+
+    def principal(self, db: Connection) -> Principal:
+        return principal_from_authorization(db, self.header, self.secret)
+
+
+async def get_credentials(
     request: Request,
-    db: DbDep,
     runtime: RuntimeDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-) -> User:
-    user = user_from_authorization(db, request.headers.get("authorization"), runtime.secret_key)
+) -> Credentials:
+    return Credentials(request.headers.get("authorization"), runtime.secret_key)
+
+
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+def get_current_user(db: DbDep, credentials: CredentialsDep) -> User:
+    user = credentials.user(db)
     # End the read at once: the request then holds no pooled connection while it waits for a
     # thread to run its handler. Holding one, requests queued for threads could take every
     # connection while every thread waits for one: the server deadlocked under load.

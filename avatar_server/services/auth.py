@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import ApiKey, PasswordResetToken, User
@@ -86,23 +87,30 @@ def _first_local_sign_in(db: Session, username: str, password: str) -> User | No
     return user
 
 
-def _user_from_token(db: Session, secret: str, token: str, token_type: str) -> User:
-    try:
-        claims = decode_token(secret, token, "access" if token_type == "access" else "refresh")
-    except InvalidTokenError as exc:
-        raise NotAuthenticatedError(f"invalid or expired {token_type} token") from exc
-    user = db.get(User, claims.user_id)
-    if user is None or not user.is_active or user.token_generation != claims.generation:
-        raise NotAuthenticatedError(f"invalid or expired {token_type} token")
-    return user
+@dataclass(frozen=True)
+class Principal:
+    """Whom a request acts for: enough to scope its reads, without loading the user."""
+
+    user_id: uuid.UUID
+    is_admin: bool
 
 
-def refresh(db: Session, refresh_token: str, secret: str, settings: Settings) -> TokenPair:
-    user = _user_from_token(db, secret, refresh_token, "refresh")
-    return issue_tokens(user, secret, settings)
+_USERS = User.__table__
+_KEYS = ApiKey.__table__
+_PRINCIPAL = (_USERS.c.id, _USERS.c.is_active, _USERS.c.is_admin, _USERS.c.token_generation)
+# Built once: clients polling jobs send a credential with every request, and building a
+# statement costs more than running it on SQLite.
+_USER_BY_ID = select(*_PRINCIPAL).where(_USERS.c.id == bindparam("user_id"))
+_USER_BY_KEY = (
+    select(*_PRINCIPAL, _KEYS.c.expires_at)
+    .join_from(_USERS, _KEYS, _KEYS.c.user_id == _USERS.c.id)
+    .where(_KEYS.c.key_hash == bindparam("key_hash"))
+)
 
 
-def user_from_authorization(db: Session, header: str | None, secret: str) -> User:
+def principal_from_authorization(
+    db: Session | Connection, header: str | None, secret: str
+) -> Principal:
     """Resolve ``Authorization: Bearer <jwt>`` or ``Authorization: api-key-v1 <key>``."""
     if not header:
         raise NotAuthenticatedError("not authenticated")
@@ -111,22 +119,53 @@ def user_from_authorization(db: Session, header: str | None, secret: str) -> Use
     if not credential:
         raise NotAuthenticatedError("not authenticated")
     if scheme.lower() == "bearer":
-        return _user_from_token(db, secret, credential, "access")
+        return _principal_from_token(db, secret, credential, "access")
     if scheme.lower() == API_KEY_SCHEME:
-        return _user_from_api_key(db, credential)
+        return _principal_from_api_key(db, credential)
     raise NotAuthenticatedError(f"unsupported authorization scheme {scheme!r}")
 
 
-def _user_from_api_key(db: Session, key: str) -> User:
+def user_from_authorization(db: Session, header: str | None, secret: str) -> User:
+    """The signed-in user, for routes that change or return it."""
+    principal = principal_from_authorization(db, header, secret)
+    user = db.get(User, principal.user_id)
+    if user is None:  # deleted since the line above
+        raise NotAuthenticatedError("not authenticated")
+    return user
+
+
+def _principal_from_token(
+    db: Session | Connection, secret: str, token: str, token_type: str
+) -> Principal:
+    try:
+        claims = decode_token(secret, token, "access" if token_type == "access" else "refresh")
+    except InvalidTokenError as exc:
+        raise NotAuthenticatedError(f"invalid or expired {token_type} token") from exc
+    row = db.execute(_USER_BY_ID, {"user_id": claims.user_id}).first()
+    if row is None or not row.is_active or row.token_generation != claims.generation:
+        raise NotAuthenticatedError(f"invalid or expired {token_type} token")
+    return Principal(row.id, row.is_admin)
+
+
+def _principal_from_api_key(db: Session | Connection, key: str) -> Principal:
     if not key.startswith(API_KEY_PREFIX):
         raise NotAuthenticatedError("invalid API key")
-    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
-    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+    row = db.execute(_USER_BY_KEY, {"key_hash": digest(key)}).first()
+    if (
+        row is None
+        or (row.expires_at is not None and row.expires_at <= utcnow())
+        or not row.is_active
+    ):
         raise NotAuthenticatedError("invalid, expired or revoked API key")
-    user = db.get(User, row.user_id)
-    if user is None or not user.is_active:
-        raise NotAuthenticatedError("invalid, expired or revoked API key")
-    return user
+    return Principal(row.id, row.is_admin)
+
+
+def refresh(db: Session, refresh_token: str, secret: str, settings: Settings) -> TokenPair:
+    principal = _principal_from_token(db, secret, refresh_token, "refresh")
+    user = db.get(User, principal.user_id)
+    if user is None:
+        raise NotAuthenticatedError("invalid or expired refresh token")
+    return issue_tokens(user, secret, settings)
 
 
 def request_password_reset(db: Session, email: str, mailer: Mailer, settings: Settings) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import FINISHED_STATUSES, Job, JobStatus, User
@@ -25,6 +25,64 @@ def get_job(db: Session, user: User, name: str) -> Job:
     if job is None or job.user_id != user.id:
         raise NotFoundError(f"job {name} not found")
     return job
+
+
+_JOBS = Job.__table__
+# What a client watching jobs sees (``JobOut``): read as plain rows, without the ORM.
+JOB_VIEW = (
+    _JOBS.c.name,
+    _JOBS.c.set_name,
+    _JOBS.c.display_name,
+    _JOBS.c.parameters_name,
+    _JOBS.c.kind,
+    _JOBS.c.status,
+    _JOBS.c.progress,
+    _JOBS.c.stage,
+    _JOBS.c.error,
+    _JOBS.c.depends_on,
+    _JOBS.c.attempts,
+    _JOBS.c.created_at,
+    _JOBS.c.started_at,
+    _JOBS.c.finished_at,
+)
+_JOB_BY_NAME = select(*JOB_VIEW).where(
+    _JOBS.c.name == bindparam("name"), _JOBS.c.user_id == bindparam("user_id")
+)
+
+
+def read_job(db: Connection, user_id: uuid.UUID, name: str) -> RowMapping:
+    """The job as clients poll it; someone else's job is as unknown as a missing one."""
+    row = db.execute(_JOB_BY_NAME, {"name": name, "user_id": user_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"job {name} not found")
+    return row
+
+
+def read_jobs(
+    db: Connection,
+    user_id: uuid.UUID,
+    *,
+    display_name: str | None = None,
+    set_name: uuid.UUID | None = None,
+    kind: str | None = None,
+    status: JobStatus | None = None,
+    names: list[str] | None = None,
+    limit: int = 100,
+) -> list[RowMapping]:
+    """The user's jobs, newest first; the filters combine."""
+    query = select(*JOB_VIEW).where(_JOBS.c.user_id == user_id)
+    if display_name is not None:
+        query = query.where(_JOBS.c.display_name == display_name)
+    if set_name is not None:
+        query = query.where(_JOBS.c.set_name == set_name)
+    if kind is not None:
+        query = query.where(_JOBS.c.kind == kind)
+    if status is not None:
+        query = query.where(_JOBS.c.status == status)
+    if names:
+        query = query.where(_JOBS.c.name.in_(names))
+    query = query.order_by(_JOBS.c.created_at.desc(), _JOBS.c.name).limit(limit)
+    return list(db.execute(query).mappings())
 
 
 def create_job(
@@ -63,32 +121,6 @@ def create_job(
     db.add(job)
     db.commit()
     return job
-
-
-def list_jobs(
-    db: Session,
-    user: User,
-    *,
-    display_name: str | None = None,
-    set_name: uuid.UUID | None = None,
-    kind: str | None = None,
-    status: JobStatus | None = None,
-    names: list[str] | None = None,
-    limit: int = 100,
-) -> list[Job]:
-    query = select(Job).where(Job.user_id == user.id)
-    if display_name is not None:
-        query = query.where(Job.display_name == display_name)
-    if set_name is not None:
-        query = query.where(Job.set_name == set_name)
-    if kind is not None:
-        query = query.where(Job.kind == kind)
-    if status is not None:
-        query = query.where(Job.status == status)
-    if names:
-        query = query.where(Job.name.in_(names))
-    query = query.order_by(Job.created_at.desc(), Job.name).limit(limit)
-    return list(db.scalars(query))
 
 
 def cancel_job(db: Session, user: User, name: str) -> Job:
