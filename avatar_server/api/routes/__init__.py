@@ -17,7 +17,9 @@ from avatar_server.api.routes import (
 )
 
 api_router = APIRouter(prefix="/api")
+# Routes are matched in order: the ones clients poll come first.
 for module in (
+    jobs,
     health,
     compatibility,
     auth,
@@ -25,7 +27,6 @@ for module in (
     users,
     datasets,
     resources,
-    jobs,
     results,
 ):
     api_router.include_router(module.router)
