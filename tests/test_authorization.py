@@ -17,7 +17,6 @@ same answer as for an object that does not exist, so ids cannot be probed for ex
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 import uuid
@@ -28,7 +27,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy import text as sql
 
+from avatar_server.db.session import make_engine, upgrade_database
 from avatar_server.security.rate_limit import LoginRateLimiter, TooManyAttemptsError
 from avatar_yaml.config import AvatarizationParameters, Config
 from tests.server import ServerProcess
@@ -580,15 +582,29 @@ def test_the_limit_is_documented() -> None:
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_000_000.0
 
     def __call__(self) -> float:
         return self.now
 
 
-def test_sliding_window_arithmetic() -> None:
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of the test's own, as a server uses."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'limits.db'}")
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+def _stored(engine: Engine) -> list[tuple[str, float]]:
+    with engine.connect() as db:
+        return [tuple(row) for row in db.execute(sql("SELECT key_hash, at FROM login_attempts"))]
+
+
+def test_sliding_window_arithmetic(engine: Engine) -> None:
     clock = FakeClock()
-    limiter = LoginRateLimiter(per_user=2, per_address=100, window_seconds=60, clock=clock)
+    limiter = LoginRateLimiter(engine, per_user=2, per_address=100, window_seconds=60, clock=clock)
     limiter.acquire("alice", "a")
     clock.now += 10
     limiter.acquire("Alice ", "a")
@@ -598,15 +614,29 @@ def test_sliding_window_arithmetic() -> None:
     assert refused.value.retry_after == 45  # the first attempt leaves the window at +60
     clock.now += 45
     success = limiter.acquire("alice", "a")  # the slot freed; this one succeeds...
-    limiter.forgive(success)  # ...and gives its slot back
+    limiter.forgive(success)  # ...and gives its slots back
     limiter.acquire("alice", "a")
     with pytest.raises(TooManyAttemptsError):
         limiter.acquire("alice", "a")
 
 
-def test_concurrent_attempts_cannot_slip_past_the_limit() -> None:
+def test_limits_are_shared_by_every_limiter_of_the_database(engine: Engine) -> None:
+    """Two server processes each have their own limiter over one database."""
+    clock = FakeClock()
+    first, second = (
+        LoginRateLimiter(engine, per_user=3, per_address=0, window_seconds=60, clock=clock)
+        for _ in range(2)
+    )
+    first.acquire("carol", "a")
+    second.acquire("carol", "b")
+    first.acquire("carol", "c")
+    with pytest.raises(TooManyAttemptsError):
+        second.acquire("carol", "d")
+
+
+def test_concurrent_attempts_cannot_slip_past_the_limit(engine: Engine) -> None:
     """Slots are taken before the password check, so a burst gets exactly ``per_user`` tries."""
-    limiter = LoginRateLimiter(per_user=5, per_address=0, window_seconds=60)
+    limiter = LoginRateLimiter(engine, per_user=5, per_address=0, window_seconds=60)
     admitted: list[bool] = []
 
     def attempt() -> None:
@@ -621,15 +651,19 @@ def test_concurrent_attempts_cannot_slip_past_the_limit() -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(admitted) == 50
     assert sum(admitted) == 5
 
 
-def test_expired_entries_are_swept() -> None:
+def test_expired_entries_are_swept_and_keys_stored_as_digests(engine: Engine) -> None:
     clock = FakeClock()
-    limiter = LoginRateLimiter(per_user=10, per_address=1000, window_seconds=1, clock=clock)
+    limiter = LoginRateLimiter(engine, per_user=10, per_address=1000, window_seconds=1, clock=clock)
     for i in range(200):
         limiter.acquire(f"user-{i}", "a")
+    assert len(_stored(engine)) == 400
     clock.now += 2
-    limiter.acquire("last", "a")
-    assert len(limiter._users) == 1
-    assert math.isclose(limiter._addresses["a"][0], clock.now)
+    limiter.acquire("last-user", "a")
+    stored = _stored(engine)
+    assert len(stored) == 2  # the new attempt's two slots: user and address
+    assert all(at == clock.now for _key, at in stored)
+    assert all(len(key) == 64 and "last-user" not in key for key, _at in stored)

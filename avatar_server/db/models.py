@@ -14,6 +14,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -77,6 +78,24 @@ class PasswordResetToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginAttempt(Base):
+    """A failed (or still running) sign-in attempt, counted by the sign-in rate limits.
+
+    Kept in the database so that every server process counts the same attempts. ``key_hash``
+    is a digest of the username or client address: people type passwords into the username
+    field, so what they typed is not stored.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # Seconds since the epoch: every process of every host compares the same clock.
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+    __table_args__ = (Index("ix_login_attempts_key_hash_at", "key_hash", "at"),)
 
 
 class DatasetFormat(enum.StrEnum):

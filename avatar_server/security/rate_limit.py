@@ -9,25 +9,26 @@ a person signing in often is never locked out by their own successes, while a gu
 sweep across many usernames from one machine). Refused attempts take no slot, so the window
 drains on time even while a guesser keeps knocking; ``Retry-After`` says when a slot frees.
 
-The state lives in this process's memory: right for the single server process ``avatars
-serve`` runs (uvicorn with one worker). Several processes or hosts behind a load balancer each
-count alone, multiplying the limits; they would need a shared store (Redis, the database).
-Behind a reverse proxy, the client address is the proxy's unless uvicorn trusts its
-``X-Forwarded-For`` (``--forwarded-allow-ips``), which then makes the per-address limit apply
-to the real clients.
+The attempts live in the database (``login_attempts``, keys stored as digests), so every server
+process, and every host sharing the database, counts the same attempts. Behind a reverse proxy,
+the client address is the proxy's unless uvicorn trusts its ``X-Forwarded-For``
+(``--forwarded-allow-ips``), which then makes the per-address limit apply to the real clients.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import math
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from avatar_server.db.models import Base
 from avatar_server.services.errors import ServiceError
+
+_ATTEMPTS = Base.metadata.tables["login_attempts"]
 
 
 class TooManyAttemptsError(ServiceError):
@@ -42,92 +43,89 @@ class TooManyAttemptsError(ServiceError):
 
 @dataclass(frozen=True)
 class Attempt:
-    """The two slots one attempt holds, returned by ``acquire`` and given to ``forgive``."""
+    """The slots one attempt holds (row ids), returned by ``acquire`` and given to ``forgive``."""
 
-    user_key: str
-    address_key: str
-    at: float
+    ids: tuple[int, ...]
+
+
+def _key(scope: str, value: str) -> str:
+    return hashlib.sha256(f"{scope}:{value}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LoginRateLimiter:
-    """Thread-safe sliding windows of recent failed (or in-flight) sign-in attempts."""
+    """Sliding windows of recent failed (or in-flight) sign-in attempts, kept in the database.
+
+    ``clock`` gives seconds since the epoch: processes on several hosts share it.
+    """
 
     def __init__(
         self,
+        engine: Engine,
         per_user: int,
         per_address: int,
         window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.engine = engine
         self.per_user = per_user
         self.per_address = per_address
         self.window = window_seconds
         self._clock = clock
-        self._lock = threading.Lock()
-        self._users: dict[str, deque[float]] = {}
-        self._addresses: dict[str, deque[float]] = {}
-        self._last_sweep = clock()
 
     def acquire(self, username: str, address: str) -> Attempt:
         """Take a slot for this attempt, or raise ``TooManyAttemptsError`` saying when to retry.
 
         Usernames are compared case-insensitively, so ``Admin`` and ``admin`` share a window.
+        Checking and taking the slots is one transaction that holds the write lock from its
+        first statement, so concurrent attempts, in any process, are counted one after another.
         """
-        user_key = username.strip().casefold()
+        limits = [
+            (_key("user", username.strip().casefold()), self.per_user),
+            (_key("address", address), self.per_address),
+        ]
+        limits = [(key, limit) for key, limit in limits if limit > 0]
+        if not limits:
+            return Attempt(())
         now = self._clock()
-        with self._lock:
-            self._sweep(now)
-            waits = [
-                self._wait(self._users, user_key, self.per_user, now),
-                self._wait(self._addresses, address, self.per_address, now),
-            ]
-            if max(waits) > 0:
+        with self.engine.begin() as db:
+            self._lock(db)
+            # Expired attempts of every key go first, so random usernames cannot pile up.
+            db.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.at <= now - self.window))
+            wait = max(self._wait(db, key, limit, now) for key, limit in limits)
+            if wait > 0:
                 # The message names no username: people type passwords into that field.
                 raise TooManyAttemptsError(
-                    "too many failed sign-in attempts: try again in "
-                    f"{math.ceil(max(waits))} seconds",
-                    retry_after=max(1, math.ceil(max(waits))),
+                    f"too many failed sign-in attempts: try again in {math.ceil(wait)} seconds",
+                    retry_after=max(1, math.ceil(wait)),
                 )
-            self._users.setdefault(user_key, deque()).append(now)
-            self._addresses.setdefault(address, deque()).append(now)
-        return Attempt(user_key, address, now)
+            add = insert(_ATTEMPTS).returning(_ATTEMPTS.c.id)
+            ids = tuple(
+                int(db.execute(add, {"key_hash": key, "at": now}).scalar_one())
+                for key, _limit in limits
+            )
+        return Attempt(ids)
 
     def forgive(self, attempt: Attempt) -> None:
         """The attempt succeeded: give its slots back."""
-        with self._lock:
-            for windows, key in (
-                (self._users, attempt.user_key),
-                (self._addresses, attempt.address_key),
-            ):
-                times = windows.get(key)
-                if times is None:
-                    continue
-                with contextlib.suppress(ValueError):  # already out of the window
-                    times.remove(attempt.at)
-                if not times:
-                    del windows[key]
+        if attempt.ids:
+            with self.engine.begin() as db:
+                db.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.id.in_(attempt.ids)))
 
-    def _wait(self, windows: dict[str, deque[float]], key: str, limit: int, now: float) -> float:
-        """Seconds until ``key`` has a free slot (0: it has one now). A limit of 0 is no limit."""
-        times = windows.get(key)
-        if limit <= 0 or times is None:
-            return 0.0
-        while times and times[0] <= now - self.window:
-            times.popleft()
+    def _wait(self, db: Connection, key: str, limit: int, now: float) -> float:
+        """Seconds until ``key`` has a free slot (0: it has one now)."""
+        times = list(
+            db.scalars(
+                select(_ATTEMPTS.c.at)
+                .where(_ATTEMPTS.c.key_hash == key, _ATTEMPTS.c.at > now - self.window)
+                .order_by(_ATTEMPTS.c.at)
+            )
+        )
         if len(times) < limit:
             return 0.0
-        return times[len(times) - limit] + self.window - now
+        return float(times[len(times) - limit]) + self.window - now
 
-    def _sweep(self, now: float) -> None:
-        """Drop expired entries of every key, once a window, so random usernames cannot pile up
-        in memory (the per-address limit already caps how fast one client adds them)."""
-        if now - self._last_sweep < self.window:
-            return
-        self._last_sweep = now
-        for windows in (self._users, self._addresses):
-            for key in list(windows):
-                times = windows[key]
-                while times and times[0] <= now - self.window:
-                    times.popleft()
-                if not times:
-                    del windows[key]
+    def _lock(self, db: Connection) -> None:
+        """Serialize attempts. SQLite's first write takes the database's write lock (the delete
+        that follows); PostgreSQL needs the table locked against concurrent inserts."""
+        if db.dialect.name == "postgresql":
+            db.exec_driver_sql("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE")

@@ -38,6 +38,7 @@ async def get_login_limiter(request: Request, runtime: RuntimeDep) -> LoginRateL
     if limiter is None:
         settings = runtime.settings
         limiter = LoginRateLimiter(
+            runtime.engine,
             per_user=settings.login_attempts_per_minute_per_user,
             per_address=settings.login_attempts_per_minute_per_address,
             window_seconds=settings.login_attempts_window_seconds,
