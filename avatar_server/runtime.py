@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,8 @@ from avatar_server.settings import Settings
 from avatar_server.storage import Storage
 
 logger = logging.getLogger("avatar_server")
+
+READ_THREADS = 4
 
 
 @dataclass
@@ -32,6 +35,14 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return make_sessionmaker(self.engine)
+
+    @cached_property
+    def read_threads(self) -> CapacityLimiter:
+        """Threads for the reads clients poll (job status and lists). A few are enough, as each
+        read takes a fraction of a millisecond; many would contend for the GIL with the event
+        loop, and a burst of polls would then wait far longer (measured: p99 45-65 ms with 4,
+        53-183 ms with anyio's default 40, under the load bench)."""
+        return CapacityLimiter(READ_THREADS)
 
     @cached_property
     def storage(self) -> Storage:

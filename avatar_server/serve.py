@@ -9,6 +9,7 @@ import uvicorn
 
 from avatar_server.app import create_app
 from avatar_server.settings import Settings
+from avatar_server.supervisor import Supervisor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -18,7 +19,11 @@ def serve(
     host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, settings: Settings | None = None
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    settings = settings or Settings()
+    if settings.api_processes > 1:
+        Supervisor(settings, host, port).run()
+        return
+    uvicorn.run(create_app(settings, dedicated=True), host=host, port=port, log_level="info")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=2, ge=0, description="Job worker processes started with the server (0: none)."
     )
+    api_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="HTTP server processes of `avatars serve` sharing its port. One process "
+        "uses one core at most; a server polled by many clients wants one per core.",
+    )
     job_lease_seconds: float = Field(
         default=30.0, gt=0, description="A running job not heard from for this long is lost."
     )

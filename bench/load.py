@@ -1,6 +1,7 @@
 """Load on loopback: many API-key clients poll a job and list jobs while a large avatarization runs.
 
-A server (subprocess, 2 job workers) avatarizes a large table; meanwhile clients, each with
+A server (subprocess, 2 job workers; 2 HTTP processes, then 1) avatarizes a large table;
+meanwhile clients, each with
 its own API key, send ``GET /api/jobs/{name}`` (4 requests in 5) and ``GET /api/jobs?limit=20``
 (1 in 5) for ``--duration`` seconds per phase:
 
@@ -13,7 +14,8 @@ Reports per phase and endpoint: requests/s, p50/p95/p99 latency, errors; the CPU
 server, its job workers and the load generator; the parameters and the machine. Each phase of a
 run gets a fresh avatarization (cancelled afterwards); median of ``--repeat`` runs.
 
-    .venv/bin/python -m bench.load [--clients 50] [--rate 600] [--duration 20] [--repeat 3]
+    .venv/bin/python -m bench.load [--clients 50] [--rate 650] [--duration 20] [--repeat 3]
+                                   [--api-processes 2,1]
 
 The clients are a minimal asyncio HTTP/1.1 keep-alive client rather than httpx: on a 2-core
 machine the load generator shares the CPU with the server it measures, and httpx would spend
@@ -166,6 +168,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -251,14 +260,24 @@ def measure(
 ) -> RunResult:
     assert server.process is not None
     pid = server.process.pid
-    workers = children(pid)
-    before = (cpu_seconds(pid), sum(cpu_seconds(w) for w in workers), time.process_time())
+    kids = children(pid)
+    workers = [k for k in kids if b"avatar_server.jobs.worker" in command_line(k)]
+    serving = [pid] + [k for k in kids if k not in workers]  # + the HTTP processes, if any
+
+    def cpu() -> tuple[float, float, float]:
+        return (
+            sum(cpu_seconds(p) for p in serving),
+            sum(cpu_seconds(w) for w in workers),
+            time.process_time(),
+        )
+
+    before = cpu()
     started = time.perf_counter()
     samples = asyncio.run(
         generate_load(server.port, keys[: phase.clients], job_name, phase.rate, duration)
     )
     elapsed = time.perf_counter() - started
-    after = (cpu_seconds(pid), sum(cpu_seconds(w) for w in workers), time.process_time())
+    after = cpu()
     answered = sum(samples.job_states.values())
     return RunResult(
         rps={e: len(v) / elapsed for e, v in samples.latencies.items()},
@@ -320,114 +339,112 @@ def git_revision() -> str:
 def report(
     args: argparse.Namespace,
     phases: list[Phase],
-    runs: list[dict[str, RunResult]],
+    configs: dict[int, list[dict[str, RunResult]]],
     load_before: str,
 ) -> str:
     def median(values: list[float]) -> float:
         return statistics.median(values)
 
+    judged = args.api_processes[0]
     lines = [
         "# Load benchmark",
         "",
         f"Clients with an API key each poll a job and list jobs for {args.duration:.0f} s per "
         f"phase while the server's job worker avatarizes {args.rows:,} rows × 8 columns (k=10); "
-        f"median of {len(runs)} runs, each phase with a fresh avatarization. Produced by "
-        "`make bench-load` (`bench/load.py`).",
+        f"median of {args.repeat} runs, each phase with a fresh avatarization; the same runs "
+        "for each server configuration (its number of HTTP processes, `AVATAR_API_PROCESSES`). "
+        "Produced by `make bench-load` (`bench/load.py`).",
         "",
         f"- Machine: {machine()}; load average before the runs: {load_before}.",
-        f"- Server: `python -m avatar_server` on 127.0.0.1 (uvicorn, access log on), SQLite, "
-        f"{args.workers} job workers; code at {git_revision()}.",
+        f"- Server: `python -m avatar_server` on 127.0.0.1 (uvicorn + httptools, access log "
+        f"on), SQLite, {args.workers} job workers at nice 10; code at {git_revision()}.",
         f"- Requests: `{STATUS}` (the running job) 4 in 5, `{LIST}` 1 in 5 (the owner has "
         f"{args.jobs} jobs); minimal asyncio HTTP/1.1 keep-alive clients; open-loop latency "
         "counts from when a request was due.",
+        f"- The target is judged on {judged} HTTP process{'es' if judged > 1 else ''}.",
         "",
     ]
     target = phases[0]
-    for phase in phases:
-        results = [run[phase.name] for run in runs]
-        lines += [
-            f"## {phase.name}: {phase.describe()}",
-            "",
-            "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for endpoint in (STATUS, LIST):
-            lines.append(
-                f"| `{endpoint}` | {median([r.rps[endpoint] for r in results]):.0f} "
-                f"| {median([r.p50[endpoint] for r in results]):.1f} "
-                f"| {median([r.p95[endpoint] for r in results]):.1f} "
-                f"| {median([r.p99[endpoint] for r in results]):.1f} "
-                f"| {sum(r.errors[endpoint] for r in results)} |"
-            )
-        lines.append("")
-        if phase == target:
-            status_rps = median([r.rps[STATUS] for r in results])
-            status_p99 = median([r.p99[STATUS] for r in results])
-            errors = sum(sum(r.errors.values()) for r in results)
-            met = status_rps >= TARGET_RPS and status_p99 < TARGET_P99_MS and errors == 0
+    for processes, runs in configs.items():
+        for phase in phases:
+            results = [run[phase.name] for run in runs]
             lines += [
-                f"Target (≥ {TARGET_RPS:.0f} status requests/s, p99 < {TARGET_P99_MS:.0f} ms, "
-                f"zero errors): **{'met' if met else 'not met'}** — {status_rps:.0f} status "
-                f"requests/s, p99 {status_p99:.1f} ms, {errors} errors.",
+                f"## {processes} HTTP process{'es' if processes > 1 else ''} — "
+                f"{phase.name}: {phase.describe()}",
                 "",
+                "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+                "|---|---:|---:|---:|---:|---:|",
             ]
+            for endpoint in (STATUS, LIST):
+                lines.append(
+                    f"| `{endpoint}` | {median([r.rps[endpoint] for r in results]):.0f} "
+                    f"| {median([r.p50[endpoint] for r in results]):.1f} "
+                    f"| {median([r.p95[endpoint] for r in results]):.1f} "
+                    f"| {median([r.p99[endpoint] for r in results]):.1f} "
+                    f"| {sum(r.errors[endpoint] for r in results)} |"
+                )
+            lines.append("")
+            if phase == target:
+                status_rps = median([r.rps[STATUS] for r in results])
+                status_p99 = median([r.p99[STATUS] for r in results])
+                errors = sum(sum(r.errors.values()) for r in results)
+                met = status_rps >= TARGET_RPS and status_p99 < TARGET_P99_MS and errors == 0
+                lines += [
+                    f"Target (≥ {TARGET_RPS:.0f} status requests/s, p99 < {TARGET_P99_MS:.0f} "
+                    f"ms, zero errors): **{'met' if met else 'not met'}** — {status_rps:.0f} "
+                    f"status requests/s, p99 {status_p99:.1f} ms, {errors} errors.",
+                    "",
+                ]
     lines += [
         "## Per run",
         "",
-        "CPU: share of one core over the phase. *running*: share of status answers that saw the "
-        "avatarization running. *not sent*: requests due that clients held up by slow answers "
-        "never sent.",
+        "CPU: share of one core over the phase (*server*: every process serving HTTP). "
+        "*running*: share of status answers that saw the avatarization running. *not sent*: "
+        "requests due that clients held up by slow answers never sent.",
         "",
-        "| run | phase | all req/s | status req/s | status p99 ms | list p99 ms | errors "
-        "| server CPU | workers CPU | load generator CPU | running | not sent |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| HTTP processes | run | phase | all req/s | status req/s | status p99 ms | list p99 ms "
+        "| errors | server CPU | workers CPU | load generator CPU | running | not sent |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for index, run in enumerate(runs):
-        for phase in phases:
-            r = run[phase.name]
-            lines.append(
-                f"| {index + 1} | {phase.name} | {sum(r.rps.values()):.0f} | {r.rps[STATUS]:.0f} "
-                f"| {r.p99[STATUS]:.1f} | {r.p99[LIST]:.1f} | {sum(r.errors.values())} "
-                f"| {r.server_cpu:.0%} | {r.workers_cpu:.0%} | {r.generator_cpu:.0%} "
-                f"| {r.running_share:.0%} | {r.missed} |"
-            )
+    for processes, runs in configs.items():
+        for index, run in enumerate(runs):
+            for phase in phases:
+                r = run[phase.name]
+                lines.append(
+                    f"| {processes} | {index + 1} | {phase.name} | {sum(r.rps.values()):.0f} "
+                    f"| {r.rps[STATUS]:.0f} | {r.p99[STATUS]:.1f} | {r.p99[LIST]:.1f} "
+                    f"| {sum(r.errors.values())} | {r.server_cpu:.0%} | {r.workers_cpu:.0%} "
+                    f"| {r.generator_cpu:.0%} | {r.running_share:.0%} | {r.missed} |"
+                )
     before = RESULTS.with_name("load-before.md")
     if before.exists() and args.output != before:
         lines += [
             "",
-            f"The same bench before the fixes it led to (deadlock, connection pool, thread "
+            "The same bench before its first fixes (deadlock, connection pool, thread "
             f"hand-offs, job priority): `{before.name}`.",
         ]
-    first_errors = [r.first_error for run in runs for r in run.values() if r.first_error]
+    first_errors = [
+        r.first_error for runs in configs.values() for run in runs for r in run.values()
+    ]
+    first_errors = [error for error in first_errors if error]
     if first_errors:
         lines += ["", f"First error: `{first_errors[0]}`"]
     lines.append("")
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=50, help="clients of the target phase")
-    parser.add_argument("--rate", type=float, default=600.0, help="target phase requests/s")
-    parser.add_argument(
-        "--capacity-clients", type=int, default=8, help="closed-loop clients (0: no phase)"
-    )
-    parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--rows", type=int, default=1_500_000)
-    parser.add_argument("--jobs", type=int, default=20, help="jobs the owner has (listed)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    # Stopped (SIGTERM), the bench still stops its server and the server its workers.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    load_before = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    phases = [Phase("target", args.clients, args.rate)]
-    if args.capacity_clients > 0:
-        phases.append(Phase("capacity", args.capacity_clients, 0.0))
+def bench_server(
+    args: argparse.Namespace, processes: int, phases: list[Phase]
+) -> list[dict[str, RunResult]]:
+    """Every run of every phase on a fresh server with ``processes`` HTTP processes."""
     key_count = max(phase.clients for phase in phases)
     with tempfile.TemporaryDirectory() as folder:
-        server = ServerProcess(Path(folder) / "home", admin_password=PASSWORD, workers=args.workers)
+        server = ServerProcess(
+            Path(folder) / "home",
+            admin_password=PASSWORD,
+            workers=args.workers,
+            api_processes=processes,
+        )
         server.start()
         try:
             with ApiClient(server.base_url, timeout=600) as admin:
@@ -451,17 +468,54 @@ def main() -> None:
                     result = one_run(server, owner, set_name, keys, phases, args.duration)
                     for name, r in result.items():
                         print(
-                            f"run {index + 1} {name}: status {r.rps[STATUS]:.0f} req/s, "
-                            f"p99 {r.p99[STATUS]:.1f} ms; list {r.rps[LIST]:.0f} req/s, "
-                            f"p99 {r.p99[LIST]:.1f} ms; errors {sum(r.errors.values())}; "
-                            f"server CPU {r.server_cpu:.0%}, workers {r.workers_cpu:.0%}, "
-                            f"generator {r.generator_cpu:.0%}",
+                            f"{processes} HTTP processes, run {index + 1} {name}: status "
+                            f"{r.rps[STATUS]:.0f} req/s, p99 {r.p99[STATUS]:.1f} ms; list "
+                            f"{r.rps[LIST]:.0f} req/s, p99 {r.p99[LIST]:.1f} ms; errors "
+                            f"{sum(r.errors.values())}; server CPU {r.server_cpu:.0%}, "
+                            f"workers {r.workers_cpu:.0%}, generator {r.generator_cpu:.0%}",
                             flush=True,
                         )
                     runs.append(result)
         finally:
             server.stop()
-    text = report(args, phases, runs, load_before)
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50, help="clients of the target phase")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=TARGET_RPS * LIST_EVERY / (LIST_EVERY - 1) + 25,
+        help="target phase requests/s in total (default: 500 status requests/s and the lists "
+        "that go with them, plus 25)",
+    )
+    parser.add_argument(
+        "--capacity-clients", type=int, default=8, help="closed-loop clients (0: no phase)"
+    )
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--rows", type=int, default=1_500_000)
+    parser.add_argument("--jobs", type=int, default=20, help="jobs the owner has (listed)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--api-processes",
+        type=lambda text: [int(v) for v in text.split(",")],
+        default=[2, 1],
+        help="server configurations to compare, comma-separated; the target is judged on the "
+        "first (default 2,1)",
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    # Stopped (SIGTERM), the bench still stops its server and the server its workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    load_before = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    phases = [Phase("target", args.clients, args.rate)]
+    if args.capacity_clients > 0:
+        phases.append(Phase("capacity", args.capacity_clients, 0.0))
+    configs = {processes: bench_server(args, processes, phases) for processes in args.api_processes}
+    text = report(args, phases, configs, load_before)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)

@@ -1,48 +1,26 @@
 """The local executor: worker processes started with the server, and the reaper.
 
-Workers are separate interpreters (``python -m avatar_server.jobs.worker``), not forks of the
-server: they share nothing with it but the database and storage, exactly like workers on other
-machines would, and a user script embedding the server needs no ``__main__`` guard.
+Workers are separate interpreters (``python -m avatar_server.jobs.worker``, see
+``avatar_server.children``): they share nothing with the server but the database and storage,
+and a user script embedding the server needs no ``__main__`` guard.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import subprocess
 import sys
 import threading
 
-from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
+from avatar_server.children import child_environment
 from avatar_server.jobs import state
 from avatar_server.settings import Settings
 
 logger = logging.getLogger("avatar_server")
 
 _STOP_WAIT_S = 10.0
-# The server's pid, given to each worker: one whose server died while it was still starting
-# (before it could ask to die with it) sees another parent and exits instead of living on.
-PARENT_PID_ENV = "AVATAR_WORKER_PARENT_PID"
-
-
-def worker_environment(settings: Settings) -> dict[str, str]:
-    """The settings as ``AVATAR_*`` variables, so a worker reads the same configuration."""
-    env = dict(os.environ)
-    for name, value in settings:
-        key = f"AVATAR_{name.upper()}"
-        if value is None:
-            env.pop(key, None)
-            continue
-        if isinstance(value, SecretStr):
-            env[key] = value.get_secret_value()
-        elif isinstance(value, list | dict):
-            env[key] = json.dumps(value)
-        else:
-            env[key] = str(value)
-    return env
 
 
 class WorkerPool:
@@ -66,7 +44,7 @@ class WorkerPool:
             logger.info("re-queued or failed %d job(s) left running", len(touched))
         if self.settings.workers == 0:
             return
-        environment = worker_environment(self.settings)
+        environment = child_environment(self.settings)
         spawned = threading.Event()
         # Workers die with the thread that started them (PR_SET_PDEATHSIG follows the thread,
         # not the process), so they are started by this long-lived thread, never by a pooled
@@ -80,7 +58,7 @@ class WorkerPool:
     def _spawn(self, environment: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "avatar_server.jobs.worker"],
-            env={**environment, PARENT_PID_ENV: str(os.getpid())},
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
         )

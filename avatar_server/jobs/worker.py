@@ -9,12 +9,10 @@ SIGTERM hands its current job back to the queue.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 import socket
-import sys
 import time
 import traceback
 import uuid
@@ -23,6 +21,7 @@ from types import FrameType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from avatar_server.children import die_with_parent, parent_alive
 from avatar_server.db.models import JobStatus
 from avatar_server.db.session import make_engine, make_sessionmaker
 from avatar_server.engine.allocator import keep_freed_memory, release_freed_memory
@@ -30,7 +29,6 @@ from avatar_server.engine.progress import Cancelled
 from avatar_server.jobs import state
 from avatar_server.jobs.context import Interrupted, JobContext, JobInputError, JobRef
 from avatar_server.jobs.handlers import HANDLERS
-from avatar_server.jobs.pool import PARENT_PID_ENV
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
@@ -38,16 +36,7 @@ from avatar_yaml.config import ConfigError
 
 logger = logging.getLogger("avatar_server.worker")
 
-_PR_SET_PDEATHSIG = 1
 _NICENESS = 10
-
-
-def _die_with_parent() -> None:
-    """Linux: receive SIGKILL when the parent (the server) dies, however it dies."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def failure_message(error: BaseException) -> str:
@@ -114,9 +103,7 @@ def execute(
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
     logging.getLogger("avatar_server").setLevel(logging.INFO)
-    _die_with_parent()
-    parent = int(os.environ.get(PARENT_PID_ENV) or os.getppid())
-    if os.getppid() != parent:
+    if not die_with_parent():
         return  # the server died while this worker was importing: nobody to work for
     # Jobs are batch work: on a machine they share with the API, requests come first.
     with contextlib.suppress(OSError):
@@ -136,7 +123,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logger.debug("worker %s ready", worker)
-    while not stop and os.getppid() == parent:
+    while not stop and parent_alive():
         with sessions() as db:
             job = state.claim(db, worker, settings.job_lease_seconds)
             ref = JobRef.of(job) if job is not None else None

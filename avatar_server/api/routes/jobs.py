@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
 from avatar_server.api.deps import Credentials, CredentialsDep, CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
@@ -100,7 +100,7 @@ async def list_jobs(
             )
             return JobList(jobs=[job_out(job) for job in found])
 
-    return await run_in_threadpool(read)
+    return await to_thread.run_sync(read, limiter=runtime.read_threads)
 
 
 def _read(runtime: Runtime, credentials: Credentials, name: str) -> JobOut:
@@ -126,14 +126,18 @@ async def get_job(
     ] = 0,
 ) -> JobOut:
     """The job's status, progress, stage and error."""
-    first = await run_in_threadpool(_read, runtime, credentials, job_name)
+    first = await to_thread.run_sync(
+        _read, runtime, credentials, job_name, limiter=runtime.read_threads
+    )
     if wait <= 0 or first.done:
         return first
     seen = (first.status, first.stage, round(first.progress, 2))
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         await asyncio.sleep(_POLL_S)
-        current = await run_in_threadpool(_read, runtime, credentials, job_name)
+        current = await to_thread.run_sync(
+            _read, runtime, credentials, job_name, limiter=runtime.read_threads
+        )
         if (current.status, current.stage, round(current.progress, 2)) != seen:
             return current
     return current if wait > 0 else first

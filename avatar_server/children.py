@@ -1,0 +1,58 @@
+"""What every child process of the server shares: its settings, and dying with it.
+
+Children (job workers, and the HTTP processes of a multi-process server) are separate
+interpreters started with ``subprocess``, not forks: they share nothing with the server but
+what is passed here, exactly like processes on other machines would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import sys
+
+from pydantic import SecretStr
+
+from avatar_server.settings import Settings
+
+# The server's pid, given to each child: one whose server died while it was still starting
+# (before it could ask to die with it) sees another parent and exits instead of living on.
+PARENT_PID_ENV = "AVATAR_WORKER_PARENT_PID"
+
+_PR_SET_PDEATHSIG = 1
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The settings as ``AVATAR_*`` variables, so a child reads the same configuration."""
+    env = dict(os.environ)
+    for name, value in settings:
+        key = f"AVATAR_{name.upper()}"
+        if value is None:
+            env.pop(key, None)
+            continue
+        if isinstance(value, SecretStr):
+            env[key] = value.get_secret_value()
+        elif isinstance(value, list | dict):
+            env[key] = json.dumps(value)
+        else:
+            env[key] = str(value)
+    env[PARENT_PID_ENV] = str(os.getpid())
+    return env
+
+
+def die_with_parent() -> bool:
+    """Linux: be sent SIGKILL when the server dies, however it dies. False if it is already
+    gone (it died while this process was starting): the caller should exit."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    return parent_alive()
+
+
+def parent_alive() -> bool:
+    """Whether the server that started this process still runs."""
+    parent = int(os.environ.get(PARENT_PID_ENV) or os.getppid())
+    return os.getppid() == parent
