@@ -13,6 +13,26 @@ from pathlib import Path
 import httpx
 
 
+def processes_of_home(home: Path, module: str) -> dict[int, int]:
+    """Live processes running ``python -m <module>`` over ``home``: pid -> parent pid."""
+    marker, setting = module.encode(), f"AVATAR_HOME={home}".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if marker not in (entry / "cmdline").read_bytes():
+                continue
+            environment = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if setting in environment and state != "Z":
+            found[int(entry.name)] = int(parent)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -9,6 +9,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from tests.server import processes_of_home
+
 SCRIPT = textwrap.dedent(
     """
     import os
@@ -32,20 +34,7 @@ SCRIPT = textwrap.dedent(
 
 def workers_of(home: Path) -> list[int]:
     """Worker processes whose environment points at ``home``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-            environment = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if b"avatar_server.jobs.worker" in command and f"AVATAR_HOME={home}".encode() in (
-            environment.split(b"\0")
-        ):
-            found.append(int(entry.name))
-    return found
+    return list(processes_of_home(home, "avatar_server.jobs.worker"))
 
 
 def run_script(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -45,7 +45,7 @@ from avatar_yaml.config import AvatarizationParameters, Config
 from avatars import ApiClient
 from avatars.errors import ApiConnectionError, ConflictError
 from avatars.retry import RetryPolicy
-from tests.server import ServerProcess
+from tests.server import ServerProcess, processes_of_home
 
 PASSWORD = "admin-password-faults"
 WAIT_S = 120.0
@@ -236,23 +236,7 @@ def kill(server: ServerProcess, faults: FaultLog, kind: str) -> None:
 
 def workers_of_home(server: ServerProcess) -> dict[int, int]:
     """Every live worker process over this server's home: pid -> parent pid."""
-    home = f"AVATAR_HOME={server.home}".encode()
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-            if b"avatar_server.jobs.worker" not in command:
-                continue
-            environment = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        state, parent = stat.rsplit(")", 1)[1].split()[:2]
-        if home in environment and state != "Z":
-            found[int(entry.name)] = int(parent)
-    return found
+    return processes_of_home(server.home, "avatar_server.jobs.worker")
 
 
 def worker_pids(server: ServerProcess) -> list[int]:
