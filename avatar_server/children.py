@@ -12,6 +12,7 @@ import ctypes
 import json
 import os
 import signal
+import subprocess
 import sys
 
 from pydantic import SecretStr
@@ -56,3 +57,17 @@ def parent_alive() -> bool:
     """Whether the server that started this process still runs."""
     parent = int(os.environ.get(PARENT_PID_ENV) or os.getppid())
     return os.getppid() == parent
+
+
+def stop_children(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """SIGTERM each child, so that it ends what it does cleanly; SIGKILL those that have not
+    ended within ``timeout`` seconds."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -20,7 +20,7 @@ import threading
 from types import FrameType
 
 from avatar_server.app import start_runtime
-from avatar_server.children import child_environment
+from avatar_server.children import child_environment, stop_children
 from avatar_server.http_process import LISTEN_FD_ENV
 from avatar_server.jobs.pool import WorkerPool
 from avatar_server.runtime import Runtime
@@ -87,7 +87,8 @@ class Supervisor:
                         )
                         self.processes[index] = self._spawn(environment, listener)
         finally:
-            self._stop_processes()
+            stop_children(self.processes, _STOP_WAIT_S)
+            self.processes = []
             pool.stop()
             runtime.stop()
             listener.close()
@@ -106,15 +107,3 @@ class Supervisor:
 
     def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
         self._stop.set()
-
-    def _stop_processes(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=_STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.processes = []

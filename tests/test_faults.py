@@ -45,7 +45,7 @@ from avatar_yaml.config import AvatarizationParameters, Config
 from avatars import ApiClient
 from avatars.errors import ApiConnectionError, ConflictError
 from avatars.retry import RetryPolicy
-from tests.server import ServerProcess, processes_of_home
+from tests.server import ServerProcess, processes_of_home, wait_until
 
 PASSWORD = "admin-password-faults"
 WAIT_S = 120.0
@@ -146,15 +146,6 @@ def run_config(dataset_id: str, table: str) -> str:
     config.add_table(table, dataset_id)
     config.set_parameters(table, avatarization=AvatarizationParameters(k=10))
     return config.to_yaml()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def wait_running(client: ApiClient, name: str) -> JobOut:

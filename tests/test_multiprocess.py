@@ -10,7 +10,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,21 +19,12 @@ import pandas as pd
 import pytest
 
 from avatars import ApiClient, Manager
-from tests.server import ServerProcess, processes_of_home
+from tests.server import ServerProcess, processes_of_home, wait_until
 
 ADMIN_PASSWORD = "multi-admin-password"
 PER_USER = 3
 HTTP = "avatar_server.http_process"
 WORKER = "avatar_server.jobs.worker"
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def children(server: ServerProcess, module: str) -> list[int]:
@@ -55,7 +46,7 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         login_attempts_per_minute_per_user=PER_USER,
     )
     server.start()
-    wait_until(lambda: len(children(server, HTTP)) == 2, "two HTTP processes")
+    wait_until(lambda: len(children(server, HTTP)) == 2, what="two HTTP processes")
     yield server
     server.stop()
 
@@ -99,7 +90,7 @@ def test_a_dead_http_process_is_replaced(server: ServerProcess) -> None:
         assert httpx.get(f"{server.base_url}/health").status_code == 200
     wait_until(
         lambda: len(children(server, HTTP)) == 2 and victim not in children(server, HTTP),
-        "a replacement HTTP process",
+        what="a replacement HTTP process",
     )
     assert survivor in children(server, HTTP)
     assert time.monotonic() - signal_time < 30
@@ -114,7 +105,7 @@ def test_children_end_with_the_supervisor(server: ServerProcess) -> None:
     assert not processes_of_home(server.home, WORKER)
 
     server.start()
-    wait_until(lambda: len(children(server, HTTP)) == 2, "two HTTP processes after restart")
+    wait_until(lambda: len(children(server, HTTP)) == 2, what="two HTTP processes after restart")
     before = set(processes_of_home(server.home, HTTP)) | set(processes_of_home(server.home, WORKER))
     assert len(before) == 3
     with ApiClient(server.base_url) as admin:
@@ -125,7 +116,7 @@ def test_children_end_with_the_supervisor(server: ServerProcess) -> None:
         lambda: (
             not processes_of_home(server.home, HTTP) and not processes_of_home(server.home, WORKER)
         ),
-        "the children of a killed supervisor to exit",
+        what="the children of a killed supervisor to exit",
     )
     # The port and the data are there for the next server.
     server.start()

@@ -14,7 +14,7 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from avatar_server.children import child_environment
+from avatar_server.children import child_environment, stop_children
 from avatar_server.jobs import state
 from avatar_server.settings import Settings
 
@@ -84,15 +84,7 @@ class WorkerPool:
         """Ask workers to hand back their jobs and exit; then end the watcher thread (whose
         end would kill any worker still alive)."""
         self._stop.set()
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=_STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_children(self.processes, _STOP_WAIT_S)
         self.processes = []
         if self._thread is not None:
             self._thread.join(timeout=_STOP_WAIT_S)
