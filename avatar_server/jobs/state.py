@@ -98,12 +98,13 @@ def finish(
         .values(**values)
         .returning(Job.name)
     ).scalar_one_or_none()
-    db.commit()
     if changed is None:
+        db.commit()
         return False
     job = db.get(Job, name, populate_existing=True)
     if job is not None:
         propagate(db, job)
+    db.commit()
     return True
 
 
@@ -131,9 +132,9 @@ def cancel_pending(db: Session, job: Job, reason: str) -> None:
         .where(Job.name == job.name, Job.status == JobStatus.PENDING)
         .values(status=JobStatus.CANCELLED, error=reason, finished_at=utcnow())
     )
-    db.commit()
     db.refresh(job)
     propagate(db, job)
+    db.commit()
 
 
 def request_cancel(db: Session, job: Job) -> None:
@@ -156,7 +157,9 @@ def initial_state(dependencies: Iterable[Job]) -> tuple[JobStatus, bool, str]:
 
 
 def propagate(db: Session, finished: Job) -> None:
-    """After ``finished`` ended: dependents become ready, or fail with its reason."""
+    """After ``finished`` ended: its dependents become ready, or fail with its reason, down
+    every level, in the caller's transaction. Committed with the change that ended
+    ``finished``, nobody ever sees a job failed while jobs waiting on it are still pending."""
     if finished.status not in FINISHED_STATUSES:
         return
     waiting = db.scalars(
@@ -176,7 +179,6 @@ def propagate(db: Session, finished: Job) -> None:
             job.error = _dependency_reason(finished)
             job.finished_at = utcnow()
             failed.append(job)
-    db.commit()
     for job in failed:
         propagate(db, job)
 
@@ -193,9 +195,9 @@ def fail_dependents_of_deleted(db: Session, deleted: Job) -> None:
             job.error = f"dependency {deleted.name} ({deleted.kind}) was deleted"
             job.finished_at = utcnow()
             failed.append(job)
-    db.commit()
     for job in failed:
         propagate(db, job)
+    db.commit()
 
 
 def _dependency_reason(dependency: Job) -> str:
@@ -239,7 +241,7 @@ def reap(
             job.status = JobStatus.PENDING
             job.stage = ""
             job.progress = 0.0
-    db.commit()
     for job in failed:
         propagate(db, job)
+    db.commit()
     return [job.name for job in lost]
