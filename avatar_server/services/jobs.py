@@ -119,6 +119,17 @@ def create_job(
         attempts=0,
     )
     db.add(job)
+    if parents:
+        # The insert takes the write lock: a dependency that finished meanwhile committed
+        # before it (read again below), or will find this job among the ones waiting on it.
+        db.flush()
+        current = [db.get(Job, p.name, populate_existing=True) for p in parents]
+        if any(parent is None for parent in current):
+            job.status, job.ready, job.error = JobStatus.FAILED, False, "a dependency was deleted"
+        else:
+            job.status, job.ready, job.error = state.initial_state(
+                [parent for parent in current if parent is not None]
+            )
     db.commit()
     return job
 
