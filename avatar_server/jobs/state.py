@@ -192,12 +192,16 @@ def fail_dependents_of_deleted(db: Session, deleted: Job) -> None:
     for job in waiting:
         if deleted.name in (job.depends_on or []):
             job.status = JobStatus.FAILED
-            job.error = f"dependency {deleted.name} ({deleted.kind}) was deleted"
+            job.error = deleted_reason(deleted)
             job.finished_at = utcnow()
             failed.append(job)
     for job in failed:
         propagate(db, job)
     db.commit()
+
+
+def deleted_reason(dependency: Job) -> str:
+    return f"dependency {dependency.name} ({dependency.kind}) was deleted"
 
 
 def _dependency_reason(dependency: Job) -> str:

@@ -98,10 +98,7 @@ def create_job(
     kind = JOB_KIND_OF_DOCUMENT.get(config.document_kind(parameters_name))
     if kind is None:
         raise UnprocessableError(f"document {parameters_name!r} does not describe a job")
-    parents = []
-    for parent_name in dict.fromkeys(depends_on):
-        parents.append(get_job(db, user, parent_name))
-    status, ready, error = state.initial_state(parents)
+    parents = [get_job(db, user, parent_name) for parent_name in dict.fromkeys(depends_on)]
     job = Job(
         name=uuid.uuid4().hex,
         user_id=user.id,
@@ -109,27 +106,25 @@ def create_job(
         display_name=resource.display_name,
         parameters_name=parameters_name,
         kind=str(kind),
-        status=status,
-        ready=ready,
+        status=JobStatus.PENDING,
+        ready=False,
         depends_on=[p.name for p in parents],
         progress=0.0,
         stage="",
-        error=error,
+        error="",
         cancel_requested=False,
         attempts=0,
     )
     db.add(job)
-    if parents:
-        # The insert takes the write lock: a dependency that finished meanwhile committed
-        # before it (read again below), or will find this job among the ones waiting on it.
-        db.flush()
-        current = [db.get(Job, p.name, populate_existing=True) for p in parents]
-        if any(parent is None for parent in current):
-            job.status, job.ready, job.error = JobStatus.FAILED, False, "a dependency was deleted"
-        else:
-            job.status, job.ready, job.error = state.initial_state(
-                [parent for parent in current if parent is not None]
-            )
+    # The insert takes the write lock: a dependency that finishes or is deleted at this moment
+    # either committed before it (and is read again here) or will find this job waiting on it.
+    db.flush()
+    current = [db.get(Job, p.name, populate_existing=True) for p in parents]
+    deleted = [p for p, now in zip(parents, current, strict=True) if now is None]
+    if deleted:
+        job.status, job.error = JobStatus.FAILED, state.deleted_reason(deleted[0])
+    else:
+        job.status, job.ready, job.error = state.initial_state(parents)
     db.commit()
     return job
 
