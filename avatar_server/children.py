@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 
 from pydantic import SecretStr
 
@@ -24,6 +27,8 @@ from avatar_server.settings import Settings
 PARENT_PID_ENV = "AVATAR_WORKER_PARENT_PID"
 
 _PR_SET_PDEATHSIG = 1
+
+logger = logging.getLogger("avatar_server")
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -71,3 +76,18 @@ def stop_children(processes: list[subprocess.Popen[bytes]], timeout: float) -> N
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def replace_exited(
+    processes: list[subprocess.Popen[bytes]],
+    spawn: Callable[[], subprocess.Popen[bytes]],
+    what: str,
+    stopping: threading.Event,
+) -> None:
+    """Start a new child in the place of each that has exited, unless the server is stopping."""
+    for index, process in enumerate(processes):
+        if process.poll() is not None and not stopping.is_set():
+            logger.warning(
+                "%s %d exited (%s); restarting it", what, process.pid, process.returncode
+            )
+            processes[index] = spawn()

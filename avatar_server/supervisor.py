@@ -20,7 +20,7 @@ import threading
 from types import FrameType
 
 from avatar_server.app import start_runtime
-from avatar_server.children import child_environment, stop_children
+from avatar_server.children import child_environment, replace_exited, stop_children
 from avatar_server.http_process import LISTEN_FD_ENV
 from avatar_server.jobs.pool import WorkerPool
 from avatar_server.runtime import Runtime
@@ -78,14 +78,12 @@ class Supervisor:
                 len(self.processes),
             )
             while not self._stop.wait(_CHECK_EVERY_S):
-                for index, process in enumerate(self.processes):
-                    if process.poll() is not None and not self._stop.is_set():
-                        logger.warning(
-                            "HTTP process %d exited (%s); restarting it",
-                            process.pid,
-                            process.returncode,
-                        )
-                        self.processes[index] = self._spawn(environment, listener)
+                replace_exited(
+                    self.processes,
+                    lambda: self._spawn(environment, listener),
+                    "HTTP process",
+                    self._stop,
+                )
         finally:
             stop_children(self.processes, _STOP_WAIT_S)
             self.processes = []

@@ -14,7 +14,7 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from avatar_server.children import child_environment, stop_children
+from avatar_server.children import child_environment, replace_exited, stop_children
 from avatar_server.jobs import state
 from avatar_server.settings import Settings
 
@@ -73,12 +73,7 @@ class WorkerPool:
                     state.reap(db, max_attempts=self.settings.job_max_attempts)
             except Exception:
                 logger.exception("reaper pass failed")
-            for index, process in enumerate(self.processes):
-                if process.poll() is not None and not self._stop.is_set():
-                    logger.warning(
-                        "worker %d exited (%s); restarting it", process.pid, process.returncode
-                    )
-                    self.processes[index] = self._spawn(environment)
+            replace_exited(self.processes, lambda: self._spawn(environment), "worker", self._stop)
 
     def stop(self) -> None:
         """Ask workers to hand back their jobs and exit; then end the watcher thread (whose
