@@ -43,21 +43,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not owner:
-            _started(dedicated)
-            try:
-                yield
-            finally:
-                runtime.stop()
-            return
-        await run_in_threadpool(start_runtime, runtime)
-        pool = WorkerPool(runtime.settings, runtime.sessions)
-        await run_in_threadpool(pool.start)
-        _started(dedicated)
+        pool = None
+        if owner:
+            await run_in_threadpool(start_runtime, runtime)
+            pool = WorkerPool(runtime.settings, runtime.sessions)
+            await run_in_threadpool(pool.start)
+        if dedicated:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
-            await run_in_threadpool(pool.stop)
+            if pool is not None:
+                await run_in_threadpool(pool.stop)
             runtime.stop()
 
     app = FastAPI(
@@ -79,12 +77,6 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router)
     return app
-
-
-def _started(dedicated: bool) -> None:
-    if dedicated:
-        gc.collect()
-        gc.freeze()
 
 
 def start_runtime(runtime: Runtime) -> None:

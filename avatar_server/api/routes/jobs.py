@@ -104,8 +104,8 @@ async def list_jobs(
 
 
 def _read(runtime: Runtime, credentials: Credentials, name: str) -> JobOut:
-    """One read in its own session; each poll of a long-poll checks the credential again, so a
-    revoked key stops being answered at once."""
+    """One read on a connection of its own; each poll of a long-poll checks the credential
+    again, so a revoked key stops being answered at once."""
     with runtime.engine.connect() as db:
         return job_out(jobs.read_job(db, credentials.principal(db).user_id, name))
 
