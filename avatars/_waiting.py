@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
+from avatar_yaml import JobStatus
 from avatars.client_config import env_bool
 from avatars.errors import JobFailedError
 
@@ -41,8 +42,13 @@ def poll_seconds(timeout: float | None) -> float:
     return max(_MIN_POLL_S, min(LONG_POLL_S, timeout / 2))
 
 
+def status_of(job: JobOut) -> JobStatus:
+    """A job's status as the shared vocabulary's member (the generated model has its own)."""
+    return JobStatus(job.status.value)
+
+
 def raise_if_failed(job: JobOut) -> None:
-    if job.done and str(job.status) != "done":
+    if job.done and status_of(job) is not JobStatus.DONE:
         raise JobFailedError(job.name, str(job.status), job.error, str(job.kind))
 
 

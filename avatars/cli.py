@@ -143,7 +143,7 @@ def _run(args: argparse.Namespace) -> None:
     if not path.is_file():
         raise SystemExit(f"no such file: {path}")
     manager = _manager(args)
-    from avatar_yaml.config import Config
+    from avatar_yaml import Config
 
     display_name = Config.from_yaml(path.read_text(encoding="utf-8")).display_name
     runner = manager.create_runner_from_yaml(str(path), args.name or display_name)

@@ -14,14 +14,16 @@ from collections.abc import Iterable, Sequence
 
 from avatars_api.models import JobOut, ResultFileOut
 
+from avatar_yaml import JobStatus
+
 __all__ = ["JobList", "ResultFiles", "ResultSummaries", "html_table"]
 
-_STATUS_COLOURS = {
-    "done": "#1a7f37",
-    "failed": "#cf222e",
-    "cancelled": "#9a6700",
-    "running": "#0969da",
-    "pending": "#57606a",
+_STATUS_COLOURS: dict[str, str] = {  # StrEnum keys: a status string finds its colour
+    JobStatus.DONE: "#1a7f37",
+    JobStatus.FAILED: "#cf222e",
+    JobStatus.CANCELLED: "#9a6700",
+    JobStatus.RUNNING: "#0969da",
+    JobStatus.PENDING: "#57606a",
 }
 
 

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 from avatars_api.models import BulkDeleteResponse
 
-from avatar_yaml.config import (
+from avatar_yaml import (
     Config,
     DataRecipient,
     DataSubject,
     DataType,
+    JobKind,
+    JobStatus,
     ReportLanguage,
     SensitivityLevel,
 )
@@ -224,7 +226,7 @@ class Manager:
         config = Config.from_yaml(stored.yaml)
         jobs = self.auth_client.jobs.get_jobs(set_name=set_id, limit=_LIST_LIMIT).jobs
         runner = Runner(self.auth_client, next_version_name(stored.display_name))
-        runner._adopt(config, str(set_id), jobs)
+        runner.adopt(config, str(set_id), jobs)
         return runner
 
     def create_runner_from_name(self, display_name: str) -> Runner:
@@ -250,7 +252,7 @@ class Manager:
         jobs = self.auth_client.jobs.get_jobs(display_name=set_name, limit=_LIST_LIMIT).jobs
         groups: dict[str, list[JobOut]] = {}
         for job in jobs:
-            if str(job.kind) == "advice":
+            if job.kind == JobKind.ADVICE:
                 continue
             groups.setdefault(str(job.set_name), []).append(job)
 
@@ -267,7 +269,7 @@ class Manager:
     def get_last_results(self, count: int = 1) -> ResultSummaries:
         """The result files of your ``count`` most recently created finished jobs, as
         ``{result kind: [file names]}`` maps (a list; a table in notebooks)."""
-        jobs = self.auth_client.jobs.get_jobs(status="done", limit=count).jobs
+        jobs = self.auth_client.jobs.get_jobs(status=JobStatus.DONE, limit=count).jobs
         summaries = ResultSummaries()
         for job in jobs:
             files: dict[str, list[str]] = {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from avatar_yaml.config import PARAMETERS_NAME, SIGNAL_METRICS_NAME, JobKind
+from avatar_yaml import PARAMETERS_NAME, SIGNAL_METRICS_NAME, JobKind, ResultKind
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,18 +45,22 @@ class PlotSource:
 
     document: str  # the job's document name, as in Runner.jobs
     job_kind: JobKind  # what to pass to run(jobs_to_run=...) to get that job
-    result_kind: str
+    result_kind: ResultKind
 
 
 SOURCES: dict[PlotKind, PlotSource] = {
     PlotKind.DISTRIBUTION: PlotSource(
-        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, "variable_comparisons"
+        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, ResultKind.VARIABLE_COMPARISONS
     ),
-    PlotKind.CORRELATION: PlotSource(SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, "correlations"),
+    PlotKind.CORRELATION: PlotSource(
+        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, ResultKind.CORRELATIONS
+    ),
     PlotKind.CORRELATION_DIFFERENCE: PlotSource(
-        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, "correlations"
+        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, ResultKind.CORRELATIONS
     ),
-    PlotKind.PROJECTION_2D: PlotSource(PARAMETERS_NAME, JobKind.STANDARD, "projection_sample"),
+    PlotKind.PROJECTION_2D: PlotSource(
+        PARAMETERS_NAME, JobKind.STANDARD, ResultKind.PROJECTION_SAMPLE
+    ),
 }
 
 SIDES = ("original", "avatars")

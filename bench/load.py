@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from avatar_yaml.config import AvatarizationParameters, Config
+from avatar_yaml import AvatarizationParameters, Config
 from avatars import ApiClient
 from avatars.errors import AvatarError
 from tests.server import ServerProcess

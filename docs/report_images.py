@@ -78,7 +78,7 @@ def download_reports(work: Path) -> tuple[Path, Path]:
     """Run wbcd on the embedded server and fetch ``report.html`` and ``report.pdf``."""
     os.environ["AVATAR_HOME"] = str(work / "home")
     os.environ.pop("AVATAR_BASE_URL", None)
-    from avatar_yaml.config import DataRecipient, DataSubject, DataType, SensitivityLevel
+    from avatar_yaml import DataRecipient, DataSubject, DataType, SensitivityLevel
     from avatars import Manager
 
     manager = Manager()

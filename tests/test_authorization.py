@@ -32,7 +32,7 @@ from sqlalchemy import text as sql
 
 from avatar_server.db.session import make_engine, upgrade_database
 from avatar_server.security.rate_limit import LoginRateLimiter, TooManyAttemptsError
-from avatar_yaml.config import AvatarizationParameters, Config
+from avatar_yaml import AvatarizationParameters, Config
 from tests.server import ServerProcess
 
 SPEC = json.loads((Path(__file__).parents[1] / "openapi.json").read_text())

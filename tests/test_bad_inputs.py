@@ -46,7 +46,7 @@ from avatars_api.models import JobOut
 from avatar_server.db.models import DatasetFormat
 from avatar_server.services.errors import InvalidInputError
 from avatar_server.services.tables import MAX_ROW_BYTES, discover_schema
-from avatar_yaml.config import (
+from avatar_yaml import (
     ADVICE_NAME,
     AvatarizationParameters,
     ColumnInfo,
@@ -505,6 +505,11 @@ def _rename_parameters_table(documents: list[dict[str, Any]]) -> None:
     spec["nobody"] = spec.pop("people")
 
 
+def _exclude_all_unweighted(documents: list[dict[str, Any]]) -> None:
+    _avatarization(documents).pop("column_weights", None)
+    _exclude(_avatarization, ["age", "children", "city", "income"])(documents)
+
+
 RESOURCES: dict[str, tuple[Edit, str]] = {
     # case: (edit of the valid documents, message pattern)
     "dataset_id not a UUID": (_dataset_id("people.csv"), r"dataset_id 'people.csv' is not a UUID"),
@@ -522,7 +527,7 @@ RESOURCES: dict[str, tuple[Edit, str]] = {
     ),
     "k: 0": (
         _set(_avatarization, "k", 0),
-        r"avatarization.people.k: expected an integer >= 1, got 0",
+        r"avatarization.people.k: expected an integer >= 2, got 0",
     ),
     "ncp: 0": (
         _set(_avatarization, "ncp", 0),
@@ -538,11 +543,11 @@ RESOURCES: dict[str, tuple[Edit, str]] = {
     ),
     "imputation training_fraction: 2": (
         _imputation("training_fraction", 2),
-        r"imputation.training_fraction: expected a number <= 1.0, got 2",
+        r"imputation.training_fraction: expected a number <= 1, got 2",
     ),
     "imputation training_fraction: 0": (
         _imputation("training_fraction", 0),
-        r"imputation.training_fraction: expected a number > 0.0, got 0",
+        r"imputation.training_fraction: expected a number > 0, got 0",
     ),
     "imputation k: 0": (_imputation("k", 0), r"imputation.k: expected an integer >= 1, got 0"),
     "imputation method: 'nearest'": (
@@ -555,11 +560,11 @@ RESOURCES: dict[str, tuple[Edit, str]] = {
     ),
     "column weight: 0": (
         _set(_avatarization, "column_weights", {"age": 0}),
-        r"avatarization parameters of table 'people': column weights must be positive",
+        r"avatarization.people.column_weights.age: expected a number > 0, got 0",
     ),
     "column weight: -1": (
         _set(_avatarization, "column_weights", {"age": -1}),
-        r"column weights must be positive",
+        r"column_weights.age: expected a number > 0, got -1",
     ),
     "duplicate column in the schema": (
         _columns({"field": "age"}, {"field": "age"}),
@@ -567,15 +572,17 @@ RESOURCES: dict[str, tuple[Edit, str]] = {
     ),
     "known_variables: unknown column": (
         _set(_privacy, "known_variables", ["age", "height"]),
-        r"privacy metrics parameters of table 'people': unknown columns \['height'\]",
+        r"privacy metrics parameters of table 'people': known_variables names unknown columns "
+        r"\['height'\]",
     ),
     "target: unknown column": (
         _set(_privacy, "target", "salary"),
-        r"privacy metrics parameters of table 'people': unknown columns \['salary'\]",
+        r"privacy metrics parameters of table 'people': target names unknown columns "
+        r"\['salary'\]",
     ),
     "target also a known variable": (
         _set(_privacy, "target", "age"),
-        r"the target cannot also be a known variable",
+        r"privacy_metrics.people.target: 'age' cannot also be a known variable",
     ),
     "exclude_variables: unknown column": (
         _exclude(_avatarization, ["children", "pets"]),
@@ -592,7 +599,7 @@ RESOURCES: dict[str, tuple[Edit, str]] = {
     ),
     # Refused up front since this work; each used to fail later, in the job.
     "exclude_variables: every column": (
-        _exclude(_avatarization, ["age", "children", "city", "income"]),
+        _exclude_all_unweighted,
         r"exclude_variables leaves no column to avatarize",
     ),
     "column_weights on an excluded column": (
@@ -601,7 +608,7 @@ RESOURCES: dict[str, tuple[Edit, str]] = {
     ),
     "known_variables: a column the schema drops": (
         _columns({"field": "city", "drop": True}),
-        r"privacy metrics parameters of table 'people': known_variables and target names "
+        r"privacy metrics parameters of table 'people': (known_variables|target) names "
         r"columns \['city'\] that the schema sets aside",
     ),
     "exclude_variables: the primary key": (

@@ -41,7 +41,7 @@ import pandas as pd
 import pytest
 from avatars_api.models import JobOut
 
-from avatar_yaml.config import AvatarizationParameters, Config
+from avatar_yaml import AvatarizationParameters, Config
 from avatars import ApiClient
 from avatars.errors import ApiConnectionError, ConflictError
 from avatars.retry import RetryPolicy

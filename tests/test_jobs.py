@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from avatars_api.models import JobOut
 
-from avatar_yaml.config import (
+from avatar_yaml import (
     AvatarizationParameters,
     ColumnInfo,
     ColumnType,
@@ -363,7 +363,7 @@ def test_a_killed_server_leaves_no_job_running(
 
 
 def test_metrics_leave_out_excluded_variables(user: ApiClient, wbcd: str) -> None:
-    from avatar_yaml.config import (
+    from avatar_yaml import (
         ExcludeVariables,
         ExcludeVariablesMethod,
         PrivacyMetricsTableParameters,

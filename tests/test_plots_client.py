@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from avatar_yaml.config import JobKind
+from avatar_yaml import JobKind
 from avatars import ApiClient, JobList, Manager, PlotKind, ResultFiles, ResultSummaries, Runner
 from avatars.display import html_table
 from avatars.plots import enable_notebook_display

@@ -29,7 +29,7 @@ from avatar_server.jobs.handlers import PROJECTION_SAMPLE_ROWS, projection_sampl
 from avatar_server.report import format_number, format_target
 from avatar_server.report.builder import PANELS_PER_FIGURE
 from avatar_server.report.translations import METRICS, STRINGS
-from avatar_yaml.config import (
+from avatar_yaml import (
     AvatarizationParameters,
     Config,
     DataRecipient,

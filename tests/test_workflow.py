@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from avatars_api.models import CompatibilityResponse, JobOut
 
-from avatar_yaml.config import (
+from avatar_yaml import (
     ColumnType,
     ExcludeVariablesMethod,
     ImputeMethod,
@@ -33,6 +33,7 @@ from avatars import (
     Manager,
     NotFoundError,
     Runner,
+    parameters,
 )
 from avatars._waiting import poll_seconds, wait_for_job
 from tests.server import ServerProcess
@@ -321,7 +322,7 @@ def test_bad_configurations_fail_before_any_job(manager: Manager, shared_data: P
         runner.add_table("iris", iris, types={"variety": "text"})  # type: ignore[dict-item]
     with pytest.raises(ValueError, match=r"unknown columns \['colour'\]"):
         runner.add_table("iris", iris, types={"colour": ColumnType.CATEGORY})
-    with pytest.raises(ValueError, match="primary key and time"):
+    with pytest.raises(ValueError, match="cannot be both primary_key and time_series_time"):
         runner.add_table("iris", iris, primary_key="variety", time_series_time="variety")
     assert len(manager.auth_client.datasets.list_datasets()) == datasets_before
     with pytest.raises(ValueError, match="no table has avatarization parameters"):
@@ -332,7 +333,7 @@ def test_bad_configurations_fail_before_any_job(manager: Manager, shared_data: P
         runner.set_parameters("irises", k=5)
     with pytest.raises(ValueError, match="k=150 must be smaller than the table's 150 rows"):
         runner.set_parameters("iris", k=150)
-    with pytest.raises(ValueError, match="at least 2"):
+    with pytest.raises(ValueError, match=">= 2"):
         runner.set_parameters("iris", k=1)
     with pytest.raises(ValueError, match=r"unknown columns \['petal'\]"):
         runner.set_parameters("iris", k=5, known_variables=["petal"])
@@ -424,7 +425,7 @@ def test_parameters_and_yaml_round_trip(
         target="sepal.width",
     )
     runner.update_parameters("iris", k=7, ncp=None)
-    current = runner._current_parameters("iris")
+    current = parameters.from_documents(runner.config, "iris")
     assert current["k"] == 7 and "ncp" not in current
     assert current["target"] == "sepal.width"
     assert current["exclude_variable_method"] == ExcludeVariablesMethod.COORDINATE_SIMILARITY

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from avatar_yaml.config import (
+from avatar_yaml import (
     JOB_KIND_OF_DOCUMENT,
     Advice,
     AdviceParameters,
@@ -105,7 +105,7 @@ def full_config() -> Config:
             k=10,
             ncp=4,
             use_categorical_reduction=True,
-            column_weights={"âge": 0.1, "smoker": 1e-05, "pid": 2},
+            column_weights={"âge": 0.1, "smoker": 1e-05, "poids": 2},
             exclude_variables=ExcludeVariables(
                 variable_names=["pid"],
                 replacement_strategy=ExcludeVariablesMethod.COORDINATE_SIMILARITY,
@@ -117,7 +117,7 @@ def full_config() -> Config:
         PrivacyMetricsTableParameters(
             ncp=4,
             use_categorical_reduction=False,
-            known_variables=["âge", "smoker"],
+            known_variables=["âge"],
             target="smoker",
             quantile_threshold=80,
             imputation=Imputation(method=ImputeMethod.FAST_KNN),
@@ -160,7 +160,7 @@ def test_full_config_round_trips_byte_for_byte() -> None:
         "note: été\n",
         "âge: 0.1\n",
         "smoker: 1.0e-05\n",
-        "pid: 2\n",
+        "poids: 2\n",
         "variable_names: []\n",
         "known_variables: []\n",
         "links:\n    - field: pid\n",
@@ -171,8 +171,8 @@ def test_full_config_round_trips_byte_for_byte() -> None:
     assert "\\u" not in text and "&id" not in text
     assert again.parameters is not None and again.parameters.avatarization is not None
     weights = again.parameters.avatarization["patients"].column_weights
-    assert weights == {"âge": 0.1, "smoker": 1e-05, "pid": 2}
-    assert type(weights["pid"]) is int  # written back as 2, not 2.0
+    assert weights == {"âge": 0.1, "smoker": 1e-05, "poids": 2}
+    assert type(weights["poids"]) is int  # written back as 2, not 2.0
 
 
 def test_full_config_documents_come_in_the_official_order() -> None:
@@ -505,9 +505,8 @@ def test_a_run_read_from_yaml_gives_its_settings_to_new_documents() -> None:
     assert config.max_distribution_plots == 3
     config.reports.clear()
     report = config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.HTML)
-    assert report.results == Results(
-        path="report", format=ResultsFormat.PARQUET, max_distribution_plots=3
-    )
+    # a report draws plots but writes no table: it gets the plot cap, not the table format
+    assert report.results == Results(path="report", max_distribution_plots=3)
 
 
 # -- invalid input -------------------------------------------------------------------------------
@@ -549,7 +548,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], str], list[str]]] = [
     (
         "k below 1",
         lambda: replaced("person: {k: 10", "person: {k: 0"),
-        ["spec.avatarization.person.k: expected an integer >= 1, got 0"],
+        ["spec.avatarization.person.k: expected an integer >= 2, got 0"],
     ),
     (
         "k missing",
@@ -721,7 +720,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], str], list[str]]] = [
             "person: {k: 10, ncp: 4}",
             "person: {k: 10, imputation: {method: knn, training_fraction: 1.5}}",
         ),
-        ["spec.avatarization.person.imputation.training_fraction: expected a number <= 1.0"],
+        ["spec.avatarization.person.imputation.training_fraction: expected a number <= 1,"],
     ),
     (
         "a column weight that is not a number",
@@ -834,7 +833,7 @@ def test_to_yaml_refuses_what_from_yaml_would_refuse() -> None:
     config = Config.new("clinic")
     config.add_table("t", "ds-t")
     config.set_parameters("t", AvatarizationParameters(k=0))
-    with pytest.raises(ConfigError, match=r"spec\.avatarization\.t\.k: expected an integer >= 1"):
+    with pytest.raises(ConfigError, match=r"spec\.avatarization\.t\.k: expected an integer >= 2"):
         config.to_yaml()
     config.set_parameters("t", AvatarizationParameters(k=3))
     config.schema.tables.append(TableInfo(name="orphan"))
@@ -890,13 +889,13 @@ def test_set_parameters_replaces_a_tables_entries_and_creates_the_metrics_docume
     assert config.privacy_metrics == PrivacyMetricsParameters(
         avatarization_ref="standard",
         privacy_metrics={"a": privacy},
-        results=Results(path="privacy_metrics", format=ResultsFormat.CSV),
+        results=Results(path="privacy_metrics"),
         seed=5,
     )
     assert config.signal_metrics == SignalMetricsParameters(
         avatarization_ref="standard",
         signal_metrics={"a": signal},
-        results=Results(path="signal_metrics", format=ResultsFormat.CSV),
+        results=Results(path="signal_metrics"),
         seed=5,
     )
 
@@ -1008,7 +1007,7 @@ def test_add_advice() -> None:
     advice = config.add_advice()
     assert advice == AdviceParameters(
         advice=Advice(advisor_type=[AdvisorType.PARAMETERS]),
-        results=Results(path="advice", format=ResultsFormat.CSV),
+        results=Results(path="advice"),
     )
     assert advice.to_dict()["advice"] == {"advisor_type": ["parameters"]}
     assert config.document_names()[3] == "advice_parameters"

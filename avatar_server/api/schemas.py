@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from avatar_yaml import JobKind, JobStatus, ResultKind
+from avatar_yaml.vocabulary import described
+
 
 class ResponseModel(BaseModel):
     """Response bodies: fields with defaults are still 'required' in the spec, so the generated
@@ -117,8 +120,14 @@ class DatasetOut(ResponseModel):
 # to the database driver, which cannot encode it (a 500 the fuzzer found).
 JobNameRef = Annotated[str, Field(max_length=255)]
 
-JobKindName = Literal["advice", "standard", "privacy_metrics", "signal_metrics", "report"]
-JobStatusName = Literal["pending", "running", "done", "failed", "cancelled"]
+JOB_KIND_DESCRIPTION = (
+    f"What the job does: one of {described(JobKind)}. A string, not an enum: kinds are added "
+    "as the product grows, and a client should show an unknown one as it is."
+)
+RESULT_KIND_DESCRIPTION = (
+    f"What the file holds: one of {described(ResultKind)}. A string, not an enum, for the same "
+    "reason as a job's kind."
+)
 
 
 class ResourceSetCreate(BaseModel):
@@ -150,8 +159,8 @@ class JobOut(ResponseModel):
     set_name: uuid.UUID
     display_name: str
     parameters_name: str
-    kind: JobKindName
-    status: JobStatusName
+    kind: str = Field(description=JOB_KIND_DESCRIPTION)
+    status: JobStatus
     done: bool = Field(description="True once the job is done, failed or cancelled.")
     progress: float = Field(description="0 to 1.")
     stage: str
@@ -177,7 +186,7 @@ class BulkDeleteResponse(ResponseModel):
 
 
 class ResultFileOut(ResponseModel):
-    kind: str
+    kind: str = Field(description=RESULT_KIND_DESCRIPTION)
     table: str | None
     name: str
     file_format: str = Field(validation_alias="format")

@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from avatar_server.db.types import UTCDateTime, utcnow
+from avatar_yaml import FINISHED_STATUSES, JobStatus
+
+__all__ = ["FINISHED_STATUSES", "JobStatus"]  # re-exported: the server's code reads them here
 
 
 class Base(DeclarativeBase):
@@ -140,17 +143,6 @@ class ResourceSet(Base):
     display_name: Mapped[str] = mapped_column(String(255), index=True)
     yaml: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class JobStatus(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-FINISHED_STATUSES = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 def _string_enum(enum_class: type[enum.StrEnum]) -> Enum:

@@ -22,7 +22,7 @@ from avatar_server.jobs.results import file_key
 from avatar_server.jobs.tables import PreparedTable, prepare_table, read_frame
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
-from avatar_yaml.config import Config, TableInfo
+from avatar_yaml import Config, TableInfo
 
 # Progress is written at most this often (and on every change of stage).
 RENEW_EVERY_S = 0.25

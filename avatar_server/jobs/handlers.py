@@ -22,12 +22,14 @@ from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
 from avatar_server.report import ReportData, TableResults, render_html, render_pdf
 from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
-from avatar_yaml.config import (
+from avatar_yaml import (
     AvatarizationParameters,
     ExcludeVariables,
     Imputation,
+    JobKind,
     PrivacyMetricsTableParameters,
     ReportParameters,
+    ResultKind,
     SignalMetricsTableParameters,
     report_name,
 )
@@ -112,10 +114,14 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
         # Writing a million-row table takes seconds: each write renews the lease first.
         ctx.progress(f"{name}: writing", (index + 1) / len(tables))
         out.write_table(
-            "shuffled", name, "shuffled", _with_new_keys(result.shuffled, table.primary_key), fmt
+            ResultKind.SHUFFLED,
+            name,
+            "shuffled",
+            _with_new_keys(result.shuffled, table.primary_key),
+            fmt,
         )
         out.write_table(
-            "unshuffled",
+            ResultKind.UNSHUFFLED,
             name,
             "unshuffled",
             _with_new_keys(result.unshuffled, table.primary_key),
@@ -123,13 +129,21 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
         )
         ctx.progress(f"{name}: writing projections", (index + 1) / len(tables))
         out.write_table(
-            "original_projections", name, "projections.original", result.original_projections, fmt
+            ResultKind.ORIGINAL_PROJECTIONS,
+            name,
+            "projections.original",
+            result.original_projections,
+            fmt,
         )
         out.write_table(
-            "avatar_projections", name, "projections.avatars", result.avatar_projections, fmt
+            ResultKind.AVATAR_PROJECTIONS,
+            name,
+            "projections.avatars",
+            result.avatar_projections,
+            fmt,
         )
         out.write_json(
-            "projection_sample",
+            ResultKind.PROJECTION_SAMPLE,
             name,
             f"{escape_table_name(name)}.projection_sample.json",
             projection_sample(
@@ -140,7 +154,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             ),
         )
         out.write_json(
-            "run_metadata",
+            ResultKind.RUN_METADATA,
             name,
             f"{escape_table_name(name)}.run_metadata.json",
             {
@@ -223,12 +237,12 @@ def _pairs(
 ) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
     """Originals and their avatars per table, without the columns the metrics exclude
     (variables kept out of the avatarization are not avatars and would only measure a copy)."""
-    standard = ctx.dependency("standard")
+    standard = ctx.dependency(JobKind.STANDARD)
     pairs = []
     for name in _avatarization(ctx):
         original = ctx.prepared(name).data
         original = original.drop(columns=[c for c in excluded.get(name, []) if c in original])
-        avatars = ctx.read_result_table(standard, "unshuffled", name)
+        avatars = ctx.read_result_table(standard, ResultKind.UNSHUFFLED, name)
         missing = [c for c in original.columns if c not in avatars.columns]
         if missing:
             raise JobInputError(f"table {name!r}: the avatars lack the columns {missing}")
@@ -251,11 +265,15 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                 options["known_variables"] = list(chosen.known_variables)
             if chosen.target:
                 options["target"] = chosen.target
+            if chosen.categorical_hidden_rate_variables:
+                options["categorical_hidden_rate_variables"] = list(
+                    chosen.categorical_hidden_rate_variables
+                )
         results = privacy_metrics(
             original, avatars, seed=seed, progress=ctx.part(index, len(pairs), name), **options
         )
         out.write_json(
-            "privacy_metrics",
+            ResultKind.PRIVACY_METRICS,
             name,
             f"{escape_table_name(name)}.privacy.json",
             privacy_module.to_official_dicts(results, name),
@@ -274,29 +292,30 @@ def _excluded(
 
 def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.signal_metrics
+    seed = document.seed if document is not None and document.seed is not None else 0
     pairs = _pairs(ctx, _excluded(dict(document.signal_metrics or {}) if document else {}))
     for index, (name, original, avatars) in enumerate(pairs):
         ctx.progress(f"{name}: signal", index / len(pairs))
         results = signal_metrics(original, avatars)
         out.write_json(
-            "signal_metrics",
+            ResultKind.SIGNAL_METRICS,
             name,
             f"{escape_table_name(name)}.signal.json",
             signal_module.to_official_dicts(results, name),
         )
         ctx.progress(f"{name}: comparisons", (index + 0.5) / len(pairs))
         out.write_json(
-            "variable_comparisons",
+            ResultKind.VARIABLE_COMPARISONS,
             name,
             f"{escape_table_name(name)}.comparisons.json",
             variable_comparisons(original, avatars),
         )
         ctx.progress(f"{name}: correlations", (index + 0.75) / len(pairs))
         out.write_json(
-            "correlations",
+            ResultKind.CORRELATIONS,
             name,
             f"{escape_table_name(name)}.correlations.json",
-            associations(original, avatars),
+            associations(original, avatars, seed=seed),
         )
 
 
@@ -315,7 +334,7 @@ def run_advice(ctx: JobContext, out: ResultWriter) -> None:
         body["imputation"] = {"method": imputation} if imputation else None
         body["summary"] = {"stats": summary}
         out.write_json(
-            "advice",
+            ResultKind.ADVICE,
             name,
             f"{escape_table_name(name)}.advice.json",
             [{"table_name": name, "advice": body}],
@@ -369,25 +388,26 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
     language. Both formats are always written, whatever ``output_format`` asks: they cost
     little, and a reader may need either."""
     document = _report_document(ctx)
-    privacy_job = ctx.dependency("privacy_metrics")
-    signal_job = ctx.dependency("signal_metrics")
-    standard_job = _upstream(ctx, privacy_job, "standard")
+    privacy_job = ctx.dependency(JobKind.PRIVACY_METRICS)
+    signal_job = ctx.dependency(JobKind.SIGNAL_METRICS)
+    standard_job = _upstream(ctx, privacy_job, JobKind.STANDARD)
     tables = []
     names = list(_avatarization(ctx).items())
     for index, (name, chosen) in enumerate(names):
         ctx.progress(f"{name}: reading results", 0.1 * index / len(names))
-        privacy = ctx.read_result_json(privacy_job, "privacy_metrics", name)
-        signal = ctx.read_result_json(signal_job, "signal_metrics", name)
+        privacy = ctx.read_result_json(privacy_job, ResultKind.PRIVACY_METRICS, name)
+        signal = ctx.read_result_json(signal_job, ResultKind.SIGNAL_METRICS, name)
         tables.append(
             TableResults(
                 name=name,
                 parameters=chosen,
                 privacy=privacy[0],
                 signal=signal[0],
-                run_metadata=_optional_json(ctx, standard_job, "run_metadata", name),
-                comparisons=_optional_json(ctx, signal_job, "variable_comparisons", name) or [],
-                correlations=_optional_json(ctx, signal_job, "correlations", name),
-                projection=_optional_json(ctx, standard_job, "projection_sample", name),
+                run_metadata=_optional_json(ctx, standard_job, ResultKind.RUN_METADATA, name),
+                comparisons=_optional_json(ctx, signal_job, ResultKind.VARIABLE_COMPARISONS, name)
+                or [],
+                correlations=_optional_json(ctx, signal_job, ResultKind.CORRELATIONS, name),
+                projection=_optional_json(ctx, standard_job, ResultKind.PROJECTION_SAMPLE, name),
             )
         )
     data = ReportData(
@@ -404,14 +424,14 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
     ctx.progress("pdf", 0.8)
     pdf = render_pdf(page)
     base = ctx.job.parameters_name
-    out.write("report", None, f"{base}.html", page.encode(), "html")
-    out.write("report", None, f"{base}.pdf", pdf, "pdf")
+    out.write(ResultKind.REPORT, None, f"{base}.html", page.encode(), "html")
+    out.write(ResultKind.REPORT, None, f"{base}.pdf", pdf, "pdf")
 
 
-HANDLERS: dict[str, Handler] = {
-    "standard": run_standard,
-    "privacy_metrics": run_privacy_metrics,
-    "signal_metrics": run_signal_metrics,
-    "advice": run_advice,
-    "report": run_report,
+HANDLERS: dict[JobKind, Handler] = {
+    JobKind.STANDARD: run_standard,
+    JobKind.PRIVACY_METRICS: run_privacy_metrics,
+    JobKind.SIGNAL_METRICS: run_signal_metrics,
+    JobKind.ADVICE: run_advice,
+    JobKind.REPORT: run_report,
 }

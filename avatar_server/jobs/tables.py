@@ -9,7 +9,7 @@ import pandas as pd
 
 from avatar_server.db.models import Dataset, DatasetFormat
 from avatar_server.storage import Storage
-from avatar_yaml.config import ColumnType, TableInfo
+from avatar_yaml import ColumnType, TableInfo
 
 
 @dataclass

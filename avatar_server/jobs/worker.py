@@ -32,7 +32,7 @@ from avatar_server.jobs.handlers import HANDLERS
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
-from avatar_yaml.config import ConfigError
+from avatar_yaml import ConfigError, JobKind
 
 logger = logging.getLogger("avatar_server.worker")
 
@@ -66,9 +66,9 @@ def execute(
         test_pause_s=settings.test_hook_result_pause_seconds,
     )
     try:
-        handler = HANDLERS.get(ref.kind)
-        if handler is None:
+        if ref.kind not in set(JobKind):
             raise JobInputError(f"unknown job kind {ref.kind!r}")
+        handler = HANDLERS[JobKind(ref.kind)]
         context.progress("starting", 0.0)
         writer.discard_earlier_attempts()
         handler(context, writer)

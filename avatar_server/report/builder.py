@@ -33,7 +33,7 @@ from avatar_server.report.formatting import (
     format_target,
 )
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
-from avatar_yaml.config import AvatarizationParameters, PiaMetadata
+from avatar_yaml import AvatarizationParameters, PiaMetadata
 
 DEFAULT_MAX_DISTRIBUTION_PLOTS = 12
 PANELS_PER_FIGURE = 12  # 4 rows of 3: one figure fits on an A4 page with its heading

@@ -15,7 +15,7 @@ from avatar_server.jobs.results import file_key, job_prefix
 from avatar_server.services.errors import ConflictError, NotFoundError, UnprocessableError
 from avatar_server.services.resources import get_set
 from avatar_server.storage import Storage
-from avatar_yaml.config import JOB_KIND_OF_DOCUMENT, Config
+from avatar_yaml import JOB_KIND_OF_DOCUMENT, Config
 
 MAX_BULK = 100
 

@@ -19,9 +19,8 @@ from avatars_api.models import (
     JobCreate,
     JobList,
     JobOut,
-    ListJobsKindType0,
-    ListJobsStatusType0,
 )
+from avatars_api.models import JobStatus as WireJobStatus
 from avatars_api.types import UNSET
 
 from avatars._http import HttpCore
@@ -69,8 +68,8 @@ class Jobs:
             idempotent=True,
             display_name=display_name if display_name is not None else UNSET,
             set_name=uuid.UUID(str(set_name)) if set_name is not None else UNSET,
-            kind=ListJobsKindType0(kind) if kind is not None else UNSET,
-            status=ListJobsStatusType0(status) if status is not None else UNSET,
+            kind=str(kind) if kind is not None else UNSET,
+            status=WireJobStatus(str(status)) if status is not None else UNSET,
             names=list(names) if names else UNSET,
             limit=limit,
         )

@@ -14,17 +14,19 @@ from fastapi import APIRouter, Query
 from avatar_server.api.deps import Credentials, CredentialsDep, CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import (
+    JOB_KIND_DESCRIPTION,
     BulkDeleteRequest,
     BulkDeleteResponse,
     JobCreate,
-    JobKindName,
     JobList,
     JobOut,
-    JobStatusName,
 )
 from avatar_server.db.models import FINISHED_STATUSES, Job, JobStatus
 from avatar_server.runtime import Runtime
 from avatar_server.services import jobs
+from avatar_server.services.errors import UnprocessableError
+from avatar_yaml import JobKind
+from avatar_yaml.vocabulary import described
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=AUTHENTICATED)
 
@@ -43,7 +45,7 @@ def job_out(job: Job | Mapping[Any, Any]) -> JobOut:
         display_name=job["display_name"],
         parameters_name=job["parameters_name"],
         kind=job["kind"],
-        status=status.value,
+        status=status,
         done=status in FINISHED_STATUSES,
         progress=job["progress"],
         stage=job["stage"],
@@ -79,12 +81,14 @@ async def list_jobs(
     runtime: RuntimeDep,
     display_name: str | None = None,
     set_name: uuid.UUID | None = None,
-    kind: JobKindName | None = None,
-    status: JobStatusName | None = None,
+    kind: Annotated[str | None, Query(description=JOB_KIND_DESCRIPTION, max_length=64)] = None,
+    status: JobStatus | None = None,
     names: Annotated[list[str] | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JobList:
     """Your jobs, newest first; filters combine."""
+    if kind is not None and kind not in set(JobKind):
+        raise UnprocessableError(f"kind {kind!r}: unknown job kind; one of {described(JobKind)}")
 
     def read() -> JobList:
         with runtime.engine.connect() as db:
@@ -94,7 +98,7 @@ async def list_jobs(
                 display_name=display_name,
                 set_name=set_name,
                 kind=kind,
-                status=JobStatus(status) if status else None,
+                status=status,
                 names=names,
                 limit=limit,
             )

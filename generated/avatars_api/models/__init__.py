@@ -19,10 +19,7 @@ from .http_validation_error import HTTPValidationError
 from .job_create import JobCreate
 from .job_list import JobList
 from .job_out import JobOut
-from .job_out_kind import JobOutKind
-from .job_out_status import JobOutStatus
-from .list_jobs_kind_type_0 import ListJobsKindType0
-from .list_jobs_status_type_0 import ListJobsStatusType0
+from .job_status import JobStatus
 from .login_form import LoginForm
 from .message_response import MessageResponse
 from .refresh_request import RefreshRequest
@@ -57,10 +54,7 @@ __all__ = (
     "JobCreate",
     "JobList",
     "JobOut",
-    "JobOutKind",
-    "JobOutStatus",
-    "ListJobsKindType0",
-    "ListJobsStatusType0",
+    "JobStatus",
     "LoginForm",
     "MessageResponse",
     "RefreshRequest",

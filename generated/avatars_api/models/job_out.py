@@ -8,8 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.job_out_kind import JobOutKind
-from ..models.job_out_status import JobOutStatus
+from ..models.job_status import JobStatus
 
 T = TypeVar("T", bound="JobOut")
 
@@ -25,14 +24,15 @@ class JobOut:
         done (bool): True once the job is done, failed or cancelled.
         error (str): Why the job failed or was cancelled; empty otherwise.
         finished_at (datetime.datetime | None):
-        kind (JobOutKind):
+        kind (str): What the job does: one of advice, standard, privacy_metrics, signal_metrics, report. A string, not
+            an enum: kinds are added as the product grows, and a client should show an unknown one as it is.
         name (str):
         parameters_name (str):
         progress (float): 0 to 1.
         set_name (UUID):
         stage (str):
         started_at (datetime.datetime | None):
-        status (JobOutStatus):
+        status (JobStatus): A job's life: pending → running → one of the three finished statuses.
     """
 
     attempts: int
@@ -42,14 +42,14 @@ class JobOut:
     done: bool
     error: str
     finished_at: datetime.datetime | None
-    kind: JobOutKind
+    kind: str
     name: str
     parameters_name: str
     progress: float
     set_name: UUID
     stage: str
     started_at: datetime.datetime | None
-    status: JobOutStatus
+    status: JobStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +71,7 @@ class JobOut:
         else:
             finished_at = self.finished_at
 
-        kind = self.kind.value
+        kind = self.kind
 
         name = self.name
 
@@ -145,7 +145,7 @@ class JobOut:
 
         finished_at = _parse_finished_at(d.pop("finished_at"))
 
-        kind = JobOutKind(d.pop("kind"))
+        kind = d.pop("kind")
 
         name = d.pop("name")
 
@@ -172,7 +172,7 @@ class JobOut:
 
         started_at = _parse_started_at(d.pop("started_at"))
 
-        status = JobOutStatus(d.pop("status"))
+        status = JobStatus(d.pop("status"))
 
         job_out = cls(
             attempts=attempts,

@@ -9,8 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.http_validation_error import HTTPValidationError
 from ...models.job_list import JobList
-from ...models.list_jobs_kind_type_0 import ListJobsKindType0
-from ...models.list_jobs_status_type_0 import ListJobsStatusType0
+from ...models.job_status import JobStatus
 from ...types import UNSET, Response, Unset
 
 
@@ -18,8 +17,8 @@ def _get_kwargs(
     *,
     display_name: None | str | Unset = UNSET,
     set_name: None | Unset | UUID = UNSET,
-    kind: ListJobsKindType0 | None | Unset = UNSET,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    kind: None | str | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
 ) -> dict[str, Any]:
@@ -45,8 +44,6 @@ def _get_kwargs(
     json_kind: None | str | Unset
     if isinstance(kind, Unset):
         json_kind = UNSET
-    elif isinstance(kind, ListJobsKindType0):
-        json_kind = kind.value
     else:
         json_kind = kind
     params["kind"] = json_kind
@@ -54,7 +51,7 @@ def _get_kwargs(
     json_status: None | str | Unset
     if isinstance(status, Unset):
         json_status = UNSET
-    elif isinstance(status, ListJobsStatusType0):
+    elif isinstance(status, JobStatus):
         json_status = status.value
     else:
         json_status = status
@@ -139,8 +136,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     display_name: None | str | Unset = UNSET,
     set_name: None | Unset | UUID = UNSET,
-    kind: ListJobsKindType0 | None | Unset = UNSET,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    kind: None | str | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
 ) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]:
@@ -151,8 +148,10 @@ def sync_detailed(
     Args:
         display_name (None | str | Unset):
         set_name (None | Unset | UUID):
-        kind (ListJobsKindType0 | None | Unset):
-        status (ListJobsStatusType0 | None | Unset):
+        kind (None | str | Unset): What the job does: one of advice, standard, privacy_metrics,
+            signal_metrics, report. A string, not an enum: kinds are added as the product grows, and a
+            client should show an unknown one as it is.
+        status (JobStatus | None | Unset):
         names (list[str] | None | Unset):
         limit (int | Unset):  Default: 100.
 
@@ -185,8 +184,8 @@ def sync(
     client: AuthenticatedClient,
     display_name: None | str | Unset = UNSET,
     set_name: None | Unset | UUID = UNSET,
-    kind: ListJobsKindType0 | None | Unset = UNSET,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    kind: None | str | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
 ) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobList | None:
@@ -197,8 +196,10 @@ def sync(
     Args:
         display_name (None | str | Unset):
         set_name (None | Unset | UUID):
-        kind (ListJobsKindType0 | None | Unset):
-        status (ListJobsStatusType0 | None | Unset):
+        kind (None | str | Unset): What the job does: one of advice, standard, privacy_metrics,
+            signal_metrics, report. A string, not an enum: kinds are added as the product grows, and a
+            client should show an unknown one as it is.
+        status (JobStatus | None | Unset):
         names (list[str] | None | Unset):
         limit (int | Unset):  Default: 100.
 
@@ -226,8 +227,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     display_name: None | str | Unset = UNSET,
     set_name: None | Unset | UUID = UNSET,
-    kind: ListJobsKindType0 | None | Unset = UNSET,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    kind: None | str | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
 ) -> Response[ErrorResponse | ErrorResponse | HTTPValidationError | JobList]:
@@ -238,8 +239,10 @@ async def asyncio_detailed(
     Args:
         display_name (None | str | Unset):
         set_name (None | Unset | UUID):
-        kind (ListJobsKindType0 | None | Unset):
-        status (ListJobsStatusType0 | None | Unset):
+        kind (None | str | Unset): What the job does: one of advice, standard, privacy_metrics,
+            signal_metrics, report. A string, not an enum: kinds are added as the product grows, and a
+            client should show an unknown one as it is.
+        status (JobStatus | None | Unset):
         names (list[str] | None | Unset):
         limit (int | Unset):  Default: 100.
 
@@ -270,8 +273,8 @@ async def asyncio(
     client: AuthenticatedClient,
     display_name: None | str | Unset = UNSET,
     set_name: None | Unset | UUID = UNSET,
-    kind: ListJobsKindType0 | None | Unset = UNSET,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    kind: None | str | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     names: list[str] | None | Unset = UNSET,
     limit: int | Unset = 100,
 ) -> ErrorResponse | ErrorResponse | HTTPValidationError | JobList | None:
@@ -282,8 +285,10 @@ async def asyncio(
     Args:
         display_name (None | str | Unset):
         set_name (None | Unset | UUID):
-        kind (ListJobsKindType0 | None | Unset):
-        status (ListJobsStatusType0 | None | Unset):
+        kind (None | str | Unset): What the job does: one of advice, standard, privacy_metrics,
+            signal_metrics, report. A string, not an enum: kinds are added as the product grows, and a
+            client should show an unknown one as it is.
+        status (JobStatus | None | Unset):
         names (list[str] | None | Unset):
         limit (int | Unset):  Default: 100.
 

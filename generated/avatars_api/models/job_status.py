@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ListJobsStatusType0(StrEnum):
+class JobStatus(StrEnum):
     CANCELLED = "cancelled"
     DONE = "done"
     FAILED = "failed"

@@ -1,0 +1,280 @@
+"""The documents of a run, each field declared once with its type, default and bounds.
+
+A run travels as multi-document YAML. Every document is a mapping ``{kind, metadata: {name},
+spec}``; the metadata document also carries a top-level ``annotations`` mapping. The layout
+follows the official Avatar client's ``avatar_yaml`` documents, except that tables name uploaded
+datasets (``data: {dataset_id, file}``) instead of files in a storage volume. The classes below
+are the ``spec`` of each document and the structures inside; reading and writing come from
+:mod:`avatar_yaml.fields`, checks between fields from :mod:`avatar_yaml.rules`.
+
+The format describes more than the server does today (linked tables, time series, avatars
+brought by the user...): :func:`avatar_yaml.rules.check_supported` refuses those values with a
+"not supported yet" message, so that nothing is accepted and then ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from avatar_yaml.fields import Node, option
+from avatar_yaml.vocabulary import (
+    AVATARIZED_SCHEMA_NAME,
+    PARAMETERS_NAME,
+    RESULTS_VOLUME,
+    SCHEMA_NAME,
+    AdvisorType,
+    ColumnType,
+    DataRecipient,
+    DataSubject,
+    DataType,
+    ExcludeVariablesMethod,
+    ImputeMethod,
+    LinkMethod,
+    ReportFormat,
+    ReportLanguage,
+    ReportType,
+    ResultsFormat,
+    SensitivityLevel,
+)
+
+# --------------------------------------------------------------------------------------------
+# AvatarMetadata
+
+
+@dataclass(kw_only=True)
+class PiaMetadata(Node):
+    """Privacy-impact facts about the data, printed in the reports."""
+
+    datarecipient: DataRecipient = DataRecipient.UNKNOWN
+    data_type: DataType = DataType.UNKNOWN
+    datasubject: DataSubject = DataSubject.UNKNOWN
+    sensitivity_level: SensitivityLevel = SensitivityLevel.UNDEFINED
+
+
+@dataclass(kw_only=True)
+class Metadata(Node):
+    """The spec of the AvatarMetadata document: the run's display name and PIA facts."""
+
+    display_name: str
+    pia_metadata: PiaMetadata = option(default_factory=PiaMetadata)
+
+
+# --------------------------------------------------------------------------------------------
+# AvatarSchema
+
+
+@dataclass(kw_only=True)
+class ColumnInfo(Node):
+    """What is known of one column; ``identifier`` marks a foreign key."""
+
+    field: str
+    type: ColumnType | None = None
+    identifier: bool | None = None
+    primary_key: bool | None = None
+    time_series_time: bool | None = None
+    drop: bool | None = None
+
+
+@dataclass(kw_only=True)
+class LinkTarget(Node):
+    """The child end of a link: a foreign key column of another table."""
+
+    table: str
+    field: str
+
+
+@dataclass(kw_only=True)
+class Link(Node):
+    """A parent-child link, declared on the parent: its ``field`` (primary key) to a child key."""
+
+    field: str
+    to: LinkTarget
+    method: LinkMethod = LinkMethod.LINEAR_SUM_ASSIGNMENT
+
+
+@dataclass(kw_only=True)
+class TableData(Node):
+    """Where a table's rows are: an uploaded dataset; ``file`` is its original name, for people."""
+
+    dataset_id: str
+    file: str | None = None
+
+
+@dataclass(kw_only=True)
+class AvatarsData(Node):
+    """A table's avatars: user-supplied (``dataset_id``) or the run's own output (``auto``)."""
+
+    dataset_id: str | None = None
+    auto: bool | None = None
+
+
+@dataclass(kw_only=True)
+class TableInfo(Node):
+    """One table of a schema. ``data`` is required in the original schema, absent in the
+    avatarized one (which only says where each table's avatars come from)."""
+
+    name: str
+    data: TableData | None = None
+    individual_level: bool | None = None
+    avatars_data: AvatarsData | None = None
+    columns: list[ColumnInfo] | None = None
+    links: list[Link] | None = None
+
+
+@dataclass(kw_only=True)
+class Schema(Node):
+    """The spec of an AvatarSchema document. ``schema_ref`` is set only in the avatarized
+    schema, which names the original one."""
+
+    schema_ref: str | None = option(default=None, fixed=SCHEMA_NAME)
+    tables: list[TableInfo] = option(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters shared by avatarization and metrics
+
+
+@dataclass(kw_only=True)
+class ExcludeVariables(Node):
+    """Variables left out of the projection and re-attached afterwards."""
+
+    variable_names: list[str]
+    replacement_strategy: ExcludeVariablesMethod = ExcludeVariablesMethod.ROW_ORDER
+
+
+@dataclass(kw_only=True)
+class Imputation(Node):
+    """How missing values are filled before the projection."""
+
+    method: ImputeMethod
+    k: int | None = option(default=None, minimum=1)
+    training_fraction: float | None = option(default=None, above=0, at_most=1)
+    return_data_imputed: bool | None = None
+
+
+@dataclass(kw_only=True)
+class Results(Node):
+    """Where and how a job writes its results: always under the job, in the server's
+    ``results`` volume; ``path`` is the document's name."""
+
+    volume: str = option(default=RESULTS_VOLUME, fixed=RESULTS_VOLUME)
+    path: str
+    format: ResultsFormat | None = None
+    max_distribution_plots: int | None = option(default=None, minimum=0)
+
+
+# --------------------------------------------------------------------------------------------
+# AvatarParameters
+
+
+@dataclass(kw_only=True)
+class AvatarizationParameters(Node):
+    """The avatarization of one table."""
+
+    k: int = option(minimum=2)
+    ncp: int | None = option(default=None, minimum=1)
+    use_categorical_reduction: bool | None = None
+    column_weights: dict[str, float] | None = option(default=None, above=0)
+    exclude_variables: ExcludeVariables | None = None
+    imputation: Imputation | None = None
+
+
+@dataclass(kw_only=True)
+class Parameters(Node):
+    """The spec of the AvatarParameters document (``standard``): avatarization per table."""
+
+    schema: str = option(default=SCHEMA_NAME, fixed=SCHEMA_NAME)
+    avatarization: dict[str, AvatarizationParameters] | None = None
+    results: Results
+    seed: int | None = option(default=None, minimum=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics
+
+
+@dataclass(kw_only=True)
+class PrivacyMetricsTableParameters(Node):
+    """Privacy metrics settings of one table; ``known_variables`` and ``target`` describe the
+    attacker's knowledge and goal, ``categorical_hidden_rate_variables`` the columns the
+    categorical hidden rate matches on."""
+
+    ncp: int | None = option(default=None, minimum=1)
+    use_categorical_reduction: bool | None = None
+    known_variables: list[str] | None = None
+    target: str | None = None
+    categorical_hidden_rate_variables: list[str] | None = None
+    quantile_threshold: int | None = option(default=None, minimum=0)
+    imputation: Imputation | None = None
+    exclude_variables: ExcludeVariables | None = None
+    column_weights: dict[str, float] | None = option(default=None, above=0)
+
+
+@dataclass(kw_only=True)
+class SignalMetricsTableParameters(Node):
+    """Signal (utility) metrics settings of one table."""
+
+    ncp: int | None = option(default=None, minimum=1)
+    use_categorical_reduction: bool | None = None
+    imputation: Imputation | None = None
+    column_weights: dict[str, float] | None = option(default=None, above=0)
+    exclude_variables: ExcludeVariables | None = None
+
+
+@dataclass(kw_only=True)
+class PrivacyMetricsParameters(Node):
+    """The spec of the AvatarPrivacyMetricsParameters document (``privacy_metrics``).
+
+    ``avatarization_ref`` names the avatarization whose output is measured; without it the
+    avatars are the user-supplied ``avatars_data`` of each table."""
+
+    schema: str = option(default=AVATARIZED_SCHEMA_NAME, fixed=AVATARIZED_SCHEMA_NAME)
+    avatarization_ref: str | None = option(default=None, fixed=PARAMETERS_NAME)
+    privacy_metrics: dict[str, PrivacyMetricsTableParameters] | None = None
+    results: Results
+    seed: int | None = option(default=None, minimum=0)
+
+
+@dataclass(kw_only=True)
+class SignalMetricsParameters(Node):
+    """The spec of the AvatarSignalMetricsParameters document (``signal_metrics``)."""
+
+    schema: str = option(default=AVATARIZED_SCHEMA_NAME, fixed=AVATARIZED_SCHEMA_NAME)
+    avatarization_ref: str | None = option(default=None, fixed=PARAMETERS_NAME)
+    signal_metrics: dict[str, SignalMetricsTableParameters] | None = None
+    results: Results
+    seed: int | None = option(default=None, minimum=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Reports and advice
+
+
+@dataclass(kw_only=True)
+class ReportParameters(Node):
+    """The spec of an AvatarReportParameters document (``report`` or ``report_pia``)."""
+
+    report_type: ReportType
+    output_format: ReportFormat
+    language: ReportLanguage
+    results: Results
+
+
+def _default_advisors() -> list[AdvisorType]:
+    return [AdvisorType.PARAMETERS]
+
+
+@dataclass(kw_only=True)
+class Advice(Node):
+    """What to advise on; only parameters for now."""
+
+    advisor_type: list[AdvisorType] = option(default_factory=_default_advisors)
+
+
+@dataclass(kw_only=True)
+class AdviceParameters(Node):
+    """The spec of the AvatarAdviceParameters document (``advice_parameters``)."""
+
+    schema: str = option(default=SCHEMA_NAME, fixed=SCHEMA_NAME)
+    advice: Advice = option(default_factory=Advice)
+    results: Results

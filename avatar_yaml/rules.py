@@ -1,0 +1,475 @@
+"""Every check of a run beyond a single field's type and bounds, in one place.
+
+Three layers, each used by both the client's Runner and the server's resource service, so the
+same mistake gets the same message on both sides:
+
+- rules between the fields of one node (``@rule``), run whenever a node is read;
+- :func:`check_supported`: values the format can express but this server does not do yet
+  (linked tables, time series, avatars brought by the user...), refused with "... is not
+  supported yet" instead of being accepted and ignored;
+- :func:`check`: what needs facts about the uploaded tables (rows, columns, distinct counts).
+
+Bounds of single fields (``k >= 2``, positive weights, a fraction in (0, 1]) are declared on
+the fields themselves, in :mod:`avatar_yaml.documents`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from avatar_yaml.documents import (
+    AvatarizationParameters,
+    AvatarsData,
+    ColumnInfo,
+    ExcludeVariables,
+    Metadata,
+    PrivacyMetricsTableParameters,
+    Schema,
+    SignalMetricsTableParameters,
+    TableInfo,
+)
+from avatar_yaml.fields import ConfigError, at, fail, rule
+from avatar_yaml.vocabulary import (
+    AVATARIZED_SCHEMA_NAME,
+    PARAMETERS_NAME,
+    PRIVACY_METRICS_NAME,
+    SCHEMA_NAME,
+    SIGNAL_METRICS_NAME,
+    ColumnType,
+    DocumentKind,
+    ReportFormat,
+)
+
+if TYPE_CHECKING:
+    from avatar_yaml import Config
+
+# --------------------------------------------------------------------------------------------
+# Names
+
+_DISPLAY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+def check_display_name(display_name: object) -> str:
+    """A run's name, which the server stores runs under and puts in URLs."""
+    if not isinstance(display_name, str) or not _DISPLAY_NAME.match(display_name):
+        raise ConfigError(f"run name {display_name!r}: use 1 to 255 letters, digits, '_' or '-'")
+    return display_name
+
+
+# --------------------------------------------------------------------------------------------
+# Between the fields of one node
+
+
+@rule(Metadata)
+def _display_name(metadata: Metadata, where: str) -> None:
+    try:
+        check_display_name(metadata.display_name)
+    except ConfigError as error:
+        raise fail(at(where, "display_name"), str(error)) from None
+
+
+_ROLES = ("primary_key", "identifier", "time_series_time", "drop")
+
+
+@rule(ColumnInfo)
+def _one_role(column: ColumnInfo, where: str) -> None:
+    roles = [role for role in _ROLES if getattr(column, role)]
+    if len(roles) > 1:
+        raise fail(where, f"column {column.field!r} cannot be both {roles[0]} and {roles[1]}")
+
+
+@rule(TableInfo)
+def _columns_once(table: TableInfo, where: str) -> None:
+    seen: set[str] = set()
+    for i, column in enumerate(table.columns or []):
+        if column.field in seen:
+            raise fail(at(where, f"columns[{i}].field"), f"duplicate column {column.field!r}")
+        seen.add(column.field)
+    keys = [column.field for column in table.columns or [] if column.primary_key]
+    if len(keys) > 1:
+        raise fail(at(where, "columns"), f"several primary keys {keys}")
+
+
+@rule(Schema)
+def _tables_once_and_links_inside(schema: Schema, where: str) -> None:
+    names: list[str] = []
+    for i, table in enumerate(schema.tables):
+        if table.name in names:
+            raise fail(at(where, f"tables[{i}].name"), f"duplicate table {table.name!r}")
+        names.append(table.name)
+    for i, table in enumerate(schema.tables):
+        for j, link in enumerate(table.links or []):
+            if link.to.table not in names:
+                raise fail(
+                    at(where, f"tables[{i}].links[{j}].to.table"),
+                    f"unknown table {link.to.table!r}; tables: {', '.join(names)}",
+                )
+
+
+@rule(AvatarsData)
+def _one_source(avatars: AvatarsData, where: str) -> None:
+    if (avatars.dataset_id is None) == (avatars.auto is None) or avatars.auto is False:
+        raise fail(where, "expected exactly one of dataset_id or auto: true")
+
+
+def _weights_outside_exclusion(
+    node: AvatarizationParameters | PrivacyMetricsTableParameters | SignalMetricsTableParameters,
+    where: str,
+) -> None:
+    excluded = set(_excluded(node.exclude_variables))
+    weighted_out = sorted(set(node.column_weights or {}) & excluded)
+    if weighted_out:
+        raise fail(
+            where,
+            f"column_weights names columns {weighted_out} that exclude_variables keeps out of "
+            "the projection",
+        )
+
+
+rule(AvatarizationParameters)(_weights_outside_exclusion)
+rule(SignalMetricsTableParameters)(_weights_outside_exclusion)
+
+
+@rule(PrivacyMetricsTableParameters)
+def _attacker(metrics: PrivacyMetricsTableParameters, where: str) -> None:
+    _weights_outside_exclusion(metrics, where)
+    if metrics.target is not None and metrics.target in (metrics.known_variables or []):
+        raise fail(at(where, "target"), f"{metrics.target!r} cannot also be a known variable")
+
+
+def _excluded(exclusion: ExcludeVariables | None) -> list[str]:
+    return list(exclusion.variable_names) if exclusion is not None else []
+
+
+# --------------------------------------------------------------------------------------------
+# What the format says and this server does not do yet
+
+
+def _unsupported(where: str, what: str, instead: str) -> ConfigError:
+    return ConfigError(f"{where}: {what} is not supported yet; {instead}")
+
+
+def check_supported(config: Config) -> None:
+    """Refuse every value the server would otherwise accept and ignore."""
+    tables = config.schema.tables
+    for table in tables:
+        where = f"{SCHEMA_NAME}: table {table.name!r}"
+        if table.links:
+            raise _unsupported(where, "linking tables", "avatarize each table on its own")
+        if table.individual_level is False:
+            raise _unsupported(
+                where,
+                "a table that is not individual-level (individual_level: false)",
+                "each table is avatarized as one record per individual; leave it unset or true",
+            )
+        if table.avatars_data is not None:
+            raise _unsupported(
+                where,
+                "measuring avatars you bring (avatars_data)",
+                "the metrics measure the avatars of the run's own avatarization",
+            )
+        for column in table.columns or []:
+            if column.time_series_time:
+                raise _unsupported(
+                    f"{where}: column {column.field!r}",
+                    "a time series (time_series_time)",
+                    "leave it unset, or drop the column",
+                )
+    parameters = config.parameters
+    for name, chosen in (parameters.avatarization or {}).items() if parameters else []:
+        if chosen.imputation is not None and chosen.imputation.return_data_imputed:
+            raise _unsupported(
+                f"{PARAMETERS_NAME}: avatarization.{name}.imputation.return_data_imputed",
+                "returning the imputed originals",
+                "the avatars keep the originals' missing values; leave it unset or false",
+            )
+    for metrics_name, document in (
+        (PRIVACY_METRICS_NAME, config.privacy_metrics),
+        (SIGNAL_METRICS_NAME, config.signal_metrics),
+    ):
+        if document is not None and document.avatarization_ref is None:
+            raise _unsupported(
+                f"{metrics_name}: avatarization_ref",
+                "measuring avatars you bring (no avatarization_ref)",
+                f"the metrics measure the avatars of the {PARAMETERS_NAME!r} document",
+            )
+    privacy = config.privacy_metrics
+    for name, measured in (privacy.privacy_metrics or {}).items() if privacy else []:
+        where = f"{PRIVACY_METRICS_NAME}: privacy_metrics.{name}"
+        if measured.quantile_threshold is not None:
+            raise _unsupported(
+                f"{where}.quantile_threshold",
+                "closest_rate (quantile_threshold)",
+                "it needs a holdout table; leave it unset",
+            )
+        if measured.use_categorical_reduction:
+            raise _unsupported(
+                f"{where}.use_categorical_reduction",
+                "categorical reduction in the privacy metrics' projection",
+                "the privacy metrics project categories one axis per modality; leave it unset",
+            )
+        if measured.imputation is not None:
+            raise _unsupported(
+                f"{where}.imputation",
+                "choosing the privacy metrics' imputation",
+                "their projection fills gaps with the originals' medians; leave it unset",
+            )
+    signal = config.signal_metrics
+    for name, compared in (signal.signal_metrics or {}).items() if signal else []:
+        where = f"{SIGNAL_METRICS_NAME}: signal_metrics.{name}"
+        projection = {
+            "ncp": compared.ncp,
+            "use_categorical_reduction": compared.use_categorical_reduction or None,
+            "imputation": compared.imputation,
+            "column_weights": compared.column_weights,
+        }
+        for key, value in projection.items():
+            if value is not None:
+                raise _unsupported(
+                    f"{where}.{key}",
+                    f"{key} in the signal metrics",
+                    "they compare each column's distribution and the correlations, with no "
+                    "projection to tune; leave it unset",
+                )
+    _check_results(config)
+
+
+def _check_results(config: Config) -> None:
+    """``format`` applies to tables and ``max_distribution_plots`` to reports: elsewhere they
+    would be accepted and ignored."""
+    for name, results in config.results_blocks():
+        writes_tables = name == PARAMETERS_NAME
+        feeds_report = name == PARAMETERS_NAME or name in config.report_names()
+        if results.format is not None and not writes_tables:
+            raise _unsupported(
+                f"{name}: results.format",
+                "a format for results that are not tables",
+                f"only the {PARAMETERS_NAME!r} document writes tables; leave it unset",
+            )
+        if results.max_distribution_plots is not None and not feeds_report:
+            raise _unsupported(
+                f"{name}: results.max_distribution_plots",
+                "plots in this job's results",
+                f"set it on the {PARAMETERS_NAME!r} or report documents",
+            )
+    for report in config.reports:
+        if report.output_format is ReportFormat.DOCX:
+            raise _unsupported(
+                f"{config.report_name(report)}: output_format",
+                "a DOCX report",
+                "reports are written as PDF and HTML",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Against the uploaded tables
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What the upload found in one column."""
+
+    dtype: str
+    missing: int
+    distinct: int
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    """What the upload found in one table: enough to check parameters without the data."""
+
+    rows: int
+    columns: Mapping[str, ColumnFacts]
+
+    @classmethod
+    def of(cls, rows: int, columns: Iterable[tuple[str, str, int, int]]) -> TableFacts:
+        """From ``(name, dtype, missing, distinct)`` per column, in the table's order."""
+        return cls(
+            rows=rows,
+            columns={
+                name: ColumnFacts(dtype=dtype, missing=missing, distinct=distinct)
+                for name, dtype, missing, distinct in columns
+            },
+        )
+
+
+@dataclass
+class _Table:
+    """A table as its jobs will see it: its facts and the columns its schema sets aside."""
+
+    name: str
+    facts: TableFacts
+    set_aside: set[str]
+
+    @property
+    def kept(self) -> set[str]:
+        return set(self.facts.columns) - self.set_aside
+
+    def unknown(self, names: Iterable[str]) -> list[str]:
+        return sorted({name for name in names if name not in self.facts.columns})
+
+    def check_names(self, where: str, what: str, names: Iterable[str]) -> None:
+        """Every name is a column of the table that the schema does not set aside."""
+        chosen = list(names)
+        unknown = self.unknown(chosen)
+        if unknown:
+            raise ConfigError(
+                f"{where}: {what} names unknown columns {unknown}; "
+                f"its columns: {list(self.facts.columns)}"
+            )
+        aside = sorted(set(chosen) & self.set_aside)
+        if aside:
+            raise ConfigError(
+                f"{where}: {what} names columns {aside} that the schema sets aside (drop, "
+                "identifier or primary_key), so its jobs never see them"
+            )
+
+    def dimensions(self, columns: set[str]) -> int:
+        """An upper bound of the projection's dimensions over ``columns``: one per modality
+        (a gap counting as one), which a number's single axis never exceeds, and no more than
+        the rows."""
+        total = sum(
+            max(1, column.distinct + (1 if column.missing else 0))
+            for name, column in self.facts.columns.items()
+            if name in columns
+        )
+        return min(total, self.facts.rows)
+
+
+def _table(info: TableInfo, facts: TableFacts) -> _Table:
+    where = f"table {info.name!r}"
+    declared = [column.field for column in info.columns or []]
+    table = _Table(info.name, facts, set())
+    missing = table.unknown(declared)
+    if missing:
+        raise ConfigError(f"{where}: unknown columns {missing}; its columns: {list(facts.columns)}")
+    for column in info.columns or []:
+        numeric = column.type in (ColumnType.INT, ColumnType.FLOAT)
+        if numeric and facts.columns[column.field].dtype == "string":
+            raise ConfigError(
+                f"{where}: column {column.field!r} holds text, it cannot be read as {column.type}"
+            )
+    table.set_aside = {
+        c.field for c in info.columns or [] if c.primary_key or c.drop or c.identifier
+    }
+    if not table.kept:
+        raise ConfigError(
+            f"{where}: the schema sets every column aside (drop, identifier or primary_key): "
+            "nothing is left to anonymize"
+        )
+    return table
+
+
+def _check_avatarization(name: str, chosen: AvatarizationParameters, table: _Table) -> None:
+    where = f"avatarization parameters of table {name!r}"
+    rows = table.facts.rows
+    if chosen.k >= rows:
+        raise ConfigError(f"{where}: k={chosen.k} must be smaller than the table's {rows} rows")
+    excluded = _excluded(chosen.exclude_variables)
+    table.check_names(where, "exclude_variables", excluded)
+    avatarized = table.kept - set(excluded)
+    if not avatarized:
+        raise ConfigError(
+            f"{where}: exclude_variables leaves no column to avatarize (it names every "
+            f"column the schema keeps: {sorted(table.kept)})"
+        )
+    if chosen.ncp is not None:
+        bound = table.dimensions(avatarized)
+        if chosen.ncp > bound:
+            raise ConfigError(
+                f"{where}: ncp={chosen.ncp} is more than the table's dimensions (at most "
+                f"{bound}: one per modality of its avatarized columns, and no more than its "
+                "rows)"
+            )
+    table.check_names(where, "column_weights", chosen.column_weights or {})
+
+
+def _check_privacy(name: str, measured: PrivacyMetricsTableParameters, table: _Table) -> None:
+    where = f"privacy metrics parameters of table {name!r}"
+    table.check_names(where, "known_variables", measured.known_variables or [])
+    table.check_names(where, "target", [measured.target] if measured.target else [])
+    table.check_names(
+        where,
+        "categorical_hidden_rate_variables",
+        measured.categorical_hidden_rate_variables or [],
+    )
+    table.check_names(where, "exclude_variables", _excluded(measured.exclude_variables))
+    table.check_names(where, "column_weights", measured.column_weights or {})
+
+
+def check(config: Config, facts: Mapping[str, TableFacts]) -> None:
+    """The whole run against its tables' facts (keyed by table name): supported values,
+    declared columns, and every parameter's columns and ranges."""
+    check_supported(config)
+    tables: dict[str, _Table] = {}
+    for info in config.schema.tables:
+        if info.name not in facts:  # pragma: no cover - callers give every table's facts
+            raise ConfigError(f"table {info.name!r}: no facts about its data")
+        tables[info.name] = _table(info, facts[info.name])
+    parameters = config.parameters
+    for name, chosen in (parameters.avatarization or {}).items() if parameters else []:
+        _check_avatarization(name, chosen, tables[name])
+    privacy = config.privacy_metrics
+    for name, measured in (privacy.privacy_metrics or {}).items() if privacy else []:
+        _check_privacy(name, measured, tables[name])
+    signal = config.signal_metrics
+    for name, compared in (signal.signal_metrics or {}).items() if signal else []:
+        where = f"signal metrics parameters of table {name!r}"
+        tables[name].check_names(where, "exclude_variables", _excluded(compared.exclude_variables))
+
+
+# --------------------------------------------------------------------------------------------
+# Between the documents of a run (run by the reader, which knows each document's place)
+
+
+def check_run(config: Config, header: Mapping[str, str]) -> None:
+    """Every per-table entry names a table of the schema; a metrics document refers to the
+    avatarization only if there is one. ``header`` maps document names to their place."""
+    names = config.table_names()
+    known = ", ".join(names) or "none"
+    entries = [
+        (PARAMETERS_NAME, "avatarization", config.parameters and config.parameters.avatarization),
+        (
+            PRIVACY_METRICS_NAME,
+            "privacy_metrics",
+            config.privacy_metrics and config.privacy_metrics.privacy_metrics,
+        ),
+        (
+            SIGNAL_METRICS_NAME,
+            "signal_metrics",
+            config.signal_metrics and config.signal_metrics.signal_metrics,
+        ),
+    ]
+    for document, key, entry in entries:
+        for name in entry or {}:
+            if name not in names:
+                raise fail(
+                    f"{header[document]}: spec.{key}.{name}",
+                    f"table {name!r} is not in the schema (tables: {known})",
+                )
+    for document, spec in (
+        (PRIVACY_METRICS_NAME, config.privacy_metrics),
+        (SIGNAL_METRICS_NAME, config.signal_metrics),
+    ):
+        if spec is not None and spec.avatarization_ref is not None and config.parameters is None:
+            raise fail(
+                f"{header[document]}: spec.avatarization_ref",
+                f"there is no {DocumentKind.PARAMETERS} document {PARAMETERS_NAME!r}",
+            )
+    if config.schema.schema_ref is not None:
+        raise fail(
+            f"{header[SCHEMA_NAME]}: spec.schema_ref",
+            "only the avatarized schema refers to another",
+        )
+    for i, table in enumerate(config.schema.tables):
+        where = f"{header[SCHEMA_NAME]}: spec.tables[{i}]"
+        if table.data is None:
+            raise fail(where, "missing required key 'data'")
+        if table.avatars_data is not None and table.avatars_data.auto is not None:
+            raise fail(
+                f"{where}.avatars_data.auto",
+                f"only meaningful in {AVATARIZED_SCHEMA_NAME!r}; use dataset_id",
+            )

@@ -1,0 +1,207 @@
+"""Every name the client, the server and the YAML share: enums, document names, job and result
+kinds, job statuses.
+
+One definition each. Values are the exact strings written in YAML and sent over the API;
+``StrEnum`` members compare equal to them, so code compares defined members, never ad-hoc
+strings. Job kinds and result kinds travel in the API as documented strings, not enums (see
+:class:`JobKind`), because they grow with the product.
+"""
+
+from __future__ import annotations
+
+import enum
+
+# --------------------------------------------------------------------------------------------
+# Documents, jobs and results
+
+
+class DocumentKind(enum.StrEnum):
+    METADATA = "AvatarMetadata"
+    SCHEMA = "AvatarSchema"
+    PARAMETERS = "AvatarParameters"
+    PRIVACY_METRICS = "AvatarPrivacyMetricsParameters"
+    SIGNAL_METRICS = "AvatarSignalMetricsParameters"
+    REPORT = "AvatarReportParameters"
+    ADVICE = "AvatarAdviceParameters"
+
+
+class JobKind(enum.StrEnum):
+    """What a job does; decided by the document it runs.
+
+    In the API a job's ``kind`` is a plain string documented with these values: a value added
+    here later (linked tables, time series...) then reaches older clients as a string they can
+    show, instead of an enum value their generated models would refuse to parse.
+    """
+
+    ADVICE = "advice"
+    STANDARD = "standard"
+    PRIVACY_METRICS = "privacy_metrics"
+    SIGNAL_METRICS = "signal_metrics"
+    REPORT = "report"
+
+
+class JobStatus(enum.StrEnum):
+    """A job's life: pending → running → one of the three finished statuses."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED_STATUSES = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class ResultKind(enum.StrEnum):
+    """What one result file of a job holds. A plain documented string in the API, like
+    :class:`JobKind`, for the same reason."""
+
+    SHUFFLED = "shuffled"
+    UNSHUFFLED = "unshuffled"
+    ORIGINAL_PROJECTIONS = "original_projections"
+    AVATAR_PROJECTIONS = "avatar_projections"
+    PROJECTION_SAMPLE = "projection_sample"
+    RUN_METADATA = "run_metadata"
+    PRIVACY_METRICS = "privacy_metrics"
+    SIGNAL_METRICS = "signal_metrics"
+    VARIABLE_COMPARISONS = "variable_comparisons"
+    CORRELATIONS = "correlations"
+    ADVICE = "advice"
+    REPORT = "report"
+
+
+JOB_KIND_OF_DOCUMENT: dict[DocumentKind, JobKind] = {
+    DocumentKind.PARAMETERS: JobKind.STANDARD,
+    DocumentKind.PRIVACY_METRICS: JobKind.PRIVACY_METRICS,
+    DocumentKind.SIGNAL_METRICS: JobKind.SIGNAL_METRICS,
+    DocumentKind.REPORT: JobKind.REPORT,
+    DocumentKind.ADVICE: JobKind.ADVICE,
+}
+"""The job a document launches; metadata and schema documents launch none."""
+
+
+def described(cls: type[enum.StrEnum]) -> str:
+    """``a, b, c``: the values of an enum, for API descriptions and error messages."""
+    return ", ".join(member.value for member in cls)
+
+
+# --------------------------------------------------------------------------------------------
+# Values of the documents
+
+
+class ColumnType(enum.StrEnum):
+    INT = "int"
+    BOOL = "bool"
+    CATEGORY = "category"
+    FLOAT = "float"
+    DATETIME = "datetime"
+    DATETIME_TZ = "datetime_tz"
+
+
+class LinkMethod(enum.StrEnum):
+    LINEAR_SUM_ASSIGNMENT = "linear_sum_assignment"
+    MINIMUM_DISTANCE_ASSIGNMENT = "minimum_distance_assignment"
+    SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT = "sensitive_original_order_assignment"
+    TIME_SERIES = "time_series"
+
+
+class ImputeMethod(enum.StrEnum):
+    KNN = "knn"
+    MODE = "mode"
+    MEDIAN = "median"
+    MEAN = "mean"
+    FAST_KNN = "fast_knn"
+
+
+class ExcludeVariablesMethod(enum.StrEnum):
+    ROW_ORDER = "row_order"
+    COORDINATE_SIMILARITY = "coordinate_similarity"
+
+
+class ReportType(enum.StrEnum):
+    BASIC = "basic"
+    PIA = "pia"
+
+
+class ReportLanguage(enum.StrEnum):
+    EN = "en"
+    FR = "fr"
+
+
+class ReportFormat(enum.StrEnum):
+    PDF = "pdf"
+    HTML = "html"
+    DOCX = "docx"
+
+
+class ResultsFormat(enum.StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class AdvisorType(enum.StrEnum):
+    PARAMETERS = "parameters"
+
+
+class DataRecipient(enum.StrEnum):
+    UNKNOWN = "unknown"
+    INTERNAL = "internal"
+    CONTRACTUAL_THIRD_PARTY = "contractual_third_party"
+    PUBLIC = "public"
+
+
+class DataType(enum.StrEnum):
+    UNKNOWN = "unknown"
+    HEALTH = "health"
+    FINANCIAL = "financial"
+    HUMAN_RESOURCES = "human_resources"
+    COMMERCIAL = "commercial"
+    OTHER = "other"
+
+
+class DataSubject(enum.StrEnum):
+    UNKNOWN = "unknown"
+    PATIENTS = "patients"
+    CUSTOMERS = "customers"
+    EMPLOYEES = "employees"
+    CITIZENS = "citizens"
+    OTHER = "other"
+
+
+class SensitivityLevel(enum.StrEnum):
+    UNDEFINED = "undefined"
+    LOW = "Low"
+    MEDIUM = "Medium"
+    HIGH = "High"
+
+
+# --------------------------------------------------------------------------------------------
+# Document names: fixed per kind, as in the official client. The server launches jobs by
+# document name, and cross-references between documents then never dangle.
+
+METADATA_NAME_PREFIX = "avatar-metadata-"
+SCHEMA_NAME = "schema"
+AVATARIZED_SCHEMA_NAME = "schema_avatarized"
+PARAMETERS_NAME = "standard"
+PRIVACY_METRICS_NAME = "privacy_metrics"
+SIGNAL_METRICS_NAME = "signal_metrics"
+ADVICE_NAME = "advice_parameters"
+REPORT_NAMES: dict[ReportType, str] = {ReportType.BASIC: "report", ReportType.PIA: "report_pia"}
+RESULTS_VOLUME = "results"
+ADVICE_RESULTS_PATH = "advice"
+
+
+def report_name(report_type: ReportType) -> str:
+    """The document name of a report: ``report`` or ``report_pia``, as the official client."""
+    return REPORT_NAMES[report_type]
+
+
+DOCUMENT_OF_JOB_KIND: dict[JobKind, str] = {
+    JobKind.STANDARD: PARAMETERS_NAME,
+    JobKind.SIGNAL_METRICS: SIGNAL_METRICS_NAME,
+    JobKind.PRIVACY_METRICS: PRIVACY_METRICS_NAME,
+    JobKind.REPORT: report_name(ReportType.BASIC),
+    JobKind.ADVICE: ADVICE_NAME,
+}
+"""The document a job kind names when it stands for one (the basic report for ``report``)."""

@@ -1,0 +1,197 @@
+"""The keyword arguments of :meth:`avatars.runner.Runner.set_parameters` and the run's
+documents, both ways.
+
+A table's parameters are spread over three documents (avatarization, privacy metrics, signal
+metrics), as in the official client. :func:`to_documents` fills them from keywords, each value
+read through the documents' own field declarations, so a keyword gets the same checks and
+messages as the YAML key it fills; :func:`from_documents` gives the keywords back, for
+:meth:`~avatars.runner.Runner.update_parameters` and for runs loaded from the server.
+
+The metrics documents receive only what the metrics use: the projection of the privacy
+metrics takes ``ncp`` and ``column_weights`` (and fills gaps its own way), the signal metrics
+project nothing; both leave out the excluded variables. The server refuses the rest rather than
+ignoring it (:func:`avatar_yaml.rules.check_supported`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from avatar_yaml import (
+    AvatarizationParameters,
+    Config,
+    ConfigError,
+    ExcludeVariables,
+    Imputation,
+    PrivacyMetricsTableParameters,
+    SignalMetricsTableParameters,
+)
+
+KEYWORDS = (
+    "k",
+    "ncp",
+    "use_categorical_reduction",
+    "column_weights",
+    "exclude_variable_names",
+    "exclude_variable_method",
+    "imputation_method",
+    "imputation_k",
+    "imputation_training_fraction",
+    "imputation_return_data_imputed",
+    "known_variables",
+    "target",
+    "categorical_hidden_rate_variables",
+    "quantile_threshold",
+)
+"""Every keyword of ``set_parameters``, in its signature's order."""
+
+_IMPUTATION_SETTINGS = ("imputation_k", "imputation_training_fraction")
+_AVATARIZATION_ONLY = ("use_categorical_reduction", "imputation_method")
+
+
+@dataclass
+class TableDocuments:
+    """One table's entries in the three parameter documents (None: no entry)."""
+
+    avatarization: AvatarizationParameters | None
+    privacy: PrivacyMetricsTableParameters | None
+    signal: SignalMetricsTableParameters | None
+
+
+def _unknown_keywords(values: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(values) - set(KEYWORDS))
+    if unknown:
+        raise ConfigError(f"{where}unknown parameters {unknown}; allowed: {', '.join(KEYWORDS)}")
+
+
+def to_documents(table_name: str, **values: Any) -> TableDocuments:
+    """The documents' entries for a table from ``set_parameters`` keywords (None: not set).
+
+    Raises ConfigError (a ValueError) naming the keyword on any mistake the documents' fields
+    and rules can see without the data.
+    """
+    where = f"table {table_name!r}: "
+    _unknown_keywords(values, where)
+    if values.get("exclude_variable_method") is not None and not values.get(
+        "exclude_variable_names"
+    ):
+        raise ConfigError(f"{where}exclude_variable_method needs exclude_variable_names")
+    settings = (*_IMPUTATION_SETTINGS, "imputation_return_data_imputed")
+    if values.get("imputation_method") is None and any(values.get(s) is not None for s in settings):
+        raise ConfigError(f"{where}{', '.join(settings)} need imputation_method")
+    exclusion = (
+        ExcludeVariables.build(
+            f"{where}exclude_variables: ",
+            variable_names=values["exclude_variable_names"],
+            replacement_strategy=values.get("exclude_variable_method"),
+        )
+        if values.get("exclude_variable_names")
+        else None
+    )
+    imputation = (
+        Imputation.build(
+            f"{where}imputation: ",
+            method=values["imputation_method"],
+            k=values.get("imputation_k"),
+            training_fraction=values.get("imputation_training_fraction"),
+            return_data_imputed=values.get("imputation_return_data_imputed"),
+        )
+        if values.get("imputation_method") is not None
+        else None
+    )
+    weights = values.get("column_weights") or None
+    avatarization = (
+        AvatarizationParameters.build(
+            where,
+            k=values["k"],
+            ncp=values.get("ncp"),
+            use_categorical_reduction=values.get("use_categorical_reduction"),
+            column_weights=weights,
+            exclude_variables=exclusion,
+            imputation=imputation,
+        )
+        if values.get("k") is not None
+        else None
+    )
+    orphans = [name for name in _AVATARIZATION_ONLY if values.get(name) is not None]
+    if avatarization is None and orphans:
+        raise ConfigError(
+            f"{where}{', '.join(orphans)} tune the avatarization, which needs k (without k the "
+            "table is only measured)"
+        )
+    privacy = PrivacyMetricsTableParameters.build(
+        where,
+        ncp=values.get("ncp"),
+        known_variables=values.get("known_variables") or None,
+        target=values.get("target"),
+        categorical_hidden_rate_variables=values.get("categorical_hidden_rate_variables"),
+        quantile_threshold=values.get("quantile_threshold"),
+        exclude_variables=exclusion,
+        column_weights=weights,
+    )
+    signal = SignalMetricsTableParameters.build(where, exclude_variables=exclusion)
+    return TableDocuments(
+        avatarization=avatarization,
+        privacy=privacy if privacy.to_dict() else None,
+        signal=signal if signal.to_dict() else None,
+    )
+
+
+def table_documents(config: Config, table_name: str) -> TableDocuments:
+    """A table's current entries in the run's documents."""
+    parameters, privacy, signal = config.parameters, config.privacy_metrics, config.signal_metrics
+    return TableDocuments(
+        avatarization=(parameters.avatarization or {}).get(table_name) if parameters else None,
+        privacy=(privacy.privacy_metrics or {}).get(table_name) if privacy else None,
+        signal=(signal.signal_metrics or {}).get(table_name) if signal else None,
+    )
+
+
+def from_documents(config: Config, table_name: str) -> dict[str, Any]:
+    """The ``set_parameters`` keywords that give a table's current entries (set ones only):
+    ``set_parameters(table, **from_documents(config, table))`` changes nothing."""
+    entries = table_documents(config, table_name)
+    found: dict[str, Any] = {}
+    if entries.avatarization is not None:
+        found["k"] = entries.avatarization.k
+    nodes = [n for n in (entries.avatarization, entries.privacy, entries.signal) if n is not None]
+    for name in ("ncp", "use_categorical_reduction", "column_weights"):
+        for node in nodes:
+            value = getattr(node, name)
+            if value is not None:
+                found[name] = copy.deepcopy(value)
+                break
+    for node in nodes:
+        if node.exclude_variables is not None:
+            found["exclude_variable_names"] = list(node.exclude_variables.variable_names)
+            found["exclude_variable_method"] = node.exclude_variables.replacement_strategy
+            break
+    for node in nodes:
+        if node.imputation is not None:
+            found["imputation_method"] = node.imputation.method
+            found["imputation_k"] = node.imputation.k
+            found["imputation_training_fraction"] = node.imputation.training_fraction
+            found["imputation_return_data_imputed"] = node.imputation.return_data_imputed
+            break
+    if entries.privacy is not None:
+        for name in (
+            "known_variables",
+            "target",
+            "categorical_hidden_rate_variables",
+            "quantile_threshold",
+        ):
+            found[name] = copy.deepcopy(getattr(entries.privacy, name))
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def describe(config: Config, table_name: str) -> dict[str, object]:
+    """A table's entries as plain dicts, by document: what ``print_parameters`` shows."""
+    entries = table_documents(config, table_name)
+    shown = {
+        "avatarization": entries.avatarization,
+        "privacy_metrics": entries.privacy,
+        "signal_metrics": entries.signal,
+    }
+    return {name: node.to_dict() for name, node in shown.items() if node is not None}

@@ -1,0 +1,278 @@
+"""The jobs of a run and what they produced: waiting, listing, downloading, each once.
+
+:class:`RunResults` is the part of a :class:`~avatars.runner.Runner` that talks to the jobs and
+results endpoints. It knows the run's jobs by document name (``standard``, ``report_pia``...),
+waits for a job the first time one of its results is asked for (long-polls with a progress
+bar), lists its files once and keeps each downloaded file, so asking twice costs nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from avatars_api.models import BulkDeleteResponse
+
+from avatar_yaml import (
+    ADVICE_NAME,
+    DOCUMENT_OF_JOB_KIND,
+    PARAMETERS_NAME,
+    PRIVACY_METRICS_NAME,
+    REPORT_NAMES,
+    SIGNAL_METRICS_NAME,
+    JobKind,
+    ReportType,
+    ResultKind,
+    report_name,
+)
+from avatars._waiting import wait_for_job
+from avatars.display import JobList
+from avatars.errors import ConflictError
+
+if TYPE_CHECKING:
+    from avatars_api.models import JobOut, ResultFileOut
+
+    from avatars.client import ApiClient
+
+_WORK_ORDER = [
+    PARAMETERS_NAME,
+    SIGNAL_METRICS_NAME,
+    PRIVACY_METRICS_NAME,
+    *REPORT_NAMES.values(),
+    ADVICE_NAME,
+]
+_REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
+# Keys of a metrics result that are not metrics.
+_NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
+_METRICS_SOURCES = (
+    (PRIVACY_METRICS_NAME, ResultKind.PRIVACY_METRICS),
+    (SIGNAL_METRICS_NAME, ResultKind.SIGNAL_METRICS),
+)
+
+
+def _standalone(computations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The table's own metrics among its computations (multi-table runs add others)."""
+    for entry in computations:
+        if (entry.get("metadata") or {}).get("computation_type") in (None, "standalone"):
+            return entry
+    return computations[0] if computations else {}
+
+
+class RunResults:
+    """The jobs of one run (document name → job name) and a cache of their results."""
+
+    def __init__(self, client: ApiClient, label: str, show_progress: bool | None) -> None:
+        self.client = client
+        self.label = label
+        self.show_progress = show_progress
+        self.jobs: dict[str, str] = {}
+        self._finished: set[str] = set()  # job names known to be done
+        self._files: dict[str, list[ResultFileOut]] = {}  # job name -> its result files
+        self._downloads: dict[tuple[str, str], Any] = {}  # (job, file name) -> parsed content
+
+    # -- the jobs ----------------------------------------------------------------------------
+
+    def adopt(self, jobs: Iterable[JobOut]) -> None:
+        """Take over a stored run's jobs, newest first: the newest of each document wins."""
+        self.jobs = {}
+        for job in jobs:
+            self.jobs.setdefault(job.parameters_name, job.name)
+
+    def launch(self, set_name: str, document: str, parents: Sequence[str] = ()) -> str:
+        """Create the job of ``document``, waiting on the jobs of ``parents`` (documents)."""
+        depends_on = [self.jobs[parent] for parent in parents]
+        self.jobs[document] = self.client.jobs.create_job(set_name, document, depends_on).name
+        return self.jobs[document]
+
+    def forget_runs(self) -> list[str]:
+        """Forget the jobs of previous runs (advice aside); returns their documents."""
+        previous = [name for name in self.jobs if name != ADVICE_NAME]
+        for name in previous:
+            del self.jobs[name]
+        return previous
+
+    def job_name(self, job: JobKind | str) -> str:
+        """The server's name of one of the run's jobs, given as a kind (``standard``), a
+        document name (``report_pia``) or the job name itself."""
+        if isinstance(job, JobKind):
+            document = DOCUMENT_OF_JOB_KIND[job]
+        elif isinstance(job, str):
+            if job in self.jobs.values():
+                return job
+            document = job
+        else:
+            raise TypeError(f"expected a JobKind or a job name, got {type(job).__name__}")
+        if document not in self.jobs:
+            launched = ", ".join(self.jobs) or "none: call run() first"
+            raise ValueError(f"this runner has no {document!r} job (jobs: {launched})")
+        return self.jobs[document]
+
+    def document_of(self, job: JobKind | str) -> str:
+        name = self.job_name(job)
+        return next(document for document, known in self.jobs.items() if known == name)
+
+    def selected(self, job_names: Sequence[JobKind | str] | None) -> list[str]:
+        if job_names is None:
+            return list(self.jobs.values())
+        return [self.job_name(job) for job in job_names]
+
+    def ordered_documents(self) -> list[str]:
+        return sorted(
+            self.jobs,
+            key=lambda name: _WORK_ORDER.index(name) if name in _WORK_ORDER else len(_WORK_ORDER),
+        )
+
+    def job_list(self) -> JobList:
+        """The run's jobs, by document in the order they run; deleted jobs are left out."""
+        names = list(self.jobs.values())
+        found = {job.name: job for job in self.client.jobs.get_jobs(names=names).jobs}
+        return JobList(
+            (document, found[self.jobs[document]])
+            for document in self.ordered_documents()
+            if self.jobs[document] in found
+        )
+
+    def cancel(self, job_names: Sequence[JobKind | str] | None = None) -> list[JobOut]:
+        """Cancel the unfinished jobs (or those named), dependents before the jobs they wait
+        for: cancelling a parent first would fail them before they could be cancelled."""
+        cancelled = []
+        for name in reversed(self.selected(job_names)):
+            try:
+                if self.client.jobs.get_job(name).done:
+                    continue
+                cancelled.append(self.client.jobs.cancel_job(name))
+            except ConflictError:  # finished meanwhile
+                continue
+        return cancelled
+
+    def delete(self, job_names: Sequence[JobKind | str] | None = None) -> BulkDeleteResponse:
+        """Delete the jobs (or those named) and their results on the server."""
+        names = self.selected(job_names)
+        answer = self.client.jobs.bulk_delete_jobs(names)
+        gone = set(names) - set(answer.failed_jobs)
+        for document, name in list(self.jobs.items()):
+            if name in gone:
+                del self.jobs[document]
+                self._files.pop(name, None)
+        return answer
+
+    # -- results -----------------------------------------------------------------------------
+
+    def files(self, document: str) -> tuple[str, list[ResultFileOut]]:
+        """Wait for the job of ``document`` and list its files (once)."""
+        name = self.job_name(document)
+        if name not in self._finished:
+            label = f"{self.label} {document}"
+            wait_for_job(self.client, name, show_progress=self.show_progress, label=label)
+            self._finished.add(name)
+        if name not in self._files:
+            self._files[name] = list(self.client.results.get_results(name).files)
+        return name, self._files[name]
+
+    def entry(
+        self, document: str, kind: ResultKind, table_name: str
+    ) -> tuple[str, ResultFileOut] | None:
+        """The job name and the ``kind`` file of ``table_name``, or None if the job wrote none."""
+        job_name, files = self.files(document)
+        for entry in files:
+            if entry.kind == kind and entry.table == table_name:
+                return job_name, entry
+        return None
+
+    def required_entry(
+        self, document: str, kind: ResultKind, table_name: str
+    ) -> tuple[str, ResultFileOut]:
+        found = self.entry(document, kind, table_name)
+        if found is not None:
+            return found
+        _, files = self.files(document)
+        tables = sorted({str(entry.table) for entry in files if entry.kind == kind})
+        raise ValueError(
+            f"the {document} job has no {kind} result for table {table_name!r} "
+            f"(tables with one: {', '.join(tables) or 'none'}); was it given parameters?"
+        )
+
+    def read_json(self, job_name: str, entry: ResultFileOut) -> Any:
+        key = (job_name, entry.name)
+        if key not in self._downloads:
+            self._downloads[key] = self.client.results.read_json(job_name, entry)
+        return copy.deepcopy(self._downloads[key])
+
+    def table(self, document: str, kind: ResultKind, table_name: str) -> pd.DataFrame:
+        job_name, entry = self.required_entry(document, kind, table_name)
+        key = (job_name, entry.name)
+        if key not in self._downloads:
+            self._downloads[key] = self.client.results.read_table(job_name, entry)
+        frame: pd.DataFrame = self._downloads[key]
+        return frame.copy()
+
+    def json(self, document: str, kind: ResultKind, table_name: str) -> list[dict[str, Any]]:
+        job_name, entry = self.required_entry(document, kind, table_name)
+        payload = self.read_json(job_name, entry)
+        return payload if isinstance(payload, list) else [payload]
+
+    def download_report(
+        self, path: str | os.PathLike[str] | None, report_type: ReportType
+    ) -> Path | list[Path]:
+        """Save a report (see :meth:`avatars.runner.Runner.download_report`)."""
+        document = report_name(report_type)
+        target = Path.cwd() if path is None else Path(path)
+        both = path is None or target.is_dir() or not target.suffix
+        wanted = _REPORT_SUFFIXES.get(target.suffix.lower())
+        if not both and wanted is None:
+            raise ValueError(
+                f"report path {str(target)!r}: the suffix decides the format, use .pdf or "
+                ".html (or a folder, for both files)"
+            )
+        job_name, files = self.files(document)
+        reports = [entry for entry in files if entry.kind == ResultKind.REPORT]
+        if not reports:
+            raise ValueError(f"the {document} job produced no report file")
+        if both:
+            target.mkdir(parents=True, exist_ok=True)
+            return [
+                self.client.results.download_file(job_name, entry.name, target / entry.name)
+                for entry in reports
+            ]
+        for entry in reports:
+            if _REPORT_SUFFIXES.get(Path(entry.name).suffix.lower()) == wanted:
+                return self.client.results.download_file(job_name, entry.name, target)
+        written = ", ".join(entry.name for entry in reports)
+        raise ValueError(f"the {document} job wrote no {wanted} report (it wrote: {written})")
+
+    def metrics_summary(self, tables: Sequence[str]) -> pd.DataFrame:
+        """Every metric of ``tables``, one row per table (see
+        :meth:`avatars.runner.Runner.metrics_summary`)."""
+        sources = [(doc, kind) for doc, kind in _METRICS_SOURCES if doc in self.jobs]
+        if not sources:
+            raise ValueError(
+                "this run has no metrics job: run() with JobKind.PRIVACY_METRICS and "
+                "JobKind.SIGNAL_METRICS"
+            )
+        metrics: list[str] = []
+        rows: dict[str, dict[tuple[str, str], Any]] = {}
+        for table in tables:
+            row: dict[tuple[str, str], Any] = {}
+            for document, kind in sources:
+                entry = _standalone(self.json(document, kind, table))
+                for name, value in entry.items():
+                    if name in _NOT_METRICS:
+                        continue
+                    if name not in metrics:
+                        metrics.append(name)
+                    row["value", name] = math.nan if value is None else value
+                    row["target", name] = (entry.get("targets") or {}).get(name)
+                    row["passed", name] = (entry.get("passed") or {}).get(name)
+            rows[table] = row
+        columns = pd.MultiIndex.from_tuples(
+            [(view, name) for view in ("value", "target", "passed") for name in metrics],
+            names=["view", "metric"],
+        )
+        summary = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
+        summary.index.name = "table"
+        return summary
