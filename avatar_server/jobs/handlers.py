@@ -14,9 +14,8 @@ from sqlalchemy import select
 from avatar_server import __version__
 from avatar_server.db.models import Job, JobStatus
 from avatar_server.engine import advise, avatarize, privacy_metrics, signal_metrics, table_summary
-from avatar_server.engine import privacy as privacy_module
-from avatar_server.engine import signal as signal_module
 from avatar_server.engine.advice import avatarization_warnings
+from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
@@ -258,7 +257,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
             "privacy_metrics",
             name,
             f"{escape_table_name(name)}.privacy.json",
-            privacy_module.to_official_dicts(results, name),
+            to_official_dicts(results, name),
         )
 
 
@@ -282,7 +281,7 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
             "signal_metrics",
             name,
             f"{escape_table_name(name)}.signal.json",
-            signal_module.to_official_dicts(results, name),
+            to_official_dicts(results, name),
         )
         ctx.progress(f"{name}: comparisons", (index + 0.5) / len(pairs))
         out.write_json(

@@ -10,14 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_server.engine.privacy import (
-    TARGETS,
-    MetricResult,
-    local_cloaking_counts,
-    privacy_metrics,
-    to_official_dicts,
-)
+from avatar_server.engine.privacy import TARGETS, local_cloaking_counts, privacy_metrics
 from avatar_server.engine.progress import Cancelled
+from avatar_server.engine.results import MetricResult, to_official_dicts
 
 # Eleven distinct values: a continuous column (ten or fewer would be projected as categories),
 # so on one column the projection is a rescaling and distances keep their ratios.
