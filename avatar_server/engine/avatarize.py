@@ -256,7 +256,7 @@ def avatarize(
     if reduced_names and len(reduced_names) == encoded.shape[1]:
         raise ValueError("categorical reduction needs at least one other column to project on")
     projected_frame = encoded.drop(columns=reduced_names)
-    weights = _encoded_weights(column_weights, codec, work, reduced_names)
+    weights = codec.encoded_weights(column_weights, left_out=reduced_names)
     report("prepare", 1.0)
 
     projection, coords = fit_transform_projection(
@@ -318,24 +318,6 @@ def avatarize(
         batches=len(batches),
         warnings=warnings,
     )
-
-
-def _encoded_weights(
-    column_weights: dict[str, float] | None,
-    codec: TableCodec,
-    work: pd.DataFrame,
-    reduced: list[str],
-) -> dict[str, float] | None:
-    if not column_weights:
-        return None
-    unknown = sorted(set(column_weights) - set(map(str, work.columns)))
-    if unknown:
-        raise ValueError(f"column_weights names unknown columns: {unknown}")
-    weights = {name: float(w) for name, w in column_weights.items() if name not in reduced}
-    for info in codec.numeric:
-        if info.indicator is not None and info.name in weights:
-            weights[info.indicator] = weights[info.name]
-    return weights
 
 
 @dataclass

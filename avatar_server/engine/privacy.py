@@ -713,6 +713,7 @@ def privacy_metrics(
     unshuffled: pd.DataFrame,
     *,
     ncp: int = DEFAULT_METRIC_NCP,
+    column_weights: dict[str, float] | None = None,
     known_variables: list[str] | None = None,
     target: str | None = None,
     categorical_hidden_rate_variables: list[str] | None = None,
@@ -724,7 +725,10 @@ def privacy_metrics(
 ) -> list[MetricResult]:
     """Every privacy metric of avatar-method.md §2 (``closest_rate`` aside: it needs a holdout).
 
-    ``unshuffled`` row ``i`` is the avatar of ``original`` row ``i``. Without
+    ``unshuffled`` row ``i`` is the avatar of ``original`` row ``i``. ``column_weights`` weigh
+    columns in the space the distance metrics are measured in, as avatarize weighs them in its
+    projection (pass the avatarization's weights to measure the space the avatars were made
+    in); the details of those metrics record them beside ``ncp``. Without
     ``known_variables`` the attacker knows the 3 columns with the most distinct values; without
     ``target`` the first numeric and the first categorical column outside them are inferred.
     ``progress`` is called between metrics; whatever it raises (cancellation) propagates.
@@ -762,7 +766,7 @@ def privacy_metrics(
 
     step = Progress(progress, _STAGES)
     step("projection")
-    space = metric_space(original, unshuffled, ncp=ncp, seed=seed)
+    space = metric_space(original, unshuffled, ncp=ncp, seed=seed, column_weights=column_weights)
     if not (np.isfinite(space.original).all() and np.isfinite(space.avatars).all()):
         raise ValueError(
             "some avatars could not be placed in the originals' projection: in a column with "
@@ -793,6 +797,8 @@ def privacy_metrics(
 
     step("hidden_rate")
     where: dict[str, Any] = {"ncp": space.projection.ncp}
+    if column_weights:
+        where["column_weights"] = {name: float(w) for name, w in column_weights.items()}
     sample: IntArray | None = None
     rng = np.random.default_rng(seed)
     if sample_rows is not None and len(original) > sample_rows:

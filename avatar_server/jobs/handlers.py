@@ -271,6 +271,8 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
         if chosen is not None:
             if chosen.ncp is not None:
                 options["ncp"] = chosen.ncp
+            if chosen.column_weights:
+                options["column_weights"] = dict(chosen.column_weights)
             if chosen.known_variables:
                 options["known_variables"] = list(chosen.known_variables)
             if chosen.target:
