@@ -133,10 +133,10 @@ def worker_run(spec: Json) -> Json:
     Progress callbacks are timestamped: the longest gap between two of them (counting the call
     and the return as the first and last marks) bounds the latency of a cancel.
     """
-    from avatar_server.engine.allocator import keep_freed_memory
     from avatar_server.engine.avatarize import avatarize
     from avatar_server.engine.privacy import privacy_metrics
     from avatar_server.engine.signal import signal_metrics
+    from avatar_server.jobs.allocator import keep_freed_memory
     from bench.tables import mixed_table
 
     keep_freed_memory()  # as the server's job workers are set up
@@ -578,7 +578,7 @@ def report(
         "*avatarize s* is a worker's second avatarization of the table (another seed), as the "
         "server's warm pool workers run jobs; *first run s* is the first one in the fresh "
         "process, which also pays for growing its heap to the job's size (page faults). Both "
-        "run with `avatar_server.engine.allocator.keep_freed_memory()`, as job workers do.",
+        "run with `avatar_server.jobs.allocator.keep_freed_memory()`, as job workers do.",
         "",
         "| rows | batches | avatarize s | first run s | floor s (SVD + kNN) | avatarize / floor "
         "| Gram eigh s | privacy s | signal s | privacy + signal s | peak RSS MiB (before) "

@@ -7,8 +7,9 @@ pool and on a Dask worker.
 from avatar_server.engine.advice import Advice, advise, table_summary
 from avatar_server.engine.avatarize import (
     AvatarizationResult,
-    ExcludeVariables,
-    Imputation,
+    ExclusionSettings,
+    ImputationSettings,
+    ReplacementStrategy,
     avatarize,
 )
 from avatar_server.engine.privacy import privacy_metrics
@@ -20,10 +21,11 @@ __all__ = [
     "Advice",
     "AvatarizationResult",
     "Cancelled",
-    "ExcludeVariables",
-    "Imputation",
+    "ExclusionSettings",
+    "ImputationSettings",
     "MetricResult",
     "ProgressCallback",
+    "ReplacementStrategy",
     "advise",
     "avatarize",
     "privacy_metrics",

@@ -14,9 +14,14 @@ import numpy as np
 import pandas as pd
 
 from avatar_server.engine.codec import TableCodec
-from avatar_server.engine.columns import ColumnInfo, describe_column
+from avatar_server.engine.columns import (
+    NUMERIC_KINDS,
+    ColumnInfo,
+    column_numbers,
+    describe_column,
+)
 from avatar_server.engine.projection import fit_projection, max_components
-from avatar_server.engine.signal import NUMERIC_KINDS, column_numbers, json_safe
+from avatar_server.engine.results import json_safe
 
 PUBLISHED_K = 20
 K_ROWS_PER_NEIGHBOUR = 50

@@ -45,9 +45,17 @@ _PLAN: dict[str, float] = {
 }
 
 
+ReplacementStrategy = Literal["row_order", "coordinate_similarity"]
+REPLACEMENT_STRATEGIES: tuple[ReplacementStrategy, ...] = ("row_order", "coordinate_similarity")
+
+
 @dataclass(frozen=True)
-class Imputation:
-    """How numeric gaps are filled before projection (they are re-applied afterwards)."""
+class ImputationSettings:
+    """How numeric gaps are filled before projection (they are re-applied afterwards).
+
+    Not avatar_yaml's ``Imputation``: that is a document node whose unset fields mean "the
+    engine's default"; the job handlers map one to the other.
+    """
 
     method: str = "fast_knn"
     k: int = 5
@@ -61,17 +69,27 @@ class Imputation:
 
 
 @dataclass(frozen=True)
-class ExcludeVariables:
+class ExclusionSettings:
     """Columns kept out of the avatarization and re-attached afterwards.
 
     ``row_order`` re-attaches each original's own value to its avatar: it keeps the link to the
     individual, so those columns are not anonymized (flagged as sensitive).
     ``coordinate_similarity`` takes the value of the original nearest to the avatar in the
     projected space.
+
+    The strategy has no default: the caller always says which, so no default here can disagree
+    with avatar_yaml's ``ExcludeVariables`` (whose default is ``row_order``).
     """
 
     variable_names: tuple[str, ...]
-    replacement_strategy: Literal["row_order", "coordinate_similarity"] = "coordinate_similarity"
+    replacement_strategy: ReplacementStrategy
+
+    def __post_init__(self) -> None:
+        if self.replacement_strategy not in REPLACEMENT_STRATEGIES:
+            raise ValueError(
+                f"unknown replacement_strategy {self.replacement_strategy!r}: use "
+                f"{' or '.join(REPLACEMENT_STRATEGIES)}"
+            )
 
 
 @dataclass
@@ -86,28 +104,6 @@ class AvatarizationResult:
     explained_variance_ratio: list[float]
     batches: int
     warnings: list[str] = field(default_factory=list)
-
-
-def _as_imputation(value: Imputation | str | dict[str, Any] | None) -> Imputation:
-    if value is None:
-        return Imputation()
-    if isinstance(value, Imputation):
-        return value
-    if isinstance(value, str):
-        return Imputation(method=value)
-    return Imputation(**value)
-
-
-def _as_exclusion(value: ExcludeVariables | dict[str, Any] | None) -> ExcludeVariables | None:
-    if value is None or isinstance(value, ExcludeVariables):
-        return value
-    names = tuple(value.get("variable_names", ()))
-    strategy = value.get("replacement_strategy", "coordinate_similarity")
-    if strategy not in ("row_order", "coordinate_similarity"):
-        raise ValueError(
-            f"unknown replacement_strategy {strategy!r}: use row_order or coordinate_similarity"
-        )
-    return ExcludeVariables(names, strategy)
 
 
 def random_weights(
@@ -151,9 +147,20 @@ def _batches(n: int, batch_rows: int, rng: np.random.Generator) -> list[np.ndarr
     return [np.sort(part) for part in np.array_split(rng.permutation(n), count)]
 
 
-def _check_inputs(df: pd.DataFrame, k: int, batch_rows: int) -> None:
+def _check_inputs(
+    df: pd.DataFrame,
+    k: int,
+    batch_rows: int,
+    imputation: ImputationSettings | None,
+    exclusion: ExclusionSettings | None,
+) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    # Dicts and method names were once accepted: say what is expected instead of failing on
+    # a missing attribute further down.
+    for value, expected in ((imputation, ImputationSettings), (exclusion, ExclusionSettings)):
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"expected {expected.__name__} or None, got {type(value).__name__}")
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise ValueError("the table is empty: it needs at least one row and one column")
     if isinstance(k, bool) or not isinstance(k, int | np.integer):
@@ -176,8 +183,8 @@ def avatarize(
     ncp: int | None = None,
     column_weights: dict[str, float] | None = None,
     use_categorical_reduction: bool = False,
-    imputation: Imputation | str | dict[str, Any] | None = None,
-    exclude_variables: ExcludeVariables | dict[str, Any] | None = None,
+    imputation: ImputationSettings | None = None,
+    exclude_variables: ExclusionSettings | None = None,
     seed: int | None = None,
     progress: ProgressCallback | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -194,9 +201,9 @@ def avatarize(
         use_categorical_reduction: Project categorical columns with more than 20 modalities as
             an embedding (each modality at the mean position of its rows in the projection of
             the other columns) instead of one dimension per modality.
-        imputation: How numeric gaps are filled for the projection (method name, dict or
-            :class:`Imputation`); the gaps are restored in the avatars.
-        exclude_variables: Columns kept out and re-attached (:class:`ExcludeVariables`).
+        imputation: How numeric gaps are filled for the projection (default
+            ``ImputationSettings()``); the gaps are restored in the avatars.
+        exclude_variables: Columns kept out and re-attached, and how.
         seed: Makes the result reproducible; a random seed is drawn (and returned) if None.
         progress: Called as ``progress(stage, fraction)``; raise from it to stop the work.
         batch_rows: Tables above this many rows are avatarized in batches of about this size,
@@ -208,7 +215,7 @@ def avatarize(
             (a zero-mean Gaussian with its covariance, scaled like the mix), so correlations
             are kept without copying any individual's residual. False is the plain reading.
     """
-    _check_inputs(df, k, batch_rows)
+    _check_inputs(df, k, batch_rows, imputation, exclude_variables)
     labels = df.columns
     df = with_text_labels(df)
     k = int(k)
@@ -217,8 +224,7 @@ def avatarize(
     rng = np.random.default_rng(seed)
     report = Progress(progress, _PLAN)
     report("prepare", 0.0)
-    exclusion = _as_exclusion(exclude_variables)
-    excluded = list(exclusion.variable_names) if exclusion else []
+    excluded = list(exclude_variables.variable_names) if exclude_variables else []
     unknown = sorted(set(excluded) - set(map(str, df.columns)))
     if unknown:
         raise ValueError(f"exclude_variables names unknown columns: {unknown}")
@@ -227,7 +233,7 @@ def avatarize(
         raise ValueError("every column is excluded: nothing is left to avatarize")
     codec = TableCodec.fit(work)
     report("prepare", 0.3)
-    settings = _as_imputation(imputation)
+    settings = ImputationSettings() if imputation is None else imputation
     raw_numeric = codec.numeric_values(work)
     numeric = impute(
         raw_numeric,
@@ -250,7 +256,7 @@ def avatarize(
     if reduced_names and len(reduced_names) == encoded.shape[1]:
         raise ValueError("categorical reduction needs at least one other column to project on")
     projected_frame = encoded.drop(columns=reduced_names)
-    weights = _encoded_weights(column_weights, codec, work, reduced_names)
+    weights = codec.encoded_weights(column_weights, left_out=reduced_names)
     report("prepare", 1.0)
 
     projection, coords = fit_transform_projection(
@@ -287,12 +293,13 @@ def avatarize(
     unshuffled = pd.concat(parts).sort_index()
     unshuffled.index = df.index
     warnings: list[str] = []
-    if exclusion is not None:
-        unshuffled = _reattach(df, unshuffled, exclusion, coords, avatar_coords)
-        if exclusion.replacement_strategy == "row_order":
+    if exclude_variables is not None:
+        unshuffled = _reattach(df, unshuffled, exclude_variables, coords, avatar_coords)
+        if exclude_variables.replacement_strategy == "row_order":
+            kept_out = ", ".join(exclude_variables.variable_names)
             warnings.append(
                 "excluded columns were re-attached in row order: they keep the link to "
-                f"individuals and are not anonymized ({', '.join(exclusion.variable_names)})"
+                f"individuals and are not anonymized ({kept_out})"
             )
     unshuffled = unshuffled[list(df.columns)]
     unshuffled.columns = labels
@@ -311,24 +318,6 @@ def avatarize(
         batches=len(batches),
         warnings=warnings,
     )
-
-
-def _encoded_weights(
-    column_weights: dict[str, float] | None,
-    codec: TableCodec,
-    work: pd.DataFrame,
-    reduced: list[str],
-) -> dict[str, float] | None:
-    if not column_weights:
-        return None
-    unknown = sorted(set(column_weights) - set(map(str, work.columns)))
-    if unknown:
-        raise ValueError(f"column_weights names unknown columns: {unknown}")
-    weights = {name: float(w) for name, w in column_weights.items() if name not in reduced}
-    for info in codec.numeric:
-        if info.indicator is not None and info.name in weights:
-            weights[info.indicator] = weights[info.name]
-    return weights
 
 
 @dataclass
@@ -588,7 +577,7 @@ def _restore_numeric(values: np.ndarray[Any, np.dtype[np.float64]], info: Column
 def _reattach(
     df: pd.DataFrame,
     unshuffled: pd.DataFrame,
-    exclusion: ExcludeVariables,
+    exclusion: ExclusionSettings,
     coords: np.ndarray[Any, np.dtype[np.float64]],
     avatar_coords: np.ndarray[Any, np.dtype[np.float64]],
 ) -> pd.DataFrame:
@@ -607,9 +596,11 @@ def _reattach(
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
+    "REPLACEMENT_STRATEGIES",
     "AvatarizationResult",
-    "ExcludeVariables",
-    "Imputation",
+    "ExclusionSettings",
+    "ImputationSettings",
+    "ReplacementStrategy",
     "ResidualNoise",
     "avatarize",
     "mix",

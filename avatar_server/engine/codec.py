@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,3 +92,29 @@ class TableCodec:
 
     def indicator_columns(self) -> list[str]:
         return [c.indicator for c in self.numeric if c.indicator is not None]
+
+    def encoded_weights(
+        self, column_weights: Mapping[str, float] | None, *, left_out: Collection[str] = ()
+    ) -> dict[str, float] | None:
+        """Weights of the table's columns as the projection of :meth:`encode` takes them.
+
+        A numeric column's missing-value indicator weighs as much as the column, so a weight
+        counts for the whole column and not only for its values. ``left_out`` names columns
+        that are not projected (categorical reduction); their weights are dropped. Columns the
+        table lacks and weights that are not positive numbers raise ValueError; None or no
+        weights means every column weighs 1.
+        """
+        if not column_weights:
+            return None
+        unknown = sorted(set(column_weights) - {info.name for info in self.columns})
+        if unknown:
+            raise ValueError(f"column_weights names unknown columns: {unknown}")
+        weights = {name: float(weight) for name, weight in column_weights.items()}
+        wrong = {name: weight for name, weight in weights.items() if not 0 < weight < math.inf}
+        if wrong:
+            raise ValueError(f"column weights must be positive numbers, got {wrong}")
+        kept = {name: weight for name, weight in weights.items() if name not in left_out}
+        for info in self.numeric:
+            if info.indicator is not None and info.name in kept:
+                kept[info.indicator] = kept[info.name]
+        return kept

@@ -24,6 +24,9 @@ import numpy as np
 import pandas as pd
 
 Kind = Literal["continuous", "discrete", "datetime", "boolean", "categorical"]
+# The kinds compared as numbers by the metrics (datetimes in seconds). Discrete columns are
+# projected as categories but their values and order still mean something.
+NUMERIC_KINDS: tuple[Kind, ...] = ("continuous", "discrete", "datetime")
 
 # Numeric columns with at most this many distinct values are projected as categories.
 CATEGORY_THRESHOLD = 10
@@ -174,6 +177,20 @@ def to_seconds(series: pd.Series, info: ColumnInfo) -> pd.Series:
     nanoseconds = dates.astype("datetime64[ns]").to_numpy().astype("int64").astype("float64")
     nanoseconds[dates.isna().to_numpy()] = np.nan
     return pd.Series(nanoseconds / _NANOSECONDS, index=series.index)
+
+
+def column_numbers(series: pd.Series, info: ColumnInfo) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """A column of a ``NUMERIC_KINDS`` kind as floats (datetimes in seconds), NaN where missing
+    or unreadable: avatars read back from CSV may hold text."""
+    if info.kind == "datetime":
+        if info.date_format is None and getattr(series.dtype, "kind", "O") != "M":
+            series = pd.to_datetime(series, errors="coerce")
+        return np.asarray(to_seconds(series, info).to_numpy(dtype="float64"), dtype=np.float64)
+    try:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(values, dtype=np.float64)
 
 
 def from_seconds(seconds: np.ndarray[Any, Any], info: ColumnInfo) -> pd.Series:

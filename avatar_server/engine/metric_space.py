@@ -2,10 +2,14 @@
 
 Both tables are encoded with the originals' column descriptions; numeric gaps are filled with
 the originals' medians (the same fill on both sides, so gaps neither help nor hurt a match).
+Column weights act on this projection as they act on avatarize's
+(:meth:`codec.TableCodec.encoded_weights`), so the metrics can measure the space the avatars
+were made in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +48,21 @@ def encode_pair(
 
 
 def metric_space(
-    original: pd.DataFrame, avatars: pd.DataFrame, ncp: int = DEFAULT_METRIC_NCP, seed: int = 0
+    original: pd.DataFrame,
+    avatars: pd.DataFrame,
+    ncp: int = DEFAULT_METRIC_NCP,
+    seed: int = 0,
+    column_weights: Mapping[str, float] | None = None,
 ) -> MetricSpace:
-    """Coordinates of originals and avatars in the originals' exact projection."""
+    """Coordinates of originals and avatars in the originals' exact projection, each column
+    weighted by ``column_weights`` (default 1)."""
     codec, encoded_original, encoded_avatars = encode_pair(original, avatars)
     projection, original_coords = fit_transform_projection(
-        encoded_original, ncp, seed=seed, clamp=True
+        encoded_original,
+        ncp,
+        column_weights=codec.encoded_weights(column_weights),
+        seed=seed,
+        clamp=True,
     )
     return MetricSpace(
         codec=codec,

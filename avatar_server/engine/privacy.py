@@ -13,7 +13,6 @@ avatar of row ``i`` of ``original``.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,35 +22,21 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from avatar_server.engine.codec import with_text_labels
-from avatar_server.engine.columns import ColumnInfo, aligned_codes, to_seconds
+from avatar_server.engine.columns import NUMERIC_KINDS, ColumnInfo, aligned_codes, column_numbers
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP, metric_space
 from avatar_server.engine.progress import Progress
-from avatar_server.engine.results import MetricResult
+from avatar_server.engine.results import PRIVACY_TARGETS as TARGETS
+from avatar_server.engine.results import MetricResult, metric_result
 
 __all__ = [
     "TARGETS",
-    "MetricResult",
     "local_cloaking_counts",
     "privacy_metrics",
-    "to_official_dicts",
 ]
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
-TARGETS: dict[str, str] = {
-    "hidden_rate": "> 90",
-    "local_cloaking": "> 5",
-    "distance_to_closest": "> 0.2",
-    "closest_distances_ratio": "> 0.3",
-    "column_direct_match_protection": "> 50",
-    "categorical_hidden_rate": "> 90",
-    "row_direct_match_protection": "> 90",
-    "correlation_protection_rate": "> 95",
-    "inference_continuous": "> 10",
-    "inference_categorical": "> 10",
-}
-NUMERIC_KINDS = ("continuous", "discrete", "datetime")
 DEFAULT_KNOWN_VARIABLES = 3
 DEFAULT_LOCAL_CLOAKING_CAP = 64
 DEFAULT_SAMPLE_ROWS = 100_000
@@ -95,67 +80,12 @@ _STAGES = {
 # --- results ---------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars, tuples and non-finite floats made JSON-safe."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return value
-
-
-def _passes(value: float, target: str) -> bool:
-    """Whether ``value`` meets a target written as ``"<operator> <threshold>"``."""
-    operator, threshold = target.split()
-    bound = float(threshold)
-    checks: dict[str, Callable[[float, float], bool]] = {
-        ">": lambda v, b: v > b,
-        ">=": lambda v, b: v >= b,
-        "<": lambda v, b: v < b,
-        "<=": lambda v, b: v <= b,
-    }
-    if operator not in checks:
-        raise ValueError(f"unknown target operator in {target!r}")
-    return bool(checks[operator](float(value), bound))
-
-
 def _result(name: str, value: float | None, details: dict[str, Any]) -> MetricResult:
-    target = TARGETS[name]
-    if value is not None and not math.isfinite(value):
-        value = None
-    passed = None if value is None else _passes(value, target)
-    return MetricResult(
-        name=name,
-        value=None if value is None else float(value),
-        target=target,
-        passed=passed,
-        details=_plain(details),
-    )
+    return metric_result(name, value, TARGETS[name], details)
 
 
 def _not_computed(name: str, reason: str, **details: Any) -> MetricResult:
     return _result(name, None, {"reason": reason, **details})
-
-
-def to_official_dicts(results: list[MetricResult], table_name: str) -> list[dict[str, Any]]:
-    """The results as the server reports them: one dict per table, values keyed by metric name,
-    plus the targets, pass/fail and details (JSON-safe: no numpy types, no NaN)."""
-    report: dict[str, Any] = {
-        "metadata": {"table_name": table_name, "computation_type": "standalone"}
-    }
-    for result in results:
-        report[result.name] = result.value
-    report["targets"] = {r.name: r.target for r in results}
-    report["passed"] = {r.name: r.passed for r in results}
-    report["details"] = {r.name: r.details for r in results}
-    return [_plain(report)]
 
 
 # --- both tables in one code space -----------------------------------------------------------
@@ -170,20 +100,6 @@ class _Codes:
     avatars: IntArray
     size: int
     missing: int | None = None
-
-
-def _numbers(series: pd.Series, info: ColumnInfo) -> FloatArray:
-    """A numeric column as floats (datetimes in seconds), NaN where missing or unreadable:
-    avatars read back from CSV may hold text."""
-    if info.kind == "datetime":
-        if info.date_format is None and getattr(series.dtype, "kind", "O") != "M":
-            series = pd.to_datetime(series, errors="coerce")
-        return np.asarray(to_seconds(series, info).to_numpy(dtype="float64"), dtype=np.float64)
-    try:
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-    except (TypeError, ValueError):
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return np.asarray(values, dtype=np.float64)
 
 
 def _compress(key: IntArray) -> tuple[IntArray, int]:
@@ -224,8 +140,8 @@ class _Tables:
         if name not in self._numbers:
             info = self.info[name]
             self._numbers[name] = (
-                _numbers(self.original[name], info),
-                _numbers(self.avatars[name], info),
+                column_numbers(self.original[name], info),
+                column_numbers(self.avatars[name], info),
             )
         return self._numbers[name]
 
@@ -797,6 +713,7 @@ def privacy_metrics(
     unshuffled: pd.DataFrame,
     *,
     ncp: int = DEFAULT_METRIC_NCP,
+    column_weights: dict[str, float] | None = None,
     known_variables: list[str] | None = None,
     target: str | None = None,
     categorical_hidden_rate_variables: list[str] | None = None,
@@ -808,7 +725,10 @@ def privacy_metrics(
 ) -> list[MetricResult]:
     """Every privacy metric of avatar-method.md §2 (``closest_rate`` aside: it needs a holdout).
 
-    ``unshuffled`` row ``i`` is the avatar of ``original`` row ``i``. Without
+    ``unshuffled`` row ``i`` is the avatar of ``original`` row ``i``. ``column_weights`` weigh
+    columns in the space the distance metrics are measured in, as avatarize weighs them in its
+    projection (pass the avatarization's weights to measure the space the avatars were made
+    in); the details of those metrics record them beside ``ncp``. Without
     ``known_variables`` the attacker knows the 3 columns with the most distinct values; without
     ``target`` the first numeric and the first categorical column outside them are inferred.
     ``progress`` is called between metrics; whatever it raises (cancellation) propagates.
@@ -846,7 +766,7 @@ def privacy_metrics(
 
     step = Progress(progress, _STAGES)
     step("projection")
-    space = metric_space(original, unshuffled, ncp=ncp, seed=seed)
+    space = metric_space(original, unshuffled, ncp=ncp, seed=seed, column_weights=column_weights)
     if not (np.isfinite(space.original).all() and np.isfinite(space.avatars).all()):
         raise ValueError(
             "some avatars could not be placed in the originals' projection: in a column with "
@@ -877,6 +797,8 @@ def privacy_metrics(
 
     step("hidden_rate")
     where: dict[str, Any] = {"ncp": space.projection.ncp}
+    if column_weights:
+        where["column_weights"] = {name: float(w) for name, w in column_weights.items()}
     sample: IntArray | None = None
     rng = np.random.default_rng(seed)
     if sample_rows is not None and len(original) > sample_rows:

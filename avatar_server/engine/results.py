@@ -1,15 +1,106 @@
-"""The result of one metric, shared by the privacy and signal metrics."""
+"""Metric results, their targets, and their JSON form, shared by the privacy and signal metrics.
+
+Both metric families report the same way (one :class:`MetricResult` per metric, turned into
+the official per-table dict by :func:`to_official_dicts`), so the targets, the pass/fail rule
+and the JSON clean-up live here once.
+"""
 
 from __future__ import annotations
 
+import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+# Targets are written as "<operator> <threshold>", as in avatar-method.md §2 and §3.
+PRIVACY_TARGETS: dict[str, str] = {
+    "hidden_rate": "> 90",
+    "local_cloaking": "> 5",
+    "distance_to_closest": "> 0.2",
+    "closest_distances_ratio": "> 0.3",
+    "column_direct_match_protection": "> 50",
+    "categorical_hidden_rate": "> 90",
+    "row_direct_match_protection": "> 90",
+    "correlation_protection_rate": "> 95",
+    "inference_continuous": "> 10",
+    "inference_categorical": "> 10",
+}
+# ``None``: the metric is reported for information and has no target.
+SIGNAL_TARGETS: dict[str, str | None] = {
+    "hellinger_mean": "< 0.1",
+    "hellinger_std": None,
+    "correlation_difference_ratio": "< 10",
+}
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 @dataclass(frozen=True)
 class MetricResult:
+    """One metric: its value (None when it could not be computed, the reason then being in
+    ``details``), its target and whether the value meets it (None without value or target)."""
+
     name: str
     value: float | None
-    target: str
+    target: str | None
     passed: bool | None
     details: dict[str, Any]
+
+
+def passes(value: float, target: str) -> bool:
+    """Whether ``value`` meets a target written as ``"<operator> <threshold>"``."""
+    symbol, threshold = target.split()
+    if symbol not in _OPERATORS:
+        raise ValueError(f"unknown target operator in {target!r}")
+    return bool(_OPERATORS[symbol](float(value), float(threshold)))
+
+
+def metric_result(
+    name: str, value: float | None, target: str | None, details: dict[str, Any]
+) -> MetricResult:
+    """A result judged against ``target``; a non-finite value counts as not computed."""
+    if value is not None and not math.isfinite(value):
+        value = None
+    passed = None if value is None or target is None else passes(value, target)
+    return MetricResult(
+        name=name,
+        value=None if value is None else float(value),
+        target=target,
+        passed=passed,
+        details=json_safe(details),
+    )
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` in plain JSON types: numpy scalars and arrays unwrapped, tuples as lists, keys
+    as text, NaN and infinities as None (``json.dumps(..., allow_nan=False)`` accepts it)."""
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_official_dicts(results: list[MetricResult], table_name: str) -> list[dict[str, Any]]:
+    """The results as the server reports them, privacy or signal alike: one dict per table,
+    values keyed by metric name, then the targets, pass/fail and details of each metric."""
+    report: dict[str, Any] = {
+        "metadata": {"table_name": table_name, "computation_type": "standalone"}
+    }
+    for result in results:
+        report[result.name] = result.value
+    report["targets"] = {result.name: result.target for result in results}
+    report["passed"] = {result.name: result.passed for result in results}
+    report["details"] = {result.name: result.details for result in results}
+    return [json_safe(report)]

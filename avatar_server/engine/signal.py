@@ -28,21 +28,28 @@ import numpy as np
 import pandas as pd
 
 from avatar_server.engine.codec import TableCodec
-from avatar_server.engine.columns import MISSING_MODALITY, ColumnInfo, aligned_codes, to_seconds
+from avatar_server.engine.columns import (
+    MISSING_MODALITY,
+    NUMERIC_KINDS,
+    ColumnInfo,
+    aligned_codes,
+    column_numbers,
+)
 from avatar_server.engine.progress import Progress, ProgressCallback
-from avatar_server.engine.results import MetricResult
+from avatar_server.engine.results import SIGNAL_TARGETS, MetricResult, json_safe, metric_result
 
-HELLINGER_TARGET = 0.1
-CORRELATION_TARGET = 10.0
 DEFAULT_BINS = 20
 PLOT_MODALITIES = 30
 OTHER_MODALITY = "__other__"
-NUMERIC_KINDS = ("continuous", "discrete", "datetime")
 MAX_ONE_HOT_MODALITIES = 50
 _CHUNK_CELLS = 1 << 22
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
+
+
+def _result(name: str, value: float | None, details: dict[str, Any]) -> MetricResult:
+    return metric_result(name, value, SIGNAL_TARGETS[name], details)
 
 
 # --- shared column access ------------------------------------------------------------------
@@ -54,20 +61,6 @@ def _check_pair(original: pd.DataFrame, avatars: pd.DataFrame) -> TableCodec:
     if len(avatars) == 0:
         raise ValueError("the avatar table has no rows")
     return TableCodec.fit(original)
-
-
-def column_numbers(series: pd.Series, info: ColumnInfo) -> FloatArray:
-    """A numeric or datetime column as floats (datetimes in seconds), NaN where missing or
-    unreadable: avatars may come back from CSV as text."""
-    if info.kind == "datetime":
-        if info.date_format is None and getattr(series.dtype, "kind", "O") != "M":
-            series = pd.to_datetime(series, errors="coerce")
-        return np.asarray(to_seconds(series, info).to_numpy(dtype="float64"), dtype="float64")
-    try:
-        return np.asarray(series.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
-    except (TypeError, ValueError):
-        coerced = pd.to_numeric(series, errors="coerce")
-        return np.asarray(coerced.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
 
 
 def _aligned_codes(original: pd.Series, avatars: pd.Series) -> tuple[IntArray, IntArray, list[str]]:
@@ -258,17 +251,8 @@ def _correlation_difference(
         }
     if total <= 0.0:
         details["reason"] = "no correlated pair of non-constant columns in the original table"
-        return MetricResult(
-            "correlation_difference_ratio", None, f"< {CORRELATION_TARGET:g}", None, details
-        )
-    ratio = float(difference.sum()) / total * 100.0
-    return MetricResult(
-        "correlation_difference_ratio",
-        ratio,
-        f"< {CORRELATION_TARGET:g}",
-        ratio < CORRELATION_TARGET,
-        details,
-    )
+        return _result("correlation_difference_ratio", None, details)
+    return _result("correlation_difference_ratio", float(difference.sum()) / total * 100.0, details)
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -299,42 +283,13 @@ def signal_metrics(
     report("signal_correlation", 0.0)
     values = np.array(list(distances.values()))
     mean, std = float(values.mean()), float(values.std())
-    per_variable = {"per_variable": distances}
     results = [
-        MetricResult(
-            "hellinger_mean", mean, f"< {HELLINGER_TARGET:g}", mean < HELLINGER_TARGET, per_variable
-        ),
-        MetricResult("hellinger_std", std, "", None, {"per_variable": dict(distances)}),
+        _result("hellinger_mean", mean, {"per_variable": distances}),
+        _result("hellinger_std", std, {"per_variable": distances}),
         _correlation_difference(codec, original, avatars),
     ]
     report("signal_correlation", 1.0)
     return results
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON types: numpy scalars unwrapped, NaN and infinities as None."""
-    if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def to_official_dicts(results: list[MetricResult], table_name: str) -> list[dict[str, Any]]:
-    """The signal results in the layout of the official reports: one entry per table."""
-    entry: dict[str, Any] = {
-        "metadata": {"table_name": table_name, "computation_type": "standalone"},
-    }
-    for result in results:
-        entry[result.name] = result.value
-    entry["targets"] = {result.name: result.target or None for result in results}
-    entry["passed"] = {result.name: result.passed for result in results}
-    entry["details"] = {result.name: result.details for result in results}
-    return [json_safe(entry)]
 
 
 def _numeric_summary(values: FloatArray) -> dict[str, Any]:

@@ -13,10 +13,18 @@ from sqlalchemy import select
 
 from avatar_server import __version__
 from avatar_server.db.models import Job, JobStatus
-from avatar_server.engine import advise, avatarize, privacy_metrics, signal_metrics, table_summary
-from avatar_server.engine import privacy as privacy_module
-from avatar_server.engine import signal as signal_module
+from avatar_server.engine import (
+    ExclusionSettings,
+    ImputationSettings,
+    ReplacementStrategy,
+    advise,
+    avatarize,
+    privacy_metrics,
+    signal_metrics,
+    table_summary,
+)
 from avatar_server.engine.advice import avatarization_warnings
+from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
@@ -25,6 +33,7 @@ from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
 from avatar_yaml import (
     AvatarizationParameters,
     ExcludeVariables,
+    ExcludeVariablesMethod,
     Imputation,
     JobKind,
     PrivacyMetricsTableParameters,
@@ -37,24 +46,39 @@ from avatar_yaml import (
 Handler = Callable[[JobContext, ResultWriter], None]
 
 
-def _imputation(settings: Imputation | None) -> dict[str, Any] | None:
+def _imputation_settings(settings: Imputation | None) -> ImputationSettings | None:
+    """The engine's imputation for a table's YAML ``imputation`` (None: the engine's default).
+    A ``k`` or ``training_fraction`` the document leaves unset takes the engine's default;
+    ``return_data_imputed`` asks for an output the engine does not produce."""
     if settings is None:
         return None
-    chosen: dict[str, Any] = {"method": str(settings.method)}
-    if settings.k is not None:
-        chosen["k"] = settings.k
-    if settings.training_fraction is not None:
-        chosen["training_fraction"] = settings.training_fraction
-    return chosen
+    default = ImputationSettings()
+    return ImputationSettings(
+        method=str(settings.method),
+        k=default.k if settings.k is None else settings.k,
+        training_fraction=(
+            default.training_fraction
+            if settings.training_fraction is None
+            else settings.training_fraction
+        ),
+    )
 
 
-def _exclusion(settings: ExcludeVariables | None) -> dict[str, Any] | None:
+_REPLACEMENT_STRATEGIES: dict[ExcludeVariablesMethod, ReplacementStrategy] = {
+    ExcludeVariablesMethod.ROW_ORDER: "row_order",
+    ExcludeVariablesMethod.COORDINATE_SIMILARITY: "coordinate_similarity",
+}
+
+
+def _exclusion_settings(settings: ExcludeVariables | None) -> ExclusionSettings | None:
+    """The engine's exclusion for a table's YAML ``exclude_variables``, with the strategy the
+    document resolved (its own default included); None when no column is named."""
     if settings is None or not settings.variable_names:
         return None
-    return {
-        "variable_names": list(settings.variable_names),
-        "replacement_strategy": str(settings.replacement_strategy),
-    }
+    return ExclusionSettings(
+        variable_names=tuple(settings.variable_names),
+        replacement_strategy=_REPLACEMENT_STRATEGIES[settings.replacement_strategy],
+    )
 
 
 def _with_new_keys(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
@@ -90,8 +114,8 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     for index, (name, chosen) in enumerate(tables.items()):
         table = ctx.prepared(name)
         report = ctx.part(index, len(tables), name)
-        exclusion = _exclusion(chosen.exclude_variables)
-        kept_out = set(exclusion["variable_names"]) if exclusion else set()
+        exclusion = _exclusion_settings(chosen.exclude_variables)
+        kept_out = set(exclusion.variable_names) if exclusion else set()
         try:
             warnings = avatarization_warnings(
                 table.data[[c for c in table.data.columns if c not in kept_out]]
@@ -102,7 +126,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 ncp=chosen.ncp,
                 column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
                 use_categorical_reduction=bool(chosen.use_categorical_reduction),
-                imputation=_imputation(chosen.imputation),
+                imputation=_imputation_settings(chosen.imputation),
                 exclude_variables=exclusion,
                 seed=seed,
                 progress=report,
@@ -261,6 +285,8 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
         if chosen is not None:
             if chosen.ncp is not None:
                 options["ncp"] = chosen.ncp
+            if chosen.column_weights:
+                options["column_weights"] = dict(chosen.column_weights)
             if chosen.known_variables:
                 options["known_variables"] = list(chosen.known_variables)
             if chosen.target:
@@ -276,7 +302,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
             ResultKind.PRIVACY_METRICS,
             name,
             f"{escape_table_name(name)}.privacy.json",
-            privacy_module.to_official_dicts(results, name),
+            to_official_dicts(results, name),
         )
 
 
@@ -301,7 +327,7 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
             ResultKind.SIGNAL_METRICS,
             name,
             f"{escape_table_name(name)}.signal.json",
-            signal_module.to_official_dicts(results, name),
+            to_official_dicts(results, name),
         )
         ctx.progress(f"{name}: comparisons", (index + 0.5) / len(pairs))
         out.write_json(

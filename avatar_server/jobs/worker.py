@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from avatar_server.children import die_with_parent, parent_alive
 from avatar_server.db.models import JobStatus
 from avatar_server.db.session import make_engine, make_sessionmaker
-from avatar_server.engine.allocator import keep_freed_memory, release_freed_memory
 from avatar_server.engine.progress import Cancelled
 from avatar_server.jobs import state
+from avatar_server.jobs.allocator import keep_freed_memory, release_freed_memory
 from avatar_server.jobs.context import Interrupted, JobContext, JobInputError, JobRef
 from avatar_server.jobs.handlers import HANDLERS
 from avatar_server.jobs.results import ResultWriter

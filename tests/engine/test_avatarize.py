@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_server.engine.avatarize import ExcludeVariables, avatarize
+from avatar_server.engine.avatarize import ExclusionSettings, ImputationSettings, avatarize
 from avatar_server.engine.progress import Cancelled
 
 
@@ -104,11 +104,10 @@ def test_avatar_projection_mixes_neighbours(iris: pd.DataFrame) -> None:
         (pd.DataFrame({"a": [1.0, 2, 3, 4], "z": [1j, 2j, 3j, 4j]}), {"k": 2}, "unsupported dtype"),
         (pd.DataFrame({"a": [1.0, 2, 3, 4]}), {"k": 2, "ncp": 0}, "ncp must be at least 1"),
         (pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 1, 4, 3]}), {"k": 2, "ncp": 9}, "ncp=9"),
-        (pd.DataFrame({"a": [1.0, 2, 3, 4]}), {"k": 2, "imputation": "magic"}, "imputation"),
         (pd.DataFrame({"a": [1.0, 2, 3, 4]}), {"k": 2, "column_weights": {"x": 2}}, "unknown"),
         (
             pd.DataFrame({"a": [1.0, 2, 3, 4]}),
-            {"k": 2, "exclude_variables": {"variable_names": ["nope"]}},
+            {"k": 2, "exclude_variables": ExclusionSettings(("nope",), "row_order")},
             "unknown columns",
         ),
         (pd.DataFrame({"a": [1.0, 2, 3, np.inf]}), {"k": 2}, "infinite"),
@@ -121,15 +120,36 @@ def test_impossible_inputs_raise_clear_errors(
         avatarize(table, **kwargs)
 
 
+def test_settings_are_checked_when_made() -> None:
+    with pytest.raises(ValueError, match="imputation method 'magic'"):
+        ImputationSettings(method="magic")
+    with pytest.raises(ValueError, match="replacement_strategy 'sideways'"):
+        ExclusionSettings(("a",), "sideways")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"imputation": "knn"}, "ImputationSettings"),
+        ({"imputation": {"method": "knn"}}, "ImputationSettings"),
+        ({"exclude_variables": {"variable_names": ["a"]}}, "ExclusionSettings"),
+    ],
+)
+def test_settings_are_objects_not_dicts(settings: dict, expected: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(TypeError, match=expected):
+        avatarize(pd.DataFrame({"a": [1.0, 2, 3, 4]}), k=2, **settings)
+
+
 @pytest.mark.parametrize("method", ["knn", "fast_knn", "mean", "median", "mode"])
 def test_every_imputation_method(mixed: pd.DataFrame, method: str) -> None:
-    avatars = avatarize(mixed, k=10, seed=0, imputation={"method": method, "k": 3}).unshuffled
+    imputation = ImputationSettings(method=method, k=3)
+    avatars = avatarize(mixed, k=10, seed=0, imputation=imputation).unshuffled
     assert avatars["age"].isna().sum() == mixed["age"].isna().sum()
 
 
 def test_excluded_variables(mixed: pd.DataFrame) -> None:
     kept = avatarize(
-        mixed, k=10, seed=0, exclude_variables=ExcludeVariables(("income",), "row_order")
+        mixed, k=10, seed=0, exclude_variables=ExclusionSettings(("income",), "row_order")
     )
     assert (kept.unshuffled["income"] == mixed["income"]).all()
     assert kept.warnings and "not anonymized" in kept.warnings[0]
@@ -137,10 +157,7 @@ def test_excluded_variables(mixed: pd.DataFrame) -> None:
         mixed,
         k=10,
         seed=0,
-        exclude_variables={
-            "variable_names": ["income"],
-            "replacement_strategy": "coordinate_similarity",
-        },
+        exclude_variables=ExclusionSettings(("income",), "coordinate_similarity"),
     ).unshuffled
     assert set(similar["income"]) <= set(mixed["income"])
     assert (similar["income"] != mixed["income"]).mean() > 0.5

@@ -10,14 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_server.engine.privacy import (
-    TARGETS,
-    MetricResult,
-    local_cloaking_counts,
-    privacy_metrics,
-    to_official_dicts,
-)
+from avatar_server.engine.codec import TableCodec
+from avatar_server.engine.privacy import TARGETS, local_cloaking_counts, privacy_metrics
 from avatar_server.engine.progress import Cancelled
+from avatar_server.engine.results import MetricResult, to_official_dicts
 
 # Eleven distinct values: a continuous column (ten or fewer would be projected as categories),
 # so on one column the projection is a rescaling and distances keep their ratios.
@@ -312,6 +308,48 @@ def test_defaults_record_what_the_attacker_knew(mixed: pd.DataFrame) -> None:
     assert not pd.api.types.is_numeric_dtype(mixed[categorical["target"]])
 
 
+DISTANCE_METRICS = (
+    "hidden_rate",
+    "local_cloaking",
+    "distance_to_closest",
+    "closest_distances_ratio",
+)
+
+
+def test_column_weights_change_the_metric_space() -> None:
+    """The avatars copy every column but ``d``. On one axis, unweighted, that axis mixes all
+    six columns and the own avatar rarely stands out; with ``a`` weighing 10, the axis follows
+    ``a``, which the avatars copy, and the attacker finds the own avatar far more often."""
+    rng = np.random.default_rng(0)
+    original = pd.DataFrame({column: rng.normal(size=300) for column in "abcdef"})
+    avatars = original.assign(d=rng.permutation(original["d"].to_numpy()))
+    plain = metrics(original, avatars, ncp=1, seed=0)
+    weighted = metrics(original, avatars, ncp=1, seed=0, column_weights={"a": 10.0})
+    again = metrics(original, avatars, ncp=1, seed=0, column_weights={"a": 10.0})
+    assert value(weighted["hidden_rate"]) < value(plain["hidden_rate"]) - 20
+    assert value(weighted["distance_to_closest"]) != value(plain["distance_to_closest"])
+    assert {name: r.value for name, r in weighted.items()} == {
+        name: r.value for name, r in again.items()
+    }
+    for name in DISTANCE_METRICS:
+        assert weighted[name].details["ncp"] == 1
+        assert weighted[name].details["column_weights"] == {"a": 10.0}
+        assert "column_weights" not in plain[name].details
+
+
+def test_a_weight_covers_a_numeric_columns_gaps(mixed: pd.DataFrame) -> None:
+    """As in avatarize: the missing-value indicator of a numeric column weighs as the column."""
+    codec = TableCodec.fit(mixed)
+    assert codec.encoded_weights({"age": 3, "city": 2.0}) == {
+        "age": 3.0,
+        "city": 2.0,
+        "__is_missing__age": 3.0,
+    }
+    assert codec.encoded_weights({"age": 3.0}, left_out=["age"]) == {}
+    assert codec.encoded_weights({}) is None
+    assert codec.encoded_weights(None) is None
+
+
 def test_official_dicts_are_json(mixed: pd.DataFrame) -> None:
     results = privacy_metrics(mixed, mixed.sample(frac=1, random_state=1).reset_index(drop=True))
     [report] = to_official_dicts(results, "patients")
@@ -333,6 +371,11 @@ def test_official_dicts_are_json(mixed: pd.DataFrame) -> None:
         ({"categorical_hidden_rate_variables": ["nope"]}, "nope"),
         ({"known_variables": ["age"], "target": "age"}, "age"),
         ({"local_cloaking_cap": 0}, "local_cloaking_cap"),
+        ({"column_weights": {"age": 2.0, "nope": 2.0}}, r"unknown columns: \['nope'\]"),
+        ({"column_weights": {"age": 0}}, "must be positive"),
+        ({"column_weights": {"age": -1.0}}, "must be positive"),
+        ({"column_weights": {"age": float("nan")}}, "must be positive"),
+        ({"column_weights": {"age": float("inf")}}, "must be positive"),
     ],
 )
 def test_bad_parameters(mixed: pd.DataFrame, options: dict[str, Any], message: str) -> None:

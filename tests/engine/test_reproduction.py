@@ -10,9 +10,8 @@ import pytest
 
 from avatar_server.engine.avatarize import avatarize
 from avatar_server.engine.privacy import privacy_metrics
-from avatar_server.engine.privacy import to_official_dicts as privacy_dicts
+from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import signal_metrics
-from avatar_server.engine.signal import to_official_dicts as signal_dicts
 
 SEEDS = (0, 1, 2, 3)
 
@@ -57,8 +56,8 @@ def test_residual_restoration_keeps_correlations(epl: pd.DataFrame) -> None:
 
 def test_metric_dicts_are_json_with_official_names(wbcd: pd.DataFrame) -> None:
     avatars = avatarize(wbcd, k=20, seed=0).unshuffled
-    privacy = privacy_dicts(privacy_metrics(wbcd, avatars), "wbcd")
-    signal = signal_dicts(signal_metrics(wbcd, avatars), "wbcd")
+    privacy = to_official_dicts(privacy_metrics(wbcd, avatars), "wbcd")
+    signal = to_official_dicts(signal_metrics(wbcd, avatars), "wbcd")
     json.dumps(privacy + signal, allow_nan=False)
     names = {
         "hidden_rate",

@@ -11,13 +11,8 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.progress import Cancelled
-from avatar_server.engine.results import MetricResult
-from avatar_server.engine.signal import (
-    OTHER_MODALITY,
-    signal_metrics,
-    to_official_dicts,
-    variable_comparisons,
-)
+from avatar_server.engine.results import MetricResult, to_official_dicts
+from avatar_server.engine.signal import OTHER_MODALITY, signal_metrics, variable_comparisons
 
 
 def metrics(
@@ -230,7 +225,7 @@ def test_progress_reaches_one_and_can_cancel(mixed: pd.DataFrame) -> None:
 
 def test_official_dicts_are_plain_json(mixed: pd.DataFrame) -> None:
     avatars = shuffled(mixed).assign(city="Paris")
-    odd = MetricResult("odd", float("nan"), "", None, {"n": np.int64(3), "v": np.float32(0.5)})
+    odd = MetricResult("odd", float("nan"), None, None, {"n": np.int64(3), "v": np.float32(0.5)})
     results = [*signal_metrics(mixed, avatars), odd]
     (entry,) = to_official_dicts(results, "patients")
     text = json.dumps(entry, allow_nan=False)

@@ -1,4 +1,5 @@
-"""Allocator settings for processes that run the engine.
+"""Allocator settings for the job worker processes that run the engine (the engine itself, a
+library, leaves the process's settings alone).
 
 The engine works on arrays of tens of megabytes (100k rows × 50 encoded columns is 40 MB).
 glibc serves blocks that large with a fresh ``mmap`` and unmaps them on free, so every such
