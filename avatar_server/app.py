@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from avatar_server import __version__
 from avatar_server.api.errors import install_error_handlers
 from avatar_server.api.routes import api_router
-from avatar_server.jobs.pool import WorkerPool
+from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.services.users import ensure_first_admin
 from avatar_server.settings import Settings

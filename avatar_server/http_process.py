@@ -14,7 +14,7 @@ import socket
 import uvicorn
 
 from avatar_server.app import create_app
-from avatar_server.children import die_with_parent
+from avatar_server.processes.children import die_with_parent
 from avatar_server.settings import Settings
 
 LISTEN_FD_ENV = "AVATAR_LISTEN_FD"

@@ -20,9 +20,9 @@ import threading
 from types import FrameType
 
 from avatar_server.app import start_runtime
-from avatar_server.children import child_environment, replace_exited, stop_children
 from avatar_server.http_process import LISTEN_FD_ENV
-from avatar_server.jobs.pool import WorkerPool
+from avatar_server.processes.children import child_environment, replace_exited, stop_children
+from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.settings import Settings
 
