@@ -7,13 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from avatar_server.app import create_app
+from avatar_server.api.app import create_api
+from avatar_server.runtime import Runtime
 from avatar_server.settings import Settings
 
 
 def openapi_document() -> dict[str, Any]:
-    """The spec, independent of the machine: no settings from the environment leak into it."""
-    app = create_app(Settings(home=Path("/nonexistent")))
+    """The spec, independent of the machine: no settings from the environment leak into it.
+
+    Built from the API alone (``api.app``), never started: the contract cannot depend on what a
+    serving process does at start."""
+    app = create_api(Runtime(Settings(home=Path("/nonexistent"))))
     app.version = "0"  # the contract must not change with every release number
     return app.openapi()
 

@@ -30,7 +30,7 @@ SIGNAL_SUMMARY = ("hellinger_mean", "correlation_difference_ratio")
 
 def _serve(args: argparse.Namespace) -> None:
     try:
-        from avatar_server.serve import serve
+        from avatar_server.processes.serve import serve
     except ImportError as exc:
         raise SystemExit(
             "avatars serve needs the server extra: pip install 'open-avatars[server]'"

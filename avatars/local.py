@@ -90,7 +90,7 @@ def start_embedded_server(
     try:
         import uvicorn
 
-        from avatar_server.app import create_app
+        from avatar_server.processes.app import create_app
         from avatar_server.settings import Settings
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise RuntimeError(

@@ -261,7 +261,7 @@ def measure(
     assert server.process is not None
     pid = server.process.pid
     kids = children(pid)
-    workers = [k for k in kids if b"avatar_server.jobs.worker" in command_line(k)]
+    workers = [k for k in kids if b"avatar_server.processes.job_worker" in command_line(k)]
     serving = [pid] + [k for k in kids if k not in workers]  # + the HTTP processes, if any
 
     def cpu() -> tuple[float, float, float]:

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy import text as sql
 
 from avatar_server.db.session import make_engine, upgrade_database
-from avatar_server.security.rate_limit import LoginRateLimiter, TooManyAttemptsError
+from avatar_server.services.rate_limit import LoginRateLimiter, TooManyAttemptsError
 from avatar_yaml import AvatarizationParameters, Config
 from tests.server import ServerProcess
 

@@ -34,7 +34,7 @@ SCRIPT = textwrap.dedent(
 
 def workers_of(home: Path) -> list[int]:
     """Worker processes whose environment points at ``home``."""
-    return list(processes_of_home(home, "avatar_server.jobs.worker"))
+    return list(processes_of_home(home, "avatar_server.processes.job_worker"))
 
 
 def run_script(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

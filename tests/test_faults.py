@@ -227,7 +227,7 @@ def kill(server: ServerProcess, faults: FaultLog, kind: str) -> None:
 
 def workers_of_home(server: ServerProcess) -> dict[int, int]:
     """Every live worker process over this server's home: pid -> parent pid."""
-    return processes_of_home(server.home, "avatar_server.jobs.worker")
+    return processes_of_home(server.home, "avatar_server.processes.job_worker")
 
 
 def worker_pids(server: ServerProcess) -> list[int]:

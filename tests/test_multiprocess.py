@@ -23,8 +23,8 @@ from tests.server import ServerProcess, processes_of_home, wait_until
 
 ADMIN_PASSWORD = "multi-admin-password"
 PER_USER = 3
-HTTP = "avatar_server.http_process"
-WORKER = "avatar_server.jobs.worker"
+HTTP = "avatar_server.processes.http_process"
+WORKER = "avatar_server.processes.job_worker"
 
 
 def children(server: ServerProcess, module: str) -> list[int]:

@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from avatar_server.api.schemas import ErrorResponse
-from avatar_server.security.rate_limit import TooManyAttemptsError
 from avatar_server.services.errors import ServiceError
+from avatar_server.services.rate_limit import TooManyAttemptsError
 
 logger = logging.getLogger("avatar_server")
 

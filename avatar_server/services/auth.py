@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from avatar_server.db.models import ApiKey, PasswordResetToken, User
 from avatar_server.db.types import utcnow
-from avatar_server.security.rate_limit import LoginRateLimiter
 from avatar_server.security.secrets import API_KEY_PREFIX, digest, new_reset_token
 from avatar_server.security.tokens import InvalidTokenError, decode_token, issue_token
 from avatar_server.services.errors import (
@@ -20,6 +19,7 @@ from avatar_server.services.errors import (
     NotAuthenticatedError,
 )
 from avatar_server.services.mail import Mailer
+from avatar_server.services.rate_limit import LoginRateLimiter
 from avatar_server.services.users import (
     authenticate,
     check_password_policy,

@@ -16,8 +16,8 @@ from avatar_server.api.schemas import (
     ResetPasswordRequest,
     TokenResponse,
 )
-from avatar_server.security.rate_limit import LoginRateLimiter
 from avatar_server.services import auth
+from avatar_server.services.rate_limit import LoginRateLimiter
 
 router = APIRouter(tags=["auth"])
 

@@ -13,6 +13,9 @@ The attempts live in the database (``login_attempts``, keys stored as digests), 
 process, and every host sharing the database, counts the same attempts. Behind a reverse proxy,
 the client address is the proxy's unless uvicorn trusts its ``X-Forwarded-For``
 (``--forwarded-allow-ips``), which then makes the per-address limit apply to the real clients.
+
+It is a service, not a ``security`` primitive: it keeps its state in a table and refuses with a
+``ServiceError``, and ``security`` stays the layer below ``services`` (it imports none of them).
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The application factory."""
+"""The app a process serves: the API (``avatar_server.api.app``) plus what this process does when
+it starts and stops, which depends on its role.
+
+The API itself knows no roles; they are process management, like the worker pool the owner
+runs, so they live here, next to the processes that take them.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from avatar_server import __version__
-from avatar_server.api.errors import install_error_handlers
-from avatar_server.api.routes import api_router
-from avatar_server.jobs.pool import WorkerPool
+from avatar_server.api.app import create_api
+from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.services.users import ensure_first_admin
 from avatar_server.settings import Settings
-
-
-def _operation_id(route: APIRoute) -> str:
-    """Short operation ids (``get_dataset``), so generated modules read naturally."""
-    return route.name
 
 
 def create_app(
@@ -31,8 +27,8 @@ def create_app(
     """Build the app. Nothing touches disk or database until the app starts (lifespan).
 
     The ``owner`` process prepares database, storage and secret when it starts and runs the
-    job workers; the HTTP processes of a multi-process server (``avatar_server.supervisor``)
-    are not owners: their supervisor did that once for all of them.
+    job workers; the HTTP processes of a multi-process server (``processes.supervisor``) are
+    not owners: their supervisor did that once for all of them.
 
     A ``dedicated`` process does nothing but serve (``avatars serve``), unlike a user's program
     embedding the server: once started, it moves every object made so far out of the garbage
@@ -58,25 +54,7 @@ def create_app(
                 await run_in_threadpool(pool.stop)
             runtime.stop()
 
-    app = FastAPI(
-        title="avatars",
-        version=__version__,
-        description="Anonymize tabular personal data into avatars, with privacy and utility "
-        "metrics. All operations live under /api.",
-        lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
-    )
-    app.state.runtime = runtime
-    if runtime.settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=runtime.settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-        )
-    install_error_handlers(app)
-    app.include_router(api_router)
-    return app
+    return create_api(runtime, lifespan)
 
 
 def start_runtime(runtime: Runtime) -> None:

@@ -1,32 +1,22 @@
-"""A job worker process: claims jobs from the job table and runs them, one at a time.
+"""Run one claimed job to its end state: the handler of its kind, its result files, and the
+state it ends in (done, failed with a message for the user, cancelled, or handed back).
 
-Started by the server (``python -m avatar_server.jobs.worker``) with the server's settings in
-its environment. It imports the engine once (so jobs start warm), keeps freed memory between
-jobs of a similar size, stops with its parent (a killed server leaves no worker behind), and on
-SIGTERM hands its current job back to the queue.
+The worker process that claims jobs and calls :func:`execute` one at a time is
+``avatar_server.processes.job_worker``: starting, prioritizing and stopping processes is
+``processes``'s business, running a job is this package's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
-import socket
-import time
 import traceback
-import uuid
 from collections.abc import Callable
-from types import FrameType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from avatar_server.children import die_with_parent, parent_alive
 from avatar_server.db.models import JobStatus
-from avatar_server.db.session import make_engine, make_sessionmaker
 from avatar_server.engine.progress import Cancelled
 from avatar_server.jobs import state
-from avatar_server.jobs.allocator import keep_freed_memory, release_freed_memory
 from avatar_server.jobs.context import Interrupted, JobContext, JobInputError, JobRef
 from avatar_server.jobs.handlers import HANDLERS
 from avatar_server.jobs.results import ResultWriter
@@ -35,8 +25,6 @@ from avatar_server.storage import Storage
 from avatar_yaml import ConfigError, JobKind
 
 logger = logging.getLogger("avatar_server.worker")
-
-_NICENESS = 10
 
 
 def failure_message(error: BaseException) -> str:
@@ -98,42 +86,3 @@ def execute(
         writer.discard()
         return None
     return JobStatus.DONE
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
-    logging.getLogger("avatar_server").setLevel(logging.INFO)
-    if not die_with_parent():
-        return  # the server died while this worker was importing: nobody to work for
-    # Jobs are batch work: on a machine they share with the API, requests come first.
-    with contextlib.suppress(OSError):
-        os.nice(_NICENESS)
-    settings = Settings()
-    keep_freed_memory()
-    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    storage = Storage(settings.resolved_storage_url)
-    stop = False
-
-    def on_term(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logger.debug("worker %s ready", worker)
-    while not stop and parent_alive():
-        with sessions() as db:
-            job = state.claim(db, worker, settings.job_lease_seconds)
-            ref = JobRef.of(job) if job is not None else None
-        if ref is None:
-            time.sleep(settings.job_poll_seconds)
-            continue
-        execute(sessions, storage, settings, ref, worker, lambda: stop)
-        release_freed_memory()
-    engine.dispose()
-
-
-if __name__ == "__main__":
-    main()

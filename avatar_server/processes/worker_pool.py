@@ -1,8 +1,8 @@
-"""The local executor: worker processes started with the server, and the reaper.
+"""The local executor: job worker processes started with the server, and the reaper.
 
-Workers are separate interpreters (``python -m avatar_server.jobs.worker``, see
-``avatar_server.children``): they share nothing with the server but the database and storage,
-and a user script embedding the server needs no ``__main__`` guard.
+Workers are separate interpreters (``python -m avatar_server.processes.job_worker``, see
+``avatar_server.processes.children``): they share nothing with the server but the database and
+storage, and a user script embedding the server needs no ``__main__`` guard.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from avatar_server.children import child_environment, replace_exited, stop_children
 from avatar_server.jobs import state
+from avatar_server.processes.children import child_environment, replace_exited, stop_children
 from avatar_server.settings import Settings
 
 logger = logging.getLogger("avatar_server")
@@ -57,7 +57,7 @@ class WorkerPool:
 
     def _spawn(self, environment: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "avatar_server.jobs.worker"],
+            [sys.executable, "-m", "avatar_server.processes.job_worker"],
             env=environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

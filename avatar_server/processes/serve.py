@@ -1,4 +1,5 @@
-"""Run the server with uvicorn."""
+"""``avatars serve`` and ``python -m avatar_server``: run the server with uvicorn, in this one
+process or, with ``AVATAR_API_PROCESSES`` above 1, as a supervisor of several HTTP processes."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import logging
 
 import uvicorn
 
-from avatar_server.app import create_app
+from avatar_server.processes.app import create_app
+from avatar_server.processes.supervisor import Supervisor
 from avatar_server.settings import Settings
-from avatar_server.supervisor import Supervisor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080

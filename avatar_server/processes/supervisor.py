@@ -1,7 +1,7 @@
 """A server of several HTTP processes: one Python process serves from one core at most.
 
 The supervisor prepares the database, storage and secret once, runs the job workers, binds the
-port, and keeps ``settings.api_processes`` HTTP processes (``avatar_server.http_process``)
+port, and keeps ``settings.api_processes`` HTTP processes (``processes.http_process``)
 accepting on it, restarting any that dies. SIGTERM or SIGINT stops them (each finishes the
 requests it has), then the job workers (which hand their jobs back).
 
@@ -19,10 +19,10 @@ import sys
 import threading
 from types import FrameType
 
-from avatar_server.app import start_runtime
-from avatar_server.children import child_environment, replace_exited, stop_children
-from avatar_server.http_process import LISTEN_FD_ENV
-from avatar_server.jobs.pool import WorkerPool
+from avatar_server.processes.app import start_runtime
+from avatar_server.processes.children import child_environment, replace_exited, stop_children
+from avatar_server.processes.http_process import LISTEN_FD_ENV
+from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.settings import Settings
 
@@ -97,7 +97,7 @@ class Supervisor:
         self, environment: dict[str, str], listener: socket.socket
     ) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "avatar_server.http_process"],
+            [sys.executable, "-m", "avatar_server.processes.http_process"],
             env=environment,
             pass_fds=(listener.fileno(),),
             stdin=subprocess.DEVNULL,

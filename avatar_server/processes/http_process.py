@@ -1,6 +1,6 @@
-"""One HTTP process of a multi-process server (``python -m avatar_server.http_process``).
+"""One HTTP process of a multi-process server (``python -m avatar_server.processes.http_process``).
 
-Started by ``avatar_server.supervisor`` with the server's settings in its environment and the
+Started by ``processes.supervisor`` with the server's settings in its environment and the
 listening socket as an inherited file descriptor: the kernel hands each new connection to one
 of the processes accepting on it. The process serves requests only; database, storage and job
 workers belong to the supervisor. It dies with the supervisor, however that dies.
@@ -13,8 +13,8 @@ import socket
 
 import uvicorn
 
-from avatar_server.app import create_app
-from avatar_server.children import die_with_parent
+from avatar_server.processes.app import create_app
+from avatar_server.processes.children import die_with_parent
 from avatar_server.settings import Settings
 
 LISTEN_FD_ENV = "AVATAR_LISTEN_FD"
