@@ -7,8 +7,6 @@ in :mod:`avatars.errors`; ``PlotKind`` names what ``Runner.render_plot`` draws.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from avatars.client import ApiClient
 from avatars.client_config import ClientConfig
 from avatars.display import JobList, ResultFiles, ResultSummaries
@@ -31,11 +29,9 @@ from avatars.manager import Manager
 from avatars.plots import PlotKind
 from avatars.retry import RetryPolicy
 from avatars.runner import Runner
+from avatars.version import client_version
 
-try:
-    __version__ = version("open-avatars")
-except PackageNotFoundError:  # a source tree that was not installed
-    __version__ = "0.0.0"
+__version__ = client_version()
 
 __all__ = [
     "ApiClient",

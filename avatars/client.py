@@ -6,8 +6,6 @@ API key), timeouts, retries and error mapping, and exposes one facade per area o
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 import httpx
 
 from avatars._http import HttpCore
@@ -22,19 +20,13 @@ from avatars.resources.resources import Resources
 from avatars.resources.results import Results
 from avatars.resources.users import Users
 from avatars.retry import RetryPolicy
+from avatars.version import client_version
 
 DEFAULT_TIMEOUT = 60.0
 
 
-def _client_version() -> str:
-    try:
-        return version("open-avatars")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
 # The server learns the client's version from this header (GET /api/check_client).
-USER_AGENT = f"avatars-python/{_client_version()}"
+USER_AGENT = f"avatars-python/{client_version()}"
 
 
 def server_root(base_url: str) -> str:

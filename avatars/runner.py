@@ -22,7 +22,6 @@ import uuid
 import warnings
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -68,6 +67,7 @@ from avatars.plots import (
     enable_notebook_display,
     figure_png,
 )
+from avatars.version import client_version
 
 if TYPE_CHECKING:
     from avatars_api.models import DatasetOut, JobOut, ResultFileOut
@@ -108,13 +108,6 @@ _NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
 # The server's rule for display names (PUT /resources/{display_name}).
 _DISPLAY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _BULK = 100
-
-
-def _client_version() -> str:
-    try:
-        return version("open-avatars")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def check_display_name(display_name: object) -> str:
@@ -234,7 +227,7 @@ class Runner:
             display_name,
             seed=seed,
             pia=pia,
-            annotations={"client_type": "python", "client_version": _client_version()},
+            annotations={"client_type": "python", "client_version": client_version()},
             max_distribution_plots=max_distribution_plots,
         )
         self._set_name: str | None = None

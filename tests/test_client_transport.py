@@ -128,3 +128,19 @@ def test_parse_retry_after_http_date() -> None:
 
     seconds = parse_retry_after(formatdate(time.time() + 30, usegmt=True))
     assert seconds is not None and 25 < seconds <= 31
+
+
+def test_one_client_version_everywhere() -> None:
+    """The package version, the User-Agent the server judges compatibility from and the
+    annotations of stored runs come from one helper."""
+    import avatars
+    from avatars.client import USER_AGENT
+    from avatars.runner import Runner
+    from avatars.version import client_version
+
+    version = client_version()
+    assert avatars.__version__ == version
+    assert USER_AGENT.split("/") == ["avatars-python", version]
+    with ApiClient("http://127.0.0.1:9/api") as client:
+        runner = Runner(client, "versioned")
+    assert runner._config.annotations["client_version"] == version
