@@ -17,6 +17,7 @@ from avatars import (
     ApiClient,
     ApiConnectionError,
     ApiTimeoutError,
+    ClientConfig,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -111,9 +112,41 @@ def test_timeout_really_applies(silent_server: int) -> None:
         assert time.monotonic() - start < 5
 
 
-def test_base_url_must_end_with_api() -> None:
-    with pytest.raises(ValueError, match="must end with /api"):
-        ApiClient("http://127.0.0.1:8080")
+@pytest.mark.parametrize(
+    ("given", "root"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://127.0.0.1:8080/api", "http://127.0.0.1:8080"),
+        (" https://host/api/ ", "https://host"),
+        ("https://host/prefix/api", "https://host/prefix"),
+        ("http://api", "http://api"),
+    ],
+)
+def test_one_url_rule(given: str, root: str) -> None:
+    """ApiClient and ClientConfig (so Manager, AVATAR_BASE_URL and --base-url) read a URL
+    the same way: the server root, with or without ``/api``."""
+    with ApiClient(given) as client:
+        assert client.base_url == f"{root}/api"
+    assert ClientConfig(base_url=given).base_url == root
+    assert ClientConfig(base_url=given).api_url == f"{root}/api"
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("127.0.0.1:8080/api", "expected an http:// or https:// URL"),
+        ("ftp://host/api", "expected an http:// or https:// URL"),
+        ("http:///api", "no host"),
+        ("http://host:port/api", "the port is not a number"),
+        ("http://host/api?x=1", "a query or fragment is not allowed"),
+        ('http://host/"api"', "quotes and spaces are not allowed in a URL"),
+    ],
+)
+def test_bad_url_named_in_the_error(given: str, reason: str) -> None:
+    for make in (ApiClient, lambda url: ClientConfig(base_url=url)):
+        with pytest.raises(ValueError) as error:
+            make(given)
+        assert str(error.value) == f"base_url {given!r}: {reason}"
 
 
 @pytest.mark.parametrize(
