@@ -177,3 +177,41 @@ def test_one_client_version_everywhere() -> None:
     with ApiClient("http://127.0.0.1:9/api") as client:
         runner = Runner(client, "versioned")
     assert runner._config.annotations["client_version"] == version
+
+
+def test_download_paths_quote_each_segment_whole() -> None:
+    """Streamed downloads build their own path; a name keeps to one segment whatever it holds."""
+    from avatars._http import api_path
+
+    assert api_path("results", "job 1", "files", "a/b é?.csv") == (
+        "/api/results/job%201/files/a%2Fb%20%C3%A9%3F.csv"
+    )
+
+
+def test_facades_use_only_the_public_generated_api() -> None:
+    """No ``_get_kwargs``, ``_parse_response``... of ``avatars_api``: they change with each
+    ``make codegen`` without notice."""
+    import ast
+    from pathlib import Path
+
+    import avatars
+
+    offences = []
+    for path in sorted(Path(avatars.__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        generated: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("avatars_api"):
+                for alias in node.names:
+                    generated.add(alias.asname or alias.name)
+                    if alias.name.startswith("_"):
+                        offences.append(f"{path.name}: imports {alias.name}")
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in generated
+            ):
+                offences.append(f"{path.name}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert offences == []
