@@ -391,3 +391,50 @@ def test_metrics_leave_out_excluded_variables(user: ApiClient, wbcd: str) -> Non
     privacy = user.results.get_results(jobs["privacy"].name).files[0]
     metrics = user.results.read_json(jobs["privacy"].name, privacy)[0]
     assert "Class" not in json.dumps(metrics["details"])
+
+
+# --- a server without workers: jobs stay pending for as long as a test needs -----------------
+
+
+@pytest.fixture(scope="module")
+def idle_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
+    process = ServerProcess(
+        tmp_path_factory.mktemp("idle") / "home", admin_password="admin-password-idle", workers=0
+    )
+    process.start()
+    try:
+        with ApiClient(process.base_url) as client:
+            client.authenticate("admin", "admin-password-idle")
+            yield client
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def idle_run(idle_client: ApiClient, shared_data: Path) -> uuid.UUID:
+    dataset = idle_client.datasets.upload_dataset(shared_data / "wbcd.csv", name="wbcd")
+    config = run_config(str(dataset.id), name="idle")
+    return idle_client.resources.put_resources("idle", config.to_yaml()).set_name
+
+
+def test_waiting_gives_up_at_its_timeout(idle_client: ApiClient, idle_run: uuid.UUID) -> None:
+    from avatars._waiting import wait_for_job
+    from avatars.errors import JobTimeoutError
+
+    standard = idle_client.jobs.create_job(idle_run, "standard")
+    privacy = idle_client.jobs.create_job(idle_run, "privacy_metrics", [standard.name])
+    start = time.monotonic()
+    with pytest.raises(JobTimeoutError) as info:
+        wait_for_job(idle_client, privacy.name, show_progress=False, timeout=1)
+    took = time.monotonic() - start
+    print(f"\n{info.value}")
+    assert 1 <= took < 4, took
+    assert str(info.value).startswith(
+        f"privacy_metrics job {privacy.name} still not done after waiting 1."
+    )
+    assert "last seen pending" in str(info.value) and "0% done" in str(info.value)
+    assert (info.value.job_name, info.value.status) == (privacy.name, "pending")
+    assert 1 <= info.value.waited < 4
+    assert not idle_client.jobs.get_job(privacy.name).done  # left running, not cancelled
+    with pytest.raises(ValueError, match="timeout"):
+        wait_for_job(idle_client, privacy.name, timeout=-1)
