@@ -107,7 +107,6 @@ _REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
 _NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
 # The server's rule for display names (PUT /resources/{display_name}).
 _DISPLAY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_BULK = 100
 
 
 def check_display_name(display_name: object) -> str:
@@ -785,12 +784,7 @@ class Runner:
         return self._jobs[document]
 
     def _fetch_jobs(self, names: Sequence[str]) -> dict[str, JobOut]:
-        found: dict[str, JobOut] = {}
-        for start in range(0, len(names), _BULK):
-            batch = list(names[start : start + _BULK])
-            for job in self.client.jobs.get_jobs(names=batch, limit=len(batch)).jobs:
-                found[job.name] = job
-        return found
+        return {job.name: job for job in self.client.jobs.get_jobs(names=names).jobs}
 
     def statuses(self) -> dict[str, str]:
         """The status of each job of the run (``pending``, ``running``, ``done``, ``failed``,
@@ -836,18 +830,13 @@ class Runner:
     def delete(self, job_names: Sequence[JobKind | str] | None = None) -> BulkDeleteResponse:
         """Delete the run's jobs (or those named) and their results on the server."""
         names = self._selected(job_names)
-        deleted: list[JobOut] = []
-        failed: list[str] = []
-        for start in range(0, len(names), _BULK):
-            answer = self.client.jobs.bulk_delete_jobs(names[start : start + _BULK])
-            deleted.extend(answer.deleted_jobs)
-            failed.extend(answer.failed_jobs)
-        gone = set(names) - set(failed)
+        answer = self.client.jobs.bulk_delete_jobs(names)
+        gone = set(names) - set(answer.failed_jobs)
         for document, name in list(self._jobs.items()):
             if name in gone:
                 del self._jobs[document]
                 self._files.pop(name, None)
-        return BulkDeleteResponse(deleted_jobs=deleted, failed_jobs=failed)
+        return answer
 
     # -- results -----------------------------------------------------------------------------
 
