@@ -1,7 +1,9 @@
 """The client's HTTP core: credentials, retries, error mapping and streamed transfers.
 
-Every call goes through a generated endpoint module (``avatars_api.api...``); this module only
-decides what header to send, when to send again, and what to raise.
+Every call goes through a generated endpoint's public ``sync_detailed``; this module only
+decides what header to send, when to send again, and what to raise. Downloads are the
+exception: the generated functions read a body whole into memory, so :meth:`HttpCore.stream`
+sends the GET itself on the same ``httpx.Client`` (same credentials, retries and errors).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from avatars_api.client import AuthenticatedClient
@@ -76,6 +79,12 @@ class _HeaderAuth(httpx.Auth):
         if header is not None and "authorization" not in request.headers:
             request.headers["Authorization"] = header
         yield request
+
+
+def api_path(*segments: object) -> str:
+    """``/api/a/b``, each segment percent-encoded whole (``/`` included): job, table and file
+    names may hold any character, and must stay one path segment each."""
+    return "/api/" + "/".join(quote(str(segment), safe="") for segment in segments)
 
 
 def _operation(endpoint: Callable[..., Any]) -> str:
@@ -197,12 +206,12 @@ class HttpCore:
         return response
 
     @contextmanager
-    def stream(self, request: dict[str, Any], *, operation: str) -> Iterator[httpx.Response]:
-        """Open a streamed response for generated ``_get_kwargs`` output (GET only)."""
+    def stream(self, path: str, *, operation: str) -> Iterator[httpx.Response]:
+        """Open a streamed GET of ``path`` (from :func:`api_path`), retried like any call."""
         self.ensure_credentials()
 
         def open_stream() -> tuple[int, bytes, httpx.Headers, httpx.Response]:
-            http_request = self.http.build_request(**request)
+            http_request = self.http.build_request("GET", path)
             response = self.http.send(http_request, stream=True)
             if response.status_code >= 400 or response.status_code in self.retry.retry_statuses:
                 content = response.read()
@@ -224,12 +233,12 @@ class HttpCore:
         finally:
             response.close()
 
-    def download_to(self, request: dict[str, Any], destination: Path, *, operation: str) -> Path:
+    def download_to(self, path: str, destination: Path, *, operation: str) -> Path:
         """Stream a response body into ``destination``, which appears only when complete."""
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".part")
         try:
-            with self.stream(request, operation=operation) as response, partial.open("wb") as out:
+            with self.stream(path, operation=operation) as response, partial.open("wb") as out:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
             partial.replace(destination)

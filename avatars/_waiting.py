@@ -7,13 +7,15 @@ hammering the server while nothing happens.
 
 from __future__ import annotations
 
+import math
+import time
 from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
 from avatar_yaml import JobStatus
 from avatars.client_config import env_bool
-from avatars.errors import JobFailedError
+from avatars.errors import JobFailedError, JobTimeoutError
 
 if TYPE_CHECKING:
     from avatars_api.models import JobOut
@@ -53,13 +55,27 @@ def raise_if_failed(job: JobOut) -> None:
 
 
 def wait_for_job(
-    client: ApiClient, job_name: str, *, show_progress: bool | None = None, label: str = ""
+    client: ApiClient,
+    job_name: str,
+    *,
+    show_progress: bool | None = None,
+    label: str = "",
+    timeout: float | None = None,
 ) -> JobOut:
     """Follow ``job_name`` until it is done and return its final state.
 
-    Raises :class:`JobFailed` (a :class:`~avatars.errors.JobFailedError`) naming the job, its
-    status and the server's reason when it failed or was cancelled.
+    ``timeout`` bounds the whole wait, in seconds (None: as long as the job takes). Each
+    long-poll is shortened so the deadline is kept to within one request's round trip.
+
+    Raises :class:`~avatars.errors.JobFailedError` naming the job, its status and the
+    server's reason when it failed or was cancelled, and
+    :class:`~avatars.errors.JobTimeoutError` with its last status, stage and progress when
+    ``timeout`` ran out first (the job is left running).
     """
+    if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
+        raise ValueError(f"timeout: expected a number of seconds >= 0 or None, got {timeout!r}")
+    start = time.monotonic()
+    deadline = None if timeout is None else start + timeout
     wait = poll_seconds(client.timeout)
     job = client.jobs.get_job(job_name)
     if job.done:
@@ -81,7 +97,20 @@ def wait_for_job(
             bar.refresh()
             if job.done:
                 break
-            job = client.jobs.get_job(job_name, wait=wait)
+            poll = wait
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise JobTimeoutError(
+                        job_name,
+                        status=str(job.status),
+                        stage=job.stage,
+                        progress=job.progress,
+                        waited=time.monotonic() - start,
+                        kind=str(job.kind),
+                    )
+                poll = min(wait, left)
+            job = client.jobs.get_job(job_name, wait=poll)
     finally:
         bar.close()
     raise_if_failed(job)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from avatars._http import HttpCore
+from avatars.client_config import DEFAULT_TIMEOUT, server_root
 from avatars.errors import AvatarError
 from avatars.resources.api_keys import ApiKeys
 from avatars.resources.auth import Auth
@@ -22,19 +23,8 @@ from avatars.resources.users import Users
 from avatars.retry import RetryPolicy
 from avatars.version import client_version
 
-DEFAULT_TIMEOUT = 60.0
-
-
 # The server learns the client's version from this header (GET /api/check_client).
 USER_AGENT = f"avatars-python/{client_version()}"
-
-
-def server_root(base_url: str) -> str:
-    """``https://host/api`` -> ``https://host``; the generated client's paths start with /api."""
-    url = base_url.rstrip("/")
-    if '"' in url or not url.endswith("/api"):
-        raise ValueError(f"base_url must end with /api (e.g. https://host/api), got {base_url!r}")
-    return url[: -len("/api")]
 
 
 class ApiClient:
@@ -42,7 +32,9 @@ class ApiClient:
     ``results``, ``health`` and ``compatibility`` facades.
 
     Args:
-        base_url: The API root, ending in ``/api``.
+        base_url: The server, with or without a trailing ``/api`` (rules:
+            :func:`avatars.client_config.server_root`); :attr:`base_url` is then the API
+            root, always ending in ``/api``.
         timeout: Seconds to wait to connect, and between bytes when reading or writing.
         should_verify_ssl: Verify TLS certificates.
         verify_auth: Refuse, client-side, to call authenticated endpoints without credentials.
@@ -64,8 +56,8 @@ class ApiClient:
         api_key: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         root = server_root(base_url)
+        self.base_url = f"{root}/api"
         self.timeout = timeout
         self.should_verify_ssl = should_verify_ssl
         self.verify_auth = verify_auth

@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -64,25 +65,44 @@ def _check_timeout(seconds: float | None, name: str) -> None:
         raise ValueError(f"{name}: expected a positive number of seconds, got {seconds!r}")
 
 
-def _server_root(url: str) -> str:
-    """``https://host/api/`` and ``https://host`` both mean the server ``https://host``: the
-    documentation shows the ``/api`` form, while the root is what a person usually copies."""
-    root = url.strip().rstrip("/")
-    if not root.startswith(("http://", "https://")):
-        raise ValueError(f"base_url {url!r}: expected an http:// or https:// URL")
-    if '"' in root or any(c.isspace() for c in root):
-        raise ValueError(f"base_url {url!r}: quotes and spaces are not allowed in a URL")
-    if root.endswith("/api"):
-        root = root[: -len("/api")]
-    if root.count("/") < 2 or root.endswith("/"):
-        raise ValueError(f"base_url {url!r}: no host")
-    return root
+def server_root(base_url: str) -> str:
+    """The server root that ``base_url`` names; the one rule for every URL the client takes
+    (``ApiClient``, ``Manager``, ``ClientConfig``, ``AVATAR_BASE_URL``, ``--base-url``).
+
+    - the scheme is ``http://`` or ``https://`` and a host follows;
+    - surrounding whitespace is ignored; quotes, inner whitespace, a query (``?``) or a
+      fragment (``#``) are refused, since paths are appended to the URL;
+    - trailing slashes are ignored, and so is one trailing ``/api``: the documentation shows
+      ``https://host/api`` while the root is what a person usually copies, and the API is
+      always under ``/api`` (``https://host/prefix/api`` behind a proxy gives
+      ``https://host/prefix``).
+
+    ``https://host/api/`` -> ``https://host``; a URL breaking a rule raises ValueError naming it.
+    """
+    text = base_url.strip()
+    if '"' in text or "'" in text or any(c.isspace() for c in text):
+        raise ValueError(f"base_url {base_url!r}: quotes and spaces are not allowed in a URL")
+    if "?" in text or "#" in text:
+        raise ValueError(f"base_url {base_url!r}: a query or fragment is not allowed")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"base_url {base_url!r}: expected an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError(f"base_url {base_url!r}: the port is not a number") from None
+    if not parts.hostname:
+        raise ValueError(f"base_url {base_url!r}: no host")
+    path = parts.path.rstrip("/")
+    if path.endswith("/api"):
+        path = path[: -len("/api")].rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """How to reach a server. ``base_url`` is stored as the server root (a trailing ``/api``
-    is accepted and removed); :attr:`api_url` is the API root the HTTP client uses.
+    """How to reach a server. ``base_url`` is stored as the server root (see
+    :func:`server_root` for the rules); :attr:`api_url` is the API root the HTTP client uses.
 
     ``base_url=None`` means "no server given": :class:`avatars.manager.Manager` then starts the
     embedded server.
@@ -96,7 +116,7 @@ class ClientConfig:
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
-            object.__setattr__(self, "base_url", _server_root(self.base_url))
+            object.__setattr__(self, "base_url", server_root(self.base_url))
         if self.api_key is not None and not self.api_key.strip():
             raise ValueError("api_key: empty")
         _check_timeout(self.timeout, "timeout")
@@ -119,7 +139,7 @@ class ClientConfig:
         timeout_text = text("AVATAR_TIMEOUT")
         base_url = text("AVATAR_BASE_URL")
         try:
-            root = None if base_url is None else _server_root(base_url)
+            root = None if base_url is None else server_root(base_url)
         except ValueError as error:
             raise ValueError(f"AVATAR_BASE_URL: {error}") from None
         return cls(

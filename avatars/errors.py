@@ -14,7 +14,8 @@
     │   ├── PayloadTooLargeError      413
     │   ├── RateLimitError            429
     │   └── ServerError               5xx
-    └── JobFailedError                a job ended failed or cancelled
+    ├── JobFailedError                a job ended failed or cancelled
+    └── JobTimeoutError               a job was not done within wait_for_job's timeout
 
 ``AuthenticationError`` is also raised client-side, before any request, when no credentials
 are set.
@@ -97,6 +98,40 @@ class JobFailedError(AvatarError):
         self.job_name = job_name
         self.status = status
         self.error = error
+        self.kind = kind
+
+
+class JobTimeoutError(AvatarError):
+    """A job was not done when the ``timeout`` given to the wait ran out.
+
+    Not an :class:`ApiTimeoutError`: the server answered every request, the job is just
+    slower than the caller allowed, and it goes on running on the server. ``job_name``,
+    ``status``, ``stage``, ``progress`` (0 to 1, as last seen), ``kind`` and ``waited``
+    (seconds) are attributes too.
+    """
+
+    def __init__(
+        self,
+        job_name: str,
+        *,
+        status: str,
+        stage: str,
+        progress: float,
+        waited: float,
+        kind: str = "",
+    ) -> None:
+        what = f"{kind} job {job_name}" if kind else f"job {job_name}"
+        where = f"{status}, stage {stage!r}" if stage else status
+        super().__init__(
+            f"{what} still not done after waiting {waited:.1f} s: last seen {where}, "
+            f"{progress:.0%} done (the job is left as it is on the server: wait again, or "
+            "cancel it)"
+        )
+        self.job_name = job_name
+        self.status = status
+        self.stage = stage
+        self.progress = progress
+        self.waited = waited
         self.kind = kind
 
 

@@ -30,16 +30,6 @@ class EmbeddedServer:
     _server: uvicorn.Server
     _thread: threading.Thread
 
-    def admin_credentials(self) -> tuple[str, str]:
-        """Username and password of the local administrator (from the settings or 0600 file)."""
-        from avatar_server.settings import Settings
-
-        settings = Settings(home=self.home)
-        if settings.admin_password is not None:
-            return settings.admin_username, settings.admin_password.get_secret_value()
-        password = (self.home / "admin_password").read_text(encoding="utf-8").strip()
-        return settings.admin_username, password
-
     def local_credentials(self) -> tuple[str, str]:
         """The local user the embedded server signs in by default (its password is kept in a
         0600 file under ``home``)."""

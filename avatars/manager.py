@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from avatars_api.models import JobOut
 
-_BULK = 100
 _LIST_LIMIT = 1000  # the server's largest page of jobs
 _VERSION_SUFFIX = re.compile(r"^(?P<base>.*)-v(?P<number>\d+)$")
 _MAX_DISPLAY_NAME = 255
@@ -307,13 +306,6 @@ class Manager:
         return self.delete_jobs([job.name for job in jobs])
 
     def delete_jobs(self, job_names: Sequence[str]) -> BulkDeleteResponse:
-        """Delete jobs by name, 100 per request; one merged answer (unknown names are in
+        """Delete any number of jobs by name; one answer (unknown names are in
         ``failed_jobs``)."""
-        deleted: list[JobOut] = []
-        failed: list[str] = []
-        names = list(dict.fromkeys(job_names))
-        for start in range(0, len(names), _BULK):
-            answer = self.auth_client.jobs.bulk_delete_jobs(names[start : start + _BULK])
-            deleted.extend(answer.deleted_jobs)
-            failed.extend(answer.failed_jobs)
-        return BulkDeleteResponse(deleted_jobs=deleted, failed_jobs=failed)
+        return self.auth_client.jobs.bulk_delete_jobs(job_names)

@@ -1,14 +1,20 @@
-"""The client's version, as installed: sent in the User-Agent and in the run's annotations."""
+"""The installed client's version, for ``avatars.__version__``, the ``User-Agent`` header (the
+server decides compatibility from it) and the annotations of stored runs.
+
+One helper so the three always agree, including in a source tree that was never installed.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+DISTRIBUTION = "open-avatars"
+
 
 def client_version() -> str:
-    """The installed version of the ``open-avatars`` distribution (``0.0.0`` when run from a
-    source tree that was never installed)."""
+    """The ``open-avatars`` distribution's version, or ``0.0.0`` when it is not installed (a
+    source checkout put on ``PYTHONPATH``)."""
     try:
-        return version("open-avatars")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:
         return "0.0.0"

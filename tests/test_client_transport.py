@@ -17,6 +17,7 @@ from avatars import (
     ApiClient,
     ApiConnectionError,
     ApiTimeoutError,
+    ClientConfig,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -111,9 +112,41 @@ def test_timeout_really_applies(silent_server: int) -> None:
         assert time.monotonic() - start < 5
 
 
-def test_base_url_must_end_with_api() -> None:
-    with pytest.raises(ValueError, match="must end with /api"):
-        ApiClient("http://127.0.0.1:8080")
+@pytest.mark.parametrize(
+    ("given", "root"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://127.0.0.1:8080/api", "http://127.0.0.1:8080"),
+        (" https://host/api/ ", "https://host"),
+        ("https://host/prefix/api", "https://host/prefix"),
+        ("http://api", "http://api"),
+    ],
+)
+def test_one_url_rule(given: str, root: str) -> None:
+    """ApiClient and ClientConfig (so Manager, AVATAR_BASE_URL and --base-url) read a URL
+    the same way: the server root, with or without ``/api``."""
+    with ApiClient(given) as client:
+        assert client.base_url == f"{root}/api"
+    assert ClientConfig(base_url=given).base_url == root
+    assert ClientConfig(base_url=given).api_url == f"{root}/api"
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("127.0.0.1:8080/api", "expected an http:// or https:// URL"),
+        ("ftp://host/api", "expected an http:// or https:// URL"),
+        ("http:///api", "no host"),
+        ("http://host:port/api", "the port is not a number"),
+        ("http://host/api?x=1", "a query or fragment is not allowed"),
+        ('http://host/"api"', "quotes and spaces are not allowed in a URL"),
+    ],
+)
+def test_bad_url_named_in_the_error(given: str, reason: str) -> None:
+    for make in (ApiClient, lambda url: ClientConfig(base_url=url)):
+        with pytest.raises(ValueError) as error:
+            make(given)
+        assert str(error.value) == f"base_url {given!r}: {reason}"
 
 
 @pytest.mark.parametrize(
@@ -128,3 +161,57 @@ def test_parse_retry_after_http_date() -> None:
 
     seconds = parse_retry_after(formatdate(time.time() + 30, usegmt=True))
     assert seconds is not None and 25 < seconds <= 31
+
+
+def test_one_client_version_everywhere() -> None:
+    """The package version, the User-Agent the server judges compatibility from and the
+    annotations of stored runs come from one helper."""
+    import avatars
+    from avatars.client import USER_AGENT
+    from avatars.runner import Runner
+    from avatars.version import client_version
+
+    version = client_version()
+    assert avatars.__version__ == version
+    assert USER_AGENT.split("/") == ["avatars-python", version]
+    with ApiClient("http://127.0.0.1:9/api") as client:
+        runner = Runner(client, "versioned")
+    assert runner._config.annotations["client_version"] == version
+
+
+def test_download_paths_quote_each_segment_whole() -> None:
+    """Streamed downloads build their own path; a name keeps to one segment whatever it holds."""
+    from avatars._http import api_path
+
+    assert api_path("results", "job 1", "files", "a/b é?.csv") == (
+        "/api/results/job%201/files/a%2Fb%20%C3%A9%3F.csv"
+    )
+
+
+def test_facades_use_only_the_public_generated_api() -> None:
+    """No ``_get_kwargs``, ``_parse_response``... of ``avatars_api``: they change with each
+    ``make codegen`` without notice."""
+    import ast
+    from pathlib import Path
+
+    import avatars
+
+    offences = []
+    for path in sorted(Path(avatars.__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        generated: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("avatars_api"):
+                for alias in node.names:
+                    generated.add(alias.asname or alias.name)
+                    if alias.name.startswith("_"):
+                        offences.append(f"{path.name}: imports {alias.name}")
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in generated
+            ):
+                offences.append(f"{path.name}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert offences == []

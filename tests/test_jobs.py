@@ -30,6 +30,7 @@ from avatar_yaml import (
 )
 from avatars import ApiClient
 from avatars.errors import ConflictError, NotFoundError, ValidationError
+from tests.conftest import ADMIN_PASSWORD
 from tests.server import ServerProcess
 
 WAIT_S = 120.0
@@ -259,14 +260,25 @@ def test_delete_erases_results_and_fails_waiting_dependents(
         user.jobs.create_job(resource.set_name, "privacy_metrics", [standard.name])
 
 
-def test_bulk_delete(user: ApiClient, wbcd: str) -> None:
+def test_bulk_delete(user: ApiClient, wbcd: str, server: ServerProcess) -> None:
     resource = user.resources.put_resources("run", run_config(wbcd).to_yaml())
     names = [user.jobs.create_job(resource.set_name, "standard").name for _ in range(2)]
     response = user.jobs.bulk_delete_jobs([*names, "unknown"])
     assert sorted(job.name for job in response.deleted_jobs) == sorted(names)
     assert response.failed_jobs == ["unknown"]
-    with pytest.raises(ValidationError):
-        user.jobs.bulk_delete_jobs([f"job-{i}" for i in range(101)])
+    # The server takes 100 names a request; the client splits longer lists itself.
+    unknown = [f"job-{i}" for i in range(150)]
+    assert user.jobs.bulk_delete_jobs(unknown).failed_jobs == unknown
+    assert user.jobs.get_jobs(names=unknown).jobs == []
+    assert user.jobs.get_jobs(names=[]).jobs == []  # no names: no job, not every job
+    login = {"username": "admin", "password": ADMIN_PASSWORD}
+    token = httpx.post(f"{server.base_url}/login", data=login).json()["access_token"]
+    refused = httpx.post(
+        f"{server.base_url}/jobs/bulk-delete",
+        json={"job_names": unknown[:101]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 422, refused.text
 
 
 def test_check_client(server: ServerProcess, user: ApiClient) -> None:
@@ -391,3 +403,66 @@ def test_metrics_leave_out_excluded_variables(user: ApiClient, wbcd: str) -> Non
     privacy = user.results.get_results(jobs["privacy"].name).files[0]
     metrics = user.results.read_json(jobs["privacy"].name, privacy)[0]
     assert "Class" not in json.dumps(metrics["details"])
+
+
+# --- a server without workers: jobs stay pending for as long as a test needs -----------------
+
+
+@pytest.fixture(scope="module")
+def idle_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
+    process = ServerProcess(
+        tmp_path_factory.mktemp("idle") / "home", admin_password="admin-password-idle", workers=0
+    )
+    process.start()
+    try:
+        with ApiClient(process.base_url) as client:
+            client.authenticate("admin", "admin-password-idle")
+            yield client
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def idle_run(idle_client: ApiClient, shared_data: Path) -> uuid.UUID:
+    dataset = idle_client.datasets.upload_dataset(shared_data / "wbcd.csv", name="wbcd")
+    config = run_config(str(dataset.id), name="idle")
+    return idle_client.resources.put_resources("idle", config.to_yaml()).set_name
+
+
+def test_waiting_gives_up_at_its_timeout(idle_client: ApiClient, idle_run: uuid.UUID) -> None:
+    from avatars._waiting import wait_for_job
+    from avatars.errors import JobTimeoutError
+
+    standard = idle_client.jobs.create_job(idle_run, "standard")
+    privacy = idle_client.jobs.create_job(idle_run, "privacy_metrics", [standard.name])
+    start = time.monotonic()
+    with pytest.raises(JobTimeoutError) as info:
+        wait_for_job(idle_client, privacy.name, show_progress=False, timeout=1)
+    took = time.monotonic() - start
+    print(f"\n{info.value}")
+    assert 1 <= took < 4, took
+    assert str(info.value).startswith(
+        f"privacy_metrics job {privacy.name} still not done after waiting 1."
+    )
+    assert "last seen pending" in str(info.value) and "0% done" in str(info.value)
+    assert (info.value.job_name, info.value.status) == (privacy.name, "pending")
+    assert 1 <= info.value.waited < 4
+    assert not idle_client.jobs.get_job(privacy.name).done  # left running, not cancelled
+    with pytest.raises(ValueError, match="timeout"):
+        wait_for_job(idle_client, privacy.name, timeout=-1)
+
+
+def test_job_names_beyond_the_server_limit(idle_client: ApiClient, idle_run: uuid.UUID) -> None:
+    """105 real jobs (pending: no worker), more than one request's worth of names."""
+    created = [idle_client.jobs.create_job(idle_run, "standard") for _ in range(105)]
+    names = [job.name for job in created]
+    listed = idle_client.jobs.get_jobs(names=[*names, "unknown"]).jobs
+    assert sorted(job.name for job in listed) == sorted(names)
+    order = sorted(created, key=lambda job: job.name)
+    order.sort(key=lambda job: job.created_at, reverse=True)
+    assert [job.name for job in listed] == [job.name for job in order]  # newest first
+    assert len(idle_client.jobs.get_jobs(names=names, limit=7).jobs) == 7
+    answer = idle_client.jobs.bulk_delete_jobs([*names, "unknown", names[0]])
+    assert sorted(job.name for job in answer.deleted_jobs) == sorted(names)
+    assert answer.failed_jobs == ["unknown"]  # names[0] twice is deleted once, not failed
+    assert idle_client.jobs.get_jobs(names=names).jobs == []

@@ -30,6 +30,7 @@ from avatars import (
     AvatarError,
     ClientConfig,
     JobFailedError,
+    JobTimeoutError,
     Manager,
     NotFoundError,
     Runner,
@@ -602,3 +603,12 @@ def test_waiting_long_polls_shows_progress_and_reports_failures(
     assert isinstance(info.value, JobFailedError)
     assert (info.value.status, info.value.error) == ("cancelled", "by the user")
     assert poll_seconds(None) == 10.0 and poll_seconds(4.0) == 2.0 and poll_seconds(0.2) == 0.5
+
+    client = _Client([job_state("running", 0.4, "wbcd: projection")])
+    with pytest.raises(JobTimeoutError) as timed_out:
+        wait_for_job(client, "job-1", show_progress=False, timeout=0)
+    assert str(timed_out.value).startswith(
+        "standard job job-1 still not done after waiting 0.0 s: last seen running, "
+        "stage 'wbcd: projection', 40% done"
+    )
+    assert (timed_out.value.stage, timed_out.value.progress) == ("wbcd: projection", 0.4)

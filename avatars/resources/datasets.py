@@ -13,7 +13,6 @@ from typing import IO, BinaryIO, cast
 import pandas as pd
 from avatars_api.api.datasets import (
     delete_dataset,
-    download_dataset,
     get_dataset,
     list_datasets,
     upload_dataset,
@@ -21,7 +20,7 @@ from avatars_api.api.datasets import (
 from avatars_api.models import DatasetOut
 from avatars_api.types import File
 
-from avatars._http import HttpCore
+from avatars._http import HttpCore, api_path
 
 TableSource = str | os.PathLike[str] | IO[bytes] | pd.DataFrame
 
@@ -96,9 +95,9 @@ class Datasets:
         self, dataset_id: uuid.UUID | str, destination: str | os.PathLike[str]
     ) -> Path:
         """Stream the stored file, byte for byte as uploaded, to ``destination``."""
-        # The generated module knows the route; only the streaming is done here.
-        request = download_dataset._get_kwargs(dataset_id=uuid.UUID(str(dataset_id)))
-        return self._core.download_to(request, Path(destination), operation="download_dataset")
+        # Not the generated download_dataset: it reads the whole body into memory.
+        path = api_path("datasets", uuid.UUID(str(dataset_id)), "download")
+        return self._core.download_to(path, Path(destination), operation="download_dataset")
 
     def read_dataset(self, dataset_id: uuid.UUID | str) -> pd.DataFrame:
         """Download a dataset and read it as a DataFrame."""

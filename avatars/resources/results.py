@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from avatars_api.api.results import download_result, get_results
+from avatars_api.api.results import get_results
 from avatars_api.models import ResultFileOut, ResultsOut
 
-from avatars._http import HttpCore
+from avatars._http import HttpCore, api_path
 
 
 class Results:
@@ -30,9 +30,9 @@ class Results:
         self, job_name: str, file_name: str, destination: str | os.PathLike[str]
     ) -> Path:
         """Stream one result file to ``destination`` (it appears only once complete)."""
-        # The generated request quotes the name itself (table names may hold any character).
-        request = download_result._get_kwargs(job_name=job_name, file_name=file_name)
-        return self._core.download_to(request, Path(destination), operation="download_result")
+        # Not the generated download_result: it reads the whole body into memory.
+        path = api_path("results", job_name, "files", file_name)
+        return self._core.download_to(path, Path(destination), operation="download_result")
 
     def read_bytes(self, job_name: str, file_name: str) -> bytes:
         with tempfile.TemporaryDirectory() as folder:
