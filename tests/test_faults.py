@@ -153,6 +153,11 @@ def run_config(dataset_id: str, table: str) -> str:
     return config.to_yaml()
 
 
+def stored_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (with or without a dot in its name), none if it is absent."""
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
 def temp_objects(server: ServerProcess) -> list[Path]:
     folder = server.home / "storage" / "tmp"
     return sorted(folder.iterdir()) if folder.exists() else []
@@ -175,7 +180,7 @@ def check_invariants(client: ApiClient, server: ServerProcess, user_id: str) -> 
     for job in jobs:
         folder = storage / "results" / user_id / job.name
         if job.status != "done":
-            assert not any(folder.rglob("*.*")) if folder.exists() else True, job
+            assert not stored_files(folder), job
             with pytest.raises(ConflictError):
                 client.results.get_results(job.name)
             continue
