@@ -176,7 +176,7 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m avatar_server`` over ``home``, restartable with the same data."""
 
-    def __init__(self, home: Path, **settings: str | int) -> None:
+    def __init__(self, home: Path, **settings: str | float) -> None:
         self.home = home
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AVATAR_")}
