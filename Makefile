@@ -55,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy avatars avatar_server avatar_yaml avatar_figures
+	$(BIN)/mypy avatars avatar_server avatar_yaml avatar_figures tests bench
 	cd generated && ../$(BIN)/mypy --strict -p avatars_api
 
 check: check-generated lint typecheck ## everything CI checks besides the tests

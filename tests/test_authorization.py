@@ -33,7 +33,7 @@ from sqlalchemy import text as sql
 from avatar_server.db.session import make_engine, upgrade_database
 from avatar_server.services.rate_limit import LoginRateLimiter, TooManyAttemptsError
 from avatar_yaml import AvatarizationParameters, Config
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_for_status
 
 SPEC = json.loads((Path(__file__).parents[1] / "openapi.json").read_text())
 ADMIN_PASSWORD = "admin-password-authz"
@@ -91,10 +91,7 @@ def build_objects(http: httpx.Client, timeout: float = 120.0) -> Objects:
     job = http.post("/jobs", json={"set_name": set_name, "parameters_name": "standard"})
     assert job.status_code == 201, job.text
     name = job.json()["name"]
-    deadline = time.monotonic() + timeout
-    while not (state := http.get(f"/jobs/{name}", params={"wait": 5}).json())["done"]:
-        assert time.monotonic() < deadline, f"job {name} not done after {timeout} s"
-    assert state["status"] == "done", state
+    wait_for_status(http, name, "done", timeout)
     first = http.get(f"/results/{name}").json()["files"][0]
     return Objects(
         dataset_id=dataset_id,

@@ -62,10 +62,9 @@ from avatar_yaml import (
     SignalMetricsTableParameters,
 )
 from avatars import ApiClient, PayloadTooLargeError, ValidationError
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_done
 
 MiB = 1024 * 1024
-WAIT_S = 120.0
 GOOD_CSV = b"x,y\n1,a\n2,b\n3,c\n"
 
 
@@ -673,15 +672,6 @@ def test_yaml_that_is_not_a_run_is_refused(user: ApiClient, text: str, message: 
 
 
 # --- jobs and warnings -------------------------------------------------------------------------
-
-
-def wait_done(client: ApiClient, name: str) -> JobOut:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        job = client.jobs.get_job(name, wait=5)
-        if job.done:
-            return job
-    raise AssertionError(f"job {name} still not done after {WAIT_S} s")
 
 
 def upload(client: ApiClient, frame: pd.DataFrame, fmt: str = "csv") -> str:

@@ -176,7 +176,8 @@ def test_one_client_version_everywhere() -> None:
     assert USER_AGENT.split("/") == ["avatars-python", version]
     with ApiClient("http://127.0.0.1:9/api") as client:
         runner = Runner(client, "versioned")
-    assert runner._config.annotations["client_version"] == version
+    assert runner.config.annotations is not None
+    assert runner.config.annotations["client_version"] == version
 
 
 def test_download_paths_quote_each_segment_whole() -> None:

@@ -45,10 +45,15 @@ from avatar_yaml import AvatarizationParameters, Config
 from avatars import ApiClient
 from avatars.errors import ApiConnectionError, ConflictError
 from avatars.retry import RetryPolicy
-from tests.server import ServerProcess, processes_of_home, wait_until
+from tests.server import (
+    ServerProcess,
+    processes_of_home,
+    wait_all_done,
+    wait_running,
+    wait_until,
+)
 
 PASSWORD = "admin-password-faults"
-WAIT_S = 120.0
 LEASE_S = 5.0
 # Retries spanning a restart (a start takes a few seconds): 30 attempts, at most 1 s apart.
 PATIENT = RetryPolicy(max_attempts=30, backoff_seconds=0.2, max_backoff_seconds=1.0)
@@ -148,27 +153,9 @@ def run_config(dataset_id: str, table: str) -> str:
     return config.to_yaml()
 
 
-def wait_running(client: ApiClient, name: str) -> JobOut:
-    """Long-poll until the job runs and reported progress (it is computing, not starting)."""
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        job = client.jobs.get_job(name, wait=5)
-        if job.status == "running" and job.progress > 0:
-            return job
-        assert not job.done, f"job {name} ended before the fault could be injected: {job}"
-    raise AssertionError(f"job {name} never ran")
-
-
-def settle(client: ApiClient, timeout: float = WAIT_S) -> list[JobOut]:
-    """Wait until no job is pending or running; returns every job."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        jobs = client.jobs.get_jobs(limit=1000).jobs
-        if all(job.done for job in jobs):
-            return jobs
-        time.sleep(0.2)
-    stuck = [(job.name, job.status, job.stage) for job in jobs if not job.done]
-    raise AssertionError(f"jobs still not finished after {timeout} s: {stuck}")
+def stored_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (with or without a dot in its name), none if it is absent."""
+    return sorted(path for path in folder.rglob("*") if path.is_file())
 
 
 def temp_objects(server: ServerProcess) -> list[Path]:
@@ -188,12 +175,12 @@ def check_invariants(client: ApiClient, server: ServerProcess, user_id: str) -> 
     for dataset in datasets:
         path = storage / "datasets" / user_id / f"{dataset.id}.{dataset.file_format}"
         assert path.stat().st_size == dataset.size_bytes
-    jobs = settle(client)
+    jobs = wait_all_done(client)
     assert {job.status for job in jobs} <= {"done", "failed", "cancelled"}
     for job in jobs:
         folder = storage / "results" / user_id / job.name
         if job.status != "done":
-            assert not any(folder.rglob("*.*")) if folder.exists() else True, job
+            assert not stored_files(folder), job
             with pytest.raises(ConflictError):
                 client.results.get_results(job.name)
             continue
@@ -452,7 +439,7 @@ def test_idempotent_calls_recover_across_a_restart(
     finished = client.jobs.create_job(
         client.resources.put_resources("wbcd", run_config(wbcd, "wbcd")).set_name, "standard"
     )
-    settle(client)
+    wait_all_done(client)
     entry = client.results.get_results(finished.name).files[0]
     # A long-poll in flight when the server dies: it watches a job waiting on a running one.
     resource = client.resources.put_resources("medium", run_config(medium, "medium"))

@@ -391,9 +391,9 @@ def hostile_requests(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, dict
                 for body in HOSTILE_BODIES:
                     yield op, method, plain, {"content": body, "headers": json_headers}
                 for name in _properties(content["application/json"]["schema"], spec):
-                    for value in HOSTILE_JSON_VALUES:
-                        body = b'{"' + name.encode() + b'": ' + value + b"}"
-                        yield op, method, plain, {"content": body, "headers": json_headers}
+                    for raw in HOSTILE_JSON_VALUES:
+                        document = b'{"' + name.encode() + b'": ' + raw + b"}"
+                        yield op, method, plain, {"content": document, "headers": json_headers}
                     if name == "yaml":
                         for text in HOSTILE_YAML:
                             yield op, method, plain, {"json": {name: text}}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
@@ -17,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from avatars import ApiClient
 from tests.conftest import ADMIN_PASSWORD
-from tests.server import ServerProcess, free_port
+from tests.server import ServerProcess, free_port, wait_until
 
 
 class Inbox:
@@ -82,16 +81,19 @@ def test_avatars_serve_starts_a_server(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    health: list[httpx.Response] = []
+
+    def answered() -> bool:
+        try:
+            health.append(httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1))
+        except httpx.TransportError:
+            assert process.poll() is None, f"avatars serve exited with {process.returncode}"
+            return False
+        return True
+
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, "avatars serve exited"
-                time.sleep(0.1)
-        assert response.json()["status"] == "ok"
+        wait_until(answered, timeout=60, what=f"avatars serve to answer on port {port}")
+        assert health[-1].json()["status"] == "ok", health[-1].text
     finally:
         process.terminate()
         output = process.communicate(timeout=15)[0].decode()

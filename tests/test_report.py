@@ -12,7 +12,6 @@ import math
 import re
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from avatar_yaml import (
 )
 from avatars import ApiClient
 from tests.conftest import ADMIN_PASSWORD
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_for_status
 
 WAIT_S = 180.0
 IRIS_PLOTS = 2
@@ -157,16 +156,6 @@ class Run:
     results: dict[str, Any] = field(default_factory=dict)  # other result kinds -> JSON
 
 
-def _wait(client: ApiClient, name: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        job = client.jobs.get_job(name, wait=5)
-        if job.done:
-            assert job.status == "done", f"job {job.kind} {job.status}: {job.error}"
-            return
-    raise AssertionError(f"job {name} not done after {WAIT_S} s")
-
-
 def _run(client: ApiClient, shared_data: Path, table: str, config: Config) -> Run:
     path = shared_data / f"{table}.csv"
     dataset = client.datasets.upload_dataset(path, name=table)
@@ -184,7 +173,7 @@ def _run(client: ApiClient, shared_data: Path, table: str, config: Config) -> Ru
         for document in config.reports
     ]
     for job in (standard, privacy, signal, *reports):
-        _wait(client, job.name)
+        wait_for_status(client, job.name, "done", timeout=WAIT_S)
 
     def json_result(job: str, kind: str) -> Any:
         entry = next(e for e in client.results.get_results(job).files if e.kind == kind)

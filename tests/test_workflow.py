@@ -137,8 +137,10 @@ def test_seed_flow_on_a_remote_server(
     summary = runner.table_summary("wbcd")
     assert list(summary["name"]) == list(original.columns)
     report = runner.download_report(tmp_path / "report.html")
+    assert isinstance(report, Path)  # a file name: that one file, not a list of both
     assert "wbcd" in report.read_text(encoding="utf-8")
     pia = runner.download_report(tmp_path / "pia.pdf", report_type=ReportType.PIA)
+    assert isinstance(pia, Path)
     assert pia.read_bytes().startswith(b"%PDF")
     statuses = runner.statuses()
     assert list(statuses)[:5] == [
@@ -402,7 +404,7 @@ def test_cancelling_a_run(manager: Manager, shared_data: Path, tmp_path: Path) -
     assert {"report", "report_pia"} <= {job.parameters_name for job in cancelled}
     with pytest.raises(JobFailedError, match="cancelled by the user") as failure:
         runner.download_report(tmp_path / "report.html")
-    assert failure.value.status == "cancelled"  # type: ignore[attr-defined]
+    assert failure.value.status == "cancelled"
     assert runner.statuses()["report"] == "cancelled"
 
 

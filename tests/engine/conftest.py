@@ -37,7 +37,7 @@ def mixed() -> pd.DataFrame:
     stamp = pd.Series(
         pd.Timestamp("2021-06-01 08:00") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
     )
-    stamp[rng.random(n) < 0.08] = pd.NaT
+    stamp = stamp.mask(rng.random(n) < 0.08)
     return pd.DataFrame(
         {
             "age": age,
