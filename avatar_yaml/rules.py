@@ -25,6 +25,7 @@ from avatar_yaml.documents import (
     AvatarsData,
     ColumnInfo,
     ExcludeVariables,
+    Imputation,
     Metadata,
     PrivacyMetricsTableParameters,
     Schema,
@@ -33,6 +34,8 @@ from avatar_yaml.documents import (
 )
 from avatar_yaml.fields import ConfigError, at, fail, rule
 from avatar_yaml.vocabulary import (
+    ADVICE_NAME,
+    ADVICE_RESULTS_PATH,
     AVATARIZED_SCHEMA_NAME,
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
@@ -40,6 +43,7 @@ from avatar_yaml.vocabulary import (
     SIGNAL_METRICS_NAME,
     ColumnType,
     DocumentKind,
+    ImputeMethod,
     ReportFormat,
 )
 
@@ -91,6 +95,18 @@ def _columns_once(table: TableInfo, where: str) -> None:
     keys = [column.field for column in table.columns or [] if column.primary_key]
     if len(keys) > 1:
         raise fail(at(where, "columns"), f"several primary keys {keys}")
+
+
+@rule(Imputation)
+def _imputation_settings_apply(imputation: Imputation, where: str) -> None:
+    """``k`` tunes the k-NN methods and ``training_fraction`` the fast one: given to another
+    method they would be accepted and ignored."""
+    nearest = (ImputeMethod.KNN, ImputeMethod.FAST_KNN)
+    if imputation.k is not None and imputation.method not in nearest:
+        raise fail(at(where, "k"), f"applies to knn and fast_knn, not {imputation.method}")
+    fraction = imputation.training_fraction
+    if fraction is not None and imputation.method is not ImputeMethod.FAST_KNN:
+        raise fail(at(where, "training_fraction"), f"applies to fast_knn, not {imputation.method}")
 
 
 @rule(Schema)
@@ -238,9 +254,16 @@ def check_supported(config: Config) -> None:
 
 
 def _check_results(config: Config) -> None:
-    """``format`` applies to tables and ``max_distribution_plots`` to reports: elsewhere they
-    would be accepted and ignored."""
+    """Results stay with their job (``path`` is the document's), ``format`` applies to tables
+    and ``max_distribution_plots`` to reports: anything else would be accepted and ignored."""
     for name, results in config.results_blocks():
+        path = ADVICE_RESULTS_PATH if name == ADVICE_NAME else name
+        if results.path != path:
+            raise _unsupported(
+                f"{name}: results.path",
+                "a results path of your own",
+                f"results are kept with their job; write {path!r}",
+            )
         writes_tables = name == PARAMETERS_NAME
         feeds_report = name == PARAMETERS_NAME or name in config.report_names()
         if results.format is not None and not writes_tables:

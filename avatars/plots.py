@@ -13,17 +13,29 @@ the kinds, where each kind's data lives, and the notebook display hook.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from avatar_yaml import PARAMETERS_NAME, SIGNAL_METRICS_NAME, JobKind, ResultKind
+from avatar_yaml import PARAMETERS_NAME, SIGNAL_METRICS_NAME, JobKind, ReportLanguage, ResultKind
+from avatar_yaml.fields import read_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["PlotKind", "PlotSource", "build_figure", "enable_notebook_display", "figure_png"]
+    from avatars.results import RunResults
+
+__all__ = [
+    "PlotKind",
+    "PlotSource",
+    "build_figure",
+    "enable_notebook_display",
+    "figure_png",
+    "render_plot",
+]
 
 
 class PlotKind(StrEnum):
@@ -78,6 +90,50 @@ def build_figure(kind: PlotKind, data: Any, *, side: str, language: str) -> Figu
     if kind is PlotKind.CORRELATION_DIFFERENCE:
         return avatar_figures.correlation_difference_figure(data, language=language)
     return avatar_figures.projection_figure(data, language=language)
+
+
+def render_plot(
+    results: RunResults,
+    table_name: str,
+    kind: PlotKind | str,
+    *,
+    side: str,
+    language: ReportLanguage,
+    path: str | os.PathLike[str] | None,
+) -> Figure:
+    """The figure of ``kind`` for a table, from the run's stored plot data (see
+    :meth:`avatars.runner.Runner.render_plot`); also written as PNG to ``path`` if given."""
+    plot = read_value(PlotKind, kind, "plot kind")
+    if side not in SIDES:
+        raise ValueError(f"side: unknown value {side!r}; allowed: {', '.join(SIDES)}")
+    if side != "original" and plot is not PlotKind.CORRELATION:
+        raise ValueError("side chooses the matrix of a correlation plot only")
+    source = SOURCES[plot]
+    if source.document not in results.jobs:
+        launched = ", ".join(results.jobs) or "none: call run() first"
+        raise ValueError(
+            f"{plot.value} plots are drawn from the {source.document} job, which this run "
+            f"did not launch (jobs: {launched}); run() with JobKind.{source.job_kind.name}"
+        )
+    found = results.entry(source.document, source.result_kind, table_name)
+    if found is None:
+        raise ValueError(
+            f"the {source.document} job stored no {source.result_kind} data for table "
+            f"{table_name!r}: was the table avatarized in this run? (runs from a server "
+            "without plot data need to run again)"
+        )
+    job_name, entry = found
+    figure = build_figure(
+        plot, results.read_json(job_name, entry), side=side, language=language.value
+    )
+    if path is not None:
+        destination = Path(path)
+        if destination.is_dir():
+            destination = destination / f"{table_name}.{plot.value}.png"
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(figure_png(figure))
+    enable_notebook_display()
+    return figure
 
 
 def figure_png(figure: Figure) -> bytes:

@@ -61,14 +61,7 @@ from avatar_yaml.fields import read_value
 from avatars import parameters
 from avatars.display import JOB_HEADERS, JobList, ResultFiles, html_table, job_rows
 from avatars.errors import NotFoundError
-from avatars.plots import (
-    SIDES,
-    SOURCES,
-    PlotKind,
-    build_figure,
-    enable_notebook_display,
-    figure_png,
-)
+from avatars.plots import PlotKind, render_plot
 from avatars.results import RunResults
 from avatars.version import client_version
 
@@ -632,40 +625,11 @@ class Runner:
         defaults to the run's report language. As a notebook cell's value, the figure
         displays as an image.
         """
-        plot = read_value(PlotKind, kind, "plot kind")
         self._table(table_name)
-        if side not in SIDES:
-            raise ValueError(f"side: unknown value {side!r}; allowed: {', '.join(SIDES)}")
-        if side != "original" and plot is not PlotKind.CORRELATION:
-            raise ValueError("side chooses the matrix of a correlation plot only")
         chosen = ReportParameters.read_field(
             "language", self.report_language if language is None else language, "language"
         )
-        source = SOURCES[plot]
-        if source.document not in self._results.jobs:
-            launched = ", ".join(self._results.jobs) or "none: call run() first"
-            raise ValueError(
-                f"{plot.value} plots are drawn from the {source.document} job, which this run "
-                f"did not launch (jobs: {launched}); run() with JobKind.{source.job_kind.name}"
-            )
-        found = self._results.entry(source.document, source.result_kind, table_name)
-        if found is None:
-            raise ValueError(
-                f"the {source.document} job stored no {source.result_kind} data for table "
-                f"{table_name!r}: was the table avatarized in this run? (runs from a server "
-                "without plot data need to run again)"
-            )
-        job_name, entry = found
-        data = self._results.read_json(job_name, entry)
-        figure = build_figure(plot, data, side=side, language=chosen.value)
-        if path is not None:
-            destination = Path(path)
-            if destination.is_dir():
-                destination = destination / f"{table_name}.{plot.value}.png"
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(figure_png(figure))
-        enable_notebook_display()
-        return figure
+        return render_plot(self._results, table_name, kind, side=side, language=chosen, path=path)
 
     def _repr_html_(self) -> str:
         """The run in a notebook: its tables with their parameters, and its jobs."""

@@ -417,7 +417,7 @@ def full_config(dataset_id: str, table: str = "people") -> Config:
             k=5,
             ncp=2,
             column_weights={"age": 2.0},
-            imputation=Imputation(method=ImputeMethod.KNN, k=3, training_fraction=0.5),
+            imputation=Imputation(method=ImputeMethod.FAST_KNN, k=3, training_fraction=0.5),
             exclude_variables=ExcludeVariables(
                 variable_names=["children"],
                 replacement_strategy=ExcludeVariablesMethod.COORDINATE_SIMILARITY,

@@ -495,6 +495,7 @@ def test_french_report_is_french(wbcd: Run, tmp_path: Path) -> None:
     # The PIA report opens with the privacy-impact facts, in French words.
     assert page.h2[0] == STRINGS["fr"]["section_pia"]
     assert "tiers sous contrat" in page.text and "santé" in page.text
+    assert "patients" in page.text and "élevé" in page.text  # data subject, sensitivity level
     # Decimal comma: every non-integral metric value is written with one.
     hidden = wbcd.privacy["hidden_rate"]
     cell = page.metrics[("privacy", "wbcd", "hidden_rate")][1]

@@ -111,7 +111,7 @@ def full_config() -> Config:
                 replacement_strategy=ExcludeVariablesMethod.COORDINATE_SIMILARITY,
             ),
             imputation=Imputation(
-                method=ImputeMethod.KNN, k=5, training_fraction=0.25, return_data_imputed=False
+                method=ImputeMethod.FAST_KNN, k=5, training_fraction=0.25, return_data_imputed=False
             ),
         ),
         PrivacyMetricsTableParameters(
@@ -267,7 +267,7 @@ def test_to_dict_keys_follow_the_format_order_and_omit_none() -> None:
         "imputation",
     ]
     assert avatarization["imputation"] == {
-        "method": "knn",
+        "method": "fast_knn",
         "k": 5,
         "training_fraction": 0.25,
         "return_data_imputed": False,
@@ -718,7 +718,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], str], list[str]]] = [
         "a training fraction above 1",
         lambda: replaced(
             "person: {k: 10, ncp: 4}",
-            "person: {k: 10, imputation: {method: knn, training_fraction: 1.5}}",
+            "person: {k: 10, imputation: {method: fast_knn, training_fraction: 1.5}}",
         ),
         ["spec.avatarization.person.imputation.training_fraction: expected a number <= 1,"],
     ),
@@ -1088,3 +1088,20 @@ def test_privacy_enum_member_names() -> None:
     assert DataRecipient["CONTRACTUAL_THIRD_PARTY"] is DataRecipient("contractual_third_party")
     assert DataType["HUMAN_RESOURCES"] is DataType("human_resources")
     assert DataSubject["UNKNOWN"] is DataSubject("unknown")
+
+
+@pytest.mark.parametrize(
+    ("imputation", "message"),
+    [
+        ({"method": "mean", "k": 3}, "imputation.k: applies to knn and fast_knn, not mean"),
+        (
+            {"method": "knn", "training_fraction": 0.5},
+            "imputation.training_fraction: applies to fast_knn, not knn",
+        ),
+    ],
+)
+def test_imputation_settings_a_method_would_ignore_are_refused(
+    imputation: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        AvatarizationParameters.from_dict({"k": 5, "imputation": imputation}, "p")
