@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,11 +21,11 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from avatar_server.engine.codec import with_text_labels
-from avatar_server.engine.columns import NUMERIC_KINDS, ColumnInfo, aligned_codes, column_numbers
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP, metric_space
+from avatar_server.engine.paired_tables import Codes, PairedTables, combine
 from avatar_server.engine.progress import Progress
 from avatar_server.engine.results import PRIVACY_TARGETS as TARGETS
-from avatar_server.engine.results import MetricResult, metric_result
+from avatar_server.engine.results import MetricResult, privacy_not_computed, privacy_result
 
 __all__ = [
     "TARGETS",
@@ -75,115 +74,6 @@ _STAGES = {
     "correlation_protection_rate": 0.3,
     "inference": 2.0,
 }
-
-
-# --- results ---------------------------------------------------------------------------------
-
-
-def _result(name: str, value: float | None, details: dict[str, Any]) -> MetricResult:
-    return metric_result(name, value, TARGETS[name], details)
-
-
-def _not_computed(name: str, reason: str, **details: Any) -> MetricResult:
-    return _result(name, None, {"reason": reason, **details})
-
-
-# --- both tables in one code space -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Codes:
-    """Integer codes of one column (or a combination of columns) for originals and avatars,
-    shared by both sides: equal codes mean equal values. ``missing`` is the code of gaps."""
-
-    original: IntArray
-    avatars: IntArray
-    size: int
-    missing: int | None = None
-
-
-def _compress(key: IntArray) -> tuple[IntArray, int]:
-    codes, uniques = pd.factorize(key)
-    return np.asarray(codes, dtype=np.int64), len(uniques)
-
-
-def _combine(parts: Sequence[tuple[IntArray, int]], rows: int) -> tuple[IntArray, int]:
-    """One code per row for the combination of several code columns (exact, no hashing)."""
-    key = np.zeros(rows, dtype=np.int64)
-    size = 1
-    for codes, width in parts:
-        if size * max(width, 1) >= 2**62:
-            key, size = _compress(key)
-        key = key * width + codes
-        size *= width
-    if size > 2 * rows:
-        key, size = _compress(key)
-    return key, size
-
-
-class _Tables:
-    """The originals and their avatars, read on the originals' terms, with cached codes."""
-
-    def __init__(self, original: pd.DataFrame, avatars: pd.DataFrame, infos: list[ColumnInfo]):
-        self.original = original
-        self.avatars = avatars
-        self.rows = len(original)
-        self.columns = [info.name for info in infos]
-        self.info = {info.name: info for info in infos}
-        self._numbers: dict[str, tuple[FloatArray, FloatArray]] = {}
-        self._codes: dict[str, _Codes] = {}
-
-    def is_numeric(self, name: str) -> bool:
-        return self.info[name].kind in NUMERIC_KINDS
-
-    def numbers(self, name: str) -> tuple[FloatArray, FloatArray]:
-        if name not in self._numbers:
-            info = self.info[name]
-            self._numbers[name] = (
-                column_numbers(self.original[name], info),
-                column_numbers(self.avatars[name], info),
-            )
-        return self._numbers[name]
-
-    def codes(self, name: str) -> _Codes:
-        if name not in self._codes:
-            if self.is_numeric(name):
-                self._codes[name] = self._numeric_codes(name)
-            else:
-                self._codes[name] = self._categorical_codes(name)
-        return self._codes[name]
-
-    def _numeric_codes(self, name: str) -> _Codes:
-        original, avatars = self.numbers(name)
-        # + 0.0 turns -0.0 into 0.0: the same number must get the same code.
-        codes, uniques = pd.factorize(np.concatenate([original, avatars]) + 0.0)
-        codes = np.asarray(codes, dtype=np.int64)
-        missing = len(uniques)
-        codes[codes < 0] = missing
-        return _Codes(codes[: self.rows], codes[self.rows :], missing + 1, missing)
-
-    def _categorical_codes(self, name: str) -> _Codes:
-        """Modalities compared as text, as the projection sees them (``True`` = ``"True"``)."""
-        codes_o, codes_a, _, missing = aligned_codes(self.original[name], self.avatars[name])
-        return _Codes(codes_o, codes_a, missing + 1, missing)
-
-    def key(self, names: Sequence[str], extra: Sequence[tuple[IntArray, int]] = ()) -> _Codes:
-        """Joint codes of several columns (gaps equal gaps), plus ``extra`` stacked codes."""
-        parts: list[tuple[IntArray, int]] = []
-        for name in names:
-            codes = self.codes(name)
-            parts.append((np.concatenate([codes.original, codes.avatars]), codes.size))
-        parts.extend(extra)
-        key, size = _combine(parts, 2 * self.rows)
-        return _Codes(key[: self.rows], key[self.rows :], size)
-
-    def distinct(self, name: str) -> int:
-        """Distinct non-missing values in the original column."""
-        codes = self.codes(name)
-        present = np.bincount(codes.original, minlength=codes.size) > 0
-        if codes.missing is not None:
-            present[codes.missing] = False
-        return int(np.count_nonzero(present))
 
 
 # --- distance metrics ------------------------------------------------------------------------
@@ -277,7 +167,7 @@ def _hidden_and_cloaking(
     tree = cKDTree(avatars, leafsize=_LEAF_SIZE)
     hidden, ties = _hidden(tree, originals, avatars, cap, rows)
     hidden_rate = 100.0 * float(np.mean(hidden))
-    hidden_result = _result(
+    hidden_result = privacy_result(
         "hidden_rate",
         hidden_rate,
         {
@@ -296,7 +186,7 @@ def _hidden_and_cloaking(
         inside = counts >= low if high is None else (counts >= low) & (counts <= high)
         histogram[label] = int(np.count_nonzero(inside))
     capped = int(np.count_nonzero(counts >= cap))
-    cloaking = _result(
+    cloaking = privacy_result(
         "local_cloaking",
         float(np.median(counts)),
         {
@@ -340,7 +230,7 @@ def _distance_metrics(
     baseline_dcr = float(np.median(own[:, 1]))
     if rows >= 3:
         baseline_nndr = float(np.median(_ratios(own[:, 1], own[:, 2])))
-    dcr = _result(
+    dcr = privacy_result(
         "distance_to_closest",
         float(np.median(closest)),
         {
@@ -351,7 +241,7 @@ def _distance_metrics(
             **space,
         },
     )
-    nndr = _result(
+    nndr = privacy_result(
         "closest_distances_ratio",
         float(np.median(ratios)),
         {
@@ -367,7 +257,7 @@ def _distance_metrics(
 # --- match metrics ---------------------------------------------------------------------------
 
 
-def _column_direct_match(tables: _Tables) -> MetricResult:
+def _column_direct_match(tables: PairedTables) -> MetricResult:
     per_column: dict[str, float | None] = {}
     unique_values: dict[str, int] = {}
     for name in tables.columns:
@@ -385,7 +275,7 @@ def _column_direct_match(tables: _Tables) -> MetricResult:
     scored = {name: value for name, value in per_column.items() if value is not None}
     weakest = min(scored, key=lambda name: scored[name]) if scored else None
     value = scored[weakest] if weakest is not None else 100.0
-    return _result(
+    return privacy_result(
         "column_direct_match_protection",
         value,
         {
@@ -396,9 +286,11 @@ def _column_direct_match(tables: _Tables) -> MetricResult:
     )
 
 
-def _categorical_hidden_rate(tables: _Tables, variables: list[str], given: bool) -> MetricResult:
+def _categorical_hidden_rate(
+    tables: PairedTables, variables: list[str], given: bool
+) -> MetricResult:
     if not variables:
-        return _not_computed(
+        return privacy_not_computed(
             "categorical_hidden_rate",
             "the table has no categorical or boolean column: pass "
             "categorical_hidden_rate_variables to choose some",
@@ -409,7 +301,7 @@ def _categorical_hidden_rate(tables: _Tables, variables: list[str], given: bool)
     own_matches = key.original == key.avatars
     # The attacker picks one of the avatars sharing the values, uniformly.
     probability = np.where(own_matches, 1.0 / np.maximum(matches[key.original], 1), 0.0)
-    return _result(
+    return privacy_result(
         "categorical_hidden_rate",
         100.0 * (1.0 - float(np.mean(probability))),
         {
@@ -421,7 +313,7 @@ def _categorical_hidden_rate(tables: _Tables, variables: list[str], given: bool)
     )
 
 
-def _row_direct_match(tables: _Tables) -> MetricResult:
+def _row_direct_match(tables: PairedTables) -> MetricResult:
     """Share of the originals' *unique* rows that no avatar reproduces identically.
 
     A row several originals share (41 % of wbcd's rows are such common profiles) identifies
@@ -435,7 +327,7 @@ def _row_direct_match(tables: _Tables) -> MetricResult:
     reproduced = in_avatars[key.original] & unique
     total = int(np.count_nonzero(unique))
     value = 100.0 if total == 0 else 100.0 * (1.0 - np.count_nonzero(reproduced) / total)
-    return _result(
+    return privacy_result(
         "row_direct_match_protection",
         value,
         {
@@ -456,7 +348,7 @@ def _tolerance(values: FloatArray) -> float:
 
 
 def _correlation_protection(
-    tables: _Tables, known: list[str], known_given: bool, hidden_rate: float
+    tables: PairedTables, known: list[str], known_given: bool, hidden_rate: float
 ) -> MetricResult:
     """avatar-method.md §2.1: originals unique on the known variables, matched by exactly one
     avatar (categories equal, numbers within the window), discounted by the hidden rate."""
@@ -505,7 +397,7 @@ def _correlation_protection(
         once = matches[group.original[unique]] == 1
     matched_once = int(np.count_nonzero(once))
     exposed = round(matched_once * (1.0 - hidden_rate / 100.0))
-    return _result(
+    return privacy_result(
         "correlation_protection_rate",
         (1.0 - exposed / tables.rows) * 100.0,
         {
@@ -523,7 +415,7 @@ def _correlation_protection(
 # --- attribute inference ---------------------------------------------------------------------
 
 
-def _standardised(tables: _Tables, name: str) -> tuple[FloatArray, FloatArray]:
+def _standardised(tables: PairedTables, name: str) -> tuple[FloatArray, FloatArray]:
     """Both sides on the originals' scale; gaps at the originals' median, as in the metric
     space."""
     original, avatars = tables.numbers(name)
@@ -543,7 +435,7 @@ def _one_hot(codes: IntArray, size: int) -> FloatArray:
     return encoded
 
 
-def _attacker_choice(tables: _Tables, known: list[str]) -> IntArray:
+def _attacker_choice(tables: PairedTables, known: list[str]) -> IntArray:
     """For each original, the avatar closest on the known variables (numbers standardised by
     the originals, categories one-hot, so a different category adds 2 to the squared distance).
 
@@ -555,7 +447,7 @@ def _attacker_choice(tables: _Tables, known: list[str]) -> IntArray:
     """
     original_parts: list[FloatArray] = []
     avatar_parts: list[FloatArray] = []
-    wide: list[_Codes] = []
+    wide: list[Codes] = []
     for name in known:
         if tables.is_numeric(name):
             original, avatars = _standardised(tables, name)
@@ -584,7 +476,7 @@ def _attacker_choice(tables: _Tables, known: list[str]) -> IntArray:
         if todo.size == 0:
             break
         for subset in itertools.combinations(wide, matched):
-            group = _combine(
+            group = combine(
                 [(np.concatenate([c.original, c.avatars]), c.size) for c in subset], 2 * rows
             )[0]
             group_original, group_avatars = group[:rows], group[rows:]
@@ -603,7 +495,7 @@ def _attacker_choice(tables: _Tables, known: list[str]) -> IntArray:
 
 
 def _inference(
-    tables: _Tables,
+    tables: PairedTables,
     known: list[str],
     known_given: bool,
     targets: dict[str, str | None],
@@ -613,7 +505,7 @@ def _inference(
     names = ("inference_continuous", "inference_categorical")
     if not known:
         reason = "no known_variables: the attacker has nothing to start from"
-        return [_not_computed(name, reason, known_variables=[]) for name in names]
+        return [privacy_not_computed(name, reason, known_variables=[]) for name in names]
     wide = [
         n
         for n in known
@@ -624,13 +516,13 @@ def _inference(
             f"more than {MAX_WIDE_KNOWN_VARIABLES} known categorical variables with over "
             f"{ONE_HOT_MAX_MODALITIES} modalities ({', '.join(wide)})"
         )
-        return [_not_computed(name, reason, known_variables=known) for name in names]
+        return [privacy_not_computed(name, reason, known_variables=known) for name in names]
     choice: IntArray | None = None
     results = []
     for name in names:
         target = targets[name]
         if target is None:
-            results.append(_not_computed(name, reasons[name], known_variables=known))
+            results.append(privacy_not_computed(name, reasons[name], known_variables=known))
             continue
         if choice is None:
             choice = _attacker_choice(tables, known)
@@ -647,20 +539,20 @@ def _inference(
             details["compared_rows"] = int(np.count_nonzero(compared))
             if not compared.any():
                 results.append(
-                    _not_computed(name, "no row has the target on both sides", **details)
+                    privacy_not_computed(name, "no row has the target on both sides", **details)
                 )
                 continue
             error = float(np.mean(np.abs(guess[compared] - truth[compared])))
             scale = float(np.mean(np.abs(truth[compared])))
             details.update(mean_absolute_error=error, mean_absolute_target=scale)
             if scale == 0:
-                results.append(_not_computed(name, "the target is 0 everywhere", **details))
+                results.append(privacy_not_computed(name, "the target is 0 everywhere", **details))
                 continue
-            results.append(_result(name, 100.0 * error / scale, details))
+            results.append(privacy_result(name, 100.0 * error / scale, details))
         else:
             codes = tables.codes(target)
             wrong = codes.avatars[choice] != codes.original
-            results.append(_result(name, 100.0 * float(np.mean(wrong)), details))
+            results.append(privacy_result(name, 100.0 * float(np.mean(wrong)), details))
     return results
 
 
@@ -698,7 +590,7 @@ def _check_tables(original: pd.DataFrame, unshuffled: pd.DataFrame) -> None:
         raise ValueError("privacy metrics need at least 2 rows")
 
 
-def _default_known(tables: _Tables, exclude: str | None) -> list[str]:
+def _default_known(tables: PairedTables, exclude: str | None) -> list[str]:
     """The columns with the most distinct values (column order breaks ties), leaving at least
     one column for the attacker to infer when no target is given."""
     candidates = [c for c in tables.columns if c != exclude]
@@ -773,7 +665,7 @@ def privacy_metrics(
             "few distinct values (projected as categories) they hold values the originals never "
             "take, or spell them differently (5.0 for 5)"
         )
-    tables = _Tables(original, unshuffled, space.codec.columns)
+    tables = PairedTables(original, unshuffled, space.codec.columns)
 
     known_given = known_variables is not None
     known = known_variables if known_variables is not None else _default_known(tables, target)
@@ -830,7 +722,7 @@ def privacy_metrics(
         results.append(_correlation_protection(tables, known, known_given, hidden_rate))
     else:
         results.append(
-            _not_computed(
+            privacy_not_computed(
                 "correlation_protection_rate",
                 "no known_variables: the attacker has nothing to match on",
                 known_variables=[],
