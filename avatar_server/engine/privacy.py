@@ -24,6 +24,12 @@ from avatar_server.engine.codec import with_text_labels
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP, metric_space
 from avatar_server.engine.paired_tables import Codes, PairedTables, combine
 from avatar_server.engine.privacy_distances import distance_metrics, hidden_and_cloaking
+from avatar_server.engine.privacy_matches import (
+    categorical_hidden_rate,
+    column_direct_match,
+    correlation_protection,
+    row_direct_match,
+)
 from avatar_server.engine.progress import Progress
 from avatar_server.engine.results import PRIVACY_TARGETS as TARGETS
 from avatar_server.engine.results import MetricResult, privacy_not_computed, privacy_result
@@ -40,8 +46,6 @@ DEFAULT_KNOWN_VARIABLES = 3
 DEFAULT_LOCAL_CLOAKING_CAP = 64
 DEFAULT_SAMPLE_ROWS = 100_000
 DEFAULT_LOCAL_CLOAKING_SAMPLE_ROWS = 20_000
-# Correlation protection: a numeric value matches within this share of the column's mean.
-CPR_BOUNDARY = 0.05
 # Attacker space: categorical known variables with more modalities are matched by enumeration
 # rather than one-hot encoded, which would make the kd-tree as wide as the modalities.
 ONE_HOT_MAX_MODALITIES = 16
@@ -57,164 +61,6 @@ _STAGES = {
     "correlation_protection_rate": 0.3,
     "inference": 2.0,
 }
-
-
-# --- match metrics ---------------------------------------------------------------------------
-
-
-def _column_direct_match(tables: PairedTables) -> MetricResult:
-    per_column: dict[str, float | None] = {}
-    unique_values: dict[str, int] = {}
-    for name in tables.columns:
-        codes = tables.codes(name)
-        unique = np.bincount(codes.original, minlength=codes.size) == 1
-        if codes.missing is not None:
-            unique[codes.missing] = False
-        in_avatars = np.bincount(codes.avatars, minlength=codes.size) > 0
-        count = int(np.count_nonzero(unique))
-        unique_values[name] = count
-        if count == 0:
-            per_column[name] = None
-            continue
-        per_column[name] = 100.0 * np.count_nonzero(unique & ~in_avatars) / count
-    scored = {name: value for name, value in per_column.items() if value is not None}
-    weakest = min(scored, key=lambda name: scored[name]) if scored else None
-    value = scored[weakest] if weakest is not None else 100.0
-    return privacy_result(
-        "column_direct_match_protection",
-        value,
-        {
-            "per_column": per_column,
-            "unique_values": unique_values,
-            "weakest_column": weakest,
-        },
-    )
-
-
-def _categorical_hidden_rate(
-    tables: PairedTables, variables: list[str], given: bool
-) -> MetricResult:
-    if not variables:
-        return privacy_not_computed(
-            "categorical_hidden_rate",
-            "the table has no categorical or boolean column: pass "
-            "categorical_hidden_rate_variables to choose some",
-            variables=[],
-        )
-    key = tables.key(variables)
-    matches = np.bincount(key.avatars, minlength=key.size)
-    own_matches = key.original == key.avatars
-    # The attacker picks one of the avatars sharing the values, uniformly.
-    probability = np.where(own_matches, 1.0 / np.maximum(matches[key.original], 1), 0.0)
-    return privacy_result(
-        "categorical_hidden_rate",
-        100.0 * (1.0 - float(np.mean(probability))),
-        {
-            "variables": variables,
-            "variables_given": given,
-            "own_avatar_matches": float(np.mean(own_matches)),
-            "mean_candidates": float(np.mean(matches[key.original])),
-        },
-    )
-
-
-def _row_direct_match(tables: PairedTables) -> MetricResult:
-    """Share of the originals' *unique* rows that no avatar reproduces identically.
-
-    A row several originals share (41 % of wbcd's rows are such common profiles) identifies
-    nobody, so reproducing it is no direct match; like the column metric, only rows unique in
-    the original count. With no unique row, nothing can be matched: 100.
-    """
-    key = tables.key(tables.columns)
-    occurrences = np.bincount(key.original, minlength=key.size)
-    unique = occurrences[key.original] == 1
-    in_avatars = np.bincount(key.avatars, minlength=key.size) > 0
-    reproduced = in_avatars[key.original] & unique
-    total = int(np.count_nonzero(unique))
-    value = 100.0 if total == 0 else 100.0 * (1.0 - np.count_nonzero(reproduced) / total)
-    return privacy_result(
-        "row_direct_match_protection",
-        value,
-        {
-            "reproduced_unique_rows": int(np.count_nonzero(reproduced)),
-            "unique_rows": total,
-            "rows": tables.rows,
-            "reproduced_shared_rows": int(np.count_nonzero(in_avatars[key.original] & ~unique)),
-        },
-    )
-
-
-def _tolerance(values: FloatArray) -> float:
-    """The matching window of a numeric column: 5 % of |mean| (of the std if the mean is 0)."""
-    present = values[~np.isnan(values)]
-    mean = float(np.mean(present))
-    scale = abs(mean) if mean != 0 else float(np.std(present))
-    return CPR_BOUNDARY * scale
-
-
-def _correlation_protection(
-    tables: PairedTables, known: list[str], known_given: bool, hidden_rate: float
-) -> MetricResult:
-    """avatar-method.md §2.1: originals unique on the known variables, matched by exactly one
-    avatar (categories equal, numbers within the window), discounted by the hidden rate."""
-    unique_key = tables.key(known)
-    unique = np.flatnonzero(
-        np.bincount(unique_key.original, minlength=unique_key.size)[unique_key.original] == 1
-    )
-    tolerances: dict[str, float] = {}
-    windows: list[str] = []
-    exact: list[str] = []
-    for name in known:
-        if tables.is_numeric(name):
-            tolerances[name] = _tolerance(tables.numbers(name)[0])
-        if tables.is_numeric(name) and tolerances[name] > 0:
-            windows.append(name)
-        else:
-            exact.append(name)
-    gaps: list[tuple[IntArray, int]] = []
-    for name in windows:
-        original, avatars = tables.numbers(name)
-        gaps.append((np.isnan(np.concatenate([original, avatars])).astype(np.int64), 2))
-    # Categories, exact numbers and the gap pattern of windowed numbers must be equal.
-    group = tables.key(exact, gaps)
-    if windows:
-        # In units of each window and with groups 3 apart, "matches" is "within 1" in L∞.
-        def coordinates(side: int) -> FloatArray:
-            columns = []
-            for name in windows:
-                values = tables.numbers(name)[side] / tolerances[name]
-                columns.append(np.where(np.isnan(values), 0.0, values))
-            columns.append(3.0 * (group.original if side == 0 else group.avatars))
-            return np.column_stack(columns).astype(np.float64)
-
-        tree = cKDTree(coordinates(1))
-        # Only neighbours within the window matter: the bound keeps the search local.
-        distances, _ = tree.query(
-            coordinates(0)[unique],
-            k=2,
-            p=np.inf,
-            distance_upper_bound=float(np.nextafter(1.0, 2.0)),
-            workers=-1,
-        )
-        once = (distances[:, 0] <= 1.0) & ~(distances[:, 1] <= 1.0)
-    else:
-        matches = np.bincount(group.avatars, minlength=group.size)
-        once = matches[group.original[unique]] == 1
-    matched_once = int(np.count_nonzero(once))
-    exposed = round(matched_once * (1.0 - hidden_rate / 100.0))
-    return privacy_result(
-        "correlation_protection_rate",
-        (1.0 - exposed / tables.rows) * 100.0,
-        {
-            "known_variables": known,
-            "known_variables_given": known_given,
-            "unique_originals": len(unique),
-            "matched_by_one_avatar": matched_once,
-            "hidden_rate": hidden_rate,
-            "boundary": CPR_BOUNDARY,
-            "tolerances": tolerances,
-        },
-    )
 
 
 # --- attribute inference ---------------------------------------------------------------------
@@ -512,19 +358,19 @@ def privacy_metrics(
     step("distance_to_closest")
     results.extend(distance_metrics(space.original, space.avatars, where, sample))
     step("column_direct_match_protection")
-    results.append(_column_direct_match(tables))
+    results.append(column_direct_match(tables))
     step("categorical_hidden_rate")
     chr_variables = categorical_hidden_rate_variables or [
         c for c in columns if not tables.is_numeric(c)
     ]
     results.append(
-        _categorical_hidden_rate(tables, chr_variables, bool(categorical_hidden_rate_variables))
+        categorical_hidden_rate(tables, chr_variables, bool(categorical_hidden_rate_variables))
     )
     step("row_direct_match_protection")
-    results.append(_row_direct_match(tables))
+    results.append(row_direct_match(tables))
     step("correlation_protection_rate")
     if known:
-        results.append(_correlation_protection(tables, known, known_given, hidden_rate))
+        results.append(correlation_protection(tables, known, known_given, hidden_rate))
     else:
         results.append(
             privacy_not_computed(
