@@ -1,10 +1,10 @@
 """Privacy metrics: how hard it is to single out an original individual among the avatars.
 
-Names, definitions and targets follow avatar-method.md §2. Distances are measured in the
-originals' projection (:func:`metric_space.metric_space`); matches compare values exactly, with
-both tables put in one code space first, so ``1`` and ``1.0`` (or two spellings of a missing
-value) agree. Every step is a kd-tree query or a vectorised pass, never a loop over rows; the
-kd-tree queries (local cloaking first) are most of the cost.
+Names, definitions and targets follow avatar-method.md §2. This module checks the arguments,
+builds what the metrics share (the originals' projection, the tables in one code space, the
+rows sampled, the attacker's known variables) and runs the three families in turn, reporting
+progress between them: distances in the projection (:mod:`privacy_distances`), value matches
+(:mod:`privacy_matches`) and the attacker's inference (:mod:`privacy_inference`).
 
 The link between an original and its avatar is positional: row ``i`` of ``unshuffled`` is the
 avatar of row ``i`` of ``original``.
@@ -12,18 +12,17 @@ avatar of row ``i`` of ``original``.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from avatar_server.engine.codec import with_text_labels
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP, metric_space
-from avatar_server.engine.paired_tables import Codes, PairedTables, combine
+from avatar_server.engine.paired_tables import IntArray, PairedTables
 from avatar_server.engine.privacy_distances import distance_metrics, hidden_and_cloaking
+from avatar_server.engine.privacy_inference import inference, inference_targets
 from avatar_server.engine.privacy_matches import (
     categorical_hidden_rate,
     column_direct_match,
@@ -32,24 +31,17 @@ from avatar_server.engine.privacy_matches import (
 )
 from avatar_server.engine.progress import Progress
 from avatar_server.engine.results import PRIVACY_TARGETS as TARGETS
-from avatar_server.engine.results import MetricResult, privacy_not_computed, privacy_result
+from avatar_server.engine.results import MetricResult, privacy_not_computed
 
 __all__ = [
     "TARGETS",
     "privacy_metrics",
 ]
 
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-IntArray = np.ndarray[Any, np.dtype[np.int64]]
-
 DEFAULT_KNOWN_VARIABLES = 3
 DEFAULT_LOCAL_CLOAKING_CAP = 64
 DEFAULT_SAMPLE_ROWS = 100_000
 DEFAULT_LOCAL_CLOAKING_SAMPLE_ROWS = 20_000
-# Attacker space: categorical known variables with more modalities are matched by enumeration
-# rather than one-hot encoded, which would make the kd-tree as wide as the modalities.
-ONE_HOT_MAX_MODALITIES = 16
-MAX_WIDE_KNOWN_VARIABLES = 8
 # Shares of the work, as measured at 100k rows × 20 columns.
 _STAGES = {
     "projection": 2.0,
@@ -61,153 +53,6 @@ _STAGES = {
     "correlation_protection_rate": 0.3,
     "inference": 2.0,
 }
-
-
-# --- attribute inference ---------------------------------------------------------------------
-
-
-def _standardised(tables: PairedTables, name: str) -> tuple[FloatArray, FloatArray]:
-    """Both sides on the originals' scale; gaps at the originals' median, as in the metric
-    space."""
-    original, avatars = tables.numbers(name)
-    median = float(np.nanmedian(original))
-    mean = float(np.nanmean(original))
-    std = float(np.nanstd(original)) or 1.0
-
-    def scaled(values: FloatArray) -> FloatArray:
-        return np.asarray((np.where(np.isnan(values), median, values) - mean) / std)
-
-    return scaled(original), scaled(avatars)
-
-
-def _one_hot(codes: IntArray, size: int) -> FloatArray:
-    encoded = np.zeros((len(codes), size), dtype=np.float64)
-    encoded[np.arange(len(codes)), codes] = 1.0
-    return encoded
-
-
-def _attacker_choice(tables: PairedTables, known: list[str]) -> IntArray:
-    """For each original, the avatar closest on the known variables (numbers standardised by
-    the originals, categories one-hot, so a different category adds 2 to the squared distance).
-
-    Categories with many modalities are not one-hot encoded: for each set of them required to
-    match, the nearest avatar with those values is found in one kd-tree (the set's joint code
-    as an extra coordinate far larger than any other distance), and each mismatch adds 2. The
-    smallest total over the sets is exactly the one-hot nearest neighbour. Larger sets go first
-    and originals drop out as soon as no smaller set can beat what they have.
-    """
-    original_parts: list[FloatArray] = []
-    avatar_parts: list[FloatArray] = []
-    wide: list[Codes] = []
-    for name in known:
-        if tables.is_numeric(name):
-            original, avatars = _standardised(tables, name)
-            original_parts.append(original[:, None])
-            avatar_parts.append(avatars[:, None])
-            continue
-        codes = tables.codes(name)
-        if codes.size > ONE_HOT_MAX_MODALITIES:
-            wide.append(codes)
-        else:
-            original_parts.append(_one_hot(codes.original, codes.size))
-            avatar_parts.append(_one_hot(codes.avatars, codes.size))
-    rows = tables.rows
-    if not original_parts:
-        original_parts, avatar_parts = [np.zeros((rows, 1))], [np.zeros((rows, 1))]
-    base_original = np.hstack(original_parts)
-    base_avatars = np.hstack(avatar_parts)
-    both = np.vstack([base_original, base_avatars])
-    spread = float(np.sqrt(np.sum((both.max(axis=0) - both.min(axis=0)) ** 2)))
-    far = 2.0 * spread + 1.0
-    best = np.full(rows, np.inf)
-    choice = np.zeros(rows, dtype=np.int64)
-    for matched in range(len(wide), -1, -1):
-        penalty = 2.0 * (len(wide) - matched)
-        todo = np.flatnonzero(best > penalty)
-        if todo.size == 0:
-            break
-        for subset in itertools.combinations(wide, matched):
-            group = combine(
-                [(np.concatenate([c.original, c.avatars]), c.size) for c in subset], 2 * rows
-            )[0]
-            group_original, group_avatars = group[:rows], group[rows:]
-            tree = cKDTree(np.column_stack([base_avatars, far * group_avatars]))
-            distances, found = tree.query(
-                np.column_stack([base_original[todo], far * group_original[todo]]),
-                k=1,
-                workers=-1,
-            )
-            found = np.asarray(found, dtype=np.int64)
-            candidate = np.asarray(distances) ** 2 + penalty
-            better = (group_avatars[found] == group_original[todo]) & (candidate < best[todo])
-            best[todo[better]] = candidate[better]
-            choice[todo[better]] = found[better]
-    return choice
-
-
-def _inference(
-    tables: PairedTables,
-    known: list[str],
-    known_given: bool,
-    targets: dict[str, str | None],
-    reasons: dict[str, str],
-    target_given: bool,
-) -> list[MetricResult]:
-    names = ("inference_continuous", "inference_categorical")
-    if not known:
-        reason = "no known_variables: the attacker has nothing to start from"
-        return [privacy_not_computed(name, reason, known_variables=[]) for name in names]
-    wide = [
-        n
-        for n in known
-        if not tables.is_numeric(n) and tables.codes(n).size > ONE_HOT_MAX_MODALITIES
-    ]
-    if len(wide) > MAX_WIDE_KNOWN_VARIABLES:
-        reason = (
-            f"more than {MAX_WIDE_KNOWN_VARIABLES} known categorical variables with over "
-            f"{ONE_HOT_MAX_MODALITIES} modalities ({', '.join(wide)})"
-        )
-        return [privacy_not_computed(name, reason, known_variables=known) for name in names]
-    choice: IntArray | None = None
-    results = []
-    for name in names:
-        target = targets[name]
-        if target is None:
-            results.append(privacy_not_computed(name, reasons[name], known_variables=known))
-            continue
-        if choice is None:
-            choice = _attacker_choice(tables, known)
-        details: dict[str, Any] = {
-            "known_variables": known,
-            "known_variables_given": known_given,
-            "target": target,
-            "target_given": target_given,
-        }
-        if name == "inference_continuous":
-            truth, avatars = tables.numbers(target)
-            guess = avatars[choice]
-            compared = ~np.isnan(truth) & ~np.isnan(guess)
-            details["compared_rows"] = int(np.count_nonzero(compared))
-            if not compared.any():
-                results.append(
-                    privacy_not_computed(name, "no row has the target on both sides", **details)
-                )
-                continue
-            error = float(np.mean(np.abs(guess[compared] - truth[compared])))
-            scale = float(np.mean(np.abs(truth[compared])))
-            details.update(mean_absolute_error=error, mean_absolute_target=scale)
-            if scale == 0:
-                results.append(privacy_not_computed(name, "the target is 0 everywhere", **details))
-                continue
-            results.append(privacy_result(name, 100.0 * error / scale, details))
-        else:
-            codes = tables.codes(target)
-            wrong = codes.avatars[choice] != codes.original
-            results.append(privacy_result(name, 100.0 * float(np.mean(wrong)), details))
-    return results
-
-
-# --- entry point -----------------------------------------------------------------------------
 
 
 def _check_names(names: Sequence[str], columns: list[str], parameter: str) -> None:
@@ -320,23 +165,7 @@ def privacy_metrics(
 
     known_given = known_variables is not None
     known = known_variables if known_variables is not None else _default_known(tables, target)
-    outside = [c for c in columns if c not in known]
-    targets: dict[str, str | None] = {}
-    reasons: dict[str, str] = {}
-    if target is not None:
-        numeric_target = tables.is_numeric(target)
-        targets["inference_continuous"] = target if numeric_target else None
-        targets["inference_categorical"] = None if numeric_target else target
-        kind = "numeric" if numeric_target else "categorical"
-        for name in targets:
-            reasons[name] = f"the target {target!r} is {kind}"
-    else:
-        numeric = [c for c in outside if tables.is_numeric(c)]
-        categorical = [c for c in outside if not tables.is_numeric(c)]
-        targets["inference_continuous"] = numeric[0] if numeric else None
-        targets["inference_categorical"] = categorical[0] if categorical else None
-        reasons["inference_continuous"] = "no numeric column outside the known variables"
-        reasons["inference_categorical"] = "no categorical column outside the known variables"
+    targets, reasons = inference_targets(tables, known, target)
 
     step("hidden_rate")
     where: dict[str, Any] = {"ncp": space.projection.ncp}
@@ -380,6 +209,6 @@ def privacy_metrics(
             )
         )
     step("inference")
-    results.extend(_inference(tables, known, known_given, targets, reasons, target is not None))
+    results.extend(inference(tables, known, known_given, targets, reasons, target is not None))
     step.done()
     return results
