@@ -124,6 +124,10 @@ def hidden_and_cloaking(
     rows: IntArray,
     cloaking_rows: IntArray,
 ) -> tuple[MetricResult, MetricResult, float]:
+    """The hidden rate (over ``rows``) and local cloaking (over ``cloaking_rows``, a subset:
+    its capped query is the costliest), then the hidden rate itself, which discounts the
+    correlation protection rate. Both ask which avatars lie closer to an original than its own,
+    so they share one tree of the avatars. ``space`` says where distances were measured."""
     tree = cKDTree(avatars, leafsize=_LEAF_SIZE)
     hidden, ties = _hidden(tree, originals, avatars, cap, rows)
     hidden_rate = 100.0 * float(np.mean(hidden))
@@ -172,6 +176,10 @@ def _ratios(first: FloatArray, second: FloatArray) -> FloatArray:
 def distance_metrics(
     originals: FloatArray, avatars: FloatArray, space: dict[str, Any], sample: IntArray | None
 ) -> list[MetricResult]:
+    """Distance from each avatar to its closest original (DCR) and the ratio of its two
+    closest (NNDR), for the avatars at ``sample`` (None: all), beside the same measures among
+    the originals: how close avatars are only means something next to how close the originals
+    are to one another."""
     tree = cKDTree(originals, leafsize=_LEAF_SIZE)
     # Only distributions are kept, so rows are queried in the tree's leaf order (the nearest
     # cache behaviour): an original's avatar lies near it, so this suits both queries.

@@ -136,6 +136,9 @@ def inference(
     reasons: dict[str, str],
     target_given: bool,
 ) -> list[MetricResult]:
+    """Both inference metrics for the ``targets`` of :func:`inference_targets` (``reasons``
+    where there is none). Not computed when the attacker knows nothing, or knows so many wide
+    categorical variables that matching them by enumeration (every subset) is out of reach."""
     names = ("inference_continuous", "inference_categorical")
     if not known:
         reason = "no known_variables: the attacker has nothing to start from"

@@ -19,6 +19,8 @@ CPR_BOUNDARY = 0.05
 
 
 def column_direct_match(tables: PairedTables) -> MetricResult:
+    """Per column, the share of the originals' unique values (each identifies its holder) that
+    no avatar carries; the weakest column gives the value, 100 when no column has one."""
     per_column: dict[str, float | None] = {}
     unique_values: dict[str, int] = {}
     for name in tables.columns:
@@ -50,6 +52,8 @@ def column_direct_match(tables: PairedTables) -> MetricResult:
 def categorical_hidden_rate(
     tables: PairedTables, variables: list[str], given: bool
 ) -> MetricResult:
+    """The chance an attacker who knows an original's ``variables`` misses its avatar when
+    picking among the avatars that share them (``given``: chosen by the caller)."""
     if not variables:
         return privacy_not_computed(
             "categorical_hidden_rate",
