@@ -1,10 +1,10 @@
 """Privacy metrics: how hard it is to single out an original individual among the avatars.
 
-Names, definitions and targets follow avatar-method.md §2. Distances are measured in the
-originals' projection (:func:`metric_space.metric_space`); matches compare values exactly, with
-both tables put in one code space first, so ``1`` and ``1.0`` (or two spellings of a missing
-value) agree. Every step is a kd-tree query or a vectorised pass, never a loop over rows; the
-kd-tree queries (local cloaking first) are most of the cost.
+Names, definitions and targets follow avatar-method.md §2. This module checks the arguments,
+builds what the metrics share (the originals' projection, the tables in one code space, the
+rows sampled, the attacker's known variables) and runs the three families in turn, reporting
+progress between them: distances in the projection (:mod:`privacy_distances`), value matches
+(:mod:`privacy_matches`) and the attacker's inference (:mod:`privacy_inference`).
 
 The link between an original and its avatar is positional: row ``i`` of ``unshuffled`` is the
 avatar of row ``i`` of ``original``.
@@ -12,58 +12,36 @@ avatar of row ``i`` of ``original``.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from avatar_server.engine.codec import with_text_labels
-from avatar_server.engine.columns import NUMERIC_KINDS, ColumnInfo, aligned_codes, column_numbers
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP, metric_space
+from avatar_server.engine.paired_tables import IntArray, PairedTables
+from avatar_server.engine.privacy_distances import distance_metrics, hidden_and_cloaking
+from avatar_server.engine.privacy_inference import inference, inference_targets
+from avatar_server.engine.privacy_matches import (
+    categorical_hidden_rate,
+    column_direct_match,
+    correlation_protection,
+    row_direct_match,
+)
 from avatar_server.engine.progress import Progress
 from avatar_server.engine.results import PRIVACY_TARGETS as TARGETS
-from avatar_server.engine.results import MetricResult, metric_result
+from avatar_server.engine.results import MetricResult, privacy_not_computed
 
 __all__ = [
     "TARGETS",
-    "local_cloaking_counts",
     "privacy_metrics",
 ]
-
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
 DEFAULT_KNOWN_VARIABLES = 3
 DEFAULT_LOCAL_CLOAKING_CAP = 64
 DEFAULT_SAMPLE_ROWS = 100_000
 DEFAULT_LOCAL_CLOAKING_SAMPLE_ROWS = 20_000
-# Correlation protection: a numeric value matches within this share of the column's mean.
-CPR_BOUNDARY = 0.05
-# Attacker space: categorical known variables with more modalities are matched by enumeration
-# rather than one-hot encoded, which would make the kd-tree as wide as the modalities.
-ONE_HOT_MAX_MODALITIES = 16
-MAX_WIDE_KNOWN_VARIABLES = 8
-# Two distances closer than this (relative) are a tie: the projection's rounding must not
-# decide whether an avatar is "strictly closer" than another at the same place.
-_TIE_TOLERANCE = 1e-9
-_LC_CHUNKS = 32
-_LC_MIN_CHUNK_ROWS = 1000
-_LEAF_SIZE = 32
-_LC_BINS: tuple[tuple[str, int, int | None], ...] = (
-    ("0", 0, 0),
-    ("1", 1, 1),
-    ("2", 2, 2),
-    ("3", 3, 3),
-    ("4", 4, 4),
-    ("5-9", 5, 9),
-    ("10-19", 10, 19),
-    ("20-49", 20, 49),
-    ("50+", 50, None),
-)
 # Shares of the work, as measured at 100k rows × 20 columns.
 _STAGES = {
     "projection": 2.0,
@@ -75,596 +53,6 @@ _STAGES = {
     "correlation_protection_rate": 0.3,
     "inference": 2.0,
 }
-
-
-# --- results ---------------------------------------------------------------------------------
-
-
-def _result(name: str, value: float | None, details: dict[str, Any]) -> MetricResult:
-    return metric_result(name, value, TARGETS[name], details)
-
-
-def _not_computed(name: str, reason: str, **details: Any) -> MetricResult:
-    return _result(name, None, {"reason": reason, **details})
-
-
-# --- both tables in one code space -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Codes:
-    """Integer codes of one column (or a combination of columns) for originals and avatars,
-    shared by both sides: equal codes mean equal values. ``missing`` is the code of gaps."""
-
-    original: IntArray
-    avatars: IntArray
-    size: int
-    missing: int | None = None
-
-
-def _compress(key: IntArray) -> tuple[IntArray, int]:
-    codes, uniques = pd.factorize(key)
-    return np.asarray(codes, dtype=np.int64), len(uniques)
-
-
-def _combine(parts: Sequence[tuple[IntArray, int]], rows: int) -> tuple[IntArray, int]:
-    """One code per row for the combination of several code columns (exact, no hashing)."""
-    key = np.zeros(rows, dtype=np.int64)
-    size = 1
-    for codes, width in parts:
-        if size * max(width, 1) >= 2**62:
-            key, size = _compress(key)
-        key = key * width + codes
-        size *= width
-    if size > 2 * rows:
-        key, size = _compress(key)
-    return key, size
-
-
-class _Tables:
-    """The originals and their avatars, read on the originals' terms, with cached codes."""
-
-    def __init__(self, original: pd.DataFrame, avatars: pd.DataFrame, infos: list[ColumnInfo]):
-        self.original = original
-        self.avatars = avatars
-        self.rows = len(original)
-        self.columns = [info.name for info in infos]
-        self.info = {info.name: info for info in infos}
-        self._numbers: dict[str, tuple[FloatArray, FloatArray]] = {}
-        self._codes: dict[str, _Codes] = {}
-
-    def is_numeric(self, name: str) -> bool:
-        return self.info[name].kind in NUMERIC_KINDS
-
-    def numbers(self, name: str) -> tuple[FloatArray, FloatArray]:
-        if name not in self._numbers:
-            info = self.info[name]
-            self._numbers[name] = (
-                column_numbers(self.original[name], info),
-                column_numbers(self.avatars[name], info),
-            )
-        return self._numbers[name]
-
-    def codes(self, name: str) -> _Codes:
-        if name not in self._codes:
-            if self.is_numeric(name):
-                self._codes[name] = self._numeric_codes(name)
-            else:
-                self._codes[name] = self._categorical_codes(name)
-        return self._codes[name]
-
-    def _numeric_codes(self, name: str) -> _Codes:
-        original, avatars = self.numbers(name)
-        # + 0.0 turns -0.0 into 0.0: the same number must get the same code.
-        codes, uniques = pd.factorize(np.concatenate([original, avatars]) + 0.0)
-        codes = np.asarray(codes, dtype=np.int64)
-        missing = len(uniques)
-        codes[codes < 0] = missing
-        return _Codes(codes[: self.rows], codes[self.rows :], missing + 1, missing)
-
-    def _categorical_codes(self, name: str) -> _Codes:
-        """Modalities compared as text, as the projection sees them (``True`` = ``"True"``)."""
-        codes_o, codes_a, _, missing = aligned_codes(self.original[name], self.avatars[name])
-        return _Codes(codes_o, codes_a, missing + 1, missing)
-
-    def key(self, names: Sequence[str], extra: Sequence[tuple[IntArray, int]] = ()) -> _Codes:
-        """Joint codes of several columns (gaps equal gaps), plus ``extra`` stacked codes."""
-        parts: list[tuple[IntArray, int]] = []
-        for name in names:
-            codes = self.codes(name)
-            parts.append((np.concatenate([codes.original, codes.avatars]), codes.size))
-        parts.extend(extra)
-        key, size = _combine(parts, 2 * self.rows)
-        return _Codes(key[: self.rows], key[self.rows :], size)
-
-    def distinct(self, name: str) -> int:
-        """Distinct non-missing values in the original column."""
-        codes = self.codes(name)
-        present = np.bincount(codes.original, minlength=codes.size) > 0
-        if codes.missing is not None:
-            present[codes.missing] = False
-        return int(np.count_nonzero(present))
-
-
-# --- distance metrics ------------------------------------------------------------------------
-
-
-def _ties_below(distances: FloatArray) -> FloatArray:
-    """The largest distance still strictly smaller than ``distances`` (ties excluded)."""
-    return np.asarray(distances - (_TIE_TOLERANCE * distances + 1e-12), dtype=np.float64)
-
-
-def local_cloaking_counts(originals: FloatArray, avatars: FloatArray, cap: int) -> IntArray:
-    """Per original, the number of avatars strictly closer to it than its own avatar, capped."""
-    tree = cKDTree(avatars, leafsize=_LEAF_SIZE)
-    return _cloaking_and_ties(tree, originals, avatars, cap, np.arange(len(originals)))[0]
-
-
-def _own_distances(originals: FloatArray, avatars: FloatArray) -> FloatArray:
-    return np.asarray(np.sqrt(np.sum((originals - avatars) ** 2, axis=1)), dtype=np.float64)
-
-
-def _cloaking_and_ties(
-    tree: cKDTree, originals: FloatArray, avatars: FloatArray, cap: int, rows: IntArray
-) -> tuple[IntArray, IntArray]:
-    """For the originals at ``rows``: avatars strictly closer than its own (capped), and
-    avatars exactly as close as its own, the own one included (capped too).
-
-    ``tree`` holds ``avatars``. A kNN query for ``cap`` neighbours costs ``cap`` heap
-    operations per row even when the own avatar is the nearest, and scipy's
-    ``distance_upper_bound`` takes one number only. So the originals are sorted by their own
-    distance and queried in chunks, each bounded by the largest own distance in it: rows stop
-    as soon as the ball around them is exhausted, and never scan more than ``cap`` neighbours.
-    """
-    queried = originals[rows]
-    own = _own_distances(queried, avatars[rows])
-    below = _ties_below(own)
-    above = own + (_TIE_TOLERANCE * own + 1e-12)
-    counts = np.zeros(len(rows), dtype=np.int64)
-    ties = np.ones(len(rows), dtype=np.int64)
-    k = min(cap, len(avatars))
-    order = np.argsort(own, kind="stable")
-    chunks = max(1, min(_LC_CHUNKS, len(rows) // _LC_MIN_CHUNK_ROWS))
-    for chunk in np.array_split(order, chunks):
-        if chunk.size == 0:
-            continue
-        distances, _ = tree.query(
-            queried[chunk], k=k, distance_upper_bound=float(above[chunk[-1]]) * 1.0001, workers=-1
-        )
-        distances = np.asarray(distances).reshape(len(chunk), k)
-        counts[chunk] = np.count_nonzero(distances < below[chunk, None], axis=1)
-        within = np.count_nonzero(distances <= above[chunk, None], axis=1)
-        ties[chunk] = np.maximum(1, within - counts[chunk])
-    return np.minimum(counts, cap), ties
-
-
-def _hidden(
-    tree: cKDTree, originals: FloatArray, avatars: FloatArray, cap: int, rows: IntArray
-) -> tuple[FloatArray, IntArray]:
-    """Per original at ``rows``: the chance an attacker linking it to its nearest avatar misses
-    its own avatar, and the number of avatars tied with the own one for nearest.
-
-    One nearest-avatar query decides most rows (an avatar strictly closer: hidden); only rows
-    whose own avatar is nearest or tied for it need their ties counted.
-    """
-    queried = originals[rows]
-    nearest, _ = tree.query(queried, k=1, workers=-1)
-    closer = np.asarray(nearest) < _ties_below(_own_distances(queried, avatars[rows]))
-    hidden = np.ones(len(rows))
-    ties = np.ones(len(rows), dtype=np.int64)
-    found = np.flatnonzero(~closer)
-    if found.size:
-        counts, found_ties = _cloaking_and_ties(tree, originals, avatars, cap, rows[found])
-        ties[found] = found_ties
-        # Tied with t others for nearest: an attacker picking among them finds it with 1/t.
-        hidden[found] = np.where(counts > 0, 1.0, 1.0 - 1.0 / found_ties)
-    return hidden, ties
-
-
-def _quantiles(values: FloatArray | IntArray, levels: Sequence[int]) -> dict[str, float]:
-    points = np.percentile(values, levels)
-    return {str(level): float(point) for level, point in zip(levels, points, strict=True)}
-
-
-def _hidden_and_cloaking(
-    originals: FloatArray,
-    avatars: FloatArray,
-    cap: int,
-    space: dict[str, Any],
-    rows: IntArray,
-    cloaking_rows: IntArray,
-) -> tuple[MetricResult, MetricResult, float]:
-    tree = cKDTree(avatars, leafsize=_LEAF_SIZE)
-    hidden, ties = _hidden(tree, originals, avatars, cap, rows)
-    hidden_rate = 100.0 * float(np.mean(hidden))
-    hidden_result = _result(
-        "hidden_rate",
-        hidden_rate,
-        {
-            "hidden": float(np.sum(hidden)),
-            "nearest_ties": int(np.count_nonzero((hidden < 1) & (ties > 1))),
-            "rows": len(rows),
-            "ties": "own avatar tied with t others for nearest: hidden with probability t/(t+1)",
-            **space,
-        },
-    )
-    counts = _cloaking_and_ties(tree, originals, avatars, cap, cloaking_rows)[0]
-    if len(cloaking_rows) < len(rows):
-        space = {**space, "sampled_rows": len(cloaking_rows)}
-    histogram = {}
-    for label, low, high in _LC_BINS:
-        inside = counts >= low if high is None else (counts >= low) & (counts <= high)
-        histogram[label] = int(np.count_nonzero(inside))
-    capped = int(np.count_nonzero(counts >= cap))
-    cloaking = _result(
-        "local_cloaking",
-        float(np.median(counts)),
-        {
-            "quantiles": _quantiles(counts, (5, 25, 50, 75, 95)),
-            "mean": float(np.mean(counts)),
-            "share_zero": float(np.mean(counts == 0)),
-            "histogram": histogram,
-            "cap": cap,
-            "capped": capped,
-            "note": f"counts of {cap} or more are reported as {cap}",
-            **space,
-        },
-    )
-    return hidden_result, cloaking, hidden_rate
-
-
-def _ratios(first: FloatArray, second: FloatArray) -> FloatArray:
-    """d1 / d2, 1 where the second distance is 0 (two originals at the same place)."""
-    safe = np.where(second > 0, second, 1.0)
-    return np.asarray(np.where(second > 0, first / safe, 1.0), dtype=np.float64)
-
-
-def _distance_metrics(
-    originals: FloatArray, avatars: FloatArray, space: dict[str, Any], sample: IntArray | None
-) -> list[MetricResult]:
-    tree = cKDTree(originals, leafsize=_LEAF_SIZE)
-    # Only distributions are kept, so rows are queried in the tree's leaf order (the nearest
-    # cache behaviour): an original's avatar lies near it, so this suits both queries.
-    order = tree.indices if sample is None else sample
-    rows = len(order)
-    queried = avatars[order]
-    distances, _ = tree.query(queried, k=2, workers=-1)
-    closest, second = distances[:, 0], distances[:, 1]
-    ratios = _ratios(closest, second)
-    baseline_dcr: float | None = None
-    baseline_nndr: float | None = None
-    # Each original is its own nearest neighbour (distance 0, whichever duplicate comes first),
-    # so columns 1 and 2 are its nearest and second nearest other originals.
-    own, _ = tree.query(originals[order], k=min(3, len(originals)), workers=-1)
-    own = np.asarray(own).reshape(rows, -1)
-    baseline_dcr = float(np.median(own[:, 1]))
-    if rows >= 3:
-        baseline_nndr = float(np.median(_ratios(own[:, 1], own[:, 2])))
-    dcr = _result(
-        "distance_to_closest",
-        float(np.median(closest)),
-        {
-            "quantiles": _quantiles(closest, (5, 50, 95)),
-            "share_zero": float(np.mean(closest == 0)),
-            "baseline_original": baseline_dcr,
-            "baseline_note": "median distance from each original to its nearest other original",
-            **space,
-        },
-    )
-    nndr = _result(
-        "closest_distances_ratio",
-        float(np.median(ratios)),
-        {
-            "quantiles": _quantiles(ratios, (5, 50, 95)),
-            "baseline_original": baseline_nndr,
-            "baseline_note": "the same ratio for each original, over its two nearest others",
-            **space,
-        },
-    )
-    return [dcr, nndr]
-
-
-# --- match metrics ---------------------------------------------------------------------------
-
-
-def _column_direct_match(tables: _Tables) -> MetricResult:
-    per_column: dict[str, float | None] = {}
-    unique_values: dict[str, int] = {}
-    for name in tables.columns:
-        codes = tables.codes(name)
-        unique = np.bincount(codes.original, minlength=codes.size) == 1
-        if codes.missing is not None:
-            unique[codes.missing] = False
-        in_avatars = np.bincount(codes.avatars, minlength=codes.size) > 0
-        count = int(np.count_nonzero(unique))
-        unique_values[name] = count
-        if count == 0:
-            per_column[name] = None
-            continue
-        per_column[name] = 100.0 * np.count_nonzero(unique & ~in_avatars) / count
-    scored = {name: value for name, value in per_column.items() if value is not None}
-    weakest = min(scored, key=lambda name: scored[name]) if scored else None
-    value = scored[weakest] if weakest is not None else 100.0
-    return _result(
-        "column_direct_match_protection",
-        value,
-        {
-            "per_column": per_column,
-            "unique_values": unique_values,
-            "weakest_column": weakest,
-        },
-    )
-
-
-def _categorical_hidden_rate(tables: _Tables, variables: list[str], given: bool) -> MetricResult:
-    if not variables:
-        return _not_computed(
-            "categorical_hidden_rate",
-            "the table has no categorical or boolean column: pass "
-            "categorical_hidden_rate_variables to choose some",
-            variables=[],
-        )
-    key = tables.key(variables)
-    matches = np.bincount(key.avatars, minlength=key.size)
-    own_matches = key.original == key.avatars
-    # The attacker picks one of the avatars sharing the values, uniformly.
-    probability = np.where(own_matches, 1.0 / np.maximum(matches[key.original], 1), 0.0)
-    return _result(
-        "categorical_hidden_rate",
-        100.0 * (1.0 - float(np.mean(probability))),
-        {
-            "variables": variables,
-            "variables_given": given,
-            "own_avatar_matches": float(np.mean(own_matches)),
-            "mean_candidates": float(np.mean(matches[key.original])),
-        },
-    )
-
-
-def _row_direct_match(tables: _Tables) -> MetricResult:
-    """Share of the originals' *unique* rows that no avatar reproduces identically.
-
-    A row several originals share (41 % of wbcd's rows are such common profiles) identifies
-    nobody, so reproducing it is no direct match; like the column metric, only rows unique in
-    the original count. With no unique row, nothing can be matched: 100.
-    """
-    key = tables.key(tables.columns)
-    occurrences = np.bincount(key.original, minlength=key.size)
-    unique = occurrences[key.original] == 1
-    in_avatars = np.bincount(key.avatars, minlength=key.size) > 0
-    reproduced = in_avatars[key.original] & unique
-    total = int(np.count_nonzero(unique))
-    value = 100.0 if total == 0 else 100.0 * (1.0 - np.count_nonzero(reproduced) / total)
-    return _result(
-        "row_direct_match_protection",
-        value,
-        {
-            "reproduced_unique_rows": int(np.count_nonzero(reproduced)),
-            "unique_rows": total,
-            "rows": tables.rows,
-            "reproduced_shared_rows": int(np.count_nonzero(in_avatars[key.original] & ~unique)),
-        },
-    )
-
-
-def _tolerance(values: FloatArray) -> float:
-    """The matching window of a numeric column: 5 % of |mean| (of the std if the mean is 0)."""
-    present = values[~np.isnan(values)]
-    mean = float(np.mean(present))
-    scale = abs(mean) if mean != 0 else float(np.std(present))
-    return CPR_BOUNDARY * scale
-
-
-def _correlation_protection(
-    tables: _Tables, known: list[str], known_given: bool, hidden_rate: float
-) -> MetricResult:
-    """avatar-method.md §2.1: originals unique on the known variables, matched by exactly one
-    avatar (categories equal, numbers within the window), discounted by the hidden rate."""
-    unique_key = tables.key(known)
-    unique = np.flatnonzero(
-        np.bincount(unique_key.original, minlength=unique_key.size)[unique_key.original] == 1
-    )
-    tolerances: dict[str, float] = {}
-    windows: list[str] = []
-    exact: list[str] = []
-    for name in known:
-        if tables.is_numeric(name):
-            tolerances[name] = _tolerance(tables.numbers(name)[0])
-        if tables.is_numeric(name) and tolerances[name] > 0:
-            windows.append(name)
-        else:
-            exact.append(name)
-    gaps: list[tuple[IntArray, int]] = []
-    for name in windows:
-        original, avatars = tables.numbers(name)
-        gaps.append((np.isnan(np.concatenate([original, avatars])).astype(np.int64), 2))
-    # Categories, exact numbers and the gap pattern of windowed numbers must be equal.
-    group = tables.key(exact, gaps)
-    if windows:
-        # In units of each window and with groups 3 apart, "matches" is "within 1" in L∞.
-        def coordinates(side: int) -> FloatArray:
-            columns = []
-            for name in windows:
-                values = tables.numbers(name)[side] / tolerances[name]
-                columns.append(np.where(np.isnan(values), 0.0, values))
-            columns.append(3.0 * (group.original if side == 0 else group.avatars))
-            return np.column_stack(columns).astype(np.float64)
-
-        tree = cKDTree(coordinates(1))
-        # Only neighbours within the window matter: the bound keeps the search local.
-        distances, _ = tree.query(
-            coordinates(0)[unique],
-            k=2,
-            p=np.inf,
-            distance_upper_bound=float(np.nextafter(1.0, 2.0)),
-            workers=-1,
-        )
-        once = (distances[:, 0] <= 1.0) & ~(distances[:, 1] <= 1.0)
-    else:
-        matches = np.bincount(group.avatars, minlength=group.size)
-        once = matches[group.original[unique]] == 1
-    matched_once = int(np.count_nonzero(once))
-    exposed = round(matched_once * (1.0 - hidden_rate / 100.0))
-    return _result(
-        "correlation_protection_rate",
-        (1.0 - exposed / tables.rows) * 100.0,
-        {
-            "known_variables": known,
-            "known_variables_given": known_given,
-            "unique_originals": len(unique),
-            "matched_by_one_avatar": matched_once,
-            "hidden_rate": hidden_rate,
-            "boundary": CPR_BOUNDARY,
-            "tolerances": tolerances,
-        },
-    )
-
-
-# --- attribute inference ---------------------------------------------------------------------
-
-
-def _standardised(tables: _Tables, name: str) -> tuple[FloatArray, FloatArray]:
-    """Both sides on the originals' scale; gaps at the originals' median, as in the metric
-    space."""
-    original, avatars = tables.numbers(name)
-    median = float(np.nanmedian(original))
-    mean = float(np.nanmean(original))
-    std = float(np.nanstd(original)) or 1.0
-
-    def scaled(values: FloatArray) -> FloatArray:
-        return np.asarray((np.where(np.isnan(values), median, values) - mean) / std)
-
-    return scaled(original), scaled(avatars)
-
-
-def _one_hot(codes: IntArray, size: int) -> FloatArray:
-    encoded = np.zeros((len(codes), size), dtype=np.float64)
-    encoded[np.arange(len(codes)), codes] = 1.0
-    return encoded
-
-
-def _attacker_choice(tables: _Tables, known: list[str]) -> IntArray:
-    """For each original, the avatar closest on the known variables (numbers standardised by
-    the originals, categories one-hot, so a different category adds 2 to the squared distance).
-
-    Categories with many modalities are not one-hot encoded: for each set of them required to
-    match, the nearest avatar with those values is found in one kd-tree (the set's joint code
-    as an extra coordinate far larger than any other distance), and each mismatch adds 2. The
-    smallest total over the sets is exactly the one-hot nearest neighbour. Larger sets go first
-    and originals drop out as soon as no smaller set can beat what they have.
-    """
-    original_parts: list[FloatArray] = []
-    avatar_parts: list[FloatArray] = []
-    wide: list[_Codes] = []
-    for name in known:
-        if tables.is_numeric(name):
-            original, avatars = _standardised(tables, name)
-            original_parts.append(original[:, None])
-            avatar_parts.append(avatars[:, None])
-            continue
-        codes = tables.codes(name)
-        if codes.size > ONE_HOT_MAX_MODALITIES:
-            wide.append(codes)
-        else:
-            original_parts.append(_one_hot(codes.original, codes.size))
-            avatar_parts.append(_one_hot(codes.avatars, codes.size))
-    rows = tables.rows
-    if not original_parts:
-        original_parts, avatar_parts = [np.zeros((rows, 1))], [np.zeros((rows, 1))]
-    base_original = np.hstack(original_parts)
-    base_avatars = np.hstack(avatar_parts)
-    both = np.vstack([base_original, base_avatars])
-    spread = float(np.sqrt(np.sum((both.max(axis=0) - both.min(axis=0)) ** 2)))
-    far = 2.0 * spread + 1.0
-    best = np.full(rows, np.inf)
-    choice = np.zeros(rows, dtype=np.int64)
-    for matched in range(len(wide), -1, -1):
-        penalty = 2.0 * (len(wide) - matched)
-        todo = np.flatnonzero(best > penalty)
-        if todo.size == 0:
-            break
-        for subset in itertools.combinations(wide, matched):
-            group = _combine(
-                [(np.concatenate([c.original, c.avatars]), c.size) for c in subset], 2 * rows
-            )[0]
-            group_original, group_avatars = group[:rows], group[rows:]
-            tree = cKDTree(np.column_stack([base_avatars, far * group_avatars]))
-            distances, found = tree.query(
-                np.column_stack([base_original[todo], far * group_original[todo]]),
-                k=1,
-                workers=-1,
-            )
-            found = np.asarray(found, dtype=np.int64)
-            candidate = np.asarray(distances) ** 2 + penalty
-            better = (group_avatars[found] == group_original[todo]) & (candidate < best[todo])
-            best[todo[better]] = candidate[better]
-            choice[todo[better]] = found[better]
-    return choice
-
-
-def _inference(
-    tables: _Tables,
-    known: list[str],
-    known_given: bool,
-    targets: dict[str, str | None],
-    reasons: dict[str, str],
-    target_given: bool,
-) -> list[MetricResult]:
-    names = ("inference_continuous", "inference_categorical")
-    if not known:
-        reason = "no known_variables: the attacker has nothing to start from"
-        return [_not_computed(name, reason, known_variables=[]) for name in names]
-    wide = [
-        n
-        for n in known
-        if not tables.is_numeric(n) and tables.codes(n).size > ONE_HOT_MAX_MODALITIES
-    ]
-    if len(wide) > MAX_WIDE_KNOWN_VARIABLES:
-        reason = (
-            f"more than {MAX_WIDE_KNOWN_VARIABLES} known categorical variables with over "
-            f"{ONE_HOT_MAX_MODALITIES} modalities ({', '.join(wide)})"
-        )
-        return [_not_computed(name, reason, known_variables=known) for name in names]
-    choice: IntArray | None = None
-    results = []
-    for name in names:
-        target = targets[name]
-        if target is None:
-            results.append(_not_computed(name, reasons[name], known_variables=known))
-            continue
-        if choice is None:
-            choice = _attacker_choice(tables, known)
-        details: dict[str, Any] = {
-            "known_variables": known,
-            "known_variables_given": known_given,
-            "target": target,
-            "target_given": target_given,
-        }
-        if name == "inference_continuous":
-            truth, avatars = tables.numbers(target)
-            guess = avatars[choice]
-            compared = ~np.isnan(truth) & ~np.isnan(guess)
-            details["compared_rows"] = int(np.count_nonzero(compared))
-            if not compared.any():
-                results.append(
-                    _not_computed(name, "no row has the target on both sides", **details)
-                )
-                continue
-            error = float(np.mean(np.abs(guess[compared] - truth[compared])))
-            scale = float(np.mean(np.abs(truth[compared])))
-            details.update(mean_absolute_error=error, mean_absolute_target=scale)
-            if scale == 0:
-                results.append(_not_computed(name, "the target is 0 everywhere", **details))
-                continue
-            results.append(_result(name, 100.0 * error / scale, details))
-        else:
-            codes = tables.codes(target)
-            wrong = codes.avatars[choice] != codes.original
-            results.append(_result(name, 100.0 * float(np.mean(wrong)), details))
-    return results
-
-
-# --- entry point -----------------------------------------------------------------------------
 
 
 def _check_names(names: Sequence[str], columns: list[str], parameter: str) -> None:
@@ -698,7 +86,7 @@ def _check_tables(original: pd.DataFrame, unshuffled: pd.DataFrame) -> None:
         raise ValueError("privacy metrics need at least 2 rows")
 
 
-def _default_known(tables: _Tables, exclude: str | None) -> list[str]:
+def _default_known(tables: PairedTables, exclude: str | None) -> list[str]:
     """The columns with the most distinct values (column order breaks ties), leaving at least
     one column for the attacker to infer when no target is given."""
     candidates = [c for c in tables.columns if c != exclude]
@@ -773,27 +161,11 @@ def privacy_metrics(
             "few distinct values (projected as categories) they hold values the originals never "
             "take, or spell them differently (5.0 for 5)"
         )
-    tables = _Tables(original, unshuffled, space.codec.columns)
+    tables = PairedTables(original, unshuffled, space.codec.columns)
 
     known_given = known_variables is not None
     known = known_variables if known_variables is not None else _default_known(tables, target)
-    outside = [c for c in columns if c not in known]
-    targets: dict[str, str | None] = {}
-    reasons: dict[str, str] = {}
-    if target is not None:
-        numeric_target = tables.is_numeric(target)
-        targets["inference_continuous"] = target if numeric_target else None
-        targets["inference_categorical"] = None if numeric_target else target
-        kind = "numeric" if numeric_target else "categorical"
-        for name in targets:
-            reasons[name] = f"the target {target!r} is {kind}"
-    else:
-        numeric = [c for c in outside if tables.is_numeric(c)]
-        categorical = [c for c in outside if not tables.is_numeric(c)]
-        targets["inference_continuous"] = numeric[0] if numeric else None
-        targets["inference_categorical"] = categorical[0] if categorical else None
-        reasons["inference_continuous"] = "no numeric column outside the known variables"
-        reasons["inference_categorical"] = "no categorical column outside the known variables"
+    targets, reasons = inference_targets(tables, known, target)
 
     step("hidden_rate")
     where: dict[str, Any] = {"ncp": space.projection.ncp}
@@ -808,35 +180,35 @@ def privacy_metrics(
     cloaking_rows = rows
     if local_cloaking_sample_rows is not None and len(rows) > local_cloaking_sample_rows:
         cloaking_rows = np.sort(rng.choice(rows, size=local_cloaking_sample_rows, replace=False))
-    hidden, cloaking, hidden_rate = _hidden_and_cloaking(
+    hidden, cloaking, hidden_rate = hidden_and_cloaking(
         space.original, space.avatars, local_cloaking_cap, where, rows, cloaking_rows
     )
     results = [hidden, cloaking]
     step("distance_to_closest")
-    results.extend(_distance_metrics(space.original, space.avatars, where, sample))
+    results.extend(distance_metrics(space.original, space.avatars, where, sample))
     step("column_direct_match_protection")
-    results.append(_column_direct_match(tables))
+    results.append(column_direct_match(tables))
     step("categorical_hidden_rate")
     chr_variables = categorical_hidden_rate_variables or [
         c for c in columns if not tables.is_numeric(c)
     ]
     results.append(
-        _categorical_hidden_rate(tables, chr_variables, bool(categorical_hidden_rate_variables))
+        categorical_hidden_rate(tables, chr_variables, bool(categorical_hidden_rate_variables))
     )
     step("row_direct_match_protection")
-    results.append(_row_direct_match(tables))
+    results.append(row_direct_match(tables))
     step("correlation_protection_rate")
     if known:
-        results.append(_correlation_protection(tables, known, known_given, hidden_rate))
+        results.append(correlation_protection(tables, known, known_given, hidden_rate))
     else:
         results.append(
-            _not_computed(
+            privacy_not_computed(
                 "correlation_protection_rate",
                 "no known_variables: the attacker has nothing to match on",
                 known_variables=[],
             )
         )
     step("inference")
-    results.extend(_inference(tables, known, known_given, targets, reasons, target is not None))
+    results.extend(inference(tables, known, known_given, targets, reasons, target is not None))
     step.done()
     return results

@@ -78,6 +78,16 @@ def metric_result(
     )
 
 
+def privacy_result(name: str, value: float | None, details: dict[str, Any]) -> MetricResult:
+    """A privacy metric judged against its target of avatar-method.md §2."""
+    return metric_result(name, value, PRIVACY_TARGETS[name], details)
+
+
+def privacy_not_computed(name: str, reason: str, **details: Any) -> MetricResult:
+    """A privacy metric that could not be computed, and why."""
+    return privacy_result(name, None, {"reason": reason, **details})
+
+
 def json_safe(value: Any) -> Any:
     """``value`` in plain JSON types: numpy scalars and arrays unwrapped, tuples as lists, keys
     as text, NaN and infinities as None (``json.dumps(..., allow_nan=False)`` accepts it)."""

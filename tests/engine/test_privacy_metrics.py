@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.codec import TableCodec
-from avatar_server.engine.privacy import TARGETS, local_cloaking_counts, privacy_metrics
+from avatar_server.engine.privacy import TARGETS, privacy_metrics
+from avatar_server.engine.privacy_distances import local_cloaking_counts
 from avatar_server.engine.progress import Cancelled
 from avatar_server.engine.results import MetricResult, to_official_dicts
 
