@@ -32,7 +32,7 @@ from avatar_yaml.documents import (
     SignalMetricsTableParameters,
     TableInfo,
 )
-from avatar_yaml.fields import ConfigError, at, fail, rule
+from avatar_yaml.fields import ConfigError, at, describe, fail, rule
 from avatar_yaml.vocabulary import (
     ADVICE_NAME,
     ADVICE_RESULTS_PATH,
@@ -53,13 +53,17 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------------------------
 # Names
 
-_DISPLAY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+MAX_DISPLAY_NAME = 255
+_DISPLAY_NAME = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_DISPLAY_NAME}}}$")
 
 
 def check_display_name(display_name: object) -> str:
     """A run's name, which the server stores runs under and puts in URLs."""
     if not isinstance(display_name, str) or not _DISPLAY_NAME.match(display_name):
-        raise ConfigError(f"run name {display_name!r}: use 1 to 255 letters, digits, '_' or '-'")
+        raise ConfigError(
+            f"run name {describe(display_name)}: use 1 to {MAX_DISPLAY_NAME} letters, digits, "
+            "'_' or '-'"
+        )
     return display_name
 
 

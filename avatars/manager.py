@@ -26,6 +26,7 @@ from avatar_yaml import (
     JobStatus,
     ReportLanguage,
     SensitivityLevel,
+    rules,
 )
 from avatars.client import ApiClient
 from avatars.client_config import ClientConfig, env_bool
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 _LIST_LIMIT = 1000  # the server's largest page of jobs
 _VERSION_SUFFIX = re.compile(r"^(?P<base>.*)-v(?P<number>\d+)$")
-_MAX_DISPLAY_NAME = 255
 
 
 def next_version_name(display_name: str) -> str:
@@ -49,7 +49,7 @@ def next_version_name(display_name: str) -> str:
     found = _VERSION_SUFFIX.match(display_name)
     base, number = (found["base"], int(found["number"]) + 1) if found else (display_name, 2)
     suffix = f"-v{number}"
-    return base[: _MAX_DISPLAY_NAME - len(suffix)] + suffix
+    return base[: rules.MAX_DISPLAY_NAME - len(suffix)] + suffix
 
 
 class Manager:

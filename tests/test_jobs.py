@@ -102,7 +102,6 @@ def test_each_put_makes_a_new_set(user: ApiClient, wbcd: str) -> None:
     [
         (lambda c, d: run_config(str(uuid.uuid4())), "dataset"),
         (lambda c, d: run_config(d, k=683), "k=683 must be smaller than the table's 683 rows"),
-        (lambda c, d: run_config(d, k=1), "k"),
         (
             lambda c, d: run_config(d, columns=[ColumnInfo(field="nope")]),
             "unknown columns ['nope']",

@@ -272,13 +272,18 @@ def _advise_imputation(n: int, profiles: list[_Profile]) -> tuple[str | None, st
     )
 
 
+def _size_warnings(n: int) -> list[str]:
+    """The warning of a table too small to anonymize (none for a large enough one)."""
+    if n >= MIN_ROWS:
+        return []
+    return [
+        f"The table has {n} rows: too few rows to anonymize; avatars of so few individuals "
+        "either copy them or lose all their signal."
+    ]
+
+
 def _warnings(n: int, profiles: list[_Profile]) -> list[str]:
-    warnings = []
-    if n < MIN_ROWS:
-        warnings.append(
-            f"The table has {n} rows: too few rows to anonymize; avatars of so few individuals "
-            "either copy them or lose all their signal."
-        )
+    warnings = _size_warnings(n)
     for p in profiles:
         if p.info is None:
             warnings.append(f"Column {p.name!r} cannot be anonymized as it is: {p.problem}.")
@@ -324,12 +329,7 @@ def avatarization_warnings(df: pd.DataFrame) -> list[str]:
             "single value): there is nothing to mix, the avatars could only copy the table; "
             "add columns that vary, or drop these"
         )
-    warnings = []
-    if n < MIN_ROWS:
-        warnings.append(
-            f"The table has {n} rows: too few rows to anonymize; avatars of so few individuals "
-            "either copy them or lose all their signal."
-        )
+    warnings = _size_warnings(n)
     for p in profiles:
         if p.info is None:
             continue

@@ -131,12 +131,10 @@ def _scaling_params(
     if ncp < 1:
         raise ValueError(f"ncp must be at least 1, got {ncp}")
     weights = None
-    if column_weights:
+    if column_weights:  # checked by TableCodec.encoded_weights, which maps them to columns
         unknown = sorted(set(column_weights) - set(columns))
-        if unknown:
+        if unknown:  # pragma: no cover - a bug of the caller, not a user's mistake
             raise ValueError(f"column_weights names unknown columns: {unknown}")
-        if any(w <= 0 for w in column_weights.values()):
-            raise ValueError("column weights must be positive")
         weights = np.array([float(column_weights.get(c, 1.0)) for c in columns])
     scaling = saiph.ScalingAccumulator(col_weights=weights)
     for start in range(0, len(frame), batch_rows):

@@ -39,7 +39,7 @@ DEFAULT_MAX_DISTRIBUTION_PLOTS = 12
 PANELS_PER_FIGURE = 12  # 4 rows of 3: one figure fits on an A4 page with its heading
 FIGURE_DPI = 150
 SIDE_BY_SIDE_COLUMNS = 15
-NUMERIC_KINDS = ("continuous", "discrete")
+MEAN_STD_KINDS = ("continuous", "discrete")  # shown as mean (std); a datetime as a date
 
 Progress = Callable[[str, float], None]
 
@@ -137,7 +137,7 @@ def _centre(entry: dict[str, Any], side: str, language: str) -> str:
     modality (its share) of a category."""
     summary = entry.get(side) or {}
     kind = entry.get("kind")
-    if kind in NUMERIC_KINDS:
+    if kind in MEAN_STD_KINDS:
         mean, std = summary.get("mean"), summary.get("std")
         if mean is None:
             return MISSING
