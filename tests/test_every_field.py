@@ -9,6 +9,7 @@ says "not supported yet", with the same message the client's own check gives.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import typing
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from avatar_yaml import (
     rules,
 )
 from avatar_yaml.config import _SPECS
-from avatars import ApiClient
+from avatars import ApiClient, Runner, parameters
 from avatars.errors import ValidationError
 
 EFFECTS = "tests.test_fields_take_effect"
@@ -385,3 +386,28 @@ def test_a_value_the_server_does_not_do_is_refused(
     assert server_side.value.status_code == 422
     assert str(client_side.value) in str(server_side.value)  # one rule, one message
     assert user.resources.list_resources(display_name="fields") == []
+
+
+@pytest.mark.parametrize(
+    ("keywords", "fragment"),
+    [
+        ({"k": 150}, "k=150 must be smaller than the table's 150 rows"),
+        ({"k": 5, "known_variables": ["petal"]}, "known_variables names unknown columns"),
+        ({"k": 5, "ncp": 400}, "ncp=400 is more than the table's dimensions"),
+    ],
+)
+def test_the_client_and_the_server_give_the_same_message(
+    user: ApiClient, shared_data: Path, keywords: dict[str, object], fragment: str
+) -> None:
+    """The Runner refuses a mistake with the server's own rule: sending the same run anyway
+    gets the same message back in the 422."""
+    runner = Runner(user, "same_message")
+    runner.add_table("iris", shared_data / "iris.csv")
+    with pytest.raises(ValueError, match=fragment) as client_side:
+        runner.set_parameters("iris", **keywords)  # type: ignore[arg-type]
+    config = copy.deepcopy(runner.config)
+    documents = parameters.to_documents("iris", **keywords)
+    config.set_parameters("iris", documents.avatarization, documents.privacy, documents.signal)
+    with pytest.raises(ValidationError) as server_side:
+        user.resources.put_resources("same_message", config.to_yaml())
+    assert str(client_side.value) in str(server_side.value)
