@@ -115,7 +115,7 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
         if values.get("k") is not None
         else None
     )
-    orphans = [name for name in _AVATARIZATION_ONLY if values.get(name) is not None]
+    orphans = [name for name in _AVATARIZATION_ONLY if values.get(name) not in (None, False)]
     if avatarization is None and orphans:
         raise ConfigError(
             f"{where}{', '.join(orphans)} tune the avatarization, which needs k (without k the "
