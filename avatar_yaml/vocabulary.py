@@ -69,6 +69,7 @@ class ResultKind(enum.StrEnum):
     CORRELATIONS = "correlations"
     ADVICE = "advice"
     REPORT = "report"
+    PRIVACY_VERDICT = "privacy_verdict"
 
 
 JOB_KIND_OF_DOCUMENT: dict[DocumentKind, JobKind] = {
@@ -88,6 +89,60 @@ def described(cls: type[enum.StrEnum]) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Values of the documents
+
+
+class ColumnRole(enum.StrEnum):
+    """What a column is, as the upload detects it (a documented string in the API).
+
+    ``id_like``, ``direct_identifier`` and ``free_text`` columns identify people by themselves:
+    a run that avatarizes a table refuses them until the user says what to do with each
+    (drop, pseudonymize, keep grouped, or keep as is with the risk acknowledged).
+    """
+
+    ID_LIKE = "id_like"
+    DIRECT_IDENTIFIER = "direct_identifier"
+    FREE_TEXT = "free_text"
+    DATE = "date"
+    CONSTANT = "constant"
+    QUASI_IDENTIFIER = "quasi_identifier"
+
+
+RISKY_ROLES = (ColumnRole.ID_LIKE, ColumnRole.DIRECT_IDENTIFIER, ColumnRole.FREE_TEXT)
+
+
+class KeepMode(enum.StrEnum):
+    """How a risky column is kept when it is neither dropped nor pseudonymized."""
+
+    GROUPED = "grouped"
+    """As a category of the values at least ``k`` originals hold; the rest become "other"."""
+    AS_IS = "as_is"
+    """Avatarized like any column, the risk acknowledged: recorded, and failed in the verdict."""
+
+
+class PseudonymizationKind(enum.StrEnum):
+    FAKER = "FAKER"
+    HASH_SHA256 = "HASH_SHA256"
+    UUID4 = "UUID4"
+    CONSTANT = "CONSTANT"
+    INTEGER = "INTEGER"
+    SPECIFIC_ID = "SPECIFIC_ID"
+
+
+class PiiType(enum.StrEnum):
+    EMAIL = "EMAIL"
+    FIRST_NAME = "FIRST_NAME"
+    LAST_NAME = "LAST_NAME"
+    FULL_NAME = "FULL_NAME"
+    PHONE = "PHONE"
+    SSN = "SSN"
+    ADDRESS = "ADDRESS"
+    FREE_TEXT = "FREE_TEXT"
+
+
+class LetterCase(enum.StrEnum):
+    UPPER = "upper"
+    LOWER = "lower"
+    BOTH = "both"
 
 
 class ColumnType(enum.StrEnum):
