@@ -1,7 +1,8 @@
 """The demo run behind ``make demo``: a generated mixed-type table through the whole product.
 
-It generates a patient table, and on the embedded server uploads it, asks for parameter
-advice, avatarizes it, computes privacy and signal metrics and the report, then writes the
+It generates a patient table, and on the embedded server uploads it (the server detects the
+identifying columns, which the demo pseudonymizes or drops), asks for parameter advice,
+avatarizes it, computes privacy and signal metrics and the report, then writes the
 avatars, the metrics and both reports (HTML and PDF) under ``.demo/output``, prints a metrics
 summary and ends with where the reports are.
 """
@@ -20,7 +21,9 @@ from avatars.manager import Manager
 
 
 def make_demo_table(rows: int = 2_000, seed: int = 0) -> pd.DataFrame:
-    """A synthetic patient table with correlated numeric, categorical, boolean and date columns."""
+    """A synthetic patient table with correlated numeric, categorical, boolean and date columns,
+    and two columns that identify people by themselves (a patient number and an e-mail), as
+    real tables have."""
     rng = np.random.default_rng(seed)
     age = rng.integers(18, 90, size=rows)
     sex = rng.choice(["female", "male"], size=rows)
@@ -39,6 +42,8 @@ def make_demo_table(rows: int = 2_000, seed: int = 0) -> pd.DataFrame:
     cholesterol[rng.random(rows) < 0.05] = np.nan  # measured for most patients only
     return pd.DataFrame(
         {
+            "patient_id": [f"PAT-{100000 + i}" for i in rng.permutation(rows)],
+            "email": [f"patient{i}.{rng.integers(1000, 9999)}@example.org" for i in range(rows)],
             "age": age,
             "sex": sex,
             "height_cm": np.round(height, 1),
@@ -78,6 +83,10 @@ def main(argv: list[str] | None = None) -> None:
         k=None,
         seed=0,
         show_progress=False if args.quiet else None,
+        # The identifying columns, which the server refuses to avatarize as they are:
+        # the patient number becomes a pseudonym, the e-mail is left out.
+        pseudonymize={"patient_id": "UUID4"},
+        drop=["email"],
     )
 
 

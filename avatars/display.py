@@ -10,7 +10,7 @@ and from user data.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from avatars_api.models import JobOut, ResultFileOut
 
@@ -128,3 +128,37 @@ def _size(size: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+def runner_html(
+    display_name: str,
+    set_name: str | None,
+    tables: Sequence[tuple[str, tuple[object, object], dict[str, object]]],
+    jobs: Callable[[], JobList],
+    launched: dict[str, str],
+) -> str:
+    """A runner in a notebook: its ``(table, (rows, columns), parameters)`` and, once it ran,
+    its jobs (``jobs`` is only called then; an unreachable server is shown, not raised)."""
+    title = f"<strong>Runner {html.escape(display_name)}</strong>"
+    if set_name is not None:
+        title += f" <small>set {html.escape(set_name)}</small>"
+    parts = [f"<div>{title}</div>"]
+    rows = []
+    for name, shape, chosen in tables:
+        shown = ", ".join(f"{key}={value}" for key, value in chosen.items())
+        rows.append([name, *shape, shown or "no parameters"])
+    parts.append(
+        html_table(("table", "rows", "columns", "parameters"), rows, caption="tables")
+        if rows
+        else "<div><em>no tables yet: add_table()</em></div>"
+    )
+    if not launched:
+        parts.append("<div><em>not run yet: run()</em></div>")
+        return "".join(parts)
+    try:
+        listed = jobs()
+    except Exception as error:  # a repr must not raise: the server may be away
+        parts.append(f"<div><em>jobs unavailable: {html.escape(str(error))}</em></div>")
+    else:
+        parts.append(html_table(JOB_HEADERS, job_rows(listed.items()), caption="jobs"))
+    return "".join(parts)

@@ -17,18 +17,27 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avatar_yaml import (
     AvatarizationParameters,
+    ColumnInfo,
+    ColumnType,
     Config,
     ConfigError,
     ExcludeVariables,
     ExcludeVariablesMethod,
     Imputation,
+    KeepMode,
     PrivacyMetricsTableParameters,
+    Pseudonymization,
     SignalMetricsTableParameters,
 )
+from avatar_yaml.fields import plain, read_value
+from avatar_yaml.rules import ColumnFacts, TableFacts
+
+if TYPE_CHECKING:
+    from avatars_api.models import DatasetOut
 
 KEYWORDS = (
     "k",
@@ -201,3 +210,77 @@ def describe(config: Config, table_name: str) -> dict[str, object]:
         "signal_metrics": entries.signal,
     }
     return {name: node.to_dict() for name, node in shown.items() if node is not None}
+
+
+def table_columns(
+    where: str,
+    *,
+    primary_key: object = None,
+    foreign_keys: object = None,
+    time_series_time: object = None,
+    types: object = None,
+    columns_to_drop: object = None,
+    pseudonymize: object = None,
+    keep: object = None,
+) -> dict[str, ColumnInfo]:
+    """The schema's column entries from ``add_table`` keywords, each read like its YAML key.
+
+    A pseudonymization strategy may be given as its kind alone (``"UUID4"``). Only columns
+    named somewhere get an entry; a column named twice gets one entry holding both choices
+    (which the column rules then refuse, naming both).
+    """
+    foreign = read_value(list[str] | None, foreign_keys, f"{where}foreign_keys") or []
+    dropped = read_value(list[str] | None, columns_to_drop, f"{where}columns_to_drop") or []
+    chosen = read_value(dict[str, ColumnType] | None, types, f"{where}types") or {}
+    if isinstance(pseudonymize, dict):
+        pseudonymize = {
+            column: {"kind": strategy} if isinstance(strategy, str) else strategy
+            for column, strategy in pseudonymize.items()
+        }
+    strategies = (
+        read_value(dict[str, Pseudonymization] | None, plain(pseudonymize), f"{where}pseudonymize")
+        or {}
+    )
+    kept = read_value(dict[str, KeepMode] | None, keep, f"{where}keep") or {}
+    for name, value in (("primary_key", primary_key), ("time_series_time", time_series_time)):
+        read_value(str | None, value, f"{where}{name}")
+    named = [str(n) for n in (primary_key, time_series_time) if n is not None]
+    columns: dict[str, ColumnInfo] = {}
+    for name in dict.fromkeys([*named, *foreign, *dropped, *chosen, *strategies, *kept]):
+        columns[name] = ColumnInfo.build(
+            where,
+            field=name,
+            type=chosen.get(name),
+            identifier=True if name in foreign else None,
+            primary_key=True if name == primary_key else None,
+            time_series_time=True if name == time_series_time else None,
+            drop=True if name in dropped else None,
+            pseudonymization=strategies.get(name),
+            keep=kept.get(name),
+        )
+    return columns
+
+
+def dataset_facts(dataset: DatasetOut) -> TableFacts:
+    """What the upload found, for the server's own rules (:func:`avatar_yaml.rules.check`)."""
+
+    def role(column: Any, name: str) -> str | None:
+        value = getattr(column, name, None)
+        return value if isinstance(value, str) else None  # unset on an older server
+
+    return TableFacts.of(
+        dataset.rows,
+        (
+            (
+                c.name,
+                ColumnFacts(
+                    dtype=c.dtype,
+                    missing=c.missing,
+                    distinct=c.distinct,
+                    role=role(c, "role"),
+                    role_reason=role(c, "role_reason"),
+                ),
+            )
+            for c in dataset.columns
+        ),
+    )

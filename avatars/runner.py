@@ -15,7 +15,6 @@ accessor waits for the job that produces it, downloads the file once and keeps i
 from __future__ import annotations
 
 import copy
-import html
 import os
 import sys
 import uuid
@@ -32,7 +31,6 @@ from avatar_yaml import (
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
     SIGNAL_METRICS_NAME,
-    ColumnInfo,
     ColumnType,
     Config,
     ConfigError,
@@ -54,16 +52,14 @@ from avatar_yaml import (
     ResultKind,
     Results,
     SensitivityLevel,
-    TableFacts,
     TableInfo,
     check_display_name,
     report_name,
     rules,
 )
 from avatar_yaml.fields import read_value
-from avatar_yaml.rules import ColumnFacts
 from avatars import parameters
-from avatars.display import JOB_HEADERS, JobList, ResultFiles, html_table, job_rows
+from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
 from avatars.plots import PlotKind, render_plot
 from avatars.results import RunResults
@@ -88,31 +84,6 @@ DEFAULT_JOBS: tuple[JobKind, ...] = (
 
 def _file_name(data: TableSource) -> str | None:
     return None if isinstance(data, pd.DataFrame) else Path(data).name
-
-
-def _facts(dataset: DatasetOut) -> TableFacts:
-    """What the upload found, for the server's own rules (:func:`avatar_yaml.rules.check`)."""
-
-    def role(column: Any, name: str) -> str | None:
-        value = getattr(column, name, None)
-        return value if isinstance(value, str) else None  # unset on an older server
-
-    return TableFacts.of(
-        dataset.rows,
-        (
-            (
-                c.name,
-                ColumnFacts(
-                    dtype=c.dtype,
-                    missing=c.missing,
-                    distinct=c.distinct,
-                    role=role(c, "role"),
-                    role_reason=role(c, "role_reason"),
-                ),
-            )
-            for c in dataset.columns
-        ),
-    )
 
 
 class Runner:
@@ -240,7 +211,10 @@ class Runner:
 
     def _check(self, config: Config) -> None:
         """The server's checks of ``config``, against the uploaded tables."""
-        facts = {table.name: _facts(self._dataset_of(table)) for table in config.schema.tables}
+        facts = {
+            table.name: parameters.dataset_facts(self._dataset_of(table))
+            for table in config.schema.tables
+        }
         rules.check(config, facts)
 
     def add_table(
@@ -281,37 +255,16 @@ class Runner:
                 f"table {table_name!r}: data must be a file path or a pandas DataFrame, "
                 f"got {type(data).__name__}"
             )
-        foreign = read_value(list[str] | None, foreign_keys, f"{where}foreign_keys") or []
-        dropped = read_value(list[str] | None, columns_to_drop, f"{where}columns_to_drop") or []
-        chosen = read_value(dict[str, ColumnType] | None, types, f"{where}types") or {}
-        strategies = (
-            read_value(
-                dict[str, Pseudonymization] | None,
-                {
-                    column: {"kind": strategy} if isinstance(strategy, str) else strategy
-                    for column, strategy in (pseudonymize or {}).items()
-                }
-                if isinstance(pseudonymize, dict)
-                else pseudonymize,
-                f"{where}pseudonymize",
-            )
-            or {}
+        columns = parameters.table_columns(
+            where,
+            primary_key=primary_key,
+            foreign_keys=foreign_keys,
+            time_series_time=time_series_time,
+            types=types,
+            columns_to_drop=columns_to_drop,
+            pseudonymize=pseudonymize,
+            keep=keep,
         )
-        kept = read_value(dict[str, KeepMode] | None, keep, f"{where}keep") or {}
-        named = [n for n in (primary_key, time_series_time) if n is not None]
-        columns: dict[str, ColumnInfo] = {}
-        for name in dict.fromkeys([*named, *foreign, *dropped, *chosen, *strategies, *kept]):
-            columns[name] = ColumnInfo.build(
-                where,
-                field=name,
-                type=chosen.get(name),
-                identifier=True if name in foreign else None,
-                primary_key=True if name == primary_key else None,
-                time_series_time=True if name == time_series_time else None,
-                drop=True if name in dropped else None,
-                pseudonymization=strategies.get(name),
-                keep=kept.get(name),
-            )
         individual = TableInfo.read_field(
             "individual_level", individual_level, f"{where}individual_level"
         )
@@ -699,35 +652,15 @@ class Runner:
 
     def _repr_html_(self) -> str:
         """The run in a notebook: its tables with their parameters, and its jobs."""
-        title = f"<strong>Runner {html.escape(self.display_name)}</strong>"
-        if self._set_name is not None:
-            title += f" <small>set {html.escape(self._set_name)}</small>"
-        parts = [f"<div>{title}</div>"]
-        table_rows = []
+        tables = []
         for name in self._config.table_names():
-            chosen = parameters.from_documents(self._config, name)
             try:
                 dataset = self._dataset(name)
                 shape: tuple[object, object] = (dataset.rows, len(dataset.columns))
             except Exception:  # a repr must not raise: show what is known
                 shape = ("?", "?")
-            shown = ", ".join(f"{key}={value}" for key, value in chosen.items())
-            table_rows.append([name, *shape, shown or "no parameters"])
-        parts.append(
-            html_table(("table", "rows", "columns", "parameters"), table_rows, caption="tables")
-            if table_rows
-            else "<div><em>no tables yet: add_table()</em></div>"
-        )
-        if self._results.jobs:
-            try:
-                jobs = self.get_jobs()
-            except Exception as error:  # a repr must not raise: the server may be away
-                parts.append(f"<div><em>jobs unavailable: {html.escape(str(error))}</em></div>")
-            else:
-                parts.append(html_table(JOB_HEADERS, job_rows(jobs.items()), caption="jobs"))
-        else:
-            parts.append("<div><em>not run yet: run()</em></div>")
-        return "".join(parts)
+            tables.append((name, shape, parameters.from_documents(self._config, name)))
+        return runner_html(self.display_name, self._set_name, tables, self.get_jobs, self.jobs)
 
     # -- YAML --------------------------------------------------------------------------------
 
