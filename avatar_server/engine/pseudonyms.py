@@ -84,6 +84,8 @@ VARIED_LOCALES: Final = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "
 # SPECIFIC_ID: a pattern with at most this many identifiers is drawn without replacement from
 # all of them (exact, even when nearly all are needed); a larger one by rejection.
 _ENUMERATE_LIMIT: Final = 1 << 22
+# Vectorized string building works on this many rows at a time, to bound its memory.
+_CHUNK_ROWS: Final = 1 << 16
 _UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ALPHABETS: Final = {"upper": _UPPER, "lower": _UPPER.lower(), "both": _UPPER + _UPPER.lower()}
 _HEX: Final = np.array(list("0123456789abcdef"))
@@ -389,7 +391,17 @@ def _keyed_hashes(column: _Column, secret: bytes) -> list[str]:
 
 
 def _uuid4s(count: int, rng: np.random.Generator) -> list[str]:
-    """``count`` random version-4 UUIDs in their usual text form (from ``rng``, vectorized)."""
+    """``count`` random version-4 UUIDs in their usual text form (from ``rng``, vectorized).
+
+    Made by chunks: the character matrix of a million UUIDs alone would take 150 MB.
+    """
+    texts: list[str] = []
+    for start in range(0, count, _CHUNK_ROWS):
+        texts += _uuid4_chunk(min(_CHUNK_ROWS, count - start), rng)
+    return texts
+
+
+def _uuid4_chunk(count: int, rng: np.random.Generator) -> list[str]:
     octets = rng.integers(0, 256, size=(count, 16), dtype=np.uint8)
     octets[:, 6] = (octets[:, 6] & 0x0F) | 0x40  # version 4
     octets[:, 8] = (octets[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
