@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -178,7 +179,9 @@ def pseudonymize(
     ``MIN_SECRET_BYTES``): it keys HASH_SHA256 and, with ``seed``, every draw, so that neither
     the seed nor a guess of the originals reproduces the pseudonyms. Call again with the same
     secret, seed and column to get the same result; the column's name is part of the draws, so
-    two columns pseudonymized alike under one secret do not share their pseudonyms.
+    two columns pseudonymized alike under one secret do not share their pseudonyms. HASH_SHA256
+    alone depends on nothing but the secret and the value: one value hashed in two tables of a
+    run gives one code, which can be joined on.
 
     Returns a new Series with the index and name of ``values``: ``Int64`` for INTEGER, text
     otherwise. Raises ValueError when the settings cannot keep their promises on this column (a
@@ -205,7 +208,7 @@ def pseudonymize(
                 f"the constant {settings.value!r} is one of the values of column "
                 f"{values.name!r}: choose a constant that none of its values equals"
             )
-        texts: Sequence[str] | Strings = [settings.value] * need
+        texts: Sequence[str] = [settings.value] * need
     elif kind == "HASH_SHA256":
         texts = _keyed_hashes(column, secret)
     elif kind == "UUID4":
@@ -539,6 +542,21 @@ def _specific_ids(
             if len(found) >= need:
                 return found[:need]
         raise too_small(f", {space - len(found)} of them values of the column")
+
+    # Too large to list: drawn at random, new ones kept. With at least half the identifiers free
+    # a draw is kept more often than not; with fewer, the last ones could take very long. An
+    # original the pattern spells blocks one identifier, or all its case variants.
+    spelled = re.compile(
+        "".join(
+            "[0-9]" if kind == "digit" else "[a-z]" if kind == "letter" else re.escape(_fold(char))
+            for kind, char in tokens
+        )
+    )
+    both_cases = len(set(letters.casefold())) < len(letters)
+    variants = 2 ** sum(kind == "letter" for kind, _ in tokens) if both_cases else 1
+    blocked = variants * sum(1 for text in column.forbidden if spelled.fullmatch(text))
+    if 2 * (need + blocked) > space:
+        raise too_small(" (a pattern this large is drawn at random and needs twice the room)")
 
     def draw(count: int, _level: int) -> list[str]:
         return spell([rng.integers(0, base, size=count) for base in bases])

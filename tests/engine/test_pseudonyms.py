@@ -360,6 +360,20 @@ def test_a_pattern_too_small_for_the_column_is_refused() -> None:
         _run(spelled, PseudonymizationSettings("SPECIFIC_ID", pattern="##"))
 
 
+def test_a_large_pattern_is_drawn_at_random_with_room_to_spare(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beyond what can be listed, identifiers are drawn at random: still distinct, still not
+    originals, and refused when fewer than half would stay free (the last draws would crawl)."""
+    monkeypatch.setattr(pseudonyms_module, "_ENUMERATE_LIMIT", 100)
+    spelled = [f"A{i:02d}" for i in range(100)]
+    values = pd.Series(spelled + [f"person {i}" for i in range(1000)])
+    ids = _run(values, PseudonymizationSettings("SPECIFIC_ID", pattern="@##"))
+    assert ids.nunique() == 1100 and not set(ids) & set(spelled)
+    with pytest.raises(ValueError, match=r"room for 2600 identifiers .*needs twice the room"):
+        _run(pd.Series(range(1301)), PseudonymizationSettings("SPECIFIC_ID", pattern="@##"))
+
+
 def test_a_pattern_can_be_filled_to_the_last_identifier() -> None:
     values = pd.Series([f"person {i}" for i in range(260)])
     ids = _run(values, PseudonymizationSettings("SPECIFIC_ID", pattern="@#"))
