@@ -29,7 +29,11 @@ from avatar_yaml.vocabulary import (
     DataType,
     ExcludeVariablesMethod,
     ImputeMethod,
+    KeepMode,
+    LetterCase,
     LinkMethod,
+    PiiType,
+    PseudonymizationKind,
     ReportFormat,
     ReportLanguage,
     ReportType,
@@ -64,8 +68,29 @@ class Metadata(Node):
 
 
 @dataclass(kw_only=True)
+class Pseudonymization(Node):
+    """A column's values replaced by pseudonyms (the official client's strategies).
+
+    ``FAKER`` fakes values of ``pii_type``; ``HASH_SHA256`` is a keyed hash (HMAC with a secret
+    of the run, never a bare hash); ``UUID4``; ``CONSTANT`` writes ``value``; ``INTEGER`` numbers
+    the values; ``SPECIFIC_ID`` fills ``pattern`` (``#`` a digit, ``@`` a letter in
+    ``letter_case``). ``consistent``: equal originals get equal pseudonyms within the run.
+    """
+
+    kind: PseudonymizationKind
+    pii_type: PiiType | None = None
+    consistent: bool | None = None
+    high_variability: bool | None = None
+    value: str | None = option(default=None, allow_empty=True)
+    pattern: str | None = None
+    letter_case: LetterCase | None = None
+
+
+@dataclass(kw_only=True)
 class ColumnInfo(Node):
-    """What is known of one column; ``identifier`` marks a foreign key."""
+    """What is known of one column and what to do with it. ``identifier`` marks a foreign key;
+    ``drop``, ``pseudonymization`` and ``keep`` are the treatments of a column that identifies
+    people by itself (see :class:`avatar_yaml.vocabulary.ColumnRole`)."""
 
     field: str
     type: ColumnType | None = None
@@ -73,6 +98,8 @@ class ColumnInfo(Node):
     primary_key: bool | None = None
     time_series_time: bool | None = None
     drop: bool | None = None
+    pseudonymization: Pseudonymization | None = None
+    keep: KeepMode | None = None
 
 
 @dataclass(kw_only=True)
@@ -139,7 +166,7 @@ class ExcludeVariables(Node):
     """Variables left out of the projection and re-attached afterwards."""
 
     variable_names: list[str]
-    replacement_strategy: ExcludeVariablesMethod = ExcludeVariablesMethod.ROW_ORDER
+    replacement_strategy: ExcludeVariablesMethod
 
 
 @dataclass(kw_only=True)

@@ -28,6 +28,7 @@ from avatar_yaml.documents import (
     Imputation,
     Metadata,
     PrivacyMetricsTableParameters,
+    Pseudonymization,
     Schema,
     SignalMetricsTableParameters,
     TableInfo,
@@ -39,11 +40,14 @@ from avatar_yaml.vocabulary import (
     AVATARIZED_SCHEMA_NAME,
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
+    RISKY_ROLES,
     SCHEMA_NAME,
     SIGNAL_METRICS_NAME,
+    ColumnRole,
     ColumnType,
     DocumentKind,
     ImputeMethod,
+    PseudonymizationKind,
     ReportFormat,
 )
 
@@ -79,14 +83,45 @@ def _display_name(metadata: Metadata, where: str) -> None:
         raise fail(at(where, "display_name"), str(error)) from None
 
 
-_ROLES = ("primary_key", "identifier", "time_series_time", "drop")
+_ROLES = ("primary_key", "identifier", "time_series_time", "drop", "pseudonymization", "keep")
 
 
 @rule(ColumnInfo)
 def _one_role(column: ColumnInfo, where: str) -> None:
-    roles = [role for role in _ROLES if getattr(column, role)]
+    roles = [role for role in _ROLES if getattr(column, role) not in (None, False)]
     if len(roles) > 1:
         raise fail(where, f"column {column.field!r} cannot be both {roles[0]} and {roles[1]}")
+
+
+_KIND_FIELDS = {
+    PseudonymizationKind.FAKER: {"pii_type", "consistent", "high_variability"},
+    PseudonymizationKind.HASH_SHA256: {"consistent"},
+    PseudonymizationKind.UUID4: {"consistent"},
+    PseudonymizationKind.CONSTANT: {"value", "consistent"},
+    PseudonymizationKind.INTEGER: {"consistent"},
+    PseudonymizationKind.SPECIFIC_ID: {"pattern", "letter_case", "consistent"},
+}
+_ALWAYS_CONSISTENT = (PseudonymizationKind.HASH_SHA256, PseudonymizationKind.CONSTANT)
+
+
+@rule(Pseudonymization)
+def _strategy_settings(strategy: Pseudonymization, where: str) -> None:
+    """Each kind reads its own settings: another kind's would be accepted and ignored."""
+    allowed = _KIND_FIELDS[strategy.kind]
+    for name in ("pii_type", "consistent", "high_variability", "value", "pattern", "letter_case"):
+        if getattr(strategy, name) is not None and name not in allowed:
+            raise fail(at(where, name), f"does not apply to {strategy.kind}")
+    if strategy.kind in _ALWAYS_CONSISTENT and strategy.consistent is False:
+        raise fail(at(where, "consistent"), f"{strategy.kind} is always consistent")
+    required = {
+        PseudonymizationKind.FAKER: "pii_type",
+        PseudonymizationKind.CONSTANT: "value",
+        PseudonymizationKind.SPECIFIC_ID: "pattern",
+    }.get(strategy.kind)
+    if required is not None and getattr(strategy, required) is None:
+        raise fail(where, f"{strategy.kind} needs {required}")
+    if strategy.pattern is not None and not {"#", "@"} & set(strategy.pattern):
+        raise fail(at(where, "pattern"), "needs placeholders: '#' for a digit, '@' for a letter")
 
 
 @rule(TableInfo)
@@ -192,6 +227,12 @@ def check_supported(config: Config) -> None:
                 "the metrics measure the avatars of the run's own avatarization",
             )
         for column in table.columns or []:
+            if column.pseudonymization is not None:
+                raise _unsupported(
+                    f"{where}: column {column.field!r}",
+                    "pseudonymization",
+                    "drop the column, or keep it grouped",
+                )
             if column.time_series_time:
                 raise _unsupported(
                     f"{where}: column {column.field!r}",
@@ -297,11 +338,14 @@ def _check_results(config: Config) -> None:
 
 @dataclass(frozen=True)
 class ColumnFacts:
-    """What the upload found in one column."""
+    """What the upload found in one column; ``role`` as detected (None: not known, as for a
+    dataset uploaded before roles were detected)."""
 
     dtype: str
     missing: int
     distinct: int
+    role: str | None = None
+    role_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,15 +356,9 @@ class TableFacts:
     columns: Mapping[str, ColumnFacts]
 
     @classmethod
-    def of(cls, rows: int, columns: Iterable[tuple[str, str, int, int]]) -> TableFacts:
-        """From ``(name, dtype, missing, distinct)`` per column, in the table's order."""
-        return cls(
-            rows=rows,
-            columns={
-                name: ColumnFacts(dtype=dtype, missing=missing, distinct=distinct)
-                for name, dtype, missing, distinct in columns
-            },
-        )
+    def of(cls, rows: int, columns: Iterable[tuple[str, ColumnFacts]]) -> TableFacts:
+        """From ``(name, facts)`` per column, in the table's order."""
+        return cls(rows=rows, columns=dict(columns))
 
 
 @dataclass
@@ -351,7 +389,7 @@ class _Table:
         if aside:
             raise ConfigError(
                 f"{where}: {what} names columns {aside} that the schema sets aside (drop, "
-                "identifier or primary_key), so its jobs never see them"
+                "identifier, primary_key or pseudonymization), so its jobs never see them"
             )
 
     def dimensions(self, columns: set[str]) -> int:
@@ -380,7 +418,9 @@ def _table(info: TableInfo, facts: TableFacts) -> _Table:
                 f"{where}: column {column.field!r} holds text, it cannot be read as {column.type}"
             )
     table.set_aside = {
-        c.field for c in info.columns or [] if c.primary_key or c.drop or c.identifier
+        c.field
+        for c in info.columns or []
+        if c.primary_key or c.drop or c.identifier or c.pseudonymization
     }
     if not table.kept:
         raise ConfigError(
@@ -390,8 +430,51 @@ def _table(info: TableInfo, facts: TableFacts) -> _Table:
     return table
 
 
-def _check_avatarization(name: str, chosen: AvatarizationParameters, table: _Table) -> None:
+_CHOICES = (
+    "for each, choose: drop it (columns_to_drop, or drop: true), pseudonymize it "
+    "(pseudonymize={column: strategy}, or pseudonymization: {kind: ...}), keep it grouped "
+    "(keep={column: 'grouped'}: only the values at least k originals hold, the rest as other), "
+    "or keep it as is and accept the risk (keep={column: 'as_is'}: recorded, and the privacy "
+    "verdict fails); a key column can be declared primary_key"
+)
+
+
+def _untreated_risks(info: TableInfo, table: _Table) -> list[str]:
+    """The columns that identify people by themselves and that nothing deals with."""
+    treated = {
+        c.field
+        for c in info.columns or []
+        if c.primary_key or c.identifier or c.drop or c.pseudonymization or c.keep
+    }
+    found = []
+    for name, column in table.facts.columns.items():
+        if column.role in RISKY_ROLES and name not in treated:
+            reason = f": {column.role_reason}" if column.role_reason else ""
+            found.append(f"{name!r} ({column.role}{reason})")
+    return found
+
+
+def _check_avatarization(
+    name: str, chosen: AvatarizationParameters, table: _Table, info: TableInfo
+) -> None:
+    risks = _untreated_risks(info, table)
+    if risks:
+        raise ConfigError(
+            f"table {name!r}: these columns identify people by themselves and its avatars "
+            f"would release them: {', '.join(risks)}; {_CHOICES}"
+        )
     where = f"avatarization parameters of table {name!r}"
+    identifying = sorted(
+        column
+        for column in _excluded(chosen.exclude_variables)
+        if column in table.facts.columns
+        and table.facts.columns[column].role == ColumnRole.DIRECT_IDENTIFIER
+    )
+    if identifying:
+        raise ConfigError(
+            f"{where}: exclude_variables names direct identifiers {identifying}: excluded "
+            "variables are put back with their original values; drop or pseudonymize them"
+        )
     rows = table.facts.rows
     if chosen.k >= rows:
         raise ConfigError(f"{where}: k={chosen.k} must be smaller than the table's {rows} rows")
@@ -437,8 +520,9 @@ def check(config: Config, facts: Mapping[str, TableFacts]) -> None:
             raise ConfigError(f"table {info.name!r}: no facts about its data")
         tables[info.name] = _table(info, facts[info.name])
     parameters = config.parameters
+    infos = {info.name: info for info in config.schema.tables}
     for name, chosen in (parameters.avatarization or {}).items() if parameters else []:
-        _check_avatarization(name, chosen, tables[name])
+        _check_avatarization(name, chosen, tables[name], infos[name])
     privacy = config.privacy_metrics
     for name, measured in (privacy.privacy_metrics or {}).items() if privacy else []:
         _check_privacy(name, measured, tables[name])

@@ -12,12 +12,16 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from avatars.manager import Manager
+
+VERDICT_FAILED = 3
+"""Exit status of ``avatars anonymize`` when the privacy verdict fails (without
+``--accept-risk``); errors exit 1."""
 
 PRIVACY_SUMMARY = (
     "hidden_rate",
@@ -81,18 +85,29 @@ def anonymize(
     k: int | None,
     seed: int | None = None,
     show_progress: bool | None = None,
-) -> list[str]:
+    drop: Sequence[str] = (),
+    pseudonymize: Mapping[str, str] | None = None,
+    keep: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str, Any]]:
     """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
     ``output``.
 
-    Returns the summary lines it printed; they end with where the HTML and PDF reports are,
-    the files a user opens next. Parameters not given are the server's advice.
+    Returns the summary lines it printed (they end with where the HTML and PDF reports are,
+    the files a user opens next) and the table's privacy verdict. Parameters not given are the
+    server's advice; ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
+    identify people by themselves (see :meth:`avatars.runner.Runner.add_table`).
     """
     started = time.perf_counter()
     table = _run_name(data)
     runner = manager.create_runner(table, seed=seed)
     runner.show_progress = show_progress
-    runner.add_table(table, str(data))
+    runner.add_table(
+        table,
+        str(data),
+        columns_to_drop=list(drop) or None,
+        pseudonymize=dict(pseudonymize or {}) or None,
+        keep=dict(keep or {}) or None,
+    )
     runner.advise_parameters(table)
     if k is not None:
         runner.update_parameters(table, k=k)
@@ -109,7 +124,8 @@ def anonymize(
     signal_path.write_text(json.dumps(signal, indent=1))
     html_report = runner.download_report(output / f"{table}.report.html")
     pdf_report = runner.download_report(output / f"{table}.report.pdf")
-    lines = metrics_lines(table, privacy, signal)
+    verdict = runner.privacy_verdict(table)
+    lines = [*metrics_lines(table, privacy, signal), "", *verdict_lines(verdict)]
     lines += [
         "",
         f"avatars:  {avatars_path} ({len(avatars)} rows)",
@@ -121,21 +137,52 @@ def anonymize(
     ]
     for line in lines:
         print(line)
+    return lines, verdict
+
+
+def verdict_lines(verdict: dict[str, Any]) -> list[str]:
+    """The verdict first, then each failed item with its remedy."""
+    lines = [f"privacy verdict: {str(verdict['status']).upper()}"]
+    for item in verdict["items"]:
+        if not item["passed"]:
+            lines.append(f"  {item['name']}: {item['reason']}; remedy: {item['remedy']}")
     return lines
+
+
+def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    """``COLUMN=VALUE`` arguments as a mapping; a malformed one is named."""
+    found = {}
+    for value in values:
+        column, sep, choice = value.partition("=")
+        if not sep or not column or not choice:
+            raise ValueError(f"{option} {value!r}: expected COLUMN=VALUE")
+        found[column] = choice
+    return found
 
 
 def _anonymize(args: argparse.Namespace) -> None:
     data = Path(args.data)
     if not data.is_file():
         raise SystemExit(f"no such file: {data}")
-    anonymize(
+    _, verdict = anonymize(
         _manager(args),
         data,
         Path(args.output),
         k=args.k,
         seed=args.seed,
         show_progress=False if args.quiet else None,
+        drop=args.drop,
+        pseudonymize=_pairs(args.pseudonymize, "--pseudonymize"),
+        keep=_pairs(args.keep, "--keep"),
     )
+    if verdict["status"] != "pass" and not args.accept_risk:
+        print(
+            f"avatars anonymize: the privacy verdict is {verdict['status']}: the avatars were "
+            "written but should not be shared as they are (remedies above); --accept-risk "
+            "exits 0 anyway",
+            file=sys.stderr,
+        )
+        sys.exit(VERDICT_FAILED)
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -212,6 +259,29 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize_.add_argument("-o", "--output", default="avatars-output", help="output folder")
     anonymize_.add_argument("--seed", type=int, default=None, help="for a reproducible run")
     anonymize_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    anonymize_.add_argument(
+        "--drop", action="append", default=[], metavar="COLUMN", help="leave a column out"
+    )
+    anonymize_.add_argument(
+        "--pseudonymize",
+        action="append",
+        default=[],
+        metavar="COLUMN=KIND",
+        help="replace a column by pseudonyms: UUID4, HASH_SHA256, INTEGER (repeatable)",
+    )
+    anonymize_.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COLUMN=MODE",
+        help="keep an identifying column: grouped (values k originals hold) or as_is (the risk "
+        "accepted; the verdict fails)",
+    )
+    anonymize_.add_argument(
+        "--accept-risk",
+        action="store_true",
+        help=f"exit 0 even when the privacy verdict fails (default: exit {VERDICT_FAILED})",
+    )
     remote(anonymize_)
     anonymize_.set_defaults(handler=_anonymize)
 

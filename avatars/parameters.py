@@ -24,6 +24,7 @@ from avatar_yaml import (
     Config,
     ConfigError,
     ExcludeVariables,
+    ExcludeVariablesMethod,
     Imputation,
     PrivacyMetricsTableParameters,
     SignalMetricsTableParameters,
@@ -46,6 +47,11 @@ KEYWORDS = (
     "quantile_threshold",
 )
 """Every keyword of ``set_parameters``, in its signature's order."""
+
+DEFAULT_EXCLUSION = ExcludeVariablesMethod.COORDINATE_SIMILARITY
+"""How excluded variables come back when no method is named: by the avatar's position in the
+projection, not by row order (``row_order`` keeps each value on its own person's avatar, so it
+must be asked for, and it fails the privacy verdict)."""
 
 _IMPUTATION_SETTINGS = ("imputation_k", "imputation_training_fraction")
 _AVATARIZATION_ONLY = ("use_categorical_reduction", "imputation_method")
@@ -85,7 +91,7 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
         ExcludeVariables.build(
             f"{where}exclude_variables: ",
             variable_names=values["exclude_variable_names"],
-            replacement_strategy=values.get("exclude_variable_method"),
+            replacement_strategy=values.get("exclude_variable_method") or DEFAULT_EXCLUSION,
         )
         if values.get("exclude_variable_names")
         else None

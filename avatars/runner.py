@@ -42,8 +42,11 @@ from avatar_yaml import (
     ExcludeVariablesMethod,
     ImputeMethod,
     JobKind,
+    KeepMode,
     Parameters,
     PiaMetadata,
+    Pseudonymization,
+    PseudonymizationKind,
     ReportFormat,
     ReportLanguage,
     ReportParameters,
@@ -58,6 +61,7 @@ from avatar_yaml import (
     rules,
 )
 from avatar_yaml.fields import read_value
+from avatar_yaml.rules import ColumnFacts
 from avatars import parameters
 from avatars.display import JOB_HEADERS, JobList, ResultFiles, html_table, job_rows
 from avatars.errors import NotFoundError
@@ -87,8 +91,27 @@ def _file_name(data: TableSource) -> str | None:
 
 
 def _facts(dataset: DatasetOut) -> TableFacts:
+    """What the upload found, for the server's own rules (:func:`avatar_yaml.rules.check`)."""
+
+    def role(column: Any, name: str) -> str | None:
+        value = getattr(column, name, None)
+        return value if isinstance(value, str) else None  # unset on an older server
+
     return TableFacts.of(
-        dataset.rows, ((c.name, c.dtype, c.missing, c.distinct) for c in dataset.columns)
+        dataset.rows,
+        (
+            (
+                c.name,
+                ColumnFacts(
+                    dtype=c.dtype,
+                    missing=c.missing,
+                    distinct=c.distinct,
+                    role=role(c, "role"),
+                    role_reason=role(c, "role_reason"),
+                ),
+            )
+            for c in dataset.columns
+        ),
     )
 
 
@@ -231,14 +254,25 @@ class Runner:
         types: dict[str, ColumnType] | None = None,
         columns_to_drop: list[str] | None = None,
         individual_level: bool | None = None,
+        pseudonymize: dict[str, Pseudonymization | PseudonymizationKind | str] | None = None,
+        keep: dict[str, KeepMode | str] | None = None,
     ) -> None:
         """Upload a table (CSV or Parquet path, or a DataFrame) and declare it in the run.
 
-        The upload happens now: the server discovers the columns, and every column named here
-        is checked against them. ``types`` overrides the discovered type of some columns (a
-        value that does not fit makes the job fail with the column named); the primary key and
-        foreign keys are set aside, never mixed into avatars; ``columns_to_drop`` are left out.
-        Adding a table under an existing name replaces it (its parameters stay).
+        The upload happens now: the server discovers the columns and their roles, and every
+        column named here is checked against them. ``types`` overrides the discovered type of
+        some columns (a value that does not fit makes the job fail with the column named); the
+        primary key and foreign keys are set aside, never mixed into avatars;
+        ``columns_to_drop`` are left out.
+
+        Columns that identify people by themselves (roles ``id_like``, ``direct_identifier``,
+        ``free_text`` in the dataset's schema) must be dealt with before the table is
+        avatarized: dropped, declared as keys, ``pseudonymize={"email": Pseudonymization(
+        kind="FAKER", pii_type="EMAIL", consistent=True)}`` (or a kind alone: ``"UUID4"``,
+        ``"HASH_SHA256"``, ``"INTEGER"``), or ``keep={"notes": "grouped"}`` (only the values
+        at least ``k`` originals hold) or ``keep={"zip": "as_is"}`` (the risk accepted:
+        recorded, and the privacy verdict fails). Adding a table under an existing name
+        replaces it (its parameters stay).
         """
         where = f"table {table_name!r}: "
         TableInfo.read_field("name", table_name, f"{where}name")
@@ -250,9 +284,23 @@ class Runner:
         foreign = read_value(list[str] | None, foreign_keys, f"{where}foreign_keys") or []
         dropped = read_value(list[str] | None, columns_to_drop, f"{where}columns_to_drop") or []
         chosen = read_value(dict[str, ColumnType] | None, types, f"{where}types") or {}
+        strategies = (
+            read_value(
+                dict[str, Pseudonymization] | None,
+                {
+                    column: {"kind": strategy} if isinstance(strategy, str) else strategy
+                    for column, strategy in (pseudonymize or {}).items()
+                }
+                if isinstance(pseudonymize, dict)
+                else pseudonymize,
+                f"{where}pseudonymize",
+            )
+            or {}
+        )
+        kept = read_value(dict[str, KeepMode] | None, keep, f"{where}keep") or {}
         named = [n for n in (primary_key, time_series_time) if n is not None]
         columns: dict[str, ColumnInfo] = {}
-        for name in dict.fromkeys([*named, *foreign, *dropped, *chosen]):
+        for name in dict.fromkeys([*named, *foreign, *dropped, *chosen, *strategies, *kept]):
             columns[name] = ColumnInfo.build(
                 where,
                 field=name,
@@ -261,6 +309,8 @@ class Runner:
                 primary_key=True if name == primary_key else None,
                 time_series_time=True if name == time_series_time else None,
                 drop=True if name in dropped else None,
+                pseudonymization=strategies.get(name),
+                keep=kept.get(name),
             )
         individual = TableInfo.read_field(
             "individual_level", individual_level, f"{where}individual_level"
@@ -318,6 +368,14 @@ class Runner:
         self._table(table_name)
         values = {name: value for name, value in locals().items() if name in parameters.KEYWORDS}
         self._apply(table_name, values)
+        if exclude_variable_names and exclude_variable_method == ExcludeVariablesMethod.ROW_ORDER:
+            warnings.warn(
+                f"table {table_name!r}: exclude_variable_method=row_order puts each excluded "
+                f"value back on its own person's avatar ({', '.join(exclude_variable_names)}): "
+                "those columns are not anonymized and the privacy verdict fails",
+                UserWarning,
+                stacklevel=2,
+            )
         if k == 2:
             warnings.warn(
                 f"table {table_name!r}: k=2 mixes each avatar from only two records, a weak "
@@ -560,6 +618,14 @@ class Runner:
         """Privacy metrics of the table (``hidden_rate``, ``local_cloaking``...), one dict per
         computation, with their ``targets``."""
         return self._json_result(PRIVACY_METRICS_NAME, ResultKind.PRIVACY_METRICS, table_name)
+
+    def privacy_verdict(self, table_name: str) -> dict[str, Any]:
+        """Whether the table's avatars may be shared: ``{"status": "pass" | "fail", "items":
+        [{name, passed, reason, remedy}]}``. Items are the privacy metrics with a target, each
+        column's verbatim values held by a single original, row-order re-attachments and
+        columns kept as is with the risk accepted; a failed item says what would fix it."""
+        (verdict,) = self._json_result(PRIVACY_METRICS_NAME, ResultKind.PRIVACY_VERDICT, table_name)
+        return verdict
 
     def signal_metrics(self, table_name: str) -> list[dict[str, Any]]:
         """Utility metrics of the table (``hellinger_mean``...), one dict per computation."""

@@ -30,6 +30,8 @@ from avatar_yaml import (
     LinkTarget,
     Node,
     PrivacyMetricsTableParameters,
+    Pseudonymization,
+    PseudonymizationKind,
     ReportFormat,
     ReportLanguage,
     ReportType,
@@ -70,6 +72,7 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     ("ColumnInfo", "identifier"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "primary_key"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "drop"): f"{EFFECTS}::test_column_roles_and_types",
+    ("ColumnInfo", "keep"): f"{EFFECTS}::test_kept_columns_are_grouped_or_acknowledged",
     ("ColumnInfo", "time_series_time"): f"{EFFECTS}::test_values_the_server_already_follows",
     ("AvatarsData", "auto"): f"{JOBS}::test_a_run_produces_every_result",
     # avatarization
@@ -225,7 +228,17 @@ def _docx(config: Config) -> None:
     config.reports[0].output_format = ReportFormat.DOCX
 
 
+def _pseudonymized(config: Config) -> None:
+    strategy = Pseudonymization(kind=PseudonymizationKind.UUID4)
+    config.schema.tables[0].columns = [ColumnInfo(field="variety", pseudonymization=strategy)]
+
+
 REFUSALS = [
+    *(
+        Refusal(("Pseudonymization", name), _pseudonymized, "pseudonymization is not supported")
+        for name in Pseudonymization.fields()
+    ),
+    Refusal(("ColumnInfo", "pseudonymization"), _pseudonymized, "pseudonymization"),
     Refusal(("TableInfo", "links"), _second_table_linked, "linking tables is not supported yet"),
     Refusal(("Link", "field"), _second_table_linked, "linking tables"),
     Refusal(("Link", "to"), _second_table_linked, "linking tables"),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from avatar_server.jobs.tables import OTHER
 from avatar_yaml import (
     AvatarizationParameters,
     ColumnInfo,
@@ -24,6 +25,7 @@ from avatar_yaml import (
     ExcludeVariablesMethod,
     Imputation,
     ImputeMethod,
+    KeepMode,
     PrivacyMetricsTableParameters,
     ResultKind,
     ResultsFormat,
@@ -249,3 +251,30 @@ def test_descriptions_are_kept_with_the_run(user: ApiClient) -> None:
     assert data is not None and data.file == "people.csv"
     assert again.annotations == {"ticket": "DPO-42"}
     assert again.avatarized_schema().schema_ref == "schema"
+
+
+def test_kept_columns_are_grouped_or_acknowledged(user: ApiClient) -> None:
+    """``keep: grouped`` releases only values at least k originals hold (the rest as one
+    "other" value); ``keep: as_is`` releases the column and fails the verdict by name."""
+    frame = people()
+    dataset = upload(user, frame)
+    columns = [
+        ColumnInfo(field="pid", primary_key=True),
+        ColumnInfo(field="ref", identifier=True),
+        ColumnInfo(field="note", drop=True),
+        ColumnInfo(field="code", keep=KeepMode.GROUPED),
+    ]
+    found = results(user, run_config(dataset, columns=columns), "privacy_metrics")
+    counts = frame["code"].value_counts()
+    common = set(counts[counts >= 5].index)
+    released = set(found[ResultKind.SHUFFLED]["code"])
+    assert released <= common | {OTHER} and OTHER in released
+    verdict = found[ResultKind.PRIVACY_VERDICT]
+    assert not [item for item in verdict["items"] if item["name"].startswith("kept_as_is")]
+
+    columns[-1] = ColumnInfo(field="code", keep=KeepMode.AS_IS)
+    found = results(user, run_config(dataset, columns=columns), "privacy_metrics")
+    verdict = found[ResultKind.PRIVACY_VERDICT]
+    assert verdict["status"] == "fail"
+    (item,) = [item for item in verdict["items"] if item["name"] == "kept_as_is:code"]
+    assert not item["passed"] and "code" in item["remedy"]

@@ -316,6 +316,10 @@ def test_pdf_text_holds_every_metric_value(
     run: Run = request.getfixturevalue(table)
     text = pdf_text(run.reports[f"{document}.pdf"], tmp_path)
     lines = text.splitlines()
+    # The metrics tables come after the verdict, which names failed metrics in its own words.
+    heading = normalise(STRINGS[language]["section_privacy"].split("{")[0].strip())
+    start = next(i for i, line in enumerate(lines) if heading in normalise(line))
+    lines = lines[start:]
     for entry in (run.privacy, run.signal):
         for name, (value, target) in _expected(entry, language).items():
             line = _metric_line(lines, name)
@@ -492,8 +496,9 @@ def test_french_report_is_french(wbcd: Run, tmp_path: Path) -> None:
             text.label for text in METRICS["en"].values() if cells[0].startswith(text.label)
         ]
     assert "Taux de dissimulation" in page.text
-    # The PIA report opens with the privacy-impact facts, in French words.
-    assert page.h2[0] == STRINGS["fr"]["section_pia"]
+    # Every report opens with the privacy verdict; the PIA report then gives the
+    # privacy-impact facts, in French words.
+    assert page.h2[:2] == [STRINGS["fr"]["section_verdict"], STRINGS["fr"]["section_pia"]]
     assert "tiers sous contrat" in page.text and "santé" in page.text
     assert "patients" in page.text and "élevé" in page.text  # data subject, sensitivity level
     # Decimal comma: every non-integral metric value is written with one.

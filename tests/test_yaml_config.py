@@ -121,7 +121,9 @@ def full_config() -> Config:
             target="smoker",
             quantile_threshold=80,
             imputation=Imputation(method=ImputeMethod.FAST_KNN),
-            exclude_variables=ExcludeVariables(variable_names=[]),
+            exclude_variables=ExcludeVariables(
+                variable_names=[], replacement_strategy=ExcludeVariablesMethod.ROW_ORDER
+            ),
             column_weights={"âge": 0.5},
         ),
         SignalMetricsTableParameters(
@@ -129,7 +131,9 @@ def full_config() -> Config:
             use_categorical_reduction=True,
             imputation=Imputation(method=ImputeMethod.MEDIAN),
             column_weights={"smoker": 3.5},
-            exclude_variables=ExcludeVariables(variable_names=["pid"]),
+            exclude_variables=ExcludeVariables(
+                variable_names=["pid"], replacement_strategy=ExcludeVariablesMethod.ROW_ORDER
+            ),
         ),
     )
     config.set_parameters(

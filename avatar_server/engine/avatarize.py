@@ -104,6 +104,9 @@ class AvatarizationResult:
     explained_variance_ratio: list[float]
     batches: int
     warnings: list[str] = field(default_factory=list)
+    shuffle_order: np.ndarray[Any, np.dtype[np.intp]] | None = None
+    """Row ``i`` of ``shuffled`` is row ``shuffle_order[i]`` of ``unshuffled``: sensitive like
+    the unshuffled avatars, for adding columns made outside the engine (pseudonyms) to both."""
 
 
 def random_weights(
@@ -317,6 +320,7 @@ def avatarize(
         explained_variance_ratio=projection.explained_variance_ratio,
         batches=len(batches),
         warnings=warnings,
+        shuffle_order=order,
     )
 
 

@@ -124,7 +124,9 @@ class JobContext:
             if dataset is None or dataset.user_id != self.job.user_id:
                 raise JobInputError(f"table {name!r}: dataset {dataset_id} no longer exists")
             db.expunge(dataset)
-        return prepare_table(self.storage, dataset, table)
+        parameters = self.config.parameters
+        chosen = (parameters.avatarization or {}).get(name) if parameters else None
+        return prepare_table(self.storage, dataset, table, chosen.k if chosen else None)
 
     def dependency(self, kind: str) -> Job:
         """The finished job of ``kind`` this job depends on (or the set's latest one)."""

@@ -5,6 +5,7 @@ whose message becomes the job's error."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.results import ResultWriter, escape_table_name
+from avatar_server.jobs.tables import PreparedTable
+from avatar_server.jobs.verdict import table_verdict
 from avatar_server.report import ReportData, TableResults, render_html, render_pdf
 from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
 from avatar_yaml import (
@@ -256,21 +259,33 @@ def _like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(aligned, index=avatars.index)
 
 
-def _pairs(
-    ctx: JobContext, excluded: dict[str, list[str]]
-) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
-    """Originals and their avatars per table, without the columns the metrics exclude
-    (variables kept out of the avatarization are not avatars and would only measure a copy)."""
+@dataclass
+class _Pair:
+    """A table's prepared originals and its avatars, row for row, typed alike: every released
+    column but the new keys and the pseudonyms."""
+
+    name: str
+    prepared: PreparedTable
+    avatars: pd.DataFrame
+
+    def without(self, excluded: Mapping[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Both sides without the columns a metrics document excludes (variables kept out of
+        the avatarization are not avatars and would only measure a copy)."""
+        dropped = [c for c in excluded.get(self.name, []) if c in self.prepared.data]
+        return self.prepared.data.drop(columns=dropped), self.avatars.drop(columns=dropped)
+
+
+def _pairs(ctx: JobContext) -> list[_Pair]:
     standard = ctx.dependency(JobKind.STANDARD)
     pairs = []
     for name in _avatarization(ctx):
-        original = ctx.prepared(name).data
-        original = original.drop(columns=[c for c in excluded.get(name, []) if c in original])
+        prepared = ctx.prepared(name)
+        original = prepared.data
         avatars = ctx.read_result_table(standard, ResultKind.UNSHUFFLED, name)
         missing = [c for c in original.columns if c not in avatars.columns]
         if missing:
             raise JobInputError(f"table {name!r}: the avatars lack the columns {missing}")
-        pairs.append((name, original, _like(avatars[list(original.columns)], original)))
+        pairs.append(_Pair(name, prepared, _like(avatars[list(original.columns)], original)))
     return pairs
 
 
@@ -278,8 +293,12 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
     seed = document.seed if document is not None and document.seed is not None else 0
-    pairs = _pairs(ctx, _excluded(settings))
-    for index, (name, original, avatars) in enumerate(pairs):
+    excluded = _excluded(settings)
+    avatarization = _avatarization(ctx)
+    pairs = _pairs(ctx)
+    for index, pair in enumerate(pairs):
+        name = pair.name
+        original, avatars = pair.without(excluded)
         chosen = settings.get(name)
         options: dict[str, Any] = {}
         if chosen is not None:
@@ -304,6 +323,18 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
             f"{escape_table_name(name)}.privacy.json",
             to_official_dicts(results, name),
         )
+        out.write_json(
+            ResultKind.PRIVACY_VERDICT,
+            name,
+            f"{escape_table_name(name)}.verdict.json",
+            table_verdict(
+                to_official_dicts(results, name)[0],
+                pair.prepared.data,
+                pair.avatars,
+                pair.prepared,
+                avatarization[name].exclude_variables,
+            ),
+        )
 
 
 def _excluded(
@@ -319,8 +350,11 @@ def _excluded(
 def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.signal_metrics
     seed = document.seed if document is not None and document.seed is not None else 0
-    pairs = _pairs(ctx, _excluded(dict(document.signal_metrics or {}) if document else {}))
-    for index, (name, original, avatars) in enumerate(pairs):
+    excluded = _excluded(dict(document.signal_metrics or {}) if document else {})
+    pairs = _pairs(ctx)
+    for index, pair in enumerate(pairs):
+        name = pair.name
+        original, avatars = pair.without(excluded)
         ctx.progress(f"{name}: signal", index / len(pairs))
         results = signal_metrics(original, avatars)
         out.write_json(
@@ -434,6 +468,7 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                 or [],
                 correlations=_optional_json(ctx, signal_job, ResultKind.CORRELATIONS, name),
                 projection=_optional_json(ctx, standard_job, ResultKind.PROJECTION_SAMPLE, name),
+                verdict=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_VERDICT, name),
             )
         )
     data = ReportData(

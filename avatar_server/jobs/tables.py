@@ -9,18 +9,29 @@ import pandas as pd
 
 from avatar_server.db.models import Dataset, DatasetFormat
 from avatar_server.storage import Storage
-from avatar_yaml import ColumnType, TableInfo
+from avatar_yaml import ColumnType, KeepMode, Pseudonymization, TableInfo
+
+OTHER = "(other)"
+"""The value of a grouped column that stands for every value fewer than ``k`` originals hold."""
 
 
 @dataclass
 class PreparedTable:
-    """A table ready for the engine: the columns to avatarize, and what was set aside."""
+    """A table ready for the engine: the columns to avatarize, and what was set aside.
+
+    ``pseudonymized`` holds the original values of the columns to pseudonymize (set aside like
+    keys: the engine never sees them) with their strategy; ``grouped`` names the columns kept as
+    categories of their common values only; ``kept_as_is`` the risky columns kept on purpose.
+    """
 
     name: str
     data: pd.DataFrame
     primary_key: str | None = None
     dropped: list[str] = field(default_factory=list)
     file_format: str = "csv"
+    pseudonymized: dict[str, tuple[pd.Series, Pseudonymization]] = field(default_factory=dict)
+    grouped: list[str] = field(default_factory=list)
+    kept_as_is: list[str] = field(default_factory=list)
 
 
 def read_frame(storage: Storage, key: str, file_format: str) -> pd.DataFrame:
@@ -73,27 +84,44 @@ def _cast(values: pd.Series, kind: ColumnType) -> pd.Series:
     return pd.to_datetime(values, errors="raise", utc=utc, format="mixed")
 
 
-def prepare_table(storage: Storage, dataset: Dataset, table: TableInfo) -> PreparedTable:
+def group_rare_values(values: pd.Series, k: int) -> pd.Series:
+    """The column as text, every value fewer than ``k`` originals hold replaced by
+    :data:`OTHER`: a value so rare points at few people, the common ones at ``k`` or more."""
+    text = values.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    counts = text.value_counts()
+    rare = set(counts[counts < k].index)
+    return text.map(lambda v: OTHER if v in rare else v).astype(object)
+
+
+def prepare_table(
+    storage: Storage, dataset: Dataset, table: TableInfo, k: int | None = None
+) -> PreparedTable:
     """The dataset of ``table`` as the engine should see it.
 
     Columns marked ``drop`` are removed; the primary key and foreign keys (identifiers) are
-    set aside, as identifiers must never be mixed into or copied to avatars.
+    set aside, as identifiers must never be mixed into or copied to avatars; so are the columns
+    to pseudonymize, whose pseudonyms are made after the avatarization. Columns kept
+    ``grouped`` keep only their values held by at least ``k`` originals (``k`` of the
+    avatarization; None leaves them as they are, for a table that is only advised on).
     """
     frame = apply_types(read_frame(storage, dataset.storage_key, dataset.format.value), table)
-    primary_key = None
-    dropped: list[str] = []
+    prepared = PreparedTable(name=table.name, data=frame, file_format=dataset.format.value)
     for column in table.columns or []:
         if column.field not in frame.columns:
             continue
         if column.primary_key:
-            primary_key = column.field
+            prepared.primary_key = column.field
         elif column.drop or column.identifier:
-            dropped.append(column.field)
-    removed = dropped + ([primary_key] if primary_key else [])
-    return PreparedTable(
-        name=table.name,
-        data=frame.drop(columns=removed),
-        primary_key=primary_key,
-        dropped=dropped,
-        file_format=dataset.format.value,
-    )
+            prepared.dropped.append(column.field)
+        elif column.pseudonymization is not None:
+            prepared.pseudonymized[column.field] = (frame[column.field], column.pseudonymization)
+        elif column.keep is KeepMode.GROUPED:
+            prepared.grouped.append(column.field)
+            if k is not None:
+                frame[column.field] = group_rare_values(frame[column.field], k)
+        elif column.keep is KeepMode.AS_IS:
+            prepared.kept_as_is.append(column.field)
+    removed = prepared.dropped + list(prepared.pseudonymized)
+    removed += [prepared.primary_key] if prepared.primary_key else []
+    prepared.data = frame.drop(columns=removed)
+    return prepared

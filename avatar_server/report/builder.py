@@ -57,6 +57,7 @@ class TableResults:
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     correlations: dict[str, Any] | None = None
     projection: dict[str, Any] | None = None
+    verdict: dict[str, Any] | None = None
 
 
 @dataclass
@@ -426,8 +427,23 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
         "avatar_version": ", ".join(sorted(versions)) or data.software_version,
         "pia_rows": pia_rows,
         "tables": tables,
+        "verdicts": verdicts(data.tables),
         "conclusion": conclusion(data.tables, language),
     }
+
+
+def verdicts(tables: Sequence[TableResults]) -> list[dict[str, Any]]:
+    """Per table, the privacy verdict and its failed items (reasons and remedies): what the
+    report opens with, since it decides whether the avatars may be shared at all."""
+    shown = []
+    for table in tables:
+        if table.verdict is None:  # results of an older server
+            continue
+        failed = [item for item in table.verdict.get("items", []) if not item.get("passed")]
+        shown.append(
+            {"table": table.name, "passed": table.verdict.get("status") == "pass", "failed": failed}
+        )
+    return shown
 
 
 def render_html(data: ReportData, progress: Progress | None = None) -> str:

@@ -131,6 +131,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "missing_data": "Not available for this table: the job that computes it ran on an "
         "older version of the server.",
+        "section_verdict": "Privacy verdict",
+        "verdict_pass": "Table {table}: the avatars may be shared (no reason to refuse).",
+        "verdict_fail": "Table {table}: the avatars must not be shared as they are.",
+        "verdict_remedy": "Remedy:",
         "section_conclusion": "Conclusion",
         "privacy_all": "Table {table}: all {total} privacy targets are met.",
         "privacy_some": "Table {table}: {passed} of {total} privacy targets are met.",
@@ -286,6 +290,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "missing_data": "Non disponible pour cette table : le traitement qui le calcule a "
         "tourné sur une version plus ancienne du serveur.",
+        "section_verdict": "Verdict de confidentialité",
+        "verdict_pass": "Table {table} : les avatars peuvent être partagés (aucun motif de refus).",
+        "verdict_fail": "Table {table} : les avatars ne doivent pas être partagés en l'état.",
+        "verdict_remedy": "Remède :",
         "section_conclusion": "Conclusion",
         "privacy_all": "Table {table} : les {total} cibles de confidentialité sont atteintes.",
         "privacy_some": (

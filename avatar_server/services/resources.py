@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from avatar_server.db.models import Dataset, ResourceSet, User
 from avatar_server.services.errors import NotFoundError, UnprocessableError
 from avatar_yaml import Config, ConfigError, TableFacts, TableInfo, check_display_name, rules
+from avatar_yaml.rules import ColumnFacts
 
 
 def facts(dataset: Dataset) -> TableFacts:
@@ -21,7 +22,16 @@ def facts(dataset: Dataset) -> TableFacts:
     return TableFacts.of(
         dataset.rows,
         (
-            (str(c["name"]), str(c["dtype"]), int(c["missing"]), int(c["distinct"]))
+            (
+                str(c["name"]),
+                ColumnFacts(
+                    dtype=str(c["dtype"]),
+                    missing=int(c["missing"]),
+                    distinct=int(c["distinct"]),
+                    role=c.get("role"),
+                    role_reason=c.get("role_reason"),
+                ),
+            )
             for c in dataset.columns
         ),
     )

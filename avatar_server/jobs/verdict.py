@@ -1,0 +1,117 @@
+"""The privacy verdict of one table: a single pass/fail with the reasons and true remedies.
+
+Per-metric ``passed`` flags are not enough to decide whether avatars may be shared: a table can
+meet every distance target and still release an identifier verbatim. The verdict gathers
+every reason to refuse the release, each an item ``{name, passed, reason, remedy}``:
+
+- every privacy metric that has a target;
+- every column whose released values include values only one original holds (verbatim
+  unique values: a name, an email, a rare code points at one person whatever the metrics say);
+- every ``row_order`` re-attachment of excluded variables (each value stays on its person);
+- every risky column kept as is on purpose (the acknowledgement is recorded here).
+
+The remedy says what would fix that item, not a generic "larger k" where k cannot help.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from avatar_server.jobs.tables import PreparedTable
+from avatar_yaml import ExcludeVariables, ExcludeVariablesMethod
+
+PASS, FAIL = "pass", "fail"
+
+_RAISE_K = "raise k (each avatar then mixes more records)"
+_METRIC_REMEDIES = {
+    "hidden_rate": _RAISE_K,
+    "local_cloaking": _RAISE_K,
+    "distance_to_closest": _RAISE_K,
+    "closest_distances_ratio": _RAISE_K,
+    "row_direct_match_protection": (
+        "drop, pseudonymize or group the columns that single rows out, or raise k"
+    ),
+    "categorical_hidden_rate": "group rare categories (keep grouped) or raise k",
+    "correlation_protection_rate": (
+        "group or drop the variables an attacker may know (known_variables), or raise k"
+    ),
+    "inference_continuous": "raise k, or drop the target from the shared table",
+    "inference_categorical": "raise k, or drop or group the target in the shared table",
+}
+
+
+def _item(name: str, passed: bool, reason: str, remedy: str | None) -> dict[str, Any]:
+    return {"name": name, "passed": passed, "reason": reason, "remedy": None if passed else remedy}
+
+
+def _metric_items(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    items = []
+    for name, target in (metrics.get("targets") or {}).items():
+        passed = (metrics.get("passed") or {}).get(name)
+        if target is None or passed is None:  # informative, or not computed
+            continue
+        value = metrics.get(name)
+        remedy = _METRIC_REMEDIES.get(name, _RAISE_K)
+        if name == "column_direct_match_protection":
+            weakest = ((metrics.get("details") or {}).get(name) or {}).get("weakest_column")
+            remedy = f"drop, pseudonymize or group column {weakest!r}"
+        items.append(_item(name, bool(passed), f"{value} (target {target})", remedy))
+    return items
+
+
+def _verbatim_items(original: pd.DataFrame, avatars: pd.DataFrame) -> list[dict[str, Any]]:
+    """One item per column: does any avatar carry a value that exactly one original holds?"""
+    items = []
+    for column in original.columns:
+        if column not in avatars.columns:
+            continue
+        counts = original[column].dropna().value_counts()
+        singles = counts.index[counts == 1]
+        carried = int(avatars[column].isin(singles).sum()) if len(singles) else 0
+        reason = (
+            f"{carried} of {len(avatars)} avatars carry a value that only one original holds"
+            if carried
+            else "no avatar carries a value that only one original holds"
+        )
+        remedy = f"drop, pseudonymize or group column {column!r} (keep grouped)"
+        items.append(_item(f"verbatim_unique_values:{column}", carried == 0, reason, remedy))
+    return items
+
+
+def table_verdict(
+    metrics: dict[str, Any],
+    original: pd.DataFrame,
+    avatars: pd.DataFrame,
+    prepared: PreparedTable,
+    exclusion: ExcludeVariables | None,
+) -> dict[str, Any]:
+    """The verdict of one table from its privacy metrics (the official dict) and its released
+    columns: ``original`` and ``avatars`` (row for row, typed alike) hold every column the
+    shared avatars hold but the new keys and the pseudonyms, which never carry originals."""
+    items = _metric_items(metrics)
+    items += _verbatim_items(original, avatars)
+    if exclusion is not None and exclusion.replacement_strategy is ExcludeVariablesMethod.ROW_ORDER:
+        names = ", ".join(exclusion.variable_names)
+        items.append(
+            _item(
+                "row_order_reattachment",
+                False,
+                f"excluded variables ({names}) are put back in row order: each value stays on "
+                "its own person's avatar, not anonymized",
+                "use replacement_strategy coordinate_similarity, or drop or pseudonymize them",
+            )
+        )
+    for column in prepared.kept_as_is:
+        items.append(
+            _item(
+                f"kept_as_is:{column}",
+                False,
+                f"column {column!r} identifies people by itself and was kept as is: the risk "
+                "was acknowledged by the run's author",
+                f"drop, pseudonymize or group column {column!r}",
+            )
+        )
+    status = PASS if all(item["passed"] for item in items) else FAIL
+    return {"status": status, "items": items}
