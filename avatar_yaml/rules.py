@@ -227,12 +227,6 @@ def check_supported(config: Config) -> None:
                 "the metrics measure the avatars of the run's own avatarization",
             )
         for column in table.columns or []:
-            if column.pseudonymization is not None:
-                raise _unsupported(
-                    f"{where}: column {column.field!r}",
-                    "pseudonymization",
-                    "drop the column, or keep it grouped",
-                )
             if column.time_series_time:
                 raise _unsupported(
                     f"{where}: column {column.field!r}",

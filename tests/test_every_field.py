@@ -30,8 +30,6 @@ from avatar_yaml import (
     LinkTarget,
     Node,
     PrivacyMetricsTableParameters,
-    Pseudonymization,
-    PseudonymizationKind,
     ReportFormat,
     ReportLanguage,
     ReportType,
@@ -48,6 +46,7 @@ JOBS = "tests.test_jobs"
 REPORT = "tests.test_report"
 WORKFLOW = "tests.test_workflow"
 SEEDS = "tests.engine.test_seeds"
+PSEUDONYMS = "tests.engine.test_pseudonyms"
 
 # (class, field) -> the test that shows the field's effect, "module::function".
 TAKES_EFFECT: dict[tuple[str, str], str] = {
@@ -73,6 +72,18 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     ("ColumnInfo", "primary_key"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "drop"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "keep"): f"{EFFECTS}::test_kept_columns_are_grouped_or_acknowledged",
+    ("ColumnInfo", "pseudonymization"): f"{EFFECTS}::test_pseudonymized_columns_hold_no_original",
+    ("Pseudonymization", "kind"): f"{EFFECTS}::test_pseudonymized_columns_hold_no_original",
+    ("Pseudonymization", "pii_type"): f"{PSEUDONYMS}::test_fake_values_look_like_their_type",
+    ("Pseudonymization", "consistent"): (
+        f"{PSEUDONYMS}::test_consistent_strategies_are_one_to_one_on_50k_values"
+    ),
+    ("Pseudonymization", "high_variability"): f"{PSEUDONYMS}::test_high_variability_mixes_locales",
+    ("Pseudonymization", "value"): f"{PSEUDONYMS}::test_a_constant_that_is_an_original_is_refused",
+    ("Pseudonymization", "pattern"): f"{PSEUDONYMS}::test_pattern_letters_follow_the_letter_case",
+    ("Pseudonymization", "letter_case"): (
+        f"{PSEUDONYMS}::test_pattern_letters_follow_the_letter_case"
+    ),
     ("ColumnInfo", "time_series_time"): f"{EFFECTS}::test_values_the_server_already_follows",
     ("AvatarsData", "auto"): f"{JOBS}::test_a_run_produces_every_result",
     # avatarization
@@ -228,17 +239,7 @@ def _docx(config: Config) -> None:
     config.reports[0].output_format = ReportFormat.DOCX
 
 
-def _pseudonymized(config: Config) -> None:
-    strategy = Pseudonymization(kind=PseudonymizationKind.UUID4)
-    config.schema.tables[0].columns = [ColumnInfo(field="variety", pseudonymization=strategy)]
-
-
 REFUSALS = [
-    *(
-        Refusal(("Pseudonymization", name), _pseudonymized, "pseudonymization is not supported")
-        for name in Pseudonymization.fields()
-    ),
-    Refusal(("ColumnInfo", "pseudonymization"), _pseudonymized, "pseudonymization"),
     Refusal(("TableInfo", "links"), _second_table_linked, "linking tables is not supported yet"),
     Refusal(("Link", "field"), _second_table_linked, "linking tables"),
     Refusal(("Link", "to"), _second_table_linked, "linking tables"),

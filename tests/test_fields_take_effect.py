@@ -26,7 +26,10 @@ from avatar_yaml import (
     Imputation,
     ImputeMethod,
     KeepMode,
+    PiiType,
     PrivacyMetricsTableParameters,
+    Pseudonymization,
+    PseudonymizationKind,
     ResultKind,
     ResultsFormat,
     SignalMetricsTableParameters,
@@ -278,3 +281,32 @@ def test_kept_columns_are_grouped_or_acknowledged(user: ApiClient) -> None:
     assert verdict["status"] == "fail"
     (item,) = [item for item in verdict["items"] if item["name"] == "kept_as_is:code"]
     assert not item["passed"] and "code" in item["remedy"]
+
+
+def test_pseudonymized_columns_hold_no_original(user: ApiClient) -> None:
+    """Each strategy's column reaches the avatars, and no original value of it does; a
+    consistent strategy gives equal originals equal pseudonyms (on the row-linked avatars)."""
+    frame = people()
+    frame["email"] = [f"person{i % 150}@example.org" for i in range(len(frame))]
+    dataset = upload(user, frame)
+    strategies = {
+        "email": Pseudonymization(
+            kind=PseudonymizationKind.FAKER, pii_type=PiiType.EMAIL, consistent=True
+        ),
+        "ref": Pseudonymization(kind=PseudonymizationKind.HASH_SHA256),
+        "pid": Pseudonymization(kind=PseudonymizationKind.INTEGER),
+        "note": Pseudonymization(
+            kind=PseudonymizationKind.SPECIFIC_ID, pattern="NOTE-@@##", consistent=False
+        ),
+    }
+    columns = [ColumnInfo(field=c, pseudonymization=s) for c, s in strategies.items()]
+    found = results(user, run_config(dataset, columns=columns))
+    shuffled, unshuffled = found[ResultKind.SHUFFLED], found[ResultKind.UNSHUFFLED]
+    for column in strategies:
+        released = set(shuffled[column].astype(str))
+        assert not released & set(frame[column].astype(str)), column
+    assert list(shuffled.columns) == list(frame.columns)  # the table's own order
+    assert shuffled["note"].str.fullmatch(r"NOTE-[A-Z]{2}[0-9]{2}").all()
+    pairs = pd.DataFrame({"original": frame["email"], "pseudonym": unshuffled["email"]})
+    assert (pairs.groupby("original")["pseudonym"].nunique() == 1).all()  # consistent
+    assert pairs["pseudonym"].nunique() == frame["email"].nunique()

@@ -14,10 +14,20 @@ from avatar_server.engine.avatarize import (
 )
 from avatar_server.engine.privacy import privacy_metrics
 from avatar_server.engine.progress import Cancelled, ProgressCallback
+from avatar_server.engine.pseudonyms import (
+    LETTER_CASES,
+    PII_TYPES,
+    PSEUDONYMIZATION_KINDS,
+    PseudonymizationSettings,
+    pseudonymize,
+)
 from avatar_server.engine.results import MetricResult
 from avatar_server.engine.signal import signal_metrics, variable_comparisons
 
 __all__ = [
+    "LETTER_CASES",
+    "PII_TYPES",
+    "PSEUDONYMIZATION_KINDS",
     "Advice",
     "AvatarizationResult",
     "Cancelled",
@@ -25,10 +35,12 @@ __all__ = [
     "ImputationSettings",
     "MetricResult",
     "ProgressCallback",
+    "PseudonymizationSettings",
     "ReplacementStrategy",
     "advise",
     "avatarize",
     "privacy_metrics",
+    "pseudonymize",
     "signal_metrics",
     "table_summary",
     "variable_comparisons",

@@ -4,6 +4,7 @@ whose message becomes the job's error."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from avatar_server.engine import (
     table_summary,
 )
 from avatar_server.engine.advice import avatarization_warnings
+from avatar_server.engine.avatarize import AvatarizationResult
+from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymize
 from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
@@ -40,6 +43,7 @@ from avatar_yaml import (
     Imputation,
     JobKind,
     PrivacyMetricsTableParameters,
+    Pseudonymization,
     ReportParameters,
     ResultKind,
     SignalMetricsTableParameters,
@@ -108,12 +112,52 @@ def _avatarization(ctx: JobContext) -> dict[str, AvatarizationParameters]:
     return tables
 
 
+def _pseudonymization_settings(strategy: Pseudonymization) -> PseudonymizationSettings:
+    """The YAML strategy as the engine's settings (unset fields take the engine's defaults)."""
+    chosen: dict[str, Any] = {"kind": str(strategy.kind)}
+    if strategy.pii_type is not None:
+        chosen["pii_type"] = str(strategy.pii_type)
+    if strategy.consistent is not None:
+        chosen["consistent"] = strategy.consistent
+    if strategy.high_variability is not None:
+        chosen["high_variability"] = strategy.high_variability
+    if strategy.value is not None:
+        chosen["value"] = strategy.value
+    if strategy.pattern is not None:
+        chosen["pattern"] = strategy.pattern
+    if strategy.letter_case is not None:
+        chosen["letter_case"] = str(strategy.letter_case)
+    return PseudonymizationSettings(**chosen)
+
+
+def _with_pseudonyms(
+    table: PreparedTable, result: AvatarizationResult, secret: bytes, *, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The avatars with each pseudonymized column added, in the table's column order. The
+    pseudonym of a row's original sits on that row's avatar (a pseudonym carries nothing of
+    the original value), and follows it when the rows are shuffled."""
+    unshuffled, shuffled = result.unshuffled, result.shuffled
+    if not table.pseudonymized:
+        return unshuffled, shuffled
+    unshuffled = unshuffled.copy()
+    for column, (values, strategy) in table.pseudonymized.items():
+        made = pseudonymize(values, _pseudonymization_settings(strategy), secret=secret, seed=seed)
+        unshuffled[column] = made.to_numpy()
+    assert result.shuffle_order is not None
+    shuffled = unshuffled.iloc[result.shuffle_order].reset_index(drop=True)
+    order = [c for c in table.column_order if c in unshuffled.columns]
+    return unshuffled[order], shuffled[order]
+
+
 def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     tables = _avatarization(ctx)
     parameters = ctx.config.parameters
     assert parameters is not None
     seed = parameters.seed
     requested_format = parameters.results.format if parameters.results else None
+    # The run's own pseudonymization key: drawn here, used for every table, never stored, so
+    # no one can rebuild the mapping from the results or the stored parameters.
+    secret = secrets.token_bytes(32)
     for index, (name, chosen) in enumerate(tables.items()):
         table = ctx.prepared(name)
         report = ctx.part(index, len(tables), name)
@@ -138,20 +182,24 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
         except ValueError as error:
             raise JobInputError(_in_table(name, error)) from None
         fmt = str(requested_format) if requested_format else table.file_format
+        try:
+            unshuffled, shuffled = _with_pseudonyms(table, result, secret, seed=result.seed)
+        except ValueError as error:
+            raise JobInputError(_in_table(name, error)) from None
         # Writing a million-row table takes seconds: each write renews the lease first.
         ctx.progress(f"{name}: writing", (index + 1) / len(tables))
         out.write_table(
             ResultKind.SHUFFLED,
             name,
             "shuffled",
-            _with_new_keys(result.shuffled, table.primary_key),
+            _with_new_keys(shuffled, table.primary_key),
             fmt,
         )
         out.write_table(
             ResultKind.UNSHUFFLED,
             name,
             "unshuffled",
-            _with_new_keys(result.unshuffled, table.primary_key),
+            _with_new_keys(unshuffled, table.primary_key),
             fmt,
         )
         ctx.progress(f"{name}: writing projections", (index + 1) / len(tables))

@@ -32,6 +32,7 @@ class PreparedTable:
     pseudonymized: dict[str, tuple[pd.Series, Pseudonymization]] = field(default_factory=dict)
     grouped: list[str] = field(default_factory=list)
     kept_as_is: list[str] = field(default_factory=list)
+    column_order: list[str] = field(default_factory=list)
 
 
 def read_frame(storage: Storage, key: str, file_format: str) -> pd.DataFrame:
@@ -105,7 +106,12 @@ def prepare_table(
     avatarization; None leaves them as they are, for a table that is only advised on).
     """
     frame = apply_types(read_frame(storage, dataset.storage_key, dataset.format.value), table)
-    prepared = PreparedTable(name=table.name, data=frame, file_format=dataset.format.value)
+    prepared = PreparedTable(
+        name=table.name,
+        data=frame,
+        file_format=dataset.format.value,
+        column_order=[str(c) for c in frame.columns],
+    )
     for column in table.columns or []:
         if column.field not in frame.columns:
             continue
