@@ -115,7 +115,7 @@ BAD_FILES = {
     "blank": (b"\n\n  \n", "empty"),
     "header only": (b"a,b,c\n", "no rows"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
-    "not utf-8": ("name,city\nÉlodie,Besançon\n".encode("latin-1"), "UTF-8"),
+    "utf-8, then not": ("name,city\nÉlodie,Lyon\n".encode() + b"Ana,Besan\xe7on\n", "UTF-8"),
     "ragged": (b"a,b\n1,2\n3,4,5,6\n", "malformed"),
     "duplicate columns": (b"a,b,a\n1,2,3\n", "duplicate column names: 'a'"),
     "fake parquet": (b"PAR1 this is not parquet at all", "Parquet"),

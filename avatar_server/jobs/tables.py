@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from avatar_server.db.models import Dataset, DatasetFormat
+from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
 from avatar_server.storage import Storage
 from avatar_yaml import ColumnType, TableInfo
 
@@ -23,12 +23,19 @@ class PreparedTable:
     file_format: str = "csv"
 
 
-def read_frame(storage: Storage, key: str, file_format: str) -> pd.DataFrame:
+def read_frame(
+    storage: Storage, key: str, file_format: str, dialect: CsvDialect | None = None
+) -> pd.DataFrame:
+    """A stored table. A CSV is read with ``dialect``, the one its upload found or was told
+    (the default, comma-separated UTF-8, is how the server writes its own result files)."""
     with storage.open_read(key) as handle:
         payload = handle.read()
     if file_format == DatasetFormat.PARQUET.value:
         return pd.read_parquet(io.BytesIO(payload))
-    return pd.read_csv(io.BytesIO(payload))
+    frame: pd.DataFrame = pd.read_csv(
+        io.BytesIO(payload), **(dialect or CsvDialect()).pandas_options()
+    )
+    return frame
 
 
 def apply_types(frame: pd.DataFrame, table: TableInfo) -> pd.DataFrame:
@@ -79,7 +86,10 @@ def prepare_table(storage: Storage, dataset: Dataset, table: TableInfo) -> Prepa
     Columns marked ``drop`` are removed; the primary key and foreign keys (identifiers) are
     set aside, as identifiers must never be mixed into or copied to avatars.
     """
-    frame = apply_types(read_frame(storage, dataset.storage_key, dataset.format.value), table)
+    dialect = CsvDialect.from_json(dataset.csv_dialect)
+    frame = apply_types(
+        read_frame(storage, dataset.storage_key, dataset.format.value, dialect), table
+    )
     primary_key = None
     dropped: list[str] = []
     for column in table.columns or []:
