@@ -81,18 +81,21 @@ def anonymize(
     k: int | None,
     seed: int | None = None,
     show_progress: bool | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> list[str]:
     """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
     ``output``.
 
     Returns the summary lines it printed; they end with where the HTML and PDF reports are,
-    the files a user opens next. Parameters not given are the server's advice.
+    the files a user opens next. Parameters not given are the server's advice; so is how a
+    CSV is written (separator, encoding) unless ``sep`` or ``encoding`` says it.
     """
     started = time.perf_counter()
     table = _run_name(data)
     runner = manager.create_runner(table, seed=seed)
     runner.show_progress = show_progress
-    runner.add_table(table, str(data))
+    runner.add_table(table, str(data), sep=sep, encoding=encoding)
     runner.advise_parameters(table)
     if k is not None:
         runner.update_parameters(table, k=k)
@@ -135,6 +138,8 @@ def _anonymize(args: argparse.Namespace) -> None:
         k=args.k,
         seed=args.seed,
         show_progress=False if args.quiet else None,
+        sep=args.sep,
+        encoding=args.encoding,
     )
 
 
@@ -211,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize_.add_argument("-k", type=int, default=None, help="neighbours (default: advised)")
     anonymize_.add_argument("-o", "--output", default="avatars-output", help="output folder")
     anonymize_.add_argument("--seed", type=int, default=None, help="for a reproducible run")
+    anonymize_.add_argument(
+        "--sep",
+        default=None,
+        help="the CSV's separator, one character ('\\t' for a tab; default: detected among "
+        ", ; tab |); needed to upload a one-column file whose header holds ; tab or |",
+    )
+    anonymize_.add_argument(
+        "--encoding",
+        default=None,
+        help="the CSV's encoding, e.g. utf-8, utf-16, cp1252, latin-1 (default: detected: "
+        "UTF-8, else Windows-1252, else Latin-1; a byte order mark says UTF-16 or UTF-32)",
+    )
     anonymize_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     remote(anonymize_)
     anonymize_.set_defaults(handler=_anonymize)

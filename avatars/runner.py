@@ -231,6 +231,8 @@ class Runner:
         types: dict[str, ColumnType] | None = None,
         columns_to_drop: list[str] | None = None,
         individual_level: bool | None = None,
+        sep: str | None = None,
+        encoding: str | None = None,
     ) -> None:
         """Upload a table (CSV or Parquet path, or a DataFrame) and declare it in the run.
 
@@ -239,6 +241,9 @@ class Runner:
         value that does not fit makes the job fail with the column named); the primary key and
         foreign keys are set aside, never mixed into avatars; ``columns_to_drop`` are left out.
         Adding a table under an existing name replaces it (its parameters stay).
+
+        A CSV's separator and encoding are detected; ``sep`` and ``encoding`` say them instead
+        (see ``client.datasets.upload_dataset``).
         """
         where = f"table {table_name!r}: "
         TableInfo.read_field("name", table_name, f"{where}name")
@@ -266,7 +271,9 @@ class Runner:
             "individual_level", individual_level, f"{where}individual_level"
         )
 
-        dataset = self.client.datasets.upload_dataset(data, name=table_name)
+        dataset = self.client.datasets.upload_dataset(
+            data, name=table_name, sep=sep, encoding=encoding
+        )
         order = {column.name: i for i, column in enumerate(dataset.columns)}
         candidate = copy.deepcopy(self._config)
         candidate.add_table(
