@@ -88,13 +88,16 @@ def anonymize(
     drop: Sequence[str] = (),
     pseudonymize: Mapping[str, str] | None = None,
     keep: Mapping[str, str] | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
     ``output``.
 
     Returns the summary lines it printed (they end with where the HTML and PDF reports are,
     the files a user opens next) and the table's privacy verdict. Parameters not given are the
-    server's advice; ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
+    server's advice; so is how a CSV is written (separator, encoding) unless ``sep`` or
+    ``encoding`` says it. ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
     identify people by themselves (see :meth:`avatars.runner.Runner.add_table`).
     """
     started = time.perf_counter()
@@ -107,6 +110,8 @@ def anonymize(
         columns_to_drop=list(drop) or None,
         pseudonymize=dict(pseudonymize or {}) or None,
         keep=dict(keep or {}) or None,
+        sep=sep,
+        encoding=encoding,
     )
     runner.advise_parameters(table)
     if k is not None:
@@ -174,6 +179,8 @@ def _anonymize(args: argparse.Namespace) -> None:
         drop=args.drop,
         pseudonymize=_pairs(args.pseudonymize, "--pseudonymize"),
         keep=_pairs(args.keep, "--keep"),
+        sep=args.sep,
+        encoding=args.encoding,
     )
     if verdict["status"] != "pass" and not args.accept_risk:
         print(
@@ -258,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize_.add_argument("-k", type=int, default=None, help="neighbours (default: advised)")
     anonymize_.add_argument("-o", "--output", default="avatars-output", help="output folder")
     anonymize_.add_argument("--seed", type=int, default=None, help="for a reproducible run")
+    anonymize_.add_argument(
+        "--sep",
+        default=None,
+        help="the CSV's separator, one character ('\\t' for a tab; default: detected among "
+        ", ; tab |); needed to upload a one-column file whose header holds ; tab or |",
+    )
+    anonymize_.add_argument(
+        "--encoding",
+        default=None,
+        help="the CSV's encoding, e.g. utf-8, utf-16, cp1252, latin-1 (default: detected: "
+        "UTF-8, else Windows-1252, else Latin-1; a byte order mark says UTF-16 or UTF-32)",
+    )
     anonymize_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     anonymize_.add_argument(
         "--drop", action="append", default=[], metavar="COLUMN", help="leave a column out"

@@ -230,6 +230,8 @@ class Runner:
         individual_level: bool | None = None,
         pseudonymize: dict[str, Pseudonymization | PseudonymizationKind | str] | None = None,
         keep: dict[str, KeepMode | str] | None = None,
+        sep: str | None = None,
+        encoding: str | None = None,
     ) -> None:
         """Upload a table (CSV or Parquet path, or a DataFrame) and declare it in the run.
 
@@ -246,7 +248,8 @@ class Runner:
         ``"HASH_SHA256"``, ``"INTEGER"``), or ``keep={"notes": "grouped"}`` (only the values
         at least ``k`` originals hold) or ``keep={"zip": "as_is"}`` (the risk accepted:
         recorded, and the privacy verdict fails). Adding a table under an existing name
-        replaces it (its parameters stay).
+        replaces it (its parameters stay). A CSV's separator and encoding are detected; ``sep``
+        and ``encoding`` say them instead (see ``client.datasets.upload_dataset``).
         """
         where = f"table {table_name!r}: "
         TableInfo.read_field("name", table_name, f"{where}name")
@@ -269,7 +272,9 @@ class Runner:
             "individual_level", individual_level, f"{where}individual_level"
         )
 
-        dataset = self.client.datasets.upload_dataset(data, name=table_name)
+        dataset = self.client.datasets.upload_dataset(
+            data, name=table_name, sep=sep, encoding=encoding
+        )
         order = {column.name: i for i, column in enumerate(dataset.columns)}
         candidate = copy.deepcopy(self._config)
         candidate.add_table(

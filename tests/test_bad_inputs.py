@@ -3,15 +3,17 @@ problem (and its place), nothing stored is corrupted, and the server keeps servi
 
 Layers, earliest first:
 
-- **upload** (400, or 413 beyond a size limit): what is not a readable table. CSV must be UTF-8
-  (a UTF-8 byte order mark is allowed): other encodings are refused, naming the offset and line
-  of the first byte that is not UTF-8, never guessed; UTF-16 is recognised and named. Every
-  row has the header's number of fields; no CSV line or row is longer than 1 MiB
-  (``tables.MAX_ROW_BYTES``): a one-field "CSV bomb" is refused after reading that much of it.
-  Parquet must read to its end with row counts that agree (footer, row groups, column chunks,
-  data) and flat columns. A CSV cut exactly inside its last field cannot be told from a complete
-  file (the dataset's SHA-256 lets the client check it sent everything); one cut anywhere else
-  leaves a short row or an open quote and is refused.
+- **upload** (400, 422 for a file read as one column that looks separated, or 413 beyond a
+  size limit): what is not a readable table. A CSV's encoding and separator are detected by
+  fixed rules or given (``test_datasets.py`` tests them): a byte that is not text in the
+  encoding read is refused naming its offset and line (UTF-8 text followed by a byte that is
+  not UTF-8: a mix, or a cut). Every row has the header's number of fields; no CSV line or
+  row is longer than 1 MiB (``tables.MAX_ROW_BYTES``): a one-field "CSV bomb" is refused
+  after reading that much of it. Parquet must read to its end with row counts that agree
+  (footer, row groups, column chunks, data) and flat columns. A CSV cut exactly inside its
+  last field cannot be told from a complete file (the dataset's SHA-256 lets the client check
+  it sent everything); one cut anywhere else leaves a short row or an open quote and is
+  refused.
 - **resource validation** (422): what is known to fail before any job runs. Cases already in
   ``test_jobs.py`` (unknown dataset, k >= rows, k=1, an unknown schema column, a text column
   declared numeric, malformed YAML) are not repeated here.
@@ -21,9 +23,9 @@ Layers, earliest first:
   warning (its avatars take values like the originals' ones, so an identifier can reappear):
   declared ``identifier`` in the schema, it is set aside instead.
 
-Cases already in ``test_datasets.py`` (empty, blank, header only, binary, Latin-1 at the start,
-a long row, duplicate CSV columns, fake Parquet magic, size, row and column limits) are not
-repeated here.
+Cases already in ``test_datasets.py`` (empty, blank, header only, binary, UTF-8 then Latin-1,
+a given encoding the file is not, a long row, duplicate CSV columns, fake Parquet magic, size,
+row and column limits) are not repeated here.
 """
 
 from __future__ import annotations
@@ -146,11 +148,11 @@ def _wbcd_cut_mid_row(shared_data: Path) -> bytes:
     return text[:cut]
 
 
-def _latin1_deep() -> bytes:
-    return b"name,n\n" + b"abc,1\n" * 30_000 + "Besançon,2\n".encode("latin-1")
+def _mixed_deep() -> bytes:
+    return "name,n\nÉlodie,0\n".encode() + b"abc,1\n" * 30_000 + "Besançon,2\n".encode("latin-1")
 
 
-_LATIN1_DEEP_OFFSET = len(b"name,n\n" + b"abc,1\n" * 30_000) + len("Besan")
+_MIXED_DEEP_OFFSET = len("name,n\nÉlodie,0\n".encode() + b"abc,1\n" * 30_000) + len("Besan")
 
 
 UPLOADS: dict[str, tuple[Callable[[Path], bytes], int, str]] = {
@@ -188,30 +190,31 @@ UPLOADS: dict[str, tuple[Callable[[Path], bytes], int, str]] = {
         r"the quote opened in row 3 \(the header is row 1\) is never closed \(an unbalanced "
         r"quote, or a file cut short\)",
     ),
-    "csv: Latin-1 in the header": (
-        lambda _: "nom,prénom\nDupont,Élodie\n".encode("latin-1"),
+    "csv: UTF-8, then Latin-1 deep in the file": (
+        lambda _: _mixed_deep(),
         400,
-        r"not valid UTF-8: byte 0xE9 at offset 6 \(line 1\)",
-    ),
-    "csv: Latin-1 deep in the file": (
-        lambda _: _latin1_deep(),
-        400,
-        rf"not valid UTF-8: byte 0xE7 at offset {_LATIN1_DEEP_OFFSET} \(line 30002\)",
+        rf"not valid UTF-8: byte 0xE7 at offset {_MIXED_DEEP_OFFSET} \(line 30003\): it is "
+        r"not UTF-8 text, though the text before it is",
     ),
     "csv: UTF-8 cut inside a character": (
-        lambda _: "a,b\n1,é".encode()[:-1],
+        lambda _: "a,b\n1,é\n2,€".encode()[:-1],
         400,
-        r"not valid UTF-8: byte 0xC3 at offset 6 \(line 2\)",
+        r"not valid UTF-8: byte 0xE2 at offset 11 \(line 3\)",
     ),
-    "csv: UTF-16 with a byte order mark": (
-        lambda _: "name,city\nÉlodie,Besançon\n".encode("utf-16"),
+    "csv: UTF-8 cut inside its only character": (
+        lambda _: "a,b\n1,€".encode()[:-1],
         400,
-        r"the file is UTF-16 text: CSV files must be UTF-8",
+        r"not valid UTF-8: byte 0xE2 at offset 6 \(line 2\): .* cut short",
     ),
-    "csv: UTF-16 without a byte order mark": (
-        lambda _: "name,city\nElodie,Lyon\n".encode("utf-16-le"),
+    "csv: UTF-16 cut inside a character": (
+        lambda _: "name,city\nÉlodie,Besançon\n".encode("utf-16")[:-1],
         400,
-        r"the file is UTF-16 text",
+        r"not valid utf-16: byte 0x0A at offset 52 \(line 2\)",
+    ),
+    "csv: a one-column read of a semicolon file": (
+        lambda _: b"a;b;c\n1;2;3\n4;5\n",
+        422,
+        r"single column named 'a;b;c', but its header splits on ';' into 3 names",
     ),
     "csv bomb: one 3.5 MB field": (
         lambda _: b"id,note\n1," + b"x" * 3_500_000 + b"\n2,short\n",
@@ -315,7 +318,7 @@ def test_bad_uploads_are_refused_and_leave_nothing(
     content = make(shared_data)
     stored, temporary = storage_files(server), temporary_files(server)
     started = time.monotonic()
-    expected = PayloadTooLargeError if status == 413 else ValidationError
+    expected = PayloadTooLargeError if status == 413 else ValidationError  # 400 or 422
     with pytest.raises(expected, match=message) as caught:
         user.datasets.upload_dataset(io.BytesIO(content), name="bad")
     assert caught.value.status_code == status
@@ -378,11 +381,17 @@ def test_a_csv_bomb_is_refused_after_reading_one_row_limit() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_tolerated_csv_variants(user: ApiClient) -> None:
-    """What the CSV reader accepts on purpose: a UTF-8 byte order mark (dropped from the first
-    name), CRLF line ends, quoted separators and newlines, and a last line without newline."""
-    data = '\ufeffâge,note\r\n31,"a, b"\r\n45,"two\r\nlines"\r\n52,plain'.encode()
+@pytest.mark.parametrize(
+    "encoding", ["utf-8-sig", "utf-16", "utf-16-be", "cp1252"], ids=lambda e: f"as {e}"
+)
+def test_tolerated_csv_variants(user: ApiClient, encoding: str) -> None:
+    """What the CSV reader accepts on purpose: CRLF line ends, quoted separators and newlines,
+    and a last line without newline, in UTF-8 with a byte order mark (dropped from the first
+    name), UTF-16 with or without one, and Windows-1252."""
+    text = '\ufeffâge,note\r\n31,"a, b"\r\n45,"two\r\nlines"\r\n52,plain'
+    data = (text if encoding == "utf-8-sig" else text[1:]).encode(encoding)
     dataset = user.datasets.upload_dataset(io.BytesIO(data), name="variants")
+    assert dataset.csv_dialect is not None and dataset.csv_dialect.encoding == encoding
     assert [c.name for c in dataset.columns] == ["âge", "note"]
     assert dataset.rows == 3
     frame = user.datasets.read_dataset(dataset.id)

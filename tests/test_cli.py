@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from avatars import ApiClient, Manager
+from tests.csv_twin import CITIES, semicolon_latin1, twin_frame
 from tests.server import ServerProcess
 
 AVATARS = str(Path(sys.executable).parent / "avatars")
@@ -126,3 +127,35 @@ def test_errors_are_one_line_without_a_trace(
     no_key = {k: v for k, v in cli_env.items() if k != "AVATAR_API_KEY"}
     refused = avatars("jobs", "--base-url", server.base_url, env=no_key, cwd=tmp_path, check=False)
     assert refused.returncode != 0 and "AVATAR_API_KEY" in refused.stderr
+
+
+def test_anonymize_reads_a_semicolon_latin1_file(
+    server: ServerProcess, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``--sep`` and ``--encoding`` reach the upload: the avatars have the file's real columns.
+    Without ``--sep``, a ragged semicolon file is refused (exit 1) saying how to give it."""
+    frame = twin_frame()
+    (tmp_path / "twin.csv").write_bytes(semicolon_latin1(frame))
+    remote = ("--base-url", server.base_url)
+    args = ("anonymize", "twin.csv", "-k", "5", "-o", "out", "--sep", ";", "--encoding", "latin-1")
+    avatars(*args, *remote, env=cli_env, cwd=tmp_path)
+    written = pd.read_csv(tmp_path / "out" / "twin.avatars.csv")
+    assert list(written.columns) == list(frame.columns) and len(written) == len(frame)
+    assert set(written["ville"].dropna()) <= set(CITIES)
+
+    (tmp_path / "ragged.csv").write_bytes("âge;sexe\n31;F\n45\n".encode("latin-1"))
+    refused = avatars("anonymize", "ragged.csv", *remote, env=cli_env, cwd=tmp_path, check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "single column named 'âge;sexe'" in refused.stderr
+    assert "--sep ';'" in refused.stderr
+    bad = avatars(
+        "anonymize",
+        "ragged.csv",
+        "--encoding",
+        "klingon",
+        *remote,
+        env=cli_env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert bad.returncode == 1 and "unknown encoding 'klingon'" in bad.stderr

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from avatars_api.models import DatasetOut
 
+from avatar_server.db.models import CsvDialect
+from avatar_server.services.errors import UnprocessableError
+from avatar_server.services.tables import detect_format, discover_schema
 from avatars import ApiClient, NotFoundError, PayloadTooLargeError, ValidationError
 from tests.conftest import COLUMN_LIMIT, ROW_LIMIT, UPLOAD_LIMIT
+from tests.csv_twin import semicolon_latin1, twin_frame
 from tests.server import ServerProcess
 
 
@@ -115,7 +122,7 @@ BAD_FILES = {
     "blank": (b"\n\n  \n", "empty"),
     "header only": (b"a,b,c\n", "no rows"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
-    "not utf-8": ("name,city\nÉlodie,Besançon\n".encode("latin-1"), "UTF-8"),
+    "utf-8, then not": ("name,city\nÉlodie,Lyon\n".encode() + b"Ana,Besan\xe7on\n", "UTF-8"),
     "ragged": (b"a,b\n1,2\n3,4,5,6\n", "malformed"),
     "duplicate columns": (b"a,b,a\n1,2,3\n", "duplicate column names: 'a'"),
     "fake parquet": (b"PAR1 this is not parquet at all", "Parquet"),
@@ -154,8 +161,6 @@ def test_oversize_stream_without_length_is_refused(server: ServerProcess, user: 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(payload), 65536):
             yield payload[start : start + 65536]
-
-    import httpx
 
     token = user._core.credentials.header()
     assert token is not None
@@ -222,3 +227,218 @@ def test_unknown_and_malformed_ids(user: ApiClient) -> None:
         user.datasets.get_dataset("00000000-0000-0000-0000-000000000000")
     with pytest.raises(ValueError, match="badly formed"):
         user.datasets.get_dataset("not-a-uuid")
+
+
+# --- How a CSV is written: detected, or given ----------------------------------------------------
+
+
+def _dialect(dataset: DatasetOut) -> tuple[str, str, str]:
+    assert dataset.csv_dialect is not None
+    return (
+        dataset.csv_dialect.delimiter,
+        dataset.csv_dialect.quotechar,
+        dataset.csv_dialect.encoding,
+    )
+
+
+def test_a_semicolon_latin1_file_is_read_into_its_real_columns(
+    user: ApiClient, tmp_path: Path
+) -> None:
+    """The spreadsheet export that used to become one column named 'âge;sexe;...': every column,
+    value, gap and quoted separator comes back, the choice is stated, the bytes are kept."""
+    frame = twin_frame()
+    data = semicolon_latin1(frame)
+    assert b'"Besan\xe7on; Doubs"' in data and b'"Le ""Vieux"" Lyon"' in data and b";;" in data
+    path = tmp_path / "patients.csv"
+    path.write_bytes(data)
+    dataset = user.datasets.upload_dataset(path)
+    # Latin-1 text is Windows-1252 text too (they differ only where Latin-1 has controls).
+    assert _dialect(dataset) == (";", '"', "cp1252")
+    assert {c.name: (c.dtype, c.missing, c.distinct) for c in dataset.columns} == {
+        name: (dtype, int(frame[name].isna().sum()), frame[name].nunique())
+        for name, dtype in zip(
+            frame.columns, ["int64", "string", "string", "float64", "string"], strict=True
+        )
+    }
+    pd.testing.assert_frame_equal(user.datasets.read_dataset(dataset.id), frame)
+    assert user.datasets.download_dataset(dataset.id, tmp_path / "copy.csv").read_bytes() == data
+    assert user.datasets.get_dataset(dataset.id).csv_dialect == dataset.csv_dialect
+    assert [d.csv_dialect for d in user.datasets.list_datasets()] == [dataset.csv_dialect]
+
+
+VARIANTS: dict[str, tuple[Callable[[pd.DataFrame], bytes], tuple[str, str, str]]] = {
+    "tab, UTF-8": (lambda f: f.to_csv(index=False, sep="\t").encode(), ("\t", '"', "utf-8")),
+    "pipe, UTF-8": (lambda f: f.to_csv(index=False, sep="|").encode(), ("|", '"', "utf-8")),
+    "comma, UTF-8 with a byte order mark": (
+        lambda f: f.to_csv(index=False).encode("utf-8-sig"),
+        (",", '"', "utf-8-sig"),
+    ),
+    "semicolon, UTF-16 with a byte order mark": (
+        lambda f: f.to_csv(index=False, sep=";").encode("utf-16"),
+        (";", '"', "utf-16"),
+    ),
+    "tab, UTF-16 without a byte order mark": (
+        lambda f: f.to_csv(index=False, sep="\t").encode("utf-16-le"),
+        ("\t", '"', "utf-16-le"),
+    ),
+    "single quotes": (
+        lambda f: f.to_csv(index=False, quotechar="'").encode(),
+        (",", "'", "utf-8"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(VARIANTS))
+def test_separators_and_encodings_are_detected(user: ApiClient, case: str) -> None:
+    write, expected = VARIANTS[case]
+    frame = twin_frame(20)
+    dataset = user.datasets.upload_dataset(io.BytesIO(write(frame)), name="variant")
+    assert _dialect(dataset) == expected
+    assert [c.name for c in dataset.columns] == list(frame.columns)
+    pd.testing.assert_frame_equal(user.datasets.read_dataset(dataset.id), frame)
+
+
+def _read(data: bytes, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """What the upload finds in ``data`` (in process), read back as a job reads it."""
+    schema = discover_schema(
+        io.BytesIO(data),
+        detect_format(data, encoding),
+        max_rows=100_000,
+        max_columns=10,
+        sep=sep,
+        encoding=encoding,
+    )
+    assert schema.dialect is not None
+    frame: pd.DataFrame = pd.read_csv(io.BytesIO(data), **schema.dialect.pandas_options())
+    assert [c["name"] for c in schema.columns] == list(frame.columns)
+    frame.attrs["dialect"] = schema.dialect
+    return frame
+
+
+RULES: dict[str, tuple[bytes, CsvDialect, dict[str, list[Any]]]] = {
+    "a byte undefined in Windows-1252: Latin-1": (
+        b"code;label\n1;caf\xe9\n2;x\x81y\n",
+        CsvDialect(";", '"', "iso8859-1"),
+        {"code": [1, 2], "label": ["café", "x\x81y"]},
+    ),
+    "the euro sign of Windows-1252": (
+        b"item,price\nbook,12 \x80\n",
+        CsvDialect(",", '"', "cp1252"),
+        {"item": ["book"], "price": ["12 €"]},
+    ),
+    "the first non-ASCII byte far beyond the head": (
+        b"name,n\n" + b"abc,1\n" * 20_000 + "Besançon,2\n".encode("latin-1"),
+        CsvDialect(",", '"', "cp1252"),
+        {"name": ["abc"] * 20_000 + ["Besançon"], "n": [1] * 20_000 + [2]},
+    ),
+    "a comma file whose text holds semicolons": (
+        b"id,note\n1,a;b\n2,c;d\n3,e;f\n",
+        CsvDialect(",", '"', "utf-8"),
+        {"id": [1, 2, 3], "note": ["a;b", "c;d", "e;f"]},
+    ),
+    "a semicolon file with decimal commas in quotes": (
+        b'id;note\n1;"2,5"\n2;"3,1"\n',
+        CsvDialect(";", '"', "utf-8"),
+        {"id": [1, 2], "note": ["2,5", "3,1"]},
+    ),
+    "one column": (b"n\n1\n2\n", CsvDialect(), {"n": [1, 2]}),
+    "one quoted column holding semicolons": (
+        b'"a;b"\n"1;2"\n',
+        CsvDialect(),
+        {"a;b": ["1;2"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(RULES))
+def test_detection_rules(case: str) -> None:
+    data, dialect, values = RULES[case]
+    frame = _read(data)
+    assert frame.attrs["dialect"] == dialect
+    assert frame.to_dict("list") == values
+
+
+def test_a_file_read_as_one_column_that_looks_separated_is_refused(
+    server: ServerProcess, user: ApiClient
+) -> None:
+    """A ragged row keeps the sniffer from taking ';': the comma then gives one column, which
+    is refused naming ';' and how to say it; said, the ragged row is named; told the file is
+    one column, it is taken as one."""
+    ragged = "âge;sexe;ville\n31;F;Lyon\n45;M\n52;F;Nîmes\n".encode("latin-1")
+    before = stored_files(server)
+    with pytest.raises(ValidationError) as refused:
+        user.datasets.upload_dataset(io.BytesIO(ragged), name="ragged")
+    assert refused.value.status_code == 422
+    message = str(refused.value)
+    assert "single column named 'âge;sexe;ville'" in message
+    assert "splits on ';' into 3 names" in message
+    assert "record 3, the header being 1, has 2" in message
+    assert "sep=';' (CLI: --sep ';')" in message
+    assert user.datasets.list_datasets() == [] and stored_files(server) == before
+    with pytest.raises(ValidationError, match=r"row 3 \(the header is row 1\) has 2 field") as row:
+        user.datasets.upload_dataset(io.BytesIO(ragged), name="ragged", sep=";")
+    assert row.value.status_code == 400
+    one = user.datasets.upload_dataset(io.BytesIO(ragged), name="one", sep=",")
+    assert [c.name for c in one.columns] == ["âge;sexe;ville"] and one.rows == 3
+    assert _dialect(one) == (",", '"', "cp1252")
+    with pytest.raises(UnprocessableError, match=r"splits on '\\t' \(a tab\) into 2 names"):
+        _read(b"a\tb\n1\t2\n3\n")
+
+
+def test_a_given_encoding_or_separator_is_taken(user: ApiClient) -> None:
+    """Central European text detected as Windows-1252 gets wrong letters, which the schema
+    states; given its encoding, it is read right. A given encoding the bytes are not is
+    refused naming the byte; a given separator is taken over the one that would be found."""
+    data = "ville;habitants\nŁódź;670000\nKraków;800000\n".encode("cp1250")
+    detected = user.datasets.upload_dataset(io.BytesIO(data), name="detected")
+    assert _dialect(detected) == (";", '"', "cp1252")
+    assert user.datasets.read_dataset(detected.id)["ville"][0] != "Łódź"
+    told = user.datasets.upload_dataset(io.BytesIO(data), name="told", encoding="cp1250")
+    assert _dialect(told) == (";", '"', "cp1250")
+    assert user.datasets.read_dataset(told.id)["ville"].tolist() == ["Łódź", "Kraków"]
+    with pytest.raises(
+        ValidationError, match=r"not valid UTF-8: byte 0xA3 at offset 16 \(line 2\)"
+    ):
+        user.datasets.upload_dataset(io.BytesIO(data), name="utf8", encoding="UTF8")
+    latin = user.datasets.upload_dataset(io.BytesIO(data), name="latin", encoding="latin-1")
+    assert _dialect(latin) == (";", '"', "iso8859-1")
+    piped = user.datasets.upload_dataset(io.BytesIO(b"a|b;c\n1|2;3\n4|5;6\n"), sep="|")
+    assert [c.name for c in piped.columns] == ["a", "b;c"]
+    tab = user.datasets.upload_dataset(io.BytesIO(b"a\tb\n1\t2\n"), sep="\\t")
+    assert _dialect(tab) == ("\t", '"', "utf-8")
+
+
+def test_bad_separators_and_encodings_are_refused(
+    server: ServerProcess, user: ApiClient, tmp_path: Path
+) -> None:
+    """By the client before sending, and by the server (422) for a client that does not
+    check; and neither says anything about a Parquet file, which says it itself."""
+    data = b"a,b\n1,2\n"
+    cases = [
+        ({"sep": ";;"}, "sep ';;' is not one character"),
+        ({"sep": "x"}, "sep 'x' cannot separate fields"),
+        ({"sep": '"'}, "cannot separate fields"),
+        ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
+        ({"encoding": "rot13"}, "'rot13' is not a text encoding"),
+    ]
+    token = user._core.credentials.header()
+    assert token is not None
+    for options, message in cases:
+        with pytest.raises(ValueError, match=message):
+            user.datasets.upload_dataset(io.BytesIO(data), **options)
+        response = httpx.post(
+            f"{server.base_url}/datasets",
+            params=options,
+            content=data,
+            headers={"Authorization": token, "Content-Type": "application/octet-stream"},
+        )
+        assert response.status_code == 422, response.text
+        assert message in response.json()["detail"]
+    frame = pd.DataFrame({"a": [1, 2]})
+    with pytest.raises(ValueError, match="a DataFrame is sent as Parquet"):
+        user.datasets.upload_dataset(frame, sep=";")
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(ValidationError, match="this file is Parquet") as parquet:
+        user.datasets.upload_dataset(tmp_path / "t.parquet", encoding="utf-8")
+    assert parquet.value.status_code == 422
+    assert user.datasets.list_datasets() == []

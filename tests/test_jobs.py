@@ -31,6 +31,7 @@ from avatar_yaml import (
 from avatars import ApiClient
 from avatars.errors import ConflictError, NotFoundError, ValidationError
 from tests.conftest import ADMIN_PASSWORD
+from tests.csv_twin import CITIES, NOTES, semicolon_latin1, twin_frame
 from tests.server import ServerProcess, wait_done, wait_for_status, wait_running
 
 
@@ -439,3 +440,26 @@ def test_job_names_beyond_the_server_limit(idle_client: ApiClient, idle_run: uui
     assert sorted(job.name for job in answer.deleted_jobs) == sorted(names)
     assert answer.failed_jobs == ["unknown"]  # names[0] twice is deleted once, not failed
     assert idle_client.jobs.get_jobs(names=names).jobs == []
+
+
+def test_a_job_reads_a_semicolon_latin1_file_as_its_upload_did(user: ApiClient) -> None:
+    """The job reads the stored file again, with the dialect the upload found: its avatars
+    have the real columns, with values of those columns (a job reading it with commas would
+    fail on the schema or avatarize one column of whole lines)."""
+    frame = twin_frame()
+    dataset = user.datasets.upload_dataset(io.BytesIO(semicolon_latin1(frame)), name="twin")
+    assert dataset.csv_dialect is not None and dataset.csv_dialect.delimiter == ";"
+    config = Config.new("twin", seed=3)
+    config.add_table("twin", str(dataset.id))
+    config.set_parameters("twin", avatarization=AvatarizationParameters(k=5))
+    resource = user.resources.put_resources("twin", config.to_yaml())
+    job = user.jobs.create_job(resource.set_name, "standard")
+    finished = wait_done(user, job.name)
+    assert finished.status == "done", finished.error
+    shuffled = next(e for e in user.results.get_results(job.name).files if e.kind == "shuffled")
+    avatars = user.results.read_table(job.name, shuffled)
+    assert list(avatars.columns) == list(frame.columns) and len(avatars) == len(frame)
+    assert set(avatars["ville"].dropna()) <= set(CITIES)
+    assert set(avatars["remarque"]) <= set(NOTES)
+    assert set(avatars["sexe"]) <= {"F", "M"}
+    assert avatars["âge"].between(frame["âge"].min(), frame["âge"].max()).all()

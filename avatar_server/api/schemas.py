@@ -103,6 +103,20 @@ class ColumnSchema(ResponseModel):
     distinct: int = Field(description="Number of distinct non-missing values.")
 
 
+class CsvDialectOut(ResponseModel):
+    """How a CSV file is read: what the upload detected, or was told with ``sep`` and
+    ``encoding``. Every job reads the file the same way."""
+
+    delimiter: str = Field(description="The character between fields: ',', ';', a tab, '|'...")
+    quotechar: str = Field(description="The character quoting a field: '\"' or \"'\".")
+    encoding: str = Field(
+        description="Python's name of the text encoding: 'utf-8', 'utf-8-sig' (UTF-8 with a "
+        "byte order mark), 'utf-16' or 'utf-32' (with one), 'utf-16-le' or 'utf-16-be' "
+        "(without), 'cp1252' (Windows Western European: the file was not UTF-8), 'iso8859-1' "
+        "(Latin-1: not even Windows-1252), or the encoding given."
+    )
+
+
 class DatasetOut(ResponseModel):
     id: uuid.UUID
     name: str
@@ -112,6 +126,9 @@ class DatasetOut(ResponseModel):
     rows: int
     column_count: int
     columns: list[ColumnSchema]
+    csv_dialect: CsvDialectOut | None = Field(
+        default=None, description="How the CSV file is read; null for Parquet."
+    )
     created_at: datetime
 
 

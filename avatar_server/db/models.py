@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -106,6 +108,34 @@ class DatasetFormat(enum.StrEnum):
     PARQUET = "parquet"
 
 
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a stored CSV file is read, by the upload's checks and by every job after it (kept
+    in :attr:`Dataset.csv_dialect`; found by ``services.dialect``).
+
+    ``encoding`` is Python's codec name: ``utf-8``, ``utf-8-sig`` (UTF-8 with a byte order
+    mark), ``utf-16``/``utf-32`` (with one), ``utf-16-le``/``utf-16-be`` (without),
+    ``cp1252``, ``iso8859-1`` (Latin-1), or whatever the user gave.
+    """
+
+    delimiter: str = ","
+    quotechar: str = '"'
+    encoding: str = "utf-8"
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any] | None) -> CsvDialect:
+        """The stored dialect; None (a Parquet dataset's) gives the defaults, comma-separated
+        double-quoted UTF-8, which is also how the server writes its own CSV results."""
+        return cls(**stored) if stored else cls()
+
+    def pandas_options(self) -> dict[str, Any]:
+        """The ``pandas.read_csv`` arguments that read the file as the upload did."""
+        return {"sep": self.delimiter, "quotechar": self.quotechar, "encoding": self.encoding}
+
+
 class Dataset(Base):
     __tablename__ = "datasets"
 
@@ -128,6 +158,11 @@ class Dataset(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
     column_count: Mapped[int] = mapped_column(Integer)
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # How a CSV is read (:class:`CsvDialect`: delimiter, quotechar, encoding); NULL
+    # for Parquet. One JSON value rather than three columns: it is only ever read whole, by the
+    # upload that finds it and the jobs that read the file again, and can grow (a decimal
+    # mark) without a migration each time.
+    csv_dialect: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

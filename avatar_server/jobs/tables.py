@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from avatar_server.db.models import Dataset, DatasetFormat
+from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
 from avatar_server.storage import Storage
 from avatar_yaml import ColumnType, KeepMode, Pseudonymization, TableInfo
 
@@ -35,12 +35,19 @@ class PreparedTable:
     column_order: list[str] = field(default_factory=list)
 
 
-def read_frame(storage: Storage, key: str, file_format: str) -> pd.DataFrame:
+def read_frame(
+    storage: Storage, key: str, file_format: str, dialect: CsvDialect | None = None
+) -> pd.DataFrame:
+    """A stored table. A CSV is read with ``dialect``, the one its upload found or was told
+    (the default, comma-separated UTF-8, is how the server writes its own result files)."""
     with storage.open_read(key) as handle:
         payload = handle.read()
     if file_format == DatasetFormat.PARQUET.value:
         return pd.read_parquet(io.BytesIO(payload))
-    return pd.read_csv(io.BytesIO(payload))
+    frame: pd.DataFrame = pd.read_csv(
+        io.BytesIO(payload), **(dialect or CsvDialect()).pandas_options()
+    )
+    return frame
 
 
 def apply_types(frame: pd.DataFrame, table: TableInfo) -> pd.DataFrame:
@@ -105,7 +112,10 @@ def prepare_table(
     ``grouped`` keep only their values held by at least ``k`` originals (``k`` of the
     avatarization; None leaves them as they are, for a table that is only advised on).
     """
-    frame = apply_types(read_frame(storage, dataset.storage_key, dataset.format.value), table)
+    dialect = CsvDialect.from_json(dataset.csv_dialect)
+    frame = apply_types(
+        read_frame(storage, dataset.storage_key, dataset.format.value, dialect), table
+    )
     prepared = PreparedTable(
         name=table.name,
         data=frame,

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import Dataset, DatasetFormat, User
-from avatar_server.services.errors import NotFoundError, TooLargeError
+from avatar_server.services.errors import NotFoundError, TooLargeError, UnprocessableError
 from avatar_server.services.tables import detect_format, discover_schema
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
+from avatar_yaml.csv_reading import check_encoding, check_separator
 
 _HEAD_BYTES = 4096
 
@@ -55,20 +56,53 @@ class UploadSink:
             self.storage.delete(self.temp_key)
 
 
+def csv_options(sep: str | None, encoding: str | None) -> tuple[str | None, str | None]:
+    """The separator and encoding a user gave for a CSV upload, checked (with the client's
+    rules: :mod:`avatar_yaml.csv_reading`); ``UnprocessableError`` names what is wrong."""
+    try:
+        return (
+            None if sep is None else check_separator(sep),
+            None if encoding is None else check_encoding(encoding),
+        )
+    except ValueError as error:
+        raise UnprocessableError(str(error)) from None
+
+
 def register_upload(
-    db: Session, storage: Storage, settings: Settings, user: User, sink: UploadSink, name: str
+    db: Session,
+    storage: Storage,
+    settings: Settings,
+    user: User,
+    sink: UploadSink,
+    name: str,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
     """Validate the received file, then make it visible together with its database row.
+
+    ``sep`` and ``encoding`` say how a CSV is written (checked names, see :func:`csv_options`);
+    what is not given is detected, and either way stored with the dataset.
 
     On any failure both the temporary and the published object are removed, so storage never
     holds a file without its row.
     """
     published: str | None = None
     try:
-        fmt = detect_format(sink.head)
+        fmt = detect_format(sink.head, encoding)
+        if fmt is DatasetFormat.PARQUET and (sep is not None or encoding is not None):
+            raise UnprocessableError(
+                "sep and encoding say how a CSV file is written; this file is Parquet, which "
+                "says it itself: upload it without them"
+            )
         with storage.open_read(sink.temp_key) as handle:
             schema = discover_schema(
-                handle, fmt, max_rows=settings.max_rows, max_columns=settings.max_columns
+                handle,
+                fmt,
+                max_rows=settings.max_rows,
+                max_columns=settings.max_columns,
+                sep=sep,
+                encoding=encoding,
             )
         dataset_id = uuid.uuid4()
         extension = "csv" if fmt is DatasetFormat.CSV else "parquet"
@@ -83,6 +117,7 @@ def register_upload(
             rows=schema.rows,
             column_count=len(schema.columns),
             columns=schema.columns,
+            csv_dialect=schema.dialect.to_json() if schema.dialect else None,
         )
         db.add(dataset)
         db.flush()

@@ -6,16 +6,19 @@ values, not with the file.
 
 What an upload must be, each refusal naming the problem (and its place when there is one):
 
-- **CSV**: UTF-8 text (a UTF-8 byte order mark is allowed). Other encodings are refused, never
-  guessed, since decoding with a wrong guess would silently store other names and values than
-  the owner's: a Latin-1 file is refused naming the offset and line of its first byte that is
-  not UTF-8, a UTF-16 one is recognised and named. The first line is the header: every
-  column named, no name twice, at most ``max_columns`` columns. Every row has exactly the
-  header's number of fields: a short row (a file cut mid-row, a missing separator) is refused
-  like a long one, naming the row, and so is a quote never closed. No line, and no row, may be
-  longer than :data:`MAX_ROW_BYTES` (a "CSV bomb" of one huge field is refused after reading
-  that many bytes of it, before it is parsed). A file cut inside its last field cannot be told
-  from a complete one; the upload's SHA-256 lets a client check it sent everything.
+- **CSV**: text whose encoding, separator and quote character are given or detected by fixed
+  rules (:mod:`avatar_server.services.dialect`): UTF-8, UTF-16 or UTF-32 (a byte order mark
+  is allowed), else Windows-1252 or Latin-1; separated by ``,``, ``;``, a tab or ``|``. The
+  choice is stored with the dataset and shown in its schema; a byte that is not text in the
+  encoding read is refused naming its offset and line, and a file read as one column whose
+  header splits on ``;``, a tab or ``|`` is refused naming that separator. The first line is
+  the header: every column named, no name twice, at most ``max_columns`` columns. Every row
+  has exactly the header's number of fields: a short row (a file cut mid-row, a missing
+  separator) is refused like a long one, naming the row, and so is a quote never closed. No
+  line, and no row, may be longer than :data:`MAX_ROW_BYTES` (a "CSV bomb" of one huge field
+  is refused after reading that many bytes of it, before it is parsed). A file cut inside its
+  last field cannot be told from a complete one; the upload's SHA-256 lets a client check it
+  sent everything.
 - **Parquet**: readable to the end (page checksums are verified when the file has them), flat
   columns only, and row counts that agree: the footer's, its row groups' and the data's.
 - Either: at least one row; at most ``max_rows`` rows.
@@ -39,7 +42,16 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from avatar_server.db.models import DatasetFormat
+from avatar_server.db.models import CsvDialect, DatasetFormat
+from avatar_server.services.dialect import (
+    SNIFF_BYTES,
+    NotEncodedError,
+    is_wide,
+    refuse_one_column,
+    sniff_dialect,
+    starting_encoding,
+    text_decoder,
+)
 from avatar_server.services.errors import InvalidInputError, TooLargeError
 
 CHUNK_ROWS = 100_000
@@ -48,37 +60,24 @@ PARQUET_MAGIC = b"PAR1"
 MAX_ROW_BYTES = 1024 * 1024
 """The longest CSV line or row accepted, in bytes: room for 2,000 columns of 500 bytes, and a
 bound on what a single row, parsed whole, can cost."""
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _QUOTED_SAMPLE = 60
+_READ_PARTS = 5
+_DECLARED_BYTES = 4096
+"""The head an encoding's own mark (or UTF-16's NUL bytes) is looked for in: as much as the
+upload keeps to tell the format, so both see the same bytes."""
 
 # Lattice used to merge the dtypes pandas infers chunk by chunk into the dtype of the column.
 _NUMERIC = {"int64", "float64"}
 
 
-def _looks_like_utf16(head: bytes) -> bool:
-    """A UTF-16 byte order mark, or text where one byte of most pairs is NUL and the other
-    never is (latin text in UTF-16)."""
-    if head.startswith(_UTF16_BOMS):
-        return True
-    pairs = len(head) // 2
-    if pairs < 2:
-        return False
-    even, odd = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
-    return min(even, odd) == 0 and max(even, odd) >= 0.8 * pairs
-
-
-def detect_format(head: bytes) -> DatasetFormat:
-    """Parquet by its magic number; otherwise it must look like UTF-8 text to be a CSV."""
+def detect_format(head: bytes, encoding: str | None = None) -> DatasetFormat:
+    """Parquet by its magic number; otherwise it must look like text to be a CSV (NUL bytes
+    are binary, unless the text is UTF-16 or UTF-32, detected or ``encoding``)."""
     if head.startswith(PARQUET_MAGIC):
         return DatasetFormat.PARQUET
-    if _looks_like_utf16(head):
-        raise InvalidInputError(
-            "the file is UTF-16 text: CSV files must be UTF-8; save it as UTF-8 (in Excel: "
-            "'CSV UTF-8')"
-        )
     if not head.strip():
         raise InvalidInputError("the file is empty")
-    if b"\x00" in head:
+    if b"\x00" in head and not is_wide(starting_encoding(head, encoding)):
         raise InvalidInputError("the file is neither CSV text nor Parquet (it holds binary data)")
     return DatasetFormat.CSV
 
@@ -168,21 +167,32 @@ def _merge_dtype(current: str | None, new: str) -> str:
 class TableSchema:
     rows: int
     columns: list[dict[str, Any]]
+    dialect: CsvDialect | None = None
+    """How the CSV was read (None for Parquet)."""
 
 
 def discover_schema(
-    handle: IO[bytes], fmt: DatasetFormat, *, max_rows: int, max_columns: int
+    handle: IO[bytes],
+    fmt: DatasetFormat,
+    *,
+    max_rows: int,
+    max_columns: int,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> TableSchema:
-    """Validate the table in ``handle`` and describe its columns.
+    """Validate the table in ``handle`` and describe its columns (and, for a CSV, how it is
+    written: ``sep`` and ``encoding`` when given, checked names; detected otherwise).
 
-    Raises ``InvalidInputError`` for anything that is not a readable, non-empty table and
+    Raises ``InvalidInputError`` for anything that is not a readable, non-empty table,
+    ``UnprocessableError`` for a CSV read as one column that looks separated, and
     ``TooLargeError`` beyond the row or column limits.
     """
-    chunks = (
-        _csv_chunks(handle, max_columns)
-        if fmt is DatasetFormat.CSV
-        else _parquet_chunks(handle, max_columns)
-    )
+    dialect = None
+    if fmt is DatasetFormat.CSV:
+        dialect = read_csv_dialect(handle, max_columns, sep=sep, encoding=encoding)
+        chunks = _csv_chunks(handle, dialect)
+    else:
+        chunks = _parquet_chunks(handle, max_columns)
     stats: list[_ColumnStats] | None = None
     rows = 0
     # Closed here, while ``handle`` is still open, whether the table is read to its end or not.
@@ -199,7 +209,7 @@ def discover_schema(
         raise InvalidInputError("the table has no columns")
     if rows == 0:
         raise InvalidInputError("the table has a header but no rows")
-    return TableSchema(rows=rows, columns=[s.describe() for s in stats])
+    return TableSchema(rows=rows, columns=[s.describe() for s in stats], dialect=dialect)
 
 
 def _check_columns(names: list[str], max_columns: int) -> None:
@@ -217,54 +227,77 @@ def _check_columns(names: list[str], max_columns: int) -> None:
 
 
 class _CsvGuard(io.RawIOBase):
-    """The bytes of a CSV file, passed through unchanged once checked: UTF-8 (the error names
-    the offset and line of the first bad byte), and no line longer than ``max_line_bytes``.
+    """The text of a CSV file as UTF-8 bytes, once checked: text in ``encoding`` (None: found
+    while reading; the error names the offset and line of the first byte that is not), and no
+    line longer than ``max_line_bytes``. UTF-8 and ASCII pass through unchanged; other
+    encodings are decoded and re-encoded.
 
-    Reads are at most ``max_line_bytes`` long, so a line inside one read is shorter than the
-    limit: only the line running across reads needs counting.
+    The file is read :data:`_READ_PARTS` times less than ``max_line_bytes`` at a time, so that
+    what one read gives (at most 4 UTF-8 bytes per byte read) stays below the limit: only the
+    line running across reads needs counting.
     """
 
-    def __init__(self, inner: IO[bytes], max_line_bytes: int) -> None:
+    def __init__(self, inner: IO[bytes], max_line_bytes: int, encoding: str | None) -> None:
         super().__init__()
         self.inner = inner
         self.limit = max_line_bytes
+        self.decoder = text_decoder(encoding)
         self.offset = 0
         self.lines = 0
         self.line_bytes = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._out = b""
+        self._out_at = 0
         self._finished = False
+
+    @property
+    def encoding(self) -> str:
+        """The encoding read with; when detected, final once the file is read to its end."""
+        return self.decoder.encoding
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        """Fills ``buffer`` whole unless the file ends: the parsers take a short read for the
+        end of a block, and would then see a long line before this guard does."""
         view = memoryview(buffer).cast("B")
-        chunk = self.inner.read(min(len(view), self.limit))
-        if not chunk:
-            if not self._finished:
-                self._finished = True
-                self._check_utf8(b"", final=True)
-            return 0
-        self._check_utf8(chunk)
-        self._check_lines(chunk)
-        view[: len(chunk)] = chunk
-        self.offset += len(chunk)
-        return len(chunk)
+        count = 0
+        while count < len(view):
+            if self._out_at >= len(self._out):
+                if self._finished:
+                    break
+                self._out, self._out_at = self._next(), 0
+                continue
+            taken = min(len(view) - count, len(self._out) - self._out_at)
+            view[count : count + taken] = self._out[self._out_at : self._out_at + taken]
+            self._out_at += taken
+            count += taken
+        return count
 
-    def _check_utf8(self, chunk: bytes, final: bool = False) -> None:
-        pending = len(self._decoder.getstate()[0])
-        if not pending and chunk.isascii():
-            return  # ASCII is UTF-8, and cheap to tell
+    def _next(self) -> bytes:
+        chunk = self.inner.read(self.limit // _READ_PARTS)
+        self._finished = not chunk
         try:
-            self._decoder.decode(chunk, final)
-        except UnicodeDecodeError as error:
-            position = self.offset - pending + error.start
-            line = self.lines + chunk[: max(0, position - self.offset)].count(b"\n") + 1
-            byte = error.object[error.start]
-            raise InvalidInputError(
-                f"the CSV file is not valid UTF-8: byte 0x{byte:02X} at offset {position} (line "
-                f"{line}) is not UTF-8 text; save the file as UTF-8 (in Excel: 'CSV UTF-8')"
-            ) from None
+            text = self.decoder.feed(chunk, final=self._finished)
+        except NotEncodedError as error:
+            raise InvalidInputError(self._not_encoded(error, len(chunk))) from None
+        self.offset += len(chunk)
+        self._check_lines(text)
+        return text
+
+    def _not_encoded(self, error: NotEncodedError, read: int) -> str:
+        """Where the bad byte is: its offset in the file, and its line (those before the bytes
+        the decoder held, plus the line ends decoded before it)."""
+        position = self.offset - (len(error.data) - read) + error.start
+        before = error.data[: error.start].decode(self.encoding, errors="replace")
+        line = self.lines + before.count("\n") + 1
+        at = error.data[error.start : error.start + 1]
+        byte = f"byte 0x{at[0]:02X}" if at else "the end"
+        name = error.encoding or self.encoding
+        return (
+            f"the CSV file is not valid {name}: {byte} at offset {position} (line {line}): "
+            f"{error.message}"
+        )
 
     def _check_lines(self, chunk: bytes) -> None:
         first = chunk.find(b"\n")
@@ -280,15 +313,48 @@ class _CsvGuard(io.RawIOBase):
         self.line_bytes = len(chunk) - chunk.rfind(b"\n") - 1
 
 
-def _csv_header(handle: IO[bytes], max_columns: int) -> list[str]:
-    """The header's names, from the first line (read through the guard, so bounded)."""
-    guard = _CsvGuard(handle, MAX_ROW_BYTES)
-    line = io.BufferedReader(guard).readline(MAX_ROW_BYTES + 1)
-    text = line.decode("utf-8-sig", errors="replace")
-    if not text.strip():
+def read_csv_dialect(
+    handle: IO[bytes], max_columns: int, *, sep: str | None = None, encoding: str | None = None
+) -> CsvDialect:
+    """How the CSV in ``handle`` is written, its header and every row checked against it.
+
+    ``sep`` and ``encoding`` (checked names) are taken when given; otherwise the separator and
+    quote come from the head of the file and the encoding from all of it, as
+    :mod:`avatar_server.services.dialect` describes.
+    """
+    handle.seek(0)
+    first = handle.read(_DECLARED_BYTES)
+    handle.seek(0)
+    start = starting_encoding(first, encoding)
+    header_line, head, complete = _csv_head(handle, start)
+    delimiter, quotechar = sniff_dialect(head, complete=complete, sep=sep)
+    header = _csv_header(header_line, delimiter, quotechar, max_columns)
+    if sep is None:
+        refuse_one_column(header, header_line, head, complete=complete, quotechar=quotechar)
+    handle.seek(0)
+    final = _check_csv_rows(handle, len(header), delimiter, quotechar, start)
+    return CsvDialect(delimiter=delimiter, quotechar=quotechar, encoding=final)
+
+
+def _csv_head(handle: IO[bytes], encoding: str | None) -> tuple[str, str, bool]:
+    """The first line, and the text of the first line and up to :data:`SNIFF_BYTES` more, read
+    through the guard (so bounded, and decoded as the rest will be), and whether that is the
+    whole file. A character cut at the end of a head that is not the whole file is left out."""
+    reader = io.BufferedReader(_CsvGuard(handle, MAX_ROW_BYTES, encoding))
+    line = reader.readline(MAX_ROW_BYTES + 1)
+    rest = reader.read(SNIFF_BYTES)
+    complete = len(rest) < SNIFF_BYTES
+    head = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(line + rest, complete)
+    first = line.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return first, head.removeprefix("\ufeff"), complete
+
+
+def _csv_header(line: str, delimiter: str, quotechar: str, max_columns: int) -> list[str]:
+    """The header's names, from the first line."""
+    if not line.strip():
         raise InvalidInputError("line 1 is empty: the first line must be the header")
     try:
-        header = next(csv.reader([text]), [])
+        header = next(csv.reader([line], delimiter=delimiter, quotechar=quotechar), [])
     except csv.Error as error:
         raise InvalidInputError(f"the header (line 1) is malformed: {error}") from None
     _check_columns(header, max_columns)
@@ -299,10 +365,16 @@ def _sample(text: str) -> str:
     return repr(text if len(text) <= _QUOTED_SAMPLE else text[:_QUOTED_SAMPLE] + "...")
 
 
-def _check_csv_rows(handle: IO[bytes], columns: int) -> None:
+def _check_csv_rows(
+    handle: IO[bytes], columns: int, delimiter: str, quotechar: str, encoding: str | None
+) -> str:
     """Parse every row once, strictly (as text, no type inference, in bounded blocks): each
-    row has the header's number of fields and none is longer than :data:`MAX_ROW_BYTES`."""
-    guard = _CsvGuard(handle, MAX_ROW_BYTES)
+    row has the header's number of fields and none is longer than :data:`MAX_ROW_BYTES`.
+
+    Returns the encoding the file was read with: when it is detected, this pass, which reads
+    every byte, is what settles it.
+    """
+    guard = _CsvGuard(handle, MAX_ROW_BYTES, encoding)
     names = [f"c{i}" for i in range(columns)]
     bad: list[str] = []
 
@@ -325,7 +397,12 @@ def _check_csv_rows(handle: IO[bytes], columns: int) -> None:
             read_options=pa_csv.ReadOptions(
                 use_threads=False, block_size=MAX_ROW_BYTES, skip_rows=1, column_names=names
             ),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=quotechar,
+                newlines_in_values=True,
+                invalid_row_handler=invalid,
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), check_utf8=False
             ),
@@ -334,26 +411,28 @@ def _check_csv_rows(handle: IO[bytes], columns: int) -> None:
             pass
     except pa.ArrowInvalid as error:
         if "Could not skip initial" in str(error):
-            return  # the header alone, without a newline: no rows, which the parse reports
+            return guard.encoding  # the header alone, without a newline: no rows, reported later
         if bad:
             raise InvalidInputError(f"the CSV file is malformed: {bad[0]}") from None
         if "straddling" in str(error):
-            where = _long_row(handle)
+            where = _long_row(handle, CsvDialect(delimiter, quotechar, guard.encoding))
             raise InvalidInputError(
                 f"{where} is longer than {MAX_ROW_BYTES} bytes, the limit for a CSV row: a field "
                 "is too long, or a quote is never closed"
             ) from None
         raise InvalidInputError(f"the CSV file is malformed: {error}") from None
+    return guard.encoding
 
 
-def _long_row(handle: IO[bytes]) -> str:
+def _long_row(handle: IO[bytes], dialect: CsvDialect) -> str:
     """Which row is too long, found again (only on that error) with the csv module: its fields
     are capped by ``csv.field_size_limit`` (128 KiB), so the scan stays bounded too."""
     handle.seek(0)
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+    text = io.TextIOWrapper(handle, encoding=dialect.encoding, errors="replace", newline="")
     number = 0
     try:
-        for number, row in enumerate(csv.reader(text), start=1):  # noqa: B007
+        rows = csv.reader(text, delimiter=dialect.delimiter, quotechar=dialect.quotechar)
+        for number, row in enumerate(rows, start=1):  # noqa: B007
             if sum(map(len, row)) > MAX_ROW_BYTES:
                 break
         else:
@@ -379,17 +458,18 @@ def _parser_message(error: Exception) -> str:
     return f"the CSV file is malformed: {text}"
 
 
-def _csv_chunks(handle: IO[bytes], max_columns: int) -> Generator[pd.DataFrame]:
-    header = _csv_header(handle, max_columns)
+def _csv_chunks(handle: IO[bytes], dialect: CsvDialect) -> Generator[pd.DataFrame]:
+    """The rows, parsed by pandas as a job will parse them (:meth:`CsvDialect.pandas_options`),
+    from a file :func:`read_csv_dialect` has checked."""
     handle.seek(0)
-    _check_csv_rows(handle, len(header))
-    handle.seek(0)
-    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    text = io.TextIOWrapper(handle, encoding=dialect.encoding, newline="")
+    options = dialect.pandas_options()
+    del options["encoding"]  # the text is decoded by the wrapper
     try:
-        with pd.read_csv(text, chunksize=CHUNK_ROWS, low_memory=False) as reader:
+        with pd.read_csv(text, chunksize=CHUNK_ROWS, low_memory=False, **options) as reader:
             yield from reader
-    except UnicodeDecodeError as exc:  # checked before; kept as a safety net
-        raise InvalidInputError(f"the CSV file is not valid UTF-8: {exc}") from None
+    except UnicodeError as exc:  # checked before; kept as a safety net
+        raise InvalidInputError(f"the CSV file is not valid {dialect.encoding}: {exc}") from None
     except pd.errors.EmptyDataError as exc:
         raise InvalidInputError("the file is empty") from exc
     except (pd.errors.ParserError, csv.Error) as exc:

@@ -20,6 +20,7 @@ from avatars_api.api.datasets import (
 from avatars_api.models import DatasetOut
 from avatars_api.types import File
 
+from avatar_yaml.csv_reading import check_encoding, check_separator
 from avatars._http import HttpCore, api_path
 
 TableSource = str | os.PathLike[str] | IO[bytes] | pd.DataFrame
@@ -55,12 +56,37 @@ class Datasets:
     def __init__(self, core: HttpCore) -> None:
         self._core = core
 
-    def upload_dataset(self, data: TableSource, *, name: str | None = None) -> DatasetOut:
+    def upload_dataset(
+        self,
+        data: TableSource,
+        *,
+        name: str | None = None,
+        sep: str | None = None,
+        encoding: str | None = None,
+    ) -> DatasetOut:
         """Upload a CSV or Parquet table from a path, a binary file object or a DataFrame.
 
         The body is streamed, never read whole into memory. Returns the dataset with the schema
-        the server discovered (rows, and per column: dtype, missing and distinct counts).
+        the server discovered (rows, and per column: dtype, missing and distinct counts) and,
+        for a CSV, how it was read (``csv_dialect``: separator, quote character, encoding).
+
+        A CSV's separator (among ``,`` ``;`` tab ``|``) and encoding (UTF-8, UTF-16 or UTF-32
+        by a byte order mark, else Windows-1252, else Latin-1) are detected; ``sep`` (one
+        character, ``"\\t"`` for a tab) and ``encoding`` (a Python codec name such as
+        ``"latin-1"``) say them instead. A file that reads as one column whose header holds
+        ``;``, a tab or ``|`` is refused unless ``sep`` is given. Raises ``ValueError`` for a
+        separator or encoding that cannot be one, before anything is sent.
         """
+        try:
+            sep = None if sep is None else check_separator(sep)
+            encoding = None if encoding is None else check_encoding(encoding)
+        except ValueError as error:
+            raise ValueError(f"upload_dataset: {error}") from None
+        if isinstance(data, pd.DataFrame) and (sep is not None or encoding is not None):
+            raise ValueError(
+                "upload_dataset: sep and encoding say how a CSV file is written; a DataFrame "
+                "is sent as Parquet, which needs neither"
+            )
         with _open_source(data) as (handle, default_name):
             start = handle.tell() if handle.seekable() else None
 
@@ -75,6 +101,8 @@ class Datasets:
                 rewind=rewind,
                 body=File(payload=cast(BinaryIO, handle), file_name=default_name),
                 name=name or default_name,
+                sep=sep,
+                encoding=encoding,
             )
 
     def list_datasets(self) -> list[DatasetOut]:
@@ -106,7 +134,12 @@ class Datasets:
             path = self.download_dataset(dataset.id, Path(folder) / f"data.{dataset.file_format}")
             if dataset.file_format == "parquet":
                 return pd.read_parquet(path)
-            return pd.read_csv(path)
+            dialect = dataset.csv_dialect
+            if dialect is None:  # not sent for a CSV by this server; a default to be safe
+                return pd.read_csv(path)
+            return pd.read_csv(
+                path, sep=dialect.delimiter, quotechar=dialect.quotechar, encoding=dialect.encoding
+            )
 
     def delete_dataset(self, dataset_id: uuid.UUID | str) -> None:
         """Delete the dataset; the server erases its stored file."""

@@ -25,7 +25,8 @@ _MEDIA_TYPES = {DatasetFormat.CSV: "text/csv", DatasetFormat.PARQUET: "applicati
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "The table, as UTF-8 CSV with a header row or as Parquet (detected).",
+        "description": "The table, as CSV with a header row or as Parquet (detected). A CSV's "
+        "encoding, separator and quote character are detected unless given (sep, encoding).",
         "content": {"application/octet-stream": _BINARY},
     }
 }
@@ -35,7 +36,7 @@ _UPLOAD_BODY: dict[str, Any] = {
     "",
     status_code=201,
     openapi_extra=_UPLOAD_BODY,
-    responses=error_responses(400, 413),
+    responses=error_responses(400, 413, 422),
 )
 async def upload_dataset(
     request: Request,
@@ -43,11 +44,31 @@ async def upload_dataset(
     db: DbDep,
     runtime: RuntimeDep,
     name: Annotated[str, Query(min_length=1, max_length=255)] = "dataset",
+    sep: Annotated[
+        str | None,
+        Query(
+            max_length=8,
+            description="A CSV's separator, one character (a tab is %09, or '\\t'); detected "
+            "among , ; tab | when not given. Given, it also allows a one-column file whose "
+            "header holds ';', a tab or '|', which is otherwise refused.",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A CSV's text encoding, any Python knows ('utf-8', 'utf-16', "
+            "'cp1252', 'latin-1'...); detected when not given: UTF-8 (a byte order mark "
+            "also says UTF-16 or UTF-32), else Windows-1252, else Latin-1.",
+        ),
+    ] = None,
 ) -> DatasetOut:
     """Upload a table as the raw request body; it is streamed to storage, never held whole.
 
-    The dataset becomes visible only once fully received and validated.
+    The dataset becomes visible only once fully received and validated. How a CSV was read
+    (given or detected) is in the answer's ``csv_dialect``.
     """
+    sep, encoding = datasets.csv_options(sep, encoding)  # refused before the body is read
     limit = runtime.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -68,7 +89,15 @@ async def upload_dataset(
         await run_in_threadpool(sink.abort)
         raise
     dataset = await run_in_threadpool(
-        datasets.register_upload, db, runtime.storage, runtime.settings, user, sink, name
+        datasets.register_upload,
+        db,
+        runtime.storage,
+        runtime.settings,
+        user,
+        sink,
+        name,
+        sep=sep,
+        encoding=encoding,
     )
     return DatasetOut.model_validate(dataset)
 

@@ -9,6 +9,7 @@ from .column_schema import ColumnSchema
 from .compatibility_response import CompatibilityResponse
 from .compatibility_response_status import CompatibilityResponseStatus
 from .context import Context
+from .csv_dialect_out import CsvDialectOut
 from .database_health_response import DatabaseHealthResponse
 from .dataset_out import DatasetOut
 from .dataset_out_file_format import DatasetOutFileFormat
@@ -44,6 +45,7 @@ __all__ = (
     "CompatibilityResponse",
     "CompatibilityResponseStatus",
     "Context",
+    "CsvDialectOut",
     "DatabaseHealthResponse",
     "DatasetOut",
     "DatasetOutFileFormat",

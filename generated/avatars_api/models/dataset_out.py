@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -12,6 +12,7 @@ from ..models.dataset_out_file_format import DatasetOutFileFormat
 
 if TYPE_CHECKING:
     from ..models.column_schema import ColumnSchema
+    from ..models.csv_dialect_out import CsvDialectOut
 
 
 T = TypeVar("T", bound="DatasetOut")
@@ -24,6 +25,7 @@ class DatasetOut:
         column_count (int):
         columns (list[ColumnSchema]):
         created_at (datetime.datetime):
+        csv_dialect (CsvDialectOut | None): How the CSV file is read; null for Parquet.
         file_format (DatasetOutFileFormat):
         id (UUID):
         name (str):
@@ -35,6 +37,7 @@ class DatasetOut:
     column_count: int
     columns: list[ColumnSchema]
     created_at: datetime.datetime
+    csv_dialect: CsvDialectOut | None
     file_format: DatasetOutFileFormat
     id: UUID
     name: str
@@ -44,6 +47,8 @@ class DatasetOut:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.csv_dialect_out import CsvDialectOut  # noqa: PLC0415
+
         column_count = self.column_count
 
         columns = []
@@ -52,6 +57,12 @@ class DatasetOut:
             columns.append(columns_item)
 
         created_at = self.created_at.isoformat()
+
+        csv_dialect: dict[str, Any] | None
+        if isinstance(self.csv_dialect, CsvDialectOut):
+            csv_dialect = self.csv_dialect.to_dict()
+        else:
+            csv_dialect = self.csv_dialect
 
         file_format = self.file_format.value
 
@@ -72,6 +83,7 @@ class DatasetOut:
                 "column_count": column_count,
                 "columns": columns,
                 "created_at": created_at,
+                "csv_dialect": csv_dialect,
                 "file_format": file_format,
                 "id": id,
                 "name": name,
@@ -86,6 +98,7 @@ class DatasetOut:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.column_schema import ColumnSchema  # noqa: PLC0415
+        from ..models.csv_dialect_out import CsvDialectOut  # noqa: PLC0415
 
         d = dict(src_dict)
         column_count = d.pop("column_count")
@@ -98,6 +111,21 @@ class DatasetOut:
             columns.append(columns_item)
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        def _parse_csv_dialect(data: object) -> CsvDialectOut | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                csv_dialect_type_0 = CsvDialectOut.from_dict(data)
+
+                return csv_dialect_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CsvDialectOut | None, data)
+
+        csv_dialect = _parse_csv_dialect(d.pop("csv_dialect"))
 
         file_format = DatasetOutFileFormat(d.pop("file_format"))
 
@@ -115,6 +143,7 @@ class DatasetOut:
             column_count=column_count,
             columns=columns,
             created_at=created_at,
+            csv_dialect=csv_dialect,
             file_format=file_format,
             id=id,
             name=name,
