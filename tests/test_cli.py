@@ -137,7 +137,19 @@ def test_anonymize_reads_a_semicolon_latin1_file(
     frame = twin_frame()
     (tmp_path / "twin.csv").write_bytes(semicolon_latin1(frame))
     remote = ("--base-url", server.base_url)
-    args = ("anonymize", "twin.csv", "-k", "5", "-o", "out", "--sep", ";", "--encoding", "latin-1")
+    args = (
+        "anonymize",
+        "twin.csv",
+        "-k",
+        "5",
+        "-o",
+        "out",
+        "--sep",
+        ";",
+        "--encoding",
+        "latin-1",
+        "--accept-risk",
+    )
     avatars(*args, *remote, env=cli_env, cwd=tmp_path)
     written = pd.read_csv(tmp_path / "out" / "twin.avatars.csv")
     assert list(written.columns) == list(frame.columns) and len(written) == len(frame)
