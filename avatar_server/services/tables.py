@@ -40,6 +40,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from avatar_server.db.models import DatasetFormat
+from avatar_server.engine.roles import ColumnSample, detect_role
 from avatar_server.services.errors import InvalidInputError, TooLargeError
 
 CHUNK_ROWS = 100_000
@@ -110,6 +111,9 @@ class _ColumnStats:
     )
     pending: list[np.ndarray[Any, np.dtype[np.uint64]]] = field(default_factory=list)
     pending_size: int = 0
+    sample: ColumnSample | None = field(default_factory=ColumnSample)
+    """A bounded sample of the values, from which the column's role is guessed (None: no
+    role, for benchmarks measuring what detection costs)."""
 
     def update(self, series: pd.Series) -> None:
         present = series.dropna()
@@ -117,6 +121,8 @@ class _ColumnStats:
         if present.empty:
             return
         self.dtype = _merge_dtype(self.dtype, _dtype_name(present))
+        if self.sample is not None:
+            self.sample.add(present)
         values = present.to_numpy()
         if values.dtype.kind in "iub":
             values = values.astype("float64")
@@ -135,12 +141,16 @@ class _ColumnStats:
 
     def describe(self) -> dict[str, Any]:
         self._merge()
-        return {
+        described: dict[str, Any] = {
             "name": self.name,
             "dtype": self.dtype or "empty",
             "missing": self.missing,
             "distinct": int(self.hashes.size),
         }
+        if self.sample is not None:
+            guess = detect_role(self.name, described["dtype"], described["distinct"], self.sample)
+            described |= {"role": guess.role.value, "role_reason": guess.reason}
+        return described
 
 
 def _dtype_name(series: pd.Series) -> str:
@@ -171,9 +181,10 @@ class TableSchema:
 
 
 def discover_schema(
-    handle: IO[bytes], fmt: DatasetFormat, *, max_rows: int, max_columns: int
+    handle: IO[bytes], fmt: DatasetFormat, *, max_rows: int, max_columns: int, roles: bool = True
 ) -> TableSchema:
-    """Validate the table in ``handle`` and describe its columns.
+    """Validate the table in ``handle`` and describe its columns, with their roles unless
+    ``roles`` is False (see :mod:`avatar_server.engine.roles`).
 
     Raises ``InvalidInputError`` for anything that is not a readable, non-empty table and
     ``TooLargeError`` beyond the row or column limits.
@@ -189,7 +200,10 @@ def discover_schema(
     with contextlib.closing(chunks):
         for chunk in chunks:
             if stats is None:
-                stats = [_ColumnStats(str(name)) for name in chunk.columns]
+                stats = [
+                    _ColumnStats(str(name), sample=ColumnSample() if roles else None)
+                    for name in chunk.columns
+                ]
             rows += len(chunk)
             if rows > max_rows:
                 raise TooLargeError(f"the table has more than {max_rows} rows, the limit")
