@@ -59,7 +59,8 @@ class Datasets:
         """Upload a CSV or Parquet table from a path, a binary file object or a DataFrame.
 
         The body is streamed, never read whole into memory. Returns the dataset with the schema
-        the server discovered (rows, and per column: dtype, missing and distinct counts).
+        the server discovered (rows, and per column: dtype, missing and distinct counts, and
+        the column's role, such as ``id_like`` or ``direct_identifier``, with its reason).
         """
         with _open_source(data) as (handle, default_name):
             start = handle.tell() if handle.seekable() else None
