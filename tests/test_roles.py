@@ -19,6 +19,7 @@ from faker import Faker
 from avatar_server.api.schemas import ColumnSchema
 from avatar_server.engine.roles import (
     SAMPLE_SIZE,
+    SAMPLED_CHARACTERS,
     UNDETECTED,
     ColumnSample,
     RoleGuess,
@@ -285,6 +286,15 @@ def test_sample_is_uniform_and_bounded() -> None:
     # Each tenth of the column holds about a tenth of the sample (binomial, sd ~ 9.5).
     per_chunk = np.bincount(values // 100_000, minlength=10)
     assert per_chunk.min() > 50 and per_chunk.max() < 150, per_chunk
+
+
+def test_sampled_text_is_cut() -> None:
+    """The sample's memory is bounded in bytes too: long text is cut, and still free text."""
+    long_notes = [f"note {i} " + "words and more words " * 200 for i in range(3_000)]
+    sample = ColumnSample()
+    sample.add(pd.Series(long_notes))
+    assert max(map(len, sample.values)) == SAMPLED_CHARACTERS
+    assert detect_role("notes", "string", 3_000, sample).role == FREE_TEXT
 
 
 def test_columns_stored_before_roles_read_as_ordinary() -> None:
