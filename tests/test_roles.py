@@ -232,6 +232,9 @@ def test_unique_measurements_stay_ordinary() -> None:
     # Numbers written as text (a decimal comma, a stray marker) are numbers, not labels.
     as_text = [f"{v:.3f}".replace(".", ",") for v in rng.normal(70, 12, n)] + ["n/a"]
     assert _guess("weight", as_text).role == ORDINARY
+    with_units = [f"{v:.2f} kg" for v in rng.normal(70, 12, n)]
+    assert _guess("weight", with_units).role == ORDINARY
+    assert _guess("price", [f"€{v:,.2f}" for v in rng.uniform(10, 10_000, n)]).role == ORDINARY
     # A unique measurement named with 'no' in it is still spread like a measurement: the name
     # alone is a hint, the values decide (the numbers are not unique enough to be codes).
     assert _guess("no_of_steps", rng.integers(0, 20_000, n)).role == ORDINARY
@@ -246,6 +249,8 @@ def test_codes_and_keys() -> None:
     assert _guess("customer", rng.choice(10**7, n, replace=False)).role == ORDINARY
     padded = [f"{v:08d}" for v in rng.choice(10**6, n, replace=False)]
     assert _guess("dossier", padded).role == ID_LIKE
+    suffixed = [f"{v}X" for v in rng.choice(10**7, n, replace=False)]
+    assert _guess("dossier", suffixed).role == ID_LIKE  # capitals glued on: a code, not a unit
     foreign = rng.integers(0, 400, n)
     assert _guess("household_id", foreign).role == ID_LIKE
     assert _guess("household", foreign).role == ORDINARY

@@ -95,6 +95,10 @@ _ID_WORDS = _STRONG_ID_WORDS | frozenset(
     {"code", "number", "num", "no", "nr", "ref", "reference", "matricule", "account"}
 )
 _CODE_PUNCTUATION = frozenset("-_./:#")
+_CURRENCIES = "€$£¥"
+_UNIT_CHARACTERS = string.ascii_letters + "%°/²³µ"
+MAX_UNIT_LENGTH = 5
+"""Letters after a number taken for its unit ('kg', 'km/h', 'mmol'); more make it a code."""
 _PHONE_CHARACTERS = frozenset("0123456789 +-().\u00a0/")
 _PHONE_REGIONS = ("FR", "GB", "US", "DE")
 """Regions tried for phone numbers written without their international prefix."""
@@ -396,7 +400,7 @@ def _code_shaped(value: str) -> bool:
         return False
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
-    return not _number_text(value.rstrip(string.ascii_letters + "%"))
+    return not _number_text(value)
 
 
 def _is_uuid(value: str) -> bool:
@@ -422,15 +426,25 @@ def _zero_padded(counts: Counter[str], total: int) -> bool:
 
 
 def _number_text(value: str) -> bool:
-    """A number written as text, decimal comma and spaces allowed ('1 234,5')."""
-    compact = value.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    """A number written as text: spaces, a decimal comma or thousands commas allowed
+    ('1 234,5', '1,234.5'), a currency sign before it or a short unit after it ('€12',
+    '72.5 kg', '12%'): a measurement stored as text is still a measurement. Capitals glued to
+    the digits ('51706749N', '104233PAT') are a code's, not a unit."""
+    text = value.strip().lstrip(_CURRENCIES)
+    number = text.rstrip(_UNIT_CHARACTERS)
+    unit = text[len(number) :]
+    if len(unit) > MAX_UNIT_LENGTH or (unit.isupper() and not number.endswith(" ")):
+        return False
+    compact = number.replace(" ", "").replace("\u00a0", "")
     if not compact:
         return False
-    try:
-        float(compact)
-    except ValueError:
-        return False
-    return True
+    for candidate in (compact, compact.replace(",", "."), compact.replace(",", "")):
+        try:
+            float(candidate)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
