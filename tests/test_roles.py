@@ -229,6 +229,12 @@ def test_unique_measurements_stay_ordinary() -> None:
     assert _guess("fnlwgt", rng.choice(np.arange(10_000, 1_500_000), n, False)).role == ORDINARY
     timestamps = 1_600_000_000 + rng.choice(10**8, n, replace=False)
     assert _guess("event_time", timestamps).role == ORDINARY
+    per_second = 1_600_000_000 + np.arange(n)  # a log, one row a second: a time, not a key
+    assert _guess("timestamp", per_second).role == ORDINARY
+    assert _guess("epoch", per_second).role == ORDINARY
+    small = np.random.default_rng(30)
+    tiny_ages = [_guess("age", small.integers(18, 60, 25)).role for _ in range(200)]
+    assert ID_LIKE not in tiny_ages  # 25 random ages are often mostly unique, never a sequence
     # Numbers written as text (a decimal comma, a stray marker) are numbers, not labels.
     as_text = [f"{v:.3f}".replace(".", ",") for v in rng.normal(70, 12, n)] + ["n/a"]
     assert _guess("weight", as_text).role == ORDINARY

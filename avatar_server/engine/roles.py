@@ -58,6 +58,9 @@ MIN_PRESENT = 20
 """Below this many values every column looks unique: no uniqueness rule applies."""
 UNIQUE_SHARE = 0.9
 """Mostly unique: at least this share of the present values are distinct."""
+SEQUENCE_SHARE = 0.99
+"""A sequence without an identifier's name must be all but unique: small ranges of random whole
+numbers (ages in a 30-row table) are often mostly unique, almost never entirely."""
 DENSE_SHARE = 0.5
 """Whole numbers fill at least this share of the range between their smallest and largest: a
 sequence of codes. Measurements never come close while staying unique: n distinct values drawn
@@ -94,6 +97,11 @@ _STRONG_ID_WORDS = frozenset({"id", "ids", "key", "pk", "fk", "uuid", "guid", "i
 _ID_WORDS = _STRONG_ID_WORDS | frozenset(
     {"code", "number", "num", "no", "nr", "ref", "reference", "matricule", "account"}
 )
+_TIME_WORDS = frozenset(
+    {"t", "time", "date", "timestamp", "ts", "epoch", "year", "month", "week", "day", "hour"}
+)
+"""Words naming a time: whole numbers counting time (a year per row, seconds of a log) fill
+their range like a sequence, and are times all the same."""
 _CODE_PUNCTUATION = frozenset("-_./:#")
 _CURRENCIES = "€$£¥"
 _UNIT_CHARACTERS = string.ascii_letters + "%°/²³µ"
@@ -236,7 +244,9 @@ def _numeric_role(name: str, distinct: int, present: int, sample: ColumnSample) 
     unique = present >= MIN_PRESENT and distinct >= UNIQUE_SHARE * present
     fill = _range_fill(distinct, sample)
     words = _name_words(name)
-    if unique and fill >= DENSE_SHARE:
+    if words & _TIME_WORDS and not words & _ID_WORDS:
+        return RoleGuess(ColumnRole.QUASI_IDENTIFIER, f"whole numbers named like a time ({name!r})")
+    if unique and distinct >= SEQUENCE_SHARE * present and fill >= DENSE_SHARE:
         return RoleGuess(
             ColumnRole.ID_LIKE,
             f"a sequence: {distinct:,} distinct whole numbers in {present:,} values, filling "
