@@ -195,12 +195,16 @@ class ColumnSample:
         self.seen += count
 
     def _add_numbers(self, present: pd.Series) -> None:
-        numbers = present.to_numpy(dtype=np.float64)
-        low, high = float(numbers.min()), float(numbers.max())
+        if not self.whole:
+            return  # decimals: a measurement, whose range no rule needs
+        if present.dtype.kind == "f":
+            numbers = present.to_numpy(dtype=np.float64)
+            if not np.array_equal(np.floor(numbers), numbers):
+                self.whole = False
+                return
+        low, high = float(present.min()), float(present.max())
         self.low = low if self.low is None else min(self.low, low)
         self.high = high if self.high is None else max(self.high, high)
-        if self.whole and present.dtype.kind == "f":
-            self.whole = bool(np.all(np.floor(numbers) == numbers))
 
 
 def _cut(values: np.ndarray[Any, np.dtype[np.object_]]) -> np.ndarray[Any, np.dtype[np.object_]]:
