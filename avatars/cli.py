@@ -1,4 +1,5 @@
-"""The ``avatars`` command line: serve, anonymize a file, run a saved configuration, inspect jobs.
+"""The ``avatars`` command line: serve, anonymize a file, run a saved configuration, inspect
+datasets and jobs.
 
 Without ``--base-url`` (or ``AVATAR_BASE_URL``) the commands run on the embedded local server;
 with one, they use ``AVATAR_API_KEY`` to authenticate.
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from avatars_api.models import DatasetOut
+
     from avatars.manager import Manager
 
 VERDICT_FAILED = 3
@@ -230,6 +233,47 @@ def _jobs(args: argparse.Namespace) -> None:
             print(f"    {job.error}")
 
 
+def schema_lines(dataset: DatasetOut) -> list[str]:
+    """A dataset's schema as aligned lines: per column its type, missing and distinct counts,
+    and the role the server detected, with why. Risky roles are starred."""
+    from avatar_yaml import RISKY_ROLES
+
+    width = max([len("column"), *(len(c.name) for c in dataset.columns)])
+    lines = [
+        f"{dataset.name} ({dataset.id}): {dataset.rows:,} rows, {dataset.column_count} columns",
+        f"{'column':<{width}}  {'dtype':<10} {'missing':>9} {'distinct':>9}  {'role':<19} why",
+    ]
+    risky = False
+    for column in dataset.columns:
+        star = "*" if column.role in RISKY_ROLES else " "
+        risky = risky or star == "*"
+        lines.append(
+            f"{column.name:<{width}}  {column.dtype:<10} {column.missing:>9,} "
+            f"{column.distinct:>9,}  {column.role + star:<19} {column.role_reason}"
+        )
+    if risky:
+        lines.append("* identifies people by itself: a run must drop, pseudonymize or keep it")
+    return lines
+
+
+def _datasets(args: argparse.Namespace) -> None:
+    client = _manager(args).auth_client
+    if args.dataset:
+        for line in schema_lines(client.datasets.get_dataset(args.dataset)):
+            print(line)
+        return
+    datasets = client.datasets.list_datasets()
+    if not datasets:
+        print("no datasets")
+        return
+    print(f"{'id':<36}  {'name':<30} {'rows':>10} {'columns':>7}  created")
+    for dataset in datasets:
+        print(
+            f"{dataset.id!s:<36}  {dataset.name[:30]:<30} {dataset.rows:>10,} "
+            f"{dataset.column_count:>7}  {dataset.created_at:%Y-%m-%d %H:%M:%S}"
+        )
+
+
 def _results(args: argparse.Namespace) -> None:
     client = _manager(args).auth_client
     files = client.results.get_results(args.job).files
@@ -316,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--limit", type=int, default=20)
     remote(jobs)
     jobs.set_defaults(handler=_jobs)
+
+    datasets = commands.add_parser(
+        "datasets", help="list your uploaded tables, or show one's columns and their roles"
+    )
+    datasets.add_argument("dataset", nargs="?", help="a dataset id: show its columns")
+    remote(datasets)
+    datasets.set_defaults(handler=_datasets)
 
     results = commands.add_parser("results", help="list (and download) a job's result files")
     results.add_argument("job", help="the job name")

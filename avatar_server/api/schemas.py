@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from avatar_yaml import JobKind, JobStatus, ResultKind
+from avatar_server.engine.roles import UNDETECTED
+from avatar_yaml import RISKY_ROLES, ColumnRole, JobKind, JobStatus, ResultKind
 from avatar_yaml.vocabulary import described
 
 
@@ -96,11 +97,25 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The API key in clear. It is shown only this once.")
 
 
+ROLE_DESCRIPTION = (
+    f"What the column is, as detected at upload: one of {described(ColumnRole)}. "
+    f"{', '.join(RISKY_ROLES)} columns identify people by themselves. A string, not an enum: "
+    "roles may be added as detection grows, and a client should show an unknown one as it is. "
+    f"Datasets uploaded before roles were detected read as {UNDETECTED.role.value}, with a "
+    "reason saying so."
+)
+
+
 class ColumnSchema(ResponseModel):
     name: str
     dtype: str = Field(description="bool, int64, float64, datetime64, string, or empty.")
     missing: int = Field(description="Number of missing values.")
     distinct: int = Field(description="Number of distinct non-missing values.")
+    role: str = Field(default=UNDETECTED.role.value, description=ROLE_DESCRIPTION)
+    role_reason: str = Field(
+        default=UNDETECTED.reason,
+        description="Why the column got its role, in words (never quoting a value).",
+    )
 
 
 class CsvDialectOut(ResponseModel):

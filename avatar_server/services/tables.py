@@ -43,6 +43,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from avatar_server.db.models import CsvDialect, DatasetFormat
+from avatar_server.engine.roles import ColumnSample, detect_role
 from avatar_server.services.dialect import (
     SNIFF_BYTES,
     NotEncodedError,
@@ -109,6 +110,9 @@ class _ColumnStats:
     )
     pending: list[np.ndarray[Any, np.dtype[np.uint64]]] = field(default_factory=list)
     pending_size: int = 0
+    sample: ColumnSample | None = field(default_factory=ColumnSample)
+    """A bounded sample of the values, from which the column's role is guessed (None: no
+    role, for benchmarks measuring what detection costs)."""
 
     def update(self, series: pd.Series) -> None:
         present = series.dropna()
@@ -116,6 +120,8 @@ class _ColumnStats:
         if present.empty:
             return
         self.dtype = _merge_dtype(self.dtype, _dtype_name(present))
+        if self.sample is not None:
+            self.sample.add(present)
         values = present.to_numpy()
         if values.dtype.kind in "iub":
             values = values.astype("float64")
@@ -134,12 +140,16 @@ class _ColumnStats:
 
     def describe(self) -> dict[str, Any]:
         self._merge()
-        return {
+        described: dict[str, Any] = {
             "name": self.name,
             "dtype": self.dtype or "empty",
             "missing": self.missing,
             "distinct": int(self.hashes.size),
         }
+        if self.sample is not None:
+            guess = detect_role(self.name, described["dtype"], described["distinct"], self.sample)
+            described |= {"role": guess.role.value, "role_reason": guess.reason}
+        return described
 
 
 def _dtype_name(series: pd.Series) -> str:
@@ -179,9 +189,11 @@ def discover_schema(
     max_columns: int,
     sep: str | None = None,
     encoding: str | None = None,
+    roles: bool = True,
 ) -> TableSchema:
-    """Validate the table in ``handle`` and describe its columns (and, for a CSV, how it is
-    written: ``sep`` and ``encoding`` when given, checked names; detected otherwise).
+    """Validate the table in ``handle`` and describe its columns, with their roles unless
+    ``roles`` is False (see :mod:`avatar_server.engine.roles`), and, for a CSV, how it is
+    written (``sep`` and ``encoding`` when given, checked names; detected otherwise).
 
     Raises ``InvalidInputError`` for anything that is not a readable, non-empty table,
     ``UnprocessableError`` for a CSV read as one column that looks separated, and
@@ -199,7 +211,10 @@ def discover_schema(
     with contextlib.closing(chunks):
         for chunk in chunks:
             if stats is None:
-                stats = [_ColumnStats(str(name)) for name in chunk.columns]
+                stats = [
+                    _ColumnStats(str(name), sample=ColumnSample() if roles else None)
+                    for name in chunk.columns
+                ]
             rows += len(chunk)
             if rows > max_rows:
                 raise TooLargeError(f"the table has more than {max_rows} rows, the limit")

@@ -67,7 +67,8 @@ class Datasets:
         """Upload a CSV or Parquet table from a path, a binary file object or a DataFrame.
 
         The body is streamed, never read whole into memory. Returns the dataset with the schema
-        the server discovered (rows, and per column: dtype, missing and distinct counts) and,
+        the server discovered (rows, and per column: dtype, missing and distinct counts, and
+        the column's role, such as ``id_like`` or ``direct_identifier``, with its reason) and,
         for a CSV, how it was read (``csv_dialect``: separator, quote character, encoding).
 
         A CSV's separator (among ``,`` ``;`` tab ``|``) and encoding (UTF-8, UTF-16 or UTF-32

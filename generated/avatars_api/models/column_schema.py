@@ -17,12 +17,23 @@ class ColumnSchema:
         dtype (str): bool, int64, float64, datetime64, string, or empty.
         missing (int): Number of missing values.
         name (str):
+        role (str): What the column is, as detected at upload: one of id_like, direct_identifier, free_text, date,
+            constant, quasi_identifier. id_like, direct_identifier, free_text columns identify people by themselves. A
+            string, not an enum: roles may be added as detection grows, and a client should show an unknown one as it is.
+            Datasets uploaded before roles were detected read as quasi_identifier, with a reason saying so. Default:
+            'quasi_identifier'.
+        role_reason (str): Why the column got its role, in words (never quoting a value). Default: 'not detected: the
+            dataset was uploaded before column roles existed (upload it again to detect them)'.
     """
 
     distinct: int
     dtype: str
     missing: int
     name: str
+    role: str = "quasi_identifier"
+    role_reason: str = (
+        "not detected: the dataset was uploaded before column roles existed (upload it again to detect them)"
+    )
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,6 +45,10 @@ class ColumnSchema:
 
         name = self.name
 
+        role = self.role
+
+        role_reason = self.role_reason
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -42,6 +57,8 @@ class ColumnSchema:
                 "dtype": dtype,
                 "missing": missing,
                 "name": name,
+                "role": role,
+                "role_reason": role_reason,
             }
         )
 
@@ -58,11 +75,17 @@ class ColumnSchema:
 
         name = d.pop("name")
 
+        role = d.pop("role")
+
+        role_reason = d.pop("role_reason")
+
         column_schema = cls(
             distinct=distinct,
             dtype=dtype,
             missing=missing,
             name=name,
+            role=role,
+            role_reason=role_reason,
         )
 
         column_schema.additional_properties = d
