@@ -296,8 +296,9 @@ def _warnings(n: int, profiles: list[_Profile]) -> list[str]:
         elif p.id_like:
             warnings.append(
                 f"Column {p.name!r} looks like an identifier ({p.distinct:,} distinct values in "
-                f"{p.present:,} rows): drop it before anonymizing if it identifies rows, as "
-                "identifiers cannot be anonymized (it is left out of this advice)."
+                f"{p.present:,} rows; it is left out of this advice): identifiers cannot be "
+                "anonymized by mixing records; drop it, pseudonymize it, declare it as a key, "
+                "or keep it grouped."
             )
         if p.missing > MOSTLY_MISSING * n:
             warnings.append(
@@ -342,8 +343,8 @@ def avatarization_warnings(df: pd.DataFrame) -> list[str]:
             warnings.append(
                 f"Column {p.name!r} looks like an identifier ({p.distinct:,} distinct values in "
                 f"{p.present:,} rows): its avatars take values like the originals' ones, so an "
-                "original identifier can reappear in the avatars; if it identifies rows, declare "
-                "it as identifier (or primary_key) in the schema, or drop it."
+                "original identifier can reappear in the avatars; drop it, pseudonymize it, "
+                "declare it as a key, or keep it grouped."
             )
         if p.missing > MOSTLY_MISSING * n:
             warnings.append(
