@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load
+.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -88,3 +88,6 @@ bench-workflow: $(STAMP) ## run() -> shuffled() latency on the embedded server -
 
 bench-load: $(STAMP) ## API under load (status polls, job lists) during an avatarization -> bench/results/load.md
 	$(BIN)/python -m bench.load
+
+bench-roles: $(STAMP) ## upload of 1M rows with and without column-role detection -> bench/results/roles.md
+	$(BIN)/python -m bench.roles
