@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(
     assert first.auth_client.base_url.startswith("http://127.0.0.1:")
     first.authenticate("user", "pass")  # created on first use, as the docs assume
     runner = first.create_runner("embedded")
-    table = pd.DataFrame({"a": range(60), "b": ["x", "y", "z"] * 20})
+    table = pd.DataFrame({"a": [i % 17 for i in range(60)], "b": ["x", "y", "z"] * 20})
     runner.add_table("t", table)
     runner.set_parameters("t", k=5)
     runner.run(jobs_to_run=["standard"])
