@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from avatar_server.db.models import DatasetFormat
-from avatar_server.engine.roles import SAMPLE_SIZE, SAMPLED_CHARACTERS, ColumnSample, detect_role
+from avatar_server.services.roles import SAMPLE_SIZE, SAMPLED_CHARACTERS, ColumnSample, detect_role
 from avatar_server.services.tables import CHUNK_ROWS, _dtype_name, discover_schema
 from avatars import ApiClient
 from bench.tables import mixed_table

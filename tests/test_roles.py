@@ -17,7 +17,7 @@ import pytest
 from faker import Faker
 
 from avatar_server.api.schemas import ColumnSchema
-from avatar_server.engine.roles import (
+from avatar_server.services.roles import (
     SAMPLE_SIZE,
     SAMPLED_CHARACTERS,
     UNDETECTED,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from avatar_server.engine.roles import UNDETECTED
+from avatar_server.services.roles import UNDETECTED
 from avatar_yaml import RISKY_ROLES, ColumnRole, JobKind, JobStatus, ResultKind
 from avatar_yaml.vocabulary import described
 

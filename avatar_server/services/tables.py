@@ -43,7 +43,6 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from avatar_server.db.models import CsvDialect, DatasetFormat
-from avatar_server.engine.roles import ColumnSample, detect_role
 from avatar_server.services.dialect import (
     SNIFF_BYTES,
     NotEncodedError,
@@ -54,6 +53,7 @@ from avatar_server.services.dialect import (
     text_decoder,
 )
 from avatar_server.services.errors import InvalidInputError, TooLargeError
+from avatar_server.services.roles import ColumnSample, detect_role
 
 CHUNK_ROWS = 100_000
 _MERGE_AT = 1_000_000
@@ -192,7 +192,7 @@ def discover_schema(
     roles: bool = True,
 ) -> TableSchema:
     """Validate the table in ``handle`` and describe its columns, with their roles unless
-    ``roles`` is False (see :mod:`avatar_server.engine.roles`), and, for a CSV, how it is
+    ``roles`` is False (see :mod:`avatar_server.services.roles`), and, for a CSV, how it is
     written (``sep`` and ``encoding`` when given, checked names; detected otherwise).
 
     Raises ``InvalidInputError`` for anything that is not a readable, non-empty table,
