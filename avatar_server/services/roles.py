@@ -15,8 +15,10 @@ libraries that maintain them (``email-validator``, ``phonenumbers``, ``python-st
 by hand-written patterns; personal names are matched against Faker's first- and last-name lists
 of a few locales, which is best effort: a name missing from those lists goes unseen.
 
-Pure functions over numpy and pandas, without web or database (hence the engine package), so
-the advice can share them with the upload (``avatar_server.services.tables``).
+Pure functions over numpy and pandas, without web or database, called by the upload
+(``avatar_server.services.tables``). They live among the services rather than in the engine
+because they speak the shared vocabulary (``avatar_yaml.ColumnRole``), which the engine, a
+library of its own, does not import.
 """
 
 from __future__ import annotations
