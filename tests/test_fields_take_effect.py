@@ -228,7 +228,11 @@ def test_values_the_server_already_follows(user: ApiClient) -> None:
         AvatarizationParameters(
             k=5, imputation=Imputation(method=ImputeMethod.MEAN, return_data_imputed=False)
         ),
-        columns=[ColumnInfo(field="note", drop=True, time_series_time=False)],
+        columns=[
+            ColumnInfo(field="pid", primary_key=True),
+            ColumnInfo(field="ref", identifier=True),
+            ColumnInfo(field="note", drop=True, time_series_time=False),
+        ],
         privacy=PrivacyMetricsTableParameters(use_categorical_reduction=False),
     )
     config.schema.tables[0].individual_level = True
