@@ -193,7 +193,9 @@ def test_unknown_document_and_dependency(user: ApiClient, wbcd: str) -> None:
 
 
 def test_a_failed_job_fails_its_dependents_with_the_reason(user: ApiClient) -> None:
-    text = pd.DataFrame({"a": list(range(30)), "b": [0.5, 1.5, 2.0] * 10}).to_csv(index=False)
+    text = pd.DataFrame({"a": [i % 7 for i in range(30)], "b": [0.5, 1.5, 2.0] * 10}).to_csv(
+        index=False
+    )
     dataset = str(user.datasets.upload_dataset(io.BytesIO(text.encode()), name="t").id)
     # "b" declared int: only reading its values (0.5...) tells it is not, in the job.
     columns = [ColumnInfo(field="b", type=ColumnType.INT)]
