@@ -804,17 +804,17 @@ def test_a_table_where_nothing_varies_fails_with_a_reason(user: ApiClient) -> No
 
 
 @pytest.mark.parametrize("kind", ["text", "integer"])
-def test_an_identifier_like_column_is_warned_about(user: ApiClient, kind: str) -> None:
-    """Avatarized with a warning naming it (an original identifier can reappear in the
-    avatars); declared ``identifier`` in the schema, it is set aside and the warning goes."""
+def test_an_identifier_like_column_is_refused_until_dealt_with(user: ApiClient, kind: str) -> None:
+    """An undeclared identifier is refused before any avatarization (it would come out of
+    the avatars as it went in); the advice, which releases nothing, still runs and warns.
+    Declared ``identifier`` in the schema, it is set aside and the run goes ahead."""
     ids = [f"P{i:05d}" for i in range(200)] if kind == "text" else list(range(10_000, 10_200))
     dataset = upload(user, pd.DataFrame({"patient": ids} | _base()))
-    jobs = run(user, dataset)
-    assert {job.status for job in jobs.values()} == {"done"}
-    needle = "Column 'patient' looks like an identifier (200 distinct values in 200 rows)"
-    standard = run_metadata(user, jobs["standard"])["warnings"]
-    assert any(needle in w and "identifier (or primary_key)" in w for w in standard), standard
-    assert any(needle in w for w in advice_warnings(user, jobs[ADVICE_NAME]))
+    with pytest.raises(ValidationError, match=r"'patient' \(id_like: "):
+        run(user, dataset)
+    advice = run(user, dataset, k=None, documents=(ADVICE_NAME,))
+    needle = "Column 'patient' looks like an identifier (200 distinct values in 200 rows"
+    assert any(needle in w for w in advice_warnings(user, advice[ADVICE_NAME]))
     declared = run(user, dataset, columns=[ColumnInfo(field="patient", identifier=True)])
     assert declared["standard"].status == "done"
     assert "patient" not in shuffled(user, declared["standard"]).columns
