@@ -96,7 +96,9 @@ def test_the_default_run_is_refused_naming_each_risky_column(user: ApiClient, ta
     assert runner.jobs.keys() <= {"advice_parameters"}  # nothing was avatarized
 
 
-def test_dealt_with_the_run_releases_no_identifier(user: ApiClient, table: Path) -> None:
+def test_dealt_with_the_run_releases_no_identifier(
+    user: ApiClient, table: Path, tmp_path: Path
+) -> None:
     frame = pd.read_csv(table)
     runner = Runner(user, "messy_safe", seed=3)
     runner.add_table(
@@ -114,6 +116,17 @@ def test_dealt_with_the_run_releases_no_identifier(user: ApiClient, table: Path)
     verdict = runner.privacy_verdict("patients")
     failed = [item["name"] for item in verdict["items"] if not item["passed"]]
     assert not [name for name in failed if name.startswith("verbatim_unique_values")], failed
+    # The report accounts for every identifying column, after the verdict it opens with.
+    report = runner.download_report(tmp_path / "report.html")
+    assert isinstance(report, Path)
+    page = report.read_text(encoding="utf-8")
+    assert page.index("Privacy verdict") < page.index("Identifying columns")
+    for entry in (
+        "patient_id (id_like): pseudonymized (UUID4)",
+        "email (direct_identifier): pseudonymized (HASH_SHA256)",
+        "notes (free_text): kept (grouped)",
+    ):
+        assert entry in page, entry
 
 
 def test_row_order_reattachment_fails_the_verdict_and_the_cli(

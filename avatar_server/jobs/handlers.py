@@ -242,6 +242,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 "explained_variance_ratio": result.explained_variance_ratio,
                 "set_aside_columns": table.dropped
                 + ([table.primary_key] if table.primary_key else []),
+                "identifying_columns": table.identifying_columns(ctx.table(name)),
                 "warnings": warnings + result.warnings,
                 "software_version": __version__,
             },

@@ -9,7 +9,7 @@ import pandas as pd
 
 from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
 from avatar_server.storage import Storage
-from avatar_yaml import ColumnType, KeepMode, Pseudonymization, TableInfo
+from avatar_yaml import RISKY_ROLES, ColumnType, KeepMode, Pseudonymization, TableInfo
 
 OTHER = "(other)"
 """The value of a grouped column that stands for every value fewer than ``k`` originals hold."""
@@ -33,6 +33,32 @@ class PreparedTable:
     grouped: list[str] = field(default_factory=list)
     kept_as_is: list[str] = field(default_factory=list)
     column_order: list[str] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)
+    """The role the upload detected for each column (none for datasets older than roles)."""
+
+    def identifying_columns(self, table: TableInfo) -> list[dict[str, str]]:
+        """Each column whose role identifies people, with what the run does with it: for the
+        report, which a data protection officer reads to see every such column accounted for."""
+        declared = {column.field: column for column in table.columns or []}
+        found = []
+        for name, role in self.roles.items():
+            if role not in RISKY_ROLES:
+                continue
+            column = declared.get(name)
+            if column is None:
+                treatment = "none"
+            elif column.primary_key or column.identifier:
+                treatment = "key"
+            elif column.drop:
+                treatment = "drop"
+            elif column.pseudonymization is not None:
+                treatment = f"pseudonymized:{column.pseudonymization.kind}"
+            elif column.keep is not None:
+                treatment = f"keep:{column.keep}"
+            else:
+                treatment = "none"
+            found.append({"column": name, "role": role, "treatment": treatment})
+        return found
 
 
 def read_frame(
@@ -121,6 +147,7 @@ def prepare_table(
         data=frame,
         file_format=dataset.format.value,
         column_order=[str(c) for c in frame.columns],
+        roles={str(c["name"]): str(c["role"]) for c in dataset.columns if c.get("role")},
     )
     for column in table.columns or []:
         if column.field not in frame.columns:

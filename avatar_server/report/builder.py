@@ -328,6 +328,13 @@ def _sampled_rows(correlations: dict[str, Any]) -> int | None:
     return max(counts) if counts else None
 
 
+def _treatment(code: str, language: str) -> str:
+    """What the run did with an identifying column, in words (``pseudonymized:UUID4``...)."""
+    kind, _, detail = code.partition(":")
+    words = STRINGS[language][f"treatment_{kind}"]
+    return words.format(detail=detail) if detail else words
+
+
 def _table_context(
     table: TableResults, data: ReportData, step: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -361,6 +368,14 @@ def _table_context(
         "column_count": format_number(len(columns), language) if columns else MISSING,
         "columns": ", ".join(columns) if columns else MISSING,
         "set_aside": ", ".join(str(c) for c in metadata.get("set_aside_columns") or []),
+        "identifying": "; ".join(
+            t["identifying_entry"].format(
+                column=entry["column"],
+                role=entry["role"],
+                treatment=_treatment(str(entry["treatment"]), language),
+            )
+            for entry in metadata.get("identifying_columns") or []
+        ),
         "seed": str(metadata["seed"]) if metadata.get("seed") is not None else MISSING,
         "parameters": parameter_rows(table, language),
         "privacy": metric_rows(table.privacy, language),
