@@ -13,14 +13,23 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from avatar_yaml import ResultKind
+from avatars.version import client_version
 
 if TYPE_CHECKING:
     from avatars_api.models import DatasetOut
 
     from avatars.manager import Manager
+
+SENSITIVE_RESULTS = frozenset(
+    {ResultKind.UNSHUFFLED, ResultKind.ORIGINAL_PROJECTIONS, ResultKind.AVATAR_PROJECTIONS}
+)
+"""Result kinds that keep the row link between avatars and originals."""
 
 VERDICT_FAILED = 3
 """Exit status of ``avatars anonymize`` when the privacy verdict fails (without
@@ -223,11 +232,12 @@ def _jobs(args: argparse.Namespace) -> None:
     if not jobs:
         print("no jobs")
         return
-    print(f"{'name':<34} {'run':<24} {'kind':<16} {'status':<10} {'progress':>8}  created")
+    print(f"{'name':<34} {'run':<24} {'job':<18} {'status':<10} {'progress':>8}  created")
     for job in jobs:
+        # The document name tells a run's jobs apart (report and report_pia share one kind).
         print(
-            f"{job.name:<34} {job.display_name[:24]:<24} {job.kind:<16} {job.status:<10} "
-            f"{job.progress:>8.0%}  {job.created_at:%Y-%m-%d %H:%M:%S}"
+            f"{job.name:<34} {job.display_name[:24]:<24} {job.parameters_name[:18]:<18} "
+            f"{job.status:<10} {job.progress:>8.0%}  {job.created_at:%Y-%m-%d %H:%M:%S}"
         )
         if job.error:
             print(f"    {job.error}")
@@ -281,15 +291,24 @@ def _results(args: argparse.Namespace) -> None:
         print(f"{entry.kind:<22} {entry.table or '-':<20} {entry.name:<40} {entry.size:>10} B")
     if args.download:
         target = Path(args.download)
-        for entry in files:
+        kept = [e for e in files if args.sensitive or e.kind not in SENSITIVE_RESULTS]
+        for entry in kept:
             client.results.download_file(args.job, entry.name, target / entry.name)
-        print(f"downloaded {len(files)} file(s) to {target}")
+        print(f"downloaded {len(kept)} file(s) to {target}")
+        left = sorted({e.kind for e in files if e not in kept})
+        if left:
+            print(
+                f"not downloaded: {', '.join(left)} (the avatars in the originals' row order and "
+                "the projections link each avatar to its person: never share them; "
+                "--sensitive downloads them anyway)"
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatars", description="Anonymize tabular data into avatars."
     )
+    parser.add_argument("--version", action="version", version=f"avatars {client_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run an avatars server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -370,14 +389,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     results = commands.add_parser("results", help="list (and download) a job's result files")
     results.add_argument("job", help="the job name")
-    results.add_argument("--download", metavar="DIR", help="save every file into DIR")
+    results.add_argument(
+        "--download",
+        metavar="DIR",
+        help="save the files into DIR (not the row-linked ones: unshuffled avatars, projections)",
+    )
+    results.add_argument(
+        "--sensitive",
+        action="store_true",
+        help="with --download, also save the row-linked files (never to be shared)",
+    )
     remote(results)
     results.set_defaults(handler=_results)
     return parser
 
 
+def _show_warning(message: Warning | str, *_context: Any, **_more: Any) -> None:
+    """A warning as one line for people (``warning: ...``), not Python's source location
+    (the signature of :func:`warnings.showwarning`, whose other arguments say where)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
+    warnings.showwarning = _show_warning
     from avatars.errors import AvatarError
 
     try:

@@ -71,6 +71,7 @@ def test_anonymize_writes_avatars_metrics_and_report(
         "jobs", "--name", "wbcd", "--base-url", server.base_url, env=cli_env, cwd=tmp_path
     )
     assert "standard" in jobs.stdout and "done" in jobs.stdout
+    assert " report_pia " in jobs.stdout  # jobs are told apart by document, not kind
     standard = next(line.split()[0] for line in jobs.stdout.splitlines() if " standard " in line)
     results = avatars(
         "results",
@@ -84,6 +85,22 @@ def test_anonymize_writes_avatars_metrics_and_report(
     )
     assert "wbcd.shuffled.csv" in results.stdout
     assert len(pd.read_csv(tmp_path / "files" / "wbcd.shuffled.csv")) == len(original)
+    # The row-linked files are listed but only downloaded when asked for by name.
+    assert "wbcd.unshuffled.csv" in results.stdout
+    assert not (tmp_path / "files" / "wbcd.unshuffled.csv").exists()
+    assert "not downloaded: avatar_projections, original_projections, unshuffled" in results.stdout
+    avatars(
+        "results",
+        standard,
+        "--download",
+        "all",
+        "--sensitive",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+    )
+    assert (tmp_path / "all" / "wbcd.unshuffled.csv").exists()
 
 
 def test_run_replays_a_saved_configuration(
@@ -150,7 +167,10 @@ def test_anonymize_reads_a_semicolon_latin1_file(
         "latin-1",
         "--accept-risk",
     )
-    avatars(*args, *remote, env=cli_env, cwd=tmp_path)
+    done = avatars(*args, *remote, env=cli_env, cwd=tmp_path)
+    # Warnings read as one line for people, not as Python's warnings with a source line.
+    assert "warning: table 'twin'" in done.stderr
+    assert "UserWarning" not in done.stderr and ".py:" not in done.stderr
     written = pd.read_csv(tmp_path / "out" / "twin.avatars.csv")
     assert list(written.columns) == list(frame.columns) and len(written) == len(frame)
     assert set(written["ville"].dropna()) <= set(CITIES)
@@ -171,3 +191,10 @@ def test_anonymize_reads_a_semicolon_latin1_file(
         check=False,
     )
     assert bad.returncode == 1 and "unknown encoding 'klingon'" in bad.stderr
+
+
+def test_version(tmp_path: Path) -> None:
+    from avatars.version import client_version
+
+    done = avatars("--version", env=dict(os.environ), cwd=tmp_path)
+    assert done.stdout.strip() == f"avatars {client_version()}"
