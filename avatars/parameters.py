@@ -75,10 +75,13 @@ class TableDocuments:
     signal: SignalMetricsTableParameters | None
 
 
-def _unknown_keywords(values: dict[str, Any], where: str) -> None:
+def check_keywords(table_name: str, values: dict[str, Any]) -> None:
+    """Refuse a keyword ``set_parameters`` does not take (a ValueError listing those it does)."""
     unknown = sorted(set(values) - set(KEYWORDS))
     if unknown:
-        raise ConfigError(f"{where}unknown parameters {unknown}; allowed: {', '.join(KEYWORDS)}")
+        raise ConfigError(
+            f"table {table_name!r}: unknown parameters {unknown}; allowed: {', '.join(KEYWORDS)}"
+        )
 
 
 def to_documents(table_name: str, **values: Any) -> TableDocuments:
@@ -88,7 +91,7 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
     and rules can see without the data.
     """
     where = f"table {table_name!r}: "
-    _unknown_keywords(values, where)
+    check_keywords(table_name, values)
     if values.get("exclude_variable_method") is not None and not values.get(
         "exclude_variable_names"
     ):

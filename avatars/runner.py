@@ -357,9 +357,11 @@ class Runner:
     def update_parameters(self, table_name: str, **overrides: Any) -> None:
         """Change some parameters of a table and keep the others (``name=None`` unsets one).
 
-        Raises ValueError if the table has no parameters yet: use :meth:`set_parameters`.
+        Raises ValueError if the table has no parameters yet (use :meth:`set_parameters`), or
+        for a keyword ``set_parameters`` does not take, listing those it does.
         """
         self._table(table_name)
+        parameters.check_keywords(table_name, overrides)
         current = parameters.from_documents(self._config, table_name)
         if not current and not parameters.describe(self._config, table_name):
             raise ValueError(

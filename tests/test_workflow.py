@@ -357,6 +357,8 @@ def test_bad_configurations_fail_before_any_job(manager: Manager, shared_data: P
         runner.set_parameters("iris", k=2)
     with pytest.raises(ValueError, match="need imputation_method"):
         runner.update_parameters("iris", imputation_k=3)
+    with pytest.raises(ValueError, match=r"unknown parameters \['kk'\]; allowed: k, ncp"):
+        runner.update_parameters("iris", kk=3)
 
     assert runner.set_name is None
     assert manager.auth_client.jobs.get_jobs().jobs == []  # nothing ever reached the server
