@@ -346,13 +346,6 @@ class Config:
             if isinstance(spec, _WITH_RESULTS)
         ]
 
-    def report_names(self) -> list[str]:
-        return [report_name(report.report_type) for report in self.reports]
-
-    @staticmethod
-    def report_name(report: ReportParameters) -> str:
-        return report_name(report.report_type)
-
     def document_names(self) -> list[str]:
         return [name for _, name, _ in self._named_documents()]
 

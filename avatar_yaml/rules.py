@@ -40,6 +40,7 @@ from avatar_yaml.vocabulary import (
     AVATARIZED_SCHEMA_NAME,
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
+    REPORT_NAMES,
     RISKY_ROLES,
     SCHEMA_NAME,
     SIGNAL_METRICS_NAME,
@@ -49,6 +50,7 @@ from avatar_yaml.vocabulary import (
     ImputeMethod,
     PseudonymizationKind,
     ReportFormat,
+    report_name,
 )
 
 if TYPE_CHECKING:
@@ -304,7 +306,7 @@ def _check_results(config: Config) -> None:
                 f"results are kept with their job; write {path!r}",
             )
         writes_tables = name == PARAMETERS_NAME
-        feeds_report = name == PARAMETERS_NAME or name in config.report_names()
+        feeds_report = name == PARAMETERS_NAME or name in REPORT_NAMES.values()
         if results.format is not None and not writes_tables:
             raise _unsupported(
                 f"{name}: results.format",
@@ -320,7 +322,7 @@ def _check_results(config: Config) -> None:
     for report in config.reports:
         if report.output_format is ReportFormat.DOCX:
             raise _unsupported(
-                f"{config.report_name(report)}: output_format",
+                f"{report_name(report.report_type)}: output_format",
                 "a DOCX report",
                 "reports are written as PDF and HTML",
             )

@@ -366,22 +366,19 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
         results = privacy_metrics(
             original, avatars, seed=seed, progress=ctx.part(index, len(pairs), name), **options
         )
+        official = to_official_dicts(results, name)
         out.write_json(
             ResultKind.PRIVACY_METRICS,
             name,
             f"{escape_table_name(name)}.privacy.json",
-            to_official_dicts(results, name),
+            official,
         )
         out.write_json(
             ResultKind.PRIVACY_VERDICT,
             name,
             f"{escape_table_name(name)}.verdict.json",
             table_verdict(
-                to_official_dicts(results, name)[0],
-                pair.prepared.data,
-                pair.avatars,
-                pair.prepared,
-                avatarization[name].exclude_variables,
+                official[0], pair.prepared, pair.avatars, avatarization[name].exclude_variables
             ),
         )
 

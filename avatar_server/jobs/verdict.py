@@ -82,16 +82,15 @@ def _verbatim_items(original: pd.DataFrame, avatars: pd.DataFrame) -> list[dict[
 
 def table_verdict(
     metrics: dict[str, Any],
-    original: pd.DataFrame,
-    avatars: pd.DataFrame,
     prepared: PreparedTable,
+    avatars: pd.DataFrame,
     exclusion: ExcludeVariables | None,
 ) -> dict[str, Any]:
     """The verdict of one table from its privacy metrics (the official dict) and its released
-    columns: ``original`` and ``avatars`` (row for row, typed alike) hold every column the
+    columns: ``prepared.data`` and ``avatars`` (row for row, typed alike) hold every column the
     shared avatars hold but the new keys and the pseudonyms, which never carry originals."""
     items = _metric_items(metrics)
-    items += _verbatim_items(original, avatars)
+    items += _verbatim_items(prepared.data, avatars)
     if exclusion is not None and exclusion.replacement_strategy is ExcludeVariablesMethod.ROW_ORDER:
         names = ", ".join(exclusion.variable_names)
         items.append(
