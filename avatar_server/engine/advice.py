@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.codec import TableCodec
+from avatar_server.engine.codec import MAX_ONE_HOT_MODALITIES, TableCodec
 from avatar_server.engine.columns import (
     NUMERIC_KINDS,
     ColumnInfo,
@@ -183,8 +183,16 @@ def _advise_k(n: int) -> tuple[int, str]:
 
 
 def _projected(profiles: list[_Profile]) -> list[_Profile]:
-    """The columns the advice projects: usable, and neither constant nor identifier-like."""
-    return [p for p in profiles if p.info is not None and not p.id_like and not p.constant]
+    """The columns the advice projects: usable, neither constant nor identifier-like, and not
+    wider than a one-hot projection takes (the avatarization leaves those out of it too)."""
+    return [
+        p
+        for p in profiles
+        if p.info is not None
+        and not p.id_like
+        and not p.constant
+        and (p.continuous or p.modalities <= MAX_ONE_HOT_MODALITIES)
+    ]
 
 
 def _analysed_frame(used: list[_Profile]) -> pd.DataFrame:

@@ -13,7 +13,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.codec import TableCodec, with_text_labels
+from avatar_server.engine.codec import (
+    MAX_ONE_HOT_MODALITIES,
+    TableCodec,
+    modality_count,
+    with_text_labels,
+)
 from avatar_server.engine.columns import (
     ABSENT,
     MISSING_MODALITY,
@@ -23,6 +28,7 @@ from avatar_server.engine.columns import (
 )
 from avatar_server.engine.decoding import (
     DISCRETE_LIMIT,
+    assign_from_neighbours,
     assign_with_counts,
     avoid_unique_values,
     map_to_quantiles,
@@ -201,9 +207,11 @@ def avatarize(
         ncp: Projected dimensions the neighbours are searched in (default 5, or fewer when the
             table has fewer dimensions).
         column_weights: Per-column weight in the projection (default 1).
-        use_categorical_reduction: Project categorical columns with more than 20 modalities as
-            an embedding (each modality at the mean position of its rows in the projection of
-            the other columns) instead of one dimension per modality.
+        use_categorical_reduction: Leave categorical columns with more than 20 modalities out
+            of the projection (neighbours are found on the other columns) and give each avatar
+            a value its neighbours hold, instead of one dimension per modality. Columns with
+            more than ``MAX_ONE_HOT_MODALITIES`` (200) modalities are always treated so, with a
+            warning: one-hot, they would cost minutes and bury the table's structure.
         imputation: How numeric gaps are filled for the projection (default
             ``ImputationSettings()``); the gaps are restored in the avatars.
         exclude_variables: Columns kept out and re-attached, and how.
@@ -247,17 +255,28 @@ def avatarize(
     )
     report("prepare", 0.6)
     encoded = codec.encode(work, numeric)
+    warnings: list[str] = []
+    wide = codec.wide_columns()
     reduced_names = (
-        [
-            c.name
-            for c in codec.categorical
-            if len(c.categories) + (1 if c.missing else 0) > REDUCTION_MIN_MODALITIES
-        ]
+        [c.name for c in codec.categorical if modality_count(c) > REDUCTION_MIN_MODALITIES]
         if use_categorical_reduction
-        else []
+        else wide
     )
+    if wide and not use_categorical_reduction:
+        counts = ", ".join(
+            f"{c.name} ({modality_count(c):,})" for c in codec.categorical if c.name in wide
+        )
+        warnings.append(
+            f"columns with more than {MAX_ONE_HOT_MODALITIES} modalities were left out of the "
+            "projection and take their values from each avatar's neighbours, as categorical "
+            f"reduction does: {counts}"
+        )
     if reduced_names and len(reduced_names) == encoded.shape[1]:
-        raise ValueError("categorical reduction needs at least one other column to project on")
+        raise ValueError(
+            "every column is a categorical one with more than "
+            f"{REDUCTION_MIN_MODALITIES if use_categorical_reduction else MAX_ONE_HOT_MODALITIES}"
+            " modalities: at least one other column is needed to find neighbours with"
+        )
     projected_frame = encoded.drop(columns=reduced_names)
     weights = codec.encoded_weights(column_weights, left_out=reduced_names)
     report("prepare", 1.0)
@@ -286,16 +305,20 @@ def avatarize(
         mixed = mix(batch_coords, neighbours, weights_nk)
         avatar_coords[rows] = mixed
         report("mix", span[1])
-        continuous, scores = table.from_projection(projection, mixed, rows, weights_nk, neighbours)
+        continuous, scores = table.from_projection(projection, mixed)
         if residual is not None:
             shrink = float(np.sqrt(mixed.var(axis=0).sum() / batch_coords.var(axis=0).sum()))
             continuous, scores = residual.add(continuous, scores, shrink, rng)
-        parts.append(_decode_batch(continuous, scores, rows, codec, table, rng))
+        votes = {
+            name: (table.neighbour_codes(name, rows, neighbours), weights_nk)
+            for name in table.categories
+            if name not in scores
+        }
+        parts.append(_decode_batch(continuous, scores, votes, rows, codec, table, rng))
         report("decode", span[1])
 
     unshuffled = pd.concat(parts).sort_index()
     unshuffled.index = df.index
-    warnings: list[str] = []
     if exclude_variables is not None:
         unshuffled = _reattach(df, unshuffled, exclude_variables, coords, avatar_coords)
         if exclude_variables.replacement_strategy == "row_order":
@@ -358,29 +381,22 @@ class _EncodedTable:
             categories=categories,
         )
 
-    def votes(
+    def neighbour_codes(
         self,
         name: str,
         rows: np.ndarray[Any, Any],
-        weights: np.ndarray[Any, np.dtype[np.float64]],
         neighbours: np.ndarray[Any, np.dtype[np.int64]],
-    ) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Per avatar, the weight its neighbours give each modality of ``name``."""
-        modalities, codes = self.categories[name]
-        size = len(modalities)
-        cells = (np.arange(len(rows))[:, None] * size + codes[rows][neighbours]).ravel()
-        tally = np.bincount(cells, weights=weights.ravel(), minlength=len(rows) * size)
-        return np.asarray(tally.reshape(len(rows), size), dtype=np.float64)
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Per avatar, the modality of ``name`` each of its neighbours holds (n × k codes)."""
+        return np.asarray(self.categories[name][1][rows][neighbours], dtype=np.int64)
 
     def from_projection(
-        self,
-        projection: Projection,
-        mixed: np.ndarray[Any, np.dtype[np.float64]],
-        rows: np.ndarray[Any, Any],
-        weights: np.ndarray[Any, np.dtype[np.float64]],
-        neighbours: np.ndarray[Any, np.dtype[np.int64]],
+        self, projection: Projection, mixed: np.ndarray[Any, np.dtype[np.float64]]
     ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], dict[str, np.ndarray[Any, Any]]]:
-        """The strict reading: only the first ncp coordinates are mixed, then lifted back."""
+        """The strict reading: only the first ncp coordinates are mixed, then lifted back.
+
+        Scores come for the projected categorical columns only; the others (wide or reduced)
+        are decoded from the neighbours' own values."""
         lifted, projected_scores = projection.inverse(mixed)
         position = {name: i for i, name in enumerate(projection.continuous)}
         order = [position[name] for name in self.numeric_names]
@@ -391,8 +407,6 @@ class _EncodedTable:
                 lifted_modalities, lifted_scores = projected_scores[name]
                 index = {m: i for i, m in enumerate(lifted_modalities)}
                 scores[name] = lifted_scores[:, [index[m] for m in modalities]]
-            else:  # a reduced column: not in the projection, decided by the neighbours
-                scores[name] = self.votes(name, rows, weights, neighbours)
         return continuous, scores
 
 
@@ -417,17 +431,19 @@ class ResidualNoise:
         coords: np.ndarray[Any, np.dtype[np.float64]],
         chunk_rows: int = 100_000,
     ) -> ResidualNoise:
-        widths = [(name, len(modalities)) for name, (modalities, _) in table.categories.items()]
+        projected = set(projection.categorical)
+        widths = [
+            (name, len(modalities))
+            for name, (modalities, _) in table.categories.items()
+            if name in projected
+        ]
         size = table.numeric.shape[1] + sum(w for _, w in widths)
         total = np.zeros(size)
         outer = np.zeros((size, size))
         n = len(coords)
         for first in range(0, n, chunk_rows):
             rows = np.arange(first, min(n, first + chunk_rows))
-            identity = np.ones((len(rows), 1))
-            lifted, scores = table.from_projection(
-                projection, coords[rows], rows, identity, rows[:, None] - first
-            )
+            lifted, scores = table.from_projection(projection, coords[rows])
             blocks = [table.numeric[rows] - lifted]
             for name, width in widths:
                 onehot = np.zeros((len(rows), width))
@@ -469,12 +485,16 @@ class ResidualNoise:
 def _decode_batch(
     continuous: np.ndarray[Any, np.dtype[np.float64]],
     scores: dict[str, np.ndarray[Any, Any]],
+    votes: dict[str, tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]],
     rows: np.ndarray[Any, Any],
     codec: TableCodec,
     table: _EncodedTable,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """Avatars of the originals at ``rows``, with each column distributed like those originals."""
+    """Avatars of the originals at ``rows``, with each column distributed like those originals.
+
+    A categorical column has either lifted ``scores`` (n × modalities) or, when it is not in
+    the projection, ``votes``: its neighbours' codes (n × k) and their weights in the mix."""
     chosen: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     kinds = {info.name: info.kind for info in codec.categorical}
     for name, (modalities, codes) in table.categories.items():
@@ -482,7 +502,11 @@ def _decode_batch(
         if name in kinds:
             numeric = kinds[name] == "discrete"
             counts = _without_unique_modalities(counts, modalities, numeric=numeric)
-        chosen[name] = assign_with_counts(scores[name], counts, rng)
+        if name in scores:
+            chosen[name] = assign_with_counts(scores[name], counts, rng)
+        else:
+            candidates, weights = votes[name]
+            chosen[name] = assign_from_neighbours(candidates, weights, counts, rng)
     columns: dict[str, pd.Series] = {}
     for index, info in enumerate(codec.numeric):
         original = table.raw_numeric[rows, index]
@@ -530,17 +554,22 @@ def _without_unique_modalities(
         return counts
     moved = counts.copy()
     shared_positions = np.flatnonzero(shared)
+    unique_positions = np.flatnonzero(unique)
     if numeric:
         pairs = zip(modalities, present, strict=True)
         numbers = np.array([float(m) if keep else np.nan for m, keep in pairs])
-    for position in np.flatnonzero(unique):
-        if numeric:
-            distances = np.abs(numbers[shared_positions] - numbers[position])
-            target = shared_positions[int(np.argmin(distances))]
-        else:
-            target = shared_positions[int(np.argmax(counts[shared_positions]))]
-        moved[position] -= 1
-        moved[target] += 1
+        by_value = shared_positions[np.argsort(numbers[shared_positions], kind="stable")]
+        values = numbers[by_value]
+        right = np.clip(np.searchsorted(values, numbers[unique_positions]), 0, len(values) - 1)
+        left = np.clip(right - 1, 0, len(values) - 1)
+        wanted = numbers[unique_positions]
+        closer_left = np.abs(values[left] - wanted) <= np.abs(values[right] - wanted)
+        targets = by_value[np.where(closer_left, left, right)]
+    else:
+        most = shared_positions[int(np.argmax(counts[shared_positions]))]
+        targets = np.full(unique_positions.size, most)
+    moved[unique_positions] -= 1
+    np.add.at(moved, targets, 1)
     return moved
 
 

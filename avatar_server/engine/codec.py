@@ -19,6 +19,23 @@ from avatar_server.engine.columns import (
     to_seconds,
 )
 
+# A categorical column with more modalities than this is never one-hot encoded for a projection.
+# The exact fit factors a P × P matrix (P: numeric columns plus modalities), cubic in P: about
+# 1 s at P = 1,000 but 111 s at P = 10,000 (a 5,000-row table with two free-text columns kept as
+# categories). Such a column is also a poor projection input: each of its rare modalities is an
+# axis of its own, so the first axes explain little. The official server refuses tables above
+# 200 dimensions; here a wider column is projected without its rare modalities (metrics) or
+# left out of the projection and decoded from its neighbours' values (avatarization).
+MAX_ONE_HOT_MODALITIES = 200
+
+# The modality standing for the rare modalities of a wide column in a metrics projection.
+RARE_MODALITIES = "__rare__"
+
+
+def modality_count(info: ColumnInfo) -> int:
+    """Modalities of a categorical column once encoded: its values, plus one for gaps."""
+    return len(info.categories) + (1 if info.missing else 0)
+
 
 def with_text_labels(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its column labels as text (a shallow copy), refusing labels that collide."""
@@ -90,6 +107,10 @@ class TableCodec:
             data[info.name] = categorical_text(df[info.name]).to_numpy()
         return pd.DataFrame(data)
 
+    def wide_columns(self) -> list[str]:
+        """Categorical columns with more than :data:`MAX_ONE_HOT_MODALITIES` modalities."""
+        return [c.name for c in self.categorical if modality_count(c) > MAX_ONE_HOT_MODALITIES]
+
     def indicator_columns(self) -> list[str]:
         return [c.indicator for c in self.numeric if c.indicator is not None]
 
@@ -118,3 +139,16 @@ class TableCodec:
             if info.indicator is not None and info.name in kept:
                 kept[info.indicator] = kept[info.name]
         return kept
+
+
+def without_rare_modalities(
+    reference: pd.Series, *others: pd.Series, keep: int = MAX_ONE_HOT_MODALITIES - 1
+) -> list[pd.Series]:
+    """``reference`` and ``others`` (encoded text) with every modality but the ``keep`` most
+    frequent of ``reference`` replaced by :data:`RARE_MODALITIES`.
+
+    For measuring in a projection, not for decoding: two rows that differ only by which rare
+    modality they hold look alike, so a wide column still counts through its frequent values.
+    """
+    frequent = set(reference.value_counts(dropna=False).index[:keep])
+    return [series.where(series.isin(frequent), RARE_MODALITIES) for series in (reference, *others)]

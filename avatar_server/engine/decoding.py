@@ -58,6 +58,55 @@ def assign_with_counts(
     return assigned
 
 
+def assign_from_neighbours(
+    candidates: np.ndarray[Any, np.dtype[np.int64]],
+    weights: np.ndarray[Any, np.dtype[np.float64]],
+    counts: np.ndarray[Any, np.dtype[np.int64]],
+    rng: np.random.Generator,
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Give modality j to exactly ``counts[j]`` rows, each row preferring the modalities its
+    neighbours hold (``candidates``, n × k codes) by the weight they have in its mix.
+
+    For columns decoded from the neighbours rather than from the projection (wide or reduced
+    columns): it works on the n × k candidates, never on an n × modalities matrix, so a column
+    with 20,000 modalities costs what one with 20 does. In rounds, every row still free
+    proposes its next best candidate and each modality takes the strongest proposals it has
+    room for; rows whose candidates are all full share what is left, at random.
+    """
+    n = candidates.shape[0]
+    size = len(counts)
+    if int(counts.sum()) != n:
+        raise ValueError("modality counts must add up to the number of rows")
+    # One entry per (row, modality): a modality two neighbours hold sums their weights.
+    keys, inverse = np.unique(
+        (np.arange(n)[:, None] * size + candidates).ravel(), return_inverse=True
+    )
+    strength = np.bincount(inverse, weights=weights.ravel())
+    rows, modalities = keys // size, keys % size
+    order = np.lexsort((rng.random(len(keys)), -strength, rows))
+    rows, modalities, strength = rows[order], modalities[order], strength[order]
+    first = np.searchsorted(rows, rows)  # rows are sorted: where each row's candidates start
+    rank = np.arange(len(rows)) - first
+    remaining = counts.astype(np.int64)
+    assigned = np.full(n, -1, dtype=np.int64)
+    for round_ in range(int(rank.max(initial=-1)) + 1):
+        proposing = np.flatnonzero((rank == round_) & (assigned[rows] < 0))
+        proposing = proposing[remaining[modalities[proposing]] > 0]
+        if proposing.size == 0:
+            continue
+        wanted = modalities[proposing]
+        by_modality = np.lexsort((rng.random(proposing.size), -strength[proposing], wanted))
+        proposing, wanted = proposing[by_modality], wanted[by_modality]
+        place = np.arange(wanted.size) - np.searchsorted(wanted, wanted)
+        taken = place < remaining[wanted]
+        assigned[rows[proposing[taken]]] = wanted[taken]
+        remaining -= np.bincount(wanted[taken], minlength=size)
+    left = np.flatnonzero(assigned < 0)
+    pool = np.repeat(np.arange(size, dtype=np.int64), remaining)
+    assigned[left] = rng.permutation(pool)
+    return assigned
+
+
 def map_to_quantiles(
     avatar_values: np.ndarray[Any, np.dtype[np.float64]],
     original_values: np.ndarray[Any, np.dtype[np.float64]],

@@ -2,6 +2,9 @@
 
 Both tables are encoded with the originals' column descriptions; numeric gaps are filled with
 the originals' medians (the same fill on both sides, so gaps neither help nor hurt a match).
+A categorical column with more modalities than a one-hot projection takes
+(:data:`codec.MAX_ONE_HOT_MODALITIES`) counts through its most frequent modalities, its rare
+ones being one modality on both sides.
 Column weights act on this projection as they act on avatarize's
 (:meth:`codec.TableCodec.encoded_weights`), so the metrics can measure the space the avatars
 were made in.
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.codec import TableCodec, with_text_labels
+from avatar_server.engine.codec import TableCodec, with_text_labels, without_rare_modalities
 from avatar_server.engine.projection import Projection, fit_transform_projection
 
 DEFAULT_METRIC_NCP = 5
@@ -44,7 +47,13 @@ def encode_pair(
     for values in (original_numeric, avatar_numeric):
         rows, cols = np.nonzero(np.isnan(values))
         values[rows, cols] = medians[cols]
-    return codec, codec.encode(original, original_numeric), codec.encode(avatars, avatar_numeric)
+    encoded_original = codec.encode(original, original_numeric)
+    encoded_avatars = codec.encode(avatars, avatar_numeric)
+    for name in codec.wide_columns():
+        encoded_original[name], encoded_avatars[name] = without_rare_modalities(
+            encoded_original[name], encoded_avatars[name]
+        )
+    return codec, encoded_original, encoded_avatars
 
 
 def metric_space(

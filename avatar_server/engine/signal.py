@@ -41,7 +41,7 @@ from avatar_server.engine.results import SIGNAL_TARGETS, MetricResult, json_safe
 DEFAULT_BINS = 20
 PLOT_MODALITIES = 30
 OTHER_MODALITY = "__other__"
-MAX_ONE_HOT_MODALITIES = 50
+CORRELATION_MODALITIES = 50
 _CHUNK_CELLS = 1 << 22
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -161,8 +161,8 @@ def _designs(
         codes_o, codes_a, labels = _aligned_codes(original[info.name], avatars[info.name])
         counts = np.bincount(codes_o, minlength=len(labels))
         kept = np.flatnonzero(counts)
-        if kept.size > MAX_ONE_HOT_MODALITIES:
-            kept = np.sort(kept[np.argsort(-counts[kept], kind="stable")][:MAX_ONE_HOT_MODALITIES])
+        if kept.size > CORRELATION_MODALITIES:
+            kept = np.sort(kept[np.argsort(-counts[kept], kind="stable")][:CORRELATION_MODALITIES])
             truncated.append(info.name)
         names.extend(f"{info.name}___{labels[code]}" for code in kept)
         blocks_o.append((codes_o, kept))

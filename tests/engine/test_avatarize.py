@@ -14,6 +14,7 @@ from avatar_server.engine.avatarize import (
     ImputationSettings,
     avatarize,
 )
+from avatar_server.engine.decoding import assign_from_neighbours
 from avatar_server.engine.progress import Cancelled
 
 
@@ -194,6 +195,51 @@ def test_categorical_reduction_handles_many_modalities() -> None:
     assert all(abs(kept.get(c, 0) - v) <= (counts == 1).sum() for c, v in shared.items())
     # The code still follows x: the embedding kept the association.
     assert np.corrcoef(avatars["x"], avatars["code"].str[5:].astype(int))[0, 1] > 0.7
+
+
+def test_a_wide_column_leaves_the_projection_and_follows_its_neighbours() -> None:
+    """20,000 modalities (issue 13): one-hot, the exact fit would factor a 20,000² matrix."""
+    rng = np.random.default_rng(1)
+    n, width = 60_000, 20_000
+    code = np.concatenate(
+        [np.arange(width), np.arange(width), rng.integers(0, width, n - 2 * width)]
+    )
+    rng.shuffle(code)
+    x = code / width + rng.normal(0, 0.01, n)
+    table = pd.DataFrame({"x": x, "y": x + rng.normal(0, 0.05, n), "code": [f"c{c}" for c in code]})
+    result = avatarize(table, k=10, seed=0)
+    assert len(result.warnings) == 1
+    assert (
+        "code (20,000)" in result.warnings[0] and "left out of the projection" in result.warnings[0]
+    )
+    avatars = result.unshuffled
+    # Every code is held by two originals or more: each keeps its count exactly.
+    counts = table["code"].value_counts()
+    assert avatars["code"].value_counts().reindex(counts.index).fillna(0).eq(counts).all()
+    # Neighbours share their codes' region of x, so the avatars' codes still follow x.
+    number = avatars["code"].str[1:].astype(int) / width
+    assert np.corrcoef(avatars["x"], number)[0, 1] > 0.95
+
+
+def test_every_column_too_wide_to_project_is_refused() -> None:
+    table = pd.DataFrame({"code": [f"c{i // 2}" for i in range(1_000)]})
+    with pytest.raises(ValueError, match="more than 200 modalities: at least one other column"):
+        avatarize(table, k=5, seed=0)
+
+
+def test_assignment_from_neighbours_keeps_counts_and_prefers_the_strongest() -> None:
+    rng = np.random.default_rng(0)
+    # Everybody leans on modality 0, which has room for 2: row 4 (both neighbours hold it,
+    # 0.5 + 0.5) and row 0 (0.9) get it. Then row 1 takes its second choice, 1; rows 2 and 3
+    # both want 2, the stronger (row 3, 0.4) gets it; row 2 gets what is left, 3.
+    candidates = np.array([[0, 1], [0, 1], [0, 2], [0, 2], [0, 0]])
+    weights = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4], [0.5, 0.5]])
+    counts = np.array([2, 1, 1, 1])
+    assigned = assign_from_neighbours(candidates, weights, counts, rng)
+    assert assigned.tolist() == [0, 1, 3, 2, 0]
+    assert np.bincount(assigned, minlength=4).tolist() == counts.tolist()
+    with pytest.raises(ValueError, match="add up"):
+        assign_from_neighbours(candidates, weights, np.array([1, 1, 1, 1]), rng)
 
 
 def test_progress_is_reported_and_cancellation_stops(mixed: pd.DataFrame) -> None:

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_server.engine.codec import TableCodec
+from avatar_server.engine.codec import MAX_ONE_HOT_MODALITIES, RARE_MODALITIES, TableCodec
+from avatar_server.engine.metric_space import encode_pair
 from avatar_server.engine.privacy import TARGETS, privacy_metrics
 from avatar_server.engine.privacy_distances import local_cloaking_counts
 from avatar_server.engine.progress import Cancelled
@@ -489,3 +490,18 @@ def test_hidden_rate_matches_brute_force_with_ties() -> None:
     expected = np.where(closer > 0, 1.0, 1.0 - 1.0 / ties).mean() * 100
     assert result.details["nearest_ties"] > 0
     assert value(result) == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_wide_column_counts_through_its_frequent_modalities() -> None:
+    """The metrics projection one-hot encodes at most 200 modalities of a column (issue 13)."""
+    rng = np.random.default_rng(0)
+    codes = rng.zipf(1.5, 3_000) % 2_000
+    original = pd.DataFrame({"x": rng.normal(size=3_000), "code": [f"c{c}" for c in codes]})
+    avatars = original.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    _, encoded_original, encoded_avatars = encode_pair(original, avatars)
+    for encoded in (encoded_original, encoded_avatars):
+        assert encoded["code"].nunique() <= MAX_ONE_HOT_MODALITIES
+        assert RARE_MODALITIES in set(encoded["code"])
+    frequent = original["code"].value_counts().index[0]
+    assert (encoded_original["code"] == frequent).sum() == (original["code"] == frequent).sum()
+    assert {m.name for m in privacy_metrics(original, avatars)} >= {"hidden_rate", "local_cloaking"}
