@@ -70,7 +70,10 @@ class Settings(BaseSettings):
         "uses one core at most; a server polled by many clients wants one per core.",
     )
     job_lease_seconds: float = Field(
-        default=30.0, gt=0, description="A running job not heard from for this long is lost."
+        default=30.0,
+        gt=0,
+        description="A job's worker renews its lease every third of this, from a heartbeat "
+        "independent of progress; a job whose lease ran out (its worker is gone) is re-queued.",
     )
     job_max_attempts: int = Field(default=3, ge=1)
     job_poll_seconds: float = Field(
@@ -81,6 +84,13 @@ class Settings(BaseSettings):
         ge=0,
         description="TEST HOOK, never for production (default 0: off): a worker sleeps this "
         "long after writing each result file, so fault tests can kill it mid-write.",
+    )
+    test_hook_silent_step_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="TEST HOOK, never for production (default 0: off): every job first "
+        "computes this long without reporting progress, so lease tests can check that a busy "
+        "worker keeps its job.",
     )
     local_mode: bool = Field(
         default=False,

@@ -9,6 +9,7 @@ The worker process that claims jobs and calls :func:`execute` one at a time is
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 
@@ -19,6 +20,7 @@ from avatar_server.engine.progress import Cancelled
 from avatar_server.jobs import state
 from avatar_server.jobs.context import Interrupted, JobContext, JobInputError, JobRef
 from avatar_server.jobs.handlers import HANDLERS
+from avatar_server.jobs.heartbeat import Heartbeat
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
@@ -34,6 +36,14 @@ def failure_message(error: BaseException) -> str:
     if isinstance(error, MemoryError):
         return "the job ran out of memory"
     return f"internal error ({type(error).__name__}); the server log has the details"
+
+
+def _silent_step(seconds: float) -> None:
+    """Settings.test_hook_silent_step_seconds: compute that long without a progress call, as
+    a long engine step would (the lease tests run it under a lease far shorter)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        sum(range(10_000))
 
 
 def execute(
@@ -58,8 +68,10 @@ def execute(
             raise JobInputError(f"unknown job kind {ref.kind!r}")
         handler = HANDLERS[JobKind(ref.kind)]
         context.progress("starting", 0.0)
-        writer.discard_earlier_attempts()
-        handler(context, writer)
+        with Heartbeat(sessions, ref.name, worker, settings.job_lease_seconds):
+            _silent_step(settings.test_hook_silent_step_seconds)
+            writer.discard_earlier_attempts()
+            handler(context, writer)
     except Cancelled:
         writer.discard()
         with sessions() as db:

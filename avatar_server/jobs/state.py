@@ -8,7 +8,7 @@ same update that marks the job done — only if it still holds the job.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,17 +53,23 @@ def claim(db: Session, worker: str, lease_seconds: float) -> Job | None:
 
 
 def renew(
-    db: Session, name: str, worker: str, lease_seconds: float, progress: float, stage: str
+    db: Session,
+    name: str,
+    worker: str,
+    lease_seconds: float,
+    progress: float | None = None,
+    stage: str = "",
 ) -> bool:
-    """Record progress and extend the lease; returns whether a cancel was requested."""
+    """Extend the lease, and record progress if given; returns whether a cancel was requested.
+
+    Raises :class:`LeaseLost` when the worker no longer holds the job."""
+    values: dict[str, Any] = {"lease_expires_at": utcnow() + timedelta(seconds=lease_seconds)}
+    if progress is not None:
+        values.update(progress=progress, stage=stage[:64])
     cancel = db.execute(
         update(Job)
         .where(Job.name == name, Job.worker == worker, Job.status == JobStatus.RUNNING)
-        .values(
-            progress=progress,
-            stage=stage[:64],
-            lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
-        )
+        .values(**values)
         .returning(Job.cancel_requested)
     ).scalar_one_or_none()
     db.commit()
@@ -210,40 +216,70 @@ def _dependency_reason(dependency: Job) -> str:
     return f"{reason}: {dependency.error}" if dependency.error else reason
 
 
+STOPPED_RENEWING = "its worker stopped renewing its lease"
+SERVER_STOPPED = "the server stopped while it ran"
+
+
 def reap(
     db: Session,
     *,
     max_attempts: int,
     now: datetime | None = None,
-    every_running: bool = False,
+    alive: Collection[str] = (),
 ) -> list[str]:
-    """Jobs whose worker stopped answering: re-queued, or failed after ``max_attempts``.
+    """Jobs whose lease ran out: re-queued, or failed after ``max_attempts``.
 
-    ``every_running`` treats every running job as lost (a single-machine server starting up:
-    no worker of its own is alive yet). Returns the names of the jobs it touched.
-    """
+    A worker renews its lease from a heartbeat thread whatever the job is doing, so a lease
+    runs out only when the worker is gone (or frozen, or cut off from the database). Jobs held
+    by a worker in ``alive`` (prefixes of worker names whose process is known to run) are left
+    alone: they are busy, not lost. Returns the names of the jobs it touched."""
     now = now or utcnow()
-    query = select(Job).where(Job.status == JobStatus.RUNNING)
-    if not every_running:
-        query = query.where(Job.lease_expires_at < now)
-    lost = db.scalars(query).all()
+    expired = db.scalars(
+        select(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now)
+    ).all()
+    lost = [job for job in expired if not any((job.worker or "").startswith(a) for a in alive)]
+    return _lose(db, lost, STOPPED_RENEWING, max_attempts, now)
+
+
+def reap_worker(db: Session, worker_prefix: str, how: str, *, max_attempts: int) -> list[str]:
+    """Jobs held by a worker process that ended (``how``: "was killed by SIGKILL", ...)."""
+    held = db.scalars(
+        select(Job).where(
+            Job.status == JobStatus.RUNNING, Job.worker.startswith(worker_prefix, autoescape=True)
+        )
+    ).all()
+    return _lose(db, list(held), f"its worker process {how}", max_attempts, utcnow())
+
+
+def reap_all_running(db: Session, *, max_attempts: int) -> list[str]:
+    """Every running job: a single-machine server starting up has no worker of its own alive
+    yet, so whatever was running stopped with the previous server."""
+    running = db.scalars(select(Job).where(Job.status == JobStatus.RUNNING)).all()
+    return _lose(db, list(running), SERVER_STOPPED, max_attempts, utcnow())
+
+
+def _lose(
+    db: Session, lost: Sequence[Job], reason: str, max_attempts: int, now: datetime
+) -> list[str]:
+    """Re-queue each lost job, or fail it (with its dependents) at its last attempt, saying
+    why it was lost; commits."""
     failed: list[Job] = []
     for job in lost:
         job.worker = None
         job.lease_expires_at = None
         if job.cancel_requested:
             job.status = JobStatus.CANCELLED
-            job.error = "cancelled (its worker stopped)"
+            job.error = f"cancelled ({reason})"
             job.finished_at = now
             failed.append(job)
         elif job.attempts >= max_attempts:
             job.status = JobStatus.FAILED
-            job.error = f"lost: its worker stopped during each of {job.attempts} attempts"
+            job.error = f"lost: {reason} (attempt {job.attempts} of {max_attempts})"
             job.finished_at = now
             failed.append(job)
         else:
             job.status = JobStatus.PENDING
-            job.stage = ""
+            job.stage = f"re-queued: {reason}"[:64]
             job.progress = 0.0
     for job in failed:
         propagate(db, job)

@@ -78,16 +78,32 @@ def stop_children(processes: list[subprocess.Popen[bytes]], timeout: float) -> N
             process.wait()
 
 
+def how_it_ended(returncode: int) -> str:
+    """A child's end in words: "was killed by SIGKILL", "exited with code 1"."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if -returncode == signal.SIGKILL:
+            return f"was killed by {name} (often the system's out-of-memory killer)"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
 def replace_exited(
     processes: list[subprocess.Popen[bytes]],
     spawn: Callable[[], subprocess.Popen[bytes]],
     what: str,
     stopping: threading.Event,
+    on_exit: Callable[[subprocess.Popen[bytes]], None] = lambda _process: None,
 ) -> None:
-    """Start a new child in the place of each that has exited, unless the server is stopping."""
+    """Start a new child in the place of each that has exited, unless the server is stopping;
+    ``on_exit`` is told of each exited child first."""
     for index, process in enumerate(processes):
         if process.poll() is not None and not stopping.is_set():
             logger.warning(
-                "%s %d exited (%s); restarting it", what, process.pid, process.returncode
+                "%s %d %s; restarting it", what, process.pid, how_it_ended(process.returncode)
             )
+            on_exit(process)
             processes[index] = spawn()

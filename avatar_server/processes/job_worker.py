@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import time
 import uuid
 from types import FrameType
@@ -24,6 +23,7 @@ from avatar_server.jobs.allocator import keep_freed_memory, release_freed_memory
 from avatar_server.jobs.context import JobRef
 from avatar_server.jobs.execution import execute
 from avatar_server.processes.children import die_with_parent, parent_alive
+from avatar_server.processes.worker_pool import worker_prefix
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
 
@@ -42,7 +42,7 @@ def main() -> None:
         os.nice(_NICENESS)
     settings = Settings()
     keep_freed_memory()
-    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    worker = f"{worker_prefix(os.getpid())}{uuid.uuid4().hex[:8]}"
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessionmaker(engine)
     storage = Storage(settings.resolved_storage_url)
