@@ -252,6 +252,7 @@ def avatarize(
         k=settings.k,
         training_fraction=settings.training_fraction,
         rng=rng,
+        progress=lambda part: report("prepare", 0.3 + 0.3 * part),
     )
     report("prepare", 0.6)
     encoded = codec.encode(work, numeric)

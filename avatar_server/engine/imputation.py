@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -13,6 +14,8 @@ IMPUTE_METHODS: tuple[str, ...] = ("knn", "fast_knn", "mean", "median", "mode")
 _FAST_KNN_MAX_TRAINING = 20_000
 # Gap patterns searched each with a tree of its own; rarer ones go to the pairwise imputer.
 _MAX_PATTERNS = 64
+# Rows searched between two progress calls.
+_CHUNK_ROWS = 10_000
 
 
 def impute(
@@ -22,6 +25,7 @@ def impute(
     k: int = 5,
     training_fraction: float = 0.2,
     rng: np.random.Generator,
+    progress: Callable[[float], None] = lambda _fraction: None,
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Return ``values`` (n × p, NaN = missing) with every NaN filled.
 
@@ -60,12 +64,17 @@ def impute(
     complete = ~np.isnan(training).any(axis=1)
     frequent = set(np.argsort(-sizes, kind="stable")[:_MAX_PATTERNS].tolist())
     unusual: list[np.ndarray[Any, np.dtype[np.intp]]] = []
+    done = 0
     for number, pattern in enumerate(patterns):
         members = rows[which == number]
         if number not in frequent or pattern.all() or complete.sum() < k:
             unusual.append(members)
             continue
-        completed[members] = _fill_pattern(standard[members], training[complete], pattern, k)
+        for start in range(0, len(members), _CHUNK_ROWS):
+            chunk = members[start : start + _CHUNK_ROWS]
+            completed[chunk] = _fill_pattern(standard[chunk], training[complete], pattern, k)
+            done += len(chunk)
+            progress(done / len(rows))
     if unusual:
         # Gap patterns too rare to be worth a search of their own: scikit-learn's NaN-aware
         # distances, which need no complete donor but cost a distance per (row, donor) pair.

@@ -12,7 +12,7 @@ were made in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,7 @@ def metric_space(
     ncp: int = DEFAULT_METRIC_NCP,
     seed: int = 0,
     column_weights: Mapping[str, float] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> MetricSpace:
     """Coordinates of originals and avatars in the originals' exact projection, each column
     weighted by ``column_weights`` (default 1)."""
@@ -72,6 +73,7 @@ def metric_space(
         column_weights=codec.encoded_weights(column_weights),
         seed=seed,
         clamp=True,
+        on_batch=progress,
     )
     return MetricSpace(
         codec=codec,

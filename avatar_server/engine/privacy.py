@@ -154,7 +154,14 @@ def privacy_metrics(
 
     step = Progress(progress, _STAGES)
     step("projection")
-    space = metric_space(original, unshuffled, ncp=ncp, seed=seed, column_weights=column_weights)
+    space = metric_space(
+        original,
+        unshuffled,
+        ncp=ncp,
+        seed=seed,
+        column_weights=column_weights,
+        progress=lambda part: step("projection", part),
+    )
     if not (np.isfinite(space.original).all() and np.isfinite(space.avatars).all()):
         raise ValueError(
             "some avatars could not be placed in the originals' projection: in a column with "
@@ -187,7 +194,9 @@ def privacy_metrics(
     step("distance_to_closest")
     results.extend(distance_metrics(space.original, space.avatars, where, sample))
     step("column_direct_match_protection")
-    results.append(column_direct_match(tables))
+    results.append(
+        column_direct_match(tables, lambda part: step("column_direct_match_protection", part))
+    )
     step("categorical_hidden_rate")
     chr_variables = categorical_hidden_rate_variables or [
         c for c in columns if not tables.is_numeric(c)

@@ -8,6 +8,8 @@ around the original value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -18,12 +20,16 @@ from avatar_server.engine.results import MetricResult, privacy_not_computed, pri
 CPR_BOUNDARY = 0.05
 
 
-def column_direct_match(tables: PairedTables) -> MetricResult:
+def column_direct_match(
+    tables: PairedTables, progress: Callable[[float], None] = lambda _fraction: None
+) -> MetricResult:
     """Per column, the share of the originals' unique values (each identifies its holder) that
-    no avatar carries; the weakest column gives the value, 100 when no column has one."""
+    no avatar carries; the weakest column gives the value, 100 when no column has one.
+    ``progress(fraction)`` is called after each column (a column of text takes a while)."""
     per_column: dict[str, float | None] = {}
     unique_values: dict[str, int] = {}
-    for name in tables.columns:
+    for position, name in enumerate(tables.columns):
+        progress(position / len(tables.columns))
         codes = tables.codes(name)
         unique = np.bincount(codes.original, minlength=codes.size) == 1
         if codes.missing is not None:
