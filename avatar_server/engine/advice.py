@@ -250,8 +250,10 @@ def _advise_reduction(profiles: list[_Profile]) -> tuple[bool, str]:
         return True, (
             f"Categorical columns with more than {CATEGORICAL_REDUCTION_MODALITIES} modalities: "
             f"{names} (a gap counts as a modality). One-hot, each would spread the projection's "
-            "axes over many rare modalities; categorical reduction places their modalities in "
-            "the projection of the other columns instead."
+            "axes over many rare modalities; categorical reduction leaves them out of the "
+            "projection (neighbours are found on the other columns) and gives each avatar a "
+            f"value its neighbours hold. Columns with more than {MAX_ONE_HOT_MODALITIES} "
+            "modalities are treated so in any case."
         )
     return False, (
         f"No categorical column has more than {CATEGORICAL_REDUCTION_MODALITIES} modalities, so "
