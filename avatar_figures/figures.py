@@ -227,7 +227,7 @@ def _notes(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
             )
         )
     if lines:
-        ax.set_xlabel("\n".join(lines), fontsize=5.5, color="#444444", labelpad=2)
+        ax.set_xlabel("\n".join(lines), fontsize=6.3, color="#444444", labelpad=2)
 
 
 def _category_label(category: str, language: str) -> str:

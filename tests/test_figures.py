@@ -166,13 +166,13 @@ def test_far_values_and_many_modalities_stay_readable() -> None:
     ]
     ticks = [label.get_text() for label in city.get_xticklabels()]
     assert len(ticks) == 12 and ticks[:10] == [f"modality {i}" for i in range(10)]
-    assert ticks[10:] == ["missing", "other (47 modalities)"]
+    assert ticks[10:] == ["missing", "other\n(47 modalities)"]  # two short lines
     heights = [bar.get_height() for bar in city.patches]
     assert heights[11] == pytest.approx(20 * 0.02 + 0.3)  # the pooled modalities' share
     assert not _text_boxes_overlap(figure)
     french = drawn(distribution_figure([clipped, many], language="fr"))
     assert "hors de l'axe : 4 valeurs originales, 3 d'avatars" in french.axes[0].get_xlabel()
-    assert "autres (47 modalités)" in [t.get_text() for t in french.axes[1].get_xticklabels()]
+    assert "autres\n(47 modalités)" in [t.get_text() for t in french.axes[1].get_xticklabels()]
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:
