@@ -20,7 +20,11 @@ one entry per variable::
 
 Histogram densities integrate to 1 over the edges (the originals' range; datetimes in seconds
 since the epoch); the figure draws each bin's share of rows (density × width), which reads the
-same way as the categories' shares. A numeric summary holds ``count`` and ``missing``.
+same way as the categories' shares. A numeric summary holds ``count`` and ``missing``. When a
+few values lie far out, the edges cover a robust range instead and the plot also holds
+``"beyond": {"original": n, "avatars": m}``, the values left out of the bars (the figure says
+how many). A categorical summary holds ``distinct``, the count of modalities: the figure shows
+the most frequent ones and pools the others in one "other (N modalities)" bar.
 
 ``correlations`` (result kind ``correlations``, ``<table>.correlations.json``)::
 
@@ -75,6 +79,7 @@ FIGURE_WIDTH = 7.5  # inches: the text width of an A4 page with usual margins
 PANEL_HEIGHT = 1.95
 LEGEND_HEIGHT = 0.45
 MAX_LABEL_CHARS = 14
+SHOWN_MODALITIES = 10
 MAX_HEATMAP_LABELS = 40
 MAX_HEATMAP_ANNOTATIONS = 15
 SPECIAL_MODALITIES = {"__other__": "other", "__missing__": "missing"}
@@ -192,7 +197,7 @@ def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
         ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4, integer=integral))
         ax.xaxis.set_major_formatter(_ScalarFormatter(language))
     ax.set_ylim(bottom=0)
-    _missing_note(ax, entry, language)
+    _notes(ax, entry, language)
 
 
 def _missing_share(summary: Mapping[str, Any]) -> float:
@@ -201,16 +206,28 @@ def _missing_share(summary: Mapping[str, Any]) -> float:
     return missing / total if total else 0.0
 
 
-def _missing_note(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
-    """Histograms leave gaps out; say how many there were on each side, when any."""
+def _notes(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
+    """What the bars leave out, under the axis where it cannot cover a title or a bar:
+    missing values (histograms leave gaps out) and values beyond a clipped axis."""
+    words = labels(language)
+    lines = []
     original = _missing_share(entry.get("original") or {})
     avatars = _missing_share(entry.get("avatars") or {})
-    if original == 0 and avatars == 0:
-        return
-    note = labels(language)["missing_note"].format(
-        original=percent(original, language), avatars=percent(avatars, language)
-    )
-    ax.text(0.98, 0.97, note, ha="right", va="top", fontsize=5.5, transform=ax.transAxes)
+    if original > 0 or avatars > 0:
+        lines.append(
+            words["missing_note"].format(
+                original=percent(original, language), avatars=percent(avatars, language)
+            )
+        )
+    beyond = entry["plot"].get("beyond") if entry.get("plot") else None
+    if isinstance(beyond, Mapping):
+        lines.append(
+            words["beyond_note"].format(
+                original=int(beyond.get("original") or 0), avatars=int(beyond.get("avatars") or 0)
+            )
+        )
+    if lines:
+        ax.set_xlabel("\n".join(lines), fontsize=6.3, color="#444444", labelpad=2)
 
 
 def _category_label(category: str, language: str) -> str:
@@ -222,35 +239,59 @@ def _category_label(category: str, language: str) -> str:
     return _short(category)
 
 
-def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
+def _top_modalities(
+    entry: Mapping[str, Any], language: str, shown: int = SHOWN_MODALITIES
+) -> tuple[list[str], FloatArray, FloatArray]:
+    """The ``shown`` most frequent original modalities (missing values apart, always shown),
+    the others pooled into one bar labelled with how many modalities it holds: dozens of
+    thin bars with unreadable labels tell a reader nothing."""
     plot = entry["plot"]
-    categories = [_category_label(str(c), language) for c in plot["categories"]]
+    names = [str(c) for c in plot["categories"]]
+    original = np.nan_to_num(_floats(plot["original"]))
+    avatars = np.nan_to_num(_floats(plot["avatars"]))
+    regular = [i for i, name in enumerate(names) if name not in SPECIAL_MODALITIES]
+    missing = [i for i, name in enumerate(names) if name == "__missing__"]
+    pooled = [i for i, name in enumerate(names) if name == "__other__"]
+    if len(regular) > shown:
+        order = sorted(regular, key=lambda i: -original[i])
+        kept, rest = sorted(order[:shown]), order[shown:]
+        pooled = pooled + rest
+    else:
+        kept = regular
+    keep = kept + missing
+    categories = [_category_label(names[i], language) for i in keep]
+    values_o = [float(original[i]) for i in keep]
+    values_a = [float(avatars[i]) for i in keep]
+    if pooled:
+        distinct = (entry.get("original") or {}).get("distinct")
+        count = int(distinct) - len(kept) if isinstance(distinct, int | float) else None
+        words = labels(language)
+        if count is not None and count > 0:
+            categories.append(words["other_modalities"].format(count=count))
+        else:
+            categories.append(words["other"])
+        values_o.append(float(sum(original[i] for i in pooled)))
+        values_a.append(float(sum(avatars[i] for i in pooled)))
+    return categories, np.array(values_o), np.array(values_a)
+
+
+def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
+    categories, original, avatars = _top_modalities(entry, language)
     if not categories:
         ax.text(0.5, 0.5, labels(language)["no_data"], ha="center", va="center")
         return
     positions = np.arange(len(categories), dtype=np.float64)
     width = 0.4
-    ax.bar(
-        positions - width / 2,
-        np.nan_to_num(_floats(plot["original"])),
-        width,
-        color=ORIGINAL_COLOUR,
-        alpha=0.75,
-    )
-    ax.bar(
-        positions + width / 2,
-        np.nan_to_num(_floats(plot["avatars"])),
-        width,
-        color=AVATAR_COLOUR,
-        alpha=0.9,
-    )
+    ax.bar(positions - width / 2, original, width, color=ORIGINAL_COLOUR, alpha=0.75)
+    ax.bar(positions + width / 2, avatars, width, color=AVATAR_COLOUR, alpha=0.9)
     many = len(categories) > 6
     ax.set_xticks(
         positions,
         categories,
         rotation=90 if many else 30,
         ha="center" if many else "right",
-        fontsize=5 if len(categories) > 12 else 6.5,
+        rotation_mode="default" if many else "anchor",
+        fontsize=5.5 if many else 6.5,
     )
     ax.set_xlim(-0.6, len(categories) - 0.4)
 

@@ -17,6 +17,7 @@ from avatar_yaml.config import Config
 from avatar_yaml.documents import (
     Advice,
     AdviceParameters,
+    Approver,
     AvatarizationParameters,
     AvatarsData,
     ColumnInfo,
@@ -95,6 +96,7 @@ __all__ = [
     "Advice",
     "AdviceParameters",
     "AdvisorType",
+    "Approver",
     "AvatarizationParameters",
     "AvatarsData",
     "ColumnInfo",

@@ -20,6 +20,7 @@ from typing import TypeVar
 from avatar_yaml import rules
 from avatar_yaml.documents import (
     AdviceParameters,
+    Approver,
     AvatarizationParameters,
     AvatarsData,
     ColumnInfo,
@@ -98,6 +99,7 @@ class Config:
         *,
         seed: int | None = None,
         pia: PiaMetadata | None = None,
+        approver: Approver | None = None,
         annotations: dict[str, str] | None = None,
         max_distribution_plots: int | None = None,
         output_format: ResultsFormat | None = None,
@@ -107,6 +109,7 @@ class Config:
             metadata=Metadata(
                 display_name=display_name,
                 pia_metadata=pia if pia is not None else PiaMetadata(),
+                approver=approver,
             ),
             annotations=dict(annotations) if annotations is not None else None,
             seed=seed,

@@ -14,6 +14,7 @@ brought by the user...): :func:`avatar_yaml.rules.check_supported` refuses those
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from avatar_yaml.fields import Node, option
@@ -56,11 +57,25 @@ class PiaMetadata(Node):
 
 
 @dataclass(kw_only=True)
+class Approver(Node):
+    """Who approves the release of the avatars (a data protection officer, say), printed in
+    the reports above the signature lines. Anything not given is printed "to be completed",
+    to be filled in by hand before signing."""
+
+    name: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+    date: datetime.date | None = None
+
+
+@dataclass(kw_only=True)
 class Metadata(Node):
-    """The spec of the AvatarMetadata document: the run's display name and PIA facts."""
+    """The spec of the AvatarMetadata document: the run's display name, PIA facts and the
+    approver of the release."""
 
     display_name: str
     pia_metadata: PiaMetadata = option(default_factory=PiaMetadata)
+    approver: Approver | None = None
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,9 +17,11 @@ registered here with :func:`rule` and run after a node is read.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import functools
 import math
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -170,6 +172,22 @@ def _string(value: object, where: str, bounds: Bounds) -> str:
     return str(value)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date(value: object, where: str) -> datetime.date:
+    """A calendar date: YAML's own (an unquoted ``2025-03-01``) or an ISO ``YYYY-MM-DD``
+    string (how it is written back, quoted, so that either reads the same)."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass  # 2025-02-30
+    raise fail(where, f"expected a date written YYYY-MM-DD, got {describe(value)}")
+
+
 def _choice(value: object, where: str, cls: type[enum.Enum]) -> enum.Enum:
     allowed = ", ".join(str(member.value) for member in cls)
     if not isinstance(value, str):
@@ -196,6 +214,8 @@ def read_value(kind: Any, value: object, where: str, bounds: Bounds = _NO_BOUNDS
         return _number(value, where, bounds, integer=kind is int)
     if kind is str:
         return _string(value, where, bounds)
+    if kind is datetime.date:
+        return _date(value, where)
     if origin is list:
         if not isinstance(value, list):
             raise fail(where, f"expected a list, got {describe(value)}")
@@ -219,7 +239,8 @@ def read_value(kind: Any, value: object, where: str, bounds: Bounds = _NO_BOUNDS
 
 
 def plain(value: object) -> object:
-    """A value as YAML should see it: nested nodes as dicts, enums as their plain strings.
+    """A value as YAML should see it: nested nodes as dicts, enums as their plain strings,
+    dates as ISO strings.
 
     Lists and dicts are always fresh copies, so the dumper never finds one object twice and never
     writes anchors and aliases (which the reader refuses).
@@ -228,6 +249,8 @@ def plain(value: object) -> object:
         return value.to_dict()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     if isinstance(value, dict):

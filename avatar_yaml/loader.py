@@ -67,6 +67,17 @@ class _StrictLoader(yaml.SafeLoader):
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def timestamp_or_text(self, node: yaml.nodes.ScalarNode) -> object:
+        """An impossible date (``2025-02-30``) as the text written: the field that reads it
+        then names its place, where PyYAML would raise a bare "day is out of range"."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.timestamp_or_text)
+
 
 def _yaml_error_message(error: yaml.YAMLError) -> str:
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:

@@ -89,6 +89,29 @@ def metrics_lines(
     return lines
 
 
+PIA_OPTIONS: dict[str, str] = {
+    "data_recipient": "pia_data_recipient",
+    "data_type": "pia_data_type",
+    "data_subject": "pia_data_subject",
+    "sensitivity_level": "pia_sensitivity_level",
+    "approver_name": "approver_name",
+    "approver_role": "approver_role",
+    "approver_organisation": "approver_organisation",
+    "approver_date": "approver_date",
+}
+"""Command-line options (``--data-recipient``...) to the keywords of
+:meth:`avatars.runner.Runner.set_pia`, which checks their values."""
+
+
+def pia_keywords(args: argparse.Namespace) -> dict[str, str]:
+    """The privacy-impact and approver options given on the command line, as keywords."""
+    return {
+        keyword: value
+        for option, keyword in PIA_OPTIONS.items()
+        if (value := getattr(args, option, None)) is not None
+    }
+
+
 def anonymize(
     manager: Manager,
     data: Path,
@@ -102,6 +125,7 @@ def anonymize(
     keep: Mapping[str, str] | None = None,
     sep: str | None = None,
     encoding: str | None = None,
+    pia: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
     ``output``.
@@ -110,11 +134,14 @@ def anonymize(
     the files a user opens next) and the table's privacy verdict. Parameters not given are the
     server's advice; so is how a CSV is written (separator, encoding) unless ``sep`` or
     ``encoding`` says it. ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
-    identify people by themselves (see :meth:`avatars.runner.Runner.add_table`).
+    identify people by themselves (see :meth:`avatars.runner.Runner.add_table`); ``pia`` holds
+    the privacy-impact facts and the approver the reports print (keywords of
+    :meth:`avatars.runner.Runner.set_pia`).
     """
     started = time.perf_counter()
     table = _run_name(data)
     runner = manager.create_runner(table, seed=seed)
+    runner.set_pia(**dict(pia or {}))
     runner.show_progress = show_progress
     runner.add_table(
         table,
@@ -193,6 +220,7 @@ def _anonymize(args: argparse.Namespace) -> None:
         keep=_pairs(args.keep, "--keep"),
         sep=args.sep,
         encoding=args.encoding,
+        pia=pia_keywords(args),
     )
     if verdict["status"] != "pass" and not args.accept_risk:
         print(
@@ -213,6 +241,7 @@ def _run(args: argparse.Namespace) -> None:
 
     display_name = Config.from_yaml(path.read_text(encoding="utf-8")).display_name
     runner = manager.create_runner_from_yaml(str(path), args.name or display_name)
+    runner.set_pia(**pia_keywords(args))
     runner.show_progress = False if args.quiet else None
     runner.run()
     for table in runner.config.table_names():
@@ -315,6 +344,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.set_defaults(handler=_serve)
 
+    def report_facts(command: argparse.ArgumentParser, note: str) -> None:
+        from avatar_yaml import DataRecipient, DataSubject, DataType, SensitivityLevel
+        from avatar_yaml.vocabulary import described
+
+        group = command.add_argument_group(
+            "privacy impact and approver (printed in the reports; what is not given reads "
+            f"'to be completed'{note})"
+        )
+        for option, choices in (
+            ("--data-recipient", DataRecipient),
+            ("--data-type", DataType),
+            ("--data-subject", DataSubject),
+            ("--sensitivity-level", SensitivityLevel),
+        ):
+            group.add_argument(option, metavar="VALUE", help=f"one of {described(choices)}")
+        group.add_argument("--approver-name", metavar="NAME", help="who approves the release")
+        group.add_argument("--approver-role", metavar="ROLE", help="e.g. 'Data protection officer'")
+        group.add_argument(
+            "--approver-organisation", metavar="ORG", help="the approver's organisation"
+        )
+        group.add_argument("--approver-date", metavar="YYYY-MM-DD", help="the date of approval")
+
     def remote(command: argparse.ArgumentParser) -> None:
         command.add_argument(
             "--base-url",
@@ -364,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"exit 0 even when the privacy verdict fails (default: exit {VERDICT_FAILED})",
     )
+    report_facts(anonymize_, "")
     remote(anonymize_)
     anonymize_.set_defaults(handler=_anonymize)
 
@@ -371,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="the run's YAML (as written by runner.get_yaml)")
     run.add_argument("--name", help="run name (default: the YAML's display name)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    report_facts(run, "; each given replaces the YAML's value")
     remote(run)
     run.set_defaults(handler=_run)
 

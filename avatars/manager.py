@@ -12,7 +12,7 @@ import re
 import uuid
 import warnings
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from avatars_api.models import BulkDeleteResponse
@@ -183,13 +183,23 @@ class Manager:
         set_name: str,
         seed: int | None = None,
         max_distribution_plots: int | None = None,
-        pia_data_recipient: DataRecipient = DataRecipient.UNKNOWN,
-        pia_data_type: DataType = DataType.UNKNOWN,
-        pia_data_subject: DataSubject = DataSubject.UNKNOWN,
-        pia_sensitivity_level: SensitivityLevel = SensitivityLevel.UNDEFINED,
+        pia_data_recipient: DataRecipient | str = DataRecipient.UNKNOWN,
+        pia_data_type: DataType | str = DataType.UNKNOWN,
+        pia_data_subject: DataSubject | str = DataSubject.UNKNOWN,
+        pia_sensitivity_level: SensitivityLevel | str = SensitivityLevel.UNDEFINED,
         report_language: ReportLanguage = ReportLanguage.EN,
+        *,
+        approver_name: str | None = None,
+        approver_role: str | None = None,
+        approver_organisation: str | None = None,
+        approver_date: date | str | None = None,
     ) -> Runner:
-        """A new, empty run named ``set_name`` (no request is made)."""
+        """A new, empty run named ``set_name`` (no request is made).
+
+        The ``pia_*`` facts and the ``approver_*`` (name, role, organisation, date as a
+        ``datetime.date`` or ``"YYYY-MM-DD"``) are printed in the reports; those not given
+        read "to be completed" (see :meth:`avatars.runner.Runner.set_pia`).
+        """
         return Runner(
             self.auth_client,
             set_name,
@@ -199,6 +209,10 @@ class Manager:
             pia_data_type=pia_data_type,
             pia_data_subject=pia_data_subject,
             pia_sensitivity_level=pia_sensitivity_level,
+            approver_name=approver_name,
+            approver_role=approver_role,
+            approver_organisation=approver_organisation,
+            approver_date=approver_date,
             report_language=report_language,
         )
 

@@ -15,6 +15,7 @@ accessor waits for the job that produces it, downloads the file once and keeps i
 from __future__ import annotations
 
 import copy
+import datetime
 import os
 import sys
 import uuid
@@ -31,6 +32,7 @@ from avatar_yaml import (
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
     SIGNAL_METRICS_NAME,
+    Approver,
     ColumnType,
     Config,
     ConfigError,
@@ -97,6 +99,9 @@ class Runner:
         max_distribution_plots: Cap on the distribution plots of the report.
         pia_data_recipient, pia_data_type, pia_data_subject, pia_sensitivity_level: Facts
             about the data for the privacy-impact (PIA) report.
+        approver_name, approver_role, approver_organisation, approver_date: Who approves
+            the release of the avatars, printed above the reports' signature lines (the date
+            as a ``datetime.date`` or ``"YYYY-MM-DD"``). See :meth:`set_pia`.
         report_language: Language of the reports.
         show_progress: Show a progress bar while waiting for jobs; None follows the
             ``AVATAR_PROGRESS`` variable (default on).
@@ -109,10 +114,14 @@ class Runner:
         *,
         seed: int | None = None,
         max_distribution_plots: int | None = None,
-        pia_data_recipient: DataRecipient = DataRecipient.UNKNOWN,
-        pia_data_type: DataType = DataType.UNKNOWN,
-        pia_data_subject: DataSubject = DataSubject.UNKNOWN,
-        pia_sensitivity_level: SensitivityLevel = SensitivityLevel.UNDEFINED,
+        pia_data_recipient: DataRecipient | str = DataRecipient.UNKNOWN,
+        pia_data_type: DataType | str = DataType.UNKNOWN,
+        pia_data_subject: DataSubject | str = DataSubject.UNKNOWN,
+        pia_sensitivity_level: SensitivityLevel | str = SensitivityLevel.UNDEFINED,
+        approver_name: str | None = None,
+        approver_role: str | None = None,
+        approver_organisation: str | None = None,
+        approver_date: datetime.date | str | None = None,
         report_language: ReportLanguage = ReportLanguage.EN,
         show_progress: bool | None = None,
     ) -> None:
@@ -121,16 +130,6 @@ class Runner:
         plots = Results.read_field(
             "max_distribution_plots", max_distribution_plots, "max_distribution_plots"
         )
-        pia = PiaMetadata(
-            datarecipient=PiaMetadata.read_field(
-                "datarecipient", pia_data_recipient, "pia_data_recipient"
-            ),
-            data_type=PiaMetadata.read_field("data_type", pia_data_type, "pia_data_type"),
-            datasubject=PiaMetadata.read_field("datasubject", pia_data_subject, "pia_data_subject"),
-            sensitivity_level=PiaMetadata.read_field(
-                "sensitivity_level", pia_sensitivity_level, "pia_sensitivity_level"
-            ),
-        )
         self.client = api_client
         self.report_language: ReportLanguage = ReportParameters.read_field(
             "language", report_language, "report_language"
@@ -138,9 +137,18 @@ class Runner:
         self._config = Config.new(
             display_name,
             seed=seed,
-            pia=pia,
             annotations={"client_type": "python", "client_version": client_version()},
             max_distribution_plots=plots,
+        )
+        self.set_pia(
+            pia_data_recipient=pia_data_recipient,
+            pia_data_type=pia_data_type,
+            pia_data_subject=pia_data_subject,
+            pia_sensitivity_level=pia_sensitivity_level,
+            approver_name=approver_name,
+            approver_role=approver_role,
+            approver_organisation=approver_organisation,
+            approver_date=approver_date,
         )
         self._set_name: str | None = None
         self._results = RunResults(api_client, display_name, show_progress)
@@ -180,6 +188,49 @@ class Runner:
 
     def __repr__(self) -> str:
         return f"Runner({self.display_name!r}, set_name={self._set_name!r})"
+
+    def set_pia(
+        self,
+        *,
+        pia_data_recipient: DataRecipient | str | None = None,
+        pia_data_type: DataType | str | None = None,
+        pia_data_subject: DataSubject | str | None = None,
+        pia_sensitivity_level: SensitivityLevel | str | None = None,
+        approver_name: str | None = None,
+        approver_role: str | None = None,
+        approver_organisation: str | None = None,
+        approver_date: datetime.date | str | None = None,
+    ) -> None:
+        """Set the privacy-impact facts and the approver that the reports print (None
+        leaves a value as it is). What is still unknown is printed "to be completed", so a
+        report can be signed only once someone has filled it in.
+
+        The same values are the ``pia_metadata`` and ``approver`` of the run's metadata
+        document in YAML, and ``--data-recipient``, ``--approver-name``... on the command
+        line. Raises ValueError on an unknown choice or a malformed date, naming the keyword.
+        """
+        pia = copy.deepcopy(self._config.metadata.pia_metadata)
+        facts: tuple[tuple[str, str, object], ...] = (
+            ("datarecipient", "pia_data_recipient", pia_data_recipient),
+            ("data_type", "pia_data_type", pia_data_type),
+            ("datasubject", "pia_data_subject", pia_data_subject),
+            ("sensitivity_level", "pia_sensitivity_level", pia_sensitivity_level),
+        )
+        for field, keyword, value in facts:
+            if value is not None:
+                setattr(pia, field, PiaMetadata.read_field(field, value, keyword))
+        approver = copy.deepcopy(self._config.metadata.approver) or Approver()
+        people: tuple[tuple[str, str, object], ...] = (
+            ("name", "approver_name", approver_name),
+            ("role", "approver_role", approver_role),
+            ("organisation", "approver_organisation", approver_organisation),
+            ("date", "approver_date", approver_date),
+        )
+        for field, keyword, value in people:
+            if value is not None:
+                setattr(approver, field, Approver.read_field(field, value, keyword))
+        self._config.metadata.pia_metadata = pia
+        self._config.metadata.approver = approver if approver.to_dict() else None
 
     # -- tables ------------------------------------------------------------------------------
 

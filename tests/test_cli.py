@@ -50,6 +50,14 @@ def test_anonymize_writes_avatars_metrics_and_report(
         "out",
         "--seed",
         "1",
+        "--data-recipient",
+        "internal",
+        "--data-type",
+        "health",
+        "--approver-name",
+        "Ada Lovelace",
+        "--approver-date",
+        "2025-03-01",
         "--base-url",
         server.base_url,
         env=cli_env,
@@ -62,7 +70,13 @@ def test_anonymize_writes_avatars_metrics_and_report(
     privacy = json.loads((out / "wbcd.privacy_metrics.json").read_text())
     assert privacy[0]["hidden_rate"] > 90
     assert json.loads((out / "wbcd.signal_metrics.json").read_text())[0]["hellinger_mean"] < 0.1
-    assert "hidden_rate" in (out / "wbcd.report.html").read_text()
+    report = (out / "wbcd.report.html").read_text()
+    assert "hidden_rate" in report
+    # The privacy-impact facts and the approver given as options; the others to be completed.
+    for fact in ("internal use", "health", "Ada Lovelace", "1 March 2025"):
+        assert fact in report, fact
+    # Data subjects, sensitivity level, the approver's role and organisation:
+    assert report.count('<td class="todo">to be completed</td>') == 4
     assert "hidden_rate" in done.stdout and "hellinger_mean" in done.stdout
     assert "out/wbcd.avatars.csv (683 rows)" in done.stdout
     assert "%|" not in done.stderr  # AVATAR_PROGRESS=0 silences the bars
@@ -107,14 +121,43 @@ def test_run_replays_a_saved_configuration(
     server: ServerProcess, cli_env: dict[str, str], shared_data: Path, tmp_path: Path
 ) -> None:
     manager = Manager(base_url=server.base_url, api_key=cli_env["AVATAR_API_KEY"])
-    runner = manager.create_runner("saved")
+    runner = manager.create_runner("saved", approver_name="Ada Lovelace")
     runner.add_table("iris", str(shared_data / "iris.csv"))
     runner.set_parameters("iris", k=10)
     runner.get_yaml(tmp_path / "run.yaml")
-    done = avatars("run", "run.yaml", "--base-url", server.base_url, env=cli_env, cwd=tmp_path)
+    done = avatars(
+        "run",
+        "run.yaml",
+        "--approver-role",
+        "Data protection officer",
+        "--sensitivity-level",
+        "High",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+    )
     assert "hidden_rate" in done.stdout
     assert "standard" in done.stdout and "done" in done.stdout
-    assert len(manager.find_ids_by_name("saved")) == 1
+    ((set_name, _),) = manager.find_ids_by_name("saved")
+    # The YAML's approver is kept, the options add to it.
+    metadata = manager.create_runner_from_id(set_name).config.metadata
+    assert metadata.approver is not None and metadata.approver.name == "Ada Lovelace"
+    assert metadata.approver.role == "Data protection officer"
+    assert metadata.pia_metadata.sensitivity_level == "High"
+    wrong = avatars(
+        "run",
+        "run.yaml",
+        "--approver-date",
+        "1/3/2025",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    assert "approver_date: expected a date written YYYY-MM-DD, got '1/3/2025'" in wrong.stderr
 
 
 def test_errors_are_one_line_without_a_trace(

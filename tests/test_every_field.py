@@ -47,6 +47,7 @@ REPORT = "tests.test_report"
 WORKFLOW = "tests.test_workflow"
 SEEDS = "tests.engine.test_seeds"
 PSEUDONYMS = "tests.engine.test_pseudonyms"
+APPROVAL = f"{REPORT}::test_pia_facts_and_approver_are_printed_or_to_be_completed"
 
 # (class, field) -> the test that shows the field's effect, "module::function".
 TAKES_EFFECT: dict[tuple[str, str], str] = {
@@ -57,6 +58,11 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     ("PiaMetadata", "data_type"): f"{REPORT}::test_french_report_is_french",
     ("PiaMetadata", "datasubject"): f"{REPORT}::test_french_report_is_french",
     ("PiaMetadata", "sensitivity_level"): f"{REPORT}::test_french_report_is_french",
+    ("Metadata", "approver"): APPROVAL,
+    ("Approver", "name"): APPROVAL,
+    ("Approver", "role"): APPROVAL,
+    ("Approver", "organisation"): APPROVAL,
+    ("Approver", "date"): APPROVAL,
     ("TableData", "file"): f"{EFFECTS}::test_descriptions_are_kept_with_the_run",
     # the schema
     ("Schema", "schema_ref"): f"{EFFECTS}::test_descriptions_are_kept_with_the_run",

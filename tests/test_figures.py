@@ -118,10 +118,61 @@ def test_distribution_grid_has_one_panel_per_variable() -> None:
     }
     ticks = [label.get_text() for label in panels[1].get_xticklabels()]
     assert ticks == ["a", "b", "missing", "other"]
-    # Gaps of a number are noted, since a histogram cannot show them.
-    assert any("missing" in text.get_text() for text in panels[0].texts)
+    # Gaps of a number are noted under its axis, since a histogram cannot show them.
+    assert panels[0].get_xlabel() == "missing: original 16.7%, avatars 0.0%"
     # Bin shares: density × width, so the histogram's y axis reads in % of rows.
     assert panels[0].get_ylim()[1] >= 0.6
+
+
+def _text_boxes_overlap(figure: Figure) -> list[tuple[str, str]]:
+    """Pairs of drawn texts (titles, tick labels, axis labels) whose boxes overlap."""
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = []
+    for ax in visible_axes(figure):
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label]
+        (x_low, x_high), (y_low, y_high) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        # Tick labels outside the view are not drawn.
+        texts += [t for t in ax.get_xticklabels() if x_low <= t.get_position()[0] <= x_high]
+        texts += [t for t in ax.get_yticklabels() if y_low <= t.get_position()[1] <= y_high]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_text()]
+    return [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+
+
+def test_far_values_and_many_modalities_stay_readable() -> None:
+    """A clipped histogram says how many values lie beyond its axis; a category with many
+    modalities shows the 10 most frequent and one bar for the others, named with their count;
+    the notes sit under the axis, clear of the title and of each other panel's labels."""
+    clipped = numeric("income", missing=3)
+    clipped["plot"]["beyond"] = {"original": 4, "avatars": 3}
+    names = [f"modality {i}" for i in range(30)] + ["__other__", "__missing__"]
+    shares = [0.02] * 30 + [0.3, 0.1]
+    many = {
+        "name": "city",
+        "kind": "categorical",
+        "original": {"distinct": 57},
+        "avatars": {"distinct": 50},
+        "plot": {"type": "bar", "categories": names, "original": shares, "avatars": shares},
+    }
+    figure = drawn(distribution_figure([clipped, many, numeric("w")]))
+    income, city, _ = visible_axes(figure)
+    assert income.get_xlabel().splitlines() == [
+        "missing: original 23.1%, avatars 0.0%",
+        "beyond the axis: 4 original, 3 avatar values",
+    ]
+    ticks = [label.get_text() for label in city.get_xticklabels()]
+    assert len(ticks) == 12 and ticks[:10] == [f"modality {i}" for i in range(10)]
+    assert ticks[10:] == ["missing", "other\n(47 modalities)"]  # two short lines
+    heights = [bar.get_height() for bar in city.patches]
+    assert heights[11] == pytest.approx(20 * 0.02 + 0.3)  # the pooled modalities' share
+    assert not _text_boxes_overlap(figure)
+    french = drawn(distribution_figure([clipped, many], language="fr"))
+    assert "hors de l'axe : 4 valeurs originales, 3 d'avatars" in french.axes[0].get_xlabel()
+    assert "autres\n(47 modalités)" in [t.get_text() for t in french.axes[1].get_xticklabels()]
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:
@@ -149,7 +200,7 @@ def test_french_figures_use_french_words_and_decimal_commas() -> None:
     assert all(text.endswith("\u00a0%") for text in y_ticks), y_ticks
     x_ticks = [label.get_text() for label in ax.get_xticklabels() if label.get_text()]
     assert any("," in text for text in x_ticks) and not any("." in t for t in x_ticks)
-    assert "manquants" in ax.texts[0].get_text()
+    assert ax.get_xlabel().startswith("manquants : originales 23,1")
     projection = drawn(projection_figure(SAMPLE, language="fr"))
     assert projection.axes[0].get_xlabel() == "Axe 1 (64,5\u00a0%)"
     with pytest.raises(ValueError, match="language"):

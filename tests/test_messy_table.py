@@ -124,9 +124,12 @@ def test_dealt_with_the_run_releases_no_identifier(
     for entry in (
         "patient_id (id_like): pseudonymized (UUID4)",
         "email (direct_identifier): pseudonymized (HASH_SHA256)",
-        "notes (free_text): kept (grouped)",
+        "notes (free_text): kept (grouped): 0 of 600 values kept, 100.0% of rows pooled",
     ):
         assert entry in page, entry
+    # The conclusion does not claim every distribution is kept: notes lost all its values.
+    assert "The distribution of each variable is kept" not in page
+    assert "notes was kept grouped: only 0 of its 600 values remain" in page
 
 
 def test_row_order_reattachment_fails_the_verdict_and_the_cli(

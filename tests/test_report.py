@@ -8,6 +8,7 @@ iris with an English basic report limited to 2 distribution panels) and inspecte
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import shutil
@@ -26,9 +27,15 @@ from matplotlib import image as mpimg
 
 from avatar_server.jobs.handlers import PROJECTION_SAMPLE_ROWS, projection_sample
 from avatar_server.report import format_number, format_target
-from avatar_server.report.builder import PANELS_PER_FIGURE
+from avatar_server.report.builder import (
+    PANELS_PER_FIGURE,
+    TableResults,
+    conclusion,
+    verdicts,
+)
 from avatar_server.report.translations import METRICS, STRINGS
 from avatar_yaml import (
+    Approver,
     AvatarizationParameters,
     Config,
     DataRecipient,
@@ -47,6 +54,7 @@ from tests.server import ServerProcess, wait_for_status
 
 WAIT_S = 180.0
 IRIS_PLOTS = 2
+APPROVED = datetime.date(2025, 3, 1)
 
 
 def _tool(name: str) -> str:
@@ -217,7 +225,10 @@ def wbcd(client: ApiClient, shared_data: Path) -> Run:
         datasubject=DataSubject.PATIENTS,
         sensitivity_level=SensitivityLevel.HIGH,
     )
-    config = Config.new("wbcd_report", seed=7, pia=pia)
+    approver = Approver(
+        name="Amélie Durand", role="Déléguée à la protection des données", date=APPROVED
+    )
+    config = Config.new("wbcd_report", seed=7, pia=pia, approver=approver)
     config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.HTML)
     config.add_report(ReportType.PIA, ReportLanguage.FR, ReportFormat.PDF)
     return _run(client, shared_data, "wbcd", config)
@@ -354,13 +365,13 @@ def test_pdf_is_valid_and_embeds_its_fonts(
 
 
 def expected_pages(variables: int, limit: int) -> int:
-    """The page count the layout implies for a one-table report: page 1 holds the cover, the
-    run and the privacy-impact facts; then privacy metrics, utility metrics (with the
-    per-variable table), distributions (one page per figure of up to 12 panels), correlations,
-    and the projection with the conclusion each start a page and fit on it, for tables of up
-    to ~15 variables as here."""
+    """The page count the layout implies for a one-table report: pages 1 and 2 hold the cover,
+    the verdict, the run, the privacy-impact facts and the approval block; then privacy
+    metrics, utility metrics (with the per-variable table), distributions (one page per figure
+    of up to 12 panels), correlations, and the projection with the conclusion each start a
+    page and fit on it, for tables of up to ~15 variables as here."""
     figures = max(1, math.ceil(min(variables, limit) / PANELS_PER_FIGURE))
-    return 1 + 2 + figures + 2
+    return 2 + 2 + figures + 2
 
 
 @pytest.mark.parametrize(("table", "document", "language"), REPORTS)
@@ -512,7 +523,118 @@ def test_french_report_is_french(wbcd: Run, tmp_path: Path) -> None:
     assert "Privacy metrics" not in text and "Hidden rate" not in text
 
 
+def test_pia_facts_and_approver_are_printed_or_to_be_completed(
+    wbcd: Run, iris: Run, tmp_path: Path
+) -> None:
+    """What was declared is printed; what was not reads "to be completed" (never "unknown"
+    or "not specified"), in the approval block with its signature line."""
+    french = parse(wbcd.reports["report_pia.html"].decode())
+    assert STRINGS["fr"]["section_approval"] in french.h2
+    for fact in ("Amélie Durand", "Déléguée à la protection des données", "1 mars 2025"):
+        assert fact in french.text, fact
+    assert french.text.count(STRINGS["fr"]["to_be_completed"]) >= 1  # the organisation
+    english = parse(wbcd.reports["report.html"].decode())
+    assert "Amélie Durand" in english.text and "1 March 2025" in english.text
+    pdf = normalise(pdf_text(wbcd.reports["report_pia.pdf"], tmp_path))
+    assert "Amélie Durand" in pdf and STRINGS["fr"]["signature"] in pdf
+    nothing = parse(iris.reports["report.html"].decode())
+    assert STRINGS["en"]["section_approval"] in nothing.h2
+    todo = nothing.text.count(STRINGS["en"]["to_be_completed"])
+    assert todo >= 8, todo  # four PIA facts, four approver fields
+    for undeclared in ("not specified", "unknown", "undefined"):
+        assert undeclared not in nothing.text.lower()
+
+
 # --- the pieces, without a server ------------------------------------------------------------
+
+
+def _table(**values: Any) -> TableResults:
+    privacy = {
+        "hidden_rate": 97.0,
+        "distance_to_closest": 0.15916727301340994,
+        "targets": {"hidden_rate": "> 90", "distance_to_closest": "> 0.2"},
+        "passed": {"hidden_rate": True, "distance_to_closest": False},
+    }
+    signal = {
+        "hellinger_mean": 0.004,
+        "correlation_difference_ratio": 31.0,
+        "targets": {"hellinger_mean": "< 0.1", "correlation_difference_ratio": "< 10"},
+        "passed": {"hellinger_mean": True, "correlation_difference_ratio": False},
+    }
+    return TableResults(
+        name="patients",
+        parameters=AvatarizationParameters(k=10),
+        privacy=values.pop("privacy", privacy),
+        signal=values.pop("signal", signal),
+        **values,
+    )
+
+
+def test_the_verdict_says_what_failed_and_what_to_do_in_the_reports_language() -> None:
+    items = [
+        {"name": "hidden_rate", "passed": True, "reason": "97.0 (target > 90)", "remedy": None},
+        {"name": "distance_to_closest", "passed": False, "reason": "0.159...", "remedy": "x"},
+        {"name": "kept_as_is:zip", "passed": False, "reason": "r", "remedy": "m", "column": "zip"},
+        {"name": "future_check", "passed": False, "reason": "new reason", "remedy": "new remedy"},
+    ]
+    table = _table(verdict={"status": "fail", "items": items})
+    (english,) = verdicts([table], "en")
+    assert not english["passed"]
+    assert [item["code"] for item in english["failed"]] == [
+        "distance_to_closest",
+        "kept_as_is:zip",
+        "future_check",
+    ]
+    metric, kept, unknown = english["failed"]
+    assert metric["reason"] == "Distance to closest: 0.159 (target >\u00a00.2)"
+    assert metric["remedy"].startswith("raise k")
+    assert "zip" in kept["reason"] and kept["remedy"].startswith("drop, pseudonymize or group")
+    assert unknown == {"code": "future_check", "reason": "new reason", "remedy": "new remedy",
+                       "lang": "en"}  # fmt: skip
+    (french,) = verdicts([table], "fr")
+    metric, kept, _ = french["failed"]
+    assert metric["reason"] == "Distance au plus proche : 0,159 (cible >\u00a00,2)"
+    assert metric["remedy"].startswith("augmenter k") and metric["lang"] == "fr"
+    assert kept["remedy"].startswith("écarter, pseudonymiser ou regrouper la colonne zip")
+
+
+def test_the_conclusion_says_only_what_the_figures_support() -> None:
+    grouped = {
+        "column": "notes", "role": "free_text", "treatment": "keep:grouped",
+        "values": 598, "kept_values": 3, "other_share": 0.95,
+    }  # fmt: skip
+    city = {
+        "name": "city", "kind": "categorical",
+        "original": {"distinct": 40}, "avatars": {"distinct": 12}, "plot": {},
+    }  # fmt: skip
+    sex = {"name": "sex", "kind": "categorical", "original": {"distinct": 2},
+           "avatars": {"distinct": 2}, "plot": {}}  # fmt: skip
+    lossy = _table(run_metadata={"identifying_columns": [grouped]}, comparisons=[city, sex])
+    for language in ("en", "fr"):
+        t = STRINGS[language]
+        text = " ".join(conclusion([lossy], language))
+        kept_claim = t["hellinger_kept"].split(":")[0]
+        assert kept_claim not in text  # not "the distribution of each variable is kept"
+        assert "notes" in text and "598" in text and "city" in text and "40" in text
+        assert "sex" not in text  # kept its modalities
+        assert t["marginals_sentence"] in text
+        assert t["correlation_meaning"] in text  # the correlation target is missed
+    faithful = _table(
+        comparisons=[sex],
+        signal={
+            "hellinger_mean": 0.004,
+            "correlation_difference_ratio": 3.0,
+            "targets": {"hellinger_mean": "< 0.1", "correlation_difference_ratio": "< 10"},
+            "passed": {"hellinger_mean": True, "correlation_difference_ratio": True},
+        },
+    )
+    text = " ".join(conclusion([faithful], "en"))
+    assert STRINGS["en"]["hellinger_kept"].split(":")[0] in text
+    assert STRINGS["en"]["correlation_meaning"] not in text
+    failed = _table(verdict={"status": "fail", "items": []}, comparisons=[sex])
+    text = " ".join(conclusion([failed], "en"))
+    assert "The privacy verdict fails for table patients" in text
+    assert STRINGS["en"]["overall_all"] not in text
 
 
 @pytest.mark.parametrize(

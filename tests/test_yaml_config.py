@@ -5,6 +5,7 @@ No server: ``avatars.yaml_config`` is pure (standard library and PyYAML).
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from avatar_yaml import (
     Advice,
     AdviceParameters,
     AdvisorType,
+    Approver,
     AvatarizationParameters,
     AvatarsData,
     ColumnInfo,
@@ -64,6 +66,12 @@ def full_config() -> Config:
             data_type=DataType.HEALTH,
             datasubject=DataSubject.PATIENTS,
             sensitivity_level=SensitivityLevel.HIGH,
+        ),
+        approver=Approver(
+            name="Amélie Durand",
+            role="Déléguée à la protection des données",
+            organisation="CHU",
+            date=datetime.date(2025, 3, 1),
         ),
         annotations={"client_type": "python", "client_version": "0.1.0", "note": "été"},
         max_distribution_plots=3,
@@ -170,6 +178,7 @@ def test_full_config_round_trips_byte_for_byte() -> None:
         "links:\n    - field: pid\n",
         "sensitivity_level: High\n",
         "training_fraction: 0.25\n",
+        "date: '2025-03-01'\n",
     ):
         assert fragment in text
     assert "\\u" not in text and "&id" not in text
@@ -532,6 +541,21 @@ def with_document(document: str) -> str:
 
 
 STANDARD = "document 4 (AvatarParameters 'standard')"
+
+
+def test_an_approval_date_reads_from_yaml_or_iso_text() -> None:
+    quoted = HAND_WRITTEN.replace(
+        "sensitivity_level: High}\n", "sensitivity_level: High}\n  approver: {date: '2025-03-01'}\n"
+    )
+    plain = quoted.replace("'2025-03-01'", "2025-03-01")
+    for text in (quoted, plain):
+        approver = Config.from_yaml(text).metadata.approver
+        assert approver == Approver(date=datetime.date(2025, 3, 1))
+    assert Approver.read_field("date", "2025-03-01", "approver_date") == datetime.date(2025, 3, 1)
+    for bad in ("2025-02-30", "1/3/2025", "20250301", "2025-03-01 10:00:00"):
+        with pytest.raises(ConfigError, match=r"spec\.approver\.date: expected a date written"):
+            Config.from_yaml(quoted.replace("'2025-03-01'", bad))
+
 
 BAD_INPUTS: list[tuple[str, Callable[[], str], list[str]]] = [
     (

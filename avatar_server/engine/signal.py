@@ -40,6 +40,14 @@ from avatar_server.engine.results import SIGNAL_TARGETS, MetricResult, json_safe
 
 DEFAULT_BINS = 20
 PLOT_MODALITIES = 30
+PLOT_QUANTILES = (0.01, 0.99)
+FAR_TAIL = 2.0
+"""A histogram's axis stops at a quantile of :data:`PLOT_QUANTILES` when the values beyond it
+reach further than ``FAR_TAIL`` times the range between the two quantiles: a few huge
+outliers would otherwise squeeze every other value into one bar."""
+TAIL_MARGIN = 0.5
+"""How far past the quantile, in widths of the quantile range, a clipped axis still goes, so
+that an ordinary tail stays drawn and only the far values are left out."""
 OTHER_MODALITY = "__other__"
 CORRELATION_MODALITIES = 50
 _CHUNK_CELLS = 1 << 22
@@ -314,40 +322,75 @@ def _numeric_summary(values: FloatArray) -> dict[str, Any]:
     return summary
 
 
-def _histogram_edges(present: FloatArray, info: ColumnInfo, bins: int) -> FloatArray:
-    """Equal-width edges over the originals' range; integers with a short range get one bin
-    per integer, so no bar straddles two values."""
+def _plot_range(present: FloatArray) -> tuple[float, float, bool]:
+    """The range a histogram draws: the originals' whole range, or a robust one (see
+    :data:`FAR_TAIL`) on the side or sides where a few values lie far out. The flag says
+    whether any side was clipped."""
     low, high = float(present.min()), float(present.max())
+    q_low, q_high = (float(q) for q in np.quantile(present, PLOT_QUANTILES))
+    spread = q_high - q_low
+    if spread <= 0:
+        return low, high, False
+    clipped = False
+    if q_low - low > FAR_TAIL * spread:
+        low, clipped = q_low - TAIL_MARGIN * spread, True
+    if high - q_high > FAR_TAIL * spread:
+        high, clipped = q_high + TAIL_MARGIN * spread, True
+    return low, high, clipped
+
+
+def _histogram_edges(present: FloatArray, info: ColumnInfo, bins: int) -> tuple[FloatArray, bool]:
+    """Equal-width edges over the originals' plot range (:func:`_plot_range`); integers with a
+    short range get one bin per integer, so no bar straddles two values. The flag: the range
+    was clipped, values beyond the edges are left out of the bars (and counted)."""
+    low, high, clipped = _plot_range(present)
     if info.kind in ("continuous", "discrete") and info.integral and high - low < bins:
-        return np.arange(low - 0.5, high + 1.0, 1.0)
-    return np.asarray(np.histogram_bin_edges(present, bins=bins), dtype="float64")
+        if clipped:
+            low, high = math.floor(low), math.ceil(high)
+        return np.arange(low - 0.5, high + 1.0, 1.0), clipped
+    if clipped:
+        return np.linspace(low, high, bins + 1), True
+    return np.asarray(np.histogram_bin_edges(present, bins=bins), dtype="float64"), False
 
 
-def _densities(values: FloatArray, edges: FloatArray) -> list[float]:
-    """Histogram densities of the non-missing values; values beyond the edges are counted in
-    the outer bins so every avatar is visible."""
+def _densities(values: FloatArray, edges: FloatArray, *, clipped: bool) -> list[float]:
+    """Histogram densities of the non-missing values, as shares of all of them. Values beyond
+    the edges are counted in the outer bins so every avatar is visible, unless the range was
+    clipped: then they are left out (and counted by :func:`_beyond`)."""
     present = values[~np.isnan(values)]
     if present.size == 0:
         return [0.0] * (edges.size - 1)
-    codes = np.clip(np.searchsorted(edges[1:-1], present, side="right"), 0, edges.size - 2)
-    counts = np.bincount(codes, minlength=edges.size - 1)
+    if clipped:
+        inside = present[(present >= edges[0]) & (present <= edges[-1])]
+        counts = np.histogram(inside, bins=edges)[0]
+    else:
+        codes = np.clip(np.searchsorted(edges[1:-1], present, side="right"), 0, edges.size - 2)
+        counts = np.bincount(codes, minlength=edges.size - 1)
     return [float(v) for v in counts / (present.size * np.diff(edges))]
+
+
+def _beyond(values: FloatArray, edges: FloatArray) -> int:
+    present = values[~np.isnan(values)]
+    return int(np.count_nonzero((present < edges[0]) | (present > edges[-1])))
 
 
 def _numeric_comparison(
     original: pd.Series, avatars: pd.Series, info: ColumnInfo, bins: int
 ) -> dict[str, Any]:
     values_o, values_a = column_numbers(original, info), column_numbers(avatars, info)
-    edges = _histogram_edges(values_o[~np.isnan(values_o)], info, bins)
+    edges, clipped = _histogram_edges(values_o[~np.isnan(values_o)], info, bins)
+    plot: dict[str, Any] = {
+        "type": "histogram",
+        "edges": [float(e) for e in edges],
+        "original": _densities(values_o, edges, clipped=clipped),
+        "avatars": _densities(values_a, edges, clipped=clipped),
+    }
+    if clipped:
+        plot["beyond"] = {"original": _beyond(values_o, edges), "avatars": _beyond(values_a, edges)}
     return {
         "original": _numeric_summary(values_o),
         "avatars": _numeric_summary(values_a),
-        "plot": {
-            "type": "histogram",
-            "edges": [float(e) for e in edges],
-            "original": _densities(values_o, edges),
-            "avatars": _densities(values_a, edges),
-        },
+        "plot": plot,
     }
 
 

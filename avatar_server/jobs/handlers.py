@@ -523,6 +523,7 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
         report_type=str(document.report_type),
         language=str(document.language),
         pia=ctx.config.metadata.pia_metadata,
+        approver=ctx.config.metadata.approver,
         max_distribution_plots=_max_distribution_plots(ctx, document),
         software_version=__version__,
     )

@@ -31,14 +31,18 @@ class PreparedTable:
     file_format: str = "csv"
     pseudonymized: dict[str, tuple[pd.Series, Pseudonymization]] = field(default_factory=dict)
     grouped: list[str] = field(default_factory=list)
+    grouping: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per grouped column: its distinct values before (``values``) and kept after
+    (``kept_values``) the grouping, and the share of rows that became :data:`OTHER`."""
     kept_as_is: list[str] = field(default_factory=list)
     column_order: list[str] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)
     """The role the upload detected for each column (none for datasets older than roles)."""
 
-    def identifying_columns(self, table: TableInfo) -> list[dict[str, str]]:
+    def identifying_columns(self, table: TableInfo) -> list[dict[str, object]]:
         """Each column whose role identifies people, with what the run does with it: for the
-        report, which a data protection officer reads to see every such column accounted for."""
+        report, which a data protection officer reads to see every such column accounted for.
+        A grouped column also says how much of it the grouping kept (see ``grouping``)."""
         declared = {column.field: column for column in table.columns or []}
         found = []
         for name, role in self.roles.items():
@@ -57,7 +61,9 @@ class PreparedTable:
                 treatment = f"keep:{column.keep}"
             else:
                 treatment = "none"
-            found.append({"column": name, "role": role, "treatment": treatment})
+            entry: dict[str, object] = {"column": name, "role": role, "treatment": treatment}
+            entry.update(self.grouping.get(name, {}))
+            found.append(entry)
         return found
 
 
@@ -161,7 +167,14 @@ def prepare_table(
         elif column.keep is KeepMode.GROUPED:
             prepared.grouped.append(column.field)
             if k is not None:
-                frame[column.field] = group_rare_values(frame[column.field], k)
+                before = frame[column.field]
+                frame[column.field] = group_rare_values(before, k)
+                after = frame[column.field]
+                prepared.grouping[column.field] = {
+                    "values": int(before.nunique()),
+                    "kept_values": int(after[after != OTHER].nunique()),
+                    "other_share": float((after == OTHER).mean()) if len(after) else 0.0,
+                }
         elif column.keep is KeepMode.AS_IS:
             prepared.kept_as_is.append(column.field)
     removed = prepared.dropped + list(prepared.pseudonymized)

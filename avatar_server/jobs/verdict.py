@@ -42,8 +42,10 @@ _METRIC_REMEDIES = {
 }
 
 
-def _item(name: str, passed: bool, reason: str, remedy: str | None) -> dict[str, Any]:
-    return {"name": name, "passed": passed, "reason": reason, "remedy": None if passed else remedy}
+def _item(name: str, passed: bool, reason: str, remedy: str | None, **facts: Any) -> dict[str, Any]:
+    """An item; ``facts`` (the column, counts...) let a report word it in its own language."""
+    item = {"name": name, "passed": passed, "reason": reason, "remedy": None if passed else remedy}
+    return item | facts
 
 
 def _metric_items(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -54,10 +56,12 @@ def _metric_items(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         value = metrics.get(name)
         remedy = _METRIC_REMEDIES.get(name, _RAISE_K)
+        facts: dict[str, Any] = {}
         if name == "column_direct_match_protection":
             weakest = ((metrics.get("details") or {}).get(name) or {}).get("weakest_column")
             remedy = f"drop, pseudonymize or group column {weakest!r}"
-        items.append(_item(name, bool(passed), f"{value} (target {target})", remedy))
+            facts["column"] = weakest
+        items.append(_item(name, bool(passed), f"{value} (target {target})", remedy, **facts))
     return items
 
 
@@ -76,7 +80,17 @@ def _verbatim_items(original: pd.DataFrame, avatars: pd.DataFrame) -> list[dict[
             else "no avatar carries a value that only one original holds"
         )
         remedy = f"drop, pseudonymize or group column {column!r} (keep grouped)"
-        items.append(_item(f"verbatim_unique_values:{column}", carried == 0, reason, remedy))
+        items.append(
+            _item(
+                f"verbatim_unique_values:{column}",
+                carried == 0,
+                reason,
+                remedy,
+                column=str(column),
+                count=carried,
+                rows=len(avatars),
+            )
+        )
     return items
 
 
@@ -100,6 +114,7 @@ def table_verdict(
                 f"excluded variables ({names}) are put back in row order: each value stays on "
                 "its own person's avatar, not anonymized",
                 "use replacement_strategy coordinate_similarity, or drop or pseudonymize them",
+                variables=list(exclusion.variable_names),
             )
         )
     for column in prepared.kept_as_is:
@@ -110,6 +125,7 @@ def table_verdict(
                 f"column {column!r} identifies people by itself and was kept as is: the risk "
                 "was acknowledged by the run's author",
                 f"drop, pseudonymize or group column {column!r}",
+                column=column,
             )
         )
     status = PASS if all(item["passed"] for item in items) else FAIL

@@ -28,12 +28,13 @@ from avatar_figures import (
 from avatar_server.report.formatting import (
     MISSING,
     format_date,
+    format_day,
     format_number,
     format_percent,
     format_target,
 )
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
-from avatar_yaml import AvatarizationParameters, PiaMetadata
+from avatar_yaml import Approver, AvatarizationParameters, PiaMetadata
 
 DEFAULT_MAX_DISTRIBUTION_PLOTS = 12
 PANELS_PER_FIGURE = 12  # 4 rows of 3: one figure fits on an A4 page with its heading
@@ -67,6 +68,7 @@ class ReportData:
     report_type: str = "basic"
     language: str = "en"
     pia: PiaMetadata = field(default_factory=PiaMetadata)
+    approver: Approver | None = None
     max_distribution_plots: int = DEFAULT_MAX_DISTRIBUTION_PLOTS
     software_version: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -242,13 +244,63 @@ def _in_sentence(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
+LOST_SHARE = 0.5
+"""A variable whose avatars keep fewer than this share of its original modalities (or a
+grouped column that kept fewer than this share of its values) has not kept its distribution,
+whatever the mean Hellinger distance says."""
+
+
+def lost_variables(table: TableResults, language: str) -> list[str]:
+    """The variables that lost most of their modalities, each in words: a grouped column
+    whose rare values were pooled as "(other)" (from the run's metadata, which knows the
+    values before grouping), or a category with far fewer modalities in the avatars than in
+    the original."""
+    t = STRINGS[language]
+    lost = []
+    grouped = set()
+    for entry in (table.run_metadata or {}).get("identifying_columns") or []:
+        values, kept = entry.get("values"), entry.get("kept_values")
+        if not isinstance(values, int) or not isinstance(kept, int) or values == 0:
+            continue
+        grouped.add(str(entry["column"]))
+        share = float(entry.get("other_share") or 0.0)
+        if kept < LOST_SHARE * values or share > LOST_SHARE:
+            lost.append(
+                t["lost_grouped"].format(
+                    column=entry["column"],
+                    kept=format_number(kept, language),
+                    values=format_number(values, language),
+                    share=format_percent(100.0 * share, language),
+                )
+            )
+    for entry in table.comparisons:
+        if entry.get("kind") not in ("categorical", "boolean") or entry["name"] in grouped:
+            continue
+        original = (entry.get("original") or {}).get("distinct")
+        avatars = (entry.get("avatars") or {}).get("distinct")
+        if not isinstance(original, int) or not isinstance(avatars, int) or original < 3:
+            continue
+        if avatars < LOST_SHARE * original:
+            lost.append(
+                t["lost_modalities"].format(
+                    column=entry["name"],
+                    original=format_number(original, language),
+                    avatars=format_number(avatars, language),
+                )
+            )
+    return lost
+
+
 def conclusion(tables: Sequence[TableResults], language: str) -> list[str]:
-    """The plain-language reading of the metrics: targets met, what the hidden rate means
-    for someone trying to re-identify a person, whether the statistics are kept, and what to
-    change when a target is missed."""
+    """The plain-language reading of the metrics, saying only what the figures support:
+    targets met, what the hidden rate means for someone trying to re-identify a person,
+    whether each variable's distribution is kept (not when a variable lost most of its
+    modalities), why means and spreads match, what a missed correlation target means, and
+    what to change when a target is missed."""
     t = STRINGS[language]
     paragraphs: list[str] = []
-    privacy_missed = signal_missed = False
+    privacy_missed = signal_missed = hellinger_missed = verdict_failed = False
+    marginals = False
     for table in tables:
         rows = metric_rows(table.privacy, language)
         judged = [row for row in rows if row["status"] in ("met", "not_met")]
@@ -270,22 +322,39 @@ def conclusion(tables: Sequence[TableResults], language: str) -> list[str]:
         cloaking = table.privacy.get("local_cloaking")
         if cloaking is not None:
             text += " " + t["cloaking_sentence"].format(count=format_number(cloaking, language))
-        for name, kept, lost in (
-            ("hellinger_mean", "hellinger_kept", "hellinger_lost"),
-            ("correlation_difference_ratio", "correlation_kept", "correlation_lost"),
-        ):
-            value = table.signal.get(name)
-            passed = (table.signal.get("passed") or {}).get(name)
-            if value is None or passed is None:
-                continue
-            signal_missed |= not passed
-            text += " " + t[kept if passed else lost].format(value=format_number(value, language))
+        passed_flags = table.signal.get("passed") or {}
+        hellinger = table.signal.get("hellinger_mean")
+        if hellinger is not None and passed_flags.get("hellinger_mean") is not None:
+            value = format_number(hellinger, language)
+            lost = lost_variables(table, language)
+            if not passed_flags["hellinger_mean"]:
+                hellinger_missed = signal_missed = True
+                text += " " + t["hellinger_lost"].format(value=value)
+            elif lost:
+                text += " " + t["hellinger_kept_but"].format(value=value, columns="; ".join(lost))
+            else:
+                text += " " + t["hellinger_kept"].format(value=value)
+        marginals |= bool(table.comparisons)
+        correlation = table.signal.get("correlation_difference_ratio")
+        if correlation is not None and passed_flags.get("correlation_difference_ratio") is not None:
+            value = format_number(correlation, language)
+            if passed_flags["correlation_difference_ratio"]:
+                text += " " + t["correlation_kept"].format(value=value)
+            else:
+                signal_missed = True
+                text += " " + t["correlation_lost"].format(value=value)
+                text += " " + t["correlation_meaning"]
         paragraphs.append(text)
+        if table.verdict is not None and table.verdict.get("status") != "pass":
+            verdict_failed = True
+            paragraphs.append(t["verdict_failed_conclusion"].format(table=table.name))
+    if marginals:
+        paragraphs.append(t["marginals_sentence"])
     if privacy_missed:
         paragraphs.append(t["advice_privacy"])
-    elif signal_missed:
+    elif hellinger_missed:
         paragraphs.append(t["advice_signal"])
-    else:
+    elif not signal_missed and not verdict_failed:
         paragraphs.append(t["overall_all"])
     paragraphs.append(t["caveat"])
     return paragraphs
@@ -335,6 +404,23 @@ def _treatment(code: str, language: str) -> str:
     return words.format(detail=detail) if detail else words
 
 
+def _identifying_entry(entry: dict[str, Any], language: str) -> str:
+    """One identifying column, its role and treatment; a grouped one with what it kept."""
+    t = STRINGS[language]
+    text = t["identifying_entry"].format(
+        column=entry["column"],
+        role=entry["role"],
+        treatment=_treatment(str(entry["treatment"]), language),
+    )
+    if isinstance(entry.get("values"), int) and isinstance(entry.get("kept_values"), int):
+        text += ": " + t["grouping_detail"].format(
+            kept=format_number(entry["kept_values"], language),
+            values=format_number(entry["values"], language),
+            share=format_percent(100.0 * float(entry.get("other_share") or 0.0), language),
+        )
+    return text
+
+
 def _table_context(
     table: TableResults, data: ReportData, step: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -368,14 +454,10 @@ def _table_context(
         "column_count": format_number(len(columns), language) if columns else MISSING,
         "columns": ", ".join(columns) if columns else MISSING,
         "set_aside": ", ".join(str(c) for c in metadata.get("set_aside_columns") or []),
-        "identifying": "; ".join(
-            t["identifying_entry"].format(
-                column=entry["column"],
-                role=entry["role"],
-                treatment=_treatment(str(entry["treatment"]), language),
-            )
+        "identifying": [
+            _identifying_entry(entry, language)
             for entry in metadata.get("identifying_columns") or []
-        ),
+        ],
         "seed": str(metadata["seed"]) if metadata.get("seed") is not None else MISSING,
         "parameters": parameter_rows(table, language),
         "privacy": metric_rows(table.privacy, language),
@@ -395,6 +477,17 @@ def _table_context(
         "projection": projection,
         "projection_intro": projection_intro,
     }
+
+
+UNDECLARED = ("unknown", "undefined")
+"""The privacy-impact values that mean "not declared": printed as to be completed."""
+
+
+def _fact(label: str, value: str | None, missing: bool, language: str) -> dict[str, Any]:
+    """A label and its value, or "to be completed" (marked, so it stands out) when missing."""
+    if missing or value is None:
+        return {"label": label, "value": STRINGS[language]["to_be_completed"], "todo": True}
+    return {"label": label, "value": value, "todo": False}
 
 
 def build_context(data: ReportData, progress: Progress | None = None) -> dict[str, Any]:
@@ -421,10 +514,30 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
     }
     pia = data.pia
     pia_rows = [
-        (t["data_recipient"], choices[f"datarecipient.{pia.datarecipient}"]),
-        (t["data_type"], choices[f"data_type.{pia.data_type}"]),
-        (t["data_subject"], choices[f"datasubject.{pia.datasubject}"]),
-        (t["sensitivity_level"], choices[f"sensitivity_level.{pia.sensitivity_level}"]),
+        _fact(t[label], choices[f"{key}.{value}"], value in UNDECLARED, language)
+        for label, key, value in (
+            ("data_recipient", "datarecipient", pia.datarecipient),
+            ("data_type", "data_type", pia.data_type),
+            ("data_subject", "datasubject", pia.datasubject),
+            ("sensitivity_level", "sensitivity_level", pia.sensitivity_level),
+        )
+    ]
+    approver = data.approver or Approver()
+    approver_rows = [
+        _fact(t["approver_name"], approver.name, approver.name is None, language),
+        _fact(t["approver_role"], approver.role, approver.role is None, language),
+        _fact(
+            t["approver_organisation"],
+            approver.organisation,
+            approver.organisation is None,
+            language,
+        ),
+        _fact(
+            t["approver_date"],
+            format_day(approver.date, language) if approver.date is not None else None,
+            approver.date is None,
+            language,
+        ),
     ]
     title = t["title_pia"] if data.report_type == "pia" else t["title_basic"]
     date = format_date(data.generated_at, language)
@@ -441,20 +554,70 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
         "generated": t["generated"].format(date=date, version=data.software_version),
         "avatar_version": ", ".join(sorted(versions)) or data.software_version,
         "pia_rows": pia_rows,
+        "approver_rows": approver_rows,
         "tables": tables,
-        "verdicts": verdicts(data.tables),
+        "verdicts": verdicts(data.tables, language),
         "conclusion": conclusion(data.tables, language),
     }
 
 
-def verdicts(tables: Sequence[TableResults]) -> list[dict[str, Any]]:
-    """Per table, the privacy verdict and its failed items (reasons and remedies): what the
-    report opens with, since it decides whether the avatars may be shared at all."""
+def _verdict_item(item: dict[str, Any], table: TableResults, language: str) -> dict[str, str]:
+    """A failed verdict item in the report's language: what failed (a metric with its value
+    and target as the metrics table prints them) and what to do. An item this report does not
+    know (a newer server's) keeps the server's own English words."""
+    t = STRINGS[language]
+    name = str(item.get("name"))
+    kind, _, suffix = name.partition(":")
+    column = str(item.get("column") or suffix)
+    fallback = {
+        "code": name,
+        "reason": str(item.get("reason") or ""),
+        "remedy": str(item.get("remedy") or ""),
+        "lang": "en",
+    }
+    metric = METRICS[language].get(name)
+    if metric is not None:
+        reason = t["verdict_metric_reason"].format(
+            label=metric.label,
+            value=format_number(table.privacy.get(name), language),
+            target=format_target((table.privacy.get("targets") or {}).get(name), language),
+        )
+        if name == "column_direct_match_protection":
+            if not item.get("column"):
+                return fallback | {"reason": reason, "lang": language}
+            remedy = t["remedy_column"].format(column=column)
+        else:
+            remedy = t.get(f"remedy_{name}", t["remedy_raise_k"])
+    elif kind == "verbatim_unique_values" and isinstance(item.get("count"), int):
+        reason = t["verdict_verbatim_reason"].format(
+            column=column,
+            count=format_number(item["count"], language),
+            rows=format_number(item.get("rows"), language),
+        )
+        remedy = t["remedy_column"].format(column=column)
+    elif kind == "row_order_reattachment" and isinstance(item.get("variables"), list):
+        reason = t["verdict_row_order_reason"].format(variables=", ".join(item["variables"]))
+        remedy = t["remedy_row_order"]
+    elif kind == "kept_as_is" and suffix:
+        reason = t["verdict_kept_as_is_reason"].format(column=column)
+        remedy = t["remedy_column"].format(column=column)
+    else:
+        return fallback
+    return {"code": name, "reason": reason, "remedy": remedy, "lang": language}
+
+
+def verdicts(tables: Sequence[TableResults], language: str = "en") -> list[dict[str, Any]]:
+    """Per table, the privacy verdict and its failed items (what failed and what to do): what
+    the report opens with, since it decides whether the avatars may be shared at all."""
     shown = []
     for table in tables:
         if table.verdict is None:  # results of an older server
             continue
-        failed = [item for item in table.verdict.get("items", []) if not item.get("passed")]
+        failed = [
+            _verdict_item(item, table, language)
+            for item in table.verdict.get("items", [])
+            if not item.get("passed")
+        ]
         shown.append(
             {"table": table.name, "passed": table.verdict.get("status") == "pass", "failed": failed}
         )

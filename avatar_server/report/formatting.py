@@ -8,7 +8,7 @@ cannot disagree about how many decimals a value gets.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 from avatar_server.report.translations import MONTHS
 
@@ -81,3 +81,8 @@ def format_date(moment: datetime, language: str) -> str:
     zone = moment.tzname() or ""
     joiner = " à " if language == "fr" else ", "
     return f"{moment.day} {month} {moment.year}{joiner}{clock} {zone}".rstrip()
+
+
+def format_day(day: date, language: str) -> str:
+    """A calendar date in words, e.g. ``1 March 2025`` / ``1 mars 2025``."""
+    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"

@@ -141,7 +141,80 @@ STRINGS: dict[str, dict[str, str]] = {
         "section_verdict": "Privacy verdict",
         "verdict_pass": "Table {table}: the avatars may be shared (no reason to refuse).",
         "verdict_fail": "Table {table}: the avatars must not be shared as they are.",
-        "verdict_remedy": "Remedy:",
+        "to_be_completed": "to be completed",
+        "section_approval": "Approval",
+        "approval_intro": (
+            "For the person who decides whether the avatars may be released to the data "
+            "recipient above, after reading this report. What is marked \u201cto be "
+            "completed\u201d is filled in by hand before signing."
+        ),
+        "approver_name": "Name",
+        "approver_role": "Role",
+        "approver_organisation": "Organisation",
+        "approver_date": "Date",
+        "decision": "Decision",
+        "decision_approved": "release approved",
+        "decision_refused": "release refused",
+        "signature": "Signature",
+        "verdict_what_to_do": "What to do:",
+        "verdict_metric_reason": "{label}: {value} (target {target})",
+        "verdict_verbatim_reason": (
+            "column {column}: {count} of {rows} avatars carry a value that only one original holds"
+        ),
+        "verdict_row_order_reason": (
+            "excluded variables ({variables}) are put back in row order: each value stays on "
+            "its own person's avatar, not anonymized"
+        ),
+        "verdict_kept_as_is_reason": (
+            "column {column} identifies people by itself and was kept as is: the risk was "
+            "acknowledged by the run's author"
+        ),
+        "remedy_raise_k": "raise k (each avatar then mixes more records)",
+        "remedy_row_direct_match_protection": (
+            "drop, pseudonymize or group the columns that single rows out, or raise k"
+        ),
+        "remedy_categorical_hidden_rate": "group rare categories (keep grouped) or raise k",
+        "remedy_correlation_protection_rate": (
+            "group or drop the variables an attacker may know (known_variables), or raise k"
+        ),
+        "remedy_inference_continuous": "raise k, or drop the target from the shared table",
+        "remedy_inference_categorical": (
+            "raise k, or drop or group the target in the shared table"
+        ),
+        "remedy_column": "drop, pseudonymize or group column {column} (keep grouped)",
+        "remedy_row_order": (
+            "use replacement_strategy coordinate_similarity, or drop or pseudonymize them"
+        ),
+        "grouping_detail": (
+            "{kept} of {values} values kept, {share} of rows pooled as \u201c(other)\u201d"
+        ),
+        "hellinger_kept_but": (
+            "The distributions are close overall (mean Hellinger distance {value}; target: "
+            "below 0.1), but not for every variable: {columns}."
+        ),
+        "lost_grouped": (
+            "{column} was kept grouped: only {kept} of its {values} values remain, "
+            "{share} of rows became \u201c(other)\u201d"
+        ),
+        "lost_modalities": "{column} has {original} modalities in the original, {avatars} in "
+        "the avatars",
+        "marginals_sentence": (
+            "Means, standard deviations and category shares match the originals closely by "
+            "construction: each column's avatar values are drawn from the original column's "
+            "distribution, so equal means and spreads are expected and reveal no individual; "
+            "what protects people is that whole records are remixed, which the privacy "
+            "metrics measure."
+        ),
+        "correlation_meaning": (
+            "This means that which values go together within one record (the joint structure "
+            "between columns) is kept less well than the target; each variable's own "
+            "distribution, above, still holds. To keep more of it, try a lower k or a higher "
+            "ncp (more projection axes), as long as the privacy targets stay met."
+        ),
+        "verdict_failed_conclusion": (
+            "The privacy verdict fails for table {table} (first page): the avatars must not "
+            "be shared until each failed item is fixed."
+        ),
         "section_conclusion": "Conclusion",
         "privacy_all": "Table {table}: all {total} privacy targets are met.",
         "privacy_some": "Table {table}: {passed} of {total} privacy targets are met.",
@@ -307,7 +380,92 @@ STRINGS: dict[str, dict[str, str]] = {
         "section_verdict": "Verdict de confidentialité",
         "verdict_pass": "Table {table} : les avatars peuvent être partagés (aucun motif de refus).",
         "verdict_fail": "Table {table} : les avatars ne doivent pas être partagés en l'état.",
-        "verdict_remedy": "Remède :",
+        "to_be_completed": "à compléter",
+        "section_approval": "Approbation",
+        "approval_intro": (
+            "Pour la personne qui décide, après lecture de ce rapport, si les avatars peuvent "
+            "être transmis au destinataire indiqué. Ce qui est marqué \u00ab\u00a0à "
+            "compléter\u00a0\u00bb se remplit à la main avant signature."
+        ),
+        "approver_name": "Nom",
+        "approver_role": "Fonction",
+        "approver_organisation": "Organisme",
+        "approver_date": "Date",
+        "decision": "Décision",
+        "decision_approved": "transmission approuvée",
+        "decision_refused": "transmission refusée",
+        "signature": "Signature",
+        "verdict_what_to_do": "Que faire :",
+        "verdict_metric_reason": "{label} : {value} (cible {target})",
+        "verdict_verbatim_reason": (
+            "colonne {column} : {count} avatars sur {rows} portent une valeur qu'un seul "
+            "original possède"
+        ),
+        "verdict_row_order_reason": (
+            "les variables exclues ({variables}) sont rattachées dans l'ordre des lignes : "
+            "chaque valeur reste sur l'avatar de sa propre personne, sans anonymisation"
+        ),
+        "verdict_kept_as_is_reason": (
+            "la colonne {column} identifie à elle seule des personnes et a été conservée "
+            "telle quelle : l'auteur de l'exécution a accepté ce risque"
+        ),
+        "remedy_raise_k": "augmenter k (chaque avatar mélange alors davantage d'individus)",
+        "remedy_row_direct_match_protection": (
+            "écarter, pseudonymiser ou regrouper les colonnes qui isolent des lignes, ou "
+            "augmenter k"
+        ),
+        "remedy_categorical_hidden_rate": (
+            "regrouper les catégories rares (keep grouped) ou augmenter k"
+        ),
+        "remedy_correlation_protection_rate": (
+            "regrouper ou écarter les variables qu'un attaquant peut connaître "
+            "(known_variables), ou augmenter k"
+        ),
+        "remedy_inference_continuous": (
+            "augmenter k, ou retirer la variable cible de la table partagée"
+        ),
+        "remedy_inference_categorical": (
+            "augmenter k, ou retirer ou regrouper la variable cible dans la table partagée"
+        ),
+        "remedy_column": "écarter, pseudonymiser ou regrouper la colonne {column} (keep grouped)",
+        "remedy_row_order": (
+            "utiliser replacement_strategy coordinate_similarity, ou les écarter ou les "
+            "pseudonymiser"
+        ),
+        "grouping_detail": (
+            "{kept} valeurs conservées sur {values}, {share} des lignes regroupées en "
+            "\u00ab\u00a0(other)\u00a0\u00bb"
+        ),
+        "hellinger_kept_but": (
+            "Les distributions sont proches dans l'ensemble (distance de Hellinger moyenne "
+            "{value} ; cible : moins de 0,1), mais pas pour chaque variable : {columns}."
+        ),
+        "lost_grouped": (
+            "{column} a été conservée regroupée : il ne reste que {kept} de ses {values} "
+            "valeurs, {share} des lignes sont devenues \u00ab\u00a0(other)\u00a0\u00bb"
+        ),
+        "lost_modalities": "{column} compte {original} modalités dans les originales, "
+        "{avatars} dans les avatars",
+        "marginals_sentence": (
+            "Moyennes, écarts types et parts des catégories sont très proches des originaux "
+            "par construction : les valeurs des avatars de chaque colonne sont tirées de la "
+            "distribution de la colonne originale, si bien que des moyennes et dispersions "
+            "égales sont attendues et ne révèlent aucun individu ; ce qui protège les "
+            "personnes est le remaniement des enregistrements entiers, que mesurent les "
+            "métriques de confidentialité."
+        ),
+        "correlation_meaning": (
+            "Cela signifie que les valeurs qui vont ensemble dans un même enregistrement (la "
+            "structure conjointe entre colonnes) sont moins bien conservées que la cible ; la "
+            "distribution propre de chaque variable, ci-dessus, reste valable. Pour en "
+            "conserver davantage, essayer un k plus petit ou un ncp plus grand (plus d'axes "
+            "de projection), tant que les cibles de confidentialité restent atteintes."
+        ),
+        "verdict_failed_conclusion": (
+            "Le verdict de confidentialité est négatif pour la table {table} (première page) : "
+            "les avatars ne doivent pas être partagés avant que chaque point en échec soit "
+            "corrigé."
+        ),
         "section_conclusion": "Conclusion",
         "privacy_all": "Table {table} : les {total} cibles de confidentialité sont atteintes.",
         "privacy_some": (
@@ -492,23 +650,23 @@ METRICS: dict[str, dict[str, MetricText]] = {
 # The declared privacy-impact values (avatar_yaml enums) and the column kinds, in words.
 CHOICES: dict[str, dict[str, str]] = {
     "en": {
-        "datarecipient.unknown": "not specified",
+        "datarecipient.unknown": "to be completed",
         "datarecipient.internal": "internal use",
         "datarecipient.contractual_third_party": "third party under contract",
         "datarecipient.public": "public release",
-        "data_type.unknown": "not specified",
+        "data_type.unknown": "to be completed",
         "data_type.health": "health",
         "data_type.financial": "financial",
         "data_type.human_resources": "human resources",
         "data_type.commercial": "commercial",
         "data_type.other": "other",
-        "datasubject.unknown": "not specified",
+        "datasubject.unknown": "to be completed",
         "datasubject.patients": "patients",
         "datasubject.customers": "customers",
         "datasubject.employees": "employees",
         "datasubject.citizens": "citizens",
         "datasubject.other": "other",
-        "sensitivity_level.undefined": "not specified",
+        "sensitivity_level.undefined": "to be completed",
         "sensitivity_level.Low": "low",
         "sensitivity_level.Medium": "medium",
         "sensitivity_level.High": "high",
@@ -526,23 +684,23 @@ CHOICES: dict[str, dict[str, str]] = {
         "exclusion.coordinate_similarity": "re-attached from the nearest original",
     },
     "fr": {
-        "datarecipient.unknown": "non précisé",
+        "datarecipient.unknown": "à compléter",
         "datarecipient.internal": "usage interne",
         "datarecipient.contractual_third_party": "tiers sous contrat",
         "datarecipient.public": "publication ouverte",
-        "data_type.unknown": "non précisé",
+        "data_type.unknown": "à compléter",
         "data_type.health": "santé",
         "data_type.financial": "financières",
         "data_type.human_resources": "ressources humaines",
         "data_type.commercial": "commerciales",
         "data_type.other": "autre",
-        "datasubject.unknown": "non précisé",
+        "datasubject.unknown": "à compléter",
         "datasubject.patients": "patients",
         "datasubject.customers": "clients",
         "datasubject.employees": "salariés",
         "datasubject.citizens": "citoyens",
         "datasubject.other": "autre",
-        "sensitivity_level.undefined": "non précisé",
+        "sensitivity_level.undefined": "à compléter",
         "sensitivity_level.Low": "faible",
         "sensitivity_level.Medium": "moyen",
         "sensitivity_level.High": "élevé",

@@ -336,3 +336,25 @@ def test_wbcd(wbcd: pd.DataFrame) -> None:
     assert ratio.value is not None and 0.0 < ratio.value < 100.0
     assert ratio.details["pairs"] == 45
     json.dumps(to_official_dicts(list(results.values()), "wbcd"), allow_nan=False)
+
+
+def test_a_few_far_values_do_not_squeeze_the_histogram() -> None:
+    """Income-like values with 4 outliers a thousand times larger: the axis stops near the
+    99th percentile (not at 1e7), the far values are counted, not drawn; an ordinary skewed
+    column keeps its whole range."""
+    rng = np.random.default_rng(5)
+    income = np.round(rng.lognormal(10, 0.5, 5000), 2)
+    ordinary = income.copy()
+    income[rng.choice(5000, 4, replace=False)] *= 1000
+    original = pd.DataFrame({"income": income, "ordinary": ordinary})
+    avatars = shuffled(original, seed=1)
+    far, plain = variable_comparisons(original, avatars)
+    edges = np.array(far["plot"]["edges"])
+    assert edges[-1] < 2 * np.quantile(income, 0.99) < 1e6
+    beyond = far["plot"]["beyond"]
+    assert 4 <= beyond["original"] <= 20 and beyond["avatars"] == beyond["original"]
+    inside = float(np.sum(np.array(far["plot"]["original"]) * np.diff(edges)))
+    assert inside == pytest.approx(1 - beyond["original"] / 5000)  # shares of all rows
+    assert far["original"]["max"] == pytest.approx(income.max())  # the summary is whole
+    assert "beyond" not in plain["plot"]
+    assert plain["plot"]["edges"][-1] == pytest.approx(ordinary.max())
