@@ -34,6 +34,7 @@ from avatar_server.db.models import DatasetFormat
 from avatar_server.services.roles import SAMPLE_SIZE, SAMPLED_CHARACTERS, ColumnSample, detect_role
 from avatar_server.services.tables import CHUNK_ROWS, _dtype_name, discover_schema
 from avatars import ApiClient
+from bench.common import write_results
 from bench.tables import mixed_table
 from tests.server import ServerProcess
 
@@ -230,9 +231,7 @@ def main() -> None:
         ],
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import pandas as pd
 from avatar_server.db.models import DatasetFormat
 from avatar_server.services.tables import discover_schema
 from avatars import ApiClient
+from bench.common import write_results
 from tests.server import ServerProcess
 
 RESULTS = Path(__file__).parent / "results" / "transfer.md"
@@ -121,9 +122,7 @@ def main() -> None:
         f"and downloads ({size_mb:.0f} MB file): the file is never held whole in memory.",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

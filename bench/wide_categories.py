@@ -15,8 +15,6 @@ Two runs a new user really made, through ``Manager()`` exactly as the docs say, 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from bench.common import embedded_home, machine, write_results
 
 RESULTS = Path(__file__).parent / "results" / "wide-categories.md"
 JOB_KINDS = ("standard", "privacy_metrics", "signal_metrics", "report")
@@ -129,11 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-wide-") as home:
-        os.environ["AVATAR_HOME"] = home
-        os.environ.pop("AVATAR_BASE_URL", None)
-        os.environ["AVATAR_PROGRESS"] = "0"
-        load = os.getloadavg()[0]
+    with embedded_home("bench-wide-") as load:
         rows = measure(args.repeat)
     lines = [
         "# Wide categorical columns, end to end (embedded server)",
@@ -141,8 +137,7 @@ def main() -> None:
         f"Median of {args.repeat} runs (seeds 0…{args.repeat - 1}), produced by "
         f"`python -m bench.wide_categories {' '.join(sys.argv[1:])}` "
         "(`make bench-wide-categories`).",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}; load average at start {load:.2f}.",
+        machine(load),
         "",
         "Each job's duration is the server's own record (`finished_at - started_at`); "
         "*run → report* is the wall-clock time from `runner.run()` to the PDF report "
@@ -163,9 +158,7 @@ def main() -> None:
         "(`avatar_server.engine.codec.MAX_ONE_HOT_MODALITIES`).",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+
+from bench.common import embedded_home, machine, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "workflow.md"
@@ -72,19 +72,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-workflow-") as home:
-        os.environ["AVATAR_HOME"] = home
-        os.environ.pop("AVATAR_BASE_URL", None)
-        os.environ["AVATAR_PROGRESS"] = "0"
-        load = os.getloadavg()[0]
+    with embedded_home("bench-workflow-") as load:
         rows = measure(args.repeat)
     lines = [
         "# Workflow latency (embedded server)",
         "",
         f"Median of {args.repeat} runs after one warm-up run, produced by "
         f"`python -m bench.workflow {' '.join(sys.argv[1:])}` (`make bench-workflow`).",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}; load average at start {load:.2f}.",
+        machine(load),
         "",
         "*run → shuffled* is the wall-clock time from `runner.run(jobs_to_run=['standard'])` to "
         "`runner.shuffled(table)` returning the avatars (resource upload, job creation, a worker "
@@ -99,9 +94,7 @@ def main() -> None:
         "Target (issue 4): wbcd under 2 s from `run()` to `shuffled()` on a warm embedded server.",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":
