@@ -4,7 +4,8 @@
 
     AvatarError
     ├── ApiConnectionError            the server could not be reached
-    │   └── ApiTimeoutError           no answer within the timeout
+    │   ├── ApiTimeoutError           no answer within the timeout
+    │   └── NoServerError             no avatars server answers at the base URL
     ├── ApiStatusError                the server answered with an error status
     │   ├── ValidationError           400 / 422: the request is invalid
     │   ├── AuthenticationError       401: missing, wrong or expired credentials
@@ -34,6 +35,13 @@ class ApiConnectionError(AvatarError):
 
 class ApiTimeoutError(ApiConnectionError):
     """The server did not answer within the client's timeout."""
+
+
+class NoServerError(ApiConnectionError):
+    """Something answered at the base URL, but not an avatars server: the API's routes are not
+    there (HTTP 404 on a route every server has) or the answer is not the API's JSON. Usually
+    a wrong path in the base URL; the message says which URL was tried and what it should look
+    like. Not a :class:`NotFoundError`, which means an object of the API does not exist."""
 
 
 class ApiStatusError(AvatarError):
