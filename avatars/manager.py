@@ -86,6 +86,7 @@ class Manager:
         if config is not None and (base_url is not None or api_key is not None):
             raise ValueError("config cannot be combined with base_url or api_key")
         self.embedded = False
+        self._owns_client = api_client is None
         if api_client is not None:
             self.auth_client = api_client
             verify = env_bool("AVATAR_VERIFY_COMPATIBILITY", True)
@@ -143,6 +144,19 @@ class Manager:
     def __repr__(self) -> str:
         where = "embedded server" if self.embedded else self.auth_client.base_url
         return f"Manager({where!r})"
+
+    def close(self) -> None:
+        """Close the connections of the client this Manager made (not of an ``api_client``
+        passed in). Optional: they are closed at exit anyway; ``with Manager() as manager:``
+        closes them at the end of the block. The embedded server stops at exit."""
+        if self._owns_client:
+            self.auth_client.close()
+
+    def __enter__(self) -> Manager:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- authentication ----------------------------------------------------------------------
 
