@@ -47,6 +47,7 @@ from avatar_yaml.vocabulary import (
     DOCUMENT_OF_JOB_KIND,
     FINISHED_STATUSES,
     JOB_KIND_OF_DOCUMENT,
+    JOB_WORDS,
     METADATA_NAME_PREFIX,
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
@@ -76,6 +77,7 @@ from avatar_yaml.vocabulary import (
     ResultKind,
     ResultsFormat,
     SensitivityLevel,
+    job_words,
     report_name,
 )
 
@@ -85,6 +87,7 @@ __all__ = [
     "DOCUMENT_OF_JOB_KIND",
     "FINISHED_STATUSES",
     "JOB_KIND_OF_DOCUMENT",
+    "JOB_WORDS",
     "METADATA_NAME_PREFIX",
     "PARAMETERS_NAME",
     "PRIVACY_METRICS_NAME",
@@ -141,6 +144,7 @@ __all__ = [
     "TableFacts",
     "TableInfo",
     "check_display_name",
+    "job_words",
     "load_yaml_documents",
     "report_name",
     "rules",

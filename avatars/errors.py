@@ -24,6 +24,8 @@ are set.
 
 from __future__ import annotations
 
+from avatar_yaml import job_words
+
 
 class AvatarError(Exception):
     """Base class of every error raised by the client."""
@@ -93,6 +95,13 @@ class ServerError(ApiStatusError):
     """The server failed (5xx); ``request_id`` helps its administrator find the log."""
 
 
+def _job(job_name: str, kind: str, document: str) -> str:
+    """``avatarization job <name>``: what the job does in the user's words (from its document,
+    else its kind), then its name to look it up."""
+    what = job_words(document or kind)
+    return f"{what} job {job_name}" if what else f"job {job_name}"
+
+
 class JobFailedError(AvatarError):
     """A job ended ``failed`` or ``cancelled``; the message carries the server's reason.
 
@@ -100,9 +109,12 @@ class JobFailedError(AvatarError):
     program can react to them without parsing text.
     """
 
-    def __init__(self, job_name: str, status: str, error: str, kind: str = "") -> None:
-        what = f"{kind} job {job_name}" if kind else f"job {job_name}"
-        super().__init__(f"{what} {status}: {error or 'the server gave no reason'}")
+    def __init__(
+        self, job_name: str, status: str, error: str, kind: str = "", document: str = ""
+    ) -> None:
+        super().__init__(
+            f"{_job(job_name, kind, document)} {status}: {error or 'the server gave no reason'}"
+        )
         self.job_name = job_name
         self.status = status
         self.error = error
@@ -127,8 +139,9 @@ class JobTimeoutError(AvatarError):
         progress: float,
         waited: float,
         kind: str = "",
+        document: str = "",
     ) -> None:
-        what = f"{kind} job {job_name}" if kind else f"job {job_name}"
+        what = _job(job_name, kind, document)
         where = f"{status}, stage {stage!r}" if stage else status
         super().__init__(
             f"{what} still not done after waiting {waited:.1f} s: last seen {where}, "

@@ -380,7 +380,7 @@ def test_a_job_failing_on_the_server_surfaces_its_reason(
     assert failure.value.status == "failed"
     assert failure.value.job_name == runner.jobs["standard"]
     assert "non-integer" in failure.value.error
-    with pytest.raises(JobFailedError, match=r"privacy_metrics job \w+ failed: dependency"):
+    with pytest.raises(JobFailedError, match=r"^privacy metrics job \w+ failed: dependency"):
         runner.privacy_metrics("iris")
     assert set(runner.statuses().values()) == {"failed"}
 
@@ -392,6 +392,12 @@ def test_a_job_failing_on_the_server_surfaces_its_reason(
     runner.run(jobs_to_run=[JobKind.STANDARD])
     with pytest.raises(JobFailedError, match="'nothing' is entirely missing"):
         runner.shuffled("people")
+    with pytest.raises(ValueError) as not_run:
+        runner.privacy_metrics("people")
+    assert str(not_run.value) == (
+        "this runner's last run did not include the privacy metrics: run() runs it by default "
+        "(jobs_to_run left it out)"
+    )
     assert runner.cancel() == []  # nothing left to cancel
     assert len(runner.delete().deleted_jobs) == 1
     assert runner.jobs == {}
@@ -549,6 +555,25 @@ def test_client_config_from_env() -> None:
 # -- waiting ----------------------------------------------------------------------------------
 
 
+def test_a_job_not_run_yet_is_named_in_the_users_words() -> None:
+    """No document name (``standard``, ``advice_parameters``) in what a runner says before
+    its jobs exist: what was not done, and what to call (no request is made)."""
+    with ApiClient("http://127.0.0.1:9/api") as client:
+        runner = Runner(client, "not_run")
+        with pytest.raises(ValueError) as standard:
+            runner.get_status(JobKind.STANDARD)
+        assert str(standard.value) == (
+            "this runner has not run the avatarization yet: call run() first"
+        )
+        with pytest.raises(ValueError) as report:
+            runner.get_job("report_pia")
+        assert "not run the privacy-impact (PIA) report yet: call run() first" in str(report.value)
+        with pytest.raises(ValueError, match="not asked for the parameter advice yet"):
+            runner.get_job(JobKind.ADVICE)
+        with pytest.raises(ValueError, match="has no job 'nonsense'"):
+            runner.get_job("nonsense")
+
+
 def job_state(status: str, progress: float, stage: str = "", error: str = "") -> JobOut:
     return JobOut.from_dict(
         {
@@ -602,7 +627,8 @@ def test_waiting_long_polls_shows_progress_and_reports_failures(
     assert "demo standard (wbcd: projection)" in capsys.readouterr().err
 
     client = _Client([job_state("running", 0.5), job_state("cancelled", 0.5, "", "by the user")])
-    with pytest.raises(JobFailedError, match="standard job job-1 cancelled: by the user") as info:
+    cancelled = r"^avatarization job job-1 cancelled: by the user"
+    with pytest.raises(JobFailedError, match=cancelled) as info:
         wait_for_job(client, "job-1", show_progress=False)
     assert isinstance(info.value, JobFailedError)
     assert (info.value.status, info.value.error) == ("cancelled", "by the user")
@@ -612,7 +638,7 @@ def test_waiting_long_polls_shows_progress_and_reports_failures(
     with pytest.raises(JobTimeoutError) as timed_out:
         wait_for_job(client, "job-1", show_progress=False, timeout=0)
     assert str(timed_out.value).startswith(
-        "standard job job-1 still not done after waiting 0.0 s: last seen running, "
+        "avatarization job job-1 still not done after waiting 0.0 s: last seen running, "
         "stage 'wbcd: projection', 40% done"
     )
     assert (timed_out.value.stage, timed_out.value.progress) == ("wbcd: projection", 0.4)
