@@ -207,11 +207,11 @@ def test_reload_find_and_delete_runs(manager: Manager, shared_data: Path) -> Non
 
     before = job_names(manager)
     reloaded = manager.create_runner_from_name("reload_me")
-    assert reloaded.display_name == "reload_me-v2"
+    assert reloaded.display_name == "reload_me"  # reading a run's results keeps its name
     assert reloaded.set_name == first_set
     pd.testing.assert_frame_equal(reloaded.shuffled("iris"), avatars)
     assert reloaded.privacy_metrics("iris") == privacy
-    assert reloaded.config.to_yaml() == runner.config.to_yaml().replace("reload_me", "reload_me-v2")
+    assert reloaded.config.to_yaml() == runner.config.to_yaml()
     assert job_names(manager) == before  # nothing ran again
     by_id = manager.create_runner_from_id(uuid.UUID(first_set))
     assert by_id.statuses() == runner.statuses()
@@ -230,12 +230,15 @@ def test_reload_find_and_delete_runs(manager: Manager, shared_data: Path) -> Non
     assert second_set not in (None, first_set)
     with pytest.warns(UserWarning, match=first_set):
         reloaded.run(jobs_to_run=[JobKind.STANDARD])
-    assert reloaded.set_name not in (first_set, second_set)
+    third_set = reloaded.set_name
+    assert third_set not in (None, first_set, second_set)
     assert reloaded.shuffled("iris").shape == avatars.shape
 
+    # Three runs share the name; the newest comes first, and is what reloading by name gives.
     runs = manager.find_ids_by_name("reload_me")
-    assert [set_id for set_id, _ in runs] == [second_set, first_set]
-    assert {job.parameters_name for job in runs[1][1]} == {
+    assert [set_id for set_id, _ in runs] == [third_set, second_set, first_set]
+    assert manager.create_runner_from_name("reload_me").set_name == third_set
+    assert {job.parameters_name for job in runs[2][1]} == {
         "standard",
         "signal_metrics",
         "privacy_metrics",
@@ -245,16 +248,22 @@ def test_reload_find_and_delete_runs(manager: Manager, shared_data: Path) -> Non
 
     with pytest.raises(ValueError) as ambiguous:
         manager.delete_job("reload_me")
-    for set_id in (first_set, second_set):
+    for set_id in (first_set, second_set, third_set):
         assert f"manager.delete_job_by_id(UUID('{set_id}'))" in str(ambiguous.value)
 
-    old_jobs = {job.name for job in runs[1][1]}
+    old_jobs = {job.name for job in runs[2][1]}
     deleted = manager.delete_job_by_id(first_set)
     assert {job.name for job in deleted.deleted_jobs} == old_jobs
     assert deleted.failed_jobs == []
     for name in old_jobs:
         with pytest.raises(NotFoundError):
             manager.auth_client.results.get_results(name)
+    assert [set_id for set_id, _ in manager.find_ids_by_name("reload_me")] == [
+        third_set,
+        second_set,
+    ]
+    assert third_set is not None
+    manager.delete_job_by_id(third_set)
     assert [set_id for set_id, _ in manager.find_ids_by_name("reload_me")] == [second_set]
 
     deleted = manager.delete_job("reload_me")  # now a single run has that name
