@@ -73,7 +73,7 @@ class ApiClient:
             # Closed when this client is garbage-collected or at interpreter exit at the
             # latest: a script that never calls close() must not end with "ResourceWarning:
             # unclosed <socket.socket ...>" for the connections kept alive in the pool.
-            self._finalizer: weakref.finalize[..., None] | None = weakref.finalize(
+            self._finalizer: weakref.finalize[[], ApiClient] | None = weakref.finalize(
                 self, http_client.close
             )
         else:
