@@ -14,7 +14,7 @@ import pytest
 
 from avatars import ApiClient, Manager
 from tests.csv_twin import CITIES, semicolon_latin1, twin_frame
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_all_done
 
 AVATARS = str(Path(sys.executable).parent / "avatars")
 
@@ -111,10 +111,28 @@ def test_run_replays_a_saved_configuration(
     runner.add_table("iris", str(shared_data / "iris.csv"))
     runner.set_parameters("iris", k=10)
     runner.get_yaml(tmp_path / "run.yaml")
-    done = avatars("run", "run.yaml", "--base-url", server.base_url, env=cli_env, cwd=tmp_path)
-    assert "hidden_rate" in done.stdout
-    assert "standard" in done.stdout and "done" in done.stdout
-    assert len(manager.find_ids_by_name("saved")) == 1
+    remote = ("--base-url", server.base_url)
+    done = avatars("run", "run.yaml", "-o", "out", *remote, env=cli_env, cwd=tmp_path)
+    assert "hidden_rate" in done.stdout and "privacy verdict: " in done.stdout
+    # It returned after every job, the reports included, and says where each file is.
+    ((_, jobs),) = manager.find_ids_by_name("saved")
+    assert len(jobs) == 5 and all(str(job.status) == "done" for job in jobs)
+    assert "avatarization                  done" in done.stdout
+    assert "privacy-impact (PIA) report    done" in done.stdout
+    assert "report: out/report.html, out/report.pdf" in done.stdout
+    assert "privacy-impact (PIA) report: out/report_pia.html, out/report_pia.pdf" in done.stdout
+    assert (tmp_path / "out" / "report_pia.pdf").read_bytes().startswith(b"%PDF")
+    assert len(pd.read_csv(tmp_path / "out" / "iris.avatars.csv")) == 150
+    assert "out/iris.avatars.csv (150 rows)" in done.stdout
+
+    # --no-wait returns at once, saying what still runs and how to get it.
+    started = avatars(
+        "run", "run.yaml", "--no-wait", "--name", "later", *remote, env=cli_env, cwd=tmp_path
+    )
+    assert "run: later (set " in started.stdout and "started, still running" in started.stdout
+    assert "follow it: avatars jobs --name later" in started.stdout
+    assert "avatars results JOB --download DIR" in started.stdout
+    wait_all_done(manager.auth_client)
 
 
 def test_errors_are_one_line_without_a_trace(
