@@ -74,11 +74,25 @@ def _run_name(path: Path) -> str:
     return name[:200] or "table"
 
 
+MISSED_TARGET_MEANING = {
+    "hellinger_mean": "some columns' distributions moved more than the target allows (the "
+    "report's distribution plots show which); try a lower k",
+    "correlation_difference_ratio": "the joint structure between columns is less well kept "
+    "than the target; univariate results (each column's distribution, means and spreads) "
+    "still hold; try a lower k or a higher ncp",
+}
+"""What a missed utility target means for the avatars, and what to try: printed under the
+metrics, so a FAIL does not leave the reader guessing whether it matters. Missed privacy
+targets are explained by the privacy verdict's items, with their remedies."""
+
+
 def metrics_lines(
     table: str, privacy: list[dict[str, Any]], signal: list[dict[str, Any]]
 ) -> list[str]:
-    """A short, aligned summary of the headline metrics with their targets."""
+    """A short, aligned summary of the headline metrics with their targets, then what each
+    missed utility target means (:data:`MISSED_TARGET_MEANING`)."""
     lines = [f"{table}:"]
+    notes = []
     for results, names in ((privacy, PRIVACY_SUMMARY), (signal, SIGNAL_SUMMARY)):
         for entry in results:
             for name in names:
@@ -88,7 +102,9 @@ def metrics_lines(
                 verdict = "" if passed is None else ("pass" if passed else "FAIL")
                 shown = f"{value:.3f}" if isinstance(value, float) else str(value)
                 lines.append(f"  {name:<32} {shown:>10}  target {target or '-':<8} {verdict}")
-    return lines
+                if passed is False and name in MISSED_TARGET_MEANING:
+                    notes.append(f"  {name} missed its target: {MISSED_TARGET_MEANING[name]}")
+    return lines + notes
 
 
 def anonymize(

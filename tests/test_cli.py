@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from avatars import ApiClient, Manager
+from avatars.cli import metrics_lines
 from tests.csv_twin import CITIES, semicolon_latin1, twin_frame
 from tests.server import ServerProcess, wait_all_done
 
@@ -133,6 +134,25 @@ def test_run_replays_a_saved_configuration(
     assert "follow it: avatars jobs --name later" in started.stdout
     assert "avatars results JOB --download DIR" in started.stdout
     wait_all_done(manager.auth_client)
+
+
+def test_a_missed_utility_target_is_explained() -> None:
+    """A FAIL beside a utility metric comes with what it means and what to try."""
+    signal = [
+        {
+            "hellinger_mean": 0.01,
+            "correlation_difference_ratio": 34.0,
+            "targets": {"hellinger_mean": "< 0.1", "correlation_difference_ratio": "< 10"},
+            "passed": {"hellinger_mean": True, "correlation_difference_ratio": False},
+        }
+    ]
+    lines = metrics_lines("wbcd", [], signal)
+    assert lines[-1] == (
+        "  correlation_difference_ratio missed its target: the joint structure between columns "
+        "is less well kept than the target; univariate results (each column's distribution, "
+        "means and spreads) still hold; try a lower k or a higher ncp"
+    )
+    assert not any("hellinger_mean missed" in line for line in lines)
 
 
 def test_errors_are_one_line_without_a_trace(
