@@ -48,6 +48,9 @@ _WORK_ORDER = [
     *REPORT_NAMES.values(),
     ADVICE_NAME,
 ]
+_KIND_OF_DOCUMENT: dict[str, JobKind] = {
+    document: kind for kind, document in DOCUMENT_OF_JOB_KIND.items()
+} | dict.fromkeys(REPORT_NAMES.values(), JobKind.REPORT)
 _REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
 # Keys of a metrics result that are not metrics.
 _NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
@@ -110,10 +113,10 @@ class RunResults:
         else:
             raise TypeError(f"expected a JobKind or a job name, got {type(job).__name__}")
         if document not in self.jobs:
-            raise ValueError(self._missing_job(document))
+            raise ValueError(self.missing_job(document))
         return self.jobs[document]
 
-    def _missing_job(self, document: str) -> str:
+    def missing_job(self, document: str) -> str:
         """Why this runner has no job for ``document``, in the user's words, and what to call."""
         words = job_words(document)
         if document == ADVICE_NAME:
@@ -123,9 +126,10 @@ class RunResults:
             return f"this runner has no job {document!r} (its jobs: {known})"
         if not any(name != ADVICE_NAME for name in self.jobs):
             return f"this runner has not run the {words} yet: call run() first"
+        kind = _KIND_OF_DOCUMENT[document]
         return (
-            f"this runner's last run did not include the {words}: run() runs it by default "
-            "(jobs_to_run left it out)"
+            f"this runner's last run did not include the {words}: run() runs it by default, "
+            f"and jobs_to_run=[...] must name JobKind.{kind.name}"
         )
 
     def document_of(self, job: JobKind | str) -> str:

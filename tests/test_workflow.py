@@ -404,8 +404,8 @@ def test_a_job_failing_on_the_server_surfaces_its_reason(
     with pytest.raises(ValueError) as not_run:
         runner.privacy_metrics("people")
     assert str(not_run.value) == (
-        "this runner's last run did not include the privacy metrics: run() runs it by default "
-        "(jobs_to_run left it out)"
+        "this runner's last run did not include the privacy metrics: run() runs it by default, "
+        "and jobs_to_run=[...] must name JobKind.PRIVACY_METRICS"
     )
     assert runner.cancel() == []  # nothing left to cancel
     assert len(runner.delete().deleted_jobs) == 1
