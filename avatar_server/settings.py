@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="HTTP server processes of `avatars serve` sharing its port. One process "
         "uses one core at most; a server polled by many clients wants one per core.",
     )
+    api_key_last_use_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An API key's last use is written at most this often: clients poll jobs "
+        "with their key many times a second, and a write per request would slow every one.",
+    )
     job_lease_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -48,6 +48,7 @@ from avatar_yaml.vocabulary import (
     DOCUMENT_OF_JOB_KIND,
     FINISHED_STATUSES,
     JOB_KIND_OF_DOCUMENT,
+    JOB_WORDS,
     METADATA_NAME_PREFIX,
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
@@ -77,6 +78,7 @@ from avatar_yaml.vocabulary import (
     ResultKind,
     ResultsFormat,
     SensitivityLevel,
+    job_words,
     report_name,
 )
 
@@ -86,6 +88,7 @@ __all__ = [
     "DOCUMENT_OF_JOB_KIND",
     "FINISHED_STATUSES",
     "JOB_KIND_OF_DOCUMENT",
+    "JOB_WORDS",
     "METADATA_NAME_PREFIX",
     "PARAMETERS_NAME",
     "PRIVACY_METRICS_NAME",
@@ -143,6 +146,7 @@ __all__ = [
     "TableFacts",
     "TableInfo",
     "check_display_name",
+    "job_words",
     "load_yaml_documents",
     "report_name",
     "rules",

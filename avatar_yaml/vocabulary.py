@@ -260,3 +260,24 @@ DOCUMENT_OF_JOB_KIND: dict[JobKind, str] = {
     JobKind.ADVICE: ADVICE_NAME,
 }
 """The document a job kind names when it stands for one (the basic report for ``report``)."""
+
+JOB_WORDS: dict[str, str] = {
+    PARAMETERS_NAME: "avatarization",
+    SIGNAL_METRICS_NAME: "signal metrics",
+    PRIVACY_METRICS_NAME: "privacy metrics",
+    REPORT_NAMES[ReportType.BASIC]: "report",
+    REPORT_NAMES[ReportType.PIA]: "privacy-impact (PIA) report",
+    ADVICE_NAME: "parameter advice",
+}
+"""What each job does, in the words of the person using the client (progress bars, errors):
+document names such as ``standard`` are the YAML's, not theirs."""
+
+
+def job_words(name: str) -> str:
+    """The user's words for a job given by document name or job kind (``standard`` ->
+    ``avatarization``); a name without words (a newer server's) is returned as it is."""
+    if name in JOB_WORDS:
+        return JOB_WORDS[name]
+    if name in JobKind.__members__.values():
+        return JOB_WORDS[DOCUMENT_OF_JOB_KIND[JobKind(name)]]
+    return name

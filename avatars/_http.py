@@ -26,6 +26,7 @@ from avatars.errors import (
     ApiStatusError,
     ApiTimeoutError,
     AuthenticationError,
+    NoServerError,
     error_class_for,
 )
 from avatars.retry import RetryPolicy
@@ -87,8 +88,64 @@ def api_path(*segments: object) -> str:
     return "/api/" + "/".join(quote(str(segment), safe="") for segment in segments)
 
 
+OPERATION_WORDS: dict[str, str] = {
+    "check_client": "checking that the server works with this client",
+    "login": "signing in",
+    "refresh": "renewing the session",
+    "forgotten_password": "asking for a password reset",
+    "reset_password": "resetting the password",
+    "get_me": "reading your account",
+    "list_users": "listing the users",
+    "create_user": "creating a user",
+    "get_user": "reading a user",
+    "create_api_key": "creating an API key",
+    "list_api_keys": "listing your API keys",
+    "delete_api_key": "revoking an API key",
+    "upload_dataset": "uploading the table",
+    "list_datasets": "listing your datasets",
+    "get_dataset": "reading a dataset",
+    "download_dataset": "downloading a dataset",
+    "delete_dataset": "deleting a dataset",
+    "get_health": "checking the server's health",
+    "get_health_db": "checking the server's database",
+    "put_resources": "storing the run's configuration",
+    "get_resources": "reading a run's configuration",
+    "list_resources": "listing your runs",
+    "create_job": "starting a job",
+    "list_jobs": "listing your jobs",
+    "get_job": "reading a job's status",
+    "cancel_job": "cancelling a job",
+    "delete_job": "deleting a job",
+    "bulk_delete_jobs": "deleting jobs",
+    "get_results": "listing a job's results",
+    "download_result": "downloading a result file",
+}
+"""What each API operation (a generated endpoint module) does, in the words of the person
+using the client: errors say "signing in failed", not the name of the function that was
+called. Every operation of the API has an entry (``tests/test_client_transport.py``)."""
+
+
+def describe_operation(operation: str) -> str:
+    """The user's words for ``operation``; an operation without any (a newer server's) reads
+    as its name with spaces."""
+    return OPERATION_WORDS.get(operation, operation.replace("_", " "))
+
+
 def _operation(endpoint: Callable[..., Any]) -> str:
     return str(getattr(endpoint, "__module__", "request")).rsplit(".", 1)[-1]
+
+
+def _is_missing_route(status_code: int, content: bytes) -> bool:
+    """A 404 that is not the API's "no such object": the server's own 404s always explain
+    which object (``job ... not found``), while a path the server has no route for gets the
+    web framework's bare ``Not Found`` (or another server's HTML page)."""
+    if status_code != 404:
+        return False
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return True
+    return not isinstance(body, dict) or body.get("detail") in (None, "Not Found")
 
 
 def _detail(content: bytes) -> str:
@@ -116,12 +173,14 @@ def _detail(content: bytes) -> str:
 def raise_for_status(
     status_code: int, content: bytes, headers: httpx.Headers, operation: str
 ) -> None:
+    """Raise the error class of ``status_code`` with the server's explanation, worded as what
+    the user was doing (``signing in failed: incorrect username or password (HTTP 401)``)."""
     if status_code < 400:
         return
     detail = _detail(content)
     cls = error_class_for(status_code)
     raise cls(
-        f"{operation} failed with HTTP {status_code}: {detail}",
+        f"{describe_operation(operation)} failed: {detail} (HTTP {status_code})",
         status_code=status_code,
         detail=detail,
         request_id=headers.get("x-request-id"),
@@ -173,7 +232,7 @@ class HttpCore:
         parsed = response.parsed
         if not isinstance(parsed, expected):
             raise ApiStatusError(
-                f"{_operation(endpoint)}: unexpected response body from the server",
+                f"{describe_operation(_operation(endpoint))}: unexpected answer from the server",
                 status_code=int(response.status_code),
                 detail=response.content.decode("utf-8", "replace")[:500],
             )
@@ -191,19 +250,60 @@ class HttpCore:
         if authenticated:
             self.ensure_credentials()
 
+        operation = _operation(endpoint)
+
         def attempt() -> tuple[int, bytes, httpx.Headers, Response[Any]]:
             if rewind is not None:
                 rewind()
-            result = endpoint(client=self.generated, **kwargs)
+            try:
+                result = endpoint(client=self.generated, **kwargs)
+            except json.JSONDecodeError:  # the generated parser met a body that is not JSON
+                raise self.no_server(operation, "its answer is not JSON") from None
             return int(result.status_code), result.content, httpx.Headers(result.headers), result
 
-        operation = _operation(endpoint)
         status, content, headers, response = self._with_retries(attempt, idempotent, operation)
         if status == 401 and authenticated and self._can_refresh():
             self.refresh()
             status, content, headers, response = self._with_retries(attempt, idempotent, operation)
-        raise_for_status(status, content, headers, operation)
+        self.raise_for_status(status, content, headers, operation)
         return response
+
+    def raise_for_status(
+        self, status_code: int, content: bytes, headers: httpx.Headers, operation: str
+    ) -> None:
+        """:func:`raise_for_status`, except that a 404 for a missing route, where no avatars
+        server answers its health check either, means the base URL is wrong, which is said as
+        such (:meth:`no_server`)."""
+        if _is_missing_route(status_code, content) and not self._answers_as_avatars(
+            f"{self.root_url}/api/health"
+        ):
+            raise self.no_server(operation, f"HTTP {status_code}: {_detail(content)}")
+        raise_for_status(status_code, content, headers, operation)
+
+    def no_server(self, operation: str, answer: str) -> NoServerError:
+        """The error for a base URL where no avatars API answers: which URL was tried, what a
+        base URL looks like, and where an avatars server does answer on the same host, if one
+        does (asked only now, on this error path)."""
+        api_url = f"{self.root_url}/api"
+        parts = httpx.URL(self.root_url)
+        host_api = f"{parts.scheme}://{parts.netloc.decode('ascii')}/api"
+        found = ""
+        if host_api != api_url and self._answers_as_avatars(f"{host_api}/health"):
+            found = f" An avatars server does answer at {host_api}: use that as the base URL."
+        return NoServerError(
+            f"{describe_operation(operation)} failed: no avatars server answered at {api_url} "
+            f"({answer}). A base URL is the server's address, with or without /api (the "
+            "client adds /api when it is missing): http://127.0.0.1:8080/api, "
+            f"https://avatars.example.org, or https://host/prefix/api behind a proxy.{found}"
+        )
+
+    def _answers_as_avatars(self, health_url: str) -> bool:
+        try:
+            answer = self.http.get(health_url, timeout=5.0, auth=None)  # no credentials
+            body = answer.json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        return answer.status_code == 200 and isinstance(body, dict) and "status" in body
 
     @contextmanager
     def stream(self, path: str, *, operation: str) -> Iterator[httpx.Response]:
@@ -223,13 +323,14 @@ class HttpCore:
         if status == 401 and self._can_refresh():
             self.refresh()
             status, content, headers, response = self._with_retries(open_stream, True, operation)
-        raise_for_status(status, content, headers, operation)
+        self.raise_for_status(status, content, headers, operation)
+        words = describe_operation(operation)
         try:
             yield response
         except httpx.TimeoutException as exc:
-            raise ApiTimeoutError(f"{operation}: the server stopped sending ({exc})") from exc
+            raise ApiTimeoutError(f"{words}: the server stopped sending ({exc})") from exc
         except httpx.TransportError as exc:
-            raise ApiConnectionError(f"{operation}: the transfer broke off ({exc})") from exc
+            raise ApiConnectionError(f"{words}: the transfer broke off ({exc})") from exc
         finally:
             response.close()
 
@@ -309,8 +410,9 @@ class HttpCore:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _connection_error(self, exc: httpx.TransportError, operation: str) -> ApiConnectionError:
+        words = describe_operation(operation)
         if isinstance(exc, httpx.TimeoutException):
             return ApiTimeoutError(
-                f"{operation}: no answer from {self.root_url} within the timeout ({exc!r})"
+                f"{words}: no answer from {self.root_url} within the timeout ({exc!r})"
             )
-        return ApiConnectionError(f"{operation}: could not reach {self.root_url} ({exc!r})")
+        return ApiConnectionError(f"{words}: could not reach {self.root_url} ({exc!r})")

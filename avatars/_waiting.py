@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from avatar_yaml import JobStatus
+from avatar_yaml import JobStatus, job_words
 from avatars.client_config import env_bool
 from avatars.errors import JobFailedError, JobTimeoutError
 
@@ -51,7 +51,9 @@ def status_of(job: JobOut) -> JobStatus:
 
 def raise_if_failed(job: JobOut) -> None:
     if job.done and status_of(job) is not JobStatus.DONE:
-        raise JobFailedError(job.name, str(job.status), job.error, str(job.kind))
+        raise JobFailedError(
+            job.name, str(job.status), job.error, str(job.kind), job.parameters_name
+        )
 
 
 def wait_for_job(
@@ -81,7 +83,7 @@ def wait_for_job(
     if job.done:
         raise_if_failed(job)
         return job
-    title = label or str(job.kind)
+    title = label or job_words(job.parameters_name)
     bar = tqdm(
         total=_BAR_STEPS,
         desc=title,
@@ -108,6 +110,7 @@ def wait_for_job(
                         progress=job.progress,
                         waited=time.monotonic() - start,
                         kind=str(job.kind),
+                        document=job.parameters_name,
                     )
                 poll = min(wait, left)
             job = client.jobs.get_job(job_name, wait=poll)

@@ -18,13 +18,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from avatar_yaml import ResultKind
+from avatar_yaml import ResultKind, job_words, report_name
 from avatars.version import client_version
 
 if TYPE_CHECKING:
     from avatars_api.models import DatasetOut
 
+    from avatars.errors import AvatarError
     from avatars.manager import Manager
+    from avatars.runner import Runner
 
 SENSITIVE_RESULTS = frozenset(
     {ResultKind.UNSHUFFLED, ResultKind.ORIGINAL_PROJECTIONS, ResultKind.AVATAR_PROJECTIONS}
@@ -72,11 +74,25 @@ def _run_name(path: Path) -> str:
     return name[:200] or "table"
 
 
+MISSED_TARGET_MEANING = {
+    "hellinger_mean": "some columns' distributions moved more than the target allows (the "
+    "report's distribution plots show which); try a lower k",
+    "correlation_difference_ratio": "the joint structure between columns is less well kept "
+    "than the target; univariate results (each column's distribution, means and spreads) "
+    "still hold; try a lower k or a higher ncp",
+}
+"""What a missed utility target means for the avatars, and what to try: printed under the
+metrics, so a FAIL does not leave the reader guessing whether it matters. Missed privacy
+targets are explained by the privacy verdict's items, with their remedies."""
+
+
 def metrics_lines(
     table: str, privacy: list[dict[str, Any]], signal: list[dict[str, Any]]
 ) -> list[str]:
-    """A short, aligned summary of the headline metrics with their targets."""
+    """A short, aligned summary of the headline metrics with their targets, then what each
+    missed utility target means (:data:`MISSED_TARGET_MEANING`)."""
     lines = [f"{table}:"]
+    notes = []
     for results, names in ((privacy, PRIVACY_SUMMARY), (signal, SIGNAL_SUMMARY)):
         for entry in results:
             for name in names:
@@ -86,7 +102,9 @@ def metrics_lines(
                 verdict = "" if passed is None else ("pass" if passed else "FAIL")
                 shown = f"{value:.3f}" if isinstance(value, float) else str(value)
                 lines.append(f"  {name:<32} {shown:>10}  target {target or '-':<8} {verdict}")
-    return lines
+                if passed is False and name in MISSED_TARGET_MEANING:
+                    notes.append(f"  {name} missed its target: {MISSED_TARGET_MEANING[name]}")
+    return lines + notes
 
 
 PIA_OPTIONS: dict[str, str] = {
@@ -239,20 +257,108 @@ def _run(args: argparse.Namespace) -> None:
     manager = _manager(args)
     from avatar_yaml import Config
 
+    started = time.perf_counter()
     display_name = Config.from_yaml(path.read_text(encoding="utf-8")).display_name
     runner = manager.create_runner_from_yaml(str(path), args.name or display_name)
     runner.set_pia(**pia_keywords(args))
     runner.show_progress = False if args.quiet else None
     runner.run()
-    for table in runner.config.table_names():
-        if runner.config.parameters and table in (runner.config.parameters.avatarization or {}):
-            for line in metrics_lines(
+    if args.no_wait:
+        for line in still_running_lines(runner):
+            print(line)
+        return
+    failed = wait_for_run(runner)
+    lines: list[str] = []
+    if not failed:
+        for table in _avatarized_tables(runner):
+            lines += metrics_lines(
                 table, runner.privacy_metrics(table), runner.signal_metrics(table)
-            ):
-                print(line)
-    for kind, status in runner.statuses().items():
-        print(f"{kind:<20} {status}")
-    print(f"run: {runner.display_name} (set {runner.set_name})")
+            )
+            lines += ["", *verdict_lines(runner.privacy_verdict(table)), ""]
+    lines += job_lines(runner)
+    lines.append(
+        f"run: {runner.display_name} (set {runner.set_name}), {time.perf_counter() - started:.1f} s"
+    )
+    if args.output and not failed:
+        lines += ["", *write_run_results(runner, Path(args.output))]
+    else:
+        lines.append("a job's files: avatars results JOB --download DIR (JOB from the list above)")
+    for line in lines:
+        print(line)
+    if failed:
+        raise SystemExit(f"avatars run: {failed[0]}")
+
+
+def _avatarized_tables(runner: Runner) -> list[str]:
+    parameters = runner.config.parameters
+    avatarized = (parameters.avatarization or {}) if parameters is not None else {}
+    return [table for table in runner.config.table_names() if table in avatarized]
+
+
+def wait_for_run(runner: Runner) -> list[AvatarError]:
+    """Wait for every job of the run, in the order they run, each with its progress bar;
+    returns the failures (a failed job's dependents fail too, so all are waited for)."""
+    from avatars._waiting import wait_for_job
+    from avatars.errors import JobFailedError
+
+    failed: list[AvatarError] = []
+    for document, job_name in runner.jobs.items():
+        try:
+            wait_for_job(
+                runner.client,
+                job_name,
+                show_progress=runner.show_progress,
+                label=f"{runner.display_name}: {job_words(document)}",
+            )
+        except JobFailedError as error:
+            failed.append(error)
+    return failed
+
+
+def job_lines(runner: Runner) -> list[str]:
+    """Each job of the run: what it does, its status and its name (for ``avatars results``)."""
+    lines = [f"{'job':<30} {'status':<10} name"]
+    for document, job in runner.get_jobs().items():
+        lines.append(f"{job_words(document):<30} {job.status!s:<10} {job.name}")
+        if job.error:
+            lines.append(f"    {job.error}")
+    return lines
+
+
+def still_running_lines(runner: Runner) -> list[str]:
+    """What ``avatars run --no-wait`` leaves running, and how to follow it and get its files."""
+    return [
+        *job_lines(runner),
+        f"run: {runner.display_name} (set {runner.set_name}): started, still running",
+        f"follow it: avatars jobs --name {runner.display_name}",
+        "then a job's files: avatars results JOB --download DIR (JOB from the list above)",
+    ]
+
+
+def write_run_results(runner: Runner, output: Path) -> list[str]:
+    """Write the avatars and metrics of each avatarized table and both reports (HTML and
+    PDF) into ``output``; returns the lines saying where each file is."""
+    from avatar_yaml import ReportType
+
+    output.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for table in _avatarized_tables(runner):
+        avatars = runner.shuffled(table)
+        avatars_path = output / f"{table}.avatars.csv"
+        avatars.to_csv(avatars_path, index=False)
+        privacy_path = output / f"{table}.privacy_metrics.json"
+        signal_path = output / f"{table}.signal_metrics.json"
+        privacy_path.write_text(json.dumps(runner.privacy_metrics(table), indent=1))
+        signal_path.write_text(json.dumps(runner.signal_metrics(table), indent=1))
+        lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows)")
+        lines.append(f"metrics:  {privacy_path}, {signal_path}")
+    for report_type in ReportType:
+        if report_name(report_type) in runner.jobs:
+            written = runner.download_report(output, report_type)
+            files = written if isinstance(written, list) else [written]
+            what = job_words(report_name(report_type))
+            lines.append(f"{what}: {', '.join(str(path) for path in sorted(files))}")
+    return lines
 
 
 def _jobs(args: argparse.Namespace) -> None:
@@ -419,9 +525,24 @@ def build_parser() -> argparse.ArgumentParser:
     remote(anonymize_)
     anonymize_.set_defaults(handler=_anonymize)
 
-    run = commands.add_parser("run", help="run the jobs of a saved run configuration (YAML)")
+    run = commands.add_parser(
+        "run",
+        help="run the jobs of a saved run configuration (YAML), wait for all of them, print "
+        "the metrics and where the results are",
+    )
     run.add_argument("config", help="the run's YAML (as written by runner.get_yaml)")
     run.add_argument("--name", help="run name (default: the YAML's display name)")
+    run.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="also write the avatars, metrics and reports (HTML and PDF) into DIR",
+    )
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return once the jobs are started; prints how to follow them and get their files",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     report_facts(run, "; each given replaces the YAML's value")
     remote(run)

@@ -6,6 +6,8 @@ API key), timeouts, retries and error mapping, and exposes one facade per area o
 
 from __future__ import annotations
 
+import weakref
+
 import httpx
 
 from avatars._http import HttpCore
@@ -68,12 +70,17 @@ class ApiClient:
                 verify=should_verify_ssl,
                 headers={"User-Agent": USER_AGENT},
             )
-            self._owns_http = True
+            # Closed when this client is garbage-collected or at interpreter exit at the
+            # latest: a script that never calls close() must not end with "ResourceWarning:
+            # unclosed <socket.socket ...>" for the connections kept alive in the pool.
+            self._finalizer: weakref.finalize[[], ApiClient] | None = weakref.finalize(
+                self, http_client.close
+            )
         else:
             if not str(http_client.base_url):
                 http_client.base_url = httpx.URL(root)
             http_client.headers["User-Agent"] = USER_AGENT
-            self._owns_http = False
+            self._finalizer = None
         self._core = HttpCore(
             root,
             http_client,
@@ -112,8 +119,10 @@ class ApiClient:
         return tokens.access_token, tokens.refresh_token, float(tokens.expires_in)
 
     def close(self) -> None:
-        if self._owns_http:
-            self._core.http.close()
+        """Close the connections (those of an ``http_client`` passed in stay its owner's);
+        done by itself at exit, or as a context manager (``with ApiClient(...) as client``)."""
+        if self._finalizer is not None:
+            self._finalizer()
 
     def __enter__(self) -> ApiClient:
         return self

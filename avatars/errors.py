@@ -4,7 +4,8 @@
 
     AvatarError
     ├── ApiConnectionError            the server could not be reached
-    │   └── ApiTimeoutError           no answer within the timeout
+    │   ├── ApiTimeoutError           no answer within the timeout
+    │   └── NoServerError             no avatars server answers at the base URL
     ├── ApiStatusError                the server answered with an error status
     │   ├── ValidationError           400 / 422: the request is invalid
     │   ├── AuthenticationError       401: missing, wrong or expired credentials
@@ -23,6 +24,8 @@ are set.
 
 from __future__ import annotations
 
+from avatar_yaml import job_words
+
 
 class AvatarError(Exception):
     """Base class of every error raised by the client."""
@@ -34,6 +37,13 @@ class ApiConnectionError(AvatarError):
 
 class ApiTimeoutError(ApiConnectionError):
     """The server did not answer within the client's timeout."""
+
+
+class NoServerError(ApiConnectionError):
+    """Something answered at the base URL, but not an avatars server: the API's routes are not
+    there (HTTP 404 on a route every server has) or the answer is not the API's JSON. Usually
+    a wrong path in the base URL; the message says which URL was tried and what it should look
+    like. Not a :class:`NotFoundError`, which means an object of the API does not exist."""
 
 
 class ApiStatusError(AvatarError):
@@ -85,6 +95,13 @@ class ServerError(ApiStatusError):
     """The server failed (5xx); ``request_id`` helps its administrator find the log."""
 
 
+def _job(job_name: str, kind: str, document: str) -> str:
+    """``avatarization job <name>``: what the job does in the user's words (from its document,
+    else its kind), then its name to look it up."""
+    what = job_words(document or kind)
+    return f"{what} job {job_name}" if what else f"job {job_name}"
+
+
 class JobFailedError(AvatarError):
     """A job ended ``failed`` or ``cancelled``; the message carries the server's reason.
 
@@ -92,9 +109,12 @@ class JobFailedError(AvatarError):
     program can react to them without parsing text.
     """
 
-    def __init__(self, job_name: str, status: str, error: str, kind: str = "") -> None:
-        what = f"{kind} job {job_name}" if kind else f"job {job_name}"
-        super().__init__(f"{what} {status}: {error or 'the server gave no reason'}")
+    def __init__(
+        self, job_name: str, status: str, error: str, kind: str = "", document: str = ""
+    ) -> None:
+        super().__init__(
+            f"{_job(job_name, kind, document)} {status}: {error or 'the server gave no reason'}"
+        )
         self.job_name = job_name
         self.status = status
         self.error = error
@@ -119,8 +139,9 @@ class JobTimeoutError(AvatarError):
         progress: float,
         waited: float,
         kind: str = "",
+        document: str = "",
     ) -> None:
-        what = f"{kind} job {job_name}" if kind else f"job {job_name}"
+        what = _job(job_name, kind, document)
         where = f"{status}, stage {stage!r}" if stage else status
         super().__init__(
             f"{what} still not done after waiting {waited:.1f} s: last seen {where}, "

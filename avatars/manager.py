@@ -8,7 +8,6 @@ a laptop with nothing else installed. With a URL it talks to that server.
 from __future__ import annotations
 
 import dataclasses
-import re
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from avatar_yaml import (
     JobStatus,
     ReportLanguage,
     SensitivityLevel,
-    rules,
 )
 from avatars.client import ApiClient
 from avatars.client_config import ClientConfig, env_bool
@@ -40,16 +38,6 @@ if TYPE_CHECKING:
     from avatars_api.models import JobOut
 
 _LIST_LIMIT = 1000  # the server's largest page of jobs
-_VERSION_SUFFIX = re.compile(r"^(?P<base>.*)-v(?P<number>\d+)$")
-
-
-def next_version_name(display_name: str) -> str:
-    """``name`` -> ``name-v2`` -> ``name-v3``: a reloaded run gets a name of its own, so its
-    new runs are told apart from the original's."""
-    found = _VERSION_SUFFIX.match(display_name)
-    base, number = (found["base"], int(found["number"]) + 1) if found else (display_name, 2)
-    suffix = f"-v{number}"
-    return base[: rules.MAX_DISPLAY_NAME - len(suffix)] + suffix
 
 
 class Manager:
@@ -86,6 +74,7 @@ class Manager:
         if config is not None and (base_url is not None or api_key is not None):
             raise ValueError("config cannot be combined with base_url or api_key")
         self.embedded = False
+        self._owns_client = api_client is None
         if api_client is not None:
             self.auth_client = api_client
             verify = env_bool("AVATAR_VERIFY_COMPATIBILITY", True)
@@ -143,6 +132,19 @@ class Manager:
     def __repr__(self) -> str:
         where = "embedded server" if self.embedded else self.auth_client.base_url
         return f"Manager({where!r})"
+
+    def close(self) -> None:
+        """Close the connections of the client this Manager made (not of an ``api_client``
+        passed in). Optional: they are closed at exit anyway; ``with Manager() as manager:``
+        closes them at the end of the block. The embedded server stops at exit."""
+        if self._owns_client:
+            self.auth_client.close()
+
+    def __enter__(self) -> Manager:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- authentication ----------------------------------------------------------------------
 
@@ -219,9 +221,12 @@ class Manager:
     def create_runner_from_id(self, set_name: str | uuid.UUID) -> Runner:
         """A runner over a stored run (``runner.set_name`` of a past run), with its results.
 
-        Its results are read without running anything again. The runner is named after the
-        original with a ``-vN`` suffix; calling ``run()`` on it stores a new set (and warns
-        with the old ``set_name``, which keeps its results).
+        Its results are read without running anything again, and it keeps the run's name
+        (``display_name``): it is that run, read back. Calling ``run()`` on it stores a new
+        run under the same name, as running a new runner of that name would (it warns with
+        the old ``set_name``, whose results stay); :meth:`create_runner_from_name` then gives
+        the newest, and :meth:`find_ids_by_name` lists them all. For a new name, use
+        ``create_runner`` or :meth:`create_runner_from_yaml`.
 
         Raises TypeError if ``set_name`` is not a str or UUID, ValueError if it is not a
         UUID, NotFoundError if you have no such set.
@@ -238,13 +243,13 @@ class Manager:
         stored = self.auth_client.resources.get_resources(set_id)
         config = Config.from_yaml(stored.yaml)
         jobs = self.auth_client.jobs.get_jobs(set_name=set_id, limit=_LIST_LIMIT).jobs
-        runner = Runner(self.auth_client, next_version_name(stored.display_name))
+        runner = Runner(self.auth_client, stored.display_name)
         runner.adopt(config, str(set_id), jobs)
         return runner
 
     def create_runner_from_name(self, display_name: str) -> Runner:
-        """A runner over the newest run named ``display_name`` (see
-        :meth:`create_runner_from_id`); ValueError if there is none."""
+        """A runner over the newest run named ``display_name``, with that name and its
+        results (see :meth:`create_runner_from_id`); ValueError if there is none."""
         runs = self.find_ids_by_name(display_name)
         if not runs:
             raise ValueError(f"no run named {display_name!r}")

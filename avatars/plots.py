@@ -20,7 +20,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from avatar_yaml import PARAMETERS_NAME, SIGNAL_METRICS_NAME, JobKind, ReportLanguage, ResultKind
+from avatar_yaml import (
+    PARAMETERS_NAME,
+    SIGNAL_METRICS_NAME,
+    ReportLanguage,
+    ResultKind,
+    job_words,
+)
 from avatar_yaml.fields import read_value
 
 if TYPE_CHECKING:
@@ -56,23 +62,14 @@ class PlotSource:
     """Where the data of a plot kind is stored: a result ``kind`` of one job of the run."""
 
     document: str  # the job's document name, as in Runner.jobs
-    job_kind: JobKind  # what to pass to run(jobs_to_run=...) to get that job
     result_kind: ResultKind
 
 
 SOURCES: dict[PlotKind, PlotSource] = {
-    PlotKind.DISTRIBUTION: PlotSource(
-        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, ResultKind.VARIABLE_COMPARISONS
-    ),
-    PlotKind.CORRELATION: PlotSource(
-        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, ResultKind.CORRELATIONS
-    ),
-    PlotKind.CORRELATION_DIFFERENCE: PlotSource(
-        SIGNAL_METRICS_NAME, JobKind.SIGNAL_METRICS, ResultKind.CORRELATIONS
-    ),
-    PlotKind.PROJECTION_2D: PlotSource(
-        PARAMETERS_NAME, JobKind.STANDARD, ResultKind.PROJECTION_SAMPLE
-    ),
+    PlotKind.DISTRIBUTION: PlotSource(SIGNAL_METRICS_NAME, ResultKind.VARIABLE_COMPARISONS),
+    PlotKind.CORRELATION: PlotSource(SIGNAL_METRICS_NAME, ResultKind.CORRELATIONS),
+    PlotKind.CORRELATION_DIFFERENCE: PlotSource(SIGNAL_METRICS_NAME, ResultKind.CORRELATIONS),
+    PlotKind.PROJECTION_2D: PlotSource(PARAMETERS_NAME, ResultKind.PROJECTION_SAMPLE),
 }
 
 SIDES = ("original", "avatars")
@@ -110,10 +107,9 @@ def render_plot(
         raise ValueError("side chooses the matrix of a correlation plot only")
     source = SOURCES[plot]
     if source.document not in results.jobs:
-        launched = ", ".join(results.jobs) or "none: call run() first"
         raise ValueError(
-            f"{plot.value} plots are drawn from the {source.document} job, which this run "
-            f"did not launch (jobs: {launched}); run() with JobKind.{source.job_kind.name}"
+            f"{plot.value} plots come from the {job_words(source.document)}, and "
+            f"{results.missing_job(source.document)}"
         )
     found = results.entry(source.document, source.result_kind, table_name)
     if found is None:

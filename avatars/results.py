@@ -21,6 +21,7 @@ from avatars_api.models import BulkDeleteResponse
 from avatar_yaml import (
     ADVICE_NAME,
     DOCUMENT_OF_JOB_KIND,
+    JOB_WORDS,
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
     REPORT_NAMES,
@@ -28,6 +29,7 @@ from avatar_yaml import (
     JobKind,
     ReportType,
     ResultKind,
+    job_words,
     report_name,
 )
 from avatars._waiting import wait_for_job
@@ -46,6 +48,9 @@ _WORK_ORDER = [
     *REPORT_NAMES.values(),
     ADVICE_NAME,
 ]
+_KIND_OF_DOCUMENT: dict[str, JobKind] = {
+    document: kind for kind, document in DOCUMENT_OF_JOB_KIND.items()
+} | dict.fromkeys(REPORT_NAMES.values(), JobKind.REPORT)
 _REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
 # Keys of a metrics result that are not metrics.
 _NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
@@ -108,9 +113,24 @@ class RunResults:
         else:
             raise TypeError(f"expected a JobKind or a job name, got {type(job).__name__}")
         if document not in self.jobs:
-            launched = ", ".join(self.jobs) or "none: call run() first"
-            raise ValueError(f"this runner has no {document!r} job (jobs: {launched})")
+            raise ValueError(self.missing_job(document))
         return self.jobs[document]
+
+    def missing_job(self, document: str) -> str:
+        """Why this runner has no job for ``document``, in the user's words, and what to call."""
+        words = job_words(document)
+        if document == ADVICE_NAME:
+            return f"this runner has not asked for the {words} yet: call advise_parameters() first"
+        if document not in JOB_WORDS:
+            known = ", ".join(self.jobs) or "none yet"
+            return f"this runner has no job {document!r} (its jobs: {known})"
+        if not any(name != ADVICE_NAME for name in self.jobs):
+            return f"this runner has not run the {words} yet: call run() first"
+        kind = _KIND_OF_DOCUMENT[document]
+        return (
+            f"this runner's last run did not include the {words}: run() runs it by default, "
+            f"and jobs_to_run=[...] must name JobKind.{kind.name}"
+        )
 
     def document_of(self, job: JobKind | str) -> str:
         name = self.job_name(job)
@@ -167,7 +187,7 @@ class RunResults:
         """Wait for the job of ``document`` and list its files (once)."""
         name = self.job_name(document)
         if name not in self._finished:
-            label = f"{self.label} {document}"
+            label = f"{self.label}: {job_words(document)}"
             wait_for_job(self.client, name, show_progress=self.show_progress, label=label)
             self._finished.add(name)
         if name not in self._files:
@@ -193,7 +213,7 @@ class RunResults:
         _, files = self.files(document)
         tables = sorted({str(entry.table) for entry in files if entry.kind == kind})
         raise ValueError(
-            f"the {document} job has no {kind} result for table {table_name!r} "
+            f"the {job_words(document)} has no {kind} result for table {table_name!r} "
             f"(tables with one: {', '.join(tables) or 'none'}); was it given parameters?"
         )
 
@@ -232,7 +252,7 @@ class RunResults:
         job_name, files = self.files(document)
         reports = [entry for entry in files if entry.kind == ResultKind.REPORT]
         if not reports:
-            raise ValueError(f"the {document} job produced no report file")
+            raise ValueError(f"the {job_words(document)} job produced no report file")
         if both:
             target.mkdir(parents=True, exist_ok=True)
             return [
@@ -243,7 +263,9 @@ class RunResults:
             if _REPORT_SUFFIXES.get(Path(entry.name).suffix.lower()) == wanted:
                 return self.client.results.download_file(job_name, entry.name, target)
         written = ", ".join(entry.name for entry in reports)
-        raise ValueError(f"the {document} job wrote no {wanted} report (it wrote: {written})")
+        raise ValueError(
+            f"the {job_words(document)} job wrote no {wanted} file (it wrote: {written})"
+        )
 
     def metrics_summary(self, tables: Sequence[str]) -> pd.DataFrame:
         """Every metric of ``tables``, one row per table (see

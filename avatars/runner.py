@@ -677,6 +677,12 @@ class Runner:
         ``summary["value"]`` is the plain table of values, ``summary["passed"]`` the
         verdicts, and ``summary["value", "hidden_rate"]`` one column. Waits for the metrics
         jobs of the run (those it launched).
+
+        A missed utility target is not a privacy problem: a failed ``hellinger_mean`` means
+        some columns' distributions moved (a lower ``k`` helps), a failed
+        ``correlation_difference_ratio`` that the relations between columns are less well
+        kept than the target while each column's own distribution still holds (a lower ``k``
+        or a higher ``ncp`` helps); see "Reading a verdict" in ``docs/concepts.md``.
         """
         standard = self._config.parameters
         avatarized = (standard.avatarization or {}) if standard is not None else {}

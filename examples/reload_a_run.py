@@ -3,9 +3,9 @@
     python examples/reload_a_run.py [RUN_NAME] [OUTPUT_FOLDER]
 
 Run ``anonymize_one_table.py`` first (its run is the default name). The runner rebuilt by
-``create_runner_from_name`` reads the stored configuration and the finished jobs: avatars,
-metrics and plots come from the server, and the plots need no original data, only the
-summaries the jobs stored.
+``create_runner_from_name`` reads the stored configuration and the finished jobs of the newest
+run of that name, and keeps its name: avatars, metrics and plots come from the server, and the
+plots need no original data, only the summaries the jobs stored.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main() -> None:
     except ValueError:
         sys.exit(f"no run named {name!r}: run examples/anonymize_one_table.py first")
     table = runner.config.table_names()[0]
-    print(f"reloaded {name!r} (set {runner.set_name}) as {runner.display_name!r}, table {table!r}")
+    print(f"reloaded {runner.display_name!r} (set {runner.set_name}), table {table!r}")
 
     avatars = runner.shuffled(table)
     print(f"avatars: {len(avatars)} rows, columns {list(avatars.columns)[:4]}...")

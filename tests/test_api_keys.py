@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from avatars import ApiClient, AuthenticationError, NotFoundError
+from tests.conftest import ADMIN_PASSWORD
 from tests.server import ServerProcess
 
 
@@ -71,3 +75,50 @@ def test_expiring_key_records_its_expiry(user: ApiClient) -> None:
     created = user.api_keys.create_api_key("short", expiration_days=30)
     assert created.expires_at is not None
     assert (created.expires_at - created.created_at).days == 30
+
+
+def _last_use(owner: ApiClient, key_id: object) -> datetime | None:
+    (key,) = [k for k in owner.api_keys.list_api_keys() if k.id == key_id]
+    return key.last_used_at
+
+
+def test_last_use_is_written_at_most_once_a_minute(server: ServerProcess, user: ApiClient) -> None:
+    """Polling with a key writes its last use once, not per request: within the minute the
+    recorded time stays the first request's."""
+    created = user.api_keys.create_api_key("polling")
+    assert created.last_used_at is None and _last_use(user, created.id) is None
+    with ApiClient(server.base_url, api_key=created.key) as keyed:
+        before = datetime.now(UTC)
+        keyed.users.get_me()
+        first = _last_use(user, created.id)
+        assert first is not None and before - timedelta(seconds=1) <= first <= datetime.now(UTC)
+        for _ in range(20):
+            keyed.jobs.get_jobs(limit=1)
+        assert _last_use(user, created.id) == first
+
+
+@pytest.fixture(scope="module")
+def quick_use_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server that records a key's use at most once a second instead of once a minute."""
+    process = ServerProcess(
+        tmp_path_factory.mktemp("key-use") / "home",
+        admin_password=ADMIN_PASSWORD,
+        api_key_last_use_seconds=1,
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+def test_last_use_moves_on_once_the_period_has_passed(quick_use_server: ServerProcess) -> None:
+    with ApiClient(quick_use_server.base_url) as admin:
+        admin.authenticate("admin", ADMIN_PASSWORD)
+        created = admin.api_keys.create_api_key("hourly job")
+        with ApiClient(quick_use_server.base_url, api_key=created.key) as keyed:
+            keyed.users.get_me()
+            first = _last_use(admin, created.id)
+            time.sleep(1.1)
+            keyed.jobs.get_jobs(limit=1)  # the polling path (a plain connection, no session)
+            second = _last_use(admin, created.id)
+    assert first is not None and second is not None
+    assert second - first >= timedelta(seconds=1)

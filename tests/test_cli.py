@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from avatars import ApiClient, Manager
+from avatars.cli import metrics_lines
 from tests.csv_twin import CITIES, semicolon_latin1, twin_frame
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_all_done
 
 AVATARS = str(Path(sys.executable).parent / "avatars")
 
@@ -125,9 +126,35 @@ def test_run_replays_a_saved_configuration(
     runner.add_table("iris", str(shared_data / "iris.csv"))
     runner.set_parameters("iris", k=10)
     runner.get_yaml(tmp_path / "run.yaml")
+    remote = ("--base-url", server.base_url)
+    done = avatars("run", "run.yaml", "-o", "out", *remote, env=cli_env, cwd=tmp_path)
+    assert "hidden_rate" in done.stdout and "privacy verdict: " in done.stdout
+    # It returned after every job, the reports included, and says where each file is.
+    ((_, jobs),) = manager.find_ids_by_name("saved")
+    assert len(jobs) == 5 and all(str(job.status) == "done" for job in jobs)
+    assert "avatarization                  done" in done.stdout
+    assert "privacy-impact (PIA) report    done" in done.stdout
+    assert "report: out/report.html, out/report.pdf" in done.stdout
+    assert "privacy-impact (PIA) report: out/report_pia.html, out/report_pia.pdf" in done.stdout
+    assert (tmp_path / "out" / "report_pia.pdf").read_bytes().startswith(b"%PDF")
+    assert len(pd.read_csv(tmp_path / "out" / "iris.avatars.csv")) == 150
+    assert "out/iris.avatars.csv (150 rows)" in done.stdout
+
+    # --no-wait returns at once, saying what still runs and how to get it.
+    started = avatars(
+        "run", "run.yaml", "--no-wait", "--name", "later", *remote, env=cli_env, cwd=tmp_path
+    )
+    assert "run: later (set " in started.stdout and "started, still running" in started.stdout
+    assert "follow it: avatars jobs --name later" in started.stdout
+    assert "avatars results JOB --download DIR" in started.stdout
+    wait_all_done(manager.auth_client)
+
+    # PIA and approver options add to the YAML's.
     done = avatars(
         "run",
         "run.yaml",
+        "--name",
+        "approved",
         "--approver-role",
         "Data protection officer",
         "--sensitivity-level",
@@ -138,8 +165,7 @@ def test_run_replays_a_saved_configuration(
         cwd=tmp_path,
     )
     assert "hidden_rate" in done.stdout
-    assert "standard" in done.stdout and "done" in done.stdout
-    ((set_name, _),) = manager.find_ids_by_name("saved")
+    ((set_name, _),) = manager.find_ids_by_name("approved")
     # The YAML's approver is kept, the options add to it.
     metadata = manager.create_runner_from_id(set_name).config.metadata
     assert metadata.approver is not None and metadata.approver.name == "Ada Lovelace"
@@ -158,6 +184,25 @@ def test_run_replays_a_saved_configuration(
     )
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
     assert "approver_date: expected a date written YYYY-MM-DD, got '1/3/2025'" in wrong.stderr
+
+
+def test_a_missed_utility_target_is_explained() -> None:
+    """A FAIL beside a utility metric comes with what it means and what to try."""
+    signal = [
+        {
+            "hellinger_mean": 0.01,
+            "correlation_difference_ratio": 34.0,
+            "targets": {"hellinger_mean": "< 0.1", "correlation_difference_ratio": "< 10"},
+            "passed": {"hellinger_mean": True, "correlation_difference_ratio": False},
+        }
+    ]
+    lines = metrics_lines("wbcd", [], signal)
+    assert lines[-1] == (
+        "  correlation_difference_ratio missed its target: the joint structure between columns "
+        "is less well kept than the target; univariate results (each column's distribution, "
+        "means and spreads) still hold; try a lower k or a higher ncp"
+    )
+    assert not any("hellinger_mean missed" in line for line in lines)
 
 
 def test_errors_are_one_line_without_a_trace(

@@ -17,7 +17,11 @@ from avatars import (
     ApiClient,
     ApiConnectionError,
     ApiTimeoutError,
+    AuthenticationError,
     ClientConfig,
+    Manager,
+    NoServerError,
+    NotFoundError,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -85,6 +89,51 @@ def test_retries_cover_authenticated_calls_and_login(server: ServerProcess) -> N
         client.authenticate("admin", ADMIN_PASSWORD)
         transport.failures = 2
         assert client.users.get_me().username == "admin"
+
+
+def test_a_wrong_base_url_says_which_url_and_what_it_should_be(server: ServerProcess) -> None:
+    """``/apx`` instead of ``/api``: the client tried ``.../apx/api`` (it adds ``/api``), no
+    avatars server answered there, and one does answer at ``/api`` on that host."""
+    wrong = f"{server.root_url}/apx"
+    with pytest.raises(NoServerError) as error:
+        Manager(base_url=wrong, api_key="avat_whatever")
+    message = str(error.value)
+    assert f"no avatars server answered at {wrong}/api (HTTP 404: Not Found)" in message
+    assert "with or without /api (the client adds /api when it is missing)" in message
+    assert f"An avatars server does answer at {server.base_url}: use that" in message
+    assert "check_client" not in message
+    # Without the compatibility check, the first request (signing in) says the same.
+    with ApiClient(wrong) as client, pytest.raises(NoServerError, match=r"^signing in failed"):
+        client.authenticate("admin", ADMIN_PASSWORD)
+
+
+def test_an_unknown_object_is_not_a_wrong_url(server: ServerProcess) -> None:
+    """A 404 naming an object of the API stays a NotFoundError in the user's words."""
+    with ApiClient(server.base_url) as client:
+        client.authenticate("admin", ADMIN_PASSWORD)
+        with pytest.raises(NotFoundError) as error:
+            client.jobs.get_job("no-such-job")
+    assert str(error.value) == "reading a job's status failed: job no-such-job not found (HTTP 404)"
+
+
+def test_errors_say_what_the_user_was_doing(server: ServerProcess) -> None:
+    """No error names a generated function (``login``, ``get_me``, ``check_client``...): each
+    operation of the API has words, and they are used."""
+    import pkgutil
+
+    import avatars_api.api
+
+    from avatars._http import OPERATION_WORDS
+
+    operations = {
+        module.name
+        for package in pkgutil.iter_modules(avatars_api.api.__path__)
+        for module in pkgutil.iter_modules([f"{avatars_api.api.__path__[0]}/{package.name}"])
+    }
+    assert operations == set(OPERATION_WORDS)
+    with ApiClient(server.base_url) as client, pytest.raises(AuthenticationError) as error:
+        client.authenticate("admin", "not the password")
+    assert str(error.value) == ("signing in failed: incorrect username or password (HTTP 401)")
 
 
 def test_connection_refused_is_a_connection_error() -> None:

@@ -68,7 +68,7 @@ def test_anonymize_then_reload_on_the_embedded_server(
     assert "wbcd" in (tmp_path / "out" / "wbcd.report.html").read_text(encoding="utf-8")
 
     again = run_example("reload_a_run.py", "example_one_table", "plots", env=env, cwd=tmp_path)
-    assert "as 'example_one_table-v2'" in again.stdout and "hidden_rate" in again.stdout
+    assert "reloaded 'example_one_table' (set " in again.stdout and "hidden_rate" in again.stdout
     for kind in ("distribution", "correlation", "correlation_difference", "2d_projection"):
         assert (tmp_path / "plots" / f"wbcd.{kind}.png").read_bytes().startswith(PNG_MAGIC)
     counts = re.search(r"nothing ran again: (\d+) jobs before, (\d+) after", again.stdout)

@@ -418,7 +418,7 @@ def test_waiting_gives_up_at_its_timeout(idle_client: ApiClient, idle_run: uuid.
     print(f"\n{info.value}")
     assert 1 <= took < 4, took
     assert str(info.value).startswith(
-        f"privacy_metrics job {privacy.name} still not done after waiting 1."
+        f"privacy metrics job {privacy.name} still not done after waiting 1."
     )
     assert "last seen pending" in str(info.value) and "0% done" in str(info.value)
     assert (info.value.job_name, info.value.status) == (privacy.name, "pending")

@@ -88,7 +88,8 @@ def test_render_plot_refuses_clearly(wbcd_run: Runner, manager: Manager, shared_
     only_avatars.add_table("iris", shared_data / "iris.csv")
     only_avatars.set_parameters("iris", k=5)
     only_avatars.run(jobs_to_run=[JobKind.STANDARD])
-    with pytest.raises(ValueError, match="signal_metrics job, which this run did not launch"):
+    missing = "plots come from the signal metrics, and this runner's last run did not include"
+    with pytest.raises(ValueError, match=missing):
         only_avatars.render_plot("iris", PlotKind.CORRELATION)
     assert isinstance(only_avatars.render_plot("iris", PlotKind.PROJECTION_2D), Figure)
 

@@ -207,11 +207,11 @@ def test_reload_find_and_delete_runs(manager: Manager, shared_data: Path) -> Non
 
     before = job_names(manager)
     reloaded = manager.create_runner_from_name("reload_me")
-    assert reloaded.display_name == "reload_me-v2"
+    assert reloaded.display_name == "reload_me"  # reading a run's results keeps its name
     assert reloaded.set_name == first_set
     pd.testing.assert_frame_equal(reloaded.shuffled("iris"), avatars)
     assert reloaded.privacy_metrics("iris") == privacy
-    assert reloaded.config.to_yaml() == runner.config.to_yaml().replace("reload_me", "reload_me-v2")
+    assert reloaded.config.to_yaml() == runner.config.to_yaml()
     assert job_names(manager) == before  # nothing ran again
     by_id = manager.create_runner_from_id(uuid.UUID(first_set))
     assert by_id.statuses() == runner.statuses()
@@ -230,12 +230,15 @@ def test_reload_find_and_delete_runs(manager: Manager, shared_data: Path) -> Non
     assert second_set not in (None, first_set)
     with pytest.warns(UserWarning, match=first_set):
         reloaded.run(jobs_to_run=[JobKind.STANDARD])
-    assert reloaded.set_name not in (first_set, second_set)
+    third_set = reloaded.set_name
+    assert third_set not in (None, first_set, second_set)
     assert reloaded.shuffled("iris").shape == avatars.shape
 
+    # Three runs share the name; the newest comes first, and is what reloading by name gives.
     runs = manager.find_ids_by_name("reload_me")
-    assert [set_id for set_id, _ in runs] == [second_set, first_set]
-    assert {job.parameters_name for job in runs[1][1]} == {
+    assert [set_id for set_id, _ in runs] == [third_set, second_set, first_set]
+    assert manager.create_runner_from_name("reload_me").set_name == third_set
+    assert {job.parameters_name for job in runs[2][1]} == {
         "standard",
         "signal_metrics",
         "privacy_metrics",
@@ -245,16 +248,22 @@ def test_reload_find_and_delete_runs(manager: Manager, shared_data: Path) -> Non
 
     with pytest.raises(ValueError) as ambiguous:
         manager.delete_job("reload_me")
-    for set_id in (first_set, second_set):
+    for set_id in (first_set, second_set, third_set):
         assert f"manager.delete_job_by_id(UUID('{set_id}'))" in str(ambiguous.value)
 
-    old_jobs = {job.name for job in runs[1][1]}
+    old_jobs = {job.name for job in runs[2][1]}
     deleted = manager.delete_job_by_id(first_set)
     assert {job.name for job in deleted.deleted_jobs} == old_jobs
     assert deleted.failed_jobs == []
     for name in old_jobs:
         with pytest.raises(NotFoundError):
             manager.auth_client.results.get_results(name)
+    assert [set_id for set_id, _ in manager.find_ids_by_name("reload_me")] == [
+        third_set,
+        second_set,
+    ]
+    assert third_set is not None
+    manager.delete_job_by_id(third_set)
     assert [set_id for set_id, _ in manager.find_ids_by_name("reload_me")] == [second_set]
 
     deleted = manager.delete_job("reload_me")  # now a single run has that name
@@ -380,7 +389,7 @@ def test_a_job_failing_on_the_server_surfaces_its_reason(
     assert failure.value.status == "failed"
     assert failure.value.job_name == runner.jobs["standard"]
     assert "non-integer" in failure.value.error
-    with pytest.raises(JobFailedError, match=r"privacy_metrics job \w+ failed: dependency"):
+    with pytest.raises(JobFailedError, match=r"^privacy metrics job \w+ failed: dependency"):
         runner.privacy_metrics("iris")
     assert set(runner.statuses().values()) == {"failed"}
 
@@ -392,6 +401,12 @@ def test_a_job_failing_on_the_server_surfaces_its_reason(
     runner.run(jobs_to_run=[JobKind.STANDARD])
     with pytest.raises(JobFailedError, match="'nothing' is entirely missing"):
         runner.shuffled("people")
+    with pytest.raises(ValueError) as not_run:
+        runner.privacy_metrics("people")
+    assert str(not_run.value) == (
+        "this runner's last run did not include the privacy metrics: run() runs it by default, "
+        "and jobs_to_run=[...] must name JobKind.PRIVACY_METRICS"
+    )
     assert runner.cancel() == []  # nothing left to cancel
     assert len(runner.delete().deleted_jobs) == 1
     assert runner.jobs == {}
@@ -549,6 +564,25 @@ def test_client_config_from_env() -> None:
 # -- waiting ----------------------------------------------------------------------------------
 
 
+def test_a_job_not_run_yet_is_named_in_the_users_words() -> None:
+    """No document name (``standard``, ``advice_parameters``) in what a runner says before
+    its jobs exist: what was not done, and what to call (no request is made)."""
+    with ApiClient("http://127.0.0.1:9/api") as client:
+        runner = Runner(client, "not_run")
+        with pytest.raises(ValueError) as standard:
+            runner.get_status(JobKind.STANDARD)
+        assert str(standard.value) == (
+            "this runner has not run the avatarization yet: call run() first"
+        )
+        with pytest.raises(ValueError) as report:
+            runner.get_job("report_pia")
+        assert "not run the privacy-impact (PIA) report yet: call run() first" in str(report.value)
+        with pytest.raises(ValueError, match="not asked for the parameter advice yet"):
+            runner.get_job(JobKind.ADVICE)
+        with pytest.raises(ValueError, match="has no job 'nonsense'"):
+            runner.get_job("nonsense")
+
+
 def job_state(status: str, progress: float, stage: str = "", error: str = "") -> JobOut:
     return JobOut.from_dict(
         {
@@ -602,7 +636,8 @@ def test_waiting_long_polls_shows_progress_and_reports_failures(
     assert "demo standard (wbcd: projection)" in capsys.readouterr().err
 
     client = _Client([job_state("running", 0.5), job_state("cancelled", 0.5, "", "by the user")])
-    with pytest.raises(JobFailedError, match="standard job job-1 cancelled: by the user") as info:
+    cancelled = r"^avatarization job job-1 cancelled: by the user"
+    with pytest.raises(JobFailedError, match=cancelled) as info:
         wait_for_job(client, "job-1", show_progress=False)
     assert isinstance(info.value, JobFailedError)
     assert (info.value.status, info.value.error) == ("cancelled", "by the user")
@@ -612,7 +647,7 @@ def test_waiting_long_polls_shows_progress_and_reports_failures(
     with pytest.raises(JobTimeoutError) as timed_out:
         wait_for_job(client, "job-1", show_progress=False, timeout=0)
     assert str(timed_out.value).startswith(
-        "standard job job-1 still not done after waiting 0.0 s: last seen running, "
+        "avatarization job job-1 still not done after waiting 0.0 s: last seen running, "
         "stage 'wbcd: projection', 40% done"
     )
     assert (timed_out.value.stage, timed_out.value.progress) == ("wbcd: projection", 0.4)

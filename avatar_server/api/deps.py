@@ -64,12 +64,13 @@ class Credentials:
 
     header: str | None
     secret: str
+    key_use_seconds: float
 
     def user(self, db: Session) -> User:
-        return user_from_authorization(db, self.header, self.secret)
+        return user_from_authorization(db, self.header, self.secret, self.key_use_seconds)
 
     def principal(self, db: Connection) -> Principal:
-        return principal_from_authorization(db, self.header, self.secret)
+        return principal_from_authorization(db, self.header, self.secret, self.key_use_seconds)
 
 
 async def get_credentials(
@@ -77,7 +78,11 @@ async def get_credentials(
     runtime: RuntimeDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Credentials:
-    return Credentials(request.headers.get("authorization"), runtime.secret_key)
+    return Credentials(
+        request.headers.get("authorization"),
+        runtime.secret_key,
+        runtime.settings.api_key_last_use_seconds,
+    )
 
 
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]

@@ -91,6 +91,10 @@ class ApiKeyOut(ResponseModel):
     prefix: str = Field(description="First characters of the key, to recognise it.")
     created_at: datetime
     expires_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When a request last carried the key, to the minute: it is recorded at "
+        "most once a minute (AVATAR_API_KEY_LAST_USE_SECONDS). None: never used.",
+    )
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import ApiKey, PasswordResetToken, User
@@ -102,16 +102,30 @@ _PRINCIPAL = (_USERS.c.id, _USERS.c.is_active, _USERS.c.is_admin, _USERS.c.token
 # statement costs more than running it on SQLite.
 _USER_BY_ID = select(*_PRINCIPAL).where(_USERS.c.id == bindparam("user_id"))
 _USER_BY_KEY = (
-    select(*_PRINCIPAL, _KEYS.c.expires_at)
+    select(*_PRINCIPAL, _KEYS.c.expires_at, _KEYS.c.last_used_at, _KEYS.c.id.label("key_id"))
     .join_from(_USERS, _KEYS, _KEYS.c.user_id == _USERS.c.id)
     .where(_KEYS.c.key_hash == bindparam("key_hash"))
+)
+# The condition is repeated in the statement so that, of several server processes seeing the
+# same stale time, only the first writes.
+_MARK_KEY_USED = (
+    update(ApiKey)
+    .where(
+        ApiKey.id == bindparam("key_id"),
+        or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < bindparam("stale_before")),
+    )
+    .values(last_used_at=bindparam("now"))
+    .execution_options(synchronize_session=False)  # no loaded key to keep in step
 )
 
 
 def principal_from_authorization(
-    db: Session | Connection, header: str | None, secret: str
+    db: Session | Connection, header: str | None, secret: str, key_use_seconds: float
 ) -> Principal:
-    """Resolve ``Authorization: Bearer <jwt>`` or ``Authorization: api-key-v1 <key>``."""
+    """Resolve ``Authorization: Bearer <jwt>`` or ``Authorization: api-key-v1 <key>``.
+
+    An API key's last use is recorded, at most once per ``key_use_seconds``
+    (:func:`_record_key_use`)."""
     if not header:
         raise NotAuthenticatedError("not authenticated")
     scheme, _, credential = header.strip().partition(" ")
@@ -121,13 +135,15 @@ def principal_from_authorization(
     if scheme.lower() == "bearer":
         return _principal_from_token(db, secret, credential, "access")
     if scheme.lower() == API_KEY_SCHEME:
-        return _principal_from_api_key(db, credential)
+        return _principal_from_api_key(db, credential, key_use_seconds)
     raise NotAuthenticatedError(f"unsupported authorization scheme {scheme!r}")
 
 
-def user_from_authorization(db: Session, header: str | None, secret: str) -> User:
+def user_from_authorization(
+    db: Session, header: str | None, secret: str, key_use_seconds: float
+) -> User:
     """The signed-in user, for routes that change or return it."""
-    principal = principal_from_authorization(db, header, secret)
+    principal = principal_from_authorization(db, header, secret, key_use_seconds)
     user = db.get(User, principal.user_id)
     if user is None:  # deleted since the line above
         raise NotAuthenticatedError("not authenticated")
@@ -147,17 +163,34 @@ def _principal_from_token(
     return Principal(row.id, row.is_admin)
 
 
-def _principal_from_api_key(db: Session | Connection, key: str) -> Principal:
+def _principal_from_api_key(db: Session | Connection, key: str, use_seconds: float) -> Principal:
     if not key.startswith(API_KEY_PREFIX):
         raise NotAuthenticatedError("invalid API key")
     row = db.execute(_USER_BY_KEY, {"key_hash": digest(key)}).first()
-    if (
-        row is None
-        or (row.expires_at is not None and row.expires_at <= utcnow())
-        or not row.is_active
-    ):
+    now = utcnow()
+    if row is None or (row.expires_at is not None and row.expires_at <= now) or not row.is_active:
         raise NotAuthenticatedError("invalid, expired or revoked API key")
+    _record_key_use(db, row.key_id, row.last_used_at, now, use_seconds)
     return Principal(row.id, row.is_admin)
+
+
+def _record_key_use(
+    db: Session | Connection,
+    key_id: uuid.UUID,
+    last_used_at: datetime | None,
+    now: datetime,
+    use_seconds: float,
+) -> None:
+    """Set the key's ``last_used_at`` to ``now`` if the recorded one is older than
+    ``use_seconds``: a client polling with its key costs one write a minute, not one per
+    request, and "last use" stays true to the minute. The time read with the key decides, so
+    most requests write nothing, not even a statement that matches no row. Committed at once,
+    before the request's own work, which has not begun."""
+    stale_before = now - timedelta(seconds=use_seconds)
+    if last_used_at is not None and last_used_at >= stale_before:
+        return
+    db.execute(_MARK_KEY_USED, {"key_id": key_id, "stale_before": stale_before, "now": now})
+    db.commit()
 
 
 def refresh(db: Session, refresh_token: str, secret: str, settings: Settings) -> TokenPair:

@@ -87,7 +87,9 @@ def ensure_first_admin(db: Session, settings: Settings) -> None:
     """On an empty database, create the administrator from the settings.
 
     Without ``AVATAR_ADMIN_PASSWORD`` a random password is generated and written to a 0600 file
-    under ``AVATAR_HOME``; only that file's path is logged.
+    under ``AVATAR_HOME``; only that file's path is logged. The embedded server (local mode)
+    logs it at debug level only: its one user is signed in by the client and never needs the
+    administrator, so the line would only puzzle them.
     """
     if db.scalar(select(func.count()).select_from(User)):
         return
@@ -96,8 +98,12 @@ def ensure_first_admin(db: Session, settings: Settings) -> None:
     else:
         path = settings.home / "admin_password"
         password = create_private_once(path, new_password())
-        logger.warning(
-            "created administrator %r; its password is in %s", settings.admin_username, path
+        logger.log(
+            logging.DEBUG if settings.local_mode else logging.WARNING,
+            "first start: created the administrator %r, whose password is in %s (sign in with "
+            "it to create users; AVATAR_ADMIN_PASSWORD chooses it instead)",
+            settings.admin_username,
+            path,
         )
     create_user(
         db,

@@ -82,10 +82,10 @@ class Datasets:
             sep = None if sep is None else check_separator(sep)
             encoding = None if encoding is None else check_encoding(encoding)
         except ValueError as error:
-            raise ValueError(f"upload_dataset: {error}") from None
+            raise ValueError(f"uploading the table: {error}") from None
         if isinstance(data, pd.DataFrame) and (sep is not None or encoding is not None):
             raise ValueError(
-                "upload_dataset: sep and encoding say how a CSV file is written; a DataFrame "
+                "uploading the table: sep and encoding say how a CSV file is written; a DataFrame "
                 "is sent as Parquet, which needs neither"
             )
         with _open_source(data) as (handle, default_name):

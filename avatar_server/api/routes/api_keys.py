@@ -24,6 +24,7 @@ def create_api_key(body: ApiKeyCreate, user: CurrentUser, db: DbDep) -> ApiKeyCr
         prefix=row.prefix,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
         key=key,
     )
 

@@ -19,6 +19,8 @@ class ApiKeyCreated:
         expires_at (datetime.datetime | None):
         id (UUID):
         key (str): The API key in clear. It is shown only this once.
+        last_used_at (datetime.datetime | None): When a request last carried the key, to the minute: it is recorded at
+            most once a minute (AVATAR_API_KEY_LAST_USE_SECONDS). None: never used.
         name (str):
         prefix (str): First characters of the key, to recognise it.
     """
@@ -27,6 +29,7 @@ class ApiKeyCreated:
     expires_at: datetime.datetime | None
     id: UUID
     key: str
+    last_used_at: datetime.datetime | None
     name: str
     prefix: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -44,6 +47,12 @@ class ApiKeyCreated:
 
         key = self.key
 
+        last_used_at: None | str
+        if isinstance(self.last_used_at, datetime.datetime):
+            last_used_at = self.last_used_at.isoformat()
+        else:
+            last_used_at = self.last_used_at
+
         name = self.name
 
         prefix = self.prefix
@@ -56,6 +65,7 @@ class ApiKeyCreated:
                 "expires_at": expires_at,
                 "id": id,
                 "key": key,
+                "last_used_at": last_used_at,
                 "name": name,
                 "prefix": prefix,
             }
@@ -87,6 +97,21 @@ class ApiKeyCreated:
 
         key = d.pop("key")
 
+        def _parse_last_used_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_used_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_used_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        last_used_at = _parse_last_used_at(d.pop("last_used_at"))
+
         name = d.pop("name")
 
         prefix = d.pop("prefix")
@@ -96,6 +121,7 @@ class ApiKeyCreated:
             expires_at=expires_at,
             id=id,
             key=key,
+            last_used_at=last_used_at,
             name=name,
             prefix=prefix,
         )

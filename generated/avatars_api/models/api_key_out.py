@@ -18,6 +18,8 @@ class ApiKeyOut:
         created_at (datetime.datetime):
         expires_at (datetime.datetime | None):
         id (UUID):
+        last_used_at (datetime.datetime | None): When a request last carried the key, to the minute: it is recorded at
+            most once a minute (AVATAR_API_KEY_LAST_USE_SECONDS). None: never used.
         name (str):
         prefix (str): First characters of the key, to recognise it.
     """
@@ -25,6 +27,7 @@ class ApiKeyOut:
     created_at: datetime.datetime
     expires_at: datetime.datetime | None
     id: UUID
+    last_used_at: datetime.datetime | None
     name: str
     prefix: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -40,6 +43,12 @@ class ApiKeyOut:
 
         id = str(self.id)
 
+        last_used_at: None | str
+        if isinstance(self.last_used_at, datetime.datetime):
+            last_used_at = self.last_used_at.isoformat()
+        else:
+            last_used_at = self.last_used_at
+
         name = self.name
 
         prefix = self.prefix
@@ -51,6 +60,7 @@ class ApiKeyOut:
                 "created_at": created_at,
                 "expires_at": expires_at,
                 "id": id,
+                "last_used_at": last_used_at,
                 "name": name,
                 "prefix": prefix,
             }
@@ -80,6 +90,21 @@ class ApiKeyOut:
 
         id = UUID(d.pop("id"))
 
+        def _parse_last_used_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_used_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_used_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        last_used_at = _parse_last_used_at(d.pop("last_used_at"))
+
         name = d.pop("name")
 
         prefix = d.pop("prefix")
@@ -88,6 +113,7 @@ class ApiKeyOut:
             created_at=created_at,
             expires_at=expires_at,
             id=id,
+            last_used_at=last_used_at,
             name=name,
             prefix=prefix,
         )
