@@ -22,6 +22,7 @@ from avatar_yaml import ResultKind, job_words, report_name
 from avatars.version import client_version
 
 if TYPE_CHECKING:
+    import pandas as pd
     from avatars_api.models import DatasetOut
 
     from avatars.errors import AvatarError
@@ -144,6 +145,7 @@ def anonymize(
     sep: str | None = None,
     encoding: str | None = None,
     pia: Mapping[str, str] | None = None,
+    keep_formulas: bool = False,
 ) -> tuple[list[str], dict[str, Any]]:
     """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
     ``output``.
@@ -154,7 +156,8 @@ def anonymize(
     ``encoding`` says it. ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
     identify people by themselves (see :meth:`avatars.runner.Runner.add_table`); ``pia`` holds
     the privacy-impact facts and the approver the reports print (keywords of
-    :meth:`avatars.runner.Runner.set_pia`).
+    :meth:`avatars.runner.Runner.set_pia`). The avatars CSV has its formula-like text cells
+    neutralized (:mod:`avatar_yaml.spreadsheet_safety`) unless ``keep_formulas``.
     """
     started = time.perf_counter()
     table = _run_name(data)
@@ -177,7 +180,7 @@ def anonymize(
     output.mkdir(parents=True, exist_ok=True)
     avatars = runner.shuffled(table)
     avatars_path = output / f"{table}.avatars.csv"
-    avatars.to_csv(avatars_path, index=False)
+    neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
     privacy = runner.privacy_metrics(table)
     signal = runner.signal_metrics(table)
     privacy_path = output / f"{table}.privacy_metrics.json"
@@ -190,7 +193,7 @@ def anonymize(
     lines = [*metrics_lines(table, privacy, signal), "", *verdict_lines(verdict)]
     lines += [
         "",
-        f"avatars:  {avatars_path} ({len(avatars)} rows)",
+        f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}",
         f"metrics:  {privacy_path}, {signal_path}",
         f"run:      {runner.display_name} (set {runner.set_name}), "
         f"{time.perf_counter() - started:.1f} s",
@@ -239,6 +242,7 @@ def _anonymize(args: argparse.Namespace) -> None:
         sep=args.sep,
         encoding=args.encoding,
         pia=pia_keywords(args),
+        keep_formulas=args.keep_formulas,
     )
     if verdict["status"] != "pass" and not args.accept_risk:
         print(
@@ -280,7 +284,10 @@ def _run(args: argparse.Namespace) -> None:
         f"run: {runner.display_name} (set {runner.set_name}), {time.perf_counter() - started:.1f} s"
     )
     if args.output and not failed:
-        lines += ["", *write_run_results(runner, Path(args.output))]
+        lines += [
+            "",
+            *write_run_results(runner, Path(args.output), keep_formulas=args.keep_formulas),
+        ]
     else:
         lines.append("a job's files: avatars results JOB --download DIR (JOB from the list above)")
     for line in lines:
@@ -335,9 +342,28 @@ def still_running_lines(runner: Runner) -> list[str]:
     ]
 
 
-def write_run_results(runner: Runner, output: Path) -> list[str]:
+def write_avatars_csv(avatars: pd.DataFrame, path: Path, *, keep_formulas: bool) -> str:
+    """Write the avatars as CSV, formula-like text cells neutralized unless ``keep_formulas``;
+    returns what to add to the line naming the file (how many cells were neutralized)."""
+    from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS, write_neutralized_csv
+
+    if keep_formulas:
+        avatars.to_csv(path, index=False)
+        return ""
+    count = write_neutralized_csv(avatars, path)
+    if not count:
+        return ""
+    return (
+        f"; {count:,} text cell(s) beginning with {FORMULA_STARTS_IN_WORDS} got an apostrophe "
+        "in front so that spreadsheets do not run them as formulas (--keep-formulas: as they "
+        "are)"
+    )
+
+
+def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = False) -> list[str]:
     """Write the avatars and metrics of each avatarized table and both reports (HTML and
-    PDF) into ``output``; returns the lines saying where each file is."""
+    PDF) into ``output``; returns the lines saying where each file is. The avatars CSVs have
+    their formula-like text cells neutralized unless ``keep_formulas``."""
     from avatar_yaml import ReportType
 
     output.mkdir(parents=True, exist_ok=True)
@@ -345,12 +371,12 @@ def write_run_results(runner: Runner, output: Path) -> list[str]:
     for table in _avatarized_tables(runner):
         avatars = runner.shuffled(table)
         avatars_path = output / f"{table}.avatars.csv"
-        avatars.to_csv(avatars_path, index=False)
+        neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
         privacy_path = output / f"{table}.privacy_metrics.json"
         signal_path = output / f"{table}.signal_metrics.json"
         privacy_path.write_text(json.dumps(runner.privacy_metrics(table), indent=1))
         signal_path.write_text(json.dumps(runner.signal_metrics(table), indent=1))
-        lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows)")
+        lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}")
         lines.append(f"metrics:  {privacy_path}, {signal_path}")
     for report_type in ReportType:
         if report_name(report_type) in runner.jobs:
@@ -427,9 +453,22 @@ def _results(args: argparse.Namespace) -> None:
     if args.download:
         target = Path(args.download)
         kept = [e for e in files if args.sensitive or e.kind not in SENSITIVE_RESULTS]
+        from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS, neutralize_csv_file
+
+        neutralized = 0
         for entry in kept:
-            client.results.download_file(args.job, entry.name, target / entry.name)
+            path = client.results.download_file(
+                args.job, entry.name, target / entry.name, neutralize_formulas=False
+            )
+            if entry.file_format == "csv" and not args.keep_formulas:
+                neutralized += neutralize_csv_file(path)
         print(f"downloaded {len(kept)} file(s) to {target}")
+        if neutralized:
+            print(
+                f"{neutralized:,} text cell(s) beginning with {FORMULA_STARTS_IN_WORDS} got an "
+                "apostrophe in front so that spreadsheets do not run them as formulas "
+                "(--keep-formulas: as they are)"
+            )
         left = sorted({e.kind for e in files if e not in kept})
         if left:
             print(
@@ -521,6 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"exit 0 even when the privacy verdict fails (default: exit {VERDICT_FAILED})",
     )
+    anonymize_.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
+        "in front, so that spreadsheets do not run them as formulas)",
+    )
     report_facts(anonymize_, "")
     remote(anonymize_)
     anonymize_.set_defaults(handler=_anonymize)
@@ -544,6 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="return once the jobs are started; prints how to follow them and get their files",
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
+        "in front, so that spreadsheets do not run them as formulas)",
+    )
     report_facts(run, "; each given replaces the YAML's value")
     remote(run)
     run.set_defaults(handler=_run)
@@ -572,6 +623,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--sensitive",
         action="store_true",
         help="with --download, also save the row-linked files (never to be shared)",
+    )
+    results.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
+        "in front, so that spreadsheets do not run them as formulas)",
     )
     remote(results)
     results.set_defaults(handler=_results)

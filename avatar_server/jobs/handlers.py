@@ -49,6 +49,7 @@ from avatar_yaml import (
     SignalMetricsTableParameters,
     report_name,
 )
+from avatar_yaml.spreadsheet_safety import formula_like_counts
 
 Handler = Callable[[JobContext, ResultWriter], None]
 
@@ -243,6 +244,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 "set_aside_columns": table.dropped
                 + ([table.primary_key] if table.primary_key else []),
                 "identifying_columns": table.identifying_columns(ctx.table(name)),
+                "formula_like_cells": formula_like_counts(shuffled),
                 "warnings": warnings + result.warnings,
                 "software_version": __version__,
             },

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from avatar_server.storage import Storage
+from avatar_yaml.spreadsheet_safety import CSV_LINE_END
 
 TABLE_FORMATS = ("csv", "parquet")
 
@@ -41,7 +42,7 @@ def table_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
     if file_format == "parquet":
         frame.to_parquet(buffer, index=False)
     else:
-        frame.to_csv(buffer, index=False)
+        frame.to_csv(buffer, index=False, lineterminator=CSV_LINE_END)
     return buffer.getvalue()
 
 

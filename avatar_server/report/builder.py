@@ -458,6 +458,7 @@ def _table_context(
             _identifying_entry(entry, language)
             for entry in metadata.get("identifying_columns") or []
         ],
+        "formulas": _formulas_note(metadata, language),
         "seed": str(metadata["seed"]) if metadata.get("seed") is not None else MISSING,
         "parameters": parameter_rows(table, language),
         "privacy": metric_rows(table.privacy, language),
@@ -477,6 +478,19 @@ def _table_context(
         "projection": projection,
         "projection_intro": projection_intro,
     }
+
+
+def _formulas_note(metadata: dict[str, Any], language: str) -> str | None:
+    """What the report says of avatar text cells a spreadsheet would run as formulas (see
+    ``avatar_yaml.spreadsheet_safety``), or None when there are none."""
+    counts: dict[str, int] = metadata.get("formula_like_cells") or {}
+    if not counts:
+        return None
+    columns = ", ".join(
+        f"{column}: {format_number(count, language)}" for column, count in counts.items()
+    )
+    cells = format_number(sum(counts.values()), language)
+    return str(STRINGS[language]["formulas_note"].format(cells=cells, columns=columns))
 
 
 UNDECLARED = ("unknown", "undefined")

@@ -41,6 +41,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "set_aside": "Set aside (identifiers, dropped columns)",
         "identifying": "Identifying columns (detected at upload) and what the run did",
         "identifying_entry": "{column} ({role}): {treatment}",
+        "formulas": "Text a spreadsheet would run as a formula",
+        "formulas_note": "{cells} avatar text cell(s) begin with =, +, -, @, a tab or a "
+        "carriage return ({columns}). Opened in a spreadsheet, such a cell can run as a "
+        "formula (send data away, start a program). The CSV files written by the avatars "
+        "client and command line put an apostrophe in front of each; a CSV taken from the "
+        "server another way must be treated the same before it is opened.",
         "treatment_none": "nothing (a dataset uploaded before roles were detected)",
         "treatment_key": "declared a key, set aside",
         "treatment_drop": "dropped",
@@ -280,6 +286,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "set_aside": "Mises de côté (identifiants, colonnes écartées)",
         "identifying": "Colonnes identifiantes (détectées au chargement) et leur traitement",
         "identifying_entry": "{column} ({role}) : {treatment}",
+        "formulas": "Texte qu'un tableur exécuterait comme une formule",
+        "formulas_note": "{cells} cellule(s) de texte des avatars commencent par =, +, -, @, "
+        "une tabulation ou un retour chariot ({columns}). Ouverte dans un tableur, une telle "
+        "cellule peut s'exécuter comme une formule (envoyer des données, lancer un programme). "
+        "Les fichiers CSV écrits par le client et la ligne de commande avatars font précéder "
+        "chacune d'une apostrophe ; un CSV obtenu du serveur autrement doit être traité de même "
+        "avant d'être ouvert.",
         "treatment_none": "aucun (jeu de données chargé avant la détection des rôles)",
         "treatment_key": "déclarée clé, mise de côté",
         "treatment_drop": "écartée",

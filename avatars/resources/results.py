@@ -13,6 +13,7 @@ import pandas as pd
 from avatars_api.api.results import get_results
 from avatars_api.models import ResultFileOut, ResultsOut
 
+from avatar_yaml.spreadsheet_safety import neutralize_csv_file
 from avatars._http import HttpCore, api_path
 
 
@@ -27,17 +28,40 @@ class Results:
         )
 
     def download_file(
-        self, job_name: str, file_name: str, destination: str | os.PathLike[str]
+        self,
+        job_name: str,
+        file_name: str,
+        destination: str | os.PathLike[str],
+        *,
+        neutralize_formulas: bool = True,
     ) -> Path:
-        """Stream one result file to ``destination`` (it appears only once complete)."""
+        """Stream one result file to ``destination`` (it appears only once complete).
+
+        A CSV file is meant to be opened in a spreadsheet: its text cells beginning with
+        ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get an apostrophe in front, so
+        that they are not run as formulas (numbers are never touched; see
+        :mod:`avatar_yaml.spreadsheet_safety`). ``neutralize_formulas=False`` keeps the bytes
+        exactly as the server stored them."""
         # Not the generated download_result: it reads the whole body into memory.
         path = api_path("results", job_name, "files", file_name)
-        return self._core.download_to(path, Path(destination), operation="download_result")
+        target = Path(destination)
+        if not (neutralize_formulas and file_name.lower().endswith(".csv")):
+            return self._core.download_to(path, target, operation="download_result")
+        partial = target.with_name(target.name + ".download")
+        try:
+            self._core.download_to(path, partial, operation="download_result")
+            neutralize_csv_file(partial)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
 
     def read_bytes(self, job_name: str, file_name: str) -> bytes:
+        """The file exactly as stored (for analysis: nothing is neutralized)."""
         with tempfile.TemporaryDirectory() as folder:
-            path = self.download_file(job_name, file_name, Path(folder) / "result")
-            return path.read_bytes()
+            result = Path(folder) / "result"
+            self.download_file(job_name, file_name, result, neutralize_formulas=False)
+            return result.read_bytes()
 
     def read_table(self, job_name: str, entry: ResultFileOut) -> pd.DataFrame:
         payload = io.BytesIO(self.read_bytes(job_name, entry.name))
