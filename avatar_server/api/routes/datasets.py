@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import DatasetOut
@@ -16,7 +17,9 @@ from avatar_server.db.models import DatasetFormat
 from avatar_server.services import datasets
 from avatar_server.services.errors import TooLargeError
 
-router = APIRouter(prefix="/datasets", tags=["datasets"], responses=AUTHENTICATED)
+router = APIRouter(
+    prefix="/datasets", tags=["datasets"], responses=AUTHENTICATED, route_class=BoundedRoute
+)
 
 _WRITE_BYTES = 1024 * 1024
 _BINARY = {"schema": {"type": "string", "format": "binary"}}

@@ -7,15 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from avatar_server.api.bounded_route import RunYamlRoute
 from avatar_server.api.deps import CurrentUser, DbDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import ResourceSetCreate, ResourceSetDetail, ResourceSetOut
 from avatar_server.services import resources
 
-router = APIRouter(prefix="/resources", tags=["resources"], responses=AUTHENTICATED)
+router = APIRouter(
+    prefix="/resources", tags=["resources"], responses=AUTHENTICATED, route_class=RunYamlRoute
+)
 
 
-@router.put("/{display_name}", status_code=201, responses=error_responses(400, 422))
+@router.put("/{display_name}", status_code=201, responses=error_responses(400, 413, 422))
 def put_resources(
     display_name: str, body: ResourceSetCreate, user: CurrentUser, db: DbDep
 ) -> ResourceSetOut:
