@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from avatar_server.storage import Storage
+from avatar_yaml.vocabulary import escape_table_name
 
 TABLE_FORMATS = ("csv", "parquet")
 
@@ -27,13 +28,6 @@ def job_prefix(user_id: uuid.UUID, job_name: str) -> str:
 
 def file_key(user_id: uuid.UUID, job_name: str, entry: dict[str, Any]) -> str:
     return f"{job_prefix(user_id, job_name)}/{entry['attempt']}/{entry['name']}"
-
-
-def escape_table_name(table: str) -> str:
-    """Table names inside file names, escaped as the official client expects."""
-    for raw, escaped in (("/", "_slash_"), ("&", "_ampersand_"), ("+", "_plus_")):
-        table = table.replace(raw, escaped)
-    return table.replace(".", "_dot_")
 
 
 def table_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
