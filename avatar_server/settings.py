@@ -35,6 +35,34 @@ class Settings(BaseSettings):
     reset_token_seconds: int = Field(default=3600, ge=1)
 
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=1)
+    max_request_body_bytes: int = Field(
+        default=1024**2,
+        ge=1024,
+        description="Largest request body of every route but the dataset upload "
+        "(AVATAR_MAX_UPLOAD_BYTES) and PUT /resources (AVATAR_MAX_RUN_YAML_BYTES): JSON and "
+        "sign-in forms. A body over it is answered 413 as soon as the bound is passed, or at "
+        "once when its declared Content-Length is over; it is never read whole.",
+    )
+    max_run_yaml_bytes: int = Field(
+        default=2 * 1024**2,
+        ge=1024,
+        description="Largest body of PUT /resources, the run's YAML as a JSON string (413 "
+        "over it). A run of 5 tables of 2,000 declared columns is 0.5 MB.",
+    )
+    max_run_yaml_nodes: int = Field(
+        default=100_000,
+        ge=100,
+        description="Most YAML nodes (scalars, lists, mappings) a run may hold, counted by a "
+        "scan that builds nothing before the YAML is parsed (422 over it): parsing costs the "
+        "API process about 30 s of CPU per million nodes. A run of 5 tables of 2,000 declared "
+        "columns has 60,000.",
+    )
+    max_run_yaml_documents: int = Field(
+        default=1_000,
+        ge=1,
+        description="Most YAML documents a run may hold, counted by the same scan (422 over "
+        "it). A run has a few per table.",
+    )
     max_rows: int = Field(default=20_000_000, ge=1)
     max_columns: int = Field(default=2_000, ge=1)
     min_password_length: int = Field(default=8, ge=1)

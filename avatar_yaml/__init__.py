@@ -41,7 +41,7 @@ from avatar_yaml.documents import (
 )
 from avatar_yaml.fields import ConfigError, Node
 from avatar_yaml.loader import load_yaml_documents
-from avatar_yaml.rules import TableFacts, check_display_name
+from avatar_yaml.rules import TableFacts, check_display_name, check_table_name
 from avatar_yaml.vocabulary import (
     ADVICE_NAME,
     AVATARIZED_SCHEMA_NAME,
@@ -146,6 +146,7 @@ __all__ = [
     "TableFacts",
     "TableInfo",
     "check_display_name",
+    "check_table_name",
     "job_words",
     "load_yaml_documents",
     "report_name",

@@ -8,6 +8,7 @@ and what is the run's format (keys, types, bounds) fail in different, precise wa
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import yaml
 import yaml.composer
@@ -108,6 +109,57 @@ def load_yaml_documents(text: str) -> list[dict[str, object]]:
             raise ConfigError(f"document {number}: empty document")
         result.append(as_mapping(document, f"document {number}"))
     return result
+
+
+class YamlTooComplexError(ConfigError):
+    """A YAML text over one of :func:`check_yaml_size`'s limits; ``limit`` names which:
+    ``"documents"`` or ``"nodes"``."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+# libyaml's parser, when PyYAML was built with it: scanning is then about 20 times faster.
+_SCANNER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _first_over(mark: Any) -> str:
+    """Where the first node over the limit is (``mark``: PyYAML's or libyaml's, or None)."""
+    if mark is None:
+        return ""
+    return f" (the first over it is at line {mark.line + 1}, column {mark.column + 1})"
+
+
+def check_yaml_size(text: str, *, max_documents: int, max_nodes: int) -> None:
+    """Refuse a YAML text of more than ``max_documents`` documents or ``max_nodes`` nodes
+    before it is parsed: parsing is pure Python (about 30 s of CPU per million nodes), and a
+    few megabytes of ``[1,1,1,...]`` would hold a server's process for that long.
+
+    The check reads the text's events and builds nothing; it stops at the first one over a
+    limit. A syntax error ends it quietly: :func:`load_yaml_documents` then reports it, where
+    it is, in its own words."""
+    documents = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=_SCANNER):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > max_documents:
+                    raise YamlTooComplexError(
+                        f"the YAML holds more than {max_documents} documents, the limit",
+                        "documents",
+                    )
+            elif isinstance(event, _NODE_EVENTS):
+                nodes += 1
+                if nodes > max_nodes:
+                    raise YamlTooComplexError(
+                        f"the YAML holds more than {max_nodes} values, lists and mappings, the "
+                        f"limit{_first_over(event.start_mark)}",
+                        "nodes",
+                    )
+    except yaml.YAMLError:
+        return
 
 
 def dump_documents(documents: list[dict[str, object]]) -> str:

@@ -50,6 +50,7 @@ from avatar_yaml.vocabulary import (
     ImputeMethod,
     PseudonymizationKind,
     ReportFormat,
+    escape_table_name,
     report_name,
 )
 
@@ -71,6 +72,35 @@ def check_display_name(display_name: object) -> str:
             "'_' or '-'"
         )
     return display_name
+
+
+MAX_TABLE_NAME = 100
+MAX_TABLE_FILE_STEM_BYTES = 200
+"""A table's result files are named ``<escaped name>.<what>.<format>``; a file name holds at
+most 255 bytes, and ``.projections.original.parquet`` takes 29 of them."""
+
+
+def check_table_name(name: object) -> str:
+    """A table's name, which its result files are named after: refused at the door, because a
+    NUL byte, a lone surrogate or too long a name only failed when a worker wrote the files."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_TABLE_NAME:
+        length = f" ({len(name)} characters)" if isinstance(name, str) else ""
+        raise ConfigError(
+            f"table name {describe(name)}{length}: use 1 to {MAX_TABLE_NAME} characters"
+        )
+    if not name.isprintable():
+        raise ConfigError(
+            f"table name {describe(name)}: use printable characters only (no control "
+            "character such as NUL, tab or line break, no lone surrogate)"
+        )
+    stem = len(escape_table_name(name).encode("utf-8"))
+    if stem > MAX_TABLE_FILE_STEM_BYTES:
+        raise ConfigError(
+            f"table name {describe(name)}: too long for the names of its result files "
+            f"({stem} bytes there, at most {MAX_TABLE_FILE_STEM_BYTES}: a non-ASCII letter "
+            "takes 2 to 4 bytes, and '.', '+', '/' or '&' 5 to 11 once escaped)"
+        )
+    return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,6 +154,14 @@ def _strategy_settings(strategy: Pseudonymization, where: str) -> None:
         raise fail(where, f"{strategy.kind} needs {required}")
     if strategy.pattern is not None and not {"#", "@"} & set(strategy.pattern):
         raise fail(at(where, "pattern"), "needs placeholders: '#' for a digit, '@' for a letter")
+
+
+@rule(TableInfo)
+def _table_name(table: TableInfo, where: str) -> None:
+    try:
+        check_table_name(table.name)
+    except ConfigError as error:
+        raise fail(at(where, "name"), str(error)) from None
 
 
 @rule(TableInfo)

@@ -252,6 +252,15 @@ def report_name(report_type: ReportType) -> str:
     return REPORT_NAMES[report_type]
 
 
+def escape_table_name(table: str) -> str:
+    """A table's name as result files are named after it (``<name>.shuffled.csv``), escaped
+    as the official client expects. Here, not in the server, because the rule on table names
+    (:func:`avatar_yaml.rules.check_table_name`) bounds the length of this escaped form."""
+    for raw, escaped in (("/", "_slash_"), ("&", "_ampersand_"), ("+", "_plus_")):
+        table = table.replace(raw, escaped)
+    return table.replace(".", "_dot_")
+
+
 DOCUMENT_OF_JOB_KIND: dict[JobKind, str] = {
     JobKind.STANDARD: PARAMETERS_NAME,
     JobKind.SIGNAL_METRICS: SIGNAL_METRICS_NAME,

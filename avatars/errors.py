@@ -84,7 +84,7 @@ class ConflictError(ApiStatusError):
 
 
 class PayloadTooLargeError(ApiStatusError):
-    """The upload exceeds a server limit (413)."""
+    """The request is over a server limit (413): an upload, a run's YAML, any body."""
 
 
 class RateLimitError(ApiStatusError):

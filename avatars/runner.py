@@ -56,6 +56,7 @@ from avatar_yaml import (
     SensitivityLevel,
     TableInfo,
     check_display_name,
+    check_table_name,
     report_name,
     rules,
 )
@@ -304,6 +305,7 @@ class Runner:
         """
         where = f"table {table_name!r}: "
         TableInfo.read_field("name", table_name, f"{where}name")
+        check_table_name(table_name)
         if not isinstance(data, str | os.PathLike | pd.DataFrame):
             raise TypeError(
                 f"table {table_name!r}: data must be a file path or a pandas DataFrame, "

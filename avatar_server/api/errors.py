@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -84,13 +86,49 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+# FastAPI's 422 echoes each rejected input whole: a 20 MiB token came back in a 20 MB answer,
+# and a list of bad items gives one error each. Inputs are cut to an excerpt, errors to a few.
+EXCERPT_CHARS = 80
+MAX_ERRORS = 20
+
+
+def _excerpt(value: Any) -> Any:
+    """``value``, or the start of it (of its JSON text if not a string) saying how long it was."""
+    if isinstance(value, str):
+        text, unit = value, "characters"
+    elif isinstance(value, dict | list):
+        text, unit = json.dumps(value, default=str), "characters of JSON"
+    else:
+        return value
+    if len(text) <= EXCERPT_CHARS:
+        return value
+    return f"{text[:EXCERPT_CHARS]}... (cut: {len(text)} {unit} in all)"
+
+
+def _short_errors(errors: Sequence[Any]) -> list[Any]:
+    shown = []
+    for error in errors[:MAX_ERRORS]:
+        error = dict(error)
+        if "input" in error:
+            error["input"] = _excerpt(error["input"])
+        if isinstance(error.get("ctx"), dict):
+            error["ctx"] = {key: _excerpt(item) for key, item in error["ctx"].items()}
+        shown.append(error)
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS
+        shown.append({"type": "too_many_errors", "loc": ["body"], "msg": f"{more} more not shown"})
+    return shown
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        """FastAPI's own 422 (the HTTPValidationError list), made safe to render: it echoes each
-        rejected value, and ``1e999``, ``NaN`` or ``"\\ud800"`` (all accepted by the JSON
-        parser) cannot be written back as JSON, which turned a 422 into a 500."""
-        return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+        """FastAPI's own 422 (the HTTPValidationError list), made short and safe to render: it
+        echoes each rejected value (cut to an excerpt here), and ``1e999``, ``NaN`` or
+        ``"\\ud800"`` (all accepted by the JSON parser) cannot be written back as JSON, which
+        turned a 422 into a 500."""
+        errors = _short_errors(exc.errors())
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, status_code=422)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:

@@ -31,7 +31,7 @@ from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymi
 from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
-from avatar_server.jobs.results import ResultWriter, escape_table_name
+from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.tables import PreparedTable
 from avatar_server.jobs.verdict import table_verdict
 from avatar_server.report import ReportData, TableResults, render_html, render_pdf
@@ -50,6 +50,7 @@ from avatar_yaml import (
     report_name,
 )
 from avatar_yaml.spreadsheet_safety import formula_like_counts
+from avatar_yaml.vocabulary import escape_table_name
 
 Handler = Callable[[JobContext, ResultWriter], None]
 

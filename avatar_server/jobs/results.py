@@ -18,6 +18,7 @@ import pandas as pd
 
 from avatar_server.storage import Storage
 from avatar_yaml.spreadsheet_safety import CSV_LINE_END
+from avatar_yaml.vocabulary import escape_table_name
 
 TABLE_FORMATS = ("csv", "parquet")
 
@@ -28,13 +29,6 @@ def job_prefix(user_id: uuid.UUID, job_name: str) -> str:
 
 def file_key(user_id: uuid.UUID, job_name: str, entry: dict[str, Any]) -> str:
     return f"{job_prefix(user_id, job_name)}/{entry['attempt']}/{entry['name']}"
-
-
-def escape_table_name(table: str) -> str:
-    """Table names inside file names, escaped as the official client expects."""
-    for raw, escaped in (("/", "_slash_"), ("&", "_ampersand_"), ("+", "_plus_")):
-        table = table.replace(raw, escaped)
-    return table.replace(".", "_dot_")
 
 
 def table_bytes(frame: pd.DataFrame, file_format: str) -> bytes:

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from avatar_server.db.models import Dataset, ResourceSet, User
 from avatar_server.services.errors import NotFoundError, UnprocessableError
+from avatar_server.settings import Settings
 from avatar_yaml import Config, ConfigError, TableFacts, TableInfo, check_display_name, rules
+from avatar_yaml.loader import YamlTooComplexError, check_yaml_size
 from avatar_yaml.rules import ColumnFacts
 
 
@@ -63,11 +65,24 @@ def validate(db: Session, user: User, config: Config) -> None:
         raise UnprocessableError(str(error)) from None
 
 
-def create_set(db: Session, user: User, display_name: str, text: str) -> ResourceSet:
-    """Parse, validate and store a run's documents as a new set (a new UUID every time)."""
+def create_set(
+    db: Session, user: User, display_name: str, text: str, settings: Settings
+) -> ResourceSet:
+    """Parse, validate and store a run's documents as a new set (a new UUID every time).
+
+    The YAML's documents and nodes are counted first (``AVATAR_MAX_RUN_YAML_*``), so a text
+    too costly to parse is refused before it is parsed."""
     try:
         check_display_name(display_name)
+        check_yaml_size(
+            text,
+            max_documents=settings.max_run_yaml_documents,
+            max_nodes=settings.max_run_yaml_nodes,
+        )
         config = Config.from_yaml(text)
+    except YamlTooComplexError as error:
+        setting = f"AVATAR_MAX_RUN_YAML_{error.limit.upper()}"
+        raise UnprocessableError(f"{error}, set by this server's {setting}") from None
     except ConfigError as error:
         raise UnprocessableError(str(error)) from None
     if config.display_name != display_name:

@@ -6,15 +6,18 @@ import uuid
 
 from fastapi import APIRouter, Response
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import CurrentUser, DbDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from avatar_server.services import api_keys
 
-router = APIRouter(prefix="/api-keys", tags=["api_keys"], responses=AUTHENTICATED)
+router = APIRouter(
+    prefix="/api-keys", tags=["api_keys"], responses=AUTHENTICATED, route_class=BoundedRoute
+)
 
 
-@router.post("", status_code=201, responses=error_responses(400))
+@router.post("", status_code=201, responses=error_responses(400, 413))
 def create_api_key(body: ApiKeyCreate, user: CurrentUser, db: DbDep) -> ApiKeyCreated:
     """Create a key; its plaintext is in ``key`` in this response and nowhere else, ever."""
     row, key = api_keys.create_api_key(db, user, body.name, body.expiration_days)

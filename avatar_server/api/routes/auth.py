@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import DbDep, RuntimeDep
 from avatar_server.api.errors import error_responses
 from avatar_server.api.schemas import (
@@ -19,7 +20,7 @@ from avatar_server.api.schemas import (
 from avatar_server.services import auth
 from avatar_server.services.rate_limit import LoginRateLimiter
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=BoundedRoute)
 
 
 def _tokens(pair: auth.TokenPair) -> TokenResponse:
@@ -47,7 +48,7 @@ async def get_login_limiter(request: Request, runtime: RuntimeDep) -> LoginRateL
     return limiter
 
 
-@router.post("/login", responses=error_responses(400, 401, 429))
+@router.post("/login", responses=error_responses(400, 401, 413, 429))
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -73,13 +74,13 @@ def login(
     return _tokens(pair)
 
 
-@router.post("/refresh", responses=error_responses(400, 401))
+@router.post("/refresh", responses=error_responses(400, 401, 413))
 def refresh(body: RefreshRequest, db: DbDep, runtime: RuntimeDep) -> TokenResponse:
     """Exchange a refresh token for a new pair of tokens."""
     return _tokens(auth.refresh(db, body.refresh_token, runtime.secret_key, runtime.settings))
 
 
-@router.post("/login/forgotten_password", responses=error_responses(400))
+@router.post("/login/forgotten_password", responses=error_responses(400, 413))
 def forgotten_password(
     body: ForgottenPasswordRequest, db: DbDep, runtime: RuntimeDep
 ) -> MessageResponse:
@@ -88,7 +89,7 @@ def forgotten_password(
     return MessageResponse(message="if an account uses this address, a reset token was sent to it")
 
 
-@router.post("/login/reset_password", responses=error_responses(400))
+@router.post("/login/reset_password", responses=error_responses(400, 413))
 def reset_password(body: ResetPasswordRequest, db: DbDep, runtime: RuntimeDep) -> MessageResponse:
     """Set a new password with a reset token; every token issued before stops working."""
     auth.reset_password(

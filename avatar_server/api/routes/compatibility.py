@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 
 from avatar_server import __version__
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.schemas import CompatibilityResponse
 
-router = APIRouter(tags=["compatibility"])
+router = APIRouter(tags=["compatibility"], route_class=BoundedRoute)
 
 # Clients older than this speak an API this server no longer serves.
 MINIMUM_CLIENT = (0, 1, 0)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import DatasetOut
@@ -16,7 +19,11 @@ from avatar_server.db.models import DatasetFormat
 from avatar_server.services import datasets
 from avatar_server.services.errors import TooLargeError
 
-router = APIRouter(prefix="/datasets", tags=["datasets"], responses=AUTHENTICATED)
+logger = logging.getLogger("avatar_server")
+
+router = APIRouter(
+    prefix="/datasets", tags=["datasets"], responses=AUTHENTICATED, route_class=BoundedRoute
+)
 
 _WRITE_BYTES = 1024 * 1024
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -74,9 +81,11 @@ async def upload_dataset(
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLargeError(f"the upload is larger than {limit} bytes, the limit")
     sink = await run_in_threadpool(datasets.UploadSink, runtime.storage, limit)
+    received = 0
     try:
         buffer = bytearray()
         async for chunk in request.stream():
+            received += len(chunk)
             buffer += chunk
             if len(buffer) >= _WRITE_BYTES:
                 await run_in_threadpool(sink.write, bytes(buffer))
@@ -85,6 +94,16 @@ async def upload_dataset(
         await run_in_threadpool(sink.close)
     except TooLargeError:
         raise
+    except ClientDisconnect:
+        # An ordinary event (a closed laptop, a killed script), not a server error: one line.
+        await run_in_threadpool(sink.abort)
+        logger.info(
+            "upload of dataset %r by user %s cut off by the client after %d bytes; nothing kept",
+            name,
+            user.id,
+            received,
+        )
+        raise HTTPException(400, "the upload was cut off") from None  # nobody hears it
     except BaseException:
         await run_in_threadpool(sink.abort)
         raise

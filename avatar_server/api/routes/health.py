@@ -7,12 +7,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from avatar_server import __version__
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import DbDep
 from avatar_server.api.errors import error_responses
 from avatar_server.api.schemas import DatabaseHealthResponse, HealthResponse
 from avatar_server.services.errors import ServiceError
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=BoundedRoute)
 
 
 class DatabaseUnavailableError(ServiceError):

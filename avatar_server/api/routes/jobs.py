@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from anyio import to_thread
 from fastapi import APIRouter, Query
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import Credentials, CredentialsDep, CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import (
@@ -28,7 +29,7 @@ from avatar_server.services.errors import UnprocessableError
 from avatar_yaml import JobKind
 from avatar_yaml.vocabulary import described
 
-router = APIRouter(prefix="/jobs", tags=["jobs"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/jobs", tags=["jobs"], responses=AUTHENTICATED, route_class=BoundedRoute)
 
 _POLL_S = 0.05
 MAX_WAIT_S = 60.0
@@ -58,7 +59,7 @@ def job_out(job: Job | Mapping[Any, Any]) -> JobOut:
     )
 
 
-@router.post("", status_code=201, responses=error_responses(400, 404, 422))
+@router.post("", status_code=201, responses=error_responses(400, 404, 413, 422))
 def create_job(body: JobCreate, user: CurrentUser, db: DbDep) -> JobOut:
     """Queue the job described by document ``parameters_name`` of the set ``set_name``.
 
@@ -162,7 +163,7 @@ def delete_job(job_name: str, user: CurrentUser, db: DbDep, runtime: RuntimeDep)
     return job_out(jobs.delete_job(db, runtime.storage, user, job_name))
 
 
-@router.post("/bulk-delete", responses=error_responses(400, 422))
+@router.post("/bulk-delete", responses=error_responses(400, 413, 422))
 def bulk_delete_jobs(
     body: BulkDeleteRequest, user: CurrentUser, db: DbDep, runtime: RuntimeDep
 ) -> BulkDeleteResponse:

@@ -7,23 +7,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from avatar_server.api.deps import CurrentUser, DbDep
+from avatar_server.api.bounded_route import RunYamlRoute
+from avatar_server.api.deps import CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import ResourceSetCreate, ResourceSetDetail, ResourceSetOut
 from avatar_server.services import resources
 
-router = APIRouter(prefix="/resources", tags=["resources"], responses=AUTHENTICATED)
+router = APIRouter(
+    prefix="/resources", tags=["resources"], responses=AUTHENTICATED, route_class=RunYamlRoute
+)
 
 
-@router.put("/{display_name}", status_code=201, responses=error_responses(400, 422))
+@router.put("/{display_name}", status_code=201, responses=error_responses(400, 413, 422))
 def put_resources(
-    display_name: str, body: ResourceSetCreate, user: CurrentUser, db: DbDep
+    display_name: str, body: ResourceSetCreate, user: CurrentUser, db: DbDep, runtime: RuntimeDep
 ) -> ResourceSetOut:
     """Store a run's documents as a new set; each call makes a new ``set_name``.
 
-    The documents are checked against your datasets first (tables, columns, parameters).
+    The documents are checked against your datasets first (tables, columns, parameters). The
+    body is bounded (413 over ``AVATAR_MAX_RUN_YAML_BYTES``), and so are the YAML's documents
+    and nodes (422 over ``AVATAR_MAX_RUN_YAML_DOCUMENTS`` or ``AVATAR_MAX_RUN_YAML_NODES``).
     """
-    return ResourceSetOut.model_validate(resources.create_set(db, user, display_name, body.yaml))
+    created = resources.create_set(db, user, display_name, body.yaml, runtime.settings)
+    return ResourceSetOut.model_validate(created)
 
 
 @router.get("")

@@ -7,12 +7,15 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import ResultFileOut, ResultsOut
 from avatar_server.services import jobs
 
-router = APIRouter(prefix="/results", tags=["results"], responses=AUTHENTICATED)
+router = APIRouter(
+    prefix="/results", tags=["results"], responses=AUTHENTICATED, route_class=BoundedRoute
+)
 
 _MEDIA_TYPES = {
     "csv": "text/csv",

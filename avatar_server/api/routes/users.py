@@ -6,12 +6,15 @@ import uuid
 
 from fastapi import APIRouter
 
+from avatar_server.api.bounded_route import BoundedRoute
 from avatar_server.api.deps import AdminUser, CurrentUser, DbDep, RuntimeDep
 from avatar_server.api.errors import AUTHENTICATED, error_responses
 from avatar_server.api.schemas import UserCreate, UserOut
 from avatar_server.services import users
 
-router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
+router = APIRouter(
+    prefix="/users", tags=["users"], responses=AUTHENTICATED, route_class=BoundedRoute
+)
 
 
 @router.get("/me")
@@ -24,7 +27,7 @@ def list_users(_admin: AdminUser, db: DbDep) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in users.list_users(db)]
 
 
-@router.post("", status_code=201, responses=error_responses(400, 403, 409))
+@router.post("", status_code=201, responses=error_responses(400, 403, 409, 413))
 def create_user(body: UserCreate, _admin: AdminUser, db: DbDep, runtime: RuntimeDep) -> UserOut:
     user = users.create_user(
         db,

@@ -53,6 +53,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 413:
+        response_413 = ErrorResponse.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
 
         def _parse_response_422(data: object) -> ErrorResponse | HTTPValidationError:
@@ -101,7 +106,9 @@ def sync_detailed(
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
 
-    The documents are checked against your datasets first (tables, columns, parameters).
+    The documents are checked against your datasets first (tables, columns, parameters). The
+    body is bounded (413 over ``AVATAR_MAX_RUN_YAML_BYTES``), and so are the YAML's documents
+    and nodes (422 over ``AVATAR_MAX_RUN_YAML_DOCUMENTS`` or ``AVATAR_MAX_RUN_YAML_NODES``).
 
     Args:
         display_name (str):
@@ -137,7 +144,9 @@ def sync(
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
 
-    The documents are checked against your datasets first (tables, columns, parameters).
+    The documents are checked against your datasets first (tables, columns, parameters). The
+    body is bounded (413 over ``AVATAR_MAX_RUN_YAML_BYTES``), and so are the YAML's documents
+    and nodes (422 over ``AVATAR_MAX_RUN_YAML_DOCUMENTS`` or ``AVATAR_MAX_RUN_YAML_NODES``).
 
     Args:
         display_name (str):
@@ -168,7 +177,9 @@ async def asyncio_detailed(
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
 
-    The documents are checked against your datasets first (tables, columns, parameters).
+    The documents are checked against your datasets first (tables, columns, parameters). The
+    body is bounded (413 over ``AVATAR_MAX_RUN_YAML_BYTES``), and so are the YAML's documents
+    and nodes (422 over ``AVATAR_MAX_RUN_YAML_DOCUMENTS`` or ``AVATAR_MAX_RUN_YAML_NODES``).
 
     Args:
         display_name (str):
@@ -202,7 +213,9 @@ async def asyncio(
 
      Store a run's documents as a new set; each call makes a new ``set_name``.
 
-    The documents are checked against your datasets first (tables, columns, parameters).
+    The documents are checked against your datasets first (tables, columns, parameters). The
+    body is bounded (413 over ``AVATAR_MAX_RUN_YAML_BYTES``), and so are the YAML's documents
+    and nodes (422 over ``AVATAR_MAX_RUN_YAML_DOCUMENTS`` or ``AVATAR_MAX_RUN_YAML_NODES``).
 
     Args:
         display_name (str):
