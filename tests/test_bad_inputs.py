@@ -46,8 +46,9 @@ import yaml
 from avatars_api.models import JobOut
 
 from avatar_server.db.models import DatasetFormat
+from avatar_server.decoding import MAX_ROW_BYTES
 from avatar_server.services.errors import InvalidInputError
-from avatar_server.services.tables import MAX_ROW_BYTES, discover_schema
+from avatar_server.services.tables import discover_schema
 from avatar_yaml import (
     ADVICE_NAME,
     AvatarizationParameters,
