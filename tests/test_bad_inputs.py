@@ -8,7 +8,7 @@ Layers, earliest first:
   fixed rules or given (``test_datasets.py`` tests them): a byte that is not text in the
   encoding read is refused naming its offset and line (UTF-8 text followed by a byte that is
   not UTF-8: a mix, or a cut). Every row has the header's number of fields; no CSV line or
-  row is longer than 1 MiB (``tables.MAX_ROW_BYTES``): a one-field "CSV bomb" is refused
+  row is longer than 1 MiB (``decoding.MAX_ROW_BYTES``): a one-field "CSV bomb" is refused
   after reading that much of it. Parquet must read to its end with row counts that agree
   (footer, row groups, column chunks, data) and flat columns. A CSV cut exactly inside its
   last field cannot be told from a complete file (the dataset's SHA-256 lets the client check
