@@ -10,8 +10,8 @@ from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from avatar_server.db.session import make_engine, make_sessionmaker, upgrade_database
-from avatar_server.security.files import create_private_once
+from avatar_server.db.session import make_engine, make_sessionmaker, sqlite_path, upgrade_database
+from avatar_server.security.files import create_private_once, private_folder, private_sqlite_file
 from avatar_server.security.secrets import new_reset_token
 from avatar_server.services.mail import Mailer
 from avatar_server.settings import Settings
@@ -61,7 +61,10 @@ class Runtime:
 
     def start(self) -> None:
         """Prepare everything before the first request: folders, schema, storage, secret."""
-        self.settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self.settings.home, "AVATAR_HOME")
+        database = sqlite_path(self.settings.resolved_database_url)
+        if database is not None:
+            private_sqlite_file(database)
         upgrade_database(self.engine)
         # A SQLite database is one machine's: while it starts, no upload of it is in flight,
         # so every temporary object is a crash's leftover. Shared storage keeps recent ones.

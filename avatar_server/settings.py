@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     )
     max_rows: int = Field(default=20_000_000, ge=1)
     max_columns: int = Field(default=2_000, ge=1)
+    max_decoded_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="The most memory an uploaded table may take once decoded (Arrow's size: "
+        "8 bytes a number, a text's bytes plus 4). Parquet stores a repeated value once, so a "
+        "2 KB file can hold gigabytes: such an upload is refused with 413, checked in bounded "
+        "memory while it is read, and so is a stored one a job would read. The default is the "
+        "default upload limit: what the largest CSV upload decodes to.",
+    )
     min_password_length: int = Field(default=8, ge=1)
     login_attempts_per_minute_per_user: int = Field(
         default=10,

@@ -3,6 +3,11 @@
 Writes go to a temporary key first; :meth:`Storage.publish` moves them to their final key only
 once the caller is about to commit the database row that references them, so a reader never
 sees a half-written object.
+
+A local folder holds personal data: its root is made 0700 (tightened, with a warning, if others
+could open it), and every object in it is created 0600 in folders created 0700, whatever the
+process's umask (see :mod:`avatar_server.security.files`). Other protocols have their own access
+control.
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 import fsspec
 from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
+
+from avatar_server.security.files import create_private_folders, open_private, private_folder
 
 CHUNK_BYTES = 1024 * 1024
 _TMP_PREFIX = "tmp"
@@ -27,7 +36,17 @@ class Storage:
         fs, root = url_to_fs(url)
         self.fs: fsspec.AbstractFileSystem = fs
         self.root = root.rstrip("/")
-        self.fs.makedirs(self.root, exist_ok=True)
+        self.local = isinstance(fs, LocalFileSystem)
+        if self.local:
+            private_folder(Path(self.root), "the storage folder")
+        else:
+            self.fs.makedirs(self.root, exist_ok=True)
+
+    def _make_folder(self, path: str) -> None:
+        if self.local:
+            create_private_folders(Path(path))
+        else:
+            self.fs.makedirs(path, exist_ok=True)
 
     def _path(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -40,7 +59,11 @@ class Storage:
     @contextmanager
     def open_write(self, key: str) -> Iterator[IO[bytes]]:
         path = self._path(key)
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        self._make_folder(path.rsplit("/", 1)[0])
+        if self.local:
+            with open(open_private(Path(path)), "wb") as private:
+                yield private
+            return
         with self.fs.open(path, "wb") as handle:
             yield handle
 
@@ -57,7 +80,7 @@ class Storage:
     def publish(self, temp_key: str, final_key: str) -> None:
         """Move a fully written temporary object to its final key."""
         final = self._path(final_key)
-        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        self._make_folder(final.rsplit("/", 1)[0])
         self.fs.mv(self._path(temp_key), final)
 
     def delete(self, key: str) -> None:

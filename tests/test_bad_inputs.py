@@ -8,7 +8,7 @@ Layers, earliest first:
   fixed rules or given (``test_datasets.py`` tests them): a byte that is not text in the
   encoding read is refused naming its offset and line (UTF-8 text followed by a byte that is
   not UTF-8: a mix, or a cut). Every row has the header's number of fields; no CSV line or
-  row is longer than 1 MiB (``tables.MAX_ROW_BYTES``): a one-field "CSV bomb" is refused
+  row is longer than 1 MiB (``decoding.MAX_ROW_BYTES``): a one-field "CSV bomb" is refused
   after reading that much of it. Parquet must read to its end with row counts that agree
   (footer, row groups, column chunks, data) and flat columns. A CSV cut exactly inside its
   last field cannot be told from a complete file (the dataset's SHA-256 lets the client check
@@ -46,8 +46,9 @@ import yaml
 from avatars_api.models import JobOut
 
 from avatar_server.db.models import DatasetFormat
+from avatar_server.decoding import MAX_ROW_BYTES
 from avatar_server.services.errors import InvalidInputError
-from avatar_server.services.tables import MAX_ROW_BYTES, discover_schema
+from avatar_server.services.tables import discover_schema
 from avatar_yaml import (
     ADVICE_NAME,
     AvatarizationParameters,

@@ -126,7 +126,13 @@ class JobContext:
             db.expunge(dataset)
         parameters = self.config.parameters
         chosen = (parameters.avatarization or {}).get(name) if parameters else None
-        return prepare_table(self.storage, dataset, table, chosen.k if chosen else None)
+        return prepare_table(
+            self.storage,
+            dataset,
+            table,
+            chosen.k if chosen else None,
+            max_decoded_bytes=self.settings.max_decoded_bytes,
+        )
 
     def dependency(self, kind: str) -> Job:
         """The finished job of ``kind`` this job depends on (or the set's latest one)."""

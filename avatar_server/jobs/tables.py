@@ -6,8 +6,10 @@ import io
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
+from avatar_server.decoding import DecodedTooLargeError, read_table
 from avatar_server.storage import Storage
 from avatar_yaml import RISKY_ROLES, ColumnType, KeepMode, Pseudonymization, TableInfo
 
@@ -68,14 +70,30 @@ class PreparedTable:
 
 
 def read_frame(
-    storage: Storage, key: str, file_format: str, dialect: CsvDialect | None = None
+    storage: Storage,
+    key: str,
+    file_format: str,
+    dialect: CsvDialect | None = None,
+    *,
+    max_decoded_bytes: int | None = None,
 ) -> pd.DataFrame:
     """A stored table. A CSV is read with ``dialect``, the one its upload found or was told
-    (the default, comma-separated UTF-8, is how the server writes its own result files)."""
+    (the default, comma-separated UTF-8, is how the server writes its own result files).
+
+    An uploaded Parquet file is decoded within ``max_decoded_bytes`` (None: the server's own
+    result files), as its upload was: a dataset stored before a lower limit is refused with
+    :class:`~avatar_server.decoding.DecodedTooLargeError` (a ``ValueError``), not decoded."""
     with storage.open_read(key) as handle:
         payload = handle.read()
     if file_format == DatasetFormat.PARQUET.value:
-        return pd.read_parquet(io.BytesIO(payload))
+        if max_decoded_bytes is None:
+            stored: pd.DataFrame = pd.read_parquet(io.BytesIO(payload))
+            return stored
+        table = read_table(io.BytesIO(payload), max_decoded_bytes=max_decoded_bytes)
+        uploaded: pd.DataFrame = table.to_pandas()
+        del table
+        pa.default_memory_pool().release_unused()
+        return uploaded
     frame: pd.DataFrame = pd.read_csv(
         io.BytesIO(payload), **(dialect or CsvDialect()).pandas_options()
     )
@@ -134,7 +152,12 @@ def group_rare_values(values: pd.Series, k: int) -> pd.Series:
 
 
 def prepare_table(
-    storage: Storage, dataset: Dataset, table: TableInfo, k: int | None = None
+    storage: Storage,
+    dataset: Dataset,
+    table: TableInfo,
+    k: int | None = None,
+    *,
+    max_decoded_bytes: int | None = None,
 ) -> PreparedTable:
     """The dataset of ``table`` as the engine should see it.
 
@@ -143,11 +166,20 @@ def prepare_table(
     to pseudonymize, whose pseudonyms are made after the avatarization. Columns kept
     ``grouped`` keep only their values held by at least ``k`` originals (``k`` of the
     avatarization; None leaves them as they are, for a table that is only advised on).
+    A Parquet dataset is decoded within ``max_decoded_bytes`` (see :func:`read_frame`).
     """
     dialect = CsvDialect.from_json(dataset.csv_dialect)
-    frame = apply_types(
-        read_frame(storage, dataset.storage_key, dataset.format.value, dialect), table
-    )
+    try:
+        original = read_frame(
+            storage,
+            dataset.storage_key,
+            dataset.format.value,
+            dialect,
+            max_decoded_bytes=max_decoded_bytes,
+        )
+    except DecodedTooLargeError as error:
+        raise DecodedTooLargeError(f"table {table.name!r}: {error}") from None
+    frame = apply_types(original, table)
     prepared = PreparedTable(
         name=table.name,
         data=frame,

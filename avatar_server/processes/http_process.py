@@ -15,12 +15,14 @@ import uvicorn
 
 from avatar_server.processes.app import create_app
 from avatar_server.processes.children import die_with_parent
+from avatar_server.security.files import restrict_umask
 from avatar_server.settings import Settings
 
 LISTEN_FD_ENV = "AVATAR_LISTEN_FD"
 
 
 def main() -> None:
+    restrict_umask()
     if not die_with_parent():
         return  # the supervisor died while this process was starting
     listener = socket.socket(fileno=int(os.environ[LISTEN_FD_ENV]))

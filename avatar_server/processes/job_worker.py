@@ -24,6 +24,7 @@ from avatar_server.jobs.context import JobRef
 from avatar_server.jobs.execution import execute
 from avatar_server.processes.children import die_with_parent, parent_alive
 from avatar_server.processes.worker_pool import worker_prefix
+from avatar_server.security.files import restrict_umask
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
 
@@ -33,6 +34,7 @@ _NICENESS = 10
 
 
 def main() -> None:
+    restrict_umask()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
     logging.getLogger("avatar_server").setLevel(logging.INFO)
     if not die_with_parent():

@@ -10,6 +10,7 @@ import uvicorn
 
 from avatar_server.processes.app import create_app
 from avatar_server.processes.supervisor import Supervisor
+from avatar_server.security.files import restrict_umask
 from avatar_server.settings import Settings
 
 DEFAULT_HOST = "127.0.0.1"
@@ -20,6 +21,7 @@ def serve(
     host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, settings: Settings | None = None
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    restrict_umask()
     settings = settings or Settings()
     if settings.api_processes > 1:
         Supervisor(settings, host, port).run()

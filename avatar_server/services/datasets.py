@@ -101,6 +101,7 @@ def register_upload(
                 fmt,
                 max_rows=settings.max_rows,
                 max_columns=settings.max_columns,
+                max_decoded_bytes=settings.max_decoded_bytes,
                 sep=sep,
                 encoding=encoding,
             )
