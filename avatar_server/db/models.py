@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +58,11 @@ class User(Base):
     # Bumped when the password changes: tokens carrying an older generation stop working.
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Usernames are unique whatever their letter case ("Alice" and "alice" are one person), and
+# sign-in looks them up by this expression, so it is the index too.
+Index("uq_users_lower_username", func.lower(User.username), unique=True)
 
 
 class ApiKey(Base):

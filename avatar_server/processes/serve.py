@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import uvicorn
 
 from avatar_server.processes.app import create_app
 from avatar_server.processes.supervisor import Supervisor
+from avatar_server.services.users import UnusableSettingError, check_admin_password
 from avatar_server.settings import Settings
+
+logger = logging.getLogger("avatar_server")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -21,6 +25,11 @@ def serve(
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     settings = settings or Settings()
+    try:
+        check_admin_password(settings)
+    except UnusableSettingError as exc:
+        logger.error("not starting: %s", exc)  # said once, without a traceback
+        sys.exit(2)
     if settings.api_processes > 1:
         Supervisor(settings, host, port).run()
         return

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import ApiKey, RefreshToken, User
@@ -105,7 +105,7 @@ def login(
 def _first_local_sign_in(db: Session, username: str, password: str) -> User | None:
     """Local single-user mode: a name signing in for the first time becomes a user (the
     documentation's ``authenticate("user", "pass")`` then works on a laptop unchanged)."""
-    if db.scalar(select(User).where(User.username == username)) is not None:
+    if db.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         return None
     try:
         user = create_user(db, username=username, email=f"{username}@localhost", password=password)
