@@ -161,6 +161,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         admin_password=ADMIN_PASSWORD,
         access_token_seconds=ACCESS_TOKEN_SECONDS,
         workers=1,
+        # Each identity asks for the owner's reset: more identities must not meet the limit.
+        password_reset_requests_per_email=100,
     )
     server.start()
     try:

@@ -253,3 +253,22 @@ def test_a_silent_mail_server_does_not_hold_the_request(tmp_path: Path) -> None:
     finally:
         smtp.close()
         server.stop()
+
+
+def test_a_multi_process_server_delivers_the_queue(tmp_path: Path) -> None:
+    """The supervisor runs the mail sender; its HTTP processes only queue."""
+    server = ServerProcess(
+        tmp_path / "home",
+        admin_password=ADMIN_PASSWORD,
+        admin_email="root@example.org",
+        api_processes=2,
+        mail_poll_seconds=0.2,
+        workers=0,
+    )
+    server.start()
+    try:
+        for _ in range(2):
+            assert _ask(server.base_url, "root@example.org").status_code == 200
+        wait_until(lambda: len(_outbox(server.home)) == 2, 30, "two reset mails in the outbox")
+    finally:
+        server.stop()

@@ -51,9 +51,15 @@ def issue_tokens(
     family: uuid.UUID | None = None,
 ) -> TokenPair:
     """A new pair; the refresh token is recorded in ``family`` (a new one: a sign-in) and
-    committed."""
+    committed. The user's refresh tokens past their expiry go: they are of no use any more, not
+    even to detect a reuse."""
     token_id = new_token_id()
     lifetime = settings.refresh_token_seconds
+    db.execute(
+        delete(RefreshToken).where(
+            RefreshToken.user_id == user_id, RefreshToken.expires_at <= utcnow()
+        )
+    )
     db.add(
         RefreshToken(
             id=token_id,
@@ -93,12 +99,6 @@ def login(
         raise NotAuthenticatedError("incorrect username or password")
     if limiter is not None and attempt is not None:
         limiter.forgive(attempt)
-    # The user's refresh tokens past their expiry are of no use, not even to detect a reuse.
-    db.execute(
-        delete(RefreshToken).where(
-            RefreshToken.user_id == user.id, RefreshToken.expires_at <= utcnow()
-        )
-    )
     return issue_tokens(db, user.id, user.token_generation, secret, settings)
 
 
