@@ -92,6 +92,26 @@ class Settings(BaseSettings):
         description="The sliding window of the two sign-in limits (a minute unless tests "
         "shorten it).",
     )
+    password_reset_requests_per_email: int = Field(
+        default=5,
+        ge=0,
+        description="Password reset requests allowed per email address within the window "
+        "before /api/login/forgotten_password answers 429 (0: no limit).",
+    )
+    password_reset_requests_per_address: int = Field(
+        default=20,
+        ge=0,
+        description="Password reset requests allowed per client address within the window "
+        "(0: no limit).",
+    )
+    password_reset_window_seconds: float = Field(
+        default=3600.0, gt=0, description="The sliding window of the two reset request limits."
+    )
+    mail_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often the mail sender looks for queued password reset requests.",
+    )
     batch_rows: int = Field(
         default=100_000, ge=2, description="Tables above this many rows are avatarized in batches."
     )

@@ -57,6 +57,7 @@ def test_reset_token_is_sent_by_smtp_when_configured(
     try:
         with ApiClient(server.base_url) as client:
             client.auth.forgotten_password("root@example.org")
+            wait_until(lambda: bool(inbox.messages), 30, "the mail sender to send the mail")
             assert len(inbox.messages) == 1
             message = inbox.messages[0]
             assert message["To"] == "root@example.org"

@@ -36,8 +36,9 @@ class HealthResponse(ResponseModel):
 
 
 class DatabaseHealthResponse(ResponseModel):
+    """The database answers. Which database it is, is not said: the route is public."""
+
     status: Literal["ok"]
-    database: str
 
 
 class TokenResponse(ResponseModel):

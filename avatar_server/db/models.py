@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,6 +60,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Usernames are unique whatever their letter case ("Alice" and "alice" are one person), and
+# sign-in looks them up by this expression, so it is the index too.
+Index("uq_users_lower_username", func.lower(User.username), unique=True)
+
+
 class ApiKey(Base):
     __tablename__ = "api_keys"
 
@@ -88,21 +94,56 @@ class PasswordResetToken(Base):
 
 
 class LoginAttempt(Base):
-    """A failed (or still running) sign-in attempt, counted by the sign-in rate limits.
+    """An attempt counted by a rate limit: a failed (or still running) sign-in, or a password
+    reset request (``services.rate_limit``).
 
     Kept in the database so that every server process counts the same attempts. ``key_hash``
-    is a digest of the username or client address: people type passwords into the username
-    field, so what they typed is not stored.
+    is a digest of the username, email or client address: people type passwords into the
+    username field, so what they typed is not stored. ``scope`` says which limiter counts the
+    attempt: each forgets its own attempts when they leave its window, which differ.
     """
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32), server_default="sign-in")
     key_hash: Mapped[str] = mapped_column(String(64))
     # Seconds since the epoch: every process of every host compares the same clock.
     at: Mapped[float] = mapped_column(Float, index=True)
 
     __table_args__ = (Index("ix_login_attempts_key_hash_at", "key_hash", "at"),)
+
+
+class PasswordResetRequest(Base):
+    """A ``forgotten_password`` request waiting for the mail sender (``services.password_reset``).
+
+    The request only adds this row, whether or not an account uses the address: who owns the
+    address, the reset token and the mail are the sender's work, off the request path. The row
+    goes once the sender has taken it.
+    """
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RefreshToken(Base):
+    """An issued refresh token (its ``jti``), usable once: refreshing marks it used and issues
+    the next of its ``family`` (the chain that began at one sign-in). A used token presented
+    again means it leaked, so the whole family is revoked (``services.auth.refresh``)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DatasetFormat(enum.StrEnum):

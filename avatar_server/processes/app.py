@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from avatar_server.api.app import create_api
+from avatar_server.processes.mail_sender import MailSender
 from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.services.users import ensure_first_admin
@@ -27,8 +28,8 @@ def create_app(
     """Build the app. Nothing touches disk or database until the app starts (lifespan).
 
     The ``owner`` process prepares database, storage and secret when it starts and runs the
-    job workers; the HTTP processes of a multi-process server (``processes.supervisor``) are
-    not owners: their supervisor did that once for all of them.
+    job workers and the mail sender; the HTTP processes of a multi-process server
+    (``processes.supervisor``) are not owners: their supervisor did that once for all of them.
 
     A ``dedicated`` process does nothing but serve (``avatars serve``), unlike a user's program
     embedding the server: once started, it moves every object made so far out of the garbage
@@ -39,17 +40,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        pool = None
+        pool = mail = None
         if owner:
             await run_in_threadpool(start_runtime, runtime)
             pool = WorkerPool(runtime.settings, runtime.sessions)
             await run_in_threadpool(pool.start)
+            mail = MailSender(runtime)
+            mail.start()
         if dedicated:
             gc.collect()
             gc.freeze()
         try:
             yield
         finally:
+            if mail is not None:
+                await run_in_threadpool(mail.stop)
             if pool is not None:
                 await run_in_threadpool(pool.stop)
             runtime.stop()

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import uvicorn
 
 from avatar_server.processes.app import create_app
 from avatar_server.processes.supervisor import Supervisor
 from avatar_server.security.files import restrict_umask
+from avatar_server.services.users import UnusableSettingError, check_admin_password
 from avatar_server.settings import Settings
+
+logger = logging.getLogger("avatar_server")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -23,6 +27,11 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     restrict_umask()
     settings = settings or Settings()
+    try:
+        check_admin_password(settings)
+    except UnusableSettingError as exc:
+        logger.error("not starting: %s", exc)  # said once, without a traceback
+        sys.exit(2)
     if settings.api_processes > 1:
         Supervisor(settings, host, port).run()
         return

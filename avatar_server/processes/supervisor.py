@@ -1,12 +1,13 @@
 """A server of several HTTP processes: one Python process serves from one core at most.
 
-The supervisor prepares the database, storage and secret once, runs the job workers, binds the
-port, and keeps ``settings.api_processes`` HTTP processes (``processes.http_process``)
-accepting on it, restarting any that dies. SIGTERM or SIGINT stops them (each finishes the
-requests it has), then the job workers (which hand their jobs back).
+The supervisor prepares the database, storage and secret once, runs the job workers and the
+mail sender, binds the port, and keeps ``settings.api_processes`` HTTP processes
+(``processes.http_process``) accepting on it, restarting any that dies. SIGTERM or SIGINT
+stops them (each finishes the requests it has), then the mail sender and the job workers
+(which hand their jobs back).
 
-What the HTTP processes share goes through the database: sessions, jobs, the sign-in rate
-limits. Nothing of a request lives in a process's memory beyond the request.
+What the HTTP processes share goes through the database: sessions, jobs, the rate limits,
+queued mail. Nothing of a request lives in a process's memory beyond the request.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from types import FrameType
 from avatar_server.processes.app import start_runtime
 from avatar_server.processes.children import child_environment, replace_exited, stop_children
 from avatar_server.processes.http_process import LISTEN_FD_ENV
+from avatar_server.processes.mail_sender import MailSender
 from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.settings import Settings
@@ -58,12 +60,14 @@ class Supervisor:
         runtime = Runtime(self.settings)
         start_runtime(runtime)
         pool = WorkerPool(self.settings, runtime.sessions)
+        mail = MailSender(runtime)
         listener = listen(self.host, self.port)
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
         try:
             pool.start()
+            mail.start()
             environment = child_environment(self.settings)
             environment[LISTEN_FD_ENV] = str(listener.fileno())
             # Started by this (the main) thread: children asked to die with their parent die
@@ -87,6 +91,7 @@ class Supervisor:
         finally:
             stop_children(self.processes, _STOP_WAIT_S)
             self.processes = []
+            mail.stop()
             pool.stop()
             runtime.stop()
             listener.close()

@@ -21,5 +21,6 @@ def new_reset_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def new_password() -> str:
-    return secrets.token_urlsafe(18)
+def new_password(length: int = 24) -> str:
+    """A random password of ``length`` URL-safe characters (6 bits each)."""
+    return secrets.token_urlsafe(length)[:length]

@@ -1,4 +1,8 @@
-"""Sign-in, token refresh, credential resolution and password reset."""
+"""Sign-in, token refresh with rotation, and credential resolution.
+
+Access tokens are stateless (signature, expiry and the user's token generation). Refresh tokens
+are recorded (``refresh_tokens``) and work once: each refresh issues the next token of the same
+family, and a used token presented again revokes its family (see :func:`refresh`)."""
 
 from __future__ import annotations
 
@@ -6,26 +10,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from avatar_server.db.models import ApiKey, PasswordResetToken, User
+from avatar_server.db.models import ApiKey, RefreshToken, User
 from avatar_server.db.types import utcnow
-from avatar_server.security.secrets import API_KEY_PREFIX, digest, new_reset_token
-from avatar_server.security.tokens import InvalidTokenError, decode_token, issue_token
+from avatar_server.security.secrets import API_KEY_PREFIX, digest
+from avatar_server.security.tokens import (
+    InvalidTokenError,
+    decode_token,
+    issue_token,
+    new_token_id,
+)
 from avatar_server.services.errors import (
     ConflictError,
     InvalidInputError,
     NotAuthenticatedError,
 )
-from avatar_server.services.mail import Mailer
 from avatar_server.services.rate_limit import LoginRateLimiter
-from avatar_server.services.users import (
-    authenticate,
-    check_password_policy,
-    create_user,
-    set_password,
-)
+from avatar_server.services.users import authenticate, create_user
 from avatar_server.settings import Settings
 
 API_KEY_SCHEME = "api-key-v1"
@@ -39,13 +42,39 @@ class TokenPair:
     refresh_expires_in: int
 
 
-def issue_tokens(user: User, secret: str, settings: Settings) -> TokenPair:
-    gen = user.token_generation
+def issue_tokens(
+    db: Session,
+    user_id: uuid.UUID,
+    generation: int,
+    secret: str,
+    settings: Settings,
+    family: uuid.UUID | None = None,
+) -> TokenPair:
+    """A new pair; the refresh token is recorded in ``family`` (a new one: a sign-in) and
+    committed. The user's refresh tokens past their expiry go: they are of no use any more, not
+    even to detect a reuse."""
+    token_id = new_token_id()
+    lifetime = settings.refresh_token_seconds
+    db.execute(
+        delete(RefreshToken).where(
+            RefreshToken.user_id == user_id, RefreshToken.expires_at <= utcnow()
+        )
+    )
+    db.add(
+        RefreshToken(
+            id=token_id,
+            family=family or uuid.uuid4(),
+            user_id=user_id,
+            expires_at=utcnow() + timedelta(seconds=lifetime),
+        )
+    )
+    db.commit()
+    access = settings.access_token_seconds
     return TokenPair(
-        access_token=issue_token(secret, user.id, gen, "access", settings.access_token_seconds),
-        refresh_token=issue_token(secret, user.id, gen, "refresh", settings.refresh_token_seconds),
-        expires_in=settings.access_token_seconds,
-        refresh_expires_in=settings.refresh_token_seconds,
+        access_token=issue_token(secret, user_id, generation, "access", access),
+        refresh_token=issue_token(secret, user_id, generation, "refresh", lifetime, token_id),
+        expires_in=access,
+        refresh_expires_in=lifetime,
     )
 
 
@@ -70,13 +99,13 @@ def login(
         raise NotAuthenticatedError("incorrect username or password")
     if limiter is not None and attempt is not None:
         limiter.forgive(attempt)
-    return issue_tokens(user, secret, settings)
+    return issue_tokens(db, user.id, user.token_generation, secret, settings)
 
 
 def _first_local_sign_in(db: Session, username: str, password: str) -> User | None:
     """Local single-user mode: a name signing in for the first time becomes a user (the
     documentation's ``authenticate("user", "pass")`` then works on a laptop unchanged)."""
-    if db.scalar(select(User).where(User.username == username)) is not None:
+    if db.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         return None
     try:
         user = create_user(db, username=username, email=f"{username}@localhost", password=password)
@@ -194,64 +223,44 @@ def _record_key_use(
 
 
 def refresh(db: Session, refresh_token: str, secret: str, settings: Settings) -> TokenPair:
-    principal = _principal_from_token(db, secret, refresh_token, "refresh")
-    user = db.get(User, principal.user_id)
-    if user is None:
-        raise NotAuthenticatedError("invalid or expired refresh token")
-    return issue_tokens(user, secret, settings)
+    """Exchange a refresh token, once, for the next pair of its family.
 
-
-def request_password_reset(db: Session, email: str, mailer: Mailer, settings: Settings) -> None:
-    """Mail a single-use reset token if the address is known; say nothing either way."""
-    user = db.scalar(select(User).where(User.email == email))
-    if user is None or not user.is_active:
-        return
-    token = new_reset_token()
-    db.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_hash=digest(token),
-            expires_at=utcnow() + timedelta(seconds=settings.reset_token_seconds),
+    A token presented after it was used has leaked (or its first use raced a thief's): either
+    way one of the two holders is not the user, and which one cannot be told, so every token of
+    the family is revoked and both must sign in again. Access tokens already issued stay valid
+    until they expire (they are stateless, and short-lived)."""
+    invalid = NotAuthenticatedError("invalid or expired refresh token")
+    try:
+        claims = decode_token(secret, refresh_token, "refresh")
+    except InvalidTokenError as exc:
+        raise invalid from exc
+    row = db.get(RefreshToken, claims.token_id) if claims.token_id else None
+    now = utcnow()
+    if row is None or row.user_id != claims.user_id or row.expires_at <= now:
+        raise invalid
+    if row.revoked_at is not None:
+        raise NotAuthenticatedError("this refresh token was revoked: sign in again")
+    # Conditional, so that of two concurrent uses only one marks the token used.
+    marked = db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if row.used_at is not None or marked.rowcount != 1:  # type: ignore[attr-defined]
+        db.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
         )
-    )
-    db.commit()
-    minutes = max(1, settings.reset_token_seconds // 60)
-    mailer.send(
-        to=user.email,
-        subject="Reset your avatars password",
-        body=(
-            f"Someone asked to reset the password of the avatars account {user.username!r}.\n"
-            f"Reset token: {token}\n"
-            f"It works once and expires in {minutes} minutes. "
-            "If you did not ask for this, ignore this message.\n"
-        ),
-    )
-
-
-def reset_password(
-    db: Session,
-    *,
-    email: str,
-    token: str,
-    new_password: str,
-    new_password_repeated: str,
-    settings: Settings,
-) -> None:
-    if new_password != new_password_repeated:
-        raise InvalidInputError("the two new passwords differ")
-    row = db.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(token))
-    )
-    user = db.get(User, row.user_id) if row is not None else None
-    if (
-        row is None
-        or user is None
-        or user.email != email
-        or row.used_at is not None
-        or row.expires_at <= utcnow()
-    ):
-        raise InvalidInputError("invalid or expired reset token")
-    check_password_policy(new_password, settings.min_password_length)
-    set_password(user, new_password)
-    row.used_at = utcnow()
-    db.commit()
+        db.commit()
+        raise NotAuthenticatedError(
+            "this refresh token was already used: every session of its sign-in is revoked, "
+            "sign in again"
+        )
+    user = db.execute(_USER_BY_ID, {"user_id": claims.user_id}).first()
+    if user is None or not user.is_active or user.token_generation != claims.generation:
+        db.rollback()
+        raise invalid
+    return issue_tokens(db, user.id, user.token_generation, secret, settings, row.family)

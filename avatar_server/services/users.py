@@ -44,11 +44,19 @@ def create_user(
         raise InvalidInputError(f"{email!r} is not an email address")
     check_password_policy(password, min_length=min_password_length)
     clash = db.scalar(
-        select(User).where(or_(User.username == username, func.lower(User.email) == email.lower()))
+        select(User).where(
+            or_(
+                func.lower(User.username) == username.lower(),
+                func.lower(User.email) == email.lower(),
+            )
+        )
     )
     if clash is not None:
-        field = "username" if clash.username == username else "email"
-        raise ConflictError(f"a user with this {field} already exists")
+        field = "username" if clash.username.lower() == username.lower() else "email"
+        raise ConflictError(
+            f"a user with this {field} already exists (letter case aside: {field}s that differ "
+            "only in case are the same)"
+        )
     user = User(
         username=username, email=email, password_hash=hash_password(password), is_admin=is_admin
     )
@@ -58,8 +66,9 @@ def create_user(
 
 
 def authenticate(db: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; takes the same time either way."""
-    user = db.scalar(select(User).where(User.username == username))
+    """The active user with these credentials, or None; takes the same time either way.
+    The username's letter case does not matter."""
+    user = db.scalar(select(User).where(func.lower(User.username) == username.lower()))
     ok = verify_password(password, user.password_hash if user is not None else None)
     if user is None or not ok or not user.is_active:
         return None
@@ -83,21 +92,43 @@ def set_password(user: User, password: str) -> None:
     user.token_generation += 1
 
 
+class UnusableSettingError(ValueError):
+    """A setting the server cannot start with; the message names it and says what to do."""
+
+
+def check_admin_password(settings: Settings) -> None:
+    """``AVATAR_ADMIN_PASSWORD`` must meet the password policy, like every user's password."""
+    if settings.admin_password is None:
+        return
+    try:
+        check_password_policy(
+            settings.admin_password.get_secret_value(), settings.min_password_length
+        )
+    except InvalidInputError as exc:
+        raise UnusableSettingError(
+            f"AVATAR_ADMIN_PASSWORD does not meet the password policy: {exc} "
+            "(AVATAR_MIN_PASSWORD_LENGTH). Choose a longer one, or leave it unset and a random "
+            "one is generated into a private file under AVATAR_HOME."
+        ) from None
+
+
 def ensure_first_admin(db: Session, settings: Settings) -> None:
     """On an empty database, create the administrator from the settings.
 
     Without ``AVATAR_ADMIN_PASSWORD`` a random password is generated and written to a 0600 file
     under ``AVATAR_HOME``; only that file's path is logged. The embedded server (local mode)
     logs it at debug level only: its one user is signed in by the client and never needs the
-    administrator, so the line would only puzzle them.
+    administrator, so the line would only puzzle them. A chosen password must meet the password
+    policy (:func:`check_admin_password`), or the server does not start.
     """
+    check_admin_password(settings)
     if db.scalar(select(func.count()).select_from(User)):
         return
     if settings.admin_password is not None:
         password = settings.admin_password.get_secret_value()
     else:
         path = settings.home / "admin_password"
-        password = create_private_once(path, new_password())
+        password = create_private_once(path, new_password(max(24, settings.min_password_length)))
         logger.log(
             logging.DEBUG if settings.local_mode else logging.WARNING,
             "first start: created the administrator %r, whose password is in %s (sign in with "
@@ -111,5 +142,6 @@ def ensure_first_admin(db: Session, settings: Settings) -> None:
         email=settings.admin_email,
         password=password,
         is_admin=True,
+        min_password_length=settings.min_password_length,
     )
     db.commit()

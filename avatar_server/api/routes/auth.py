@@ -17,8 +17,8 @@ from avatar_server.api.schemas import (
     ResetPasswordRequest,
     TokenResponse,
 )
-from avatar_server.services import auth
-from avatar_server.services.rate_limit import LoginRateLimiter
+from avatar_server.services import auth, password_reset
+from avatar_server.services.rate_limit import LoginRateLimiter, ResetRequestLimiter
 
 router = APIRouter(tags=["auth"], route_class=BoundedRoute)
 
@@ -48,6 +48,25 @@ async def get_login_limiter(request: Request, runtime: RuntimeDep) -> LoginRateL
     return limiter
 
 
+async def get_reset_limiter(request: Request, runtime: RuntimeDep) -> ResetRequestLimiter:
+    """The app's one password reset request limiter, made on first use (like the sign-in one)."""
+    limiter: ResetRequestLimiter | None = getattr(request.app.state, "reset_limiter", None)
+    if limiter is None:
+        settings = runtime.settings
+        limiter = ResetRequestLimiter(
+            runtime.engine,
+            per_subject=settings.password_reset_requests_per_email,
+            per_address=settings.password_reset_requests_per_address,
+            window_seconds=settings.password_reset_window_seconds,
+        )
+        request.app.state.reset_limiter = limiter
+    return limiter
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
 @router.post("/login", responses=error_responses(400, 401, 413, 429))
 def login(
     request: Request,
@@ -61,7 +80,7 @@ def login(
     Failed attempts are limited per username and per client address over a sliding window
     (``AVATAR_LOGIN_ATTEMPTS_*``); beyond it the answer is 429 with ``Retry-After``.
     """
-    address = request.client.host if request.client is not None else "unknown"
+    address = _client_address(request)
     pair = auth.login(
         db,
         form.username,
@@ -76,23 +95,33 @@ def login(
 
 @router.post("/refresh", responses=error_responses(400, 401, 413))
 def refresh(body: RefreshRequest, db: DbDep, runtime: RuntimeDep) -> TokenResponse:
-    """Exchange a refresh token for a new pair of tokens."""
+    """Exchange a refresh token for a new pair of tokens. A refresh token works once: keep the
+    new one. Presenting a used one again revokes every refresh token of its sign-in (401)."""
     return _tokens(auth.refresh(db, body.refresh_token, runtime.secret_key, runtime.settings))
 
 
-@router.post("/login/forgotten_password", responses=error_responses(400, 413))
+@router.post("/login/forgotten_password", responses=error_responses(400, 413, 429))
 def forgotten_password(
-    body: ForgottenPasswordRequest, db: DbDep, runtime: RuntimeDep
+    request: Request,
+    body: ForgottenPasswordRequest,
+    db: DbDep,
+    limiter: Annotated[ResetRequestLimiter, Depends(get_reset_limiter)],
 ) -> MessageResponse:
-    """Send a reset token to the address if an account uses it; the answer never says."""
-    auth.request_password_reset(db, body.email, runtime.mailer, runtime.settings)
-    return MessageResponse(message="if an account uses this address, a reset token was sent to it")
+    """Mail a reset token to the address if an account uses it; the answer never says.
+
+    The request is queued and the mail sent in the background, so the answer takes the same
+    time for every address. Requests are limited per address and per client over a sliding
+    window (``AVATAR_PASSWORD_RESET_*``); beyond it the answer is 429 with ``Retry-After``.
+    """
+    password_reset.queue_request(db, body.email, limiter, _client_address(request))
+    return MessageResponse(message=password_reset.REQUESTED)
 
 
 @router.post("/login/reset_password", responses=error_responses(400, 413))
 def reset_password(body: ResetPasswordRequest, db: DbDep, runtime: RuntimeDep) -> MessageResponse:
-    """Set a new password with a reset token; every token issued before stops working."""
-    auth.reset_password(
+    """Set a new password with a reset token. Every session ends, every API key of the account
+    is revoked, and every other reset token of the account stops working."""
+    password_reset.reset_password(
         db,
         email=body.email,
         token=body.token,
@@ -100,4 +129,4 @@ def reset_password(body: ResetPasswordRequest, db: DbDep, runtime: RuntimeDep) -
         new_password_repeated=body.new_password_repeated,
         settings=runtime.settings,
     )
-    return MessageResponse(message="the password was changed")
+    return MessageResponse(message=password_reset.RESET_DONE)

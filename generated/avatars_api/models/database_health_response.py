@@ -11,26 +11,22 @@ T = TypeVar("T", bound="DatabaseHealthResponse")
 
 @_attrs_define
 class DatabaseHealthResponse:
-    """
+    """The database answers. Which database it is, is not said: the route is public.
+
     Attributes:
-        database (str):
         status (Literal['ok']):
     """
 
-    database: str
     status: Literal["ok"]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        database = self.database
-
         status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "database": database,
                 "status": status,
             }
         )
@@ -40,14 +36,11 @@ class DatabaseHealthResponse:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        database = d.pop("database")
-
         status = cast(Literal["ok"], d.pop("status"))
         if status != "ok":
             raise ValueError(f"status must match const 'ok', got '{status}'")
 
         database_health_response = cls(
-            database=database,
             status=status,
         )
 

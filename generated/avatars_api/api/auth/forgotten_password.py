@@ -54,6 +54,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -78,7 +83,11 @@ def sync_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     """Forgotten Password
 
-     Send a reset token to the address if an account uses it; the answer never says.
+     Mail a reset token to the address if an account uses it; the answer never says.
+
+    The request is queued and the mail sent in the background, so the answer takes the same
+    time for every address. Requests are limited per address and per client over a sliding
+    window (``AVATAR_PASSWORD_RESET_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (ForgottenPasswordRequest):
@@ -109,7 +118,11 @@ def sync(
 ) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     """Forgotten Password
 
-     Send a reset token to the address if an account uses it; the answer never says.
+     Mail a reset token to the address if an account uses it; the answer never says.
+
+    The request is queued and the mail sent in the background, so the answer takes the same
+    time for every address. Requests are limited per address and per client over a sliding
+    window (``AVATAR_PASSWORD_RESET_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (ForgottenPasswordRequest):
@@ -135,7 +148,11 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     """Forgotten Password
 
-     Send a reset token to the address if an account uses it; the answer never says.
+     Mail a reset token to the address if an account uses it; the answer never says.
+
+    The request is queued and the mail sent in the background, so the answer takes the same
+    time for every address. Requests are limited per address and per client over a sliding
+    window (``AVATAR_PASSWORD_RESET_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (ForgottenPasswordRequest):
@@ -164,7 +181,11 @@ async def asyncio(
 ) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     """Forgotten Password
 
-     Send a reset token to the address if an account uses it; the answer never says.
+     Mail a reset token to the address if an account uses it; the answer never says.
+
+    The request is queued and the mail sent in the background, so the answer takes the same
+    time for every address. Requests are limited per address and per client over a sliding
+    window (``AVATAR_PASSWORD_RESET_*``); beyond it the answer is 429 with ``Retry-After``.
 
     Args:
         body (ForgottenPasswordRequest):

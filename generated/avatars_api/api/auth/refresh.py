@@ -83,7 +83,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | TokenResponse]:
     """Refresh
 
-     Exchange a refresh token for a new pair of tokens.
+     Exchange a refresh token for a new pair of tokens. A refresh token works once: keep the
+    new one. Presenting a used one again revokes every refresh token of its sign-in (401).
 
     Args:
         body (RefreshRequest):
@@ -114,7 +115,8 @@ def sync(
 ) -> ErrorResponse | HTTPValidationError | TokenResponse | None:
     """Refresh
 
-     Exchange a refresh token for a new pair of tokens.
+     Exchange a refresh token for a new pair of tokens. A refresh token works once: keep the
+    new one. Presenting a used one again revokes every refresh token of its sign-in (401).
 
     Args:
         body (RefreshRequest):
@@ -140,7 +142,8 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | TokenResponse]:
     """Refresh
 
-     Exchange a refresh token for a new pair of tokens.
+     Exchange a refresh token for a new pair of tokens. A refresh token works once: keep the
+    new one. Presenting a used one again revokes every refresh token of its sign-in (401).
 
     Args:
         body (RefreshRequest):
@@ -169,7 +172,8 @@ async def asyncio(
 ) -> ErrorResponse | HTTPValidationError | TokenResponse | None:
     """Refresh
 
-     Exchange a refresh token for a new pair of tokens.
+     Exchange a refresh token for a new pair of tokens. A refresh token works once: keep the
+    new one. Presenting a used one again revokes every refresh token of its sign-in (401).
 
     Args:
         body (RefreshRequest):

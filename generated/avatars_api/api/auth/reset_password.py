@@ -78,7 +78,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     """Reset Password
 
-     Set a new password with a reset token; every token issued before stops working.
+     Set a new password with a reset token. Every session ends, every API key of the account
+    is revoked, and every other reset token of the account stops working.
 
     Args:
         body (ResetPasswordRequest):
@@ -109,7 +110,8 @@ def sync(
 ) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     """Reset Password
 
-     Set a new password with a reset token; every token issued before stops working.
+     Set a new password with a reset token. Every session ends, every API key of the account
+    is revoked, and every other reset token of the account stops working.
 
     Args:
         body (ResetPasswordRequest):
@@ -135,7 +137,8 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | MessageResponse]:
     """Reset Password
 
-     Set a new password with a reset token; every token issued before stops working.
+     Set a new password with a reset token. Every session ends, every API key of the account
+    is revoked, and every other reset token of the account stops working.
 
     Args:
         body (ResetPasswordRequest):
@@ -164,7 +167,8 @@ async def asyncio(
 ) -> ErrorResponse | HTTPValidationError | MessageResponse | None:
     """Reset Password
 
-     Set a new password with a reset token; every token issued before stops working.
+     Set a new password with a reset token. Every session ends, every API key of the account
+    is revoked, and every other reset token of the account stops working.
 
     Args:
         body (ResetPasswordRequest):

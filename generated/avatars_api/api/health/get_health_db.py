@@ -56,6 +56,9 @@ def sync_detailed(
 ) -> Response[DatabaseHealthResponse | ErrorResponse]:
     """Get Health Db
 
+     Whether the database answers (503 if not). Public, for monitoring, so it says nothing
+    about the database (not even its kind): an operator knows it, a stranger need not.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -79,6 +82,9 @@ def sync(
 ) -> DatabaseHealthResponse | ErrorResponse | None:
     """Get Health Db
 
+     Whether the database answers (503 if not). Public, for monitoring, so it says nothing
+    about the database (not even its kind): an operator knows it, a stranger need not.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -97,6 +103,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[DatabaseHealthResponse | ErrorResponse]:
     """Get Health Db
+
+     Whether the database answers (503 if not). Public, for monitoring, so it says nothing
+    about the database (not even its kind): an operator knows it, a stranger need not.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,6 +127,9 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> DatabaseHealthResponse | ErrorResponse | None:
     """Get Health Db
+
+     Whether the database answers (503 if not). Public, for monitoring, so it says nothing
+    about the database (not even its kind): an operator knows it, a stranger need not.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
