@@ -16,8 +16,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from avatar_server import __version__
+from avatar_server.api.docs import install_docs
 from avatar_server.api.errors import install_error_handlers
 from avatar_server.api.routes import api_router
+from avatar_server.api.security_headers import SecurityHeadersMiddleware
 from avatar_server.runtime import Runtime
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -38,6 +40,8 @@ def create_api(runtime: Runtime, lifespan: Lifespan | None = None) -> FastAPI:
         "metrics. All operations live under /api.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     if runtime.settings.cors_origins:
@@ -47,6 +51,8 @@ def create_api(runtime: Runtime, lifespan: Lifespan | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
+    install_docs(app)
     return app
