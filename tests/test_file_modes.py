@@ -32,7 +32,7 @@ from avatar_yaml import (
 from avatars import ApiClient
 from avatars.local import start_embedded_server
 from tests.conftest import ADMIN_PASSWORD
-from tests.server import ServerProcess, wait_for_status
+from tests.server import ServerProcess, wait_for_status, wait_until
 
 OPEN_UMASK = 0o022
 
@@ -103,6 +103,8 @@ def test_every_file_is_private_in_open_folders(
             jobs = run_to_report(client, shared_data)
             reports = client.results.get_results(jobs[-1]).files
             client.auth.forgotten_password("admin@localhost")  # a mail to the outbox
+            # The request is queued; the mail sender writes the mail a moment later.
+            wait_until((home / "outbox.jsonl").exists, what="the reset mail in the outbox")
             # While the server runs, SQLite's WAL and SHM files are there too.
             running = not_private(home), not_private(storage)
             home_files = modes(home)
