@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
@@ -18,9 +19,15 @@ from avatar_server.api.schemas import (
     TokenResponse,
 )
 from avatar_server.services import auth, password_reset
-from avatar_server.services.rate_limit import LoginRateLimiter, ResetRequestLimiter
+from avatar_server.services.rate_limit import (
+    LoginRateLimiter,
+    RateLimiter,
+    ResetRequestLimiter,
+)
 
 router = APIRouter(tags=["auth"], route_class=BoundedRoute)
+
+LimiterT = TypeVar("LimiterT", bound=RateLimiter)
 
 
 def _tokens(pair: auth.TokenPair) -> TokenResponse:
@@ -32,35 +39,44 @@ def _tokens(pair: auth.TokenPair) -> TokenResponse:
     )
 
 
-async def get_login_limiter(request: Request, runtime: RuntimeDep) -> LoginRateLimiter:
-    """The app's one sign-in limiter, made on first use. The dependency is async so it runs on
-    the event loop: two first requests cannot race to make two limiters."""
-    limiter: LoginRateLimiter | None = getattr(request.app.state, "login_limiter", None)
+def _app_limiter(request: Request, attribute: str, make: Callable[[], LimiterT]) -> LimiterT:
+    """The app's one limiter kept under ``attribute``, made on first use. Called from async
+    dependencies, so on the event loop: two first requests cannot race to make two."""
+    limiter: LimiterT | None = getattr(request.app.state, attribute, None)
     if limiter is None:
-        settings = runtime.settings
-        limiter = LoginRateLimiter(
+        limiter = make()
+        setattr(request.app.state, attribute, limiter)
+    return limiter
+
+
+async def get_login_limiter(request: Request, runtime: RuntimeDep) -> LoginRateLimiter:
+    """The app's one sign-in limiter."""
+    settings = runtime.settings
+    return _app_limiter(
+        request,
+        "login_limiter",
+        lambda: LoginRateLimiter(
             runtime.engine,
             per_user=settings.login_attempts_per_minute_per_user,
             per_address=settings.login_attempts_per_minute_per_address,
             window_seconds=settings.login_attempts_window_seconds,
-        )
-        request.app.state.login_limiter = limiter
-    return limiter
+        ),
+    )
 
 
 async def get_reset_limiter(request: Request, runtime: RuntimeDep) -> ResetRequestLimiter:
-    """The app's one password reset request limiter, made on first use (like the sign-in one)."""
-    limiter: ResetRequestLimiter | None = getattr(request.app.state, "reset_limiter", None)
-    if limiter is None:
-        settings = runtime.settings
-        limiter = ResetRequestLimiter(
+    """The app's one password reset request limiter."""
+    settings = runtime.settings
+    return _app_limiter(
+        request,
+        "reset_limiter",
+        lambda: ResetRequestLimiter(
             runtime.engine,
             per_subject=settings.password_reset_requests_per_email,
             per_address=settings.password_reset_requests_per_address,
             window_seconds=settings.password_reset_window_seconds,
-        )
-        request.app.state.reset_limiter = limiter
-    return limiter
+        ),
+    )
 
 
 def _client_address(request: Request) -> str:
