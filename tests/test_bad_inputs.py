@@ -318,12 +318,10 @@ def test_bad_uploads_are_refused_and_leave_nothing(
     make, status, message = UPLOADS[case]
     content = make(shared_data)
     stored, temporary = storage_files(server), temporary_files(server)
-    started = time.monotonic()
     expected = PayloadTooLargeError if status == 413 else ValidationError  # 400 or 422
     with pytest.raises(expected, match=message) as caught:
         user.datasets.upload_dataset(io.BytesIO(content), name="bad")
     assert caught.value.status_code == status
-    assert time.monotonic() - started < 30
     assert user.datasets.list_datasets() == []
     assert temporary_files(server) <= temporary, "a temporary file was left behind"
     assert storage_files(server) <= stored
@@ -375,11 +373,35 @@ def test_a_csv_bomb_is_refused_after_reading_one_row_limit() -> None:
     reader itself) is refused once the line passes 1 MiB: the rest is never read, and no row is
     ever parsed whole."""
     bomb = _EndlessField(1024 * MiB)
-    started = time.monotonic()
     with pytest.raises(InvalidInputError, match=rf"line 2 is longer than {MAX_ROW_BYTES} bytes"):
         discover_schema(bomb, DatasetFormat.CSV, max_rows=10**9, max_columns=10)  # type: ignore[arg-type]
     assert bomb.read_bytes < 4 * MiB, bomb.read_bytes
-    assert time.monotonic() - started < 5
+
+
+class _SlowFile(io.BytesIO):
+    """A file that takes a while to answer each read, as a busy disk does."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        time.sleep(0.01)
+        return super().read(size)
+
+
+def test_a_long_row_is_named_although_the_reader_was_still_reading_ahead() -> None:
+    """pyarrow reads the next blocks on a thread of its own; when a row straddles blocks, that
+    thread may still be reading while the row is looked for again from the start. The search
+    must not share the file position with it (before the fix, 5 runs in 10 named a wrong row or
+    none)."""
+    text = (
+        b"id,note\n"
+        + b"1,ok\n" * 500_000
+        + b'2,"'
+        + b"0123456789\n" * 320_000
+        + b'"\n'
+        + b"3,abc\n" * 400_000
+    )
+    for _ in range(4):
+        with pytest.raises(InvalidInputError, match=r"^row 500002 \(the header is row 1\) is "):
+            discover_schema(_SlowFile(text), DatasetFormat.CSV, max_rows=10**9, max_columns=10)
 
 
 @pytest.mark.parametrize(

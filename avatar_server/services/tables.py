@@ -36,6 +36,7 @@ import contextlib
 import csv
 import io
 import re
+import threading
 from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -292,6 +293,8 @@ class _CsvGuard(io.RawIOBase):
         self._out = b""
         self._out_at = 0
         self._finished = False
+        self._reading = threading.Lock()
+        self._released = False
 
     @property
     def encoding(self) -> str:
@@ -318,8 +321,22 @@ class _CsvGuard(io.RawIOBase):
             count += taken
         return count
 
+    def release(self) -> None:
+        """Stops reading ``inner`` for good, once a read in flight has ended.
+
+        pyarrow's streaming reader reads ahead on a thread of its own, which may still be
+        reading when the parse has failed; whoever reads ``inner`` again must first release it,
+        or the two reads move the same file position.
+        """
+        with self._reading:
+            self._released = True
+            self._finished = True
+
     def _next(self) -> bytes:
-        chunk = self.inner.read(self.limit // _READ_PARTS)
+        with self._reading:
+            if self._released:
+                return b""
+            chunk = self.inner.read(self.limit // _READ_PARTS)
         self._finished = not chunk
         try:
             text = self.decoder.feed(chunk, final=self._finished)
@@ -454,6 +471,7 @@ def _check_csv_rows(
         for _ in reader:
             pass
     except pa.ArrowInvalid as error:
+        guard.release()
         if "Could not skip initial" in str(error):
             return guard.encoding  # the header alone, without a newline: no rows, reported later
         if bad:
