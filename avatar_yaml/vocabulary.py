@@ -70,6 +70,9 @@ class ResultKind(enum.StrEnum):
     ADVICE = "advice"
     REPORT = "report"
     PRIVACY_VERDICT = "privacy_verdict"
+    PRIVACY_METRICS_SUMMARY = "privacy_metrics_summary"
+    SIGNAL_METRICS_SUMMARY = "signal_metrics_summary"
+    RELATIONS = "relations"
 
 
 JOB_KIND_OF_DOCUMENT: dict[DocumentKind, JobKind] = {

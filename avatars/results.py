@@ -195,9 +195,10 @@ class RunResults:
         return name, self._files[name]
 
     def entry(
-        self, document: str, kind: ResultKind, table_name: str
+        self, document: str, kind: ResultKind, table_name: str | None
     ) -> tuple[str, ResultFileOut] | None:
-        """The job name and the ``kind`` file of ``table_name``, or None if the job wrote none."""
+        """The job name and the ``kind`` file of ``table_name`` (None: the file of the whole
+        run), or None if the job wrote none."""
         job_name, files = self.files(document)
         for entry in files:
             if entry.kind == kind and entry.table == table_name:

@@ -644,6 +644,40 @@ class Runner:
         """Utility metrics of the table (``hellinger_mean``...), one dict per computation."""
         return self._json_result(SIGNAL_METRICS_NAME, ResultKind.SIGNAL_METRICS, table_name)
 
+    def _run_wide(self, document: str, kind: ResultKind) -> Any:
+        """A result of the whole run (not of one table), written for linked tables only."""
+        found = self._results.entry(document, kind, None)
+        if found is None:
+            raise ValueError(
+                f"this run has no {kind}: it is computed for linked tables only (add_link), "
+                "and this run links none"
+            )
+        return self._results.read_json(*found)
+
+    def render_privacy_metrics_summary(self) -> dict[str, dict[str, float | None]]:
+        """Per linked table and per computation's reference table, the share (0-100) of its
+        privacy metrics with a target that meet it (None: none has a target), as
+        ``{table: {reference: value}}``; the reference of a table's own metrics is itself.
+        Linked tables only (``ValueError`` otherwise)."""
+        summary: dict[str, dict[str, float | None]] = self._run_wide(
+            PRIVACY_METRICS_NAME, ResultKind.PRIVACY_METRICS_SUMMARY
+        )
+        return summary
+
+    def render_signal_metrics_summary(self) -> dict[str, dict[str, float | None]]:
+        """As :meth:`render_privacy_metrics_summary`, for the signal metrics."""
+        summary: dict[str, dict[str, float | None]] = self._run_wide(
+            SIGNAL_METRICS_NAME, ResultKind.SIGNAL_METRICS_SUMMARY
+        )
+        return summary
+
+    def relations(self) -> list[dict[str, Any]]:
+        """Per link, what the avatars kept of it: integrity (every foreign key resolves),
+        the children-per-parent distribution, and the association between the parent's and
+        the child's columns, originals beside avatars. Linked tables only."""
+        relations: list[dict[str, Any]] = self._run_wide(SIGNAL_METRICS_NAME, ResultKind.RELATIONS)
+        return relations
+
     @overload
     def download_report(
         self, path: None = None, report_type: ReportType | str = ReportType.BASIC

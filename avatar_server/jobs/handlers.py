@@ -27,10 +27,21 @@ from avatar_server.engine import (
 )
 from avatar_server.engine.advice import avatarization_warnings
 from avatar_server.engine.avatarize import AvatarizationResult
+from avatar_server.engine.keys import fresh_keys
+from avatar_server.engine.linked import LinkedTableResult, TableInput, avatarize_group
+from avatar_server.engine.linked_metrics import (
+    MetricView,
+    privacy_views,
+    relation_utility,
+    signal_views,
+    summary_value,
+)
 from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymize
 from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
+from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
+from avatar_server.jobs.measured import measured_groups
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.tables import PreparedTable
 from avatar_server.jobs.verdict import table_verdict
@@ -42,6 +53,7 @@ from avatar_yaml import (
     ExcludeVariablesMethod,
     Imputation,
     JobKind,
+    LinkMethod,
     PrivacyMetricsTableParameters,
     Pseudonymization,
     ReportParameters,
@@ -90,15 +102,6 @@ def _exclusion_settings(settings: ExcludeVariables | None) -> ExclusionSettings 
     )
 
 
-def _with_new_keys(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
-    """Avatars are new records: they get new primary keys (1..n), never the originals'."""
-    if key is None:
-        return frame
-    keyed = frame.reset_index(drop=True).copy()
-    keyed.insert(0, key, np.arange(1, len(keyed) + 1))
-    return keyed
-
-
 def _in_table(name: str, error: Exception) -> str:
     """The error's reason, prefixed with the table it is about (once)."""
     reason = str(error)
@@ -132,26 +135,115 @@ def _pseudonymization_settings(strategy: Pseudonymization) -> PseudonymizationSe
     return PseudonymizationSettings(**chosen)
 
 
-def _with_pseudonyms(
-    table: PreparedTable, result: AvatarizationResult, secret: bytes, *, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The avatars with each pseudonymized column added, in the table's column order. The
-    pseudonym of a row's original sits on that row's avatar (a pseudonym carries nothing of
-    the original value), and follows it when the rows are shuffled."""
-    unshuffled, shuffled = result.unshuffled, result.shuffled
+def _pseudonyms(
+    table: PreparedTable, unshuffled: pd.DataFrame, secret: bytes, *, seed: int
+) -> pd.DataFrame:
+    """The avatars with each pseudonymized column added. The pseudonym of a row's original
+    sits on that row's avatar (a pseudonym carries nothing of the original value), and follows
+    it when the rows are shuffled."""
     if not table.pseudonymized:
-        return unshuffled, shuffled
+        return unshuffled
     unshuffled = unshuffled.copy()
     for column, (values, strategy) in table.pseudonymized.items():
         made = pseudonymize(values, _pseudonymization_settings(strategy), secret=secret, seed=seed)
         unshuffled[column] = made.to_numpy()
+    return unshuffled
+
+
+def _new_keys(
+    group: PreparedGroup, results: Mapping[str, LinkedTableResult]
+) -> dict[str, dict[str, pd.Series]]:
+    """Per table, its released key columns, row for row with its unshuffled avatars: a new
+    primary key that no original key value ever takes, and each foreign key set to the new
+    key of the avatar parent its row was re-attached to."""
+    made: dict[str, dict[str, pd.Series]] = {}
+    for position, name in enumerate(group.group.tables):
+        table, result = group.tables[name], results[name].result
+        columns: dict[str, pd.Series] = {}
+        if table.primary_key is not None:
+            columns[table.primary_key] = fresh_keys(
+                table.keys[table.primary_key], len(result.unshuffled), seed=result.seed + position
+            )
+        for link in group.links_into(name):
+            parent_keys = made[link.parent][link.parent_key]
+            rows = results[name].parent_rows[link.child_key]
+            columns[link.child_key] = parent_keys.iloc[rows].reset_index(drop=True)
+        made[name] = columns
+    return made
+
+
+def _released(
+    table: PreparedTable,
+    result: AvatarizationResult,
+    keys: Mapping[str, pd.Series],
+    secret: bytes,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The avatars as released, unshuffled and shuffled: their own columns, the pseudonyms
+    and the new keys, in the table's column order."""
+    unshuffled = _pseudonyms(table, result.unshuffled, secret, seed=result.seed)
+    unshuffled = unshuffled.reset_index(drop=True)
+    for column, values in keys.items():
+        unshuffled[column] = values.to_numpy()
+    order = [c for c in table.column_order if c in unshuffled.columns]
+    unshuffled = unshuffled[order]
     assert result.shuffle_order is not None
     shuffled = unshuffled.iloc[result.shuffle_order].reset_index(drop=True)
-    order = [c for c in table.column_order if c in unshuffled.columns]
-    return unshuffled[order], shuffled[order]
+    return unshuffled, shuffled
+
+
+def _table_input(name: str, group: PreparedGroup, chosen: AvatarizationParameters) -> TableInput:
+    """One table as the engine takes it: its data, where its parents are, its parameters."""
+    return TableInput(
+        name=name,
+        data=group.tables[name].data,
+        parent_rows={
+            link.child_key: group.parent_rows[(name, link.child_key)]
+            for link in group.links_into(name)
+        },
+        options={
+            "k": chosen.k,
+            "ncp": chosen.ncp,
+            "column_weights": dict(chosen.column_weights) if chosen.column_weights else None,
+            "use_categorical_reduction": bool(chosen.use_categorical_reduction),
+            "imputation": _imputation_settings(chosen.imputation),
+            "exclude_variables": _exclusion_settings(chosen.exclude_variables),
+        },
+    )
+
+
+def _warnings(table: PreparedTable, chosen: AvatarizationParameters) -> list[str]:
+    exclusion = _exclusion_settings(chosen.exclude_variables)
+    kept_out = set(exclusion.variable_names) if exclusion else set()
+    return avatarization_warnings(table.data[[c for c in table.data.columns if c not in kept_out]])
+
+
+def _avatarize_group(
+    ctx: JobContext,
+    group: PreparedGroup,
+    tables: Mapping[str, AvatarizationParameters],
+    *,
+    seed: int | None,
+    progress: Callable[[str, float], None],
+) -> dict[str, LinkedTableResult]:
+    inputs = [_table_input(name, group, tables[name]) for name in group.group.tables]
+    try:
+        return avatarize_group(
+            inputs,
+            group.relations(),
+            seed=seed,
+            progress=progress,
+            batch_rows=ctx.settings.batch_rows,
+        )
+    except ValueError as error:
+        names = list(group.group.tables)
+        if len(names) == 1:
+            raise JobInputError(_in_table(names[0], error)) from None
+        raise JobInputError(str(error)) from None
 
 
 def run_standard(ctx: JobContext, out: ResultWriter) -> None:
+    """Avatarize each group of tables: a linked group together (its children re-attached to
+    its avatar parents), a single table alone; every released key is new."""
     tables = _avatarization(ctx)
     parameters = ctx.config.parameters
     assert parameters is not None
@@ -160,96 +252,102 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     # The run's own pseudonymization key: drawn here, used for every table, never stored, so
     # no one can rebuild the mapping from the results or the stored parameters.
     secret = secrets.token_bytes(32)
-    for index, (name, chosen) in enumerate(tables.items()):
-        table = ctx.prepared(name)
-        report = ctx.part(index, len(tables), name)
-        exclusion = _exclusion_settings(chosen.exclude_variables)
-        kept_out = set(exclusion.variable_names) if exclusion else set()
-        try:
-            warnings = avatarization_warnings(
-                table.data[[c for c in table.data.columns if c not in kept_out]]
-            )
-            result = avatarize(
-                table.data,
-                k=chosen.k,
-                ncp=chosen.ncp,
-                column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
-                use_categorical_reduction=bool(chosen.use_categorical_reduction),
-                imputation=_imputation_settings(chosen.imputation),
-                exclude_variables=exclusion,
-                seed=seed,
-                progress=report,
-                batch_rows=ctx.settings.batch_rows,
-            )
-        except ValueError as error:
-            raise JobInputError(_in_table(name, error)) from None
-        fmt = str(requested_format) if requested_format else table.file_format
-        try:
-            unshuffled, shuffled = _with_pseudonyms(table, result, secret, seed=result.seed)
-        except ValueError as error:
-            raise JobInputError(_in_table(name, error)) from None
-        # Writing a million-row table takes seconds: each write renews the lease first.
-        ctx.progress(f"{name}: writing", (index + 1) / len(tables))
-        out.write_table(
-            ResultKind.SHUFFLED,
-            name,
-            "shuffled",
-            _with_new_keys(shuffled, table.primary_key),
-            fmt,
+    groups = avatarized_groups(ctx.config.schema, tables)
+    for index, planned in enumerate(groups):
+        group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
+        warnings = {}
+        for name in planned.tables:
+            try:
+                warnings[name] = _warnings(group.tables[name], tables[name])
+            except ValueError as error:
+                raise JobInputError(_in_table(name, error)) from None
+        label = ", ".join(planned.tables)
+        results = _avatarize_group(
+            ctx, group, tables, seed=seed, progress=ctx.part(index, len(groups), label)
         )
-        out.write_table(
-            ResultKind.UNSHUFFLED,
-            name,
-            "unshuffled",
-            _with_new_keys(unshuffled, table.primary_key),
-            fmt,
-        )
-        ctx.progress(f"{name}: writing projections", (index + 1) / len(tables))
-        out.write_table(
-            ResultKind.ORIGINAL_PROJECTIONS,
-            name,
-            "projections.original",
+        keys = _new_keys(group, results)
+        for name in planned.tables:
+            table, linked = group.tables[name], results[name]
+            try:
+                unshuffled, shuffled = _released(table, linked.result, keys[name], secret)
+            except ValueError as error:
+                raise JobInputError(_in_table(name, error)) from None
+            fmt = str(requested_format) if requested_format else table.file_format
+            # Writing a million-row table takes seconds: each write renews the lease first.
+            ctx.progress(f"{name}: writing", (index + 1) / len(groups))
+            out.write_table(ResultKind.SHUFFLED, name, "shuffled", shuffled, fmt)
+            out.write_table(ResultKind.UNSHUFFLED, name, "unshuffled", unshuffled, fmt)
+            ctx.progress(f"{name}: writing projections", (index + 1) / len(groups))
+            _write_table_details(ctx, out, name, tables[name], group, linked, fmt, warnings[name])
+
+
+def _write_table_details(
+    ctx: JobContext,
+    out: ResultWriter,
+    name: str,
+    chosen: AvatarizationParameters,
+    group: PreparedGroup,
+    linked: LinkedTableResult,
+    fmt: str,
+    warnings: list[str],
+) -> None:
+    """Everything but the avatars themselves: projections, their plot sample, the metadata."""
+    table, result = group.tables[name], linked.result
+    out.write_table(
+        ResultKind.ORIGINAL_PROJECTIONS,
+        name,
+        "projections.original",
+        result.original_projections,
+        fmt,
+    )
+    out.write_table(
+        ResultKind.AVATAR_PROJECTIONS, name, "projections.avatars", result.avatar_projections, fmt
+    )
+    out.write_json(
+        ResultKind.PROJECTION_SAMPLE,
+        name,
+        f"{escape_table_name(name)}.projection_sample.json",
+        projection_sample(
             result.original_projections,
-            fmt,
-        )
-        out.write_table(
-            ResultKind.AVATAR_PROJECTIONS,
-            name,
-            "projections.avatars",
             result.avatar_projections,
-            fmt,
-        )
-        out.write_json(
-            ResultKind.PROJECTION_SAMPLE,
-            name,
-            f"{escape_table_name(name)}.projection_sample.json",
-            projection_sample(
-                result.original_projections,
-                result.avatar_projections,
-                result.explained_variance_ratio,
-                seed=result.seed,
-            ),
-        )
-        out.write_json(
-            ResultKind.RUN_METADATA,
-            name,
-            f"{escape_table_name(name)}.run_metadata.json",
-            {
-                "table_name": name,
-                "seed": result.seed,
-                "k": chosen.k,
-                "rows": len(table.data),
-                "columns": list(map(str, table.data.columns)),
-                "batches": result.batches,
-                "explained_variance_ratio": result.explained_variance_ratio,
-                "set_aside_columns": table.dropped
-                + ([table.primary_key] if table.primary_key else []),
-                "identifying_columns": table.identifying_columns(ctx.table(name)),
-                "formula_like_cells": formula_like_counts(shuffled),
-                "warnings": warnings + result.warnings,
-                "software_version": __version__,
-            },
-        )
+            result.explained_variance_ratio,
+            seed=result.seed,
+        ),
+    )
+    links = [
+        {
+            "parent": link.parent,
+            "parent_key": link.parent_key,
+            "child": link.child,
+            "child_key": link.child_key,
+            "method": str(link.method),
+        }
+        for link in group.group.links
+        if name in (link.parent, link.child)
+    ]
+    out.write_json(
+        ResultKind.RUN_METADATA,
+        name,
+        f"{escape_table_name(name)}.run_metadata.json",
+        {
+            "table_name": name,
+            "seed": result.seed,
+            "k": chosen.k,
+            "rows": len(table.data),
+            "columns": list(map(str, table.data.columns)),
+            "batches": result.batches,
+            "explained_variance_ratio": result.explained_variance_ratio,
+            "set_aside_columns": table.dropped
+            + ([table.primary_key] if table.primary_key else []),
+            "identifying_columns": table.identifying_columns(ctx.table(name)),
+            "formula_like_cells": formula_like_counts(result.shuffled),
+            "individual_level": group.group.individual_level.get(name, True),
+            "links": links,
+            "sensitive_links": linked.sensitive,
+            "warnings": warnings + result.warnings,
+            "software_version": __version__,
+        },
+    )
 
 
 PROJECTION_SAMPLE_ROWS = 2_000
@@ -294,51 +392,74 @@ def projection_sample(
     }
 
 
-def _like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
-    """Avatars read back from a file, with each column typed like the original's."""
-    aligned = {}
-    for column in original.columns:
-        values, reference = avatars[column], original[column]
-        if pd.api.types.is_datetime64_any_dtype(reference):
-            utc = getattr(reference.dtype, "tz", None) is not None
-            aligned[column] = pd.to_datetime(values, utc=utc, format="mixed")
-        elif pd.api.types.is_bool_dtype(reference):
-            aligned[column] = values.map(lambda v: v if pd.isna(v) else str(v).lower() == "true")
-        elif pd.api.types.is_numeric_dtype(reference):
-            aligned[column] = pd.to_numeric(values)
-        else:
-            aligned[column] = values.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
-    return pd.DataFrame(aligned, index=avatars.index)
+def _privacy_options(
+    chosen: PrivacyMetricsTableParameters | None, columns: pd.Index
+) -> dict[str, Any]:
+    """The table's privacy metrics settings, for a view that holds every column they name (an
+    enriched view holds the table's own columns and more; a view without one of them measures
+    with the defaults)."""
+    options: dict[str, Any] = {}
+    if chosen is None:
+        return options
+    if chosen.ncp is not None:
+        options["ncp"] = chosen.ncp
+    if chosen.column_weights:
+        options["column_weights"] = dict(chosen.column_weights)
+    if chosen.known_variables:
+        options["known_variables"] = list(chosen.known_variables)
+    if chosen.target:
+        options["target"] = chosen.target
+    if chosen.categorical_hidden_rate_variables:
+        options["categorical_hidden_rate_variables"] = list(
+            chosen.categorical_hidden_rate_variables
+        )
+    named = set(options.get("column_weights") or {}) | set(options.get("known_variables", []))
+    named |= set(options.get("categorical_hidden_rate_variables", []))
+    named |= {options["target"]} if "target" in options else set()
+    if not named <= set(map(str, columns)):
+        return {key: value for key, value in options.items() if key == "ncp"}
+    return options
 
 
-@dataclass
-class _Pair:
-    """A table's prepared originals and its avatars, row for row, typed alike: every released
-    column but the new keys and the pseudonyms."""
-
-    name: str
-    prepared: PreparedTable
-    avatars: pd.DataFrame
-
-    def without(self, excluded: Mapping[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Both sides without the columns a metrics document excludes (variables kept out of
-        the avatarization are not avatars and would only measure a copy)."""
-        dropped = [c for c in excluded.get(self.name, []) if c in self.prepared.data]
-        return self.prepared.data.drop(columns=dropped), self.avatars.drop(columns=dropped)
+def _sensitive_links(ctx: JobContext, name: str) -> list[str]:
+    """The links into ``name`` that copy the original graph (flagged in its verdict)."""
+    return [
+        f"{parent.name}.{link.field} -> {name}.{link.to.field}"
+        for parent in ctx.config.schema.tables
+        for link in parent.links or []
+        if link.to.table == name and link.method is LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT
+    ]
 
 
-def _pairs(ctx: JobContext) -> list[_Pair]:
-    standard = ctx.dependency(JobKind.STANDARD)
-    pairs = []
-    for name in _avatarization(ctx):
-        prepared = ctx.prepared(name)
-        original = prepared.data
-        avatars = ctx.read_result_table(standard, ResultKind.UNSHUFFLED, name)
-        missing = [c for c in original.columns if c not in avatars.columns]
-        if missing:
-            raise JobInputError(f"table {name!r}: the avatars lack the columns {missing}")
-        pairs.append(_Pair(name, prepared, _like(avatars[list(original.columns)], original)))
-    return pairs
+def _view_privacy(
+    view: MetricView,
+    chosen: PrivacyMetricsTableParameters | None,
+    *,
+    seed: int,
+    progress: Callable[[str, float], None],
+) -> list[dict[str, Any]]:
+    results = privacy_metrics(
+        view.original,
+        view.avatars,
+        seed=seed,
+        progress=progress,
+        persons=view.persons,
+        **_privacy_options(chosen, view.original.columns),
+    )
+    return to_official_dicts(
+        results,
+        view.table_name,
+        computation_type=view.computation_type,
+        reference=view.reference,
+    )
+
+
+def _summary(results: Mapping[str, list[dict[str, Any]]]) -> dict[str, dict[str, float | None]]:
+    """``{table: {reference: value}}``: see :func:`engine.linked_metrics.summary_value`."""
+    return {
+        name: {str(d["metadata"]["reference"]): summary_value(d) for d in dicts}
+        for name, dicts in results.items()
+    }
 
 
 def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
@@ -347,42 +468,61 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     seed = document.seed if document is not None and document.seed is not None else 0
     excluded = _excluded(settings)
     avatarization = _avatarization(ctx)
-    pairs = _pairs(ctx)
-    for index, pair in enumerate(pairs):
-        name = pair.name
-        original, avatars = pair.without(excluded)
-        chosen = settings.get(name)
-        options: dict[str, Any] = {}
-        if chosen is not None:
-            if chosen.ncp is not None:
-                options["ncp"] = chosen.ncp
-            if chosen.column_weights:
-                options["column_weights"] = dict(chosen.column_weights)
-            if chosen.known_variables:
-                options["known_variables"] = list(chosen.known_variables)
-            if chosen.target:
-                options["target"] = chosen.target
-            if chosen.categorical_hidden_rate_variables:
-                options["categorical_hidden_rate_variables"] = list(
-                    chosen.categorical_hidden_rate_variables
+    groups = measured_groups(ctx, ctx.dependency(JobKind.STANDARD), avatarization)
+    count = sum(len(group.pairs) for group in groups)
+    done = 0
+    linked: dict[str, list[dict[str, Any]]] = {}
+    for group in groups:
+        views = privacy_views(group.tables(excluded)) if group.linked else {}
+        for name, pair in group.pairs.items():
+            progress = ctx.part(done, count, name)
+            if group.linked:
+                official = []
+                for position, view in enumerate(views[name]):
+                    official += _view_privacy(
+                        view,
+                        settings.get(name),
+                        seed=seed,
+                        progress=lambda stage, f, p=position, n=len(views[name]): progress(
+                            stage, (p + f) / n
+                        ),
+                    )
+                linked[name] = official
+            else:
+                original, avatars = pair.without(excluded)
+                results = privacy_metrics(
+                    original,
+                    avatars,
+                    seed=seed,
+                    progress=progress,
+                    **_privacy_options(settings.get(name), original.columns),
                 )
-        results = privacy_metrics(
-            original, avatars, seed=seed, progress=ctx.part(index, len(pairs), name), **options
-        )
-        official = to_official_dicts(results, name)
+                official = to_official_dicts(results, name)
+            done += 1
+            out.write_json(
+                ResultKind.PRIVACY_METRICS,
+                name,
+                f"{escape_table_name(name)}.privacy.json",
+                official,
+            )
+            out.write_json(
+                ResultKind.PRIVACY_VERDICT,
+                name,
+                f"{escape_table_name(name)}.verdict.json",
+                table_verdict(
+                    official,
+                    pair.prepared,
+                    pair.avatars,
+                    avatarization[name].exclude_variables,
+                    sensitive_links=_sensitive_links(ctx, name),
+                ),
+            )
+    if linked:
         out.write_json(
-            ResultKind.PRIVACY_METRICS,
-            name,
-            f"{escape_table_name(name)}.privacy.json",
-            official,
-        )
-        out.write_json(
-            ResultKind.PRIVACY_VERDICT,
-            name,
-            f"{escape_table_name(name)}.verdict.json",
-            table_verdict(
-                official[0], pair.prepared, pair.avatars, avatarization[name].exclude_variables
-            ),
+            ResultKind.PRIVACY_METRICS_SUMMARY,
+            None,
+            "privacy_metrics_summary.json",
+            _summary(linked),
         )
 
 
@@ -400,32 +540,54 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.signal_metrics
     seed = document.seed if document is not None and document.seed is not None else 0
     excluded = _excluded(dict(document.signal_metrics or {}) if document else {})
-    pairs = _pairs(ctx)
-    for index, pair in enumerate(pairs):
-        name = pair.name
-        original, avatars = pair.without(excluded)
-        ctx.progress(f"{name}: signal", index / len(pairs))
-        results = signal_metrics(original, avatars)
+    groups = measured_groups(ctx, ctx.dependency(JobKind.STANDARD), _avatarization(ctx))
+    count = sum(len(group.pairs) for group in groups)
+    done = 0
+    linked: dict[str, list[dict[str, Any]]] = {}
+    relations: list[dict[str, Any]] = []
+    for group in groups:
+        tables = group.tables(excluded) if group.linked else None
+        views = signal_views(tables) if tables is not None else {}
+        for name, pair in group.pairs.items():
+            original, avatars = pair.without(excluded)
+            ctx.progress(f"{name}: signal", done / count)
+            if tables is not None:
+                official = []
+                for view in views[name]:
+                    official += to_official_dicts(
+                        signal_metrics(view.original, view.avatars),
+                        name,
+                        computation_type=view.computation_type,
+                        reference=view.reference,
+                    )
+                linked[name] = official
+            else:
+                official = to_official_dicts(signal_metrics(original, avatars), name)
+            out.write_json(
+                ResultKind.SIGNAL_METRICS, name, f"{escape_table_name(name)}.signal.json", official
+            )
+            ctx.progress(f"{name}: comparisons", (done + 0.5) / count)
+            out.write_json(
+                ResultKind.VARIABLE_COMPARISONS,
+                name,
+                f"{escape_table_name(name)}.comparisons.json",
+                variable_comparisons(original, avatars),
+            )
+            ctx.progress(f"{name}: correlations", (done + 0.75) / count)
+            out.write_json(
+                ResultKind.CORRELATIONS,
+                name,
+                f"{escape_table_name(name)}.correlations.json",
+                associations(original, avatars, seed=seed),
+            )
+            done += 1
+        if tables is not None:
+            relations += [relation_utility(tables, r) for r in group.group.relations()]
+    if linked:
         out.write_json(
-            ResultKind.SIGNAL_METRICS,
-            name,
-            f"{escape_table_name(name)}.signal.json",
-            to_official_dicts(results, name),
+            ResultKind.SIGNAL_METRICS_SUMMARY, None, "signal_metrics_summary.json", _summary(linked)
         )
-        ctx.progress(f"{name}: comparisons", (index + 0.5) / len(pairs))
-        out.write_json(
-            ResultKind.VARIABLE_COMPARISONS,
-            name,
-            f"{escape_table_name(name)}.comparisons.json",
-            variable_comparisons(original, avatars),
-        )
-        ctx.progress(f"{name}: correlations", (index + 0.75) / len(pairs))
-        out.write_json(
-            ResultKind.CORRELATIONS,
-            name,
-            f"{escape_table_name(name)}.correlations.json",
-            associations(original, avatars, seed=seed),
-        )
+        out.write_json(ResultKind.RELATIONS, None, "relations.json", relations)
 
 
 def run_advice(ctx: JobContext, out: ResultWriter) -> None:
@@ -469,7 +631,7 @@ def _upstream(ctx: JobContext, job: Job, kind: str) -> Job:
     return ctx.dependency(kind)
 
 
-def _optional_json(ctx: JobContext, job: Job, kind: str, table: str) -> Any:
+def _optional_json(ctx: JobContext, job: Job, kind: str, table: str | None) -> Any:
     """A result the report can do without (plot data from an older server), or None."""
     if not ctx.result_entries(job, kind, table):
         return None
@@ -491,6 +653,27 @@ def _max_distribution_plots(ctx: JobContext, document: ReportParameters) -> int:
     return DEFAULT_MAX_DISTRIBUTION_PLOTS
 
 
+def _relations(
+    ctx: JobContext, signal_job: Job, privacy_of: Mapping[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Each link's utility figures, with the person-level hidden rate of its child rows with
+    respect to the parent when the parent is individual-level (the privacy of the relation)."""
+    relations: list[dict[str, Any]] = _optional_json(ctx, signal_job, ResultKind.RELATIONS, None)
+    for relation in relations or []:
+        for view in privacy_of.get(str(relation.get("child")), []):
+            metadata = view.get("metadata") or {}
+            if (
+                metadata.get("computation_type") == "to_bottom_id_propagated"
+                and metadata.get("reference") == relation.get("parent")
+            ):
+                relation["privacy"] = {
+                    "hidden_rate": view.get("hidden_rate"),
+                    "computation_type": metadata["computation_type"],
+                    "reference": metadata["reference"],
+                }
+    return relations or []
+
+
 def run_report(ctx: JobContext, out: ResultWriter) -> None:
     """The report of the run in HTML and PDF (same content): ``report.html``/``report.pdf``
     for the basic report, ``report_pia.*`` for the privacy-impact one, in the document's
@@ -502,9 +685,11 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
     standard_job = _upstream(ctx, privacy_job, JobKind.STANDARD)
     tables = []
     names = list(_avatarization(ctx).items())
+    privacy_of: dict[str, list[dict[str, Any]]] = {}
     for index, (name, chosen) in enumerate(names):
         ctx.progress(f"{name}: reading results", 0.1 * index / len(names))
         privacy = ctx.read_result_json(privacy_job, ResultKind.PRIVACY_METRICS, name)
+        privacy_of[name] = privacy
         signal = ctx.read_result_json(signal_job, ResultKind.SIGNAL_METRICS, name)
         tables.append(
             TableResults(
@@ -529,6 +714,7 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
         approver=ctx.config.metadata.approver,
         max_distribution_plots=_max_distribution_plots(ctx, document),
         software_version=__version__,
+        relations=_relations(ctx, signal_job, privacy_of),
     )
     # Figures are most of the work (0.1-0.8), then the PDF layout.
     page = render_html(data, progress=lambda stage, done: ctx.progress(stage, 0.1 + 0.7 * done))

@@ -40,6 +40,9 @@ class PreparedTable:
     column_order: list[str] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)
     """The role the upload detected for each column (none for datasets older than roles)."""
+    keys: dict[str, pd.Series] = field(default_factory=dict)
+    """The original values of the primary key and the foreign keys (set aside like the other
+    identifiers): they say which rows are linked, and the avatars' new keys must avoid them."""
 
     def identifying_columns(self, table: TableInfo) -> list[dict[str, object]]:
         """Each column whose role identifies people, with what the run does with it: for the
@@ -190,6 +193,8 @@ def prepare_table(
     for column in table.columns or []:
         if column.field not in frame.columns:
             continue
+        if column.primary_key or column.identifier:
+            prepared.keys[column.field] = frame[column.field]
         if column.primary_key:
             prepared.primary_key = column.field
         elif column.drop or column.identifier:

@@ -15,6 +15,7 @@ The remedy says what would fix that item, not a generic "larger k" where k canno
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -94,16 +95,40 @@ def _verbatim_items(original: pd.DataFrame, avatars: pd.DataFrame) -> list[dict[
     return items
 
 
+def _view_items(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metric items of a linked table's further view (an enriched table, or the person
+    behind a child row), named after the view so each reads apart from the table's own."""
+    metadata = view.get("metadata") or {}
+    where = f"{metadata.get('computation_type')}:{metadata.get('reference')}"
+    return [
+        item
+        | {
+            "name": f"{item['name']}@{where}",
+            "metric": item["name"],
+            "computation_type": metadata.get("computation_type"),
+            "reference": metadata.get("reference"),
+        }
+        for item in _metric_items(view)
+    ]
+
+
 def table_verdict(
-    metrics: dict[str, Any],
+    metrics: list[dict[str, Any]],
     prepared: PreparedTable,
     avatars: pd.DataFrame,
     exclusion: ExcludeVariables | None,
+    *,
+    sensitive_links: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The verdict of one table from its privacy metrics (the official dict) and its released
-    columns: ``prepared.data`` and ``avatars`` (row for row, typed alike) hold every column the
-    shared avatars hold but the new keys and the pseudonyms, which never carry originals."""
-    items = _metric_items(metrics)
+    """The verdict of one table from its privacy metrics (the official dicts: one, or one per
+    view of a linked table, all of which must pass) and its released columns:
+    ``prepared.data`` and ``avatars`` (row for row, typed alike) hold every column the shared
+    avatars hold but the new keys and the pseudonyms, which never carry originals. A link
+    re-attached in the original order (``sensitive_links``) copies who is linked to whom: it
+    fails the verdict, whatever the metrics say."""
+    items = _metric_items(metrics[0])
+    for view in metrics[1:]:
+        items += _view_items(view)
     items += _verbatim_items(prepared.data, avatars)
     if exclusion is not None and exclusion.replacement_strategy is ExcludeVariablesMethod.ROW_ORDER:
         names = ", ".join(exclusion.variable_names)
@@ -126,6 +151,18 @@ def table_verdict(
                 "was acknowledged by the run's author",
                 f"drop, pseudonymize or group column {column!r}",
                 column=column,
+            )
+        )
+    for link in sensitive_links:
+        items.append(
+            _item(
+                f"sensitive_original_order_assignment:{link}",
+                False,
+                f"link {link} re-attaches each avatar child to the avatar of its original "
+                "parent: the released keys copy the original graph (how many children each "
+                "person has, and which rows belong to the same person)",
+                "use linear_sum_assignment or minimum_distance_assignment for this link",
+                link=link,
             )
         )
     status = PASS if all(item["passed"] for item in items) else FAIL

@@ -1,0 +1,122 @@
+"""What the metrics jobs measure: each avatarized table's originals and avatars row for row,
+typed alike, grouped as they were avatarized, with where every foreign key points on both
+sides (the originals' keys, and the new keys the avatars were released with)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from avatar_server.db.models import Job
+from avatar_server.engine.linked_metrics import LinkedTables
+from avatar_server.jobs.context import JobContext, JobInputError
+from avatar_server.jobs.groups import (
+    PreparedGroup,
+    RowPositions,
+    avatarized_groups,
+    prepare_group,
+)
+from avatar_server.jobs.tables import PreparedTable
+from avatar_yaml import AvatarizationParameters, ResultKind
+
+
+def like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
+    """Avatars read back from a file, with each column typed like the original's."""
+    aligned = {}
+    for column in original.columns:
+        values, reference = avatars[column], original[column]
+        if pd.api.types.is_datetime64_any_dtype(reference):
+            utc = getattr(reference.dtype, "tz", None) is not None
+            aligned[column] = pd.to_datetime(values, utc=utc, format="mixed")
+        elif pd.api.types.is_bool_dtype(reference):
+            aligned[column] = values.map(lambda v: v if pd.isna(v) else str(v).lower() == "true")
+        elif pd.api.types.is_numeric_dtype(reference):
+            aligned[column] = pd.to_numeric(values)
+        else:
+            aligned[column] = values.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    return pd.DataFrame(aligned, index=avatars.index)
+
+
+@dataclass
+class Pair:
+    """A table's prepared originals and its avatars, row for row, typed alike: every released
+    column but the new keys and the pseudonyms."""
+
+    name: str
+    prepared: PreparedTable
+    avatars: pd.DataFrame
+
+    def without(self, excluded: Mapping[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Both sides without the columns a metrics document excludes (variables kept out of
+        the avatarization are not avatars and would only measure a copy)."""
+        dropped = [c for c in excluded.get(self.name, []) if c in self.prepared.data]
+        return self.prepared.data.drop(columns=dropped), self.avatars.drop(columns=dropped)
+
+
+@dataclass
+class MeasuredGroup:
+    """One avatarization group's pairs, and per link the parent row of each child row, for
+    the originals (their keys) and for the avatars (the keys they were released with)."""
+
+    group: PreparedGroup
+    pairs: dict[str, Pair]
+    avatar_parent_rows: dict[tuple[str, str], RowPositions]
+
+    @property
+    def linked(self) -> bool:
+        return self.group.linked
+
+    def tables(self, excluded: Mapping[str, list[str]]) -> LinkedTables:
+        """The group as the multi-table metrics take it, without the excluded columns."""
+        sides = {name: pair.without(excluded) for name, pair in self.pairs.items()}
+        return LinkedTables(
+            originals={name: original for name, (original, _) in sides.items()},
+            avatars={name: avatars for name, (_, avatars) in sides.items()},
+            original_parent_rows=dict(self.group.parent_rows),
+            avatar_parent_rows=dict(self.avatar_parent_rows),
+            relations=self.group.relations(),
+            individual_level=dict(self.group.group.individual_level),
+        )
+
+
+def _released_parent_rows(
+    group: PreparedGroup, released: Mapping[str, pd.DataFrame]
+) -> dict[tuple[str, str], RowPositions]:
+    """Per link, the position in the parent's avatars of each child avatar's parent, read
+    from the released keys (the avatars' own foreign keys are the assignment)."""
+    rows: dict[tuple[str, str], RowPositions] = {}
+    for link in group.group.links:
+        parent_keys = pd.Index(released[link.parent][link.parent_key])
+        positions = parent_keys.get_indexer(released[link.child][link.child_key])
+        if (positions < 0).any() or not parent_keys.is_unique:
+            raise JobInputError(
+                f"table {link.child!r}: the avatars' {link.child_key!r} does not resolve to the "
+                f"avatars of {link.parent!r}: avatarize the run again"
+            )
+        rows[(link.child, link.child_key)] = positions.astype(np.intp)
+    return rows
+
+
+def measured_groups(
+    ctx: JobContext, standard: Job, avatarization: Mapping[str, AvatarizationParameters]
+) -> list[MeasuredGroup]:
+    """Every avatarized group with its originals and the avatars ``standard`` released."""
+    measured = []
+    for planned in avatarized_groups(ctx.config.schema, avatarization):
+        group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
+        pairs, released = {}, {}
+        for name, prepared in group.tables.items():
+            original = prepared.data
+            avatars = ctx.read_result_table(standard, ResultKind.UNSHUFFLED, name)
+            missing = [c for c in original.columns if c not in avatars.columns]
+            missing += [c for c in prepared.keys if c not in avatars.columns]
+            if missing:
+                raise JobInputError(f"table {name!r}: the avatars lack the columns {missing}")
+            released[name] = avatars
+            pairs[name] = Pair(name, prepared, like(avatars[list(original.columns)], original))
+        rows = _released_parent_rows(group, released)
+        measured.append(MeasuredGroup(group=group, pairs=pairs, avatar_parent_rows=rows))
+    return measured
