@@ -48,7 +48,8 @@ def fresh_keys(original: pd.Series, count: int, *, seed: int) -> pd.Series:
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         texts = _fresh_texts({str(value) for value in present}, count, rng)
         text_dtype: Any = dtype if pd.api.types.is_string_dtype(dtype) else object
-        return pd.Series(texts, name=original.name, dtype=text_dtype)
+        keys: pd.Series = pd.Series(texts, name=original.name, dtype=text_dtype)
+        return keys
     raise ValueError(
         f"key column {original.name!r} has type {dtype}: keys must be integers or text; "
         "convert it before declaring it as a key"

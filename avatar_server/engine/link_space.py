@@ -70,7 +70,7 @@ class ParentSpace:
                     _Categorical(
                         str(name),
                         tuple(str(m) for m in top.index),
-                        top.to_numpy(dtype=np.float64),
+                        np.asarray(top.to_numpy(), dtype=np.float64),
                     )
                 )
         return cls(tuple(numeric), tuple(categorical))
@@ -84,9 +84,7 @@ class ParentSpace:
         blocks: list[FloatArray] = []
         for info in self.numeric:
             column = frame[info.name]
-            values = (
-                _as_seconds(column) if info.datetime else column.to_numpy(dtype=np.float64)
-            )
+            values = _as_seconds(column) if info.datetime else column.to_numpy(dtype=np.float64)
             scaled = (values - info.mean) / info.scale
             blocks.append(np.where(np.isnan(scaled), 0.0, scaled)[:, None])
         for cat in self.categorical:

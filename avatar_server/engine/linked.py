@@ -329,9 +329,8 @@ def _check_relation(
             f"table {relation.child!r}: parent_rows[{relation.child_key!r}] has {rows.size} "
             f"positions for {len(child.data)} rows; give one per row"
         )
-    if rows.size and (
-        not np.issubdtype(rows.dtype, np.integer) or rows.min() < 0 or rows.max() >= len(parent.data)
-    ):
+    outside = rows.size > 0 and (rows.min() < 0 or rows.max() >= len(parent.data))
+    if not np.issubdtype(rows.dtype, np.integer) or outside:
         raise ValueError(
             f"table {relation.child!r}: parent_rows[{relation.child_key!r}] must hold row "
             f"positions of {relation.parent!r} (integers from 0 to {len(parent.data) - 1}); "
