@@ -1,0 +1,102 @@
+"""The space children are re-attached in: the parent's original attributes, FAMD-scaled.
+
+Numbers (and datetimes, as seconds) are centred and scaled by the original parents' standard
+deviation; each category becomes one column per modality, centred by its share ``p`` and divided
+by ``sqrt(p)``. Euclidean distance there is the distance of the parent table's FAMD over all its
+axes, so no axis is dropped and no SVD is needed. Fitted on the original parents only: avatar
+parents and the children's avatarized parent-like attributes are placed in it, never fitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MAX_MODALITIES = 30
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+@dataclass(frozen=True)
+class _Numeric:
+    name: str
+    mean: float
+    scale: float
+    datetime: bool
+
+
+@dataclass(frozen=True)
+class _Categorical:
+    name: str
+    modalities: tuple[str, ...]
+    shares: FloatArray
+
+
+def _as_seconds(values: pd.Series) -> FloatArray:
+    stamps = pd.to_datetime(values)
+    seconds = stamps.astype("int64").to_numpy(dtype=np.float64) / 1e9
+    return np.where(stamps.isna().to_numpy(), np.nan, seconds)
+
+
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+@dataclass(frozen=True)
+class ParentSpace:
+    numeric: tuple[_Numeric, ...]
+    categorical: tuple[_Categorical, ...]
+
+    @classmethod
+    def fit(cls, parents: pd.DataFrame) -> ParentSpace:
+        numeric: list[_Numeric] = []
+        categorical: list[_Categorical] = []
+        for name in parents.columns:
+            column = parents[name]
+            if _is_number(column) or pd.api.types.is_datetime64_any_dtype(column):
+                dated = pd.api.types.is_datetime64_any_dtype(column)
+                values = _as_seconds(column) if dated else column.to_numpy(dtype=np.float64)
+                present = values[~np.isnan(values)]
+                mean = float(present.mean()) if present.size else 0.0
+                scale = float(present.std()) if present.size else 0.0
+                numeric.append(_Numeric(str(name), mean, scale if scale > 0 else 1.0, dated))
+                continue
+            shares = column.astype("string").value_counts(normalize=True, dropna=True)
+            top = shares.iloc[:MAX_MODALITIES]
+            if len(top):
+                categorical.append(
+                    _Categorical(
+                        str(name),
+                        tuple(str(m) for m in top.index),
+                        np.asarray(top.to_numpy(), dtype=np.float64),
+                    )
+                )
+        return cls(tuple(numeric), tuple(categorical))
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.numeric] + [c.name for c in self.categorical]
+
+    def transform(self, frame: pd.DataFrame) -> FloatArray:
+        """Rows of ``frame`` (with the fitted columns) as points; gaps sit at the centre."""
+        blocks: list[FloatArray] = []
+        for info in self.numeric:
+            column = frame[info.name]
+            values = _as_seconds(column) if info.datetime else column.to_numpy(dtype=np.float64)
+            scaled = (values - info.mean) / info.scale
+            blocks.append(np.where(np.isnan(scaled), 0.0, scaled)[:, None])
+        for cat in self.categorical:
+            text = frame[cat.name].astype("string")
+            codes = np.asarray(pd.Categorical(text, categories=list(cat.modalities)).codes)
+            onehot = np.zeros((len(frame), len(cat.modalities)))
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            blocks.append((onehot - cat.shares) / np.sqrt(cat.shares))
+        if not blocks:
+            return np.zeros((len(frame), 1))
+        return np.ascontiguousarray(np.hstack(blocks))
+
+
+__all__ = ["ParentSpace"]

@@ -1,0 +1,406 @@
+"""Avatarization of linked tables: parents, their children, and links that still join.
+
+The method (linked-tables-and-time-series.md §1.3), for a group of tables linked by foreign keys:
+
+1. *Bottom-up enrichment*, leaves to roots: each parent gets, per child link, its children
+   count and per-parent summaries of the child's (already enriched) columns
+   (:mod:`~avatar_server.engine.link_enrichment`). For A → B → C, B is enriched with C first,
+   then A with the enriched B.
+2. *Roots* are avatarized with their own options on the enriched table. The enrichment columns
+   never reach the output, but each avatar parent's avatarized children count ranks it for its
+   quota (:mod:`~avatar_server.engine.quotas`).
+3. *Children*: each child row is joined with its parents' attributes and avatarized with its own
+   options (an intermediate table keeps its own bottom-up summaries, so its avatars rank for
+   their own children's quotas). The avatarized parent-like attributes are where the child
+   avatar sits for re-attachment.
+4. *Re-attachment* per link with the link's method under the quotas
+   (:mod:`~avatar_server.engine.link_assignment`), in the parent's space fitted on its original
+   attributes (:mod:`~avatar_server.engine.link_space`); ``sensitive_original_order_assignment``
+   gives child avatar i the avatar of original child i's parent, copying the original graph.
+
+Children are joined with their parents' *original* attributes, not their avatars'. Measured on
+the clinic (k = 10/5/10, 16 seeds; original Cramér's V(doctor job, visit exam) 0.74): with the
+original attributes V = 0.70 ± 0.02 (lowest 0.645) and 98.6 % of pediatrics visits on a
+pediatrician, with either assignment method; with the avatars' attributes V = 0.66 ± 0.04
+(lowest 0.58) and 95 %. The original attributes are the child's real context; an avatar parent
+is a blurred stand-in whose attributes the child's own values no longer explain, so the child's
+avatarized parent-like attributes, blurred twice, point less clearly at the right kind of parent.
+The parents' originals are only an input of the child's avatarization, like the child's own
+originals: nothing of them reaches the output except through the avatarization.
+
+Each table is avatarized with its own seed drawn from the group's seed, and shuffled on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS, AvatarizationResult, avatarize
+from avatar_server.engine.link_assignment import greedy_assignment, optimal_assignment
+from avatar_server.engine.link_enrichment import children_summary, free_prefix, parent_context
+from avatar_server.engine.link_space import ParentSpace
+from avatar_server.engine.progress import ProgressCallback
+from avatar_server.engine.quotas import children_counts, rank_matched_quotas
+
+LinkMethodName = Literal[
+    "linear_sum_assignment",
+    "minimum_distance_assignment",
+    "sensitive_original_order_assignment",
+]
+LINK_METHODS: tuple[LinkMethodName, ...] = get_args(LinkMethodName)
+TABLE_OPTIONS = frozenset(
+    {"k", "ncp", "column_weights", "use_categorical_reduction", "imputation", "exclude_variables"}
+)
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A link: each row of ``child`` has one parent in ``parent``, named by ``child_key``."""
+
+    parent: str
+    child: str
+    child_key: str
+    method: LinkMethodName
+
+
+@dataclass
+class TableInput:
+    """One table of a group: the columns to avatarize and where each row's parents are."""
+
+    name: str
+    data: pd.DataFrame
+    parent_rows: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LinkedTableResult:
+    """A table's avatars (own columns only) and, per foreign key, each avatar's parent row."""
+
+    result: AvatarizationResult
+    parent_rows: dict[str, IntArray]
+    sensitive: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    tables: dict[str, TableInput]
+    order: list[str]
+    children: dict[str, list[Relation]]
+    parents: dict[str, list[Relation]]
+    summary_prefix: dict[Relation, str]
+    context_prefix: dict[Relation, str]
+
+
+def avatarize_group(
+    tables: Sequence[TableInput],
+    relations: Sequence[Relation],
+    *,
+    seed: int | None,
+    progress: ProgressCallback | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> dict[str, LinkedTableResult]:
+    """Avatars of every table of a linked group, with each child avatar's parent avatar rows.
+
+    ``tables`` come parents first. A group of one table with no relation is avatarized exactly
+    as :func:`~avatar_server.engine.avatarize.avatarize` would. Errors the user can fix are
+    ``ValueError`` naming the table. ``progress(stage, fraction)`` is called between steps and
+    within each table's avatarization; an exception it raises stops the work and propagates.
+    """
+    plan = _plan(tables, relations)
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    if len(tables) == 1 and not relations:
+        table = tables[0]
+        result = _avatarize_table(table, table.data, seed, progress, batch_rows)
+        return {table.name: LinkedTableResult(result, {}, sensitive=False)}
+    meter = _Meter(progress, plan)
+    states = np.random.SeedSequence(seed).generate_state(len(plan.order) + len(relations))
+    seeds = {name: int(states[i] >> 1) for i, name in enumerate(plan.order)}
+    link_seeds = {r: int(states[len(plan.order) + i]) for i, r in enumerate(relations)}
+
+    meter("enrich", 0.0)
+    enriched = _enrich_bottom_up(plan)
+    avatars: dict[str, pd.DataFrame] = {}
+    results: dict[str, LinkedTableResult] = {}
+    for name in plan.order:
+        table = plan.tables[name]
+        frame = enriched[name]
+        for relation in plan.parents[name]:
+            joined, _ = parent_context(
+                plan.tables[relation.parent].data.reset_index(drop=True),
+                table.parent_rows[relation.child_key],
+                plan.context_prefix[relation],
+            )
+            frame = pd.concat([frame, joined], axis=1)
+        result = _avatarize_table(table, frame, seeds[name], meter.within(name), batch_rows)
+        avatars[name] = result.unshuffled
+        parent_rows: dict[str, IntArray] = {}
+        for number, relation in enumerate(plan.parents[name]):
+            meter.assigning(name, number, relation.child_key)
+            parent_rows[relation.child_key] = _reattach(
+                plan, relation, result.unshuffled, avatars, results, link_seeds[relation]
+            )
+        results[name] = LinkedTableResult(
+            result=_own_columns(result, table.data),
+            parent_rows=parent_rows,
+            sensitive=any(
+                r.method == "sensitive_original_order_assignment" for r in plan.parents[name]
+            ),
+        )
+        meter.table_done(name)
+    meter.done()
+    return results
+
+
+def _reattach(
+    plan: _Plan,
+    relation: Relation,
+    child_avatars: pd.DataFrame,
+    avatars: dict[str, pd.DataFrame],
+    results: dict[str, LinkedTableResult],
+    seed: int,
+) -> IntArray:
+    """Each child avatar's parent avatar row on ``relation``, by the relation's method."""
+    child = plan.tables[relation.child]
+    original_rows = np.asarray(child.parent_rows[relation.child_key], dtype=np.int64)
+    if relation.method == "sensitive_original_order_assignment":
+        return original_rows.copy()
+    parent = plan.tables[relation.parent]
+    counts = children_counts(original_rows, len(parent.data))
+    avatar_counts = avatars[relation.parent][f"{plan.summary_prefix[relation]}count"]
+    quotas = rank_matched_quotas(
+        avatar_counts.to_numpy(dtype=np.float64), counts, np.random.default_rng(seed)
+    )
+    space = ParentSpace.fit(parent.data)
+    parent_points = space.transform(results[relation.parent].result.unshuffled)
+    prefix = plan.context_prefix[relation]
+    names = {f"{prefix}{i}": str(c) for i, c in enumerate(parent.data.columns)}
+    child_points = space.transform(child_avatars[list(names)].rename(columns=names))
+    if relation.method == "linear_sum_assignment":
+        return optimal_assignment(parent_points, quotas, child_points)
+    return greedy_assignment(parent_points, quotas, child_points)
+
+
+def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> AvatarizationResult:
+    """The result with the table's own columns only, indexed like ``data``."""
+    columns = list(data.columns)
+    unshuffled = result.unshuffled[[str(c) for c in columns]].copy()
+    unshuffled.columns = data.columns
+    unshuffled.index = data.index
+    order = result.shuffle_order
+    assert order is not None  # avatarize always sets it
+    original_projections = result.original_projections.set_axis(data.index)
+    avatar_projections = result.avatar_projections.set_axis(data.index)
+    return AvatarizationResult(
+        unshuffled=unshuffled,
+        shuffled=unshuffled.iloc[order].reset_index(drop=True),
+        original_projections=original_projections,
+        avatar_projections=avatar_projections,
+        seed=result.seed,
+        explained_variance_ratio=result.explained_variance_ratio,
+        batches=result.batches,
+        warnings=result.warnings,
+        shuffle_order=order,
+    )
+
+
+def _avatarize_table(
+    table: TableInput,
+    frame: pd.DataFrame,
+    seed: int,
+    progress: ProgressCallback | None,
+    batch_rows: int,
+) -> AvatarizationResult:
+    try:
+        return avatarize(
+            frame, seed=seed, progress=progress, batch_rows=batch_rows, **table.options
+        )
+    except ValueError as error:
+        raise ValueError(f"table {table.name!r}: {error}") from error
+
+
+def _enrich_bottom_up(plan: _Plan) -> dict[str, pd.DataFrame]:
+    """Each table with its children's summaries, leaves first (a child's own summaries are
+    summarised again for its parent)."""
+    enriched: dict[str, pd.DataFrame] = {}
+    for name in reversed(plan.order):
+        table = plan.tables[name]
+        parts = [table.data.reset_index(drop=True)]
+        for relation in plan.children[name]:
+            child = plan.tables[relation.child]
+            parts.append(
+                children_summary(
+                    enriched[relation.child],
+                    child.parent_rows[relation.child_key],
+                    len(table.data),
+                    plan.summary_prefix[relation],
+                )
+            )
+        enriched[name] = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+    return enriched
+
+
+def _plan(tables: Sequence[TableInput], relations: Sequence[Relation]) -> _Plan:
+    """Checks the group and names the columns each link adds."""
+    by_name: dict[str, TableInput] = {}
+    for table in tables:
+        if table.name in by_name:
+            raise ValueError(f"table {table.name!r} is given twice: give each table once")
+        if not isinstance(table.data, pd.DataFrame):
+            raise ValueError(f"table {table.name!r}: data must be a pandas DataFrame")
+        unknown = sorted(set(table.options) - TABLE_OPTIONS)
+        if unknown:
+            raise ValueError(
+                f"table {table.name!r}: unknown options {unknown}; use {sorted(TABLE_OPTIONS)}"
+            )
+        by_name[table.name] = table
+    position = {table.name: i for i, table in enumerate(tables)}
+    children: dict[str, list[Relation]] = {name: [] for name in by_name}
+    parents: dict[str, list[Relation]] = {name: [] for name in by_name}
+    for relation in relations:
+        _check_relation(relation, by_name, position)
+        children[relation.parent].append(relation)
+        parents[relation.child].append(relation)
+    for table in tables:
+        keys = {r.child_key for r in parents[table.name]}
+        extra = sorted(set(table.parent_rows) - keys)
+        if extra:
+            raise ValueError(
+                f"table {table.name!r}: parent_rows given for {extra}, which no relation uses"
+            )
+    summary_prefix: dict[Relation, str] = {}
+    context_prefix: dict[Relation, str] = {}
+    for name, table in by_name.items():
+        base = free_prefix(table.data.columns)
+        for i, relation in enumerate(children[name]):
+            summary_prefix[relation] = f"{base}{i}_"
+        for i, relation in enumerate(parents[name]):
+            context_prefix[relation] = f"{base}p{i}_"
+    return _Plan(
+        tables=by_name,
+        order=[table.name for table in tables],
+        children=children,
+        parents=parents,
+        summary_prefix=summary_prefix,
+        context_prefix=context_prefix,
+    )
+
+
+def _check_relation(
+    relation: Relation, tables: dict[str, TableInput], position: dict[str, int]
+) -> None:
+    for role, name in (("parent", relation.parent), ("child", relation.child)):
+        if name not in tables:
+            raise ValueError(
+                f"the link {relation.parent} → {relation.child} names {role} table {name!r}, "
+                "which is not in the group"
+            )
+    if relation.method not in LINK_METHODS:
+        raise ValueError(
+            f"table {relation.child!r}: unknown link method {relation.method!r} on "
+            f"{relation.child_key!r}; use one of {', '.join(LINK_METHODS)}"
+        )
+    if position[relation.parent] >= position[relation.child]:
+        raise ValueError(
+            f"table {relation.parent!r} must come before its child {relation.child!r}: "
+            "give the tables parents first"
+        )
+    child = tables[relation.child]
+    parent = tables[relation.parent]
+    if relation.child_key not in child.parent_rows:
+        raise ValueError(
+            f"table {relation.child!r}: no parent_rows for foreign key {relation.child_key!r}"
+        )
+    if relation.child_key in child.data.columns:
+        raise ValueError(
+            f"table {relation.child!r}: foreign key {relation.child_key!r} is still among the "
+            "columns to avatarize; remove it from the data"
+        )
+    rows = np.asarray(child.parent_rows[relation.child_key])
+    if rows.shape != (len(child.data),):
+        raise ValueError(
+            f"table {relation.child!r}: parent_rows[{relation.child_key!r}] has {rows.size} "
+            f"positions for {len(child.data)} rows; give one per row"
+        )
+    outside = rows.size > 0 and (rows.min() < 0 or rows.max() >= len(parent.data))
+    if not np.issubdtype(rows.dtype, np.integer) or outside:
+        raise ValueError(
+            f"table {relation.child!r}: parent_rows[{relation.child_key!r}] must hold row "
+            f"positions of {relation.parent!r} (integers from 0 to {len(parent.data) - 1}); "
+            "a foreign key without a parent row cannot be linked"
+        )
+    if relation.method != "sensitive_original_order_assignment" and parent.data.shape[1] == 0:
+        raise ValueError(
+            f"table {relation.parent!r}: the link to {relation.child!r} uses "
+            f"{relation.method} but {relation.parent!r} has no column left to anonymize"
+        )
+
+
+class _Meter:
+    """Overall progress across the group: each table's avatarization weighs its rows, each of
+    its re-attachments half its rows."""
+
+    ASSIGN_WEIGHT = 0.5
+
+    def __init__(self, callback: ProgressCallback | None, plan: _Plan) -> None:
+        self.callback = callback
+        self.links = {name: len(plan.parents[name]) for name in plan.order}
+        weights = {
+            name: len(plan.tables[name].data) * (1.0 + self.ASSIGN_WEIGHT * self.links[name])
+            for name in plan.order
+        }
+        total = sum(weights.values()) or 1.0
+        self.start: dict[str, float] = {}
+        self.share: dict[str, float] = {}
+        position = 0.0
+        for name in plan.order:
+            self.start[name] = position
+            self.share[name] = weights[name] / total
+            position += self.share[name]
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.callback is not None:
+            self.callback(stage, min(max(fraction, 0.0), 1.0))
+
+    def _avatarize_share(self, name: str) -> float:
+        return self.share[name] / (1.0 + self.ASSIGN_WEIGHT * self.links[name])
+
+    def within(self, name: str) -> ProgressCallback | None:
+        """The callback for ``name``'s avatarization, mapped onto its part of the whole."""
+        if self.callback is None:
+            return None
+        start, span = self.start[name], self._avatarize_share(name)
+
+        def report(stage: str, fraction: float) -> None:
+            self(f"{name}: {stage}", start + span * fraction)
+
+        return report
+
+    def assigning(self, name: str, link: int, key: str) -> None:
+        """Before the ``link``-th re-attachment of ``name`` (0-based)."""
+        avatarized = self._avatarize_share(name)
+        step = avatarized * self.ASSIGN_WEIGHT
+        self(f"{name}: assign {key}", self.start[name] + avatarized + step * link)
+
+    def table_done(self, name: str) -> None:
+        self(f"{name}: done", self.start[name] + self.share[name])
+
+    def done(self) -> None:
+        self("done", 1.0)
+
+
+__all__ = [
+    "LINK_METHODS",
+    "LinkMethodName",
+    "LinkedTableResult",
+    "Relation",
+    "TableInput",
+    "avatarize_group",
+]
