@@ -302,6 +302,11 @@ class Runner:
         primary key and foreign keys are set aside, never mixed into avatars;
         ``columns_to_drop`` are left out.
 
+        Linked tables: a parent's ``primary_key`` and a child's ``foreign_keys`` are joined
+        with :meth:`add_link` (tables and links may come in any order; the run is checked
+        whole when it is stored). ``individual_level`` says whether each row is one person;
+        omitted, it is True for a table with no parent and False for a child.
+
         Columns that identify people by themselves (roles ``id_like``, ``direct_identifier``,
         ``free_text`` in the dataset's schema) must be dealt with before the table is
         avatarized: dropped, declared as keys, ``pseudonymize={"email": Pseudonymization(

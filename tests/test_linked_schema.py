@@ -26,20 +26,14 @@ from avatar_yaml.link_advice import advise_links
 from avatar_yaml.rules import ColumnFacts
 
 
+def _column(spec: tuple[str, int] | tuple[str, int, int]) -> ColumnFacts:
+    dtype, distinct, *missing = spec
+    return ColumnFacts(dtype=dtype, distinct=distinct, missing=missing[0] if missing else 0)
+
+
 def _facts(rows: int, **columns: tuple[str, int] | tuple[str, int, int]) -> TableFacts:
     """``column=(dtype, distinct[, missing])``."""
-    return TableFacts.of(
-        rows,
-        (
-            (
-                name,
-                ColumnFacts(
-                    dtype=spec[0], distinct=spec[1], missing=spec[2:][0] if spec[2:] else 0
-                ),
-            )
-            for name, spec in columns.items()
-        ),
-    )
+    return TableFacts.of(rows, ((name, _column(spec)) for name, spec in columns.items()))
 
 
 CLINIC_FACTS = {
