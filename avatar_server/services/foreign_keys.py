@@ -28,9 +28,10 @@ _NUMERIC = ("int64", "float64")
 MISSING = "(missing)"
 
 
-def _chunks(storage: Storage, dataset: Dataset, column: str) -> Iterator[pd.Series]:
-    """The column's values, a chunk at a time: text as written for a CSV (read as the upload
-    read it), the stored type for Parquet."""
+def _chunks(storage: Storage, dataset: Dataset, column: str, numeric: bool) -> Iterator[pd.Series]:
+    """The column's values, a chunk at a time: for a CSV (read as the upload read it), numbers
+    when both keys are numbers, else the text as written (``007`` stays ``007``); for Parquet,
+    the stored type."""
     with storage.open_read(dataset.storage_key) as handle:
         if dataset.format is DatasetFormat.PARQUET:
             parquet = pq.ParquetFile(handle)
@@ -40,7 +41,8 @@ def _chunks(storage: Storage, dataset: Dataset, column: str) -> Iterator[pd.Seri
                 yield batch.column(0).to_pandas()
             return
         options = CsvDialect.from_json(dataset.csv_dialect).pandas_options()
-        reader = pd.read_csv(handle, usecols=[column], dtype=str, chunksize=CHUNK_ROWS, **options)
+        text = None if numeric else str
+        reader = pd.read_csv(handle, usecols=[column], dtype=text, chunksize=CHUNK_ROWS, **options)
         for chunk in reader:
             yield chunk[column]
 
@@ -86,11 +88,11 @@ def check_foreign_keys(storage: Storage, config: Config, datasets: Mapping[str, 
         numeric = all(dtype in _NUMERIC for dtype in dtypes)
         keys = [
             _comparable(chunk.dropna(), numeric)
-            for chunk in _chunks(storage, parent, link.parent_key)
+            for chunk in _chunks(storage, parent, link.parent_key, numeric)
         ]
         known = np.unique(np.concatenate(keys)) if keys else np.array([])
         orphans = _Orphans()
-        for chunk in _chunks(storage, child, link.child_key):
+        for chunk in _chunks(storage, child, link.child_key, numeric):
             values = _comparable(chunk, numeric)
             present = chunk.notna().to_numpy()
             found = np.zeros(len(chunk), dtype=bool)
