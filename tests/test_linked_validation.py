@@ -256,3 +256,19 @@ def test_orphan_foreign_keys_are_refused_by_the_server(
     fixed = pets.dropna().query("owner_id < 900 and owner_id >= 100")
     accepted = pets_runner(user, owners, fixed)
     user.resources.put_resources("pets", accepted.get_yaml())
+
+
+def test_text_keys_are_compared_as_written(user: ApiClient, tmp_path: Path) -> None:
+    """Codes are compared as text, as the CSV writes them: ``007`` is not ``7``, and a
+    parent stored as Parquet is matched by a child stored as CSV."""
+    owners, pets = owners_and_pets()
+    owners["owner_id"] = [f"{i:03d}" for i in range(40)]
+    pets["owner_id"] = [f"{i % 40:03d}" for i in range(120)]
+    pets.loc[3, "owner_id"] = "7"
+    (tmp_path / "pet.csv").write_text(pets.to_csv(index=False))
+    runner = pets_runner(user, owners, tmp_path / "pet.csv")
+    with pytest.raises(ValidationError, match=r"has 1 rows that match no row .* e\.g\. 7;"):
+        user.resources.put_resources("pets", runner.get_yaml())
+    pets.loc[3, "owner_id"] = "007"
+    (tmp_path / "pet.csv").write_text(pets.to_csv(index=False))
+    user.resources.put_resources("pets", pets_runner(user, owners, tmp_path / "pet.csv").get_yaml())
