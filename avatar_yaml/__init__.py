@@ -8,6 +8,7 @@ clients send without importing the client. Modules, from the bottom up:
 - :mod:`~avatar_yaml.fields`: how a document is declared once and read from the declaration;
 - :mod:`~avatar_yaml.loader`: strict YAML text to mappings;
 - :mod:`~avatar_yaml.documents`: the documents;
+- :mod:`~avatar_yaml.links`: how linked tables are grouped and ordered;
 - :mod:`~avatar_yaml.rules`: every check beyond one field's type and bounds;
 - :mod:`~avatar_yaml.config`: a whole run, built in Python, written and read.
 """
@@ -40,6 +41,7 @@ from avatar_yaml.documents import (
     TableInfo,
 )
 from avatar_yaml.fields import ConfigError, Node
+from avatar_yaml.links import PlannedLink, TableGroup, table_groups
 from avatar_yaml.loader import load_yaml_documents
 from avatar_yaml.rules import TableFacts, check_display_name, check_table_name
 from avatar_yaml.vocabulary import (
@@ -127,6 +129,7 @@ __all__ = [
     "Parameters",
     "PiaMetadata",
     "PiiType",
+    "PlannedLink",
     "PrivacyMetricsParameters",
     "PrivacyMetricsTableParameters",
     "Pseudonymization",
@@ -144,6 +147,7 @@ __all__ = [
     "SignalMetricsTableParameters",
     "TableData",
     "TableFacts",
+    "TableGroup",
     "TableInfo",
     "check_display_name",
     "check_table_name",
@@ -151,4 +155,5 @@ __all__ = [
     "load_yaml_documents",
     "report_name",
     "rules",
+    "table_groups",
 ]

@@ -164,7 +164,7 @@ class Config:
         self.schema.tables.remove(table)
         for other in self.schema.tables:
             if other.links is not None:
-                other.links = [link for link in other.links if link.to.table != name]
+                other.links = [link for link in other.links if link.to.table != name] or None
 
     def add_link(
         self,
@@ -183,6 +183,20 @@ class Config:
         links = [existing for existing in parent.links or [] if existing.to.table != child_table]
         parent.links = [*links, link]
         return link
+
+    def delete_link(self, parent_table: str, child_table: str) -> None:
+        """Remove the link from a parent to a child (KeyError naming both if there is none)."""
+        parent = self.table(parent_table)
+        self.table(child_table)
+        links = parent.links or []
+        kept = [link for link in links if link.to.table != child_table]
+        if len(kept) == len(links):
+            linked = ", ".join(link.to.table for link in links) or "none"
+            raise KeyError(
+                f"table {parent_table!r} has no link to table {child_table!r} "
+                f"(it links to: {linked})"
+            )
+        parent.links = kept or None
 
     def avatarized_schema(self) -> Schema:
         """The ``schema_avatarized`` document: every table, with the run's avatars as data."""

@@ -26,6 +26,7 @@ from avatar_yaml.documents import (
     ColumnInfo,
     ExcludeVariables,
     Imputation,
+    Link,
     Metadata,
     PrivacyMetricsTableParameters,
     Pseudonymization,
@@ -34,6 +35,7 @@ from avatar_yaml.documents import (
     TableInfo,
 )
 from avatar_yaml.fields import ConfigError, at, describe, fail, rule
+from avatar_yaml.links import planned_links, resolved_individual_level
 from avatar_yaml.vocabulary import (
     ADVICE_NAME,
     ADVICE_RESULTS_PATH,
@@ -48,6 +50,7 @@ from avatar_yaml.vocabulary import (
     ColumnType,
     DocumentKind,
     ImputeMethod,
+    LinkMethod,
     PseudonymizationKind,
     ReportFormat,
     escape_table_name,
@@ -240,6 +243,179 @@ def _excluded(exclusion: ExcludeVariables | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Links between tables
+
+
+def _primary_key(table: TableInfo) -> str | None:
+    keys = [column.field for column in table.columns or [] if column.primary_key]
+    return keys[0] if keys else None
+
+
+def _foreign_keys(table: TableInfo) -> list[str]:
+    return [column.field for column in table.columns or [] if column.identifier]
+
+
+def _linked_tables(schema: Schema) -> set[str]:
+    """The tables that take part in some link, as parent or child."""
+    return {name for link in planned_links(schema) for name in (link.parent, link.child)}
+
+
+def _check_one_link(parent: TableInfo, link: Link, tables: Mapping[str, TableInfo]) -> None:
+    where = f"{SCHEMA_NAME}: link {parent.name}.{link.field} -> {link.to.table}.{link.to.field}"
+    if link.method is LinkMethod.TIME_SERIES:
+        raise _unsupported(
+            where,
+            "a time series link (method: time_series)",
+            "link with an assignment method (linear_sum_assignment, "
+            "minimum_distance_assignment or sensitive_original_order_assignment)",
+        )
+    if link.to.table == parent.name:
+        raise ConfigError(
+            f"{where}: a table cannot link to itself (a self-reference such as "
+            "employees.reports_to would make each row its own ancestor); delete the link, and "
+            f"drop or pseudonymize {link.to.field!r}"
+        )
+    key = _primary_key(parent)
+    if link.field != key:
+        instead = (
+            f"link from its primary key {key!r}"
+            if key is not None
+            else f"declare {link.field!r} as its primary key (primary_key={link.field!r})"
+        )
+        raise ConfigError(
+            f"{where}: {link.field!r} is not the primary key of table {parent.name!r}, and a "
+            f"link starts from the parent's primary key; {instead}"
+        )
+    child = tables[link.to.table]
+    if link.to.field not in _foreign_keys(child):
+        raise ConfigError(
+            f"{where}: {link.to.field!r} is not a declared foreign key of table "
+            f"{child.name!r}; declare it (foreign_keys=[{link.to.field!r}], or identifier: "
+            "true on the column)"
+        )
+
+
+def _cycle(schema: Schema) -> list[str] | None:
+    """A cycle of links (its tables, the first repeated at the end), or None."""
+    children: dict[str, list[str]] = {}
+    for link in planned_links(schema):
+        children.setdefault(link.parent, []).append(link.child)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        path.append(name)
+        for child in children.get(name, []):
+            if state.get(child) == 1:
+                return [*path[path.index(child) :], child]
+            if child not in state:
+                found = visit(child)
+                if found is not None:
+                    return found
+        path.pop()
+        state[name] = 2
+        return None
+
+    for table in schema.tables:
+        if table.name not in state:
+            found = visit(table.name)
+            if found is not None:
+                return found
+    return None
+
+
+def check_links(schema: Schema, *, complete: bool = True) -> None:
+    """Links the avatarization can follow: each from a parent's primary key to a declared
+    foreign key of another table, a parent linking a child once, a child column linked from
+    one parent, no cycle; ``time_series`` links are not supported yet.
+
+    ``complete`` adds what only a finished run must satisfy (the Runner checks it when the run
+    is stored, as tables and links are added one by one): every foreign key of a linked table
+    is linked (it would point to no table of the run), every child reaches an individual-level
+    table, and tables with no parent are individual-level."""
+    tables = {table.name: table for table in schema.tables}
+    linked_from: dict[tuple[str, str], str] = {}  # (child, child column) -> parent
+    for parent in schema.tables:
+        seen: dict[str, str] = {}  # child -> its column this parent links to
+        for link in parent.links or []:
+            _check_one_link(parent, link, tables)
+            child, column = link.to.table, link.to.field
+            if child in seen:
+                raise ConfigError(
+                    f"{SCHEMA_NAME}: table {parent.name!r} links to table {child!r} twice "
+                    f"({seen[child]!r} and {column!r}): a parent links to a child once; "
+                    "delete one of the links"
+                )
+            seen[child] = column
+            other = linked_from.get((child, column))
+            if other is not None:
+                raise ConfigError(
+                    f"{SCHEMA_NAME}: column {column!r} of table {child!r} is linked from both "
+                    f"{other!r} and {parent.name!r}: a foreign key refers to one parent table; "
+                    "give each parent its own foreign key column, or delete one of the links"
+                )
+            linked_from[(child, column)] = parent.name
+    cycle = _cycle(schema)
+    if cycle is not None:
+        raise ConfigError(
+            f"{SCHEMA_NAME}: the links form a cycle ({' -> '.join(cycle)}): a table cannot be "
+            "its own ancestor; delete one of these links"
+        )
+    if complete:
+        _check_complete(schema, linked_from)
+
+
+def _check_complete(schema: Schema, linked_from: Mapping[tuple[str, str], str]) -> None:
+    linked = _linked_tables(schema)
+    for table in schema.tables:
+        if table.name not in linked:
+            continue  # a table of its own: its identifiers are set aside, as ever
+        for column in _foreign_keys(table):
+            if (table.name, column) not in linked_from:
+                raise ConfigError(
+                    f"{SCHEMA_NAME}: table {table.name!r}: foreign key {column!r} is linked "
+                    "from no table (it would point to no table of the run); add its parent "
+                    f"table and link it (add_link(parent, parent_key, {table.name!r}, "
+                    f"{column!r})), or drop the column (columns_to_drop) if its table is not "
+                    "part of the run"
+                )
+    individual = resolved_individual_level(schema)
+    parents: dict[str, set[str]] = {}
+    for link in planned_links(schema):
+        parents.setdefault(link.child, set()).add(link.parent)
+
+    def ancestors(name: str) -> list[str]:
+        found: list[str] = []
+        waiting = sorted(parents.get(name, set()))
+        while waiting:
+            parent = waiting.pop(0)
+            if parent not in found:
+                found.append(parent)
+                waiting.extend(sorted(parents.get(parent, set())))
+        return found
+
+    for table in schema.tables:
+        if table.name in parents and not individual[table.name]:
+            reached = ancestors(table.name)
+            if not any(individual[name] for name in reached):
+                raise ConfigError(
+                    f"{SCHEMA_NAME}: table {table.name!r}: none of the tables its links reach "
+                    f"({', '.join(reached)}) is individual-level, so its rows belong to no "
+                    "person the privacy metrics could protect; declare the table holding one "
+                    "row per person individual_level: true"
+                )
+    for table in schema.tables:
+        if table.name not in parents and table.individual_level is False:
+            raise ConfigError(
+                f"{SCHEMA_NAME}: table {table.name!r} has no parent table, so it must be "
+                "individual-level (one row per person), yet it is declared individual_level: "
+                "false; leave it unset or true, or link it as the child of the table of its "
+                "persons"
+            )
+
+
+# --------------------------------------------------------------------------------------------
 # What the format says and this server does not do yet
 
 
@@ -247,19 +423,13 @@ def _unsupported(where: str, what: str, instead: str) -> ConfigError:
     return ConfigError(f"{where}: {what} is not supported yet; {instead}")
 
 
-def check_supported(config: Config) -> None:
-    """Refuse every value the server would otherwise accept and ignore."""
+def check_supported(config: Config, *, complete: bool = True) -> None:
+    """Refuse every value the server would otherwise accept and ignore, and links that cannot
+    be avatarized (see :func:`check_links`; ``complete=False`` while a run is being built)."""
     tables = config.schema.tables
+    check_links(config.schema, complete=complete)
     for table in tables:
         where = f"{SCHEMA_NAME}: table {table.name!r}"
-        if table.links:
-            raise _unsupported(where, "linking tables", "avatarize each table on its own")
-        if table.individual_level is False:
-            raise _unsupported(
-                where,
-                "a table that is not individual-level (individual_level: false)",
-                "each table is avatarized as one record per individual; leave it unset or true",
-            )
         if table.avatars_data is not None:
             raise _unsupported(
                 where,
@@ -544,10 +714,61 @@ def _check_privacy(name: str, measured: PrivacyMetricsTableParameters, table: _T
     table.check_names(where, "column_weights", measured.column_weights or {})
 
 
-def check(config: Config, facts: Mapping[str, TableFacts]) -> None:
+def _check_linked_facts(config: Config, facts: Mapping[str, TableFacts]) -> None:
+    """What the links need of the data, known from the upload without reading it: keys that
+    identify one row each (their values are joined on), and a parent left with attributes for
+    an assignment link to match its children on."""
+    schema = config.schema
+    linked = _linked_tables(schema)
+    for info in schema.tables:
+        key = _primary_key(info)
+        found = facts.get(info.name)
+        if info.name not in linked or key is None or found is None:
+            continue
+        column = found.columns.get(key)
+        if column is None:
+            continue  # an unknown column, named by the column check
+        where = f"table {info.name!r}: primary key {key!r}"
+        if column.missing:
+            raise ConfigError(
+                f"{where} has {column.missing} missing values in {found.rows} rows: every "
+                "row of a linked table needs its key; fill them in, or declare another column "
+                "as the primary key"
+            )
+        if column.distinct < found.rows:
+            raise ConfigError(
+                f"{where} has {column.distinct} distinct values in {found.rows} rows: a key "
+                "names one row, so children would not know their parent; remove the "
+                "duplicate rows, or declare another column as the primary key"
+            )
+    for link in planned_links(schema):
+        if link.method is LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT:
+            continue
+        parent = schema.tables[config.table_names().index(link.parent)]
+        found = facts.get(link.parent)
+        if found is None:
+            continue
+        aside = {
+            c.field
+            for c in parent.columns or []
+            if c.primary_key or c.drop or c.identifier or c.pseudonymization
+        }
+        if not set(found.columns) - aside:
+            raise ConfigError(
+                f"{SCHEMA_NAME}: link {link.parent}.{link.parent_key} -> "
+                f"{link.child}.{link.child_key} uses {link.method}, which matches children to "
+                f"parents on the parents' attributes, but table {link.parent!r} has none left "
+                f"to anonymize (every column is a key, dropped or pseudonymized: "
+                f"{sorted(aside)}); keep at least one of its columns"
+            )
+
+
+def check(config: Config, facts: Mapping[str, TableFacts], *, complete: bool = True) -> None:
     """The whole run against its tables' facts (keyed by table name): supported values,
-    declared columns, and every parameter's columns and ranges."""
-    check_supported(config)
+    links, declared columns, and every parameter's columns and ranges. ``complete=False``
+    leaves out what only a finished run must satisfy (see :func:`check_links`)."""
+    check_supported(config, complete=complete)
+    _check_linked_facts(config, facts)
     tables: dict[str, _Table] = {}
     for info in config.schema.tables:
         if info.name not in facts:  # pragma: no cover - callers give every table's facts

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 import warnings
@@ -19,6 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from avatar_yaml import ResultKind, job_words, report_name
+from avatars.cli_tables import (
+    LinkArgs,
+    TableArgs,
+    advice_lines,
+    declared_tables,
+    run_name,
+    table_paths,
+)
 from avatars.version import client_version
 
 if TYPE_CHECKING:
@@ -67,12 +74,6 @@ def _manager(args: argparse.Namespace) -> Manager:
     if not api_key:
         raise SystemExit("a remote server needs an API key: set AVATAR_API_KEY")
     return Manager(base_url=base_url, api_key=api_key)
-
-
-def _run_name(path: Path) -> str:
-    """A valid run name from a file name (letters, digits, '_' and '-')."""
-    name = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_")
-    return name[:200] or "table"
 
 
 MISSED_TARGET_MEANING = {
@@ -159,42 +160,105 @@ def anonymize(
     :meth:`avatars.runner.Runner.set_pia`). The avatars CSV has its formula-like text cells
     neutralized (:mod:`avatar_yaml.spreadsheet_safety`) unless ``keep_formulas``.
     """
-    started = time.perf_counter()
-    table = _run_name(data)
-    runner = manager.create_runner(table, seed=seed)
-    runner.set_pia(**dict(pia or {}))
-    runner.show_progress = show_progress
-    runner.add_table(
-        table,
-        str(data),
-        columns_to_drop=list(drop) or None,
-        pseudonymize=dict(pseudonymize or {}) or None,
-        keep=dict(keep or {}) or None,
+    table = TableArgs(
+        run_name(data),
+        data,
+        drop=list(drop),
+        pseudonymize=dict(pseudonymize or {}),
+        keep=dict(keep or {}),
+    )
+    lines, verdicts = anonymize_tables(
+        manager,
+        [table],
+        output,
+        k=k,
+        seed=seed,
+        show_progress=show_progress,
         sep=sep,
         encoding=encoding,
+        pia=pia,
+        keep_formulas=keep_formulas,
     )
-    runner.advise_parameters(table)
-    if k is not None:
-        runner.update_parameters(table, k=k)
+    return lines, verdicts[table.name]
+
+
+def anonymize_tables(
+    manager: Manager,
+    tables: Sequence[TableArgs],
+    output: Path,
+    *,
+    links: Sequence[LinkArgs] = (),
+    advise_links: bool = False,
+    name: str | None = None,
+    k: int | None,
+    seed: int | None = None,
+    show_progress: bool | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
+    pia: Mapping[str, str] | None = None,
+    keep_formulas: bool = False,
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Avatarize one table or several linked ones (see :func:`anonymize`): every table is
+    uploaded and declared with its keys, the links added (``advise_links``: also those the
+    advice proposes, see :meth:`avatars.runner.Runner.advise_links`), and the run checked whole
+    before anything runs. Returns the printed lines and each table's privacy verdict."""
+    started = time.perf_counter()
+    runner = manager.create_runner(name or tables[0].name, seed=seed)
+    runner.set_pia(**dict(pia or {}))
+    runner.show_progress = show_progress
+    for table in tables:
+        runner.add_table(
+            table.name,
+            str(table.path),
+            primary_key=table.primary_key,
+            foreign_keys=table.foreign_keys or None,
+            individual_level=table.individual_level,
+            columns_to_drop=table.drop or None,
+            pseudonymize=dict(table.pseudonymize) or None,
+            keep=dict(table.keep) or None,
+            sep=sep,
+            encoding=encoding,
+        )
+    for link in links:
+        runner.add_link(link.parent, link.parent_field, link.child, link.child_field, link.method)
+    advised = advice_lines(runner.advise_links(apply=True)) if advise_links else []
+    for line in advised:
+        print(line)
+    lines: list[str] = []
+    names = [table.name for table in tables]
+    for table_name in names:
+        runner.advise_parameters(table_name)
+        if k is not None:
+            runner.update_parameters(table_name, k=k)
     runner.run()
     output.mkdir(parents=True, exist_ok=True)
-    avatars = runner.shuffled(table)
-    avatars_path = output / f"{table}.avatars.csv"
-    neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
-    privacy = runner.privacy_metrics(table)
-    signal = runner.signal_metrics(table)
-    privacy_path = output / f"{table}.privacy_metrics.json"
-    signal_path = output / f"{table}.signal_metrics.json"
-    privacy_path.write_text(json.dumps(privacy, indent=1))
-    signal_path.write_text(json.dumps(signal, indent=1))
-    html_report = runner.download_report(output / f"{table}.report.html")
-    pdf_report = runner.download_report(output / f"{table}.report.pdf")
-    verdict = runner.privacy_verdict(table)
-    lines = [*metrics_lines(table, privacy, signal), "", *verdict_lines(verdict)]
+    verdicts: dict[str, dict[str, Any]] = {}
+    files: list[str] = []
+    for table_name in names:
+        avatars = runner.shuffled(table_name)
+        avatars_path = output / f"{table_name}.avatars.csv"
+        neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
+        privacy = runner.privacy_metrics(table_name)
+        signal = runner.signal_metrics(table_name)
+        privacy_path = output / f"{table_name}.privacy_metrics.json"
+        signal_path = output / f"{table_name}.signal_metrics.json"
+        privacy_path.write_text(json.dumps(privacy, indent=1))
+        signal_path.write_text(json.dumps(signal, indent=1))
+        verdicts[table_name] = runner.privacy_verdict(table_name)
+        if lines:
+            lines.append("")
+        lines += [*metrics_lines(table_name, privacy, signal), ""]
+        lines += verdict_lines(verdicts[table_name])
+        files += [
+            f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}",
+            f"metrics:  {privacy_path}, {signal_path}",
+        ]
+    report = runner.display_name if len(names) > 1 else names[0]
+    html_report = runner.download_report(output / f"{report}.report.html")
+    pdf_report = runner.download_report(output / f"{report}.report.pdf")
     lines += [
         "",
-        f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}",
-        f"metrics:  {privacy_path}, {signal_path}",
+        *files,
         f"run:      {runner.display_name} (set {runner.set_name}), "
         f"{time.perf_counter() - started:.1f} s",
         f"report (HTML): {html_report}",
@@ -202,7 +266,7 @@ def anonymize(
     ]
     for line in lines:
         print(line)
-    return lines, verdict
+    return [*advised, *lines], verdicts
 
 
 def verdict_lines(verdict: dict[str, Any]) -> list[str]:
@@ -214,39 +278,44 @@ def verdict_lines(verdict: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
-    """``COLUMN=VALUE`` arguments as a mapping; a malformed one is named."""
-    found = {}
-    for value in values:
-        column, sep, choice = value.partition("=")
-        if not sep or not column or not choice:
-            raise ValueError(f"{option} {value!r}: expected COLUMN=VALUE")
-        found[column] = choice
-    return found
-
-
 def _anonymize(args: argparse.Namespace) -> None:
-    data = Path(args.data)
-    if not data.is_file():
-        raise SystemExit(f"no such file: {data}")
-    _, verdict = anonymize(
+    paths = table_paths(args.data, args.table)
+    tables, links = declared_tables(
+        paths,
+        primary_keys=args.primary_key,
+        foreign_keys=args.foreign_key,
+        individual_level=args.individual_level,
+        drop=args.drop,
+        pseudonymize=args.pseudonymize,
+        keep=args.keep,
+        links=args.link,
+    )
+    several = len(tables) > 1
+    name = args.name or (run_name(Path(args.data)) if args.data and several else None)
+    _, verdicts = anonymize_tables(
         _manager(args),
-        data,
+        tables,
         Path(args.output),
+        links=links,
+        advise_links=args.advise_links,
+        name=name,
         k=args.k,
         seed=args.seed,
         show_progress=False if args.quiet else None,
-        drop=args.drop,
-        pseudonymize=_pairs(args.pseudonymize, "--pseudonymize"),
-        keep=_pairs(args.keep, "--keep"),
         sep=args.sep,
         encoding=args.encoding,
         pia=pia_keywords(args),
         keep_formulas=args.keep_formulas,
     )
-    if verdict["status"] != "pass" and not args.accept_risk:
+    failed = {table: v["status"] for table, v in verdicts.items() if v["status"] != "pass"}
+    if failed and not args.accept_risk:
+        status = (
+            next(iter(failed.values()))
+            if not several
+            else "not pass for " + ", ".join(f"{t} ({v})" for t, v in failed.items())
+        )
         print(
-            f"avatars anonymize: the privacy verdict is {verdict['status']}: the avatars were "
+            f"avatars anonymize: the privacy verdict is {status}: the avatars were "
             "written but should not be shared as they are (remedies above); --accept-risk "
             "exits 0 anyway",
             file=sys.stderr,
@@ -520,7 +589,22 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize_ = commands.add_parser(
         "anonymize", help="avatarize a CSV/Parquet file: avatars, metrics, HTML and PDF reports"
     )
-    anonymize_.add_argument("data", help="the table (CSV with a header row, or Parquet)")
+    anonymize_.add_argument(
+        "data",
+        nargs="?",
+        help="the table (CSV with a header row, or Parquet), or a folder of them: one table "
+        "per file, named by its stem",
+    )
+    anonymize_.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a table to avatarize with the others (repeatable; with FILE or a folder too)",
+    )
+    anonymize_.add_argument(
+        "--name", help="run name (default: the file's or folder's name, else the first table's)"
+    )
     anonymize_.add_argument("-k", type=int, default=None, help="neighbours (default: advised)")
     anonymize_.add_argument("-o", "--output", default="avatars-output", help="output folder")
     anonymize_.add_argument("--seed", type=int, default=None, help="for a reproducible run")
@@ -554,6 +638,47 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN=MODE",
         help="keep an identifying column: grouped (values k originals hold) or as_is (the risk "
         "accepted; the verdict fails)",
+    )
+    linked = anonymize_.add_argument_group(
+        "linked tables (with several tables, a column is named TABLE.COLUMN in --drop, "
+        "--pseudonymize and --keep)"
+    )
+    linked.add_argument(
+        "--primary-key",
+        action="append",
+        default=[],
+        metavar="TABLE=COLUMN",
+        help="a table's primary key (COLUMN alone for a single table)",
+    )
+    linked.add_argument(
+        "--foreign-key",
+        action="append",
+        default=[],
+        metavar="TABLE=COLUMN",
+        help="a foreign key of a child table, to link from its parent (repeatable)",
+    )
+    linked.add_argument(
+        "--individual-level",
+        action="append",
+        default=[],
+        metavar="TABLE=true|false",
+        help="whether each row of a table is one person (default: true for a table with no "
+        "parent, false for a child)",
+    )
+    linked.add_argument(
+        "--link",
+        action="append",
+        default=[],
+        metavar="PARENT.KEY=CHILD.FK[:METHOD]",
+        help="link a parent's primary key to a child's foreign key; METHOD: "
+        "linear_sum_assignment (default), minimum_distance_assignment, "
+        "sensitive_original_order_assignment",
+    )
+    linked.add_argument(
+        "--advise-links",
+        action="store_true",
+        help="add the links advised from the tables' and columns' names and the upload's "
+        "counts (printed with their confidence), for foreign keys not linked by --link",
     )
     anonymize_.add_argument(
         "--accept-risk",

@@ -43,6 +43,8 @@ from avatar_yaml import (
     ImputeMethod,
     JobKind,
     KeepMode,
+    Link,
+    LinkMethod,
     Parameters,
     PiaMetadata,
     Pseudonymization,
@@ -54,13 +56,16 @@ from avatar_yaml import (
     ResultKind,
     Results,
     SensitivityLevel,
+    TableFacts,
     TableInfo,
     check_display_name,
     check_table_name,
+    link_advice,
     report_name,
     rules,
 )
 from avatar_yaml.fields import read_value
+from avatar_yaml.link_advice import TablesLinksAdvice
 from avatars import parameters
 from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
@@ -261,13 +266,17 @@ class Runner:
                 ) from None
         return self._datasets[dataset_id]
 
-    def _check(self, config: Config) -> None:
-        """The server's checks of ``config``, against the uploaded tables."""
-        facts = {
+    def _facts(self, config: Config) -> dict[str, TableFacts]:
+        return {
             table.name: parameters.dataset_facts(self._dataset_of(table))
             for table in config.schema.tables
         }
-        rules.check(config, facts)
+
+    def _check(self, config: Config, *, complete: bool = False) -> None:
+        """The server's checks of ``config``, against the uploaded tables. While the run is
+        being built (``complete=False``), what needs tables or links still to come (a foreign
+        key not linked yet, a child declared before its parent) waits for :meth:`run`."""
+        rules.check(config, self._facts(config), complete=complete)
 
     def add_table(
         self,
@@ -292,6 +301,11 @@ class Runner:
         some columns (a value that does not fit makes the job fail with the column named); the
         primary key and foreign keys are set aside, never mixed into avatars;
         ``columns_to_drop`` are left out.
+
+        Linked tables: a parent's ``primary_key`` and a child's ``foreign_keys`` are joined
+        with :meth:`add_link` (tables and links may come in any order; the run is checked
+        whole when it is stored). ``individual_level`` says whether each row is one person;
+        omitted, it is True for a table with no parent and False for a child.
 
         Columns that identify people by themselves (roles ``id_like``, ``direct_identifier``,
         ``free_text`` in the dataset's schema) must be dealt with before the table is
@@ -346,6 +360,73 @@ class Runner:
             raise
         self._config = candidate
         self._advice.pop(table_name, None)
+
+    def delete_table(self, table_name: str) -> None:
+        """Remove a table from the run, with its parameters and the links to and from it
+        (its uploaded dataset stays on the server)."""
+        self._table(table_name)
+        self._config.delete_table(table_name)
+        self._advice.pop(table_name, None)
+
+    # -- links -------------------------------------------------------------------------------
+
+    def add_link(
+        self,
+        parent_table_name: str,
+        parent_field: str,
+        child_table_name: str,
+        child_field: str,
+        method: LinkMethod | str = LinkMethod.LINEAR_SUM_ASSIGNMENT,
+    ) -> None:
+        """Link a parent table's primary key to a child table's foreign key; the child's rows
+        are then avatarized with their parents and attached to avatar parents by ``method``
+        (``linear_sum_assignment``, ``minimum_distance_assignment``, or
+        ``sensitive_original_order_assignment``, which copies the original graph and is
+        flagged sensitive). A link between the same two tables is replaced.
+
+        Raises ValueError, with the server's own message, when ``parent_field`` is not the
+        parent's primary key, ``child_field`` not a declared foreign key of the child, or the
+        links would form a cycle.
+        """
+        self._table(parent_table_name)
+        self._table(child_table_name)
+        where = f"link {parent_table_name}.{parent_field} -> {child_table_name}.{child_field}"
+        chosen = Link.read_field("method", method, f"{where}: method")
+        candidate = copy.deepcopy(self._config)
+        candidate.add_link(parent_table_name, parent_field, child_table_name, child_field, chosen)
+        self._check(candidate)
+        self._config = candidate
+
+    def delete_link(self, parent_table_name: str, child_table_name: str) -> None:
+        """Remove the link from a parent table to a child table."""
+        self._table(parent_table_name)
+        self._table(child_table_name)
+        try:
+            self._config.delete_link(parent_table_name, child_table_name)
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
+
+    def advise_links(self, *, apply: bool = False) -> TablesLinksAdvice:
+        """Propose a parent for each declared foreign key not linked yet, from the tables'
+        and columns' names and what the upload found (types, distinct counts: a foreign key
+        cannot hold more distinct values than its parent's key); no data is read. Each
+        proposal has a confidence (``high``: the only possible parent, or the names match;
+        ``medium``: the key's name contains the parent's; ``low``); keys it cannot place are
+        listed in ``unlinked_foreign_keys`` with their candidate tables. ``apply=True`` adds
+        the proposed links (:meth:`add_link`, default method)."""
+        if len(self._config.table_names()) < 2:
+            raise ValueError("advise_links needs at least two tables: call add_table first")
+        advice = link_advice.advise_links(self._config.schema, self._facts(self._config))
+        if apply:
+            for link in advice.links:
+                self.add_link(
+                    link.parent_table,
+                    link.parent_field,
+                    link.child_table,
+                    link.child_field,
+                    link.method,
+                )
+        return advice
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -501,7 +582,9 @@ class Runner:
     # -- running -----------------------------------------------------------------------------
 
     def _store(self) -> str:
-        """Send the configuration; the server checks it and answers with a new set."""
+        """Check the finished run as the server will, then send it; the server answers with
+        a new set."""
+        self._check(self._config, complete=True)
         stored = self.client.resources.put_resources(self.display_name, self._config.to_yaml())
         self._set_name = str(stored.set_name)
         return self._set_name
@@ -787,7 +870,7 @@ class Runner:
         its results can be read without running again."""
         config.metadata.display_name = self.display_name
         if set_name is None:
-            self._check(config)
+            self._check(config, complete=True)
         self._config = config
         if config.reports:
             self.report_language = config.reports[0].language

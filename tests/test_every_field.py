@@ -27,6 +27,7 @@ from avatar_yaml import (
     Imputation,
     ImputeMethod,
     Link,
+    LinkMethod,
     LinkTarget,
     Node,
     PrivacyMetricsTableParameters,
@@ -42,6 +43,7 @@ from avatars import ApiClient, Runner, parameters
 from avatars.errors import ValidationError
 
 EFFECTS = "tests.test_fields_take_effect"
+LINKED = "tests.test_linked_schema"
 JOBS = "tests.test_jobs"
 REPORT = "tests.test_report"
 WORKFLOW = "tests.test_workflow"
@@ -71,6 +73,22 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     ("TableInfo", "data"): f"{JOBS}::test_a_run_produces_every_result",
     ("TableInfo", "columns"): f"{EFFECTS}::test_column_roles_and_types",
     ("TableInfo", "individual_level"): f"{EFFECTS}::test_values_the_server_already_follows",
+    # links: planned into groups of tables avatarized together (their end-to-end effect is
+    # the linked avatarization's)
+    (
+        "TableInfo",
+        "links",
+    ): f"{LINKED}::test_the_clinic_is_one_group_parents_first_whatever_the_schema_order",
+    (
+        "Link",
+        "field",
+    ): f"{LINKED}::test_the_clinic_is_one_group_parents_first_whatever_the_schema_order",
+    (
+        "Link",
+        "to",
+    ): f"{LINKED}::test_the_clinic_is_one_group_parents_first_whatever_the_schema_order",
+    ("LinkTarget", "table"): f"{LINKED}::test_a_chain_is_ordered_from_its_top",
+    ("LinkTarget", "field"): f"{LINKED}::test_a_chain_is_ordered_from_its_top",
     ("TableData", "dataset_id"): f"{JOBS}::test_users_never_see_each_others_runs",
     ("ColumnInfo", "field"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "type"): f"{EFFECTS}::test_column_roles_and_types",
@@ -211,12 +229,19 @@ def _column(config: Config, **values: object) -> None:
     config.schema.tables[0].columns = [ColumnInfo(field="variety", **values)]  # type: ignore[arg-type]
 
 
-def _second_table_linked(config: Config) -> None:
+def _time_series_link(config: Config) -> None:
     dataset = config.schema.tables[0].data
     assert dataset is not None
-    config.add_table("again", dataset.dataset_id)
+    config.schema.tables[0].columns = [ColumnInfo(field="sepal.length", primary_key=True)]
+    config.add_table(
+        "again", dataset.dataset_id, columns=[ColumnInfo(field="sepal.length", identifier=True)]
+    )
     config.schema.tables[0].links = [
-        Link(field="variety", to=LinkTarget(table="again", field="variety"))
+        Link(
+            field="sepal.length",
+            to=LinkTarget(table="again", field="sepal.length"),
+            method=LinkMethod.TIME_SERIES,
+        )
     ]
 
 
@@ -246,16 +271,15 @@ def _docx(config: Config) -> None:
 
 
 REFUSALS = [
-    Refusal(("TableInfo", "links"), _second_table_linked, "linking tables is not supported yet"),
-    Refusal(("Link", "field"), _second_table_linked, "linking tables"),
-    Refusal(("Link", "to"), _second_table_linked, "linking tables"),
-    Refusal(("Link", "method"), _second_table_linked, "linking tables"),
-    Refusal(("LinkTarget", "table"), _second_table_linked, "linking tables"),
-    Refusal(("LinkTarget", "field"), _second_table_linked, "linking tables"),
+    Refusal(
+        ("Link", "method"),
+        _time_series_link,
+        "a time series link (method: time_series) is not supported yet",
+    ),
     Refusal(
         ("TableInfo", "individual_level"),
         lambda c: setattr(c.schema.tables[0], "individual_level", False),
-        "not individual-level (individual_level: false) is not supported yet",
+        "table 'iris' has no parent table, so it must be individual-level",
     ),
     Refusal(("TableInfo", "avatars_data"), _brought_avatars, "avatars you bring"),
     Refusal(("AvatarsData", "dataset_id"), _brought_avatars, "avatars you bring"),

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from avatar_server.db.models import Dataset, ResourceSet, User
 from avatar_server.services.errors import NotFoundError, UnprocessableError
+from avatar_server.services.foreign_keys import check_foreign_keys
 from avatar_server.settings import Settings
+from avatar_server.storage import Storage
 from avatar_yaml import Config, ConfigError, TableFacts, TableInfo, check_display_name, rules
 from avatar_yaml.loader import YamlTooComplexError, check_yaml_size
 from avatar_yaml.rules import ColumnFacts
@@ -56,17 +58,19 @@ def _dataset(db: Session, user: User, table: TableInfo) -> Dataset:
     return dataset
 
 
-def validate(db: Session, user: User, config: Config) -> None:
-    """Check the run against the user's datasets with the rules the client applies too."""
-    tables = {table.name: facts(_dataset(db, user, table)) for table in config.schema.tables}
+def validate(db: Session, user: User, config: Config, storage: Storage) -> None:
+    """Check the run against the user's datasets with the rules the client applies too, then
+    the values of linked tables' keys (which only the server holds)."""
+    datasets = {table.name: _dataset(db, user, table) for table in config.schema.tables}
     try:
-        rules.check(config, tables)
+        rules.check(config, {name: facts(dataset) for name, dataset in datasets.items()})
     except ConfigError as error:
         raise UnprocessableError(str(error)) from None
+    check_foreign_keys(storage, config, datasets)
 
 
 def create_set(
-    db: Session, user: User, display_name: str, text: str, settings: Settings
+    db: Session, user: User, display_name: str, text: str, settings: Settings, storage: Storage
 ) -> ResourceSet:
     """Parse, validate and store a run's documents as a new set (a new UUID every time).
 
@@ -89,7 +93,7 @@ def create_set(
         raise UnprocessableError(
             f"the documents describe the run {config.display_name!r}, not {display_name!r}"
         )
-    validate(db, user, config)
+    validate(db, user, config, storage)
     resource = ResourceSet(user_id=user.id, display_name=display_name, yaml=config.to_yaml())
     db.add(resource)
     db.commit()

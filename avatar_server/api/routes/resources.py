@@ -28,7 +28,9 @@ def put_resources(
     body is bounded (413 over ``AVATAR_MAX_RUN_YAML_BYTES``), and so are the YAML's documents
     and nodes (422 over ``AVATAR_MAX_RUN_YAML_DOCUMENTS`` or ``AVATAR_MAX_RUN_YAML_NODES``).
     """
-    created = resources.create_set(db, user, display_name, body.yaml, runtime.settings)
+    created = resources.create_set(
+        db, user, display_name, body.yaml, runtime.settings, runtime.storage
+    )
     return ResourceSetOut.model_validate(created)
 
 
