@@ -94,8 +94,7 @@ def _person_codes(persons: np.ndarray[Any, Any] | None, rows: int) -> IntArray |
     values = np.asarray(persons)
     if values.ndim != 1 or len(values) != rows:
         raise ValueError(
-            f"persons must give one person per original row: {rows} rows, "
-            f"{values.size} persons"
+            f"persons must give one person per original row: {rows} rows, {values.size} persons"
         )
     codes, _ = pd.factorize(values, use_na_sentinel=True)
     if (codes < 0).any():
