@@ -308,6 +308,11 @@ def _person_views(group: LinkedTables, table: str, *, privacy: bool) -> list[Met
     views: list[MetricView] = []
     original, avatars = group.originals[table], group.avatars[table]
     reached = list(_paths(group, table))
+    if not reached and not any(relation.child == table for relation in group.relations):
+        raise ValueError(
+            f"table {table!r} has no parent and is not individual-level: a top table must be "
+            "declared individual_level"
+        )
     if not reached:
         raise ValueError(
             f"table {table!r} is not individual-level and its links reach no individual-level "
