@@ -250,6 +250,7 @@ def _association(
         "rows": {"original": used_o, "avatars": used_a},
         "sampled": used_o < int(np.count_nonzero(rows_o >= 0))
         or used_a < int(np.count_nonzero(rows_a >= 0)),
+        "columns_cap": MAX_ASSOCIATION_COLUMNS,
         "columns_left_out": {
             "parent": parent_columns[MAX_ASSOCIATION_COLUMNS:],
             "child": child_columns[MAX_ASSOCIATION_COLUMNS:],
