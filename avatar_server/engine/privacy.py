@@ -86,6 +86,25 @@ def _check_tables(original: pd.DataFrame, unshuffled: pd.DataFrame) -> None:
         raise ValueError("privacy metrics need at least 2 rows")
 
 
+def _person_codes(persons: np.ndarray[Any, Any] | None, rows: int) -> IntArray | None:
+    """``persons`` as integer codes (equal codes: the same person), after checking it has one
+    entry per row and no gap."""
+    if persons is None:
+        return None
+    values = np.asarray(persons)
+    if values.ndim != 1 or len(values) != rows:
+        raise ValueError(
+            f"persons must give one person per original row: {rows} rows, {values.size} persons"
+        )
+    codes, _ = pd.factorize(values, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise ValueError(
+            f"persons has {int((codes < 0).sum())} missing entries: every row must belong to "
+            "a person"
+        )
+    return np.asarray(codes, dtype=np.int64)
+
+
 def _default_known(tables: PairedTables, exclude: str | None) -> list[str]:
     """The columns with the most distinct values (column order breaks ties), leaving at least
     one column for the attacker to infer when no target is given."""
@@ -110,6 +129,7 @@ def privacy_metrics(
     progress: Callable[[str, float], None] | None = None,
     sample_rows: int | None = DEFAULT_SAMPLE_ROWS,
     local_cloaking_sample_rows: int | None = DEFAULT_LOCAL_CLOAKING_SAMPLE_ROWS,
+    persons: np.ndarray[Any, Any] | None = None,
 ) -> list[MetricResult]:
     """Every privacy metric of avatar-method.md §2 (``closest_rate`` aside: it needs a holdout).
 
@@ -127,8 +147,17 @@ def privacy_metrics(
     ``local_cloaking_cap`` (its costliest query, ``cap`` neighbours per row), is estimated on
     ``local_cloaking_sample_rows`` of those rows (the median of a 20,000-row sample lies within
     about 1 % of rank of the full one); the hidden rate is always measured on every row.
+
+    ``persons`` makes the hidden rate person-level, for tables where one person has several
+    rows (a patient's visits): ``persons[i]`` is the person original row ``i`` belongs to, and
+    avatar row ``i`` descends from that same person. An original row is then *not hidden* when
+    its nearest avatar descends from the same person, even if it is another row's avatar:
+    finding any avatar of the right person is a re-identification. Among avatars tied for
+    nearest, the row counts as hidden by the share of them that belong to someone else. The
+    other metrics stay row-level.
     """
     _check_tables(original, unshuffled)
+    person_codes = _person_codes(persons, len(original))
     if local_cloaking_cap < 1:
         raise ValueError(f"local_cloaking_cap must be at least 1, got {local_cloaking_cap}")
     for name, size in (
@@ -188,7 +217,7 @@ def privacy_metrics(
     if local_cloaking_sample_rows is not None and len(rows) > local_cloaking_sample_rows:
         cloaking_rows = np.sort(rng.choice(rows, size=local_cloaking_sample_rows, replace=False))
     hidden, cloaking, hidden_rate = hidden_and_cloaking(
-        space.original, space.avatars, local_cloaking_cap, where, rows, cloaking_rows
+        space.original, space.avatars, local_cloaking_cap, where, rows, cloaking_rows, person_codes
     )
     results = [hidden, cloaking]
     step("distance_to_closest")

@@ -111,6 +111,50 @@ def _hidden(
     return hidden, ties
 
 
+def _person_hidden(
+    tree: cKDTree, originals: FloatArray, persons: IntArray, cap: int, rows: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Per original at ``rows``: the chance an attacker linking it to its nearest avatar lands
+    on an avatar of another person (``persons[j]`` is the person avatar ``j`` descends from,
+    ``persons[i]`` the person original ``i`` belongs to), and the number of avatars tied for
+    nearest.
+
+    Among avatars tied for nearest the attacker picks one at random, so the row counts as
+    hidden by the share of them that belong to someone else. With one person per row this is
+    the row-level rule of :func:`_hidden` (own avatar tied with t others: hidden with
+    probability t/(t+1)). Ties beyond ``cap`` avatars are not looked at.
+    """
+    queried = originals[rows]
+    count = tree.n
+    k = min(2, count)
+    distances, indices = tree.query(queried, k=k, workers=-1)
+    distances = np.asarray(distances, dtype=np.float64).reshape(len(rows), k)
+    indices = np.asarray(indices, dtype=np.int64).reshape(len(rows), k)
+    own = persons[rows]
+    hidden = (persons[indices[:, 0]] != own).astype(np.float64)
+    ties = np.ones(len(rows), dtype=np.int64)
+    if k < 2:
+        return hidden, ties
+    bound = distances[:, 0] + (_TIE_TOLERANCE * distances[:, 0] + 1e-12)
+    tied = np.flatnonzero(distances[:, 1] <= bound)
+    if tied.size == 0:
+        return hidden, ties
+    near, which = tree.query(
+        queried[tied],
+        k=min(cap, count),
+        distance_upper_bound=float(bound[tied].max()) * 1.0001,
+        workers=-1,
+    )
+    near = np.asarray(near, dtype=np.float64).reshape(tied.size, -1)
+    which = np.asarray(which, dtype=np.int64).reshape(tied.size, -1)
+    within = near <= bound[tied, None]
+    same = within & (persons[np.minimum(which, count - 1)] == own[tied, None])
+    counted = np.maximum(1, np.count_nonzero(within, axis=1))
+    hidden[tied] = 1.0 - np.count_nonzero(same, axis=1) / counted
+    ties[tied] = counted
+    return hidden, ties
+
+
 def _quantiles(values: FloatArray | IntArray, levels: Sequence[int]) -> dict[str, float]:
     points = np.percentile(values, levels)
     return {str(level): float(point) for level, point in zip(levels, points, strict=True)}
@@ -123,13 +167,28 @@ def hidden_and_cloaking(
     space: dict[str, Any],
     rows: IntArray,
     cloaking_rows: IntArray,
+    persons: IntArray | None = None,
 ) -> tuple[MetricResult, MetricResult, float]:
     """The hidden rate (over ``rows``) and local cloaking (over ``cloaking_rows``, a subset:
     its capped query is the costliest), then the hidden rate itself, which discounts the
     correlation protection rate. Both ask which avatars lie closer to an original than its own,
-    so they share one tree of the avatars. ``space`` says where distances were measured."""
+    so they share one tree of the avatars. ``space`` says where distances were measured.
+    With ``persons`` the hidden rate is person-level (:func:`_person_hidden`)."""
     tree = cKDTree(avatars, leafsize=_LEAF_SIZE)
-    hidden, ties = _hidden(tree, originals, avatars, cap, rows)
+    details: dict[str, Any]
+    if persons is None:
+        hidden, ties = _hidden(tree, originals, avatars, cap, rows)
+        details = {
+            "ties": "own avatar tied with t others for nearest: hidden with probability t/(t+1)"
+        }
+    else:
+        hidden, ties = _person_hidden(tree, originals, persons, cap, rows)
+        details = {
+            "level": "person",
+            "persons": int(np.unique(persons[rows]).size),
+            "definition": "a row is not hidden when its nearest avatar descends from the same "
+            "person; among avatars tied for nearest, by the share from another person",
+        }
     hidden_rate = 100.0 * float(np.mean(hidden))
     hidden_result = privacy_result(
         "hidden_rate",
@@ -138,7 +197,7 @@ def hidden_and_cloaking(
             "hidden": float(np.sum(hidden)),
             "nearest_ties": int(np.count_nonzero((hidden < 1) & (ties > 1))),
             "rows": len(rows),
-            "ties": "own avatar tied with t others for nearest: hidden with probability t/(t+1)",
+            **details,
             **space,
         },
     )

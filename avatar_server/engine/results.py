@@ -102,12 +102,27 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def to_official_dicts(results: list[MetricResult], table_name: str) -> list[dict[str, Any]]:
+def to_official_dicts(
+    results: list[MetricResult],
+    table_name: str,
+    *,
+    computation_type: str | None = None,
+    reference: str | None = None,
+) -> list[dict[str, Any]]:
     """The results as the server reports them, privacy or signal alike: one dict per table,
-    values keyed by metric name, then the targets, pass/fail and details of each metric."""
-    report: dict[str, Any] = {
-        "metadata": {"table_name": table_name, "computation_type": "standalone"}
+    values keyed by metric name, then the targets, pass/fail and details of each metric.
+
+    Multi-table runs report several computations per table (linked-tables-and-time-series.md
+    §1.6): ``computation_type`` and ``reference`` (the related table) name which one, in the
+    metadata. A single table is a ``standalone`` computation without reference.
+    """
+    metadata: dict[str, Any] = {
+        "table_name": table_name,
+        "computation_type": computation_type or "standalone",
     }
+    if reference is not None:
+        metadata["reference"] = reference
+    report: dict[str, Any] = {"metadata": metadata}
     for result in results:
         report[result.name] = result.value
     report["targets"] = {result.name: result.target for result in results}

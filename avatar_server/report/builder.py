@@ -72,6 +72,9 @@ class ReportData:
     max_distribution_plots: int = DEFAULT_MAX_DISTRIBUTION_PLOTS
     software_version: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # One engine.linked_relations.relation_utility dict per link of a multi-table run, each
+    # possibly with "privacy": {"hidden_rate", "computation_type", "reference"}.
+    relations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _environment() -> jinja2.Environment:
@@ -493,6 +496,177 @@ def _formulas_note(metadata: dict[str, Any], language: str) -> str | None:
     return str(STRINGS[language]["formulas_note"].format(cells=cells, columns=columns))
 
 
+# --- relations -------------------------------------------------------------------------------
+
+SHOWN_ASSOCIATIONS = 12
+"""Pairs of columns shown per link, the most associated first: a wide link has hundreds."""
+
+
+def _strength(pair: dict[str, Any]) -> float:
+    values = [abs(float(v)) for v in (pair.get("original"), pair.get("avatars")) if v is not None]
+    return max(values, default=-1.0)
+
+
+def _association_rows(
+    relation: dict[str, Any], language: str
+) -> tuple[list[dict[str, str]], list[str]]:
+    """The most associated pairs of a link as the report prints them, and notes on what the
+    table leaves out."""
+    t, choices = STRINGS[language], CHOICES[language]
+    association = relation.get("association") or {}
+    pairs = list(association.get("pairs") or [])
+    shown = sorted(pairs, key=_strength, reverse=True)[:SHOWN_ASSOCIATIONS]
+    rows = [
+        {
+            "parent_column": str(pair.get("parent_column")),
+            "child_column": str(pair.get("child_column")),
+            "measure": choices.get(f"measure.{pair.get('measure')}", str(pair.get("measure"))),
+            "original": format_number(pair.get("original"), language, decimals=2),
+            "avatars": format_number(pair.get("avatars"), language, decimals=2),
+            "difference": format_number(pair.get("difference"), language, decimals=2),
+        }
+        for pair in shown
+    ]
+    notes = []
+    if len(pairs) > len(shown):
+        notes.append(t["association_shown"].format(shown=len(shown), total=len(pairs)))
+    if association.get("mean_abs_difference") is not None:
+        notes.append(
+            t["association_mean"].format(
+                total=len(pairs),
+                value=format_number(association["mean_abs_difference"], language, decimals=3),
+            )
+        )
+    left_out = association.get("columns_left_out") or {}
+    columns = [*(left_out.get("parent") or []), *(left_out.get("child") or [])]
+    if columns:
+        notes.append(
+            t["association_left_out"].format(
+                cap=association.get("columns_cap"), columns=", ".join(str(c) for c in columns)
+            )
+        )
+    if association.get("sampled"):
+        used = (association.get("rows") or {}).get("original")
+        notes.append(t["association_sampled"].format(rows=format_number(used, language)))
+    return rows, notes
+
+
+def _cardinality_rows(relation: dict[str, Any], language: str) -> list[tuple[str, str, str]]:
+    t = STRINGS[language]
+    cardinality = relation.get("cardinality") or {}
+    original, avatars = cardinality.get("original") or {}, cardinality.get("avatars") or {}
+    rows = []
+    for key, label in (
+        ("mean", t["cardinality_mean"]),
+        ("sd", t["cardinality_sd"]),
+        ("max", t["cardinality_max"]),
+        ("childless", t["cardinality_childless"].format(parent=relation.get("parent"))),
+    ):
+        decimals = 2 if key in ("mean", "sd") else None
+        rows.append(
+            (
+                label,
+                format_number(original.get(key), language, decimals=decimals),
+                format_number(avatars.get(key), language, decimals=decimals),
+            )
+        )
+    return rows
+
+
+def relations_context(relations: Sequence[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    """Each link of a multi-table run as the report prints it: method, integrity, children per
+    parent, the most associated pairs of columns, and the privacy the lead job measured."""
+    t, choices = STRINGS[language], CHOICES[language]
+    shown = []
+    for relation in relations:
+        parent, child = str(relation.get("parent")), str(relation.get("child"))
+        integrity = relation.get("integrity") or {}
+        rows = integrity.get("avatar_rows")
+        orphans = int(integrity.get("orphan_avatar_rows") or 0)
+        if orphans:
+            integrity_text = t["integrity_failed"].format(
+                count=format_number(orphans, language),
+                rows=format_number(rows, language),
+                child=child,
+                parent=parent,
+            )
+        else:
+            integrity_text = t["integrity_ok"].format(
+                rows=format_number(rows, language), child=child, parent=parent
+            )
+        associations, association_notes = _association_rows(relation, language)
+        hellinger = (relation.get("cardinality") or {}).get("hellinger")
+        privacy = relation.get("privacy")
+        privacy_text = None
+        if isinstance(privacy, dict) and privacy.get("hidden_rate") is not None:
+            computation = str(privacy.get("computation_type"))
+            privacy_text = t["relation_privacy_text"].format(
+                child=child,
+                computation=choices.get(f"computation.{computation}", computation),
+                reference=privacy.get("reference"),
+                value=format_percent(float(privacy["hidden_rate"]), language),
+            )
+        method = str(relation.get("method"))
+        shown.append(
+            {
+                "parent": parent,
+                "child": child,
+                "title": t["relation_title"].format(
+                    parent=parent, child=child, key=relation.get("child_key")
+                ),
+                "method": choices.get(f"method.{method}", method),
+                "method_code": method,
+                "sensitive": bool(relation.get("sensitive")),
+                "integrity_ok": orphans == 0,
+                "integrity": integrity_text,
+                "cardinality_title": t["cardinality"].format(child=child, parent=parent),
+                "cardinality": _cardinality_rows(relation, language),
+                "hellinger": (
+                    t["cardinality_hellinger"].format(
+                        value=format_number(hellinger, language, decimals=3)
+                    )
+                    if hellinger is not None
+                    else None
+                ),
+                "association_parent": t["association_parent"].format(parent=parent),
+                "association_child": t["association_child"].format(child=child),
+                "associations": associations,
+                "association_notes": association_notes,
+                "privacy": privacy_text,
+            }
+        )
+    return shown
+
+
+def _cardinality_images(relations: Sequence[dict[str, Any]], language: str) -> list[str]:
+    """One panel per link: the share of parents per number of children, originals against
+    avatars, drawn as the per-variable distributions are."""
+    t = STRINGS[language]
+    panels = []
+    for relation in relations:
+        cardinality = relation.get("cardinality") or {}
+        plot = cardinality.get("plot")
+        if not isinstance(plot, dict):
+            continue
+        panels.append(
+            {
+                "name": t["cardinality_panel"].format(
+                    child=relation.get("child"), parent=relation.get("parent")
+                ),
+                "kind": "discrete",
+                "original": {"count": (cardinality.get("original") or {}).get("parents"),
+                             "missing": 0},
+                "avatars": {"count": (cardinality.get("avatars") or {}).get("parents"),
+                            "missing": 0},
+                "plot": plot,
+            }
+        )  # fmt: skip
+    return [
+        _data_uri(distribution_figure(panels[i : i + PANELS_PER_FIGURE], language=language))
+        for i in range(0, len(panels), PANELS_PER_FIGURE)
+    ]
+
+
 UNDECLARED = ("unknown", "undefined")
 """The privacy-impact values that mean "not declared": printed as to be completed."""
 
@@ -511,7 +685,7 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
     language = data.language
     t = STRINGS[language]
     choices = CHOICES[language]
-    steps = 1 + 3 * len(data.tables)
+    steps = 1 + 3 * len(data.tables) + (1 if data.relations else 0)
     done = 0
 
     def step(stage: str) -> None:
@@ -521,6 +695,11 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
         done += 1
 
     tables = [_table_context(table, data, step) for table in data.tables]
+    relations = relations_context(data.relations, language)
+    cardinality_images: list[str] = []
+    if data.relations:
+        step("relations")
+        cardinality_images = _cardinality_images(data.relations, language)
     versions = {
         str(table.run_metadata.get("software_version"))
         for table in data.tables
@@ -570,6 +749,8 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
         "pia_rows": pia_rows,
         "approver_rows": approver_rows,
         "tables": tables,
+        "relations": relations,
+        "cardinality_images": cardinality_images,
         "verdicts": verdicts(data.tables, language),
         "conclusion": conclusion(data.tables, language),
     }

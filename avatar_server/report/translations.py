@@ -264,6 +264,57 @@ STRINGS: dict[str, dict[str, str]] = {
             "These metrics measure how far the avatars are from the individuals they come "
             "from; they do not replace judging who receives the data and for what purpose."
         ),
+        "section_relations": "Relations between tables",
+        "relations_intro": (
+            "Each link between two tables is measured on its own, originals against avatars: "
+            "whether every avatar row still has a parent (integrity), how many rows of the "
+            "child table each parent has (cardinality), and how the parent's columns relate "
+            "to the child's once each child row is joined with its parent (cross-table "
+            "association). A link redrawn at random keeps every table's columns but loses "
+            "these relations."
+        ),
+        "relation_title": "{parent} \u2192 {child} (foreign key {key})",
+        "relation_method": "Link method",
+        "relation_sensitive": (
+            "This link copies the original links: which rows share a parent, and how many "
+            "children each parent has, are those of the originals. Share these avatars only "
+            "where that is acceptable."
+        ),
+        "integrity": "Integrity",
+        "integrity_ok": "Each of the {rows} avatar rows of {child} has an avatar parent in "
+        "{parent}.",
+        "integrity_failed": (
+            "{count} of the {rows} avatar rows of {child} have no avatar parent in {parent}: "
+            "the tables do not join on those rows."
+        ),
+        "cardinality": "Rows of {child} per row of {parent}",
+        "cardinality_mean": "Mean",
+        "cardinality_sd": "Standard deviation",
+        "cardinality_max": "Maximum",
+        "cardinality_childless": "Rows of {parent} without any",
+        "cardinality_hellinger": (
+            "Hellinger distance between the two distributions: {value} (0: the same distribution)."
+        ),
+        "cardinality_figure": "Children per parent",
+        "cardinality_panel": "{child} per {parent}",
+        "statistic": "Statistic",
+        "association": "Cross-table association",
+        "association_parent": "Column of {parent}",
+        "association_child": "Column of {child}",
+        "measure": "Measure",
+        "difference": "Difference",
+        "association_shown": "The {shown} most associated pairs of {total} are shown.",
+        "association_mean": "Mean absolute difference over the {total} pairs: {value}.",
+        "association_left_out": "Columns left out of the pairs (only the first {cap} of each "
+        "table enter them): {columns}.",
+        "association_sampled": "Measured on a sample of {rows} joined rows.",
+        "association_none": "No pair of columns could be measured on this link.",
+        "relation_privacy": "Privacy",
+        "relation_privacy_text": (
+            "Person-level hidden rate of {child} ({computation}, persons of {reference}): "
+            "{value}. A row counts as found when the avatar nearest to it descends from the "
+            "same person, even through another of that person's rows."
+        ),
     },
     "fr": {
         "product": "open-avatars",
@@ -528,6 +579,58 @@ STRINGS: dict[str, dict[str, str]] = {
             "ils proviennent ; elles ne dispensent pas de juger à qui les données sont "
             "transmises et dans quel but."
         ),
+        "section_relations": "Relations entre les tables",
+        "relations_intro": (
+            "Chaque lien entre deux tables est mesuré à part, originaux contre avatars : "
+            "chaque ligne d'avatar a-t-elle encore un parent (intégrité), combien de lignes "
+            "de la table enfant chaque parent a-t-il (cardinalité), et comment les colonnes "
+            "du parent se rapportent à celles de l'enfant une fois chaque ligne enfant jointe "
+            "à son parent (association entre tables). Un lien retracé au hasard garde les "
+            "colonnes de chaque table mais perd ces relations."
+        ),
+        "relation_title": "{parent} \u2192 {child} (clé étrangère {key})",
+        "relation_method": "Méthode de rattachement",
+        "relation_sensitive": (
+            "Ce lien recopie les liens d'origine : les lignes qui partagent un parent, et le "
+            "nombre d'enfants de chaque parent, sont ceux des originaux. Ne partagez ces "
+            "avatars que là où c'est acceptable."
+        ),
+        "integrity": "Intégrité",
+        "integrity_ok": "Chacune des {rows} lignes d'avatars de {child} a un parent avatar "
+        "dans {parent}.",
+        "integrity_failed": (
+            "{count} des {rows} lignes d'avatars de {child} n'ont pas de parent avatar dans "
+            "{parent} : les tables ne se joignent pas sur ces lignes."
+        ),
+        "cardinality": "Lignes de {child} par ligne de {parent}",
+        "cardinality_mean": "Moyenne",
+        "cardinality_sd": "Écart type",
+        "cardinality_max": "Maximum",
+        "cardinality_childless": "Lignes de {parent} qui n'en ont aucune",
+        "cardinality_hellinger": (
+            "Distance de Hellinger entre les deux distributions : {value} (0 : la même "
+            "distribution)."
+        ),
+        "cardinality_figure": "Enfants par parent",
+        "cardinality_panel": "{child} par {parent}",
+        "statistic": "Statistique",
+        "association": "Association entre tables",
+        "association_parent": "Colonne de {parent}",
+        "association_child": "Colonne de {child}",
+        "measure": "Mesure",
+        "difference": "Écart",
+        "association_shown": "Les {shown} paires les plus associées sur {total} sont montrées.",
+        "association_mean": "Écart absolu moyen sur les {total} paires : {value}.",
+        "association_left_out": "Colonnes laissées hors des paires (seules les {cap} "
+        "premières de chaque table y entrent) : {columns}.",
+        "association_sampled": "Mesurée sur un échantillon de {rows} lignes jointes.",
+        "association_none": "Aucune paire de colonnes n'a pu être mesurée sur ce lien.",
+        "relation_privacy": "Confidentialité",
+        "relation_privacy_text": (
+            "Taux de dissimulation par personne de {child} ({computation}, personnes de "
+            "{reference}) : {value}. Une ligne compte comme retrouvée quand l'avatar le plus "
+            "proche descend de la même personne, même par une autre ligne de cette personne."
+        ),
     },
 }
 
@@ -695,6 +798,17 @@ CHOICES: dict[str, dict[str, str]] = {
         "imputation.mean": "mean",
         "exclusion.row_order": "re-attached in row order (not anonymized)",
         "exclusion.coordinate_similarity": "re-attached from the nearest original",
+        "method.linear_sum_assignment": "optimal assignment under quotas",
+        "method.minimum_distance_assignment": "nearest parent with room left",
+        "method.sensitive_original_order_assignment": "original links copied (sensitive)",
+        "computation.standalone": "the table alone",
+        "computation.to_top_enriched": "with its children's aggregates",
+        "computation.to_bottom_id_propagated": "the table's own columns",
+        "computation.full_enriched": "with the person's columns",
+        "computation.to_bottom_information_propagated": "with the person's columns",
+        "measure.cramers_v": "Cramér's V",
+        "measure.pearson": "Pearson r",
+        "measure.correlation_ratio": "correlation ratio \u03b7",
     },
     "fr": {
         "datarecipient.unknown": "à compléter",
@@ -729,6 +843,17 @@ CHOICES: dict[str, dict[str, str]] = {
         "imputation.mean": "moyenne",
         "exclusion.row_order": "rattachées dans l'ordre des lignes (non anonymisées)",
         "exclusion.coordinate_similarity": "rattachées depuis l'original le plus proche",
+        "method.linear_sum_assignment": "affectation optimale sous quotas",
+        "method.minimum_distance_assignment": "parent le plus proche ayant de la place",
+        "method.sensitive_original_order_assignment": "liens d'origine recopiés (sensible)",
+        "computation.standalone": "la table seule",
+        "computation.to_top_enriched": "avec les agrégats de ses enfants",
+        "computation.to_bottom_id_propagated": "les colonnes propres de la table",
+        "computation.full_enriched": "avec les colonnes de la personne",
+        "computation.to_bottom_information_propagated": "avec les colonnes de la personne",
+        "measure.cramers_v": "V de Cramér",
+        "measure.pearson": "r de Pearson",
+        "measure.correlation_ratio": "rapport de corrélation \u03b7",
     },
 }
 
