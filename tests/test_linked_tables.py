@@ -36,7 +36,9 @@ def manager(server: ServerProcess, admin: ApiClient) -> Iterator[Manager]:
 
 @pytest.fixture(scope="module")
 def clinic(shared_data: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_csv(shared_data / f"{name}.csv") for name in ("patient", "doctor", "visit")}
+    return {
+        name: pd.read_csv(shared_data / f"{name}.csv") for name in ("patient", "doctor", "visit")
+    }
 
 
 def clinic_runner(
@@ -173,8 +175,10 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
     }
     assert first.privacy_verdict("visit")["items"]
     pdf = first.download_report(tmp_path / "report.pdf")
-    assert pdf.stat().st_size > 10_000
-    html = first.download_report(tmp_path / "report.html").read_text()
+    assert isinstance(pdf, Path) and pdf.stat().st_size > 10_000
+    html_path = first.download_report(tmp_path / "report.html")
+    assert isinstance(html_path, Path)
+    html = html_path.read_text()
     assert "visit" in html and "doctor" in html
 
 

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.linked import Relation
 from avatar_server.engine.linked_relations import relation_utility
 from avatar_server.engine.results import passes
 
@@ -55,19 +56,7 @@ ComputationType = Literal[
     "full_enriched",
     "to_bottom_information_propagated",
 ]
-LinkMethodName = Literal[
-    "linear_sum_assignment", "minimum_distance_assignment", "sensitive_original_order_assignment"
-]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
-
-
-# TODO(lead): import from engine.linked (the interface's Relation, same fields).
-@dataclass(frozen=True)
-class Relation:
-    parent: str
-    child: str
-    child_key: str  # FK column name in the child
-    method: LinkMethodName
 
 
 @dataclass

@@ -39,7 +39,8 @@ from avatar_server.engine.results import json_safe
 from avatar_server.engine.signal import _correlation_ratio, _cramers_v, hellinger
 
 if TYPE_CHECKING:
-    from avatar_server.engine.linked_metrics import LinkedTables, Relation
+    from avatar_server.engine.linked import Relation
+    from avatar_server.engine.linked_metrics import LinkedTables
 
 MAX_ASSOCIATION_COLUMNS = 20
 MAX_CARDINALITY_BINS = 30

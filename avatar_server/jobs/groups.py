@@ -74,9 +74,7 @@ def avatarized_groups(
     return groups
 
 
-def key_positions(
-    parent: PreparedTable, child: PreparedTable, link: PlannedLink
-) -> RowPositions:
+def key_positions(parent: PreparedTable, child: PreparedTable, link: PlannedLink) -> RowPositions:
     """The position in ``parent``'s rows of the parent of each ``child`` row: a foreign key
     value no parent holds (or a missing one) is refused, naming how many and some."""
     keys = pd.Index(parent.keys[link.parent_key])
@@ -95,7 +93,8 @@ def key_positions(
             f"that no row of {link.parent!r} holds in {link.parent_key!r} (e.g. {examples}): "
             "remove those rows or fix the keys"
         )
-    return positions.astype(np.intp)
+    found: RowPositions = positions.astype(np.intp)
+    return found
 
 
 def prepare_group(group: TableGroup, prepared: Mapping[str, PreparedTable]) -> PreparedGroup:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,6 @@ from avatar_server.engine import (
     ImputationSettings,
     ReplacementStrategy,
     advise,
-    avatarize,
     privacy_metrics,
     signal_metrics,
     table_summary,
@@ -34,7 +32,7 @@ from avatar_server.engine.linked_metrics import (
     privacy_views,
     relation_utility,
     signal_views,
-    summary_value,
+    summary_table,
 )
 from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymize
 from avatar_server.engine.results import to_official_dicts
@@ -337,8 +335,7 @@ def _write_table_details(
             "columns": list(map(str, table.data.columns)),
             "batches": result.batches,
             "explained_variance_ratio": result.explained_variance_ratio,
-            "set_aside_columns": table.dropped
-            + ([table.primary_key] if table.primary_key else []),
+            "set_aside_columns": table.dropped + ([table.primary_key] if table.primary_key else []),
             "identifying_columns": table.identifying_columns(ctx.table(name)),
             "formula_like_cells": formula_like_counts(result.shuffled),
             "individual_level": group.group.individual_level.get(name, True),
@@ -454,14 +451,6 @@ def _view_privacy(
     )
 
 
-def _summary(results: Mapping[str, list[dict[str, Any]]]) -> dict[str, dict[str, float | None]]:
-    """``{table: {reference: value}}``: see :func:`engine.linked_metrics.summary_value`."""
-    return {
-        name: {str(d["metadata"]["reference"]): summary_value(d) for d in dicts}
-        for name, dicts in results.items()
-    }
-
-
 def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
@@ -469,24 +458,22 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     excluded = _excluded(settings)
     avatarization = _avatarization(ctx)
     groups = measured_groups(ctx, ctx.dependency(JobKind.STANDARD), avatarization)
-    count = sum(len(group.pairs) for group in groups)
+    views = [privacy_views(group.tables(excluded)) if group.linked else {} for group in groups]
+    # One step per computation: a linked table is measured once per view of it.
+    steps = sum(len(v) for found in views for v in found.values())
+    steps += sum(len(group.pairs) for group, found in zip(groups, views, strict=True) if not found)
     done = 0
     linked: dict[str, list[dict[str, Any]]] = {}
-    for group in groups:
-        views = privacy_views(group.tables(excluded)) if group.linked else {}
+    for group, found in zip(groups, views, strict=True):
         for name, pair in group.pairs.items():
-            progress = ctx.part(done, count, name)
             if group.linked:
                 official = []
-                for position, view in enumerate(views[name]):
+                for view in found[name]:
+                    label = f"{name} ({view.computation_type}, {view.reference})"
                     official += _view_privacy(
-                        view,
-                        settings.get(name),
-                        seed=seed,
-                        progress=lambda stage, f, p=position, n=len(views[name]): progress(
-                            stage, (p + f) / n
-                        ),
+                        view, settings.get(name), seed=seed, progress=ctx.part(done, steps, label)
                     )
+                    done += 1
                 linked[name] = official
             else:
                 original, avatars = pair.without(excluded)
@@ -494,11 +481,11 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     original,
                     avatars,
                     seed=seed,
-                    progress=progress,
+                    progress=ctx.part(done, steps, name),
                     **_privacy_options(settings.get(name), original.columns),
                 )
                 official = to_official_dicts(results, name)
-            done += 1
+                done += 1
             out.write_json(
                 ResultKind.PRIVACY_METRICS,
                 name,
@@ -522,7 +509,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
             ResultKind.PRIVACY_METRICS_SUMMARY,
             None,
             "privacy_metrics_summary.json",
-            _summary(linked),
+            summary_table(linked),
         )
 
 
@@ -585,7 +572,10 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
             relations += [relation_utility(tables, r) for r in group.group.relations()]
     if linked:
         out.write_json(
-            ResultKind.SIGNAL_METRICS_SUMMARY, None, "signal_metrics_summary.json", _summary(linked)
+            ResultKind.SIGNAL_METRICS_SUMMARY,
+            None,
+            "signal_metrics_summary.json",
+            summary_table(linked),
         )
         out.write_json(ResultKind.RELATIONS, None, "relations.json", relations)
 
@@ -662,10 +652,9 @@ def _relations(
     for relation in relations or []:
         for view in privacy_of.get(str(relation.get("child")), []):
             metadata = view.get("metadata") or {}
-            if (
-                metadata.get("computation_type") == "to_bottom_id_propagated"
-                and metadata.get("reference") == relation.get("parent")
-            ):
+            if metadata.get("computation_type") == "to_bottom_id_propagated" and metadata.get(
+                "reference"
+            ) == relation.get("parent"):
                 relation["privacy"] = {
                     "hidden_rate": view.get("hidden_rate"),
                     "computation_type": metadata["computation_type"],
