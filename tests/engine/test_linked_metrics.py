@@ -455,3 +455,22 @@ def test_summary_table_of_the_clinic(clinic: tuple[dict[str, pd.DataFrame], Pare
         for table, views in signal_views(group).items()
     }
     assert set(summary_table(signal)["visit"]) == {"visit", "patient", "doctor"}
+
+
+def test_children_modes_match_a_per_group_count() -> None:
+    from avatar_server.engine.linked_metrics import _mode
+
+    rng = np.random.default_rng(0)
+    values = pd.Series(
+        rng.choice(np.array(["b", "a", "c", None], dtype=object), 2000, p=[0.3, 0.3, 0.3, 0.1])
+    )
+    parents = rng.integers(0, 300, 2000)
+    parents[parents == 7] = 8  # parent 7 has no child
+    modes = _mode(values, parents, 301)
+    for parent in range(301):
+        counts = values[parents == parent].value_counts()
+        if counts.empty:
+            assert modes[parent] is None
+            continue
+        best = counts[counts == counts.max()].index
+        assert modes[parent] == sorted(best)[0], parent  # ties: the first as text
