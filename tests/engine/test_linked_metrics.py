@@ -461,7 +461,9 @@ def test_children_modes_match_a_per_group_count() -> None:
     from avatar_server.engine.linked_metrics import _mode
 
     rng = np.random.default_rng(0)
-    values = pd.Series(rng.choice(["b", "a", "c", None], 2000, p=[0.3, 0.3, 0.3, 0.1]))
+    values = pd.Series(
+        rng.choice(np.array(["b", "a", "c", None], dtype=object), 2000, p=[0.3, 0.3, 0.3, 0.1])
+    )
     parents = rng.integers(0, 300, 2000)
     parents[parents == 7] = 8  # parent 7 has no child
     modes = _mode(values, parents, 301)
