@@ -286,7 +286,9 @@ def _check_one_link(parent: TableInfo, link: Link, tables: Mapping[str, TableInf
             f"{where}: {link.field!r} is not the primary key of table {parent.name!r}, and a "
             f"link starts from the parent's primary key; {instead}"
         )
-    child = tables[link.to.table]
+    child = tables.get(link.to.table)
+    if child is None:
+        raise ConfigError(f"{where}: unknown table {link.to.table!r}; tables: {', '.join(tables)}")
     if link.to.field not in _foreign_keys(child):
         raise ConfigError(
             f"{where}: {link.to.field!r} is not a declared foreign key of table "
