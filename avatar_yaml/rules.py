@@ -5,9 +5,14 @@ same mistake gets the same message on both sides:
 
 - rules between the fields of one node (``@rule``), run whenever a node is read;
 - :func:`check_supported`: values the format can express but this server does not do yet
-  (linked tables, time series, avatars brought by the user...), refused with "... is not
-  supported yet" instead of being accepted and ignored;
-- :func:`check`: what needs facts about the uploaded tables (rows, columns, distinct counts).
+  (time series, avatars brought by the user...), refused with "... is not supported yet"
+  instead of being accepted and ignored; and links between tables that cannot be avatarized
+  (:func:`check_links`);
+- :func:`check`: what needs facts about the uploaded tables (rows, columns, distinct counts,
+  and the keys of linked tables).
+
+Foreign key values with no parent row need the values themselves: the server checks them
+(``avatar_server.services.foreign_keys``).
 
 Bounds of single fields (``k >= 2``, positive weights, a fraction in (0, 1]) are declared on
 the fields themselves, in :mod:`avatar_yaml.documents`.
@@ -286,7 +291,9 @@ def _check_one_link(parent: TableInfo, link: Link, tables: Mapping[str, TableInf
             f"{where}: {link.field!r} is not the primary key of table {parent.name!r}, and a "
             f"link starts from the parent's primary key; {instead}"
         )
-    child = tables[link.to.table]
+    child = tables.get(link.to.table)
+    if child is None:
+        raise ConfigError(f"{where}: unknown table {link.to.table!r}; tables: {', '.join(tables)}")
     if link.to.field not in _foreign_keys(child):
         raise ConfigError(
             f"{where}: {link.to.field!r} is not a declared foreign key of table "

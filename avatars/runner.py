@@ -396,6 +396,15 @@ class Runner:
         candidate.add_link(parent_table_name, parent_field, child_table_name, child_field, chosen)
         self._check(candidate)
         self._config = candidate
+        if chosen is LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT:
+            warnings.warn(
+                f"{where}: sensitive_original_order_assignment gives each avatar child the "
+                "avatar of its original parent, so the original links survive (which rows share "
+                "a parent, how many each has): the results are flagged sensitive; "
+                "linear_sum_assignment or minimum_distance_assignment do not copy them",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def delete_link(self, parent_table_name: str, child_table_name: str) -> None:
         """Remove the link from a parent table to a child table."""

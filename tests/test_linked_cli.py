@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from avatar_yaml import LinkMethod
-from avatars import ApiClient
+from avatar_yaml import Config, LinkMethod
+from avatars import ApiClient, Runner
 from avatars.cli import build_parser
 from avatars.cli_tables import LinkArgs, TableArgs, declared_tables, table_paths
 from tests.server import ServerProcess
@@ -178,3 +178,34 @@ def test_an_incomplete_linked_run_is_refused_on_one_line(
     ]
     assert "table 'doctor' has no parent table, so it must be individual-level" in advised.stderr
     assert not (tmp_path / "avatars-output").exists()
+
+
+def test_run_refuses_a_saved_linked_run_with_an_orphan_link(
+    server: ServerProcess,
+    cli_env: dict[str, str],
+    user: ApiClient,
+    shared_data: Path,
+    tmp_path: Path,
+) -> None:
+    """``avatars run`` takes a multi-table YAML as it is; one whose doctor link was deleted is
+    refused by the same check, before any job starts."""
+    runner = Runner(user, "clinic")
+    runner.add_table("patient", shared_data / "patient.csv", primary_key="p_id")
+    runner.add_table("doctor", shared_data / "doctor.csv", primary_key="d_id")
+    runner.add_table(
+        "visit",
+        shared_data / "visit.csv",
+        primary_key="visit_id",
+        foreign_keys=["patient_id", "doctor_id"],
+    )
+    runner.advise_links(apply=True)
+    config = Config.from_yaml(runner.get_yaml())
+    config.delete_link("doctor", "visit")
+    (tmp_path / "broken.yaml").write_text(config.to_yaml())
+    done = avatars(
+        "run", "broken.yaml", "--base-url", server.base_url, env=cli_env, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 1
+    assert "foreign key 'doctor_id' is linked from no table" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert user.jobs.get_jobs(display_name="clinic").jobs == []

@@ -281,6 +281,17 @@ def test_a_cycle_is_refused_naming_its_tables() -> None:
         rules.check_supported(config)
 
 
+def test_a_link_to_a_table_missing_from_a_config_built_in_python_is_named() -> None:
+    config = clinic()
+    links = config.table("patient").links
+    assert links
+    links[0].to.table = "nurse"
+    with pytest.raises(
+        ConfigError, match=r"link patient\.p_id -> nurse\.patient_id: unknown table 'nurse'"
+    ):
+        rules.check_supported(config)
+
+
 def test_a_run_being_built_waits_for_its_links() -> None:
     """Tables added one by one (children first, links last) pass the partial check, and the
     complete check names what is still missing."""

@@ -90,8 +90,12 @@ def test_the_runner_refuses_a_bad_link_at_once(user: ApiClient, shared_data: Pat
     with pytest.raises(ValueError, match=r"link patient\.p_id -> visit\.patient_id: method"):
         runner.add_link("patient", "p_id", "visit", "patient_id", method="nearest")
     assert runner.config.table("patient").links is None
+    with pytest.warns(UserWarning, match="the original links survive"):
+        runner.add_link(
+            "patient", "p_id", "visit", "patient_id", "sensitive_original_order_assignment"
+        )
     # the run is incomplete: storing it (run, advice) is refused before anything is sent
-    with pytest.raises(ValueError, match="table 'visit' has no parent table"):
+    with pytest.raises(ValueError, match="foreign key 'doctor_id' is linked from no table"):
         runner.advise_parameters()
 
 
