@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories
+.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -95,3 +95,6 @@ bench-roles: $(STAMP) ## upload of 1M rows with and without column-role detectio
 
 bench-wide-categories: $(STAMP) ## wide categorical columns end to end -> bench/results/wide-categories.md
 	$(BIN)/python -m bench.wide_categories
+
+bench-linked: $(STAMP) ## linked tables (clinic; 100k x 300k) vs SDV HMASynthesizer -> bench/results/linked.md
+	$(BIN)/python -m bench.linked

@@ -33,3 +33,41 @@ def write_results(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def job_workers(pid: int | None = None) -> list[int]:
+    """The job worker processes the embedded server of process ``pid`` (default: this one)
+    started: its children running ``avatar_server.processes.job_worker``."""
+    parent = os.getpid() if pid is None else pid
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while being read
+        if ppid == parent and b"avatar_server.processes.job_worker" in command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    """A process's high-water mark (VmHWM), in MiB (default: this process)."""
+    status = Path(f"/proc/{'self' if pid is None else pid}/status")
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Bring a process's VmHWM down to its current RSS (Linux ``clear_refs`` 5), so that the
+    next reading is the peak of what it does from now on: the server's workers live from job
+    to job, and their lifetime peak would otherwise mix runs. False when not permitted."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True

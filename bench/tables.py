@@ -37,3 +37,44 @@ def mixed_table(rows: int, seed: int = 0, *, missing_rate: float = 0.0) -> pd.Da
             table[name] = table[name].astype(object if name.startswith("cat") else "float64")
             table.loc[blank, name] = np.nan if not name.startswith("cat") else None
     return table
+
+
+def linked_pair(parents: int, children: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A parent table (``person``, key ``person_id``) and a child table (``event``, key
+    ``event_id``, foreign key ``person_id``) with a relation worth keeping.
+
+    A person's number of events grows with their age (some have none); an event's ``amount``
+    follows its person's income and its ``kind`` leans on the person's age, so a re-attachment
+    that ignores the data shows in the cross-table figures. Keys are distinct integers in
+    random order, as real keys are not row numbers.
+    """
+    rng = np.random.default_rng(seed)
+    age = np.round(rng.uniform(18, 90, parents), 1)
+    income = np.round(np.exp(9.5 + 0.01 * (age - 50) + rng.normal(0, 0.4, parents)), 2)
+    person = pd.DataFrame(
+        {
+            "person_id": rng.permutation(parents) + 10_000,
+            "age": age,
+            "sex": rng.choice(["F", "M"], parents),
+            "region": rng.choice([f"R{i}" for i in range(8)], parents),
+            "income": income,
+        }
+    )
+    propensity = np.exp(0.02 * (age - 50) + rng.normal(0, 0.5, parents))
+    owner = rng.choice(parents, size=children, p=propensity / propensity.sum())
+    older = age[owner] > 60
+    kinds = np.array(["checkup", "lab", "imaging", "surgery"])
+    kind = np.where(
+        older, rng.choice(kinds, children, p=[0.2, 0.3, 0.3, 0.2]), rng.choice(kinds, children)
+    )
+    event = pd.DataFrame(
+        {
+            "event_id": rng.permutation(children) + 5_000_000,
+            "person_id": person["person_id"].to_numpy()[owner],
+            "amount": np.round(income[owner] / 100 * rng.lognormal(0, 0.3, children), 2),
+            "kind": kind,
+            "weekday": rng.choice(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], children),
+            "duration": rng.integers(5, 120, children),
+        }
+    )
+    return person, event
