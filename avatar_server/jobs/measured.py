@@ -112,7 +112,9 @@ def measured_groups(
             original = prepared.data
             avatars = ctx.read_result_table(standard, ResultKind.UNSHUFFLED, name)
             missing = [c for c in original.columns if c not in avatars.columns]
-            missing += [c for c in prepared.keys if c not in avatars.columns]
+            linked_keys = {link.parent_key for link in planned.links if link.parent == name}
+            linked_keys |= {link.child_key for link in planned.links if link.child == name}
+            missing += sorted(linked_keys - set(avatars.columns))
             if missing:
                 raise JobInputError(f"table {name!r}: the avatars lack the columns {missing}")
             released[name] = avatars
