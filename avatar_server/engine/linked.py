@@ -33,7 +33,7 @@ Each table is avatarized with its own seed drawn from the group's seed, and shuf
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -143,9 +143,9 @@ def avatarize_group(
         avatars[name] = result.unshuffled
         parent_rows: dict[str, IntArray] = {}
         for number, relation in enumerate(plan.parents[name]):
-            meter.assigning(name, number, relation.child_key)
+            tick = meter.assigning(name, number, relation.child_key)
             parent_rows[relation.child_key] = _reattach(
-                plan, relation, result.unshuffled, avatars, results, link_seeds[relation]
+                plan, relation, result.unshuffled, avatars, results, link_seeds[relation], tick
             )
         results[name] = LinkedTableResult(
             result=_own_columns(result, table.data),
@@ -166,6 +166,7 @@ def _reattach(
     avatars: dict[str, pd.DataFrame],
     results: dict[str, LinkedTableResult],
     seed: int,
+    tick: Callable[[float], None],
 ) -> IntArray:
     """Each child avatar's parent avatar row on ``relation``, by the relation's method."""
     child = plan.tables[relation.child]
@@ -184,8 +185,8 @@ def _reattach(
     names = {f"{prefix}{i}": str(c) for i, c in enumerate(parent.data.columns)}
     child_points = space.transform(child_avatars[list(names)].rename(columns=names))
     if relation.method == "linear_sum_assignment":
-        return optimal_assignment(parent_points, quotas, child_points)
-    return greedy_assignment(parent_points, quotas, child_points)
+        return optimal_assignment(parent_points, quotas, child_points, tick=tick)
+    return greedy_assignment(parent_points, quotas, child_points, tick=tick)
 
 
 def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> AvatarizationResult:
@@ -383,11 +384,15 @@ class _Meter:
 
         return report
 
-    def assigning(self, name: str, link: int, key: str) -> None:
-        """Before the ``link``-th re-attachment of ``name`` (0-based)."""
+    def assigning(self, name: str, link: int, key: str) -> Callable[[float], None]:
+        """Reports the start of ``name``'s ``link``-th re-attachment (0-based) and returns the
+        callback for its own progress."""
         avatarized = self._avatarize_share(name)
         step = avatarized * self.ASSIGN_WEIGHT
-        self(f"{name}: assign {key}", self.start[name] + avatarized + step * link)
+        start = self.start[name] + avatarized + step * link
+        stage = f"{name}: assign {key}"
+        self(stage, start)
+        return lambda fraction: self(stage, start + step * fraction)
 
     def table_done(self, name: str) -> None:
         self(f"{name}: done", self.start[name] + self.share[name])
