@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.link_space import as_seconds
+
 MAX_SHARED_MODALITIES = 10
 BASE_PREFIX = "_link"
 
@@ -45,8 +47,7 @@ def _numeric_values(column: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]] 
     if pd.api.types.is_bool_dtype(column):
         return np.where(column.isna().to_numpy(), np.nan, column.fillna(False).astype(float))
     if pd.api.types.is_datetime64_any_dtype(column):
-        seconds = column.astype("int64").to_numpy(dtype=np.float64) / 1e9
-        return np.where(column.isna().to_numpy(), np.nan, seconds)
+        return as_seconds(column)
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     return None
@@ -92,12 +93,11 @@ def children_summary(
 
 def parent_context(
     parent: pd.DataFrame, parent_rows: np.ndarray[Any, Any], prefix: str
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Each child row's parent attributes (renamed), and the renaming back to the parent's."""
-    renamed = {f"{prefix}{i}": str(name) for i, name in enumerate(parent.columns)}
+) -> pd.DataFrame:
+    """Each child row's parent attributes, the parent's column ``i`` named ``{prefix}{i}``."""
     context = parent.iloc[np.asarray(parent_rows, dtype=np.int64)].reset_index(drop=True)
-    context.columns = list(renamed)
-    return context, renamed
+    context.columns = [f"{prefix}{i}" for i in range(parent.shape[1])]
+    return context
 
 
 __all__ = ["children_summary", "free_prefix", "parent_context"]

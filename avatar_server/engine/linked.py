@@ -133,7 +133,7 @@ def avatarize_group(
         table = plan.tables[name]
         frame = enriched[name]
         for relation in plan.parents[name]:
-            joined, _ = parent_context(
+            joined = parent_context(
                 plan.tables[relation.parent].data.reset_index(drop=True),
                 table.parent_rows[relation.child_key],
                 plan.context_prefix[relation],
@@ -182,8 +182,8 @@ def _reattach(
     space = ParentSpace.fit(parent.data)
     parent_points = space.transform(results[relation.parent].result.unshuffled)
     prefix = plan.context_prefix[relation]
-    names = {f"{prefix}{i}": str(c) for i, c in enumerate(parent.data.columns)}
-    child_points = space.transform(child_avatars[list(names)].rename(columns=names))
+    context = child_avatars[[f"{prefix}{i}" for i in range(parent.data.shape[1])]]
+    child_points = space.transform(context.set_axis(parent.data.columns, axis=1))
     if relation.method == "linear_sum_assignment":
         return optimal_assignment(parent_points, quotas, child_points, tick=tick)
     return greedy_assignment(parent_points, quotas, child_points, tick=tick)
@@ -191,9 +191,7 @@ def _reattach(
 
 def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> AvatarizationResult:
     """The result with the table's own columns only, indexed like ``data``."""
-    columns = list(data.columns)
-    unshuffled = result.unshuffled[[str(c) for c in columns]].copy()
-    unshuffled.columns = data.columns
+    unshuffled = result.unshuffled[list(data.columns)].copy()
     unshuffled.index = data.index
     order = result.shuffle_order
     assert order is not None  # avatarize always sets it
@@ -267,6 +265,11 @@ def _plan(tables: Sequence[TableInput], relations: Sequence[Relation]) -> _Plan:
     parents: dict[str, list[Relation]] = {name: [] for name in by_name}
     for relation in relations:
         _check_relation(relation, by_name, position)
+        if any(r.child_key == relation.child_key for r in parents[relation.child]):
+            raise ValueError(
+                f"table {relation.child!r}: foreign key {relation.child_key!r} is linked twice; "
+                "a foreign key links to one parent only"
+            )
         children[relation.parent].append(relation)
         parents[relation.child].append(relation)
     for table in tables:

@@ -309,6 +309,28 @@ def test_diamond_links_every_child_to_both_parents() -> None:
     assert results["d"].sensitive and not results["b"].sensitive and not results["c"].sensitive
 
 
+def test_every_kind_of_column_on_both_sides_of_a_link(mixed: pd.DataFrame) -> None:
+    """Numbers with gaps, text, booleans, date text and datetimes in the child (summarised for
+    the parent) and in the parent (joined to each child, and the re-attachment space); column
+    labels that are not text."""
+    rng = np.random.default_rng(6)
+    parents = mixed.sample(150, random_state=1).reset_index(drop=True)
+    parents.columns = list(range(parents.shape[1]))
+    parent_rows, _ = children_of(rng.normal(0, 1, 150), len(mixed), rng, childless=0.15)
+    tables = [
+        TableInput("parent", parents, {}, {"k": 5}),
+        TableInput("child", mixed, {"parent_id": parent_rows}, {"k": 8}),
+    ]
+    for method in ASSIGNMENTS:
+        relations = [Relation("parent", "child", "parent_id", method)]
+        results = avatarize_group(tables, relations, seed=0)
+        rows = results["child"].parent_rows["parent_id"]
+        assert sorted_counts(rows, 150) == sorted_counts(parent_rows, 150)
+        assert results["parent"].result.unshuffled.columns.equals(pd.Index(range(8)))
+        assert list(results["child"].result.unshuffled.columns) == list(mixed.columns)
+        assert results["child"].result.unshuffled.dtypes.equals(mixed.dtypes)
+
+
 # --- assignment methods ----------------------------------------------------------------------
 
 
