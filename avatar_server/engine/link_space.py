@@ -3,8 +3,9 @@
 Numbers (and datetimes, as seconds) are centred and scaled by the original parents' standard
 deviation; each category becomes one column per modality, centred by its share ``p`` and divided
 by ``sqrt(p)``. Euclidean distance there is the distance of the parent table's FAMD over all its
-axes, so no axis is dropped and no SVD is needed. Fitted on the original parents only: avatar
-parents and the children's avatarized parent-like attributes are placed in it, never fitted.
+axes; a parent with more dimensions than its ``ncp`` (default 5) keeps its first ``ncp``
+principal axes. Fitted on the original parents only: avatar parents and the children's
+avatarized parent-like attributes are placed in it, never fitted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 MAX_MODALITIES = 30
+DEFAULT_AXES = 5
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
@@ -52,16 +54,24 @@ def _is_number(values: pd.Series) -> bool:
 class ParentSpace:
     numeric: tuple[_Numeric, ...]
     categorical: tuple[_Categorical, ...]
+    axes: FloatArray | None = None
 
     @classmethod
-    def fit(cls, parents: pd.DataFrame) -> ParentSpace:
+    def fit(cls, parents: pd.DataFrame, max_axes: int = DEFAULT_AXES) -> ParentSpace:
+        """The space of ``parents``; beyond ``max_axes`` dimensions, their first ``max_axes``
+        principal axes (as the avatarization's own ``ncp``): a k-d tree over many dimensions
+        is no faster than comparing every pair, and the last axes carry little."""
         numeric: list[_Numeric] = []
         categorical: list[_Categorical] = []
         for name in parents.columns:
             column = parents[name]
             if _is_number(column) or pd.api.types.is_datetime64_any_dtype(column):
                 dated = pd.api.types.is_datetime64_any_dtype(column)
-                values = as_seconds(column) if dated else column.to_numpy(dtype=np.float64)
+                values = (
+                    as_seconds(column)
+                    if dated
+                    else column.to_numpy(dtype=np.float64, na_value=np.nan)
+                )
                 present = values[~np.isnan(values)]
                 mean = float(present.mean()) if present.size else 0.0
                 scale = float(present.std()) if present.size else 0.0
@@ -77,14 +87,24 @@ class ParentSpace:
                         np.asarray(top.to_numpy(), dtype=np.float64),
                     )
                 )
-        return cls(tuple(numeric), tuple(categorical))
+        space = cls(tuple(numeric), tuple(categorical))
+        scaled = space.transform(parents)
+        if scaled.shape[1] <= max_axes:
+            return space
+        _, vectors = np.linalg.eigh(scaled.T @ scaled)
+        axes = np.ascontiguousarray(vectors[:, ::-1][:, :max_axes])
+        return cls(space.numeric, space.categorical, axes)
 
     def transform(self, frame: pd.DataFrame) -> FloatArray:
         """Rows of ``frame`` (with the fitted columns) as points; gaps sit at the centre."""
         blocks: list[FloatArray] = []
         for info in self.numeric:
             column = frame[info.name]
-            values = as_seconds(column) if info.datetime else column.to_numpy(dtype=np.float64)
+            values = (
+                as_seconds(column)
+                if info.datetime
+                else column.to_numpy(dtype=np.float64, na_value=np.nan)
+            )
             scaled = (values - info.mean) / info.scale
             blocks.append(np.where(np.isnan(scaled), 0.0, scaled)[:, None])
         for cat in self.categorical:
@@ -96,7 +116,8 @@ class ParentSpace:
             blocks.append((onehot - cat.shares) / np.sqrt(cat.shares))
         if not blocks:
             return np.zeros((len(frame), 1))
-        return np.ascontiguousarray(np.hstack(blocks))
+        points = np.hstack(blocks)
+        return np.ascontiguousarray(points if self.axes is None else points @ self.axes)
 
 
 __all__ = ["ParentSpace", "as_seconds"]

@@ -43,7 +43,7 @@ import pandas as pd
 from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS, AvatarizationResult, avatarize
 from avatar_server.engine.link_assignment import greedy_assignment, optimal_assignment
 from avatar_server.engine.link_enrichment import children_summary, free_prefix, parent_context
-from avatar_server.engine.link_space import ParentSpace
+from avatar_server.engine.link_space import DEFAULT_AXES, ParentSpace
 from avatar_server.engine.progress import ProgressCallback
 from avatar_server.engine.quotas import children_counts, rank_matched_quotas
 
@@ -179,7 +179,7 @@ def _reattach(
     quotas = rank_matched_quotas(
         avatar_counts.to_numpy(dtype=np.float64), counts, np.random.default_rng(seed)
     )
-    space = ParentSpace.fit(parent.data)
+    space = ParentSpace.fit(parent.data, parent.options.get("ncp") or DEFAULT_AXES)
     parent_points = space.transform(results[relation.parent].result.unshuffled)
     prefix = plan.context_prefix[relation]
     context = child_avatars[[f"{prefix}{i}" for i in range(parent.data.shape[1])]]

@@ -23,6 +23,7 @@ from avatar_server.engine.link_assignment import (
     greedy_assignment,
     optimal_assignment,
 )
+from avatar_server.engine.link_space import ParentSpace
 from avatar_server.engine.linked import (
     LINK_METHODS,
     LinkedTableResult,
@@ -32,6 +33,7 @@ from avatar_server.engine.linked import (
     avatarize_group,
 )
 from avatar_server.engine.progress import Cancelled
+from avatar_server.engine.quotas import rank_matched_quotas
 
 ASSIGNMENTS: tuple[LinkMethodName, ...] = (
     "linear_sum_assignment",
@@ -376,6 +378,31 @@ def test_optimal_cost_is_at_most_greedy_and_blocks_keep_quotas() -> None:
     np.testing.assert_array_equal(np.bincount(blocked_greedy, minlength=400), many_quotas)
     random_cost = assignment_cost(parents, many, rng.permutation(blocked))
     assert assignment_cost(parents, many, blocked) < 0.8 * random_cost
+
+
+def test_rank_matched_quotas_hand_out_the_original_counts_in_avatar_order() -> None:
+    rng = np.random.default_rng(0)
+    original = np.array([0, 1, 1, 2, 3, 5], dtype=np.int64)
+    avatar_counts = np.array([2.4, 0.2, 4.1, 1.0, 1.0, 2.9])
+    quotas = rank_matched_quotas(avatar_counts, original, rng)
+    assert quotas.sum() == original.sum()
+    assert sorted(quotas.tolist()) == sorted(original.tolist())
+    assert quotas[2] == 5 and quotas[1] == 0 and quotas[5] == 3 and quotas[0] == 2
+    assert sorted(quotas[[3, 4]].tolist()) == [1, 1]
+
+
+def test_parent_space_keeps_the_first_ncp_axes_of_a_wide_parent() -> None:
+    rng = np.random.default_rng(0)
+    trait = rng.normal(size=(500, 1))
+    wide = pd.DataFrame(trait + 0.1 * rng.normal(size=(500, 12)))
+    wide["kind"] = np.where(trait[:, 0] > 0, "a", "b")
+    assert ParentSpace.fit(wide.iloc[:, :3]).transform(wide).shape == (500, 3)
+    space = ParentSpace.fit(wide)
+    points = space.transform(wide)
+    assert points.shape == (500, 5)
+    # The first axis is the shared trait: it orders the parents as the trait does.
+    assert abs(np.corrcoef(points[:, 0], trait[:, 0])[0, 1]) > 0.95
+    assert ParentSpace.fit(wide, max_axes=2).transform(wide).shape == (500, 2)
 
 
 # --- bad inputs ------------------------------------------------------------------------------
