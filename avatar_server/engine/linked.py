@@ -148,7 +148,7 @@ def avatarize_group(
                 plan, relation, result.unshuffled, avatars, results, link_seeds[relation], tick
             )
         results[name] = LinkedTableResult(
-            result=_own_columns(result, table.data),
+            result=_own_columns(result, table.data, _warnings(plan, name, result.warnings)),
             parent_rows=parent_rows,
             sensitive=any(
                 r.method == "sensitive_original_order_assignment" for r in plan.parents[name]
@@ -189,7 +189,33 @@ def _reattach(
     return greedy_assignment(parent_points, quotas, child_points, tick=tick)
 
 
-def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> AvatarizationResult:
+def _warnings(plan: _Plan, name: str, warnings: list[str]) -> list[str]:
+    """The avatarization's warnings with the parent attributes joined to the table named as
+    ``parent.column``, and a warning per link re-attached in original order."""
+    labels: dict[str, str] = {}
+    for relation in plan.parents[name]:
+        prefix = plan.context_prefix[relation]
+        for i, column in enumerate(plan.tables[relation.parent].data.columns):
+            labels[f"{prefix}{i}"] = f"{relation.parent}.{column}"
+    readable = []
+    for warning in warnings:
+        for added in sorted(labels, key=len, reverse=True):
+            warning = warning.replace(added, labels[added])
+        readable.append(warning)
+    for relation in plan.parents[name]:
+        if relation.method == "sensitive_original_order_assignment":
+            readable.append(
+                f"{name}.{relation.child_key} was re-attached to {relation.parent} in original "
+                "order (sensitive_original_order_assignment): each avatar keeps its original's "
+                "parent, so the number of children of each parent and which rows share a parent "
+                "are the originals'"
+            )
+    return readable
+
+
+def _own_columns(
+    result: AvatarizationResult, data: pd.DataFrame, warnings: list[str]
+) -> AvatarizationResult:
     """The result with the table's own columns only, indexed like ``data``."""
     unshuffled = result.unshuffled[list(data.columns)].copy()
     unshuffled.index = data.index
@@ -205,7 +231,7 @@ def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> Avatarizati
         seed=result.seed,
         explained_variance_ratio=result.explained_variance_ratio,
         batches=result.batches,
-        warnings=result.warnings,
+        warnings=warnings,
         shuffle_order=order,
     )
 

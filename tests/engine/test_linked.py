@@ -169,6 +169,8 @@ def test_sensitive_order_copies_the_original_graph(clinic: dict[str, pd.DataFram
     results = avatarize_group(tables, relations, seed=0)
     for key in ("patient_id", "doctor_id"):
         np.testing.assert_array_equal(results["visit"].parent_rows[key], tables[2].parent_rows[key])
+    warnings = results["visit"].result.warnings
+    assert any("visit.doctor_id was re-attached to doctor in original order" in w for w in warnings)
 
 
 def test_same_seed_same_outputs_other_seed_other_outputs(clinic: dict[str, pd.DataFrame]) -> None:
@@ -331,6 +333,23 @@ def test_every_kind_of_column_on_both_sides_of_a_link(mixed: pd.DataFrame) -> No
         assert results["parent"].result.unshuffled.columns.equals(pd.Index(range(8)))
         assert list(results["child"].result.unshuffled.columns) == list(mixed.columns)
         assert results["child"].result.unshuffled.dtypes.equals(mixed.dtypes)
+
+
+def test_warnings_name_parent_attributes_as_parent_dot_column() -> None:
+    rng = np.random.default_rng(2)
+    parents = pd.DataFrame(
+        {"code": [f"c{i % 250}" for i in range(500)], "size": rng.normal(0, 1, 500)}
+    )
+    parent_rows, _ = children_of(rng.normal(0, 1, 500), 1000, rng, childless=0.1)
+    children = pd.DataFrame({"amount": rng.normal(0, 1, 1000)})
+    tables = [
+        TableInput("shop", parents, {}, {"k": 5}),
+        TableInput("sale", children, {"shop_id": parent_rows}, {"k": 5}),
+    ]
+    relations = [Relation("shop", "sale", "shop_id", "linear_sum_assignment")]
+    warnings = avatarize_group(tables, relations, seed=0)["sale"].result.warnings
+    assert any("shop.code (" in warning for warning in warnings), warnings
+    assert not any("_link" in warning for warning in warnings), warnings
 
 
 # --- assignment methods ----------------------------------------------------------------------
