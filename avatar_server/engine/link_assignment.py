@@ -8,9 +8,11 @@ takes one slot, so every parent gets exactly its quota.
 - :func:`optimal_assignment` (``linear_sum_assignment``): the bijection children ↔ slots with the
   least total distance (scipy's Hungarian variant). It is cubic (10 s and 288 MB for 6k
   children), so a link with more than ``EXACT_LIMIT`` (3k) children is split: slots and
-  children are split together until blocks hold at most ``block_size`` (1k) children, in
+  children are split together until blocks hold at most ``block_size`` (500) children, in
   halves along the axis where the slots spread most (a k-d split: both halves keep equal
-  numbers of slots and children), and each block is solved exactly.
+  numbers of slots and children), and each block is solved exactly. On 30k children over 10k
+  parents (8 dimensions), blocks of 250 / 500 / 1000 took 0.8 / 2.2 / 8.9 s for a mean
+  distance of 1.344 / 1.304 / 1.268: 500 keeps 300k children within seconds.
 - :func:`greedy_assignment` (``minimum_distance_assignment``): each child's nearest parents
   (k-d tree) give candidate pairs; pairs are taken shortest first while the child is unplaced
   and the parent has a slot left. Children whose candidates are all full search again among
@@ -28,8 +30,9 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 EXACT_LIMIT = 3_000
-DEFAULT_BLOCK_SIZE = 1_000
+DEFAULT_BLOCK_SIZE = 500
 CANDIDATES = 8
+QUERY_CHUNK_ROWS = 25_000
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -115,9 +118,9 @@ def greedy_assignment(
             break
         open_parents = np.flatnonzero(left > 0)
         k = min(candidates, len(open_parents))
-        distances, found = cKDTree(parents[open_parents]).query(children[waiting], k=k)
-        distances = np.asarray(distances, dtype=np.float64).reshape(len(waiting), k)
-        found = open_parents[np.asarray(found).reshape(len(waiting), k)]
+        reporting = None if tick is None else (tick, 1.0 - waiting.size / len(children))
+        distances, found = _candidates(parents[open_parents], children[waiting], k, reporting)
+        found = open_parents[found]
         order = np.argsort(distances.ravel(), kind="stable")
         child_of_pair = np.repeat(waiting, k)[order].tolist()
         parent_of_pair = found.ravel()[order].tolist()
@@ -132,6 +135,25 @@ def greedy_assignment(
         if tick is not None:
             tick(float((assigned >= 0).mean()))
     return assigned
+
+
+def _candidates(
+    parents: FloatArray, children: FloatArray, k: int, tick: tuple[Tick, float] | None
+) -> tuple[FloatArray, IntArray]:
+    """The ``k`` nearest parents of each child (distances, positions), queried in chunks so
+    progress (and a cancel) is reached often."""
+    tree = cKDTree(parents)
+    distances = np.empty((len(children), k))
+    found = np.empty((len(children), k), dtype=np.int64)
+    for first in range(0, len(children), QUERY_CHUNK_ROWS):
+        rows = slice(first, first + QUERY_CHUNK_ROWS)
+        chunk_d, chunk_i = tree.query(children[rows], k=k, workers=-1)
+        distances[rows] = np.asarray(chunk_d).reshape(-1, k)
+        found[rows] = np.asarray(chunk_i).reshape(-1, k)
+        if tick is not None:
+            report, fraction = tick
+            report(fraction)
+    return distances, found
 
 
 __all__ = ["assignment_cost", "greedy_assignment", "optimal_assignment"]

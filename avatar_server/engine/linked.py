@@ -33,7 +33,7 @@ Each table is avatarized with its own seed drawn from the group's seed, and shuf
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -43,7 +43,7 @@ import pandas as pd
 from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS, AvatarizationResult, avatarize
 from avatar_server.engine.link_assignment import greedy_assignment, optimal_assignment
 from avatar_server.engine.link_enrichment import children_summary, free_prefix, parent_context
-from avatar_server.engine.link_space import ParentSpace
+from avatar_server.engine.link_space import DEFAULT_AXES, ParentSpace
 from avatar_server.engine.progress import ProgressCallback
 from avatar_server.engine.quotas import children_counts, rank_matched_quotas
 
@@ -133,7 +133,7 @@ def avatarize_group(
         table = plan.tables[name]
         frame = enriched[name]
         for relation in plan.parents[name]:
-            joined, _ = parent_context(
+            joined = parent_context(
                 plan.tables[relation.parent].data.reset_index(drop=True),
                 table.parent_rows[relation.child_key],
                 plan.context_prefix[relation],
@@ -143,12 +143,12 @@ def avatarize_group(
         avatars[name] = result.unshuffled
         parent_rows: dict[str, IntArray] = {}
         for number, relation in enumerate(plan.parents[name]):
-            meter.assigning(name, number, relation.child_key)
+            tick = meter.assigning(name, number, relation.child_key)
             parent_rows[relation.child_key] = _reattach(
-                plan, relation, result.unshuffled, avatars, results, link_seeds[relation]
+                plan, relation, result.unshuffled, avatars, results, link_seeds[relation], tick
             )
         results[name] = LinkedTableResult(
-            result=_own_columns(result, table.data),
+            result=_own_columns(result, table.data, _warnings(plan, name, result.warnings)),
             parent_rows=parent_rows,
             sensitive=any(
                 r.method == "sensitive_original_order_assignment" for r in plan.parents[name]
@@ -166,6 +166,7 @@ def _reattach(
     avatars: dict[str, pd.DataFrame],
     results: dict[str, LinkedTableResult],
     seed: int,
+    tick: Callable[[float], None],
 ) -> IntArray:
     """Each child avatar's parent avatar row on ``relation``, by the relation's method."""
     child = plan.tables[relation.child]
@@ -178,21 +179,45 @@ def _reattach(
     quotas = rank_matched_quotas(
         avatar_counts.to_numpy(dtype=np.float64), counts, np.random.default_rng(seed)
     )
-    space = ParentSpace.fit(parent.data)
+    space = ParentSpace.fit(parent.data, parent.options.get("ncp") or DEFAULT_AXES)
     parent_points = space.transform(results[relation.parent].result.unshuffled)
     prefix = plan.context_prefix[relation]
-    names = {f"{prefix}{i}": str(c) for i, c in enumerate(parent.data.columns)}
-    child_points = space.transform(child_avatars[list(names)].rename(columns=names))
+    context = child_avatars[[f"{prefix}{i}" for i in range(parent.data.shape[1])]]
+    child_points = space.transform(context.set_axis(parent.data.columns, axis=1))
     if relation.method == "linear_sum_assignment":
-        return optimal_assignment(parent_points, quotas, child_points)
-    return greedy_assignment(parent_points, quotas, child_points)
+        return optimal_assignment(parent_points, quotas, child_points, tick=tick)
+    return greedy_assignment(parent_points, quotas, child_points, tick=tick)
 
 
-def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> AvatarizationResult:
+def _warnings(plan: _Plan, name: str, warnings: list[str]) -> list[str]:
+    """The avatarization's warnings with the parent attributes joined to the table named as
+    ``parent.column``, and a warning per link re-attached in original order."""
+    labels: dict[str, str] = {}
+    for relation in plan.parents[name]:
+        prefix = plan.context_prefix[relation]
+        for i, column in enumerate(plan.tables[relation.parent].data.columns):
+            labels[f"{prefix}{i}"] = f"{relation.parent}.{column}"
+    readable = []
+    for warning in warnings:
+        for added in sorted(labels, key=len, reverse=True):
+            warning = warning.replace(added, labels[added])
+        readable.append(warning)
+    for relation in plan.parents[name]:
+        if relation.method == "sensitive_original_order_assignment":
+            readable.append(
+                f"{name}.{relation.child_key} was re-attached to {relation.parent} in original "
+                "order (sensitive_original_order_assignment): each avatar keeps its original's "
+                "parent, so the number of children of each parent and which rows share a parent "
+                "are the originals'"
+            )
+    return readable
+
+
+def _own_columns(
+    result: AvatarizationResult, data: pd.DataFrame, warnings: list[str]
+) -> AvatarizationResult:
     """The result with the table's own columns only, indexed like ``data``."""
-    columns = list(data.columns)
-    unshuffled = result.unshuffled[[str(c) for c in columns]].copy()
-    unshuffled.columns = data.columns
+    unshuffled = result.unshuffled[list(data.columns)].copy()
     unshuffled.index = data.index
     order = result.shuffle_order
     assert order is not None  # avatarize always sets it
@@ -206,7 +231,7 @@ def _own_columns(result: AvatarizationResult, data: pd.DataFrame) -> Avatarizati
         seed=result.seed,
         explained_variance_ratio=result.explained_variance_ratio,
         batches=result.batches,
-        warnings=result.warnings,
+        warnings=warnings,
         shuffle_order=order,
     )
 
@@ -266,6 +291,11 @@ def _plan(tables: Sequence[TableInput], relations: Sequence[Relation]) -> _Plan:
     parents: dict[str, list[Relation]] = {name: [] for name in by_name}
     for relation in relations:
         _check_relation(relation, by_name, position)
+        if any(r.child_key == relation.child_key for r in parents[relation.child]):
+            raise ValueError(
+                f"table {relation.child!r}: foreign key {relation.child_key!r} is linked twice; "
+                "a foreign key links to one parent only"
+            )
         children[relation.parent].append(relation)
         parents[relation.child].append(relation)
     for table in tables:
@@ -383,11 +413,15 @@ class _Meter:
 
         return report
 
-    def assigning(self, name: str, link: int, key: str) -> None:
-        """Before the ``link``-th re-attachment of ``name`` (0-based)."""
+    def assigning(self, name: str, link: int, key: str) -> Callable[[float], None]:
+        """Reports the start of ``name``'s ``link``-th re-attachment (0-based) and returns the
+        callback for its own progress."""
         avatarized = self._avatarize_share(name)
         step = avatarized * self.ASSIGN_WEIGHT
-        self(f"{name}: assign {key}", self.start[name] + avatarized + step * link)
+        start = self.start[name] + avatarized + step * link
+        stage = f"{name}: assign {key}"
+        self(stage, start)
+        return lambda fraction: self(stage, start + step * fraction)
 
     def table_done(self, name: str) -> None:
         self(f"{name}: done", self.start[name] + self.share[name])

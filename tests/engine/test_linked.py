@@ -23,6 +23,7 @@ from avatar_server.engine.link_assignment import (
     greedy_assignment,
     optimal_assignment,
 )
+from avatar_server.engine.link_space import ParentSpace
 from avatar_server.engine.linked import (
     LINK_METHODS,
     LinkedTableResult,
@@ -32,6 +33,7 @@ from avatar_server.engine.linked import (
     avatarize_group,
 )
 from avatar_server.engine.progress import Cancelled
+from avatar_server.engine.quotas import rank_matched_quotas
 
 ASSIGNMENTS: tuple[LinkMethodName, ...] = (
     "linear_sum_assignment",
@@ -167,6 +169,8 @@ def test_sensitive_order_copies_the_original_graph(clinic: dict[str, pd.DataFram
     results = avatarize_group(tables, relations, seed=0)
     for key in ("patient_id", "doctor_id"):
         np.testing.assert_array_equal(results["visit"].parent_rows[key], tables[2].parent_rows[key])
+    warnings = results["visit"].result.warnings
+    assert any("visit.doctor_id was re-attached to doctor in original order" in w for w in warnings)
 
 
 def test_same_seed_same_outputs_other_seed_other_outputs(clinic: dict[str, pd.DataFrame]) -> None:
@@ -309,6 +313,45 @@ def test_diamond_links_every_child_to_both_parents() -> None:
     assert results["d"].sensitive and not results["b"].sensitive and not results["c"].sensitive
 
 
+def test_every_kind_of_column_on_both_sides_of_a_link(mixed: pd.DataFrame) -> None:
+    """Numbers with gaps, text, booleans, date text and datetimes in the child (summarised for
+    the parent) and in the parent (joined to each child, and the re-attachment space); column
+    labels that are not text."""
+    rng = np.random.default_rng(6)
+    parents = mixed.sample(150, random_state=1).reset_index(drop=True)
+    parents.columns = list(range(parents.shape[1]))
+    parent_rows, _ = children_of(rng.normal(0, 1, 150), len(mixed), rng, childless=0.15)
+    tables = [
+        TableInput("parent", parents, {}, {"k": 5}),
+        TableInput("child", mixed, {"parent_id": parent_rows}, {"k": 8}),
+    ]
+    for method in ASSIGNMENTS:
+        relations = [Relation("parent", "child", "parent_id", method)]
+        results = avatarize_group(tables, relations, seed=0)
+        rows = results["child"].parent_rows["parent_id"]
+        assert sorted_counts(rows, 150) == sorted_counts(parent_rows, 150)
+        assert results["parent"].result.unshuffled.columns.equals(pd.Index(range(8)))
+        assert list(results["child"].result.unshuffled.columns) == list(mixed.columns)
+        assert results["child"].result.unshuffled.dtypes.equals(mixed.dtypes)
+
+
+def test_warnings_name_parent_attributes_as_parent_dot_column() -> None:
+    rng = np.random.default_rng(2)
+    parents = pd.DataFrame(
+        {"code": [f"c{i % 250}" for i in range(500)], "size": rng.normal(0, 1, 500)}
+    )
+    parent_rows, _ = children_of(rng.normal(0, 1, 500), 1000, rng, childless=0.1)
+    children = pd.DataFrame({"amount": rng.normal(0, 1, 1000)})
+    tables = [
+        TableInput("shop", parents, {}, {"k": 5}),
+        TableInput("sale", children, {"shop_id": parent_rows}, {"k": 5}),
+    ]
+    relations = [Relation("shop", "sale", "shop_id", "linear_sum_assignment")]
+    warnings = avatarize_group(tables, relations, seed=0)["sale"].result.warnings
+    assert any("shop.code (" in warning for warning in warnings), warnings
+    assert not any("_link" in warning for warning in warnings), warnings
+
+
 # --- assignment methods ----------------------------------------------------------------------
 
 
@@ -354,6 +397,31 @@ def test_optimal_cost_is_at_most_greedy_and_blocks_keep_quotas() -> None:
     np.testing.assert_array_equal(np.bincount(blocked_greedy, minlength=400), many_quotas)
     random_cost = assignment_cost(parents, many, rng.permutation(blocked))
     assert assignment_cost(parents, many, blocked) < 0.8 * random_cost
+
+
+def test_rank_matched_quotas_hand_out_the_original_counts_in_avatar_order() -> None:
+    rng = np.random.default_rng(0)
+    original = np.array([0, 1, 1, 2, 3, 5], dtype=np.int64)
+    avatar_counts = np.array([2.4, 0.2, 4.1, 1.0, 1.0, 2.9])
+    quotas = rank_matched_quotas(avatar_counts, original, rng)
+    assert quotas.sum() == original.sum()
+    assert sorted(quotas.tolist()) == sorted(original.tolist())
+    assert quotas[2] == 5 and quotas[1] == 0 and quotas[5] == 3 and quotas[0] == 2
+    assert sorted(quotas[[3, 4]].tolist()) == [1, 1]
+
+
+def test_parent_space_keeps_the_first_ncp_axes_of_a_wide_parent() -> None:
+    rng = np.random.default_rng(0)
+    trait = rng.normal(size=(500, 1))
+    wide = pd.DataFrame(trait + 0.1 * rng.normal(size=(500, 12)))
+    wide["kind"] = np.where(trait[:, 0] > 0, "a", "b")
+    assert ParentSpace.fit(wide.iloc[:, :3]).transform(wide).shape == (500, 3)
+    space = ParentSpace.fit(wide)
+    points = space.transform(wide)
+    assert points.shape == (500, 5)
+    # The first axis is the shared trait: it orders the parents as the trait does.
+    assert abs(np.corrcoef(points[:, 0], trait[:, 0])[0, 1]) > 0.95
+    assert ParentSpace.fit(wide, max_axes=2).transform(wide).shape == (500, 2)
 
 
 # --- bad inputs ------------------------------------------------------------------------------
