@@ -43,7 +43,7 @@ from avatars import ApiClient, Runner, parameters
 from avatars.errors import ValidationError
 
 EFFECTS = "tests.test_fields_take_effect"
-LINKED = "tests.test_linked_schema"
+E2E = "tests.test_linked_tables"
 JOBS = "tests.test_jobs"
 REPORT = "tests.test_report"
 WORKFLOW = "tests.test_workflow"
@@ -73,22 +73,18 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     ("TableInfo", "data"): f"{JOBS}::test_a_run_produces_every_result",
     ("TableInfo", "columns"): f"{EFFECTS}::test_column_roles_and_types",
     ("TableInfo", "individual_level"): f"{EFFECTS}::test_values_the_server_already_follows",
-    # links: planned into groups of tables avatarized together (their end-to-end effect is
-    # the linked avatarization's)
+    # links: the linked avatarization re-attaches each child to its parent's avatars
+    ("TableInfo", "links"): f"{E2E}::test_the_clinic_avatars_join_and_keep_the_relations",
+    ("Link", "field"): f"{E2E}::test_the_clinic_avatars_join_and_keep_the_relations",
+    ("Link", "to"): f"{E2E}::test_the_clinic_avatars_join_and_keep_the_relations",
     (
-        "TableInfo",
-        "links",
-    ): f"{LINKED}::test_the_clinic_is_one_group_parents_first_whatever_the_schema_order",
+        "LinkTarget",
+        "table",
+    ): f"{E2E}::test_a_chain_a_diamond_childless_parents_and_two_groups_in_one_run",
     (
-        "Link",
+        "LinkTarget",
         "field",
-    ): f"{LINKED}::test_the_clinic_is_one_group_parents_first_whatever_the_schema_order",
-    (
-        "Link",
-        "to",
-    ): f"{LINKED}::test_the_clinic_is_one_group_parents_first_whatever_the_schema_order",
-    ("LinkTarget", "table"): f"{LINKED}::test_a_chain_is_ordered_from_its_top",
-    ("LinkTarget", "field"): f"{LINKED}::test_a_chain_is_ordered_from_its_top",
+    ): f"{E2E}::test_a_chain_a_diamond_childless_parents_and_two_groups_in_one_run",
     ("TableData", "dataset_id"): f"{JOBS}::test_users_never_see_each_others_runs",
     ("ColumnInfo", "field"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "type"): f"{EFFECTS}::test_column_roles_and_types",

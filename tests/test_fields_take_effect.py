@@ -212,7 +212,9 @@ def test_column_roles_and_types(user: ApiClient) -> None:
     ]
     shuffled = results(user, run_config(dataset, columns=columns))[ResultKind.SHUFFLED]
     assert "ref" not in shuffled and "note" not in shuffled  # identifier and drop: set aside
-    assert sorted(shuffled["pid"]) == list(range(1, len(frame) + 1))  # new keys, never originals
+    # New keys, none of them an original key value (1..n would put originals on other rows).
+    assert shuffled["pid"].is_unique and len(shuffled) == len(frame)
+    assert not shuffled["pid"].isin(frame["pid"]).any()
     assert set(shuffled["flag"].astype(str)) <= {"True", "False"}  # read as booleans
     untyped = results(user, run_config(dataset))[ResultKind.SHUFFLED]
     assert set(untyped["flag"]) <= {"yes", "no"}
