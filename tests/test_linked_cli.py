@@ -1,8 +1,6 @@
 """``avatars anonymize`` with several tables: how tables, keys and links are read from the
-command line, and a multi-table run refused before anything runs, on one line.
-
-The avatarization of linked tables itself (files written per table) is the job handlers'
-part: the command's end-to-end run is tested once they are wired."""
+command line, a multi-table run refused before anything runs, on one line, and the clinic
+anonymized end to end from a folder (one avatars file per table, keys that still join)."""
 
 from __future__ import annotations
 
@@ -10,11 +8,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from avatar_yaml import Config, LinkMethod
 from avatars import ApiClient, Runner
-from avatars.cli import build_parser
+from avatars.cli import VERDICT_FAILED, build_parser
 from avatars.cli_tables import LinkArgs, TableArgs, declared_tables, table_paths
 from tests.server import ServerProcess
 from tests.test_cli import avatars
@@ -209,3 +208,34 @@ def test_run_refuses_a_saved_linked_run_with_an_orphan_link(
     assert "foreign key 'doctor_id' is linked from no table" in done.stderr
     assert "Traceback" not in done.stderr
     assert user.jobs.get_jobs(display_name="clinic").jobs == []
+
+
+def test_a_folder_of_linked_tables_is_anonymized_end_to_end(
+    server: ServerProcess, cli_env: dict[str, str], clinic_folder: Path, tmp_path: Path
+) -> None:
+    done = avatars(
+        "anonymize",
+        str(clinic_folder),
+        "--primary-key=patient=p_id",
+        "--primary-key=doctor=d_id",
+        "--primary-key=visit=visit_id",
+        "--foreign-key=visit=patient_id",
+        "--foreign-key=visit=doctor_id",
+        "--advise-links",
+        "--name=clinic_cli",
+        "--output=out",
+        "--base-url",
+        server.base_url,
+        env=cli_env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode in (0, VERDICT_FAILED), done.stderr  # a failed verdict is said
+    assert "Traceback" not in done.stderr
+    out = tmp_path / "out"
+    released = {name: pd.read_csv(out / f"{name}.avatars.csv") for name in CLINIC}
+    assert [len(released[name]) for name in CLINIC] == [130, 50, 300]
+    assert released["visit"]["patient_id"].isin(released["patient"]["p_id"]).all()
+    assert released["visit"]["doctor_id"].isin(released["doctor"]["d_id"]).all()
+    assert (out / "clinic_cli.report.pdf").read_bytes().startswith(b"%PDF")
+    assert "privacy verdict:" in done.stdout
