@@ -260,9 +260,17 @@ class RunResults:
                 self.client.results.download_file(job_name, entry.name, target / entry.name)
                 for entry in reports
             ]
-        for entry in reports:
-            if _REPORT_SUFFIXES.get(Path(entry.name).suffix.lower()) == wanted:
-                return self.client.results.download_file(job_name, entry.name, target)
+        matching = [
+            e for e in reports if _REPORT_SUFFIXES.get(Path(e.name).suffix.lower()) == wanted
+        ]
+        if len(matching) > 1:
+            tables = ", ".join(str(entry.table) for entry in matching)
+            raise ValueError(
+                f"the {job_words(document)} job wrote one {wanted} document per table "
+                f"({tables}): give a folder to download them all"
+            )
+        for entry in matching:
+            return self.client.results.download_file(job_name, entry.name, target)
         written = ", ".join(entry.name for entry in reports)
         raise ValueError(
             f"the {job_words(document)} job wrote no {wanted} file (it wrote: {written})"

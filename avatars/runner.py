@@ -792,6 +792,8 @@ class Runner:
         folder (an existing one, or a path without suffix, created if needed) receives both
         files under the server's names, as does the current folder when ``path`` is None;
         the list of their paths is returned then. Another suffix is refused before waiting.
+        A run of several tables has one privacy-impact (``pia``) document per table
+        (``report_pia.<table>.pdf``...): download them to a folder.
         """
         chosen = ReportParameters.read_field("report_type", report_type, "report_type")
         return self._results.download_report(path, chosen)

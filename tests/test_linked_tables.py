@@ -180,6 +180,20 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
     assert isinstance(html_path, Path)
     html = html_path.read_text()
     assert "visit" in html and "doctor" in html
+    # The privacy-impact assessment: one document per table, each with its links.
+    with pytest.raises(
+        ValueError, match=r"one PDF document per table \(patient, doctor, visit\): give a folder"
+    ):
+        first.download_report(tmp_path / "pia.pdf", "pia")
+    pia = first.download_report(tmp_path / "pia", "pia")
+    assert isinstance(pia, list)
+    assert sorted(path.name for path in pia) == sorted(
+        f"report_pia.{name}.{suffix}"
+        for name in ("patient", "doctor", "visit")
+        for suffix in ("html", "pdf")
+    )
+    doctor_pia = (tmp_path / "pia" / "report_pia.doctor.html").read_text()
+    assert "d_id" in doctor_pia or "doctor" in doctor_pia
 
 
 def test_an_original_order_link_fails_the_verdict(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ from avatar_yaml import (
     PrivacyMetricsTableParameters,
     Pseudonymization,
     ReportParameters,
+    ReportType,
     ResultKind,
     SignalMetricsTableParameters,
     report_name,
@@ -666,8 +668,10 @@ def _relations(
 def run_report(ctx: JobContext, out: ResultWriter) -> None:
     """The report of the run in HTML and PDF (same content): ``report.html``/``report.pdf``
     for the basic report, ``report_pia.*`` for the privacy-impact one, in the document's
-    language. Both formats are always written, whatever ``output_format`` asks: they cost
-    little, and a reader may need either."""
+    language; a run of several tables gets one privacy-impact document per table
+    (``report_pia.<table>.*``, the table named in the result's entry). Both formats are
+    always written, whatever ``output_format`` asks: they cost little, and a reader may need
+    either."""
     document = _report_document(ctx)
     privacy_job = ctx.dependency(JobKind.PRIVACY_METRICS)
     signal_job = ctx.dependency(JobKind.SIGNAL_METRICS)
@@ -705,13 +709,37 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
         software_version=__version__,
         relations=_relations(ctx, signal_job, privacy_of),
     )
-    # Figures are most of the work (0.1-0.8), then the PDF layout.
-    page = render_html(data, progress=lambda stage, done: ctx.progress(stage, 0.1 + 0.7 * done))
-    ctx.progress("pdf", 0.8)
-    pdf = render_pdf(page)
     base = ctx.job.parameters_name
-    out.write(ResultKind.REPORT, None, f"{base}.html", page.encode(), "html")
-    out.write(ResultKind.REPORT, None, f"{base}.pdf", pdf, "pdf")
+    if document.report_type is ReportType.PIA and len(tables) > 1:
+        # A privacy-impact assessment is signed per processing of one table's people: one
+        # document per table, with the links it takes part in.
+        for index, table in enumerate(tables):
+            part = replace(
+                data,
+                tables=[table],
+                relations=[
+                    r for r in data.relations if table.name in (r.get("parent"), r.get("child"))
+                ],
+            )
+            stem = f"{base}.{escape_table_name(table.name)}"
+            _write_report(ctx.part(index, len(tables), table.name), out, part, stem, table.name)
+        return
+    _write_report(ctx.progress, out, data, base, None)
+
+
+def _write_report(
+    progress: Callable[[str, float], None],
+    out: ResultWriter,
+    data: ReportData,
+    stem: str,
+    table: str | None,
+) -> None:
+    """One report in HTML and PDF: figures are most of the work (0.1-0.8), then the PDF."""
+    page = render_html(data, progress=lambda stage, done: progress(stage, 0.1 + 0.7 * done))
+    progress("pdf", 0.8)
+    pdf = render_pdf(page)
+    out.write(ResultKind.REPORT, table, f"{stem}.html", page.encode(), "html")
+    out.write(ResultKind.REPORT, table, f"{stem}.pdf", pdf, "pdf")
 
 
 HANDLERS: dict[JobKind, Handler] = {
