@@ -85,6 +85,16 @@ def test_anonymize_then_reload_on_the_embedded_server(
     assert missing.returncode == 1 and "anonymize_one_table.py first" in missing.stderr
 
 
+def test_linked_tables(home: Path, shared_data: Path, tmp_path: Path) -> None:
+    env = clean_env(shared_data, AVATAR_HOME=str(home))
+    done = run_example("linked_tables.py", "linked", env=env, cwd=tmp_path)
+    assert "300 avatar visits, 300 of them joined to an avatar doctor" in done.stdout
+    assert "patient -> visit: children per parent, mean 2.31 in the originals, 2.31" in done.stdout
+    visits = (tmp_path / "linked" / "visit.avatars.csv").read_text(encoding="utf-8")
+    assert visits.startswith("visit_id,patient_id,doctor_id,day_visit,exam")
+    assert (tmp_path / "linked" / "clinic.report.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_yaml_round_trip(home: Path, shared_data: Path, tmp_path: Path) -> None:
     env = clean_env(shared_data, AVATAR_HOME=str(home))
     done = run_example("yaml_round_trip.py", "yaml", env=env, cwd=tmp_path)
