@@ -21,7 +21,10 @@ from avatar_server.engine.linked_metrics import (
     relation_utility,
 )
 from avatar_server.engine.results import to_official_dicts
+from avatar_server.jobs.tables import PreparedTable
+from avatar_server.jobs.verdict import table_verdict
 from avatar_server.report import ReportData, TableResults, render_html, render_pdf
+from avatar_server.report.builder import verdicts
 from avatar_server.report.translations import CHOICES, STRINGS
 from avatar_yaml import AvatarizationParameters
 from tests.test_report import normalise, parse, pdf_text
@@ -190,3 +193,32 @@ def test_without_relations_the_report_has_no_relations_section(clinic_report: Re
     assert STRINGS["en"]["section_relations"] not in page.h2
     assert not [figure for figure, _ in page.images if figure == "cardinality"]
     assert "data-relation" not in render_html(single)
+
+
+def test_the_verdict_items_of_a_linked_table_are_worded_in_the_report_language(
+    clinic_report: ReportData,
+) -> None:
+    """A child table's verdict holds items of its further views and of links copied in the
+    original order: the report words them in its own language, not the server's English."""
+    visit = next(table for table in clinic_report.tables if table.name == "visit")
+    view = {
+        "metadata": {"computation_type": "full_enriched", "reference": "patient"},
+        "hidden_rate": 71.5,
+        "targets": {"hidden_rate": "> 90"},
+        "passed": {"hidden_rate": False},
+    }
+    items = table_verdict(
+        [visit.privacy, view],
+        PreparedTable(name="visit", data=pd.DataFrame()),
+        pd.DataFrame(),
+        None,
+        sensitive_links=["doctor.d_id -> visit.doctor_id"],
+    )["items"]
+    table = replace(visit, verdict={"status": "fail", "items": items})
+    (found,) = verdicts([table], "fr")
+    reasons = {item["code"].split("@")[0].split(":")[0]: item for item in found["failed"]}
+    assert reasons["hidden_rate"]["lang"] == "fr"
+    assert "personnes de patient" in reasons["hidden_rate"]["reason"]
+    assert "71,5" in reasons["hidden_rate"]["reason"]
+    sensitive = reasons["sensitive_original_order_assignment"]
+    assert sensitive["lang"] == "fr" and "recopient les liens" in sensitive["reason"]

@@ -107,6 +107,8 @@ def _view_items(view: dict[str, Any]) -> list[dict[str, Any]]:
             "metric": item["name"],
             "computation_type": metadata.get("computation_type"),
             "reference": metadata.get("reference"),
+            "value": view.get(item["name"]),
+            "target": (view.get("targets") or {}).get(item["name"]),
         }
         for item in _metric_items(view)
     ]

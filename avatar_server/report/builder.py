@@ -775,7 +775,21 @@ def _verdict_item(item: dict[str, Any], table: TableResults, language: str) -> d
         "lang": "en",
     }
     metric = METRICS[language].get(name)
-    if metric is not None:
+    view_metric = METRICS[language].get(str(item.get("metric"))) if "@" in name else None
+    if view_metric is not None:
+        computation = str(item.get("computation_type"))
+        label = t["verdict_view_label"].format(
+            label=view_metric.label,
+            computation=CHOICES[language].get(f"computation.{computation}", computation),
+            reference=item.get("reference"),
+        )
+        reason = t["verdict_metric_reason"].format(
+            label=label,
+            value=format_number(item.get("value"), language),
+            target=format_target(item.get("target"), language),
+        )
+        remedy = t.get(f"remedy_{item.get('metric')}", t["remedy_raise_k"])
+    elif metric is not None:
         reason = t["verdict_metric_reason"].format(
             label=metric.label,
             value=format_number(table.privacy.get(name), language),
@@ -797,6 +811,9 @@ def _verdict_item(item: dict[str, Any], table: TableResults, language: str) -> d
     elif kind == "row_order_reattachment" and isinstance(item.get("variables"), list):
         reason = t["verdict_row_order_reason"].format(variables=", ".join(item["variables"]))
         remedy = t["remedy_row_order"]
+    elif kind == "sensitive_original_order_assignment" and item.get("link"):
+        reason = t["verdict_sensitive_link_reason"].format(link=item["link"])
+        remedy = t["remedy_sensitive_link"]
     elif kind == "kept_as_is" and suffix:
         reason = t["verdict_kept_as_is_reason"].format(column=column)
         remedy = t["remedy_column"].format(column=column)

@@ -164,6 +164,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "signature": "Signature",
         "verdict_what_to_do": "What to do:",
         "verdict_metric_reason": "{label}: {value} (target {target})",
+        "verdict_view_label": "{label} ({computation}, persons of {reference})",
+        "verdict_sensitive_link_reason": (
+            "link {link} re-attaches each avatar child to the avatar of its original parent: "
+            "the released keys copy the original links (how many children each person has, "
+            "which rows belong to the same person)"
+        ),
+        "remedy_sensitive_link": (
+            "use linear_sum_assignment or minimum_distance_assignment for this link"
+        ),
         "verdict_verbatim_reason": (
             "column {column}: {count} of {rows} avatars carry a value that only one original holds"
         ),
@@ -461,6 +470,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "signature": "Signature",
         "verdict_what_to_do": "Que faire :",
         "verdict_metric_reason": "{label} : {value} (cible {target})",
+        "verdict_view_label": "{label} ({computation}, personnes de {reference})",
+        "verdict_sensitive_link_reason": (
+            "le lien {link} rattache chaque enfant avatar à l'avatar de son parent d'origine : "
+            "les clés publiées recopient les liens d'origine (le nombre d'enfants de chaque "
+            "personne, les lignes qui appartiennent à la même personne)"
+        ),
+        "remedy_sensitive_link": (
+            "utiliser linear_sum_assignment ou minimum_distance_assignment pour ce lien"
+        ),
         "verdict_verbatim_reason": (
             "colonne {column} : {count} avatars sur {rows} portent une valeur qu'un seul "
             "original possède"
