@@ -349,6 +349,13 @@ def _person_views(group: LinkedTables, table: str, *, privacy: bool) -> list[Met
     return views
 
 
+def _individual_views(group: LinkedTables, table: str) -> list[MetricView]:
+    """An individual-level table's computations, the same for privacy and signal: the table
+    alone, and with its children's aggregates when it has children."""
+    enriched = _top_enriched(group, table)
+    return [_standalone(group, table), *([enriched] if enriched else [])]
+
+
 def privacy_views(group: LinkedTables) -> dict[str, list[MetricView]]:
     """Per table (in the group's order), the computations its privacy metrics run on.
 
@@ -360,8 +367,7 @@ def privacy_views(group: LinkedTables) -> dict[str, list[MetricView]]:
     views: dict[str, list[MetricView]] = {}
     for table in group.originals:
         if group.individual_level.get(table, False):
-            enriched = _top_enriched(group, table)
-            views[table] = [_standalone(group, table), *([enriched] if enriched else [])]
+            views[table] = _individual_views(group, table)
         else:
             views[table] = _person_views(group, table, privacy=True)
     return views
@@ -378,8 +384,7 @@ def signal_views(group: LinkedTables) -> dict[str, list[MetricView]]:
     views: dict[str, list[MetricView]] = {}
     for table in group.originals:
         if group.individual_level.get(table, False):
-            enriched = _top_enriched(group, table)
-            views[table] = [_standalone(group, table), *([enriched] if enriched else [])]
+            views[table] = _individual_views(group, table)
         else:
             views[table] = [
                 _standalone(group, table),

@@ -74,17 +74,26 @@ def avatarized_groups(
     return groups
 
 
+def parent_positions(parent_keys: pd.Series, child_keys: pd.Series) -> RowPositions | None:
+    """The position in ``parent_keys`` of each value of ``child_keys`` (-1: none holds it),
+    or None when the parent keys are not unique and present (a position would be ambiguous)."""
+    keys = pd.Index(parent_keys)
+    if not keys.is_unique or keys.hasnans:
+        return None
+    found: RowPositions = keys.get_indexer(child_keys).astype(np.intp)
+    return found
+
+
 def key_positions(parent: PreparedTable, child: PreparedTable, link: PlannedLink) -> RowPositions:
     """The position in ``parent``'s rows of the parent of each ``child`` row: a foreign key
     value no parent holds (or a missing one) is refused, naming how many and some."""
-    keys = pd.Index(parent.keys[link.parent_key])
-    if not keys.is_unique or keys.hasnans:
+    values = child.keys[link.child_key]
+    positions = parent_positions(parent.keys[link.parent_key], values)
+    if positions is None:
         raise JobInputError(
             f"table {link.parent!r}: primary key {link.parent_key!r} has duplicate or missing "
             "values: each row needs its own key"
         )
-    values = child.keys[link.child_key]
-    positions = keys.get_indexer(values)
     orphans = positions < 0
     if orphans.any():
         examples = pd.unique(values[orphans].astype(object))[:3].tolist()
@@ -93,8 +102,7 @@ def key_positions(parent: PreparedTable, child: PreparedTable, link: PlannedLink
             f"that no row of {link.parent!r} holds in {link.parent_key!r} (e.g. {examples}): "
             "remove those rows or fix the keys"
         )
-    found: RowPositions = positions.astype(np.intp)
-    return found
+    return positions
 
 
 def prepare_group(group: TableGroup, prepared: Mapping[str, PreparedTable]) -> PreparedGroup:

@@ -420,13 +420,12 @@ def _privacy_options(
     return options
 
 
-def _sensitive_links(ctx: JobContext, name: str) -> list[str]:
+def _sensitive_links(group: PreparedGroup, name: str) -> list[str]:
     """The links into ``name`` that copy the original graph (flagged in its verdict)."""
     return [
-        f"{parent.name}.{link.field} -> {name}.{link.to.field}"
-        for parent in ctx.config.schema.tables
-        for link in parent.links or []
-        if link.to.table == name and link.method is LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT
+        f"{link.parent}.{link.parent_key} -> {name}.{link.child_key}"
+        for link in group.links_into(name)
+        if link.method is LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT
     ]
 
 
@@ -503,7 +502,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     pair.prepared,
                     pair.avatars,
                     avatarization[name].exclude_variables,
-                    sensitive_links=_sensitive_links(ctx, name),
+                    sensitive_links=_sensitive_links(group.group, name),
                 ),
             )
     if linked:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from avatar_server.db.models import Job
@@ -17,6 +16,7 @@ from avatar_server.jobs.groups import (
     PreparedGroup,
     RowPositions,
     avatarized_groups,
+    parent_positions,
     prepare_group,
 )
 from avatar_server.jobs.tables import PreparedTable
@@ -89,14 +89,15 @@ def _released_parent_rows(
     from the released keys (the avatars' own foreign keys are the assignment)."""
     rows: dict[tuple[str, str], RowPositions] = {}
     for link in group.group.links:
-        parent_keys = pd.Index(released[link.parent][link.parent_key])
-        positions = parent_keys.get_indexer(released[link.child][link.child_key])
-        if (positions < 0).any() or not parent_keys.is_unique:
+        positions = parent_positions(
+            released[link.parent][link.parent_key], released[link.child][link.child_key]
+        )
+        if positions is None or (positions < 0).any():
             raise JobInputError(
                 f"table {link.child!r}: the avatars' {link.child_key!r} does not resolve to the "
                 f"avatars of {link.parent!r}: avatarize the run again"
             )
-        rows[(link.child, link.child_key)] = positions.astype(np.intp)
+        rows[(link.child, link.child_key)] = positions
     return rows
 
 
