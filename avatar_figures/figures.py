@@ -49,7 +49,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib import colormaps, ticker
@@ -59,8 +59,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from PIL import Image
 
 from avatar_figures.labels import decimal, labels, percent
+from avatar_figures.layout import (
+    POINTS_PER_INCH,
+    TEXT_PAD,
+    place,
+    rotated_extent,
+    text_height,
+    tick_labels,
+    widest,
+)
 
 __all__ = [
     "AVATAR_COLOUR",
@@ -76,9 +86,25 @@ __all__ = [
 ORIGINAL_COLOUR = "#1f5fa8"
 AVATAR_COLOUR = "#e8830c"
 FIGURE_WIDTH = 7.5  # inches: the text width of an A4 page with usual margins
-PANEL_HEIGHT = 1.95
-LEGEND_HEIGHT = 0.45
 MAX_LABEL_CHARS = 14
+# Layout, in points (see avatar_figures.layout): font sizes, then the room around texts.
+_TICK_SIZE = 6.5
+_TICK_LENGTH = 2.5
+_TITLE_SIZE = 8.0
+_AXIS_LABEL_SIZE = 7.0
+_NOTE_SIZE = 6.3
+_LABEL_PAD = 4.0  # matplotlib's default axes.labelpad
+_MARGIN = 4.0  # points between the outermost texts and the figure's edge
+_DEFAULT_TICK_LENGTH = 3.5  # matplotlib's default major tick length
+_RIGHT_ROOM = 8.0  # for half of a last tick label centred on the axes' right end
+PLOT_HEIGHT = 1.3 * POINTS_PER_INCH  # a distribution panel's plotting area
+_COLUMN_GAP = 8.0
+_ROW_GAP = 6.0
+_LEGEND_BAND = 22.0
+_TITLE_PAD = 6.0  # matplotlib's default axes.titlepad
+HEATMAP_TITLE_SIZE = 9.0
+_BAR_WIDTH = 10.0  # a heatmap's colour bar
+_BAR_GAP = 6.0
 SHOWN_MODALITIES = 10
 MAX_HEATMAP_LABELS = 40
 MAX_HEATMAP_ANNOTATIONS = 15
@@ -162,7 +188,8 @@ def _legend(figure: Figure, words: Mapping[str, str]) -> None:
     figure.legend(
         handles,
         [words["original"], words["avatars"]],
-        loc="outside upper center",
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.0),
         ncols=2,
         frameon=False,
         fontsize=9,
@@ -172,13 +199,15 @@ def _legend(figure: Figure, words: Mapping[str, str]) -> None:
 # --- distributions ---------------------------------------------------------------------------
 
 
-def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
+def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> float:
+    """Draws the panel; returns the room its labels take below the axes, in points."""
     plot = entry["plot"]
     words = labels(language)
     edges = _floats(plot["edges"])
+    below = _TICK_LENGTH + TEXT_PAD + text_height("0", _TICK_SIZE)
     if edges.size < 2:
         ax.text(0.5, 0.5, words["no_data"], ha="center", va="center", transform=ax.transAxes)
-        return
+        return below
     widths = np.diff(edges)
     original = np.nan_to_num(_floats(plot["original"])) * widths
     avatars = np.nan_to_num(_floats(plot["avatars"])) * widths
@@ -191,13 +220,14 @@ def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
         locator = mdates.AutoDateLocator(minticks=2, maxticks=4)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(_date_formatter(locator, language))
+        below += text_height("0", _TICK_SIZE)  # the offset (year, day) under the dates
     else:
         # Edges at half-integers: one bin per integer value, so integer ticks only.
         integral = bool(np.allclose(np.mod(edges, 1.0), 0.5))
         ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4, integer=integral))
         ax.xaxis.set_major_formatter(_ScalarFormatter(language))
     ax.set_ylim(bottom=0)
-    _notes(ax, entry, language)
+    return below + _notes(ax, entry, language)
 
 
 def _missing_share(summary: Mapping[str, Any]) -> float:
@@ -206,9 +236,10 @@ def _missing_share(summary: Mapping[str, Any]) -> float:
     return missing / total if total else 0.0
 
 
-def _notes(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
+def _notes(ax: Axes, entry: Mapping[str, Any], language: str) -> float:
     """What the bars leave out, under the axis where it cannot cover a title or a bar:
-    missing values (histograms leave gaps out) and values beyond a clipped axis."""
+    missing values (histograms leave gaps out) and values beyond a clipped axis. Returns the
+    room the notes take."""
     words = labels(language)
     lines = []
     original = _missing_share(entry.get("original") or {})
@@ -226,8 +257,11 @@ def _notes(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
                 original=int(beyond.get("original") or 0), avatars=int(beyond.get("avatars") or 0)
             )
         )
-    if lines:
-        ax.set_xlabel("\n".join(lines), fontsize=6.3, color="#444444", labelpad=2)
+    if not lines:
+        return 0.0
+    note = "\n".join(lines)
+    ax.set_xlabel(note, fontsize=_NOTE_SIZE, color="#444444", labelpad=2)
+    return 2.0 + text_height(note, _NOTE_SIZE)
 
 
 def _category_label(category: str, language: str) -> str:
@@ -275,25 +309,42 @@ def _top_modalities(
     return categories, np.array(values_o), np.array(values_a)
 
 
-def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> None:
+class _Overhang(NamedTuple):
+    """How far a panel's first x label reaches left of its tick, in points, and where that
+    tick sits, as a fraction of the panel's width from its left side."""
+
+    reach: float
+    tick: float
+
+
+def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> tuple[float, _Overhang]:
+    """Draws the panel; returns the room its labels take below the axes and the overhang of
+    the first (slanted) label."""
     categories, original, avatars = _top_modalities(entry, language)
     if not categories:
         ax.text(0.5, 0.5, labels(language)["no_data"], ha="center", va="center")
-        return
+        return _TICK_LENGTH + TEXT_PAD, _Overhang(0.0, 0.0)
     positions = np.arange(len(categories), dtype=np.float64)
     width = 0.4
     ax.bar(positions - width / 2, original, width, color=ORIGINAL_COLOUR, alpha=0.75)
     ax.bar(positions + width / 2, avatars, width, color=AVATAR_COLOUR, alpha=0.9)
     many = len(categories) > 6
+    rotation, size = (90.0, 5.5) if many else (30.0, 6.5)
     ax.set_xticks(
         positions,
         categories,
-        rotation=90 if many else 30,
+        rotation=rotation,
         ha="center" if many else "right",
         rotation_mode="default" if many else "anchor",
-        fontsize=5.5 if many else 6.5,
+        fontsize=size,
     )
     ax.set_xlim(-0.6, len(categories) - 0.4)
+    extents = [rotated_extent(category, size, rotation) for category in categories]
+    below = _TICK_LENGTH + TEXT_PAD + max(vertical for _, vertical in extents)
+    # A slanted label ends at its tick, so the whole of it lies left of the tick; an upright
+    # one is centred on it.
+    reach = extents[0][0] if not many else extents[0][0] / 2
+    return below, _Overhang(reach, 0.6 / (len(categories) + 0.2))
 
 
 def distribution_figure(
@@ -303,6 +354,7 @@ def distribution_figure(
 
     Numbers and dates: each bin's share of rows, originals filled, avatars as a line (so both
     stay visible where they overlap). Categories: side-by-side bars of modality shares.
+    The figure is as tall as its rows need: each row gets the room its labels take below.
     """
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}")
@@ -312,27 +364,73 @@ def distribution_figure(
     columns = min(columns, len(comparisons))
     rows = math.ceil(len(comparisons) / columns)
     width = FIGURE_WIDTH if columns >= 3 else 2.6 * columns
-    figure = Figure(figsize=(width, rows * PANEL_HEIGHT + LEGEND_HEIGHT), layout="constrained")
-    grid = figure.subplots(rows, columns, squeeze=False)
-    for index, ax in enumerate(grid.flat):
+    figure = Figure(figsize=(width, rows * 2.0))  # the height is set by _place_grid
+    grid = [figure.add_axes((0.0, 0.0, 1.0, 1.0)) for _ in range(rows * columns)]
+    panels: list[_Panel] = []
+    for index, ax in enumerate(grid):
         if index >= len(comparisons):
             ax.set_axis_off()
+            panels.append(_Panel(ax, 0.0, 0.0, _Overhang(0.0, 0.0)))
             continue
         entry = comparisons[index]
+        overhang = _Overhang(0.0, 0.0)
         if entry["plot"]["type"] == "histogram":
-            _histogram_panel(ax, entry, language)
+            below = _histogram_panel(ax, entry, language)
         else:
-            _bar_panel(ax, entry, language)
-        ax.set_title(_short(str(entry["name"]), 32), fontsize=8)
-        ax.tick_params(labelsize=6.5, length=2.5)
+            below, overhang = _bar_panel(ax, entry, language)
+        ax.set_title(_short(str(entry["name"]), 32), fontsize=_TITLE_SIZE)
+        ax.tick_params(labelsize=_TICK_SIZE, length=_TICK_LENGTH)
         ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4))
         ax.yaxis.set_major_formatter(_PercentFormatter(language))
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    for ax in grid[:, 0]:
-        ax.set_ylabel(words["share"], fontsize=7)
+        left = _TICK_LENGTH + TEXT_PAD + widest(tick_labels(ax.yaxis), _TICK_SIZE)
+        if index % columns == 0:
+            ax.set_ylabel(words["share"], fontsize=_AXIS_LABEL_SIZE)
+            left += _LABEL_PAD + text_height(words["share"], _AXIS_LABEL_SIZE)
+        panels.append(_Panel(ax, left, below, overhang))
     _legend(figure, words)
+    _place_grid(figure, panels, rows, columns)
     return figure
+
+
+class _Panel(NamedTuple):
+    """A panel's axes and the room its labels take left of and below it, in points."""
+
+    ax: Axes
+    left: float
+    below: float
+    overhang: _Overhang
+
+
+def _place_grid(figure: Figure, panels: Sequence[_Panel], rows: int, columns: int) -> None:
+    """Columns as wide as the figure allows once each column's left labels have their room;
+    rows as tall as a plot plus their title and their tallest labels below; the figure's
+    height set to the sum."""
+    width = float(figure.get_size_inches()[0]) * POINTS_PER_INCH
+    lefts = [max(p.left for p in panels[c::columns]) for c in range(columns)]
+    share = (width - sum(lefts) - _MARGIN - _RIGHT_ROOM - (columns - 1) * _COLUMN_GAP) / columns
+    # A slanted first label may reach further left than the tick labels: give it room.
+    lefts = [
+        max([lefts[c]] + [p.overhang.reach - p.overhang.tick * share for p in panels[c::columns]])
+        for c in range(columns)
+    ]
+    share = max(
+        1.0, (width - sum(lefts) - _MARGIN - _RIGHT_ROOM - (columns - 1) * _COLUMN_GAP) / columns
+    )
+    title = _TITLE_PAD + text_height("X", _TITLE_SIZE)
+    belows = [max(p.below for p in panels[r * columns : (r + 1) * columns]) for r in range(rows)]
+    height = _LEGEND_BAND + sum(title + PLOT_HEIGHT + b for b in belows) + rows * _ROW_GAP
+    figure.set_size_inches(width / POINTS_PER_INCH, (height + _MARGIN) / POINTS_PER_INCH)
+    top = height + _MARGIN - _LEGEND_BAND
+    for r in range(rows):
+        bottom = top - title - PLOT_HEIGHT
+        x = _MARGIN
+        for c in range(columns):
+            x += lefts[c]
+            panels[r * columns + c].ax.set_position(place(figure, x, bottom, share, PLOT_HEIGHT))
+            x += share + _COLUMN_GAP
+        top = bottom - belows[r] - _ROW_GAP
 
 
 # --- correlations ----------------------------------------------------------------------------
@@ -362,17 +460,18 @@ def _heatmap(
     language: str,
     annotate: bool | None,
 ) -> Figure:
-    ax = figure.subplots()
+    ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
     palette = colormaps["RdBu_r"].with_extremes(bad="#d9d9d9")
     image = ax.imshow(
         np.ma.masked_invalid(matrix), cmap=palette, vmin=-limit, vmax=limit, aspect="equal"
     )
     size = len(columns)
+    names: list[str] = []
+    label_size = max(4.0, min(7.0, 80.0 / max(size, 1)))
     if size <= MAX_HEATMAP_LABELS:
         names = [_short(str(c), 22) for c in columns]
-        fontsize = max(4.0, min(7.0, 80.0 / max(size, 1)))
-        ax.set_xticks(range(size), names, rotation=90, fontsize=fontsize)
-        ax.set_yticks(range(size), names, fontsize=fontsize)
+        ax.set_xticks(range(size), names, rotation=90, fontsize=label_size)
+        ax.set_yticks(range(size), names, fontsize=label_size)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -392,12 +491,36 @@ def _heatmap(
                 fontsize=fontsize,
                 color="white" if strong else "#222222",
             )
-    ax.set_title(title, fontsize=9)
-    bar = figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+    ax.set_title(title, fontsize=HEATMAP_TITLE_SIZE)
+    bar_ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    bar = figure.colorbar(image, cax=bar_ax)
     bar.set_label(colourbar, fontsize=7)
     bar.ax.tick_params(labelsize=6)
     bar.ax.yaxis.set_major_formatter(_ScalarFormatter(language))
+    _place_heatmap(figure, ax, bar_ax, widest(names, label_size))
     return figure
+
+
+def _place_heatmap(figure: Figure, ax: Axes, bar_ax: Axes, label_width: float) -> None:
+    """The square map as large as the figure allows once its labels (left and below, turned
+    upright), its title and the colour bar with its tick labels and label have their room;
+    the group centred. The bar is 80 % of the map's height, beside it."""
+    width, height = (float(v) * POINTS_PER_INCH for v in figure.get_size_inches())
+    labels_room = label_width + TEXT_PAD if label_width else 0.0
+    left = _MARGIN + labels_room
+    bottom = _MARGIN + labels_room
+    top = _MARGIN + text_height("X", HEATMAP_TITLE_SIZE) + 6.0
+    bar_ticks = widest(tick_labels(bar_ax.yaxis), 6.0)
+    right = (
+        _BAR_GAP + _BAR_WIDTH + TEXT_PAD + bar_ticks + TEXT_PAD + text_height("X", 7.0) + _MARGIN
+    )
+    side = max(1.0, min(width - left - right, height - bottom - top))
+    left += max(0.0, (width - left - right - side) / 2)
+    bottom += max(0.0, (height - bottom - top - side) / 2)
+    ax.set_position(place(figure, left, bottom, side, side))
+    bar_height = 0.8 * side
+    bar_bottom = bottom + (side - bar_height) / 2
+    bar_ax.set_position(place(figure, left + side + _BAR_GAP, bar_bottom, _BAR_WIDTH, bar_height))
 
 
 def _heatmap_size(count: int) -> tuple[float, float]:
@@ -412,15 +535,18 @@ def correlation_figure(
     *,
     language: str = "en",
     annotate: bool | None = None,
+    size: tuple[float, float] | None = None,
 ) -> Figure:
     """Heatmap of the association matrix of one side (``original`` or ``avatars``), on a
     fixed [-1, 1] scale so the two sides can be compared by eye. Cells carry their value
-    when ``annotate`` is true (default: up to 15 variables, beyond which it is unreadable)."""
+    when ``annotate`` is true (default: up to 15 variables, beyond which it is unreadable).
+    ``size`` in inches (default: growing with the number of variables); the map and its
+    labels are laid out for that size, so set it here rather than resizing the figure."""
     if side not in ("original", "avatars"):
         raise ValueError(f"side must be 'original' or 'avatars', got {side!r}")
     words = labels(language)
     columns = [str(c) for c in correlations["columns"]]
-    figure = Figure(figsize=_heatmap_size(len(columns)), layout="constrained")
+    figure = Figure(figsize=size or _heatmap_size(len(columns)))
     if not columns:
         return _empty(figure, words["no_variable"])
     return _heatmap(
@@ -436,14 +562,18 @@ def correlation_figure(
 
 
 def correlation_difference_figure(
-    correlations: dict[str, Any], *, language: str = "en", annotate: bool | None = None
+    correlations: dict[str, Any],
+    *,
+    language: str = "en",
+    annotate: bool | None = None,
+    size: tuple[float, float] | None = None,
 ) -> Figure:
     """Heatmap of avatars − original. The colour scale spans the largest difference (at least
-    0.1), so small losses are visible; the colour bar gives the actual scale. ``annotate`` as
-    in :func:`correlation_figure`."""
+    0.1), so small losses are visible; the colour bar gives the actual scale. ``annotate``
+    and ``size`` as in :func:`correlation_figure`."""
     words = labels(language)
     columns = [str(c) for c in correlations["columns"]]
-    figure = Figure(figsize=_heatmap_size(len(columns)), layout="constrained")
+    figure = Figure(figsize=size or _heatmap_size(len(columns)))
     if not columns:
         return _empty(figure, words["no_variable"])
     difference = _matrix(correlations, "avatars") - _matrix(correlations, "original")
@@ -477,8 +607,8 @@ def projection_figure(sample: dict[str, Any], *, language: str = "en") -> Figure
     that cover the same cloud keep the multivariate structure; the axis labels give the share
     of the originals' variance each axis carries."""
     words = labels(language)
-    figure = Figure(figsize=(6.4, 4.6), layout="constrained")
-    ax = figure.subplots()
+    figure = Figure(figsize=(6.4, 4.6))
+    ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
     x_o, y_o = _points(sample.get("original") or {})
     x_a, y_a = _points(sample.get("avatars") or {})
     if x_o.size == 0 and x_a.size == 0:
@@ -513,15 +643,47 @@ def projection_figure(sample: dict[str, Any], *, language: str = "en") -> Figure
     ax.legend(fontsize=8, markerscale=2.0, frameon=False, loc="best")
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
+    _place_single(figure, ax, title)
     return figure
+
+
+def _place_single(figure: Figure, ax: Axes, title: str) -> None:
+    """One axes filling the figure once its title, axis labels and tick labels have room."""
+    width, height = (float(v) * POINTS_PER_INCH for v in figure.get_size_inches())
+    ticks = _DEFAULT_TICK_LENGTH + TEXT_PAD
+    left = (
+        _MARGIN
+        + text_height(ax.get_ylabel(), 8.0)
+        + _LABEL_PAD
+        + widest(tick_labels(ax.yaxis), 7.0)
+        + ticks
+    )
+    bottom = (
+        _MARGIN + text_height(ax.get_xlabel(), 8.0) + _LABEL_PAD + text_height("0", 7.0) + ticks
+    )
+    top = _MARGIN + _TITLE_PAD + text_height(title, 9.0)
+    ax.set_position(place(figure, left, bottom, width - left - _RIGHT_ROOM, height - bottom - top))
 
 
 # --- output ----------------------------------------------------------------------------------
 
 
 def figure_png(figure: Figure, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes, through the Agg renderer whatever backend is active."""
-    FigureCanvasAgg(figure)
+    """The figure as an RGB PNG on white, through the Agg renderer whatever backend is
+    active. No alpha channel: the figures are opaque, and a PDF writer splits every image
+    with one into two (colour and mask), which cost a tenth of a report's PDF time."""
+    canvas = FigureCanvasAgg(figure)
+    dpi_before, face_before = figure.get_dpi(), figure.get_facecolor()
+    figure.set_dpi(dpi)
+    figure.set_facecolor("white")
+    try:
+        # The Agg canvas has no type annotations: the ignores are for that only.
+        canvas.draw()  # type: ignore[no-untyped-call]
+        rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
+        image = Image.fromarray(rgba[..., :3])
+    finally:
+        figure.set_dpi(dpi_before)
+        figure.set_facecolor(face_before)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()

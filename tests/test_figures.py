@@ -258,3 +258,69 @@ def test_figure_png_is_a_png() -> None:
         assert png.startswith(PNG_MAGIC) and len(png) > 1000
     small = figure_png(projection_figure(SAMPLE), dpi=30)
     assert len(small) < len(figure_png(projection_figure(SAMPLE), dpi=110))
+
+
+def _texts_outside(figure: Figure) -> list[str]:
+    """Drawn texts whose box leaves the figure (1 pixel of rounding allowed): the layout is
+    computed from font metrics, not from a drawing, so this checks it left enough room."""
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = figure.bbox.padded(1.0)
+    texts = list(figure.texts)
+    for ax in visible_axes(figure):
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label]
+        (x_low, x_high), (y_low, y_high) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        texts += [t for t in ax.get_xticklabels() if x_low <= t.get_position()[0] <= x_high]
+        texts += [t for t in ax.get_yticklabels() if y_low <= t.get_position()[1] <= y_high]
+    for legend in figure.legends:
+        texts += legend.get_texts()
+    outside = []
+    for text in texts:
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        if not (
+            frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        ):
+            outside.append(text.get_text())
+    return outside
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_text_lies_inside_the_figure(language: str) -> None:
+    """Long slanted modality names (they reach left of their panel, into the margin or the
+    panel beside),
+    upright ones, notes under a clipped histogram, dates, a two-line projection title, and
+    heatmaps of 22-character names at the report's side-by-side size and at 40 variables:
+    nothing is cut by the figure's edge and nothing overlaps."""
+    slanted = categorical("a categorical variable with a long name")
+    slanted["plot"]["categories"] = ["an extremely long modality name", "b", "c", "d", "e", "f"]
+    slanted["plot"]["original"] = [0.5, 0.3, 0.1, 0.05, 0.03, 0.02]
+    slanted["plot"]["avatars"] = [0.4, 0.4, 0.1, 0.05, 0.03, 0.02]
+    upright = categorical("city")
+    upright["plot"]["categories"] = [f"town number {i}" for i in range(9)]
+    upright["plot"]["original"] = [1 / 9] * 9
+    upright["plot"]["avatars"] = [1 / 9] * 9
+    clipped = numeric("income", missing=2)
+    clipped["plot"]["beyond"] = {"original": 4, "avatars": 3}
+    grid = [slanted, clipped, dates("admission"), upright, slanted, numeric("w")]
+    names = [f"{i:02d}_a_very_long_variable_name" for i in range(40)]
+    matrix = np.eye(40).tolist()
+    wide = {"columns": names, "original": matrix, "avatars": matrix}
+    four = {
+        "columns": names[:4],
+        "original": np.eye(4).tolist(),
+        "avatars": (0.9 * np.eye(4)).tolist(),
+    }
+    figures = {
+        "distributions": distribution_figure(grid, language=language),
+        "two columns": distribution_figure(grid[:2], language=language, columns=2),
+        "heatmap side by side": correlation_figure(four, language=language, size=(3.6, 3.4)),
+        "difference": correlation_difference_figure(four, language=language, size=(5.2, 4.6)),
+        "40 variables": correlation_figure(wide, "avatars", language=language),
+        "projection": projection_figure(SAMPLE, language=language),
+    }
+    for name, figure in figures.items():
+        drawn(figure)
+        assert _texts_outside(figure) == [], name
+        assert _text_boxes_overlap(figure) == [], name

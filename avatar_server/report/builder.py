@@ -385,13 +385,13 @@ def _correlation_images(correlations: dict[str, Any], language: str) -> dict[str
     wide = len(correlations.get("columns") or []) > SIDE_BY_SIDE_COLUMNS
     images: dict[str, Any] = {"wide": wide}
     for side in ("original", "avatars"):
-        figure = correlation_figure(correlations, side, language=language, annotate=False)
-        if not wide:
-            figure.set_size_inches(3.6, 3.4)
+        figure = correlation_figure(
+            correlations, side, language=language, annotate=False, size=None if wide else (3.6, 3.4)
+        )
         images[side] = _data_uri(figure, dpi=FIGURE_DPI if wide else 200)
-    difference = correlation_difference_figure(correlations, language=language)
-    if not wide:
-        difference.set_size_inches(5.2, 4.6)
+    difference = correlation_difference_figure(
+        correlations, language=language, size=None if wide else (5.2, 4.6)
+    )
     images["difference"] = _data_uri(difference)
     return images
 
