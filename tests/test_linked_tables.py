@@ -20,6 +20,7 @@ import pytest
 from avatar_yaml import JobKind, LinkMethod
 from avatars import ApiClient, Manager, Runner
 from tests.server import ServerProcess
+from tests.test_report import parse
 
 K = {"patient": 15, "doctor": 5, "visit": 10}
 
@@ -132,7 +133,7 @@ def test_the_clinic_avatars_join_and_keep_the_relations(
 
 
 def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
-    manager: Manager, clinic: dict[str, pd.DataFrame], tmp_path: Path
+    manager: Manager, clinic: dict[str, pd.DataFrame], tmp_path: Path, server: ServerProcess
 ) -> None:
     first = clinic_runner(manager, clinic, seed=11)
     first.run()
@@ -194,6 +195,29 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
     )
     doctor_pia = (tmp_path / "pia" / "report_pia.doctor.html").read_text()
     assert "d_id" in doctor_pia or "doctor" in doctor_pia
+    # Both report jobs drew their figures through the run's shared figures, kept with the
+    # signal job's results: the doctor's figures in its privacy-impact document are the
+    # basic report's, and each distinct figure was stored once.
+    shared = list(
+        (server.home / "storage" / "results").glob(
+            f"*/{first.jobs['signal_metrics']}/figures/*.png"
+        )
+    )
+    basic_images = {src for _, src in parse(html).images}
+    doctor_images = {src for kind, src in parse(doctor_pia).images if kind != "cardinality"}
+    assert doctor_images and doctor_images <= basic_images
+    every_image = basic_images.union(
+        *(
+            {
+                src
+                for _, src in parse(
+                    (tmp_path / "pia" / f"report_pia.{name}.html").read_text()
+                ).images
+            }
+            for name in ("patient", "doctor", "visit")
+        )
+    )
+    assert len(shared) == len(every_image)
 
 
 def test_an_original_order_link_fails_the_verdict(

@@ -27,12 +27,8 @@ from matplotlib import image as mpimg
 
 from avatar_server.jobs.handlers import PROJECTION_SAMPLE_ROWS, projection_sample
 from avatar_server.report import format_number, format_target
-from avatar_server.report.builder import (
-    PANELS_PER_FIGURE,
-    TableResults,
-    conclusion,
-    verdicts,
-)
+from avatar_server.report.builder import TableResults, conclusion, verdicts
+from avatar_server.report.images import PANELS_PER_FIGURE
 from avatar_server.report.translations import METRICS, STRINGS
 from avatar_yaml import (
     Approver,

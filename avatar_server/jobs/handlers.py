@@ -39,6 +39,7 @@ from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymi
 from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
+from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
 from avatar_server.jobs.measured import measured_groups
 from avatar_server.jobs.results import ResultWriter
@@ -709,10 +710,15 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
         relations=_relations(ctx, signal_job, privacy_of),
     )
     base = ctx.job.parameters_name
+    figures = StoredFigures(ctx.storage, ctx.job.user_id, signal_job.name)
     if document.report_type is ReportType.PIA and len(tables) > 1:
         # A privacy-impact assessment is signed per processing of one table's people: one
-        # document per table, with the links it takes part in.
-        for index, table in enumerate(tables):
+        # document per table, with the links it takes part in. Drawn last table first: the
+        # basic report, drawn at the same time by another job, starts with the first, so each
+        # job finds in the shared figures what the other already drew. Written in the
+        # schema's order all the same.
+        documents: dict[str, tuple[str, bytes]] = {}
+        for index, table in enumerate(reversed(tables)):
             part = replace(
                 data,
                 tables=[table],
@@ -720,23 +726,28 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                     r for r in data.relations if table.name in (r.get("parent"), r.get("child"))
                 ],
             )
+            progress = ctx.part(index, len(tables), table.name)
+            documents[table.name] = _render_report(progress, part, figures)
+        for table in tables:
             stem = f"{base}.{escape_table_name(table.name)}"
-            _write_report(ctx.part(index, len(tables), table.name), out, part, stem, table.name)
+            _write_report(out, documents[table.name], stem, table.name)
         return
-    _write_report(ctx.progress, out, data, base, None)
+    _write_report(out, _render_report(ctx.progress, data, figures), base, None)
+
+
+def _render_report(
+    progress: Callable[[str, float], None], data: ReportData, figures: StoredFigures
+) -> tuple[str, bytes]:
+    """One report in HTML and PDF: figures are most of the work (0.1-0.8), then the PDF."""
+    page = render_html(data, lambda stage, done: progress(stage, 0.1 + 0.7 * done), figures)
+    progress("pdf", 0.8)
+    return page, render_pdf(page)
 
 
 def _write_report(
-    progress: Callable[[str, float], None],
-    out: ResultWriter,
-    data: ReportData,
-    stem: str,
-    table: str | None,
+    out: ResultWriter, document: tuple[str, bytes], stem: str, table: str | None
 ) -> None:
-    """One report in HTML and PDF: figures are most of the work (0.1-0.8), then the PDF."""
-    page = render_html(data, progress=lambda stage, done: progress(stage, 0.1 + 0.7 * done))
-    progress("pdf", 0.8)
-    pdf = render_pdf(page)
+    page, pdf = document
     out.write(ResultKind.REPORT, table, f"{stem}.html", page.encode(), "html")
     out.write(ResultKind.REPORT, table, f"{stem}.pdf", pdf, "pdf")
 

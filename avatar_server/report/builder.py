@@ -8,7 +8,6 @@ fetched while rendering, so a report renders the same on a machine without netwo
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -17,15 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
-from matplotlib.figure import Figure
 
-from avatar_figures import (
-    correlation_difference_figure,
-    correlation_figure,
-    distribution_figure,
-    figure_png,
-    projection_figure,
-)
 from avatar_server.report.formatting import (
     MISSING,
     format_date,
@@ -34,13 +25,18 @@ from avatar_server.report.formatting import (
     format_percent,
     format_target,
 )
+from avatar_server.report.images import (
+    FigureStore,
+    Images,
+    cardinality_images,
+    correlation_images,
+    distribution_images,
+    projection_image,
+)
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
 from avatar_yaml import Approver, AvatarizationParameters, PiaMetadata
 
 DEFAULT_MAX_DISTRIBUTION_PLOTS = 12
-PANELS_PER_FIGURE = 12  # 4 rows of 3: one figure fits on an A4 page with its heading
-FIGURE_DPI = 150
-SIDE_BY_SIDE_COLUMNS = 15
 MEAN_STD_KINDS = ("continuous", "discrete")  # shown as mean (std); a datetime as a date
 
 Progress = Callable[[str, float], None]
@@ -90,11 +86,6 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def _data_uri(figure: Figure, dpi: int = FIGURE_DPI) -> str:
-    png = figure_png(figure, dpi=dpi)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -370,32 +361,6 @@ def conclusion(tables: Sequence[TableResults], language: str) -> list[str]:
 # --- figures ---------------------------------------------------------------------------------
 
 
-def _distribution_images(table: TableResults, limit: int, language: str) -> list[str]:
-    shown = table.comparisons[:limit]
-    return [
-        _data_uri(distribution_figure(shown[i : i + PANELS_PER_FIGURE], language=language))
-        for i in range(0, len(shown), PANELS_PER_FIGURE)
-    ]
-
-
-def _correlation_images(correlations: dict[str, Any], language: str) -> dict[str, Any]:
-    """Up to ``SIDE_BY_SIDE_COLUMNS`` variables: both sides at half the page width (drawn at
-    that size so their labels stay legible side by side) and the difference, annotated,
-    below. Wider tables: each map at its own full width, or the labels would be unreadable."""
-    wide = len(correlations.get("columns") or []) > SIDE_BY_SIDE_COLUMNS
-    images: dict[str, Any] = {"wide": wide}
-    for side in ("original", "avatars"):
-        figure = correlation_figure(
-            correlations, side, language=language, annotate=False, size=None if wide else (3.6, 3.4)
-        )
-        images[side] = _data_uri(figure, dpi=FIGURE_DPI if wide else 200)
-    difference = correlation_difference_figure(
-        correlations, language=language, size=None if wide else (5.2, 4.6)
-    )
-    images["difference"] = _data_uri(difference)
-    return images
-
-
 def _sampled_rows(correlations: dict[str, Any]) -> int | None:
     sampled = correlations.get("sampled_rows") or {}
     counts = (
@@ -429,19 +394,19 @@ def _identifying_entry(entry: dict[str, Any], language: str) -> str:
 
 
 def _table_context(
-    table: TableResults, data: ReportData, step: Callable[[str], None]
+    table: TableResults, data: ReportData, step: Callable[[str], None], images: Images
 ) -> dict[str, Any]:
     language = data.language
     t = STRINGS[language]
     metadata = table.run_metadata or {}
     step(f"{table.name}: distributions")
     limit = max(0, data.max_distribution_plots)
-    distributions = _distribution_images(table, limit, language)
+    distributions = distribution_images(images, table.comparisons[:limit], language)
     correlations = None
     sampled_note = None
     if table.correlations is not None:
         step(f"{table.name}: correlations")
-        correlations = _correlation_images(table.correlations, language)
+        correlations = correlation_images(images, table.correlations, language)
         sampled = _sampled_rows(table.correlations)
         if sampled is not None and sampled < int(metadata.get("rows") or 0):
             sampled_note = t["sampled_note"].format(rows=format_number(sampled, language))
@@ -449,7 +414,7 @@ def _table_context(
     projection_intro = t["projection_intro_plain"]
     if table.projection is not None:
         step(f"{table.name}: projection")
-        projection = _data_uri(projection_figure(table.projection, language=language))
+        projection = projection_image(images, table.projection, language)
         ratios = [float(r) for r in table.projection.get("explained_variance_ratio") or []]
         if len(ratios) >= 2:
             share = format_percent(100.0 * (ratios[0] + ratios[1]), language)
@@ -642,35 +607,6 @@ def relations_context(relations: Sequence[dict[str, Any]], language: str) -> lis
     return shown
 
 
-def _cardinality_images(relations: Sequence[dict[str, Any]], language: str) -> list[str]:
-    """One panel per link: the share of parents per number of children, originals against
-    avatars, drawn as the per-variable distributions are."""
-    t = STRINGS[language]
-    panels = []
-    for relation in relations:
-        cardinality = relation.get("cardinality") or {}
-        plot = cardinality.get("plot")
-        if not isinstance(plot, dict):
-            continue
-        panels.append(
-            {
-                "name": t["cardinality_panel"].format(
-                    child=relation.get("child"), parent=relation.get("parent")
-                ),
-                "kind": "discrete",
-                "original": {"count": (cardinality.get("original") or {}).get("parents"),
-                             "missing": 0},
-                "avatars": {"count": (cardinality.get("avatars") or {}).get("parents"),
-                            "missing": 0},
-                "plot": plot,
-            }
-        )  # fmt: skip
-    return [
-        _data_uri(distribution_figure(panels[i : i + PANELS_PER_FIGURE], language=language))
-        for i in range(0, len(panels), PANELS_PER_FIGURE)
-    ]
-
-
 UNDECLARED = ("unknown", "undefined")
 """The privacy-impact values that mean "not declared": printed as to be completed."""
 
@@ -682,8 +618,11 @@ def _fact(label: str, value: str | None, missing: bool, language: str) -> dict[s
     return {"label": label, "value": value, "todo": False}
 
 
-def build_context(data: ReportData, progress: Progress | None = None) -> dict[str, Any]:
-    """Everything the template prints, already translated and formatted."""
+def build_context(
+    data: ReportData, progress: Progress | None = None, figures: FigureStore | None = None
+) -> dict[str, Any]:
+    """Everything the template prints, already translated and formatted; figures through
+    ``figures`` when given (see :mod:`avatar_server.report.images`)."""
     if data.language not in STRINGS:
         raise ValueError(f"unknown report language {data.language!r}")
     language = data.language
@@ -698,12 +637,13 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
             progress(stage, done / steps)
         done += 1
 
-    tables = [_table_context(table, data, step) for table in data.tables]
+    images = Images(figures, data.software_version)
+    tables = [_table_context(table, data, step, images) for table in data.tables]
     relations = relations_context(data.relations, language)
-    cardinality_images: list[str] = []
+    cardinality: list[str] = []
     if data.relations:
         step("relations")
-        cardinality_images = _cardinality_images(data.relations, language)
+        cardinality = cardinality_images(images, data.relations, language)
     versions = {
         str(table.run_metadata.get("software_version"))
         for table in data.tables
@@ -754,7 +694,7 @@ def build_context(data: ReportData, progress: Progress | None = None) -> dict[st
         "approver_rows": approver_rows,
         "tables": tables,
         "relations": relations,
-        "cardinality_images": cardinality_images,
+        "cardinality_images": cardinality,
         "verdicts": verdicts(data.tables, language),
         "conclusion": conclusion(data.tables, language),
     }
@@ -840,9 +780,11 @@ def verdicts(tables: Sequence[TableResults], language: str = "en") -> list[dict[
     return shown
 
 
-def render_html(data: ReportData, progress: Progress | None = None) -> str:
+def render_html(
+    data: ReportData, progress: Progress | None = None, figures: FigureStore | None = None
+) -> str:
     """The report as one self-contained HTML page (styles inline, images as data URIs)."""
-    context = build_context(data, progress)
+    context = build_context(data, progress, figures)
     return _environment().get_template("report.html.j2").render(**context)
 
 
