@@ -18,6 +18,7 @@ from avatar_figures.figures import (
     projection_figure,
 )
 from avatar_figures.labels import LABELS
+from avatar_figures.series import normalized_series_figure, raw_series_figure
 
 __all__ = [
     "AVATAR_COLOUR",
@@ -27,5 +28,7 @@ __all__ = [
     "correlation_figure",
     "distribution_figure",
     "figure_png",
+    "normalized_series_figure",
     "projection_figure",
+    "raw_series_figure",
 ]

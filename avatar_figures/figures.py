@@ -117,16 +117,16 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 # --- shared helpers --------------------------------------------------------------------------
 
 
-def _floats(values: Sequence[float | None]) -> FloatArray:
+def floats(values: Sequence[float | None]) -> FloatArray:
     """JSON numbers as floats, ``null`` as NaN (the jobs write NaN as null)."""
     return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
-def _short(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+def shorten(text: str, limit: int = MAX_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _ScalarFormatter(ticker.ScalarFormatter):
+class ScalarFormatter(ticker.ScalarFormatter):
     """Matplotlib's default tick labels, with the language's decimal mark."""
 
     def __init__(self, language: str) -> None:
@@ -175,12 +175,12 @@ def _epoch_days() -> float:
     return float(mdates.date2num(datetime(1970, 1, 1, tzinfo=UTC)))  # type: ignore[no-untyped-call]
 
 
-def _empty(figure: Figure, text: str) -> Figure:
+def empty_figure(figure: Figure, text: str) -> Figure:
     figure.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, color="#555555")
     return figure
 
 
-def _legend(figure: Figure, words: Mapping[str, str]) -> None:
+def side_legend(figure: Figure, words: Mapping[str, str]) -> None:
     handles = [
         Patch(facecolor=ORIGINAL_COLOUR, alpha=0.45, edgecolor=ORIGINAL_COLOUR),
         Line2D([0], [0], color=AVATAR_COLOUR, linewidth=2.0),
@@ -203,14 +203,14 @@ def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> float
     """Draws the panel; returns the room its labels take below the axes, in points."""
     plot = entry["plot"]
     words = labels(language)
-    edges = _floats(plot["edges"])
+    edges = floats(plot["edges"])
     below = _TICK_LENGTH + TEXT_PAD + text_height("0", _TICK_SIZE)
     if edges.size < 2:
         ax.text(0.5, 0.5, words["no_data"], ha="center", va="center", transform=ax.transAxes)
         return below
     widths = np.diff(edges)
-    original = np.nan_to_num(_floats(plot["original"])) * widths
-    avatars = np.nan_to_num(_floats(plot["avatars"])) * widths
+    original = np.nan_to_num(floats(plot["original"])) * widths
+    avatars = np.nan_to_num(floats(plot["avatars"])) * widths
     is_date = entry.get("kind") == "datetime"
     x = edges / _SECONDS_PER_DAY + _epoch_days() if is_date else edges
     ax.stairs(original, x, fill=True, color=ORIGINAL_COLOUR, alpha=0.35, linewidth=0)
@@ -225,7 +225,7 @@ def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> float
         # Edges at half-integers: one bin per integer value, so integer ticks only.
         integral = bool(np.allclose(np.mod(edges, 1.0), 0.5))
         ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4, integer=integral))
-        ax.xaxis.set_major_formatter(_ScalarFormatter(language))
+        ax.xaxis.set_major_formatter(ScalarFormatter(language))
     ax.set_ylim(bottom=0)
     return below + _notes(ax, entry, language)
 
@@ -270,7 +270,7 @@ def _category_label(category: str, language: str) -> str:
         return words[SPECIAL_MODALITIES[category]]
     if category in ("True", "False"):
         return words[category.lower()]
-    return _short(category)
+    return shorten(category)
 
 
 def _top_modalities(
@@ -281,8 +281,8 @@ def _top_modalities(
     thin bars with unreadable labels tell a reader nothing."""
     plot = entry["plot"]
     names = [str(c) for c in plot["categories"]]
-    original = np.nan_to_num(_floats(plot["original"]))
-    avatars = np.nan_to_num(_floats(plot["avatars"]))
+    original = np.nan_to_num(floats(plot["original"]))
+    avatars = np.nan_to_num(floats(plot["avatars"]))
     regular = [i for i, name in enumerate(names) if name not in SPECIAL_MODALITIES]
     missing = [i for i, name in enumerate(names) if name == "__missing__"]
     pooled = [i for i, name in enumerate(names) if name == "__other__"]
@@ -309,7 +309,7 @@ def _top_modalities(
     return categories, np.array(values_o), np.array(values_a)
 
 
-class _Overhang(NamedTuple):
+class Overhang(NamedTuple):
     """How far a panel's first x label reaches left of its tick, in points, and where that
     tick sits, as a fraction of the panel's width from its left side."""
 
@@ -317,13 +317,13 @@ class _Overhang(NamedTuple):
     tick: float
 
 
-def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> tuple[float, _Overhang]:
+def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> tuple[float, Overhang]:
     """Draws the panel; returns the room its labels take below the axes and the overhang of
     the first (slanted) label."""
     categories, original, avatars = _top_modalities(entry, language)
     if not categories:
         ax.text(0.5, 0.5, labels(language)["no_data"], ha="center", va="center")
-        return _TICK_LENGTH + TEXT_PAD, _Overhang(0.0, 0.0)
+        return _TICK_LENGTH + TEXT_PAD, Overhang(0.0, 0.0)
     positions = np.arange(len(categories), dtype=np.float64)
     width = 0.4
     ax.bar(positions - width / 2, original, width, color=ORIGINAL_COLOUR, alpha=0.75)
@@ -344,7 +344,7 @@ def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> tuple[float
     # A slanted label ends at its tick, so the whole of it lies left of the tick; an upright
     # one is centred on it.
     reach = extents[0][0] if not many else extents[0][0] / 2
-    return below, _Overhang(reach, 0.6 / (len(categories) + 0.2))
+    return below, Overhang(reach, 0.6 / (len(categories) + 0.2))
 
 
 def distribution_figure(
@@ -360,25 +360,25 @@ def distribution_figure(
         raise ValueError(f"columns must be at least 1, got {columns}")
     words = labels(language)
     if not comparisons:
-        return _empty(Figure(figsize=(FIGURE_WIDTH, 1.5)), words["no_variable"])
+        return empty_figure(Figure(figsize=(FIGURE_WIDTH, 1.5)), words["no_variable"])
     columns = min(columns, len(comparisons))
     rows = math.ceil(len(comparisons) / columns)
     width = FIGURE_WIDTH if columns >= 3 else 2.6 * columns
-    figure = Figure(figsize=(width, rows * 2.0))  # the height is set by _place_grid
+    figure = Figure(figsize=(width, rows * 2.0))  # the height is set by place_grid
     grid = [figure.add_axes((0.0, 0.0, 1.0, 1.0)) for _ in range(rows * columns)]
-    panels: list[_Panel] = []
+    panels: list[Panel] = []
     for index, ax in enumerate(grid):
         if index >= len(comparisons):
             ax.set_axis_off()
-            panels.append(_Panel(ax, 0.0, 0.0, _Overhang(0.0, 0.0)))
+            panels.append(Panel(ax, 0.0, 0.0, Overhang(0.0, 0.0)))
             continue
         entry = comparisons[index]
-        overhang = _Overhang(0.0, 0.0)
+        overhang = Overhang(0.0, 0.0)
         if entry["plot"]["type"] == "histogram":
             below = _histogram_panel(ax, entry, language)
         else:
             below, overhang = _bar_panel(ax, entry, language)
-        ax.set_title(_short(str(entry["name"]), 32), fontsize=_TITLE_SIZE)
+        ax.set_title(shorten(str(entry["name"]), 32), fontsize=_TITLE_SIZE)
         ax.tick_params(labelsize=_TICK_SIZE, length=_TICK_LENGTH)
         ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4))
         ax.yaxis.set_major_formatter(_PercentFormatter(language))
@@ -388,22 +388,22 @@ def distribution_figure(
         if index % columns == 0:
             ax.set_ylabel(words["share"], fontsize=_AXIS_LABEL_SIZE)
             left += _LABEL_PAD + text_height(words["share"], _AXIS_LABEL_SIZE)
-        panels.append(_Panel(ax, left, below, overhang))
-    _legend(figure, words)
-    _place_grid(figure, panels, rows, columns)
+        panels.append(Panel(ax, left, below, overhang))
+    side_legend(figure, words)
+    place_grid(figure, panels, rows, columns)
     return figure
 
 
-class _Panel(NamedTuple):
+class Panel(NamedTuple):
     """A panel's axes and the room its labels take left of and below it, in points."""
 
     ax: Axes
     left: float
     below: float
-    overhang: _Overhang
+    overhang: Overhang
 
 
-def _place_grid(figure: Figure, panels: Sequence[_Panel], rows: int, columns: int) -> None:
+def place_grid(figure: Figure, panels: Sequence[Panel], rows: int, columns: int) -> None:
     """Columns as wide as the figure allows once each column's left labels have their room;
     rows as tall as a plot plus their title and their tallest labels below; the figure's
     height set to the sum."""
@@ -439,7 +439,7 @@ def _place_grid(figure: Figure, panels: Sequence[_Panel], rows: int, columns: in
 def _matrix(correlations: Mapping[str, Any], side: str) -> FloatArray:
     columns = correlations["columns"]
     rows = correlations[side]
-    matrix = np.array([_floats(row) for row in rows], dtype=np.float64).reshape(
+    matrix = np.array([floats(row) for row in rows], dtype=np.float64).reshape(
         len(rows), -1 if rows else 0
     )
     if matrix.shape != (len(columns), len(columns)):
@@ -469,7 +469,7 @@ def _heatmap(
     names: list[str] = []
     label_size = max(4.0, min(7.0, 80.0 / max(size, 1)))
     if size <= MAX_HEATMAP_LABELS:
-        names = [_short(str(c), 22) for c in columns]
+        names = [shorten(str(c), 22) for c in columns]
         ax.set_xticks(range(size), names, rotation=90, fontsize=label_size)
         ax.set_yticks(range(size), names, fontsize=label_size)
     else:
@@ -496,7 +496,7 @@ def _heatmap(
     bar = figure.colorbar(image, cax=bar_ax)
     bar.set_label(colourbar, fontsize=7)
     bar.ax.tick_params(labelsize=6)
-    bar.ax.yaxis.set_major_formatter(_ScalarFormatter(language))
+    bar.ax.yaxis.set_major_formatter(ScalarFormatter(language))
     _place_heatmap(figure, ax, bar_ax, widest(names, label_size))
     return figure
 
@@ -548,7 +548,7 @@ def correlation_figure(
     columns = [str(c) for c in correlations["columns"]]
     figure = Figure(figsize=size or _heatmap_size(len(columns)))
     if not columns:
-        return _empty(figure, words["no_variable"])
+        return empty_figure(figure, words["no_variable"])
     return _heatmap(
         figure,
         _matrix(correlations, side),
@@ -575,7 +575,7 @@ def correlation_difference_figure(
     columns = [str(c) for c in correlations["columns"]]
     figure = Figure(figsize=size or _heatmap_size(len(columns)))
     if not columns:
-        return _empty(figure, words["no_variable"])
+        return empty_figure(figure, words["no_variable"])
     difference = _matrix(correlations, "avatars") - _matrix(correlations, "original")
     largest = float(np.nanmax(np.abs(difference))) if np.isfinite(difference).any() else 0.0
     limit = min(2.0, max(0.1, math.ceil(largest * 20) / 20))
@@ -595,8 +595,8 @@ def correlation_difference_figure(
 
 
 def _points(side: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
-    x = _floats(side.get("x") or [])
-    y = _floats(side.get("y") or [])
+    x = floats(side.get("x") or [])
+    y = floats(side.get("y") or [])
     if y.size != x.size:  # a one-axis projection: everything on the first axis
         y = np.zeros_like(x)
     return x, y
@@ -613,7 +613,7 @@ def projection_figure(sample: dict[str, Any], *, language: str = "en") -> Figure
     x_a, y_a = _points(sample.get("avatars") or {})
     if x_o.size == 0 and x_a.size == 0:
         figure.clear()
-        return _empty(figure, words["no_data"])
+        return empty_figure(figure, words["no_data"])
     count = max(x_o.size, x_a.size)
     size = 10.0 if count <= 500 else 5.0
     ax.scatter(
@@ -636,8 +636,8 @@ def projection_figure(sample: dict[str, Any], *, language: str = "en") -> Figure
         title += "\n" + words["projection_sample"].format(shown=sampled, rows=rows)
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
-    ax.xaxis.set_major_formatter(_ScalarFormatter(language))
-    ax.yaxis.set_major_formatter(_ScalarFormatter(language))
+    ax.xaxis.set_major_formatter(ScalarFormatter(language))
+    ax.yaxis.set_major_formatter(ScalarFormatter(language))
     ax.grid(color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.legend(fontsize=8, markerscale=2.0, frameon=False, loc="best")

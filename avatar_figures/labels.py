@@ -31,6 +31,9 @@ LABELS: dict[str, dict[str, str]] = {
         "projection_sample": "{shown} of {rows} rows per side",
         "true": "true",
         "false": "false",
+        "time": "Time",
+        "series_position": "Position in the series (start = 0, end = 1)",
+        "series_bands": "Median and 10–90 % band across series",
     },
     "fr": {
         "original": "Originales",
@@ -54,6 +57,9 @@ LABELS: dict[str, dict[str, str]] = {
         "projection_sample": "{shown} lignes sur {rows} de chaque côté",
         "true": "vrai",
         "false": "faux",
+        "time": "Temps",
+        "series_position": "Position dans la série (début = 0, fin = 1)",
+        "series_bands": "Médiane et bande 10–90 % des séries",
     },
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from avatar_figures import (
@@ -17,8 +18,17 @@ from avatar_figures import (
     correlation_figure,
     distribution_figure,
     figure_png,
+    normalized_series_figure,
     projection_figure,
+    raw_series_figure,
 )
+from avatar_server.engine.series_metrics import (
+    RAW_SERIES_SHOWN,
+    normalized_series_plot,
+    raw_series_plot,
+)
+from tests.engine.test_series_metrics import process as walks
+from tests.engine.test_series_metrics import side as series_side
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -324,3 +334,31 @@ def test_every_text_lies_inside_the_figure(language: str) -> None:
         drawn(figure)
         assert _texts_outside(figure) == [], name
         assert _text_boxes_overlap(figure) == [], name
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_series_figures_draw_the_plot_data(language: str) -> None:
+    """One panel per variable, each side in its colour, nothing cut by the figure's edge."""
+
+    from avatar_figures import (
+        AVATAR_COLOUR,
+        ORIGINAL_COLOUR,
+    )
+    from tests.test_figures import _text_boxes_overlap, _texts_outside, drawn
+
+    rng = np.random.default_rng(4)
+    original = series_side(walks(rng, 40), walks(rng, 40))
+    avatars = series_side(walks(rng, 40), walks(rng, 40))
+    raw = drawn(raw_series_figure(raw_series_plot(original, avatars), language=language))
+    panels = [ax for ax in raw.axes if ax.axison]
+    assert [ax.get_title() for ax in panels] == ["x", "y"]
+    colours = [to_hex(line.get_color()) for line in panels[0].lines]
+    assert colours.count(ORIGINAL_COLOUR) == colours.count(AVATAR_COLOUR) == RAW_SERIES_SHOWN
+    bands = drawn(
+        normalized_series_figure(normalized_series_plot(original, avatars), language=language)
+    )
+    panel = next(ax for ax in bands.axes if ax.axison)
+    assert len(panel.lines) == 2 and len(panel.collections) == 2  # medians and bands
+    assert panel.get_xlim() == (0.0, 1.0)
+    for figure in (raw, bands):
+        assert _texts_outside(figure) == [] and _text_boxes_overlap(figure) == []

@@ -89,7 +89,7 @@ def _frequencies(codes: IntArray, size: int) -> FloatArray:
     return np.asarray(counts / counts.sum(), dtype="float64")
 
 
-def _numeric_bins(
+def numeric_bin_codes(
     original: FloatArray, avatars: FloatArray, bins: int, distinct: int | None = None
 ) -> tuple[IntArray, IntArray, int]:
     """Bin codes of both columns for the Hellinger distance, and the number of bins.
@@ -130,7 +130,7 @@ def _hellinger_column(
         size = len(labels)
     else:
         known = info.discrete_values if info.kind in ("continuous", "discrete") else 0
-        codes_o, codes_a, size = _numeric_bins(
+        codes_o, codes_a, size = numeric_bin_codes(
             column_numbers(original, info), column_numbers(avatars, info), bins, known or None
         )
     return hellinger(_frequencies(codes_o, size), _frequencies(codes_a, size))
