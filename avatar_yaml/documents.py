@@ -7,7 +7,8 @@ datasets (``data: {dataset_id, file}``) instead of files in a storage volume. Th
 are the ``spec`` of each document and the structures inside; reading and writing come from
 :mod:`avatar_yaml.fields`, checks between fields from :mod:`avatar_yaml.rules`.
 
-The format describes more than the server does today (avatars brought by the user...): :func:`avatar_yaml.rules.check_supported` refuses those values with a
+The format describes more than the server does today (avatars brought by the user...):
+:func:`avatar_yaml.rules.check_supported` refuses those values with a
 "not supported yet" message, so that nothing is accepted and then ignored.
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-
 from typing import Self
 
 from avatar_yaml.fields import Node, as_mapping, at, fail, option
