@@ -32,6 +32,7 @@ from avatar_yaml import (
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
     SIGNAL_METRICS_NAME,
+    AlignmentMethod,
     Approver,
     ColumnType,
     Config,
@@ -47,6 +48,7 @@ from avatar_yaml import (
     LinkMethod,
     Parameters,
     PiaMetadata,
+    ProjectionType,
     Pseudonymization,
     PseudonymizationKind,
     ReportFormat,
@@ -58,6 +60,7 @@ from avatar_yaml import (
     SensitivityLevel,
     TableFacts,
     TableInfo,
+    Unalignment,
     check_display_name,
     check_table_name,
     link_advice,
@@ -457,6 +460,12 @@ class Runner:
         target: str | None = None,
         categorical_hidden_rate_variables: list[str] | None = None,
         quantile_threshold: int | None = None,
+        time_series_nf: int | None = None,
+        time_series_projection_type: ProjectionType | str | None = None,
+        time_series_block_weight: float | None = None,
+        time_series_nb_points: int | None = None,
+        time_series_method: AlignmentMethod | str | None = None,
+        time_series_unalignment: Unalignment | str | None = None,
     ) -> None:
         """Set (replace) every parameter of a table: avatarization and both metrics.
 
@@ -465,6 +474,16 @@ class Runner:
         (``known_variables``, ``target``, and ``categorical_hidden_rate_variables``, the columns
         the categorical hidden rate matches on). Everything is checked against the uploaded
         table here, by the server's own rules, so a mistake fails now rather than in a job.
+
+        A series table (``add_table(..., time_series_time=...)``) takes no ``k``: it is
+        avatarized with its persons, and tuned by the ``time_series_*`` keywords only (unset,
+        the engine's defaults apply): ``time_series_projection_type`` (``fpca`` or
+        ``flatten``), ``time_series_nf`` (fpca components kept per value variable),
+        ``time_series_block_weight`` (the series' total weight against the person's own
+        columns), ``time_series_method`` (the common grid's length: ``specified`` by
+        ``time_series_nb_points``, or the ``max``, ``min`` or ``mean`` number of points) and
+        ``time_series_unalignment`` (``uniform``: each generated series back to its avatar's
+        own length and span; ``skip``: left on the grid). See docs/concepts.md.
         """
         self._table(table_name)
         values = {name: value for name, value in locals().items() if name in parameters.KEYWORDS}
@@ -493,6 +512,7 @@ class Runner:
             avatarization=documents.avatarization,
             privacy=documents.privacy,
             signal=documents.signal,
+            time_series=documents.time_series,
         )
         self._check(candidate)
         self._config = candidate
