@@ -235,12 +235,11 @@ def _links(config: Config, table: str = "vanilla") -> list:  # type: ignore[type
     return links
 
 
-def _column(table: str, index: int, **values: object) -> Callable[[Config], None]:
+def _column(table: str, field: str, **values: object) -> Callable[[Config], None]:
     def edit(config: Config) -> None:
-        columns = config.table(table).columns
-        assert columns is not None
+        (column,) = [c for c in config.table(table).columns or [] if c.field == field]
         for key, value in values.items():
-            setattr(columns[index], key, value)
+            setattr(column, key, value)
 
     return edit
 
@@ -330,7 +329,7 @@ SERIES_REFUSALS: dict[str, tuple[Callable[[Config], None], str]] = {
         "linked with linear_sum_assignment",
     ),
     "a time_series link to a table without a time column": (
-        _column("sensor1", 0, time_series_time=None),
+        _column("sensor1", "t", time_series_time=None),
         "link vanilla.id -> sensor1.id: a time_series link needs a series table, and 'sensor1' "
         "has no time column",
     ),
@@ -364,7 +363,7 @@ SERIES_REFUSALS: dict[str, tuple[Callable[[Config], None], str]] = {
         "table is not supported yet",
     ),
     "a time column declared as a category": (
-        _column("sensor1", 0, type=ColumnType.CATEGORY),
+        _column("sensor1", "t", type=ColumnType.CATEGORY),
         "table 'sensor1': time column 't' is declared category: a time is a number (int, "
         "float) or a date (datetime, datetime_tz)",
     ),
