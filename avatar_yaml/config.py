@@ -240,9 +240,8 @@ class Config:
         """
         self.table(table)
         self._drop_entries(table)
-        if avatarization is not None or time_series is not None:
-            if self.parameters is None:
-                self.parameters = Parameters(results=self._results(PARAMETERS_NAME), seed=self.seed)
+        if (avatarization is not None or time_series is not None) and self.parameters is None:
+            self.parameters = Parameters(results=self._results(PARAMETERS_NAME), seed=self.seed)
         if avatarization is not None and self.parameters is not None:
             self.parameters.avatarization = {
                 **(self.parameters.avatarization or {}),

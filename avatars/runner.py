@@ -308,7 +308,9 @@ class Runner:
         Linked tables: a parent's ``primary_key`` and a child's ``foreign_keys`` are joined
         with :meth:`add_link` (tables and links may come in any order; the run is checked
         whole when it is stored). ``individual_level`` says whether each row is one person;
-        omitted, it is True for a table with no parent and False for a child.
+        omitted, it is True for a table with no parent and False for a child. A series table
+        (one row per person and time point) names its time column (numbers, or dates) with
+        ``time_series_time`` and has exactly one foreign key, to its person.
 
         Columns that identify people by themselves (roles ``id_like``, ``direct_identifier``,
         ``free_text`` in the dataset's schema) must be dealt with before the table is
@@ -385,7 +387,9 @@ class Runner:
         are then avatarized with their parents and attached to avatar parents by ``method``
         (``linear_sum_assignment``, ``minimum_distance_assignment``, or
         ``sensitive_original_order_assignment``, which copies the original graph and is
-        flagged sensitive). A link between the same two tables is replaced.
+        flagged sensitive). A series table (``add_table(..., time_series_time=...)``) is
+        linked from its persons' table with ``time_series``: its curves are avatarized with
+        each person. A link between the same two tables is replaced.
 
         Raises ValueError, with the server's own message, when ``parent_field`` is not the
         parent's primary key, ``child_field`` not a declared foreign key of the child, or the

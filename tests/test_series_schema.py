@@ -29,6 +29,7 @@ from avatar_yaml import (
     rules,
     table_groups,
 )
+from avatar_yaml.link_advice import advise_links
 from avatar_yaml.links import SeriesTable
 from avatar_yaml.rules import ColumnFacts
 
@@ -119,6 +120,16 @@ def test_the_sensors_run_is_accepted_and_its_series_are_planned_with_their_perso
         ("sensor2", "t", "vanilla", "id"),
     ]
     assert all(isinstance(s, SeriesTable) for s in group.series)
+
+
+def test_advised_links_of_series_tables_use_time_series() -> None:
+    config = sensors()
+    config.table("vanilla").links = None
+    advice = advise_links(config.schema, SENSORS_FACTS)
+    assert [(a.parent_table, a.child_table, a.method, a.confidence) for a in advice.links] == [
+        ("vanilla", "sensor1", LinkMethod.TIME_SERIES, "high"),
+        ("vanilla", "sensor2", LinkMethod.TIME_SERIES, "high"),
+    ]
 
 
 def test_unset_series_settings_stay_unset() -> None:
