@@ -7,9 +7,10 @@ same time (the series would not be a function of time), and a person with fewer 
 in a series (a single point has no shape to align, project or generate).
 
 Only the foreign key and time columns are read, in chunks. What is kept across chunks is one
-count per parent person and one 64-bit hash per series row (8 bytes a row); the rows whose
-(person, time) hash repeats are read again to confirm and name the duplicates, so a hash
-collision cannot refuse a good table.
+count per parent person and one 64-bit hash per series row (8 bytes a row, in one array the
+size of the upload's row count, sorted in place); the rows whose (person, time) hash repeats
+are read again to confirm and name the duplicates, so a hash collision cannot refuse a good
+table.
 """
 
 from __future__ import annotations
@@ -167,13 +168,17 @@ def check_series_data(storage: Storage, config: Config, datasets: Mapping[str, D
     for series in series_tables(config.schema):
         reader = _SeriesReader(storage, config, series, datasets)
         counts = np.zeros(reader.persons.size, dtype=np.int64)
-        hashes = []
+        hashes = np.empty(reader.child.rows, dtype=np.uint64)
+        filled = 0
         for _, persons, times in reader.chunks():
             counts += np.bincount(persons, minlength=reader.persons.size)
-            hashes.append(_pair_hashes(persons, times))
-        if hashes:
-            values, repeats = np.unique(np.concatenate(hashes), return_counts=True)
-            repeated = values[repeats > 1]
-            if repeated.size:
-                _refuse_duplicates(reader, repeated)
+            if filled + len(persons) > hashes.size:  # pragma: no cover - rows counted at upload
+                hashes = np.concatenate([hashes[:filled], np.empty(len(persons), np.uint64)])
+            hashes[filled : filled + len(persons)] = _pair_hashes(persons, times)
+            filled += len(persons)
+        hashes = hashes[:filled]
+        hashes.sort()  # in place: the duplicates are neighbours, with no second copy
+        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        if repeated.size:
+            _refuse_duplicates(reader, repeated)
         _refuse_short_series(reader, counts)
