@@ -13,6 +13,7 @@ documents (``schema: schema_avatarized``, ``avatarization_ref: standard``) then 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import TypeVar
@@ -38,6 +39,7 @@ from avatar_yaml.documents import (
     SignalMetricsTableParameters,
     TableData,
     TableInfo,
+    TimeSeriesParameters,
 )
 from avatar_yaml.fields import Bounds, ConfigError, Node, as_mapping, fail, read_value
 from avatar_yaml.loader import dump_documents, load_yaml_documents
@@ -227,21 +229,28 @@ class Config:
         avatarization: AvatarizationParameters | None = None,
         privacy: PrivacyMetricsTableParameters | None = None,
         signal: SignalMetricsTableParameters | None = None,
+        time_series: TimeSeriesParameters | None = None,
     ) -> None:
         """Replace all of a table's parameters (None removes that entry).
 
         The metrics documents exist from the first call on, as with the official client:
         metrics run with their defaults for tables without entries. The ``standard`` document
-        exists while some table has avatarization parameters.
+        exists while some table has avatarization or time series parameters; the metrics
+        documents carry a copy of its ``time_series``, as the official client writes them.
         """
         self.table(table)
         self._drop_entries(table)
-        if avatarization is not None:
-            if self.parameters is None:
-                self.parameters = Parameters(results=self._results(PARAMETERS_NAME), seed=self.seed)
+        if (avatarization is not None or time_series is not None) and self.parameters is None:
+            self.parameters = Parameters(results=self._results(PARAMETERS_NAME), seed=self.seed)
+        if avatarization is not None and self.parameters is not None:
             self.parameters.avatarization = {
                 **(self.parameters.avatarization or {}),
                 table: avatarization,
+            }
+        if time_series is not None and self.parameters is not None:
+            self.parameters.time_series = {
+                **(self.parameters.time_series or {}),
+                table: time_series,
             }
         if self.privacy_metrics is None:
             self.privacy_metrics = PrivacyMetricsParameters(
@@ -281,23 +290,32 @@ class Config:
     def _drop_entries(self, table: str) -> None:
         if self.parameters is not None and self.parameters.avatarization is not None:
             self.parameters.avatarization.pop(table, None)
+        if self.parameters is not None and self.parameters.time_series is not None:
+            self.parameters.time_series.pop(table, None)
         if self.privacy_metrics is not None and self.privacy_metrics.privacy_metrics is not None:
             self.privacy_metrics.privacy_metrics.pop(table, None)
         if self.signal_metrics is not None and self.signal_metrics.signal_metrics is not None:
             self.signal_metrics.signal_metrics.pop(table, None)
 
     def _tidy(self) -> None:
-        """Empty per-table maps become absent; ``standard`` goes when it avatarizes nothing;
-        the metrics documents refer to ``standard`` exactly when it exists."""
-        if self.parameters is not None and not self.parameters.avatarization:
-            self.parameters = None
+        """Empty per-table maps become absent; ``standard`` goes when it avatarizes and tunes
+        nothing; the metrics documents refer to ``standard`` exactly when it exists, and copy
+        its ``time_series``."""
+        if self.parameters is not None:
+            self.parameters.avatarization = self.parameters.avatarization or None
+            self.parameters.time_series = self.parameters.time_series or None
+            if self.parameters.avatarization is None and self.parameters.time_series is None:
+                self.parameters = None
         reference = PARAMETERS_NAME if self.parameters is not None else None
+        series = self.parameters.time_series if self.parameters is not None else None
         if self.privacy_metrics is not None:
             self.privacy_metrics.privacy_metrics = self.privacy_metrics.privacy_metrics or None
             self.privacy_metrics.avatarization_ref = reference
+            self.privacy_metrics.time_series = copy.deepcopy(series)
         if self.signal_metrics is not None:
             self.signal_metrics.signal_metrics = self.signal_metrics.signal_metrics or None
             self.signal_metrics.avatarization_ref = reference
+            self.signal_metrics.time_series = copy.deepcopy(series)
 
     def add_report(
         self,

@@ -7,8 +7,8 @@ datasets (``data: {dataset_id, file}``) instead of files in a storage volume. Th
 are the ``spec`` of each document and the structures inside; reading and writing come from
 :mod:`avatar_yaml.fields`, checks between fields from :mod:`avatar_yaml.rules`.
 
-The format describes more than the server does today (time series, avatars brought by the
-user...): :func:`avatar_yaml.rules.check_supported` refuses those values with a
+The format describes more than the server does today (avatars brought by the user...):
+:func:`avatar_yaml.rules.check_supported` refuses those values with a
 "not supported yet" message, so that nothing is accepted and then ignored.
 """
 
@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Self
 
-from avatar_yaml.fields import Node, option
+from avatar_yaml.fields import Node, as_mapping, at, fail, option
 from avatar_yaml.vocabulary import (
     AVATARIZED_SCHEMA_NAME,
     PARAMETERS_NAME,
     RESULTS_VOLUME,
     SCHEMA_NAME,
     AdvisorType,
+    AlignmentMethod,
     ColumnType,
     DataRecipient,
     DataSubject,
@@ -34,12 +36,14 @@ from avatar_yaml.vocabulary import (
     LetterCase,
     LinkMethod,
     PiiType,
+    ProjectionType,
     PseudonymizationKind,
     ReportFormat,
     ReportLanguage,
     ReportType,
     ResultsFormat,
     SensitivityLevel,
+    Unalignment,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +210,73 @@ class Results(Node):
 
 
 # --------------------------------------------------------------------------------------------
+# Time series (a series table's settings; unset fields take the engine's defaults)
+
+LEGACY_PROJECTION_KEY = "type"
+"""The official client's parser also reads ``projection.type``; it is written back as
+``projection_type``."""
+
+MISSPELT_PROJECTIONS = {"fcpa": ProjectionType.FPCA}
+"""Spellings found in the official client's docstring and tests, refused with a hint."""
+
+
+@dataclass(kw_only=True)
+class TimeSeriesProjection(Node):
+    """How a series table's aligned curves become features of their person. ``nf``: the
+    components kept per value variable (``fpca`` only); ``block_weight`` (our extension): the
+    total weight of the series block against the person's own columns in the joint
+    projection."""
+
+    projection_type: ProjectionType | None = None
+    nf: int | None = option(default=None, minimum=1)
+    block_weight: float | None = option(default=None, above=0)
+
+    @classmethod
+    def from_dict(cls, data: object, where: str) -> Self:
+        """Reads the legacy key ``type`` as ``projection_type``, and refuses ``fcpa`` with
+        the spelling it stands for (the enum's own message would only list the values)."""
+        mapping = dict(as_mapping(data, where))
+        if LEGACY_PROJECTION_KEY in mapping:
+            if "projection_type" in mapping:
+                raise fail(
+                    where,
+                    f"both {LEGACY_PROJECTION_KEY!r} (the legacy key) and 'projection_type' are "
+                    "given; keep projection_type",
+                )
+            mapping["projection_type"] = mapping.pop(LEGACY_PROJECTION_KEY)
+        value = mapping.get("projection_type")
+        if isinstance(value, str) and value.lower() in MISSPELT_PROJECTIONS:
+            meant = MISSPELT_PROJECTIONS[value.lower()]
+            raise fail(
+                at(where, "projection_type"),
+                f"unknown value {value!r}: did you mean {meant.value!r}? (functional PCA; "
+                f"allowed: {', '.join(ProjectionType)})",
+            )
+        return super().from_dict(mapping, where)
+
+
+@dataclass(kw_only=True)
+class TimeSeriesAlignment(Node):
+    """The common grid every person's series is resampled on. ``nb_points`` is the grid's
+    length with ``method: specified`` (and only then); ``unalignment`` says how generated
+    series leave the grid."""
+
+    nb_points: int | None = option(default=None, minimum=2)
+    method: AlignmentMethod | None = None
+    unalignment: Unalignment | None = None
+
+
+@dataclass(kw_only=True)
+class TimeSeriesParameters(Node):
+    """The settings of one series table, keyed by its name. It has no ``k`` of its own: it is
+    avatarized with its parent."""
+
+    projection: TimeSeriesProjection | None = None
+    alignment: TimeSeriesAlignment | None = None
+    exclude_variables: ExcludeVariables | None = None
+
+
+# --------------------------------------------------------------------------------------------
 # AvatarParameters
 
 
@@ -223,10 +294,12 @@ class AvatarizationParameters(Node):
 
 @dataclass(kw_only=True)
 class Parameters(Node):
-    """The spec of the AvatarParameters document (``standard``): avatarization per table."""
+    """The spec of the AvatarParameters document (``standard``): avatarization per table,
+    and the settings of each series table (``time_series``)."""
 
     schema: str = option(default=SCHEMA_NAME, fixed=SCHEMA_NAME)
     avatarization: dict[str, AvatarizationParameters] | None = None
+    time_series: dict[str, TimeSeriesParameters] | None = None
     results: Results
     seed: int | None = option(default=None, minimum=0)
 
@@ -268,11 +341,14 @@ class PrivacyMetricsParameters(Node):
     """The spec of the AvatarPrivacyMetricsParameters document (``privacy_metrics``).
 
     ``avatarization_ref`` names the avatarization whose output is measured; without it the
-    avatars are the user-supplied ``avatars_data`` of each table."""
+    avatars are the user-supplied ``avatars_data`` of each table. ``time_series`` is a copy
+    of the avatarization's (as the official client writes it): the metrics place series in
+    the features the avatarization used, so a copy that differs is refused."""
 
     schema: str = option(default=AVATARIZED_SCHEMA_NAME, fixed=AVATARIZED_SCHEMA_NAME)
     avatarization_ref: str | None = option(default=None, fixed=PARAMETERS_NAME)
     privacy_metrics: dict[str, PrivacyMetricsTableParameters] | None = None
+    time_series: dict[str, TimeSeriesParameters] | None = None
     results: Results
     seed: int | None = option(default=None, minimum=0)
 
@@ -284,6 +360,7 @@ class SignalMetricsParameters(Node):
     schema: str = option(default=AVATARIZED_SCHEMA_NAME, fixed=AVATARIZED_SCHEMA_NAME)
     avatarization_ref: str | None = option(default=None, fixed=PARAMETERS_NAME)
     signal_metrics: dict[str, SignalMetricsTableParameters] | None = None
+    time_series: dict[str, TimeSeriesParameters] | None = None
     results: Results
     seed: int | None = option(default=None, minimum=0)
 

@@ -13,7 +13,8 @@ Among the tables left, a proposal is
 - ``low`` otherwise, when one table is still the only best guess.
 
 A foreign key with no possible table, or with several equally likely, is reported unlinked,
-with its candidate tables, for the user to link by hand.
+with its candidate tables, for the user to link by hand. A series table's key (a table with a
+time column) is proposed with ``time_series``, the only method a series is linked by.
 """
 
 from __future__ import annotations
@@ -174,6 +175,10 @@ def advise_links(schema: Schema, facts: Mapping[str, TableFacts]) -> TablesLinks
                 unlinked.append(UnlinkedForeignKey(child.name, column.field, candidates))
                 continue
             confidence, name, key = top[0]
-            advised.append(AdvisedLink(name, key, child.name, column.field, confidence=confidence))
+            series = any(c.time_series_time for c in child.columns or [])
+            method = LinkMethod.TIME_SERIES if series else LinkMethod.LINEAR_SUM_ASSIGNMENT
+            advised.append(
+                AdvisedLink(name, key, child.name, column.field, method, confidence=confidence)
+            )
             edges.append((name, child.name))
     return TablesLinksAdvice(links=advised, unlinked_foreign_keys=unlinked)

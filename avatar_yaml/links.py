@@ -5,6 +5,10 @@ by links, directly or not, form a group, avatarized as one unit (parents first, 
 are avatarized with their parents' context and then re-attached to avatar parents); a table with
 no link is a group of its own. Several groups and single tables may share one run and its seed.
 
+A series table (a time column, linked with ``time_series`` from its person's table) is a child
+of its group like any other, but it is not avatarized on its own: its curves become features
+of its parent's persons, avatarized once with the parent's own columns (:class:`SeriesTable`).
+
 :func:`table_groups` plans a schema that passed :mod:`avatar_yaml.rules` (no cycle, every link
 from a primary key to a declared foreign key...): it does not check again.
 """
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from avatar_yaml.documents import Schema
 from avatar_yaml.vocabulary import LinkMethod
 
-__all__ = ["PlannedLink", "TableGroup", "table_groups"]
+__all__ = ["PlannedLink", "SeriesTable", "TableGroup", "series_tables", "table_groups"]
 
 
 @dataclass(frozen=True)
@@ -31,15 +35,27 @@ class PlannedLink:
 
 
 @dataclass(frozen=True)
+class SeriesTable:
+    """A series table: its ``time`` column, and the ``link`` from its person's table (its
+    parent, through the one foreign key ``link.child_key``)."""
+
+    name: str
+    time: str
+    link: PlannedLink
+
+
+@dataclass(frozen=True)
 class TableGroup:
     """Tables avatarized together. ``tables`` in topological order (every parent before its
     children; ties by schema order); ``links`` inside the group in schema order;
     ``individual_level`` resolved per table (omitted: True for a table with no parent, False
-    otherwise)."""
+    otherwise); ``series``: the group's series tables, in schema order (also in ``tables``
+    and ``links``)."""
 
     tables: tuple[str, ...]
     links: tuple[PlannedLink, ...]
     individual_level: dict[str, bool]
+    series: tuple[SeriesTable, ...] = ()
 
 
 def planned_links(schema: Schema) -> list[PlannedLink]:
@@ -55,6 +71,19 @@ def planned_links(schema: Schema) -> list[PlannedLink]:
         for table in schema.tables
         for link in table.links or []
     ]
+
+
+def series_tables(schema: Schema) -> list[SeriesTable]:
+    """The schema's series tables linked with ``time_series`` (a time column without that
+    link is refused by the rules), in schema order."""
+    links = {link.child: link for link in planned_links(schema)}
+    found = []
+    for table in schema.tables:
+        times = [column.field for column in table.columns or [] if column.time_series_time]
+        link = links.get(table.name)
+        if times and link is not None and link.method is LinkMethod.TIME_SERIES:
+            found.append(SeriesTable(name=table.name, time=times[0], link=link))
+    return found
 
 
 def resolved_individual_level(schema: Schema) -> dict[str, bool]:
@@ -111,6 +140,7 @@ def table_groups(schema: Schema) -> list[TableGroup]:
     names = [table.name for table in schema.tables]
     links = planned_links(schema)
     individual = resolved_individual_level(schema)
+    series = series_tables(schema)
     groups = []
     for members in _components(names, links):
         inside = [link for link in links if link.parent in members]
@@ -120,6 +150,7 @@ def table_groups(schema: Schema) -> list[TableGroup]:
                 tables=tuple(ordered),
                 links=tuple(inside),
                 individual_level={name: individual[name] for name in ordered},
+                series=tuple(table for table in series if table.name in members),
             )
         )
     return groups

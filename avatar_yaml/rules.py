@@ -5,14 +5,15 @@ same mistake gets the same message on both sides:
 
 - rules between the fields of one node (``@rule``), run whenever a node is read;
 - :func:`check_supported`: values the format can express but this server does not do yet
-  (time series, avatars brought by the user...), refused with "... is not supported yet"
+  (avatars brought by the user...), refused with "... is not supported yet"
   instead of being accepted and ignored; and links between tables that cannot be avatarized
   (:func:`check_links`);
 - :func:`check`: what needs facts about the uploaded tables (rows, columns, distinct counts,
   and the keys of linked tables).
 
-Foreign key values with no parent row need the values themselves: the server checks them
-(``avatar_server.services.foreign_keys``).
+Foreign key values with no parent row, and series too short or with a time given twice, need
+the values themselves: the server checks them (``avatar_server.services.foreign_keys`` and
+``avatar_server.services.series_data``).
 
 Bounds of single fields (``k >= 2``, positive weights, a fraction in (0, 1]) are declared on
 the fields themselves, in :mod:`avatar_yaml.documents`.
@@ -38,6 +39,8 @@ from avatar_yaml.documents import (
     Schema,
     SignalMetricsTableParameters,
     TableInfo,
+    TimeSeriesAlignment,
+    TimeSeriesProjection,
 )
 from avatar_yaml.fields import ConfigError, at, describe, fail, rule
 from avatar_yaml.links import planned_links, resolved_individual_level
@@ -51,11 +54,13 @@ from avatar_yaml.vocabulary import (
     RISKY_ROLES,
     SCHEMA_NAME,
     SIGNAL_METRICS_NAME,
+    AlignmentMethod,
     ColumnRole,
     ColumnType,
     DocumentKind,
     ImputeMethod,
     LinkMethod,
+    ProjectionType,
     PseudonymizationKind,
     ReportFormat,
     escape_table_name,
@@ -184,6 +189,45 @@ def _columns_once(table: TableInfo, where: str) -> None:
         raise fail(at(where, "columns"), f"several primary keys {keys}")
 
 
+@rule(TableInfo)
+def _one_time_column(table: TableInfo, where: str) -> None:
+    times = [column.field for column in table.columns or [] if column.time_series_time]
+    if len(times) > 1:
+        raise fail(
+            at(where, "columns"),
+            f"several time columns {times}: a series table has exactly one "
+            "(time_series_time); split the table, one series table per time column",
+        )
+
+
+@rule(TimeSeriesProjection)
+def _components_apply(projection: TimeSeriesProjection, where: str) -> None:
+    """``nf`` counts functional components: with ``flatten`` it would be accepted and
+    ignored."""
+    if projection.nf is not None and projection.projection_type is ProjectionType.FLATTEN:
+        raise fail(
+            at(where, "nf"),
+            "applies to fpca (components kept per value variable), not flatten, which keeps "
+            "every grid point; leave it unset, or use projection_type fpca",
+        )
+
+
+@rule(TimeSeriesAlignment)
+def _points_with_specified(alignment: TimeSeriesAlignment, where: str) -> None:
+    """``nb_points`` is the grid's length with ``specified`` and only then: the other
+    methods take it from the persons' own numbers of points."""
+    specified = alignment.method is AlignmentMethod.SPECIFIED
+    if specified and alignment.nb_points is None:
+        raise fail(where, "method specified needs nb_points (the common grid's length, >= 2)")
+    if not specified and alignment.nb_points is not None:
+        method = alignment.method.value if alignment.method is not None else "the default"
+        raise fail(
+            at(where, "nb_points"),
+            f"applies to method specified only ({method} takes the grid's length from the "
+            "persons' numbers of points); set method: specified, or leave nb_points unset",
+        )
+
+
 @rule(Imputation)
 def _imputation_settings_apply(imputation: Imputation, where: str) -> None:
     """``k`` tunes the k-NN methods and ``training_fraction`` the fast one: given to another
@@ -267,13 +311,6 @@ def _linked_tables(schema: Schema) -> set[str]:
 
 def _check_one_link(parent: TableInfo, link: Link, tables: Mapping[str, TableInfo]) -> None:
     where = f"{SCHEMA_NAME}: link {parent.name}.{link.field} -> {link.to.table}.{link.to.field}"
-    if link.method is LinkMethod.TIME_SERIES:
-        raise _unsupported(
-            where,
-            "a time series link (method: time_series)",
-            "link with an assignment method (linear_sum_assignment, "
-            "minimum_distance_assignment or sensitive_original_order_assignment)",
-        )
     if link.to.table == parent.name:
         raise ConfigError(
             f"{where}: a table cannot link to itself (a self-reference such as "
@@ -300,6 +337,80 @@ def _check_one_link(parent: TableInfo, link: Link, tables: Mapping[str, TableInf
             f"{child.name!r}; declare it (foreign_keys=[{link.to.field!r}], or identifier: "
             "true on the column)"
         )
+    _check_series_link(where, parent, link, child)
+
+
+def _time_column(table: TableInfo) -> str | None:
+    times = [column.field for column in table.columns or [] if column.time_series_time]
+    return times[0] if times else None
+
+
+def _check_series_link(where: str, parent: TableInfo, link: Link, child: TableInfo) -> None:
+    """A series table (one with a time column) is linked with ``time_series``, and only a
+    series table is: its rows are curves of its parent's persons, not rows to assign."""
+    time = _time_column(child)
+    if link.method is LinkMethod.TIME_SERIES:
+        if time is None:
+            raise ConfigError(
+                f"{where}: a time_series link needs a series table, and {child.name!r} has no "
+                f"time column; declare it (time_series_time='t', or time_series_time: true on "
+                "the column), or link with an assignment method"
+            )
+        if _time_column(parent) is not None:
+            raise ConfigError(
+                f"{where}: table {parent.name!r} is a series table, which cannot have "
+                "children: link the series from the table holding one row per person"
+            )
+    elif time is not None:
+        raise ConfigError(
+            f"{where}: table {child.name!r} is a series table (time column {time!r}), linked "
+            f"with {link.method}: a series goes with its person; link it with method "
+            "time_series"
+        )
+
+
+def _check_series_tables(schema: Schema, *, complete: bool) -> None:
+    """What a series table is as a whole: exactly one foreign key, not individual-level, no
+    children, and (once the run is complete) linked from its parent."""
+    parents = {link.child: link for link in planned_links(schema)}
+    has_children = {link.parent for link in planned_links(schema)}
+    individual = resolved_individual_level(schema)
+    for link in parents.values():
+        if link.method is LinkMethod.TIME_SERIES and not individual[link.parent]:
+            raise ConfigError(
+                f"{SCHEMA_NAME}: link {link.parent}.{link.parent_key} -> {link.child}."
+                f"{link.child_key}: table {link.parent!r} is not individual-level, and a series "
+                "belongs to a person: link the series table from the table holding one row per "
+                "person (individual_level: true)"
+            )
+    for table in schema.tables:
+        time = _time_column(table)
+        if time is None:
+            continue
+        where = f"{SCHEMA_NAME}: table {table.name!r} (a series table, time column {time!r})"
+        keys = _foreign_keys(table)
+        if len(keys) != 1:
+            found = f"declares {keys}" if keys else "declares none"
+            raise ConfigError(
+                f"{where}: a series table has exactly one foreign key, to its person, and it "
+                f"{found}; declare that one (foreign_keys=['person_id']), and drop the others"
+            )
+        if table.individual_level:
+            raise ConfigError(
+                f"{where}: a series holds several rows per person, so the table cannot be "
+                "individual_level: true; leave it unset"
+            )
+        if table.name in has_children:
+            raise ConfigError(
+                f"{where}: a series table cannot have children; link them to the table of "
+                "its persons instead"
+            )
+        if complete and table.name not in parents:
+            raise ConfigError(
+                f"{where}: it is linked from no table; link it from its persons' table "
+                f"(add_link(parent, parent_key, {table.name!r}, {keys[0]!r}, "
+                "LinkMethod.TIME_SERIES))"
+            )
 
 
 def _cycle(schema: Schema) -> list[str] | None:
@@ -335,7 +446,8 @@ def _cycle(schema: Schema) -> list[str] | None:
 def check_links(schema: Schema, *, complete: bool = True) -> None:
     """Links the avatarization can follow: each from a parent's primary key to a declared
     foreign key of another table, a parent linking a child once, a child column linked from
-    one parent, no cycle; ``time_series`` links are not supported yet.
+    one parent, no cycle; a series table (with a time column) is linked with ``time_series``
+    from a person's table, and only a series table is.
 
     ``complete`` adds what only a finished run must satisfy (the Runner checks it when the run
     is stored, as tables and links are added one by one): every foreign key of a linked table
@@ -369,6 +481,7 @@ def check_links(schema: Schema, *, complete: bool = True) -> None:
             f"{SCHEMA_NAME}: the links form a cycle ({' -> '.join(cycle)}): a table cannot be "
             "its own ancestor; delete one of these links"
         )
+    _check_series_tables(schema, complete=complete)
     if complete:
         _check_complete(schema, linked_from)
 
@@ -430,6 +543,53 @@ def _unsupported(where: str, what: str, instead: str) -> ConfigError:
     return ConfigError(f"{where}: {what} is not supported yet; {instead}")
 
 
+def _series_parent(schema: Schema, name: str) -> str | None:
+    return next((link.parent for link in planned_links(schema) if link.child == name), None)
+
+
+def _check_series_parameters(config: Config) -> None:
+    """A series table is avatarized and measured with its parent, tuned by its own
+    ``time_series`` entry only; a ``time_series`` entry tunes a series table only."""
+    schema = config.schema
+    series = {table.name for table in schema.tables if _time_column(table) is not None}
+    parameters = config.parameters
+    for name in sorted(series):
+        parent = _series_parent(schema, name)
+        with_parent = (
+            f"set it on its persons' table {parent!r}" if parent else "set it on its persons' table"
+        )
+        if parameters is not None and name in (parameters.avatarization or {}):
+            raise ConfigError(
+                f"{PARAMETERS_NAME}: avatarization.{name}: table {name!r} is a series table, "
+                f"avatarized with its persons (its curves become features of each person): it "
+                f"takes no k or avatarization parameter of its own; {with_parent}, and tune "
+                "the series with its time_series parameters"
+            )
+        for document, key, entries in (
+            (PRIVACY_METRICS_NAME, "privacy_metrics", config.privacy_metrics),
+            (SIGNAL_METRICS_NAME, "signal_metrics", config.signal_metrics),
+        ):
+            if entries is not None and name in (getattr(entries, key) or {}):
+                raise ConfigError(
+                    f"{document}: {key}.{name}: table {name!r} is a series table, measured "
+                    f"with its persons; {with_parent}"
+                )
+    for name, tuned in (parameters.time_series or {}).items() if parameters else []:
+        where = f"{PARAMETERS_NAME}: time_series.{name}"
+        if name not in series:
+            raise ConfigError(
+                f"{where}: table {name!r} is not a series table (it has no time column), so "
+                "time_series parameters would be ignored; declare its time column "
+                "(time_series_time) and link it with method time_series, or remove them"
+            )
+        if tuned.exclude_variables is not None:
+            raise _unsupported(
+                f"{where}.exclude_variables",
+                "excluding variables of a series table",
+                "every value column of a series is avatarized; drop a column to leave it out",
+            )
+
+
 def check_supported(config: Config, *, complete: bool = True) -> None:
     """Refuse every value the server would otherwise accept and ignore, and links that cannot
     be avatarized (see :func:`check_links`; ``complete=False`` while a run is being built)."""
@@ -443,13 +603,7 @@ def check_supported(config: Config, *, complete: bool = True) -> None:
                 "measuring avatars you bring (avatars_data)",
                 "the metrics measure the avatars of the run's own avatarization",
             )
-        for column in table.columns or []:
-            if column.time_series_time:
-                raise _unsupported(
-                    f"{where}: column {column.field!r}",
-                    "a time series (time_series_time)",
-                    "leave it unset, or drop the column",
-                )
+    _check_series_parameters(config)
     parameters = config.parameters
     for name, chosen in (parameters.avatarization or {}).items() if parameters else []:
         if chosen.imputation is not None and chosen.imputation.return_data_imputed:
@@ -615,7 +769,9 @@ class _Table:
         return min(total, self.facts.rows)
 
 
-def _table(info: TableInfo, facts: TableFacts) -> _Table:
+def _table(info: TableInfo, facts: TableFacts, *, has_series: bool = False) -> _Table:
+    """``has_series``: the table's persons have series, which are avatarized with them, so
+    its own columns may all be set aside (a series-only run)."""
     where = f"table {info.name!r}"
     declared = [column.field for column in info.columns or []]
     table = _Table(info.name, facts, set())
@@ -633,12 +789,52 @@ def _table(info: TableInfo, facts: TableFacts) -> _Table:
         for c in info.columns or []
         if c.primary_key or c.drop or c.identifier or c.pseudonymization
     }
-    if not table.kept:
+    if not table.kept and not has_series:
         raise ConfigError(
             f"{where}: the schema sets every column aside (drop, identifier or primary_key): "
             "nothing is left to anonymize"
         )
+    time = _time_column(info)
+    if time is not None:
+        _check_time_column(info, time, facts)
+        if not table.kept - {time}:
+            raise ConfigError(
+                f"{where}: a series table needs at least one value column besides its keys "
+                f"and time column {time!r}, and the schema sets every other column aside"
+            )
     return table
+
+
+_TIME_TYPES = (ColumnType.INT, ColumnType.FLOAT, ColumnType.DATETIME, ColumnType.DATETIME_TZ)
+_TIME_DTYPES = ("int64", "float64", "datetime64")
+
+
+def _check_time_column(info: TableInfo, time: str, facts: TableFacts) -> None:
+    """A series' time orders its points: numbers or dates, never missing. Text declared
+    ``datetime`` is read as dates (the server reads every value before the run is stored)."""
+    where = f"table {info.name!r}: time column {time!r}"
+    column = facts.columns[time]
+    declared = next(c.type for c in info.columns or [] if c.field == time)
+    if declared is not None and declared not in _TIME_TYPES:
+        raise ConfigError(
+            f"{where} is declared {declared}: a time is a number (int, float) or a date "
+            "(datetime, datetime_tz); declare one of those, or leave its type unset"
+        )
+    if declared is None and column.dtype not in _TIME_DTYPES:
+        hint = (
+            "; if it holds dates, declare its type datetime (types={" + repr(time) + ": "
+            "'datetime'}, or type: datetime on the column)"
+            if column.dtype == "string"
+            else ""
+        )
+        raise ConfigError(
+            f"{where} holds {column.dtype} values: a time is a number or a date{hint}"
+        )
+    if column.missing:
+        raise ConfigError(
+            f"{where} has {column.missing} missing values in {facts.rows} rows: a point "
+            "without a time has no place in its series; fill them in, or remove those rows"
+        )
 
 
 _CHOICES = (
@@ -666,7 +862,12 @@ def _untreated_risks(info: TableInfo, table: _Table) -> list[str]:
 
 
 def _check_avatarization(
-    name: str, chosen: AvatarizationParameters, table: _Table, info: TableInfo
+    name: str,
+    chosen: AvatarizationParameters,
+    table: _Table,
+    info: TableInfo,
+    *,
+    has_series: bool = False,
 ) -> None:
     risks = _untreated_risks(info, table)
     if risks:
@@ -692,12 +893,12 @@ def _check_avatarization(
     excluded = _excluded(chosen.exclude_variables)
     table.check_names(where, "exclude_variables", excluded)
     avatarized = table.kept - set(excluded)
-    if not avatarized:
+    if not avatarized and not has_series:
         raise ConfigError(
             f"{where}: exclude_variables leaves no column to avatarize (it names every "
             f"column the schema keeps: {sorted(table.kept)})"
         )
-    if chosen.ncp is not None:
+    if chosen.ncp is not None and not has_series:  # series features add dimensions
         bound = table.dimensions(avatarized)
         if chosen.ncp > bound:
             raise ConfigError(
@@ -749,7 +950,7 @@ def _check_linked_facts(config: Config, facts: Mapping[str, TableFacts]) -> None
                 "duplicate rows, or declare another column as the primary key"
             )
     for link in planned_links(schema):
-        if link.method is LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT:
+        if link.method in (LinkMethod.SENSITIVE_ORIGINAL_ORDER_ASSIGNMENT, LinkMethod.TIME_SERIES):
             continue
         parent = schema.tables[config.table_names().index(link.parent)]
         found = facts.get(link.parent)
@@ -777,14 +978,21 @@ def check(config: Config, facts: Mapping[str, TableFacts], *, complete: bool = T
     check_supported(config, complete=complete)
     _check_linked_facts(config, facts)
     tables: dict[str, _Table] = {}
+    with_series = {
+        link.parent
+        for link in planned_links(config.schema)
+        if link.method is LinkMethod.TIME_SERIES
+    }
     for info in config.schema.tables:
         if info.name not in facts:  # pragma: no cover - callers give every table's facts
             raise ConfigError(f"table {info.name!r}: no facts about its data")
-        tables[info.name] = _table(info, facts[info.name])
+        tables[info.name] = _table(info, facts[info.name], has_series=info.name in with_series)
     parameters = config.parameters
     infos = {info.name: info for info in config.schema.tables}
     for name, chosen in (parameters.avatarization or {}).items() if parameters else []:
-        _check_avatarization(name, chosen, tables[name], infos[name])
+        _check_avatarization(
+            name, chosen, tables[name], infos[name], has_series=name in with_series
+        )
     privacy = config.privacy_metrics
     for name, measured in (privacy.privacy_metrics or {}).items() if privacy else []:
         _check_privacy(name, measured, tables[name])
@@ -831,6 +1039,25 @@ def check_run(config: Config, header: Mapping[str, str]) -> None:
             raise fail(
                 f"{header[document]}: spec.avatarization_ref",
                 f"there is no {DocumentKind.PARAMETERS} document {PARAMETERS_NAME!r}",
+            )
+    standard = config.parameters.time_series if config.parameters else None
+    for document, spec in (
+        (PRIVACY_METRICS_NAME, config.privacy_metrics),
+        (SIGNAL_METRICS_NAME, config.signal_metrics),
+    ):
+        copied = spec.time_series if spec is not None else None
+        if copied is not None and copied != standard:
+            raise fail(
+                f"{header[document]}: spec.time_series",
+                f"differs from the time_series of {PARAMETERS_NAME!r}: the metrics place the "
+                "series in the features the avatarization used, so this block is a copy of "
+                f"it; copy {PARAMETERS_NAME!r}'s time_series here, or leave it out",
+            )
+    for name in standard or {}:
+        if name not in names:
+            raise fail(
+                f"{header[PARAMETERS_NAME]}: spec.time_series.{name}",
+                f"table {name!r} is not in the schema (tables: {known})",
             )
     if config.schema.schema_ref is not None:
         raise fail(

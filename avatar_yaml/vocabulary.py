@@ -164,6 +164,33 @@ class LinkMethod(enum.StrEnum):
     TIME_SERIES = "time_series"
 
 
+class ProjectionType(enum.StrEnum):
+    """How a series table's aligned curves become features of their person: ``fpca`` keeps
+    the first components of a discretised functional PCA per value variable, ``flatten``
+    one feature per grid point and variable."""
+
+    FPCA = "fpca"
+    FLATTEN = "flatten"
+
+
+class AlignmentMethod(enum.StrEnum):
+    """The length of the common grid every person's series is resampled on: ``specified``
+    (``nb_points``), or the ``max``, ``min`` or ``mean`` of the persons' numbers of points."""
+
+    SPECIFIED = "specified"
+    MAX = "max"
+    MIN = "min"
+    MEAN = "mean"
+
+
+class Unalignment(enum.StrEnum):
+    """How a generated series leaves the common grid: ``uniform`` resamples it to the
+    avatar's own length and time span, ``skip`` keeps the grid's points."""
+
+    UNIFORM = "uniform"
+    SKIP = "skip"
+
+
 class ImputeMethod(enum.StrEnum):
     KNN = "knn"
     MODE = "mode"

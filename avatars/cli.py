@@ -216,6 +216,7 @@ def anonymize_tables(
             columns_to_drop=table.drop or None,
             pseudonymize=dict(table.pseudonymize) or None,
             keep=dict(table.keep) or None,
+            time_series_time=table.time_column,
             sep=sep,
             encoding=encoding,
         )
@@ -226,7 +227,11 @@ def anonymize_tables(
         print(line)
     lines: list[str] = []
     names = [table.name for table in tables]
-    for table_name in names:
+    for table in tables:
+        if table.series:
+            runner.set_parameters(table.name, **table.series)  # type: ignore[arg-type]
+    for table_name in (table.name for table in tables if table.time_column is None):
+        # a series table has no k: it is avatarized with its persons
         runner.advise_parameters(table_name)
         if k is not None:
             runner.update_parameters(table_name, k=k)
@@ -289,6 +294,8 @@ def _anonymize(args: argparse.Namespace) -> None:
         pseudonymize=args.pseudonymize,
         keep=args.keep,
         links=args.link,
+        time_columns=args.time_column,
+        series=args.series,
     )
     several = len(tables) > 1
     name = args.name or (run_name(Path(args.data)) if args.data and several else None)
@@ -672,7 +679,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PARENT.KEY=CHILD.FK[:METHOD]",
         help="link a parent's primary key to a child's foreign key; METHOD: "
         "linear_sum_assignment (default), minimum_distance_assignment, "
-        "sensitive_original_order_assignment",
+        "sensitive_original_order_assignment, or time_series (a series table, from its "
+        "persons' table)",
+    )
+    linked.add_argument(
+        "--time-column",
+        action="append",
+        default=[],
+        metavar="TABLE=COLUMN",
+        help="makes TABLE a series table (one row per person and time: one foreign key to its "
+        "persons' table, linked with :time_series), ordered by COLUMN (numbers or dates)",
+    )
+    linked.add_argument(
+        "--series",
+        action="append",
+        default=[],
+        metavar="TABLE.SETTING=VALUE",
+        help="tune a series table (repeatable): projection_type (fpca or flatten), nf, "
+        "block_weight, method (specified, max, min, mean), nb_points (with specified), "
+        "unalignment (uniform or skip); unset, the engine's defaults apply",
     )
     linked.add_argument(
         "--advise-links",

@@ -5,6 +5,9 @@ One table is a file (named by the file's stem, as before linked tables); several
 each, named by their stem. Options naming a column name its table too when there are several:
 ``--primary-key TABLE=COLUMN``, ``--foreign-key TABLE=COLUMN``, ``--drop TABLE.COLUMN``,
 ``--pseudonymize TABLE.COLUMN=KIND``; links are ``--link PARENT.KEY=CHILD.FOREIGN_KEY[:METHOD]``.
+A series table names its time column (``--time-column TABLE=COLUMN``), is linked from its
+persons' table with ``:time_series``, and is tuned by ``--series TABLE.SETTING=VALUE`` (the
+``time_series_*`` keywords of ``Runner.set_parameters`` without their prefix).
 Everything is read here, before anything is uploaded, and a malformed value is named.
 """
 
@@ -34,6 +37,21 @@ class TableArgs:
     drop: list[str] = dataclasses.field(default_factory=list)
     pseudonymize: dict[str, str] = dataclasses.field(default_factory=dict)
     keep: dict[str, str] = dataclasses.field(default_factory=dict)
+    time_column: str | None = None
+    series: dict[str, int | float | str] = dataclasses.field(default_factory=dict)
+    """``set_parameters`` keywords of a series table (``time_series_nf``...), values read."""
+
+
+SERIES_SETTINGS: dict[str, type[int] | type[float] | type[str]] = {
+    "projection_type": str,
+    "nf": int,
+    "block_weight": float,
+    "method": str,
+    "nb_points": int,
+    "unalignment": str,
+}
+"""What ``--series TABLE.SETTING=VALUE`` sets (``time_series_<SETTING>``) and how its value
+reads; the choices and bounds are the Runner's (the YAML's)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,8 @@ def declared_tables(
     pseudonymize: Sequence[str] = (),
     keep: Sequence[str] = (),
     links: Sequence[str] = (),
+    time_columns: Sequence[str] = (),
+    series: Sequence[str] = (),
 ) -> tuple[list[TableArgs], list[LinkArgs]]:
     """The tables with their declarations, and the links, from the options' raw values."""
     tables = {name: TableArgs(name, path) for name, path in paths}
@@ -178,7 +198,32 @@ def declared_tables(
             table, column = _split_table(qualified, option, names, ".")
             chosen: dict[str, str] = getattr(tables[table], target)
             chosen[column] = choice
+    for value in time_columns:
+        table, column = _split_table(value, "--time-column", names, "=")
+        if tables[table].time_column not in (None, column):
+            raise ValueError(f"--time-column: table {table!r} is given two time columns")
+        tables[table].time_column = column
+    for value in series:
+        table, setting, read = _series_setting(value, names)
+        tables[table].series[f"time_series_{setting}"] = read
     return list(tables.values()), [parse_link(value, names) for value in links]
+
+
+def _series_setting(value: str, names: Sequence[str]) -> tuple[str, str, int | float | str]:
+    """``TABLE.SETTING=VALUE`` (``SETTING=VALUE`` for a single table), the value read."""
+    option = "--series"
+    qualified, raw = _pair(value, option)
+    table, setting = _split_table(qualified, option, names, ".")
+    kind = SERIES_SETTINGS.get(setting)
+    if kind is None:
+        raise ValueError(
+            f"{option} {value!r}: unknown setting {setting!r}; one of {', '.join(SERIES_SETTINGS)}"
+        )
+    try:
+        return table, setting, kind(raw)
+    except ValueError:
+        wanted = "an integer" if kind is int else "a number"
+        raise ValueError(f"{option} {value!r}: {setting} takes {wanted}, got {raw!r}") from None
 
 
 def advice_lines(advice: TablesLinksAdvice) -> list[str]:

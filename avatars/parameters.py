@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from avatar_yaml import (
     AvatarizationParameters,
@@ -32,12 +32,23 @@ from avatar_yaml import (
     PrivacyMetricsTableParameters,
     Pseudonymization,
     SignalMetricsTableParameters,
+    TimeSeriesAlignment,
+    TimeSeriesParameters,
+    TimeSeriesProjection,
 )
-from avatar_yaml.fields import plain, read_value
+from avatar_yaml.fields import Node, plain, read_value
 from avatar_yaml.rules import ColumnFacts, TableFacts
 
 if TYPE_CHECKING:
     from avatars_api.models import DatasetOut
+
+N = TypeVar("N", bound=Node)
+
+SERIES_PREFIX = "time_series_"
+"""A series table's keywords are its ``time_series`` keys with this prefix (``time_series_nf``
+is ``projection.nf``), as in the official client."""
+_PROJECTION_KEYS = ("projection_type", "nf", "block_weight")
+_ALIGNMENT_KEYS = ("nb_points", "method", "unalignment")
 
 KEYWORDS = (
     "k",
@@ -54,6 +65,8 @@ KEYWORDS = (
     "target",
     "categorical_hidden_rate_variables",
     "quantile_threshold",
+    *(f"{SERIES_PREFIX}{name}" for name in ("nf", "projection_type", "block_weight")),
+    *(f"{SERIES_PREFIX}{name}" for name in ("nb_points", "method", "unalignment")),
 )
 """Every keyword of ``set_parameters``, in its signature's order."""
 
@@ -73,6 +86,7 @@ class TableDocuments:
     avatarization: AvatarizationParameters | None
     privacy: PrivacyMetricsTableParameters | None
     signal: SignalMetricsTableParameters | None
+    time_series: TimeSeriesParameters | None = None
 
 
 def check_keywords(table_name: str, values: dict[str, Any]) -> None:
@@ -154,7 +168,32 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
         avatarization=avatarization,
         privacy=privacy if privacy.to_dict() else None,
         signal=signal if signal.to_dict() else None,
+        time_series=_series(where, values),
     )
+
+
+def _series_node(cls: type[N], where: str, values: dict[str, Any], keys: tuple[str, ...]) -> N:
+    """A node of a series table's ``time_series`` entry from its keywords; a mistake names
+    the keyword (``time_series_nf``), not the YAML key (``nf``)."""
+    chosen = {key: values.get(f"{SERIES_PREFIX}{key}") for key in keys}
+    try:
+        return cls.build(where, **chosen)
+    except ConfigError as error:
+        text = str(error)
+        for key in keys:
+            if text.startswith(f"{where}{key}"):
+                text = f"{where}{SERIES_PREFIX}{key}{text[len(where) + len(key) :]}"
+        raise ConfigError(text) from None
+
+
+def _series(where: str, values: dict[str, Any]) -> TimeSeriesParameters | None:
+    projection = _series_node(TimeSeriesProjection, where, values, _PROJECTION_KEYS)
+    alignment = _series_node(TimeSeriesAlignment, where, values, _ALIGNMENT_KEYS)
+    series = TimeSeriesParameters(
+        projection=projection if projection.to_dict() else None,
+        alignment=alignment if alignment.to_dict() else None,
+    )
+    return series if series.to_dict() else None
 
 
 def table_documents(config: Config, table_name: str) -> TableDocuments:
@@ -164,6 +203,7 @@ def table_documents(config: Config, table_name: str) -> TableDocuments:
         avatarization=(parameters.avatarization or {}).get(table_name) if parameters else None,
         privacy=(privacy.privacy_metrics or {}).get(table_name) if privacy else None,
         signal=(signal.signal_metrics or {}).get(table_name) if signal else None,
+        time_series=(parameters.time_series or {}).get(table_name) if parameters else None,
     )
 
 
@@ -201,6 +241,14 @@ def from_documents(config: Config, table_name: str) -> dict[str, Any]:
             "quantile_threshold",
         ):
             found[name] = copy.deepcopy(getattr(entries.privacy, name))
+    series = entries.time_series
+    parts: tuple[tuple[Node | None, tuple[str, ...]], ...] = (
+        (series.projection if series else None, _PROJECTION_KEYS),
+        (series.alignment if series else None, _ALIGNMENT_KEYS),
+    )
+    for part, keys in parts:
+        for key in keys if part is not None else ():
+            found[f"{SERIES_PREFIX}{key}"] = getattr(part, key)
     return {name: value for name, value in found.items() if value is not None}
 
 
@@ -211,6 +259,7 @@ def describe(config: Config, table_name: str) -> dict[str, object]:
         "avatarization": entries.avatarization,
         "privacy_metrics": entries.privacy,
         "signal_metrics": entries.signal,
+        "time_series": entries.time_series,
     }
     return {name: node.to_dict() for name, node in shown.items() if node is not None}
 

@@ -32,6 +32,7 @@ from avatar_yaml import (
     PARAMETERS_NAME,
     PRIVACY_METRICS_NAME,
     SIGNAL_METRICS_NAME,
+    AlignmentMethod,
     Approver,
     ColumnType,
     Config,
@@ -47,6 +48,7 @@ from avatar_yaml import (
     LinkMethod,
     Parameters,
     PiaMetadata,
+    ProjectionType,
     Pseudonymization,
     PseudonymizationKind,
     ReportFormat,
@@ -58,6 +60,7 @@ from avatar_yaml import (
     SensitivityLevel,
     TableFacts,
     TableInfo,
+    Unalignment,
     check_display_name,
     check_table_name,
     link_advice,
@@ -305,7 +308,9 @@ class Runner:
         Linked tables: a parent's ``primary_key`` and a child's ``foreign_keys`` are joined
         with :meth:`add_link` (tables and links may come in any order; the run is checked
         whole when it is stored). ``individual_level`` says whether each row is one person;
-        omitted, it is True for a table with no parent and False for a child.
+        omitted, it is True for a table with no parent and False for a child. A series table
+        (one row per person and time point) names its time column (numbers, or dates) with
+        ``time_series_time`` and has exactly one foreign key, to its person.
 
         Columns that identify people by themselves (roles ``id_like``, ``direct_identifier``,
         ``free_text`` in the dataset's schema) must be dealt with before the table is
@@ -382,7 +387,9 @@ class Runner:
         are then avatarized with their parents and attached to avatar parents by ``method``
         (``linear_sum_assignment``, ``minimum_distance_assignment``, or
         ``sensitive_original_order_assignment``, which copies the original graph and is
-        flagged sensitive). A link between the same two tables is replaced.
+        flagged sensitive). A series table (``add_table(..., time_series_time=...)``) is
+        linked from its persons' table with ``time_series``: its curves are avatarized with
+        each person. A link between the same two tables is replaced.
 
         Raises ValueError, with the server's own message, when ``parent_field`` is not the
         parent's primary key, ``child_field`` not a declared foreign key of the child, or the
@@ -457,6 +464,12 @@ class Runner:
         target: str | None = None,
         categorical_hidden_rate_variables: list[str] | None = None,
         quantile_threshold: int | None = None,
+        time_series_nf: int | None = None,
+        time_series_projection_type: ProjectionType | str | None = None,
+        time_series_block_weight: float | None = None,
+        time_series_nb_points: int | None = None,
+        time_series_method: AlignmentMethod | str | None = None,
+        time_series_unalignment: Unalignment | str | None = None,
     ) -> None:
         """Set (replace) every parameter of a table: avatarization and both metrics.
 
@@ -465,6 +478,16 @@ class Runner:
         (``known_variables``, ``target``, and ``categorical_hidden_rate_variables``, the columns
         the categorical hidden rate matches on). Everything is checked against the uploaded
         table here, by the server's own rules, so a mistake fails now rather than in a job.
+
+        A series table (``add_table(..., time_series_time=...)``) takes no ``k``: it is
+        avatarized with its persons, and tuned by the ``time_series_*`` keywords only (unset,
+        the engine's defaults apply): ``time_series_projection_type`` (``fpca`` or
+        ``flatten``), ``time_series_nf`` (fpca components kept per value variable),
+        ``time_series_block_weight`` (the series' total weight against the person's own
+        columns), ``time_series_method`` (the common grid's length: ``specified`` by
+        ``time_series_nb_points``, or the ``max``, ``min`` or ``mean`` number of points) and
+        ``time_series_unalignment`` (``uniform``: each generated series back to its avatar's
+        own length and span; ``skip``: left on the grid). See docs/concepts.md.
         """
         self._table(table_name)
         values = {name: value for name, value in locals().items() if name in parameters.KEYWORDS}
@@ -493,6 +516,7 @@ class Runner:
             avatarization=documents.avatarization,
             privacy=documents.privacy,
             signal=documents.signal,
+            time_series=documents.time_series,
         )
         self._check(candidate)
         self._config = candidate

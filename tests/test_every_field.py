@@ -26,9 +26,6 @@ from avatar_yaml import (
     ConfigError,
     Imputation,
     ImputeMethod,
-    Link,
-    LinkMethod,
-    LinkTarget,
     Node,
     PrivacyMetricsTableParameters,
     ReportFormat,
@@ -85,6 +82,7 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
         "LinkTarget",
         "field",
     ): f"{E2E}::test_a_chain_a_diamond_childless_parents_and_two_groups_in_one_run",
+    ("Link", "method"): f"{E2E}::test_an_original_order_link_fails_the_verdict",
     ("TableData", "dataset_id"): f"{JOBS}::test_users_never_see_each_others_runs",
     ("ColumnInfo", "field"): f"{EFFECTS}::test_column_roles_and_types",
     ("ColumnInfo", "type"): f"{EFFECTS}::test_column_roles_and_types",
@@ -197,6 +195,32 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
 }
 
 
+SERIES = "tests.test_series_declaration"
+NOT_RUN_YET: dict[tuple[str, str], str] = dict.fromkeys(
+    (
+        ("Parameters", "time_series"),
+        ("PrivacyMetricsParameters", "time_series"),
+        ("SignalMetricsParameters", "time_series"),
+        ("TimeSeriesParameters", "projection"),
+        ("TimeSeriesParameters", "alignment"),
+        ("TimeSeriesProjection", "projection_type"),
+        ("TimeSeriesProjection", "nf"),
+        ("TimeSeriesProjection", "block_weight"),
+        ("TimeSeriesAlignment", "nb_points"),
+        ("TimeSeriesAlignment", "method"),
+        ("TimeSeriesAlignment", "unalignment"),
+    ),
+    f"{SERIES}::test_a_series_run_is_stored_and_checked_but_no_job_runs_it",
+) | {
+    ("TimeSeriesParameters", "exclude_variables"): (
+        f"{SERIES}::test_excluding_series_variables_is_not_supported_yet"
+    )
+}
+"""Series settings: declared, checked and stored, but every job of a run with series tables
+is refused ("time series runs are not supported yet by this server") until the jobs run them;
+the tests named show the refusal. Move them to TAKES_EFFECT when the series jobs land."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A value of a field the server does not do, set on the base run by ``edit``."""
@@ -223,22 +247,6 @@ def _avatarization(config: Config, **values: object) -> None:
 
 def _column(config: Config, **values: object) -> None:
     config.schema.tables[0].columns = [ColumnInfo(field="variety", **values)]  # type: ignore[arg-type]
-
-
-def _time_series_link(config: Config) -> None:
-    dataset = config.schema.tables[0].data
-    assert dataset is not None
-    config.schema.tables[0].columns = [ColumnInfo(field="sepal.length", primary_key=True)]
-    config.add_table(
-        "again", dataset.dataset_id, columns=[ColumnInfo(field="sepal.length", identifier=True)]
-    )
-    config.schema.tables[0].links = [
-        Link(
-            field="sepal.length",
-            to=LinkTarget(table="again", field="sepal.length"),
-            method=LinkMethod.TIME_SERIES,
-        )
-    ]
 
 
 def _results(document: str, **values: object) -> Callable[[Config], None]:
@@ -268,22 +276,12 @@ def _docx(config: Config) -> None:
 
 REFUSALS = [
     Refusal(
-        ("Link", "method"),
-        _time_series_link,
-        "a time series link (method: time_series) is not supported yet",
-    ),
-    Refusal(
         ("TableInfo", "individual_level"),
         lambda c: setattr(c.schema.tables[0], "individual_level", False),
         "table 'iris' has no parent table, so it must be individual-level",
     ),
     Refusal(("TableInfo", "avatars_data"), _brought_avatars, "avatars you bring"),
     Refusal(("AvatarsData", "dataset_id"), _brought_avatars, "avatars you bring"),
-    Refusal(
-        ("ColumnInfo", "time_series_time"),
-        lambda c: _column(c, time_series_time=True),
-        "a time series (time_series_time) is not supported yet",
-    ),
     Refusal(
         ("Imputation", "return_data_imputed"),
         lambda c: _avatarization(
@@ -372,14 +370,16 @@ def all_fields() -> set[tuple[str, str]]:
 
 
 def test_every_field_is_classified() -> None:
-    refused = {refusal.field for refusal in REFUSALS}
+    refused = {refusal.field for refusal in REFUSALS} | set(NOT_RUN_YET)
     unclassified = sorted(all_fields() - set(TAKES_EFFECT) - refused)
     assert not unclassified, f"fields neither taking effect nor refused: {unclassified}"
     stale = sorted((set(TAKES_EFFECT) | refused) - all_fields())
     assert not stale, f"classified fields that the model no longer has: {stale}"
 
 
-@pytest.mark.parametrize("reference", sorted(set(TAKES_EFFECT.values())))
+@pytest.mark.parametrize(
+    "reference", sorted(set(TAKES_EFFECT.values()) | set(NOT_RUN_YET.values()))
+)
 def test_each_effect_is_shown_by_a_test(reference: str) -> None:
     module_name, function = reference.split("::")
     module = importlib.import_module(module_name)

@@ -247,12 +247,17 @@ CLINIC_REFUSALS: dict[str, tuple[Callable[[Config], None], str]] = {
         "children to parents on the parents' attributes, but table 'doctor' has none left to "
         "anonymize",
     ),
-    "a time series link": (
+    "a time series link to a table without a time column": (
         _method(LinkMethod.TIME_SERIES),
-        "link patient.p_id -> visit.patient_id: a time series link (method: time_series) is "
-        "not supported yet",
+        "link patient.p_id -> visit.patient_id: a time_series link needs a series table, and "
+        "'visit' has no time column; declare it",
     ),
-    "a time series column": (_time_column, "a time series (time_series_time) is not supported yet"),
+    "a time column on a table linked by assignment": (
+        _time_column,
+        "link patient.p_id -> visit.patient_id: table 'visit' is a series table (time column "
+        "'day_visit'), linked with linear_sum_assignment: a series goes with its person; link "
+        "it with method time_series",
+    ),
 }
 
 

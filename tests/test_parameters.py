@@ -7,11 +7,14 @@ from typing import Any
 import pytest
 
 from avatar_yaml import (
+    AlignmentMethod,
     AvatarizationParameters,
     Config,
     ConfigError,
     ExcludeVariablesMethod,
     ImputeMethod,
+    ProjectionType,
+    Unalignment,
 )
 from avatars import parameters
 
@@ -31,6 +34,15 @@ EVERY_KEYWORD: dict[str, Any] = {
     "categorical_hidden_rate_variables": ["c"],
     "quantile_threshold": 5,
 }
+SERIES_KEYWORDS: dict[str, Any] = {
+    "time_series_nf": 4,
+    "time_series_projection_type": ProjectionType.FPCA,
+    "time_series_block_weight": 1.5,
+    "time_series_nb_points": 12,
+    "time_series_method": AlignmentMethod.SPECIFIED,
+    "time_series_unalignment": Unalignment.SKIP,
+}
+"""A series table's keywords (the rules refuse them with ``k``: they go on another table)."""
 
 
 def config_with(**keywords: Any) -> Config:
@@ -42,7 +54,46 @@ def config_with(**keywords: Any) -> Config:
 
 
 def test_every_keyword_is_listed_once() -> None:
-    assert sorted(EVERY_KEYWORD) == sorted(parameters.KEYWORDS)
+    assert sorted({**EVERY_KEYWORD, **SERIES_KEYWORDS}) == sorted(parameters.KEYWORDS)
+
+
+def test_series_keywords_fill_time_series_and_come_back() -> None:
+    documents = parameters.to_documents("s", **SERIES_KEYWORDS)
+    assert (documents.avatarization, documents.privacy, documents.signal) == (None, None, None)
+    assert documents.time_series is not None
+    assert documents.time_series.to_dict() == {
+        "projection": {"projection_type": "fpca", "nf": 4, "block_weight": 1.5},
+        "alignment": {"nb_points": 12, "method": "specified", "unalignment": "skip"},
+    }
+    config = Config.new("p")
+    config.add_table("s", "ds")
+    config.set_parameters("s", time_series=documents.time_series)
+    assert parameters.from_documents(config, "s") == SERIES_KEYWORDS
+    assert parameters.describe(config, "s") == {"time_series": documents.time_series.to_dict()}
+    only_nf = parameters.to_documents("s", time_series_nf=2).time_series
+    assert only_nf is not None and only_nf.to_dict() == {"projection": {"nf": 2}}
+    assert parameters.to_documents("s", k=5).time_series is None
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"time_series_nf": 0}, "table 's': time_series_nf: expected an integer >= 1, got 0"),
+        (
+            {"time_series_method": "median"},
+            "table 's': time_series_method: unknown value 'median'; allowed: specified, max, "
+            "min, mean",
+        ),
+        (
+            {"time_series_block_weight": -1.0},
+            "table 's': time_series_block_weight: expected a number > 0, got -1.0",
+        ),
+    ],
+)
+def test_a_bad_series_keyword_is_named(keywords: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parameters.to_documents("s", **keywords)
+    assert message in str(refused.value)
 
 
 def test_keywords_come_back_from_the_documents() -> None:

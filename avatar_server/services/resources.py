@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from avatar_server.db.models import Dataset, ResourceSet, User
 from avatar_server.services.errors import NotFoundError, UnprocessableError
 from avatar_server.services.foreign_keys import check_foreign_keys
+from avatar_server.services.series_data import check_series_data
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
 from avatar_yaml import Config, ConfigError, TableFacts, TableInfo, check_display_name, rules
@@ -60,13 +61,15 @@ def _dataset(db: Session, user: User, table: TableInfo) -> Dataset:
 
 def validate(db: Session, user: User, config: Config, storage: Storage) -> None:
     """Check the run against the user's datasets with the rules the client applies too, then
-    the values of linked tables' keys (which only the server holds)."""
+    the values of linked tables' keys and series tables' times (which only the server
+    holds)."""
     datasets = {table.name: _dataset(db, user, table) for table in config.schema.tables}
     try:
         rules.check(config, {name: facts(dataset) for name, dataset in datasets.items()})
     except ConfigError as error:
         raise UnprocessableError(str(error)) from None
     check_foreign_keys(storage, config, datasets)
+    check_series_data(storage, config, datasets)
 
 
 def create_set(
