@@ -1,0 +1,105 @@
+"""Aligned curves as a few numbers per person, and back (§2.3 steps 2 and 4).
+
+``flatten`` keeps the grid values themselves (one feature per grid point and variable).
+``fpca`` is a discretised functional PCA per variable: the persons × grid matrix is centred per
+grid point and decomposed by SVD; a person's features are its scores on the first ``nf``
+components (at most the grid length and the number of persons with that variable). The inverse
+is mean + scores · components, exact when every component is kept.
+
+Each feature also gets a *share* of its variable's inertia (the component's variance share for
+``fpca``, equal shares for ``flatten``): the joint avatarization weights the block by it, so the
+distances between persons in the series block are those between their curves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from avatar_server.engine.series_settings import ProjectionName
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+@dataclass(frozen=True)
+class VariableProjection:
+    """One variable's map between its grid values and its features."""
+
+    mean: FloatArray
+    components: FloatArray | None
+    """(nf × grid) for fpca, None for flatten (the features are the grid values)."""
+    shares: FloatArray
+
+    @property
+    def width(self) -> int:
+        return self.mean.size if self.components is None else int(self.components.shape[0])
+
+    def transform(self, curves: FloatArray) -> FloatArray:
+        if self.components is None:
+            return np.array(curves, dtype=np.float64)
+        return np.asarray((curves - self.mean) @ self.components.T, dtype=np.float64)
+
+    def inverse(self, features: FloatArray) -> FloatArray:
+        if self.components is None:
+            return np.array(features, dtype=np.float64)
+        return np.asarray(self.mean + features @ self.components, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class SeriesProjection:
+    """Per value variable, its projection; fitted on the persons' aligned curves."""
+
+    kind: ProjectionName
+    variables: dict[str, VariableProjection]
+
+    @classmethod
+    def fit(
+        cls,
+        curves: dict[str, FloatArray],
+        kind: ProjectionName,
+        nf: int,
+        *,
+        table: str = "the series table",
+    ) -> SeriesProjection:
+        fitted: dict[str, VariableProjection] = {}
+        for name, values in curves.items():
+            complete = values[~np.isnan(values).any(axis=1)]
+            if complete.shape[0] == 0:
+                raise ValueError(
+                    f"table {table!r}: value column {name!r} has no value in any series; "
+                    "leave it out of the series table"
+                )
+            if kind == "flatten":
+                grid = values.shape[1]
+                fitted[name] = VariableProjection(np.zeros(grid), None, np.full(grid, 1.0 / grid))
+            else:
+                fitted[name] = _fpca(complete, nf)
+        return cls(kind, fitted)
+
+    def transform(self, curves: dict[str, FloatArray]) -> dict[str, FloatArray]:
+        """Each variable's features (NaN for a person with no curve for it)."""
+        return {name: p.transform(curves[name]) for name, p in self.variables.items()}
+
+    def inverse(self, features: dict[str, FloatArray]) -> dict[str, FloatArray]:
+        return {name: p.inverse(features[name]) for name, p in self.variables.items()}
+
+
+def _fpca(curves: FloatArray, nf: int) -> VariableProjection:
+    mean = curves.mean(axis=0)
+    centred = curves - mean
+    _, singular, vectors = np.linalg.svd(centred, full_matrices=False)
+    kept = min(nf, vectors.shape[0])
+    components = vectors[:kept]
+    # A component's sign is arbitrary: make its largest loading positive, so the features do
+    # not depend on the LAPACK build.
+    signs = np.sign(components[np.arange(kept), np.abs(components).argmax(axis=1)])
+    components = components * np.where(signs == 0, 1.0, signs)[:, None]
+    inertia = singular[:kept] ** 2
+    total = float(inertia.sum())
+    shares = inertia / total if total > 0 else np.full(kept, 1.0 / kept)
+    return VariableProjection(mean, np.asarray(components, dtype=np.float64), shares)
+
+
+__all__ = ["SeriesProjection", "VariableProjection"]

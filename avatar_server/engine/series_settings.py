@@ -1,0 +1,103 @@
+"""How a series table is aligned, projected and un-aligned: the settings and their defaults.
+
+The defaults live here once (the YAML documents leave a field unset to mean "the engine's
+default"). ``DEFAULT_BLOCK_WEIGHT`` was chosen by measurement on the sensors fixtures
+(``bench/series_quality.py``, ``bench/results/series-quality.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+ProjectionName = Literal["fpca", "flatten"]
+AlignmentName = Literal["specified", "max", "min", "mean"]
+UnalignmentName = Literal["uniform", "skip"]
+PROJECTIONS: tuple[ProjectionName, ...] = get_args(ProjectionName)
+ALIGNMENTS: tuple[AlignmentName, ...] = get_args(AlignmentName)
+UNALIGNMENTS: tuple[UnalignmentName, ...] = get_args(UnalignmentName)
+
+DEFAULT_NF = 5
+"""FPCA components kept per value variable (then capped by the grid length and the persons)."""
+DEFAULT_BLOCK_WEIGHT = 1.0
+"""The series block's total inertia in the parent's joint projection, as a multiple of the
+inertia of the parent's other columns (each standardised column weighs 1). Measured on the
+sensors fixtures: see ``bench/results/series-quality.md``."""
+
+
+@dataclass(frozen=True)
+class SeriesSettings:
+    """One series table's settings; every field is checked here, so none is silently ignored.
+
+    ``nf`` only means something with ``fpca`` and ``nb_points`` only with ``specified``:
+    either given elsewhere is refused rather than dropped.
+    """
+
+    projection: ProjectionName = "fpca"
+    nf: int | None = None
+    nb_points: int | None = None
+    method: AlignmentName = "mean"
+    unalignment: UnalignmentName = "uniform"
+    block_weight: float | None = None
+
+    def __post_init__(self) -> None:
+        _one_of("projection", self.projection, PROJECTIONS)
+        _one_of("alignment method", self.method, ALIGNMENTS)
+        _one_of("unalignment", self.unalignment, UNALIGNMENTS)
+        if self.nf is not None:
+            if self.projection != "fpca":
+                raise ValueError(
+                    f"nf={self.nf} has no use with the {self.projection} projection (every "
+                    "grid point is kept): remove nf or use the fpca projection"
+                )
+            _whole_at_least("nf", self.nf, 1)
+        if self.method == "specified":
+            if self.nb_points is None:
+                raise ValueError("the specified alignment needs nb_points (2 or more)")
+            _whole_at_least("nb_points", self.nb_points, 2)
+        elif self.nb_points is not None:
+            raise ValueError(
+                f"nb_points={self.nb_points} is only used by the specified alignment, not by "
+                f"{self.method!r}: remove nb_points or use method specified"
+            )
+        if self.block_weight is not None and (
+            isinstance(self.block_weight, bool)
+            or not isinstance(self.block_weight, int | float)
+            or not 0 < self.block_weight < math.inf
+        ):
+            raise ValueError(f"block_weight must be a positive number, got {self.block_weight!r}")
+
+    @property
+    def components(self) -> int:
+        """FPCA components asked per variable (before capping)."""
+        return DEFAULT_NF if self.nf is None else self.nf
+
+    @property
+    def weight(self) -> float:
+        """The block weight in effect."""
+        return DEFAULT_BLOCK_WEIGHT if self.block_weight is None else float(self.block_weight)
+
+
+def _one_of(label: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        hint = " (did you mean fpca?)" if value == "fcpa" else ""
+        raise ValueError(f"unknown {label} {value!r}{hint}: use one of {', '.join(allowed)}")
+
+
+def _whole_at_least(label: str, value: object, smallest: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+        raise ValueError(f"{label} must be an integer of at least {smallest}, got {value!r}")
+
+
+__all__ = [
+    "ALIGNMENTS",
+    "DEFAULT_BLOCK_WEIGHT",
+    "DEFAULT_NF",
+    "PROJECTIONS",
+    "UNALIGNMENTS",
+    "AlignmentName",
+    "ProjectionName",
+    "SeriesSettings",
+    "UnalignmentName",
+]
