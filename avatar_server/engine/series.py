@@ -136,9 +136,15 @@ class SeriesModel:
             for j, share in enumerate(variable.shares)
         }
 
-    def rows(self, features: pd.DataFrame) -> tuple[pd.DataFrame, IntArray]:
+    def rows(
+        self, features: pd.DataFrame, rng: np.random.Generator | None = None
+    ) -> tuple[pd.DataFrame, IntArray]:
         """The series rows of the persons whose features are ``features`` (named as
-        :func:`series_features` names them), and each row's person (position in ``features``)."""
+        :func:`series_features` names them), and each row's person (position in ``features``).
+
+        With ``rng``, each fpca curve gets the variance its left-out components carried (see
+        :mod:`~avatar_server.engine.series_projection`); without, the reconstruction is exact.
+        """
         blocks = {
             name: features[[f"{name}:{j}" for j in range(variable.width)]].to_numpy(
                 dtype=np.float64, na_value=np.nan
@@ -146,6 +152,11 @@ class SeriesModel:
             for name, variable in self.projection.variables.items()
         }
         curves = self.projection.inverse(blocks)
+        if rng is not None:
+            for name in curves:
+                noise = self.projection.residual(name, len(features), rng)
+                if noise is not None:
+                    curves[name] = curves[name] + noise
         length = features[":length"].to_numpy(dtype=np.float64)
         first = features[":first"].to_numpy(dtype=np.float64)
         duration = features[":duration"].to_numpy(dtype=np.float64)

@@ -6,6 +6,13 @@ grid point and decomposed by SVD; a person's features are its scores on the firs
 components (at most the grid length and the number of persons with that variable). The inverse
 is mean + scores · components, exact when every component is kept.
 
+The components left out are kept as a *residual factor* (each dropped component scaled by its
+standard deviation): :meth:`SeriesProjection.residual` draws a zero-mean Gaussian curve with the
+originals' left-out covariance. The avatars' reconstructions add it, as the avatarization adds
+back the variance its own axes leave out: without it an fpca avatar is as smooth as its first
+``nf`` components (on sensor1, nf = 5, the lag-1 autocorrelation's distribution was 0.60 away
+from the originals' in Hellinger distance against a floor of 0.13).
+
 Each feature also gets a *share* of its variable's inertia (the component's variance share for
 ``fpca``, equal shares for ``flatten``): the joint avatarization weights the block by it, so the
 distances between persons in the series block are those between their curves.
@@ -31,6 +38,8 @@ class VariableProjection:
     components: FloatArray | None
     """(nf × grid) for fpca, None for flatten (the features are the grid values)."""
     shares: FloatArray
+    residual: FloatArray | None = None
+    """(dropped × grid): the components fpca leaves out, each times its standard deviation."""
 
     @property
     def width(self) -> int:
@@ -85,6 +94,15 @@ class SeriesProjection:
     def inverse(self, features: dict[str, FloatArray]) -> dict[str, FloatArray]:
         return {name: p.inverse(features[name]) for name, p in self.variables.items()}
 
+    def residual(self, name: str, persons: int, rng: np.random.Generator) -> FloatArray | None:
+        """Random curves with the covariance of what ``name``'s components leave out (None when
+        nothing is left out)."""
+        factor = self.variables[name].residual
+        if factor is None or factor.shape[0] == 0:
+            return None
+        draws = rng.standard_normal((persons, factor.shape[0]))
+        return np.asarray(draws @ factor, dtype=np.float64)
+
 
 def _fpca(curves: FloatArray, nf: int) -> VariableProjection:
     mean = curves.mean(axis=0)
@@ -99,7 +117,14 @@ def _fpca(curves: FloatArray, nf: int) -> VariableProjection:
     inertia = singular[:kept] ** 2
     total = float(inertia.sum())
     shares = inertia / total if total > 0 else np.full(kept, 1.0 / kept)
-    return VariableProjection(mean, np.asarray(components, dtype=np.float64), shares)
+    deviations = singular[kept:] / np.sqrt(curves.shape[0])
+    residual = deviations[:, None] * vectors[kept:]
+    return VariableProjection(
+        mean,
+        np.asarray(components, dtype=np.float64),
+        shares,
+        np.asarray(residual, dtype=np.float64),
+    )
 
 
 __all__ = ["SeriesProjection", "VariableProjection"]
