@@ -214,21 +214,28 @@ def _interpolate(
     targets: FloatArray,
     grid: int,
 ) -> FloatArray:
+    """The persons' curves at ``targets``; ``rows`` and ``u`` come sorted (person, then time)."""
     present = ~np.isnan(values)
     rows, u, values = rows[present], u[present], values[present]
     counts = np.bincount(rows, minlength=persons)
     has = counts > 0
-    ends = np.cumsum(counts)
-    first_value = values[(ends - counts)[has]]
-    last_value = values[ends[has] - 1]
-    owners = np.flatnonzero(has).astype(np.float64)
-    x = np.concatenate((3.0 * rows + u, 3.0 * owners - 0.5, 3.0 * owners + 1.5))
-    y = np.concatenate((values, first_value, last_value))
-    order = np.argsort(x, kind="stable")
-    curves = np.full((persons, grid), np.nan)
-    if x.size:
-        curves = np.interp(targets, x[order], y[order]).reshape(persons, grid)
-        curves[~has] = np.nan
+    if not has.any():
+        return np.full((persons, grid), np.nan)
+    # Each person's present points, framed by its two sentinels, laid out in order.
+    rank = np.cumsum(has) - 1
+    ends = np.cumsum(counts)[has]
+    starts = ends - counts[has]
+    size = values.size + 2 * int(has.sum())
+    x, y = np.empty(size), np.empty(size)
+    inside = np.arange(values.size) + 2 * rank[rows] + 1
+    x[inside], y[inside] = 3.0 * rows + u, values
+    owners = np.flatnonzero(has)
+    head = starts + 2 * np.arange(owners.size)
+    tail = ends + 2 * np.arange(owners.size) + 1
+    x[head], y[head] = 3.0 * owners - 0.5, values[starts]
+    x[tail], y[tail] = 3.0 * owners + 1.5, values[ends - 1]
+    curves = np.interp(targets, x, y).reshape(persons, grid)
+    curves[~has] = np.nan
     return np.asarray(curves, dtype=np.float64)
 
 
