@@ -12,7 +12,7 @@ import pytest
 from avatar_server.engine.series import SeriesModel, series_features, unalign
 from avatar_server.engine.series_alignment import TimeAxis, align, grid_length
 from avatar_server.engine.series_projection import SeriesProjection
-from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
+from avatar_server.engine.series_settings import DEFAULT_BLOCK_WEIGHT, DEFAULT_NF, SeriesSettings
 
 
 def regular(persons: int, points: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray[Any, Any]]:
@@ -280,3 +280,9 @@ def test_a_variable_with_no_value_at_all_is_refused() -> None:
 def test_bad_settings_are_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SeriesSettings(**options)
+
+
+def test_block_weight_defaults_per_projection_and_can_be_set() -> None:
+    assert SeriesSettings().weight == DEFAULT_BLOCK_WEIGHT["fpca"]
+    assert SeriesSettings(projection="flatten").weight == DEFAULT_BLOCK_WEIGHT["flatten"]
+    assert SeriesSettings(block_weight=3).weight == 3.0

@@ -12,6 +12,7 @@ import pytest
 
 from avatar_server.engine.linked import (
     LinkedTableResult,
+    Relation,
     SeriesInput,
     TableInput,
     avatarize_group,
@@ -72,10 +73,12 @@ def run_sensors(
     )
 
 
-def check_series(result: LinkedTableResult, persons: int, lengths: set[int]) -> pd.DataFrame:
+def check_series(
+    result: LinkedTableResult, persons: int, lengths: set[int], parent: str = "vanilla"
+) -> pd.DataFrame:
     """Every avatar person has one series, grouped, times strictly increasing; its lengths."""
     rows = result.result.unshuffled
-    owner = result.parent_rows["vanilla"]
+    owner = result.parent_rows[parent]
     assert owner.size == len(rows)
     assert set(owner.tolist()) == set(range(persons))
     assert np.all(np.diff(owner) >= 0), "rows are grouped by avatar person"
@@ -234,3 +237,35 @@ def test_bad_series_inputs_name_the_table(sensors: dict[str, pd.DataFrame]) -> N
     )
     with pytest.raises(ValueError, match="'timeseries1': no time column 'time'"):
         avatarize_group([parent], [], series=[wrong_time], seed=1)
+
+
+def test_series_keep_their_link_to_the_person_beside_an_assignment_child() -> None:
+    """A person's level drives its series' mean and its visits' cost; the avatars keep both."""
+    rng = np.random.default_rng(8)
+    persons = 150
+    level = rng.normal(0, 1, persons)
+    parent = pd.DataFrame({"level": level, "age": rng.integers(20, 80, persons)})
+    visit_rows = np.sort(rng.integers(0, persons, 400))
+    visits = pd.DataFrame({"cost": 10 * level[visit_rows] + rng.normal(0, 2, 400)})
+    owner = np.repeat(np.arange(persons), 20)
+    t = np.tile(np.arange(20), persons)
+    readings = pd.DataFrame(
+        {"t": t, "x": 3 * level[owner] + np.sin(t / 3) + rng.normal(0, 0.3, t.size)}
+    )
+    results = avatarize_group(
+        [
+            TableInput("person", parent, options={"k": 5}),
+            TableInput("visit", visits, {"person_id": visit_rows}, {"k": 5}),
+        ],
+        [Relation("person", "visit", "person_id", "linear_sum_assignment")],
+        series=[SeriesInput("readings", readings, "t", "person", owner, SeriesSettings())],
+        seed=2,
+    )
+    original = np.corrcoef(level, readings.groupby(owner)["x"].mean())[0, 1]
+    rows = results["readings"].result.unshuffled
+    made = rows.groupby(results["readings"].parent_rows["person"])["x"].mean()
+    kept = np.corrcoef(results["person"].result.unshuffled["level"], made)[0, 1]
+    assert original > 0.99
+    assert kept > 0.7  # 0.83 at fpca's default block weight (2), 0.61 with 0.01
+    assert len(results["visit"].parent_rows["person_id"]) == 400
+    check_series(results["readings"], persons, {20}, "person")
