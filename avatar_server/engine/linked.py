@@ -388,7 +388,7 @@ def _series_result(
             seed=parent.seed,
             explained_variance_ratio=parent.explained_variance_ratio,
             batches=parent.batches,
-            warnings=[],
+            warnings=model.notes(features),
             shuffle_order=shuffle.astype(np.intp),
         ),
         parent_rows={parent_name: persons},

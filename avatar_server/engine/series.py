@@ -178,6 +178,52 @@ class SeriesModel:
         )
         return out, persons
 
+    def notes(self, features: pd.DataFrame) -> list[str]:
+        """What the user should know about this table's avatars, made from ``features``:
+        components fewer than asked, variables absent from whole series, spans widened."""
+        notes: list[str] = []
+        asked = self.settings.components
+        if self.settings.projection == "fpca":
+            for name, variable in self.projection.variables.items():
+                if variable.width < asked:
+                    notes.append(
+                        f"{self.table}.{name}: nf={asked} asks for more components than the "
+                        f"grid ({self.alignment.grid} points) and the persons allow; "
+                        f"{variable.width} kept"
+                    )
+        for name, curves in self.alignment.curves.items():
+            absent = int(np.isnan(curves).all(axis=1).sum())
+            if absent:
+                notes.append(
+                    f"{self.table}.{name}: {absent} persons have no value of it in their "
+                    "series: the avatarization fills the gap to find neighbours, and an avatar "
+                    "may come out with it missing over its whole series"
+                )
+        if self.alignment.time.kind != "float":
+            points = _points(
+                features[":length"].to_numpy(dtype=np.float64),
+                self.alignment.grid,
+                self.settings.unalignment,
+            )
+            steps = np.round(
+                np.nan_to_num(features[":duration"].to_numpy(dtype=np.float64))
+                / self.alignment.time.resolution
+            )
+            widened = int((steps < points - 1).sum())
+            if widened:
+                notes.append(
+                    f"{self.table}.{self.time}: {widened} avatar series had a span shorter than "
+                    "one time unit per point; their span was widened to fit their length"
+                )
+        return notes
+
+
+def _points(length: FloatArray, grid: int, unalignment: UnalignmentName) -> IntArray:
+    """Each avatar's number of points: its rounded length (at least 2), or the grid's."""
+    if unalignment == "skip":
+        return np.full(length.size, grid, dtype=np.int64)
+    return np.maximum(2, np.round(np.nan_to_num(length, nan=2.0))).astype(np.int64)
+
 
 def unalign(
     curves: dict[str, FloatArray],
@@ -197,10 +243,7 @@ def unalign(
     """
     persons = first.size
     grid = next(iter(curves.values())).shape[1] if curves else 2
-    if unalignment == "skip":
-        points = np.full(persons, grid, dtype=np.int64)
-    else:
-        points = np.maximum(2, np.round(np.nan_to_num(length, nan=2.0))).astype(np.int64)
+    points = _points(length, grid, unalignment)
     owner = np.repeat(np.arange(persons, dtype=np.int64), points)
     starts = np.concatenate(([0], np.cumsum(points)[:-1])).astype(np.int64)
     step = np.arange(owner.size, dtype=np.int64) - starts[owner]

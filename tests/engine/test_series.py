@@ -96,6 +96,29 @@ def test_a_variable_missing_for_a_whole_series_comes_back_missing() -> None:
     rows, persons = model.rows(features)
     assert rows.loc[persons == 3, "b"].isna().all()
     assert rows.loc[persons != 3, "b"].notna().all()
+    assert model.notes(features) == [
+        "s.b: 1 persons have no value of it in their series: the avatarization fills the gap "
+        "to find neighbours, and an avatar may come out with it missing over its whole series"
+    ]
+
+
+def test_notes_say_when_components_are_capped_and_spans_widened() -> None:
+    data, owner = regular(30, 12)
+    model = SeriesModel.fit("s", data, "t", owner, 30, SeriesSettings(nf=50))
+    features = model.features()
+    assert model.notes(features) == [
+        "s.a: nf=50 asks for more components than the grid (12 points) and the persons allow; "
+        "12 kept",
+        "s.b: nf=50 asks for more components than the grid (12 points) and the persons allow; "
+        "12 kept",
+    ]
+    short = features.assign(**{":duration": 3})
+    assert model.notes(short)[-1] == (
+        "s.t: 30 avatar series had a span shorter than one time unit per point; their span "
+        "was widened to fit their length"
+    )
+    rows, persons = model.rows(short)
+    assert rows.groupby(persons)["t"].apply(lambda t: bool(np.all(np.diff(t) == 1))).all()
 
 
 def test_time_columns_of_every_kind_align_alike() -> None:

@@ -97,6 +97,7 @@ def test_sensors_every_avatar_person_has_one_series_per_table(
     assert list(results["vanilla"].result.unshuffled.columns) == list(
         sensors["vanilla"].columns.drop("id")
     )
+    assert results["timeseries1"].result.warnings == []
     one = check_series(results["timeseries1"], 200, {30})
     two = check_series(results["timeseries2"], 200, {50})
     assert list(one.columns) == ["t", "sensor1", "sensor2"]
