@@ -29,6 +29,12 @@ The parents' originals are only an input of the child's avatarization, like the 
 originals: nothing of them reaches the output except through the avatarization.
 
 Each table is avatarized with its own seed drawn from the group's seed, and shuffled on its own.
+
+Series tables (:class:`SeriesInput`) are not avatarized on their own: each person's series are
+turned into features (:mod:`~avatar_server.engine.series`), avatarized jointly with the
+person's columns, and turned back into rows for each avatar person, so every avatar person has
+exactly one series per series table. Each series table's features form a block whose total
+inertia is ``block_weight`` times that of the parent's other columns (see :func:`_series_weights`).
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from avatar_server.engine.link_enrichment import children_summary, free_prefix, 
 from avatar_server.engine.link_space import DEFAULT_AXES, ParentSpace
 from avatar_server.engine.progress import ProgressCallback
 from avatar_server.engine.quotas import children_counts, rank_matched_quotas
+from avatar_server.engine.series import SeriesModel, check_names
+from avatar_server.engine.series_settings import SeriesSettings
 
 LinkMethodName = Literal[
     "linear_sum_assignment",
@@ -80,6 +88,21 @@ class TableInput:
 
 
 @dataclass
+class SeriesInput:
+    """A series table: each row a point (time, values) of one person of ``parent``."""
+
+    name: str
+    data: pd.DataFrame
+    """Its time column and value columns only (keys removed)."""
+    time: str
+    parent: str
+    """The individual-level parent's table name (a :class:`TableInput` of the group)."""
+    person_rows: np.ndarray[Any, Any]
+    """Per row, the parent row (position in the parent's data) it belongs to."""
+    settings: SeriesSettings = field(default_factory=SeriesSettings)
+
+
+@dataclass
 class LinkedTableResult:
     """A table's avatars (own columns only) and, per foreign key, each avatar's parent row."""
 
@@ -102,6 +125,7 @@ def avatarize_group(
     tables: Sequence[TableInput],
     relations: Sequence[Relation],
     *,
+    series: Sequence[SeriesInput] = (),
     seed: int | None,
     progress: ProgressCallback | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -112,11 +136,17 @@ def avatarize_group(
     as :func:`~avatar_server.engine.avatarize.avatarize` would. Errors the user can fix are
     ``ValueError`` naming the table. ``progress(stage, fraction)`` is called between steps and
     within each table's avatarization; an exception it raises stops the work and propagates.
+
+    Each of ``series`` is avatarized with its parent (which must be a table of the group) and
+    gets its own result: rows grouped by avatar person, times strictly increasing, and
+    ``parent_rows[<parent's name>]`` giving each row's avatar parent row.
     """
     plan = _plan(tables, relations)
+    check_names(series, [table.name for table in tables])
+    models = _fit_series(plan, series)
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-    if len(tables) == 1 and not relations:
+    if len(tables) == 1 and not relations and not series:
         table = tables[0]
         result = _avatarize_table(table, table.data, seed, progress, batch_rows)
         return {table.name: LinkedTableResult(result, {}, sensitive=False)}
@@ -139,7 +169,12 @@ def avatarize_group(
                 plan.context_prefix[relation],
             )
             frame = pd.concat([frame, joined], axis=1)
-        result = _avatarize_table(table, frame, seeds[name], meter.within(name), batch_rows)
+        options = table.options
+        if models[name]:
+            frame, options = _with_series(table, frame, models[name])
+        result = _avatarize_table(
+            table, frame, seeds[name], meter.within(name), batch_rows, options
+        )
         avatars[name] = result.unshuffled
         parent_rows: dict[str, IntArray] = {}
         for number, relation in enumerate(plan.parents[name]):
@@ -154,6 +189,10 @@ def avatarize_group(
                 r.method == "sensitive_original_order_assignment" for r in plan.parents[name]
             ),
         )
+        for number, (prefix, model) in enumerate(models[name]):
+            meter(f"{model.table}: rows", meter.start[name] + meter.share[name])
+            rng = np.random.default_rng(np.random.SeedSequence([seeds[name], number]))
+            results[model.table] = _series_result(model, prefix, result, name, rng)
         meter.table_done(name)
     meter.done()
     return results
@@ -242,13 +281,119 @@ def _avatarize_table(
     seed: int,
     progress: ProgressCallback | None,
     batch_rows: int,
+    options: dict[str, Any] | None = None,
 ) -> AvatarizationResult:
     try:
         return avatarize(
-            frame, seed=seed, progress=progress, batch_rows=batch_rows, **table.options
+            frame,
+            seed=seed,
+            progress=progress,
+            batch_rows=batch_rows,
+            **(table.options if options is None else options),
         )
     except ValueError as error:
         raise ValueError(f"table {table.name!r}: {error}") from error
+
+
+def _fit_series(
+    plan: _Plan, series: Sequence[SeriesInput]
+) -> dict[str, list[tuple[str, SeriesModel]]]:
+    """Per table, its series tables fitted on the originals, each with its features' prefix."""
+    models: dict[str, list[tuple[str, SeriesModel]]] = {name: [] for name in plan.order}
+    for item in series:
+        if not isinstance(item, SeriesInput):
+            raise ValueError(f"series must be SeriesInput, got {type(item).__name__}")
+        if item.parent not in plan.tables:
+            raise ValueError(
+                f"series table {item.name!r} names parent {item.parent!r}, which is not a "
+                "table of the group"
+            )
+        if not isinstance(item.data, pd.DataFrame):
+            raise ValueError(f"table {item.name!r}: data must be a pandas DataFrame")
+        parent = plan.tables[item.parent]
+        model = SeriesModel.fit(
+            item.name, item.data, item.time, item.person_rows, len(parent.data), item.settings
+        )
+        base = free_prefix(parent.data.columns)
+        models[item.parent].append((f"{base}s{len(models[item.parent])}_", model))
+    return models
+
+
+def _with_series(
+    table: TableInput, frame: pd.DataFrame, models: list[tuple[str, SeriesModel]]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The parent's frame with its series features, and its options with their weights."""
+    parts = [frame.reset_index(drop=True)]
+    for prefix, model in models:
+        parts.append(model.features().add_prefix(prefix))
+    joined = pd.concat(parts, axis=1)
+    weights = dict(table.options.get("column_weights") or {})
+    weights.update(_series_weights(joined, frame.shape[1], models, weights))
+    return joined, {**table.options, "column_weights": weights}
+
+
+def _series_weights(
+    joined: pd.DataFrame,
+    own: int,
+    models: list[tuple[str, SeriesModel]],
+    column_weights: dict[str, float],
+) -> dict[str, float]:
+    """Weights of the curve features: each series block's inertia is ``block_weight`` times
+    the inertia of the person's other columns (its own, its children's summaries and the
+    series' non-constant metadata, each standardised column weighing its weight squared;
+    at least 1, for a series-only parent), shared within the block as the model says.
+
+    The projection multiplies a standardised column by its weight, so a column's inertia
+    grows as the weight's square.
+    """
+    curve_names = {f"{prefix}{name}" for prefix, model in models for name in model.shares()}
+    others = [
+        c
+        for c in joined.columns[:own].tolist()
+        + [c for c in joined.columns[own:] if c not in curve_names]
+        if joined[c].nunique(dropna=True) > 1
+    ]
+    reference = max(1.0, sum(float(column_weights.get(c, 1.0)) ** 2 for c in others))
+    weights: dict[str, float] = {}
+    for prefix, model in models:
+        total = model.settings.weight * reference
+        for name, share in model.shares().items():
+            weights[f"{prefix}{name}"] = float(np.sqrt(total * share)) or 1e-12
+    return weights
+
+
+def _series_result(
+    model: SeriesModel,
+    prefix: str,
+    parent: AvatarizationResult,
+    parent_name: str,
+    rng: np.random.Generator,
+) -> LinkedTableResult:
+    """A series table's rows made from its parent's avatars (unshuffled and shuffled persons)."""
+    names = model.features().columns
+    features = parent.unshuffled[[f"{prefix}{c}" for c in names]].set_axis(names, axis=1)
+    rows, persons = model.rows(features, rng)
+    order = parent.shuffle_order
+    assert order is not None  # avatarize always sets it
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    shuffle = np.lexsort((np.arange(persons.size), position[persons]))
+    empty = pd.DataFrame(index=pd.RangeIndex(0))
+    return LinkedTableResult(
+        result=AvatarizationResult(
+            unshuffled=rows,
+            shuffled=rows.iloc[shuffle].reset_index(drop=True),
+            original_projections=empty,
+            avatar_projections=empty,
+            seed=parent.seed,
+            explained_variance_ratio=parent.explained_variance_ratio,
+            batches=parent.batches,
+            warnings=model.notes(features),
+            shuffle_order=shuffle.astype(np.intp),
+        ),
+        parent_rows={parent_name: persons},
+        sensitive=False,
+    )
 
 
 def _enrich_bottom_up(plan: _Plan) -> dict[str, pd.DataFrame]:
@@ -435,6 +580,7 @@ __all__ = [
     "LinkMethodName",
     "LinkedTableResult",
     "Relation",
+    "SeriesInput",
     "TableInput",
     "avatarize_group",
 ]
