@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked
+.PHONY: install demo docs docs-images test test-heavy check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -31,6 +31,9 @@ docs-images: $(STAMP) ## wbcd report pages (pdftoppm) and HTML screenshot (chrom
 
 test: $(STAMP) ## the test suite (starts real servers on loopback)
 	$(BIN)/python -m pytest
+
+test-heavy: $(STAMP) ## the heavy suites: faults, leases, fuzzing, multi-process servers (~2.5 min)
+	$(BIN)/python -m pytest -m heavy
 
 spec: $(STAMP) ## write openapi.json from the app object
 	$(BIN)/python -m avatar_server.spec openapi.json

@@ -53,6 +53,8 @@ from tests.server import (
     wait_until,
 )
 
+pytestmark = pytest.mark.heavy  # killed workers and servers at every step: `make test-heavy`
+
 PASSWORD = "admin-password-faults"
 LEASE_S = 5.0
 # Retries spanning a restart (a start takes a few seconds): 30 attempts, at most 1 s apart.

@@ -42,6 +42,8 @@ import pytest
 from tests.server import ServerProcess
 from tests.test_authorization import TINY_CSV, api_key, build_objects, key_auth, run_yaml
 
+pytestmark = pytest.mark.heavy  # generated hostile requests on every operation: `make test-heavy`
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi.json"
 ADMIN_PASSWORD = "admin-password-fuzz"

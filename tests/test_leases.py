@@ -23,6 +23,8 @@ from avatar_yaml import AvatarizationParameters, Config
 from avatars import ApiClient
 from tests.server import ServerProcess, wait_done, wait_for_status
 
+pytestmark = pytest.mark.heavy  # leases expiring and renewed over many seconds: `make test-heavy`
+
 PASSWORD = "admin-password-leases"
 LEASE_S = 2.0
 SILENT_S = 10.0

@@ -21,6 +21,8 @@ import pytest
 from avatars import ApiClient, Manager
 from tests.server import ServerProcess, processes_of_home, wait_until
 
+pytestmark = pytest.mark.heavy  # multi-process servers started and stopped: `make test-heavy`
+
 ADMIN_PASSWORD = "multi-admin-password"
 PER_USER = 3
 HTTP = "avatar_server.processes.http_process"
