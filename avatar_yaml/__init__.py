@@ -44,7 +44,7 @@ from avatar_yaml.documents import (
     TimeSeriesProjection,
 )
 from avatar_yaml.fields import ConfigError, Node
-from avatar_yaml.links import PlannedLink, TableGroup, table_groups
+from avatar_yaml.links import PlannedLink, SeriesTable, TableGroup, table_groups
 from avatar_yaml.loader import load_yaml_documents
 from avatar_yaml.rules import TableFacts, check_display_name, check_table_name
 from avatar_yaml.vocabulary import (
@@ -151,6 +151,7 @@ __all__ = [
     "ResultsFormat",
     "Schema",
     "SensitivityLevel",
+    "SeriesTable",
     "SignalMetricsParameters",
     "SignalMetricsTableParameters",
     "TableData",

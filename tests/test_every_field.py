@@ -196,29 +196,40 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
 
 
 SERIES = "tests.test_series_declaration"
+RUNS = "tests.test_series_runs"
 NOT_RUN_YET: dict[tuple[str, str], str] = dict.fromkeys(
     (
-        ("Parameters", "time_series"),
         ("PrivacyMetricsParameters", "time_series"),
         ("SignalMetricsParameters", "time_series"),
-        ("TimeSeriesParameters", "projection"),
-        ("TimeSeriesParameters", "alignment"),
-        ("TimeSeriesProjection", "projection_type"),
-        ("TimeSeriesProjection", "nf"),
-        ("TimeSeriesProjection", "block_weight"),
-        ("TimeSeriesAlignment", "nb_points"),
-        ("TimeSeriesAlignment", "method"),
-        ("TimeSeriesAlignment", "unalignment"),
     ),
-    f"{SERIES}::test_a_series_run_is_stored_and_checked_but_no_job_runs_it",
+    f"{SERIES}::test_a_series_run_avatarizes_but_its_metrics_are_refused",
 ) | {
     ("TimeSeriesParameters", "exclude_variables"): (
         f"{SERIES}::test_excluding_series_variables_is_not_supported_yet"
     )
 }
-"""Series settings: declared, checked and stored, but every job of a run with series tables
-is refused ("time series runs are not supported yet by this server") until the jobs run them;
-the tests named show the refusal. Move them to TAKES_EFFECT when the series jobs land."""
+"""Series settings the server does not act on yet: the metrics jobs of a run with series
+tables are refused, and so is excluding series variables; the tests named show the refusals.
+Move them to TAKES_EFFECT when the series metrics land."""
+
+TAKES_EFFECT |= dict.fromkeys(
+    (
+        ("Parameters", "time_series"),
+        ("TimeSeriesParameters", "projection"),
+        ("TimeSeriesProjection", "projection_type"),
+        ("TimeSeriesProjection", "nf"),
+        ("TimeSeriesProjection", "block_weight"),
+    ),
+    f"{RUNS}::test_projection_and_block_weight_change_the_avatars",
+) | dict.fromkeys(
+    (
+        ("TimeSeriesParameters", "alignment"),
+        ("TimeSeriesAlignment", "nb_points"),
+        ("TimeSeriesAlignment", "method"),
+        ("TimeSeriesAlignment", "unalignment"),
+    ),
+    f"{RUNS}::test_the_grid_and_unalignment_settings_take_effect",
+)
 
 
 @dataclass(frozen=True)

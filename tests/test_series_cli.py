@@ -13,7 +13,7 @@ from avatar_yaml import LinkMethod
 from avatars import ApiClient
 from avatars.cli import build_parser
 from avatars.cli_tables import LinkArgs, TableArgs, declared_tables, table_paths
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_done
 from tests.test_cli import avatars
 from tests.test_linked_cli import cli_env  # noqa: F401 - a fixture
 
@@ -107,7 +107,7 @@ def test_a_malformed_series_option_is_named(
     assert message in str(refused.value)
 
 
-def test_the_sensors_run_is_declared_and_stored_but_not_run_yet(
+def test_the_sensors_run_is_declared_and_avatarized_but_not_measured_yet(
     server: ServerProcess,
     cli_env: dict[str, str],  # noqa: F811 - the fixture imported above
     user: ApiClient,
@@ -126,15 +126,18 @@ def test_the_sensors_run_is_declared_and_stored_but_not_run_yet(
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    (line,) = done.stderr.strip().splitlines()
-    assert "time series runs are not supported yet by this server (series tables: sensor1, " in (
+    line = done.stderr.strip().splitlines()[-1]
+    assert "metrics of time series runs are not supported yet by this server (series tables: " in (
         line
     )
-    (stored,) = user.resources.list_resources(display_name="sensors")
-    text = user.resources.get_resources(str(stored.set_name)).yaml
+    # The advice ran, then the avatarization of the run the CLI stored; its metrics were refused.
+    jobs = user.jobs.get_jobs(display_name="sensors").jobs
+    assert sorted(str(job.kind) for job in jobs) == ["advice", "standard"]
+    standard = wait_done(user, next(job.name for job in jobs if str(job.kind) == "standard"))
+    assert str(standard.status) == "done"
+    text = user.resources.get_resources(str(standard.set_name)).yaml
     assert "method: time_series" in text and "projection_type: flatten" in text
     assert "nb_points: 40" in text and "block_weight: 0.5" in text
-    assert user.jobs.get_jobs(display_name="sensors").jobs == []
     bad = avatars(
         "anonymize",
         *sensors_argv(shared_data),

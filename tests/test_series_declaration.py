@@ -5,8 +5,8 @@ and, sent anyway, by the server with the same message; what only the values show
 are not dates, a person with a time twice, persons with fewer than 2 points) is refused by the
 server naming the table, the columns, how many and a few of them, nothing stored.
 
-The server stores a run with series and checks its data, but no job runs it yet: every job is
-refused at creation, so that nothing is accepted and then run as flat tables."""
+The server avatarizes a run with series (tests/test_series_runs.py); its metrics and reports
+are refused at job creation, so that nothing is accepted and then computed as flat tables."""
 
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from avatar_yaml import Config, JobKind, LinkMethod, ProjectionType, rules
+from avatar_yaml import Config, LinkMethod, ProjectionType, rules
 from avatars import ApiClient, Runner
 from avatars.errors import ValidationError
 from tests.test_linked_validation import refused_alike, stored_state
 from tests.test_series_schema import SERIES_REFUSALS
 
-NOT_RUN = "time series runs are not supported yet by this server (series tables: sensor1, sensor2)"
+NOT_RUN = (
+    "signal metrics of time series runs are not supported yet by this server (series tables: "
+    "sensor1, sensor2); the avatarization runs: run(jobs_to_run=[JobKind.STANDARD])"
+)
 
 
 def sensors_runner(
@@ -102,15 +105,15 @@ def test_keywords_come_back_and_update_parameters_keeps_them(sensors: Runner) ->
     assert config.signal_metrics.time_series == config.parameters.time_series
 
 
-def test_a_series_run_is_stored_and_checked_but_no_job_runs_it(
+def test_a_series_run_avatarizes_but_its_metrics_are_refused(
     user: ApiClient, sensors: Runner
 ) -> None:
-    for jobs in ([JobKind.STANDARD], None):
-        with pytest.raises(ValidationError) as refused:
-            sensors.run(jobs_to_run=jobs, ignore_warnings=True)
-        assert refused.value.status_code == 422
-        assert NOT_RUN in str(refused.value)
-    assert user.jobs.get_jobs(limit=10).jobs == []
+    with pytest.raises(ValidationError) as refused:
+        sensors.run(ignore_warnings=True)
+    assert refused.value.status_code == 422
+    assert NOT_RUN in str(refused.value)
+    (job,) = user.jobs.get_jobs(limit=10).jobs  # the avatarization, posted first, runs
+    assert str(job.kind) == "standard"
     assert user.resources.list_resources(display_name="sensors")
 
 

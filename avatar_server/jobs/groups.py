@@ -18,7 +18,14 @@ import pandas as pd
 from avatar_server.engine.linked import Relation
 from avatar_server.jobs.context import JobInputError
 from avatar_server.jobs.tables import PreparedTable
-from avatar_yaml import AvatarizationParameters, PlannedLink, Schema, TableGroup, table_groups
+from avatar_yaml import (
+    AvatarizationParameters,
+    LinkMethod,
+    PlannedLink,
+    Schema,
+    TableGroup,
+    table_groups,
+)
 
 RowPositions = np.ndarray[Any, np.dtype[np.intp]]
 
@@ -37,7 +44,15 @@ class PreparedGroup:
         return bool(self.group.links)
 
     def relations(self) -> list[Relation]:
-        return [relation_of(link) for link in self.group.links]
+        """The links the engine re-attaches with: every link but a series table's, whose
+        rows are made for each avatar person instead."""
+        return [
+            relation_of(link) for link in self.group.links if link.method != LinkMethod.TIME_SERIES
+        ]
+
+    @property
+    def series_names(self) -> set[str]:
+        return {series.name for series in self.group.series}
 
     def links_into(self, table: str) -> list[PlannedLink]:
         return [link for link in self.group.links if link.child == table]
@@ -61,10 +76,11 @@ def avatarized_groups(
     some tables have parameters is refused, naming those that lack them."""
     groups = []
     for group in table_groups(schema):
+        series = {table.name for table in group.series}  # avatarized with their person
         chosen = [name for name in group.tables if name in avatarization]
         if not chosen:
             continue
-        missing = [name for name in group.tables if name not in avatarization]
+        missing = [n for n in group.tables if n not in avatarization and n not in series]
         if missing:
             raise JobInputError(
                 f"tables {list(group.tables)} are linked and avatarized together, but "

@@ -27,7 +27,12 @@ from avatar_server.engine import (
 from avatar_server.engine.advice import avatarization_warnings
 from avatar_server.engine.avatarize import AvatarizationResult
 from avatar_server.engine.keys import fresh_keys
-from avatar_server.engine.linked import LinkedTableResult, TableInput, avatarize_group
+from avatar_server.engine.linked import (
+    LinkedTableResult,
+    SeriesInput,
+    TableInput,
+    avatarize_group,
+)
 from avatar_server.engine.linked_metrics import (
     MetricView,
     privacy_views,
@@ -37,6 +42,7 @@ from avatar_server.engine.linked_metrics import (
 )
 from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymize
 from avatar_server.engine.results import to_official_dicts
+from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
@@ -59,7 +65,9 @@ from avatar_yaml import (
     ReportParameters,
     ReportType,
     ResultKind,
+    SeriesTable,
     SignalMetricsTableParameters,
+    TimeSeriesParameters,
     report_name,
 )
 from avatar_yaml.spreadsheet_safety import formula_like_counts
@@ -167,7 +175,8 @@ def _new_keys(
             )
         for link in group.links_into(name):
             parent_keys = made[link.parent][link.parent_key]
-            rows = results[name].parent_rows[link.child_key]
+            by = link.parent if name in group.series_names else link.child_key
+            rows = results[name].parent_rows[by]
             columns[link.child_key] = parent_keys.iloc[rows].reset_index(drop=True)
         made[name] = columns
     return made
@@ -212,6 +221,54 @@ def _table_input(name: str, group: PreparedGroup, chosen: AvatarizationParameter
     )
 
 
+def _series_settings(chosen: TimeSeriesParameters | None) -> SeriesSettings:
+    """The YAML settings as the engine's (unset fields take the engine's defaults)."""
+    given: dict[str, Any] = {}
+    projection = chosen.projection if chosen else None
+    alignment = chosen.alignment if chosen else None
+    if projection is not None:
+        if projection.projection_type is not None:
+            given["projection"] = str(projection.projection_type)
+        if projection.nf is not None:
+            given["nf"] = projection.nf
+        if projection.block_weight is not None:
+            given["block_weight"] = projection.block_weight
+    if alignment is not None:
+        if alignment.nb_points is not None:
+            given["nb_points"] = alignment.nb_points
+        if alignment.method is not None:
+            given["method"] = str(alignment.method)
+        if alignment.unalignment is not None:
+            given["unalignment"] = str(alignment.unalignment)
+    return SeriesSettings(**given)
+
+
+def _series_input(ctx: JobContext, group: PreparedGroup, planned: SeriesTable) -> SeriesInput:
+    """A series table as the engine takes it: its time and value columns, each row's person
+    (its parent's row) and its settings."""
+    table = group.tables[planned.name]
+    if table.pseudonymized:
+        raise JobInputError(
+            f"table {planned.name!r}: columns {sorted(table.pseudonymized)} are pseudonymized, "
+            "which a series table does not support yet (its avatar rows are made anew, with no "
+            "original row to take a pseudonym from): drop them"
+        )
+    parameters = ctx.config.parameters
+    chosen = (parameters.time_series or {}).get(planned.name) if parameters else None
+    try:
+        settings = _series_settings(chosen)
+    except ValueError as error:
+        raise JobInputError(_in_table(planned.name, error)) from None
+    return SeriesInput(
+        name=planned.name,
+        data=table.data,
+        time=planned.time,
+        parent=planned.link.parent,
+        person_rows=group.parent_rows[(planned.name, planned.link.child_key)],
+        settings=settings,
+    )
+
+
 def _warnings(table: PreparedTable, chosen: AvatarizationParameters) -> list[str]:
     exclusion = _exclusion_settings(chosen.exclude_variables)
     kept_out = set(exclusion.variable_names) if exclusion else set()
@@ -226,11 +283,17 @@ def _avatarize_group(
     seed: int | None,
     progress: Callable[[str, float], None],
 ) -> dict[str, LinkedTableResult]:
-    inputs = [_table_input(name, group, tables[name]) for name in group.group.tables]
+    inputs = [
+        _table_input(name, group, tables[name])
+        for name in group.group.tables
+        if name not in group.series_names
+    ]
+    series = [_series_input(ctx, group, planned) for planned in group.group.series]
     try:
         return avatarize_group(
             inputs,
             group.relations(),
+            series=series,
             seed=seed,
             progress=progress,
             batch_rows=ctx.settings.batch_rows,
@@ -256,8 +319,10 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     groups = avatarized_groups(ctx.config.schema, tables)
     for index, planned in enumerate(groups):
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
-        warnings = {}
+        warnings: dict[str, list[str]] = {name: [] for name in group.series_names}
         for name in planned.tables:
+            if name in group.series_names:
+                continue
             try:
                 warnings[name] = _warnings(group.tables[name], tables[name])
             except ValueError as error:
@@ -278,6 +343,9 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             ctx.progress(f"{name}: writing", (index + 1) / len(groups))
             out.write_table(ResultKind.SHUFFLED, name, "shuffled", shuffled, fmt)
             out.write_table(ResultKind.UNSHUFFLED, name, "unshuffled", unshuffled, fmt)
+            if name in group.series_names:
+                _write_series_details(ctx, out, name, group, linked)
+                continue
             ctx.progress(f"{name}: writing projections", (index + 1) / len(groups))
             _write_table_details(ctx, out, name, tables[name], group, linked, fmt, warnings[name])
 
@@ -345,6 +413,55 @@ def _write_table_details(
             "links": links,
             "sensitive_links": linked.sensitive,
             "warnings": warnings + result.warnings,
+            "software_version": __version__,
+        },
+    )
+
+
+def _write_series_details(
+    ctx: JobContext, out: ResultWriter, name: str, group: PreparedGroup, linked: LinkedTableResult
+) -> None:
+    """A series table's metadata: it has no projection of its own (its features are part of
+    its person's), so only what was run and what came of it."""
+    table, result = group.tables[name], linked.result
+    planned = next(series for series in group.group.series if series.name == name)
+    settings = _series_input(ctx, group, planned).settings
+    persons = group.parent_rows[(name, planned.link.child_key)]
+    out.write_json(
+        ResultKind.RUN_METADATA,
+        name,
+        f"{escape_table_name(name)}.run_metadata.json",
+        {
+            "table_name": name,
+            "seed": result.seed,
+            "rows": len(table.data),
+            "avatar_rows": len(result.unshuffled),
+            "persons": int(np.unique(persons).size),
+            "columns": list(map(str, table.data.columns)),
+            "time_column": planned.time,
+            "time_series": {
+                "projection": settings.projection,
+                "nf": settings.nf or (DEFAULT_NF if settings.projection == "fpca" else None),
+                "nb_points": settings.nb_points,
+                "method": settings.method,
+                "unalignment": settings.unalignment,
+                "block_weight": settings.weight,
+            },
+            "set_aside_columns": table.dropped + ([table.primary_key] if table.primary_key else []),
+            "identifying_columns": table.identifying_columns(ctx.table(name)),
+            "formula_like_cells": formula_like_counts(result.shuffled),
+            "individual_level": False,
+            "links": [
+                {
+                    "parent": planned.link.parent,
+                    "parent_key": planned.link.parent_key,
+                    "child": name,
+                    "child_key": planned.link.child_key,
+                    "method": str(planned.link.method),
+                }
+            ],
+            "sensitive_links": False,
+            "warnings": result.warnings,
             "software_version": __version__,
         },
     )

@@ -15,7 +15,7 @@ from avatar_server.jobs.results import file_key, job_prefix
 from avatar_server.services.errors import ConflictError, NotFoundError, UnprocessableError
 from avatar_server.services.resources import get_set
 from avatar_server.storage import Storage
-from avatar_yaml import JOB_KIND_OF_DOCUMENT, Config
+from avatar_yaml import JOB_KIND_OF_DOCUMENT, Config, JobKind, job_words
 
 MAX_BULK = 100
 
@@ -85,19 +85,24 @@ def read_jobs(
     return list(db.execute(query).mappings())
 
 
-def _refuse_series(config: Config) -> None:
-    """Series tables are declared, checked and stored, but no job runs them yet: refused
-    here, at the one place every job is accepted, rather than run as flat tables."""
+SERIES_JOB_KINDS = frozenset({JobKind.STANDARD, JobKind.ADVICE})
+"""The jobs that handle series tables; the others are refused for a run with series."""
+
+
+def _refuse_series(config: Config, kind: JobKind) -> None:
+    """Series tables are avatarized (and advised), but their metrics and reports are not
+    computed yet: those jobs are refused here, at the one place every job is accepted,
+    rather than run as if the series were flat tables."""
     series = [
         table.name
         for table in config.schema.tables
         if any(column.time_series_time for column in table.columns or [])
     ]
-    if series:
+    if series and kind not in SERIES_JOB_KINDS:
         raise UnprocessableError(
-            f"time series runs are not supported yet by this server (series tables: "
-            f"{', '.join(series)}); the run is stored and its data checked, but no job can "
-            "run it: remove the series tables to run the others"
+            f"{job_words(kind)} of time series runs are not supported yet by this server "
+            f"(series tables: {', '.join(series)}); the avatarization runs: "
+            "run(jobs_to_run=[JobKind.STANDARD])"
         )
 
 
@@ -114,7 +119,7 @@ def create_job(
     kind = JOB_KIND_OF_DOCUMENT.get(config.document_kind(parameters_name))
     if kind is None:
         raise UnprocessableError(f"document {parameters_name!r} does not describe a job")
-    _refuse_series(config)
+    _refuse_series(config, kind)
     parents = [get_job(db, user, parent_name) for parent_name in dict.fromkeys(depends_on)]
     job = Job(
         name=uuid.uuid4().hex,
