@@ -73,6 +73,8 @@ class ResultKind(enum.StrEnum):
     PRIVACY_METRICS_SUMMARY = "privacy_metrics_summary"
     SIGNAL_METRICS_SUMMARY = "signal_metrics_summary"
     RELATIONS = "relations"
+    RAW_SERIES = "raw_series"
+    NORMALIZED_SERIES = "normalized_series"
 
 
 JOB_KIND_OF_DOCUMENT: dict[DocumentKind, JobKind] = {

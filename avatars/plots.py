@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from avatars.results import RunResults
 
 __all__ = [
+    "SERIES_KINDS",
     "PlotKind",
     "PlotSource",
     "build_figure",
@@ -55,6 +56,11 @@ class PlotKind(StrEnum):
     """Avatars minus originals, pair by pair: where the avatars loosen or tighten a relation."""
     PROJECTION_2D = "2d_projection"
     """Originals and avatars on the first two axes of the projection the method works in."""
+    RAW_SERIES = "raw_series"
+    """A series table: a few whole series of each side as measured, one panel per variable."""
+    NORMALIZED_SERIES = "normalized_series"
+    """A series table: every series on the common grid (time rescaled to [0, 1]), the median
+    and 10-90 % band of each side at each point."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,13 @@ SOURCES: dict[PlotKind, PlotSource] = {
     PlotKind.CORRELATION: PlotSource(SIGNAL_METRICS_NAME, ResultKind.CORRELATIONS),
     PlotKind.CORRELATION_DIFFERENCE: PlotSource(SIGNAL_METRICS_NAME, ResultKind.CORRELATIONS),
     PlotKind.PROJECTION_2D: PlotSource(PARAMETERS_NAME, ResultKind.PROJECTION_SAMPLE),
+    PlotKind.RAW_SERIES: PlotSource(SIGNAL_METRICS_NAME, ResultKind.RAW_SERIES),
+    PlotKind.NORMALIZED_SERIES: PlotSource(SIGNAL_METRICS_NAME, ResultKind.NORMALIZED_SERIES),
 }
+
+SERIES_KINDS = frozenset({PlotKind.RAW_SERIES, PlotKind.NORMALIZED_SERIES})
+"""The kinds drawn for a series table, and the only ones: its curves are features of its
+persons, it has no distributions, correlations or projection of its own."""
 
 SIDES = ("original", "avatars")
 
@@ -86,6 +98,10 @@ def build_figure(kind: PlotKind, data: Any, *, side: str, language: str) -> Figu
         return avatar_figures.correlation_figure(data, side, language=language)
     if kind is PlotKind.CORRELATION_DIFFERENCE:
         return avatar_figures.correlation_difference_figure(data, language=language)
+    if kind is PlotKind.RAW_SERIES:
+        return avatar_figures.raw_series_figure(data, language=language)
+    if kind is PlotKind.NORMALIZED_SERIES:
+        return avatar_figures.normalized_series_figure(data, language=language)
     return avatar_figures.projection_figure(data, language=language)
 
 
@@ -97,10 +113,21 @@ def render_plot(
     side: str,
     language: ReportLanguage,
     path: str | os.PathLike[str] | None,
+    series_table: bool = False,
 ) -> Figure:
     """The figure of ``kind`` for a table, from the run's stored plot data (see
-    :meth:`avatars.runner.Runner.render_plot`); also written as PNG to ``path`` if given."""
+    :meth:`avatars.runner.Runner.render_plot`); also written as PNG to ``path`` if given.
+    ``series_table``: the table is a series table (series kinds only, and only for one)."""
     plot = read_value(PlotKind, kind, "plot kind")
+    if series_table and plot not in SERIES_KINDS:
+        raise ValueError(
+            f"table {table_name!r} is a series table: its plots are raw_series and "
+            f"normalized_series ({plot.value} plots are drawn for its persons' table)"
+        )
+    if not series_table and plot in SERIES_KINDS:
+        raise ValueError(
+            f"{plot.value} plots are drawn for series tables only, and {table_name!r} is not one"
+        )
     if side not in SIDES:
         raise ValueError(f"side: unknown value {side!r}; allowed: {', '.join(SIDES)}")
     if side != "original" and plot is not PlotKind.CORRELATION:

@@ -757,7 +757,9 @@ class Runner:
         return verdict
 
     def signal_metrics(self, table_name: str) -> list[dict[str, Any]]:
-        """Utility metrics of the table (``hellinger_mean``...), one dict per computation."""
+        """Utility metrics of the table (``hellinger_mean``...), one dict per computation;
+        for a series table, one dict per value variable (``pointwise_hellinger_mean``... and
+        their ``floor``, the same metrics between two halves of the originals)."""
         return self._json_result(SIGNAL_METRICS_NAME, ResultKind.SIGNAL_METRICS, table_name)
 
     def _run_wide(self, document: str, kind: ResultKind) -> Any:
@@ -856,17 +858,28 @@ class Runner:
 
         Kinds (:class:`avatars.plots.PlotKind`): ``distribution`` (every variable, originals
         beside avatars), ``correlation`` (one side's matrix: ``side="original"`` or
-        ``"avatars"``), ``correlation_difference`` and ``2d_projection``. Only stored
+        ``"avatars"``), ``correlation_difference`` and ``2d_projection``; for a series
+        table, ``raw_series`` (a few whole series of each side) and ``normalized_series``
+        (every series on the common grid: median and 10-90 % band per side). Only stored
         summaries are read, never the original rows, so a runner reloaded by name can plot.
         ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``). ``language``
         defaults to the run's report language. As a notebook cell's value, the figure
         displays as an image.
         """
-        self._table(table_name)
+        table = self._table(table_name)
         chosen = ReportParameters.read_field(
             "language", self.report_language if language is None else language, "language"
         )
-        return render_plot(self._results, table_name, kind, side=side, language=chosen, path=path)
+        series = any(column.time_series_time for column in table.columns or [])
+        return render_plot(
+            self._results,
+            table_name,
+            kind,
+            side=side,
+            language=chosen,
+            path=path,
+            series_table=series,
+        )
 
     def _repr_html_(self) -> str:
         """The run in a notebook: its tables with their parameters, and its jobs."""

@@ -197,20 +197,22 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
 
 SERIES = "tests.test_series_declaration"
 RUNS = "tests.test_series_runs"
-NOT_RUN_YET: dict[tuple[str, str], str] = dict.fromkeys(
-    (
-        ("PrivacyMetricsParameters", "time_series"),
-        ("SignalMetricsParameters", "time_series"),
-    ),
-    f"{SERIES}::test_a_series_run_avatarizes_but_its_metrics_are_refused",
-) | {
+SERIES_METRICS = "tests.test_series_metrics"
+NOT_RUN_YET: dict[tuple[str, str], str] = {
     ("TimeSeriesParameters", "exclude_variables"): (
         f"{SERIES}::test_excluding_series_variables_is_not_supported_yet"
     )
 }
-"""Series settings the server does not act on yet: the metrics jobs of a run with series
-tables are refused, and so is excluding series variables; the tests named show the refusals.
-Move them to TAKES_EFFECT when the series metrics land."""
+"""Series settings the server does not act on yet: excluding series variables is refused;
+the test named shows the refusal."""
+
+TAKES_EFFECT |= dict.fromkeys(
+    (
+        ("PrivacyMetricsParameters", "time_series"),
+        ("SignalMetricsParameters", "time_series"),
+    ),
+    f"{SERIES_METRICS}::test_the_metrics_measure_the_series_as_the_run_set_them",
+)
 
 TAKES_EFFECT |= dict.fromkeys(
     (

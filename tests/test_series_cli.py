@@ -107,7 +107,7 @@ def test_a_malformed_series_option_is_named(
     assert message in str(refused.value)
 
 
-def test_the_sensors_run_is_declared_and_avatarized_but_not_measured_yet(
+def test_the_sensors_run_is_avatarized_and_measured_but_not_reported_yet(
     server: ServerProcess,
     cli_env: dict[str, str],  # noqa: F811 - the fixture imported above
     user: ApiClient,
@@ -127,12 +127,14 @@ def test_the_sensors_run_is_declared_and_avatarized_but_not_measured_yet(
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     line = done.stderr.strip().splitlines()[-1]
-    assert "metrics of time series runs are not supported yet by this server (series tables: " in (
+    assert "report of time series runs are not supported yet by this server (series tables: " in (
         line
     )
-    # The advice ran, then the avatarization of the run the CLI stored; its metrics were refused.
+    # The advice ran, then the avatarization of the run the CLI stored and its metrics; its
+    # report was refused.
     jobs = user.jobs.get_jobs(display_name="sensors").jobs
-    assert sorted(str(job.kind) for job in jobs) == ["advice", "standard"]
+    kinds = sorted(str(job.kind) for job in jobs)
+    assert kinds == ["advice", "privacy_metrics", "signal_metrics", "standard"]
     standard = wait_done(user, next(job.name for job in jobs if str(job.kind) == "standard"))
     assert str(standard.status) == "done"
     text = user.resources.get_resources(str(standard.set_name)).yaml

@@ -23,8 +23,9 @@ from tests.test_linked_validation import refused_alike, stored_state
 from tests.test_series_schema import SERIES_REFUSALS
 
 NOT_RUN = (
-    "signal metrics of time series runs are not supported yet by this server (series tables: "
-    "sensor1, sensor2); the avatarization runs: run(jobs_to_run=[JobKind.STANDARD])"
+    "report of time series runs are not supported yet by this server (series tables: "
+    "sensor1, sensor2); the avatarization and its metrics run: run(jobs_to_run=[JobKind."
+    "STANDARD, JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS])"
 )
 
 
@@ -105,15 +106,16 @@ def test_keywords_come_back_and_update_parameters_keeps_them(sensors: Runner) ->
     assert config.signal_metrics.time_series == config.parameters.time_series
 
 
-def test_a_series_run_avatarizes_but_its_metrics_are_refused(
+def test_a_series_run_is_measured_but_its_report_is_refused(
     user: ApiClient, sensors: Runner
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         sensors.run(ignore_warnings=True)
     assert refused.value.status_code == 422
     assert NOT_RUN in str(refused.value)
-    (job,) = user.jobs.get_jobs(limit=10).jobs  # the avatarization, posted first, runs
-    assert str(job.kind) == "standard"
+    # The avatarization and both metrics, posted first, run.
+    kinds = sorted(str(job.kind) for job in user.jobs.get_jobs(limit=10).jobs)
+    assert kinds == ["privacy_metrics", "signal_metrics", "standard"]
     assert user.resources.list_resources(display_name="sensors")
 
 

@@ -55,6 +55,7 @@ ComputationType = Literal[
     "to_bottom_id_propagated",
     "full_enriched",
     "to_bottom_information_propagated",
+    "person_and_series",  # a series table: its persons' rows with the series' features
 ]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 

@@ -41,13 +41,20 @@ from avatar_server.engine.linked_metrics import (
     summary_table,
 )
 from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymize
-from avatar_server.engine.results import to_official_dicts
+from avatar_server.engine.results import json_safe, to_official_dicts
+from avatar_server.engine.series_metrics import (
+    normalized_series_plot,
+    raw_series_plot,
+    series_signal_metrics,
+)
 from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
+from avatar_server.engine.series_sides import person_and_series
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
-from avatar_server.jobs.measured import measured_groups
+from avatar_server.jobs.measured import MeasuredGroup, measured_groups
+from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.tables import PreparedTable
 from avatar_server.jobs.verdict import table_verdict
@@ -570,6 +577,38 @@ def _view_privacy(
     )
 
 
+def _measured_series(ctx: JobContext, group: MeasuredGroup) -> dict[str, MeasuredSeries]:
+    """The group's series tables, each fitted as the avatarization fitted it."""
+    return {
+        planned.name: measured_series(group, planned, _series_input(ctx, group.group, planned))
+        for planned in group.group.group.series
+    }
+
+
+def _series_privacy(
+    group: MeasuredGroup,
+    series: MeasuredSeries,
+    chosen: PrivacyMetricsTableParameters | None,
+    excluded: Mapping[str, list[str]],
+    *,
+    seed: int,
+    progress: Callable[[str, float], None],
+) -> list[dict[str, Any]]:
+    """The ``person_and_series`` privacy of a series table: its parent's person rows (their
+    own columns, as the standalone view takes them) with the series' features beside them,
+    original person ``i`` against avatar person ``i``."""
+    person, avatar_person = group.pairs[series.parent].without(excluded)
+    view = MetricView(
+        table_name=series.name,
+        computation_type="person_and_series",
+        reference=series.parent,
+        original=person_and_series(person, series.original_features, series.name),
+        avatars=person_and_series(avatar_person, series.avatar_features, series.name),
+        persons=None,
+    )
+    return _view_privacy(view, chosen, seed=seed, progress=progress)
+
+
 def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
@@ -578,14 +617,29 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     avatarization = _avatarization(ctx)
     groups = measured_groups(ctx, ctx.dependency(JobKind.STANDARD), avatarization)
     views = [privacy_views(group.tables(excluded)) if group.linked else {} for group in groups]
+    series = [_measured_series(ctx, group) for group in groups]
     # One step per computation: a linked table is measured once per view of it.
     steps = sum(len(v) for found in views for v in found.values())
     steps += sum(len(group.pairs) for group, found in zip(groups, views, strict=True) if not found)
+    steps += sum(len(found) for found in series)
     done = 0
     linked: dict[str, list[dict[str, Any]]] = {}
-    for group, found in zip(groups, views, strict=True):
+    for group, found, measured in zip(groups, views, series, strict=True):
         for name, pair in group.pairs.items():
-            if group.linked:
+            if name in measured:
+                planned = measured[name]
+                label = f"{name} (person_and_series, {planned.parent})"
+                official = _series_privacy(
+                    group,
+                    planned,
+                    settings.get(planned.parent),
+                    excluded,
+                    seed=seed,
+                    progress=ctx.part(done, steps, label),
+                )
+                done += 1
+                linked[name] = official
+            elif group.linked:
                 official = []
                 for view in found[name]:
                     label = f"{name} ({view.computation_type}, {view.reference})"
@@ -605,10 +659,11 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                 )
                 official = to_official_dicts(results, name)
                 done += 1
+            suffix = "privacy_metrics" if name in measured else "privacy"
             out.write_json(
                 ResultKind.PRIVACY_METRICS,
                 name,
-                f"{escape_table_name(name)}.privacy.json",
+                f"{escape_table_name(name)}.{suffix}.json",
                 official,
             )
             out.write_json(
@@ -619,7 +674,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     official,
                     pair.prepared,
                     pair.avatars,
-                    avatarization[name].exclude_variables,
+                    avatarization[name].exclude_variables if name in avatarization else None,
                     sensitive_links=_sensitive_links(group.group, name),
                 ),
             )
@@ -642,6 +697,55 @@ def _excluded(
     }
 
 
+_SERIES_METRICS = (
+    "pointwise_hellinger_mean",
+    "pointwise_hellinger_std",
+    "density_hellinger_mean",
+    "density_hellinger_std",
+)
+
+
+def _write_series_signal(
+    out: ResultWriter, series: MeasuredSeries, seed: int
+) -> dict[str, float | None]:
+    """A series table's signal metrics (per value variable, with their floor) and its two
+    plot data files; returns its summary: each variable's pointwise Hellinger mean."""
+    escaped = escape_table_name(series.name)
+    try:
+        metrics = series_signal_metrics(series.original, series.avatars, seed=seed)
+    except ValueError as error:
+        raise JobInputError(_in_table(series.name, error)) from None
+    entries = [
+        {
+            **{key: getattr(variable, key) for key in _SERIES_METRICS},
+            "floor": dict(variable.floor),
+            "metadata": {
+                "table_name": series.name,
+                "computation_type": "time_series",
+                "reference": variable.variable,
+            },
+        }
+        for variable in metrics
+    ]
+    entries = json_safe(entries)
+    out.write_json(
+        ResultKind.SIGNAL_METRICS, series.name, f"{escaped}.signal_metrics.json", entries
+    )
+    out.write_json(
+        ResultKind.RAW_SERIES,
+        series.name,
+        f"{escaped}.raw_series.json",
+        raw_series_plot(series.original, series.avatars, seed=seed),
+    )
+    out.write_json(
+        ResultKind.NORMALIZED_SERIES,
+        series.name,
+        f"{escaped}.normalized_series.json",
+        normalized_series_plot(series.original, series.avatars),
+    )
+    return {entry["metadata"]["reference"]: entry["pointwise_hellinger_mean"] for entry in entries}
+
+
 def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.signal_metrics
     seed = document.seed if document is not None and document.seed is not None else 0
@@ -650,11 +754,18 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
     count = sum(len(group.pairs) for group in groups)
     done = 0
     linked: dict[str, list[dict[str, Any]]] = {}
+    series_summary: dict[str, dict[str, float | None]] = {}
     relations: list[dict[str, Any]] = []
     for group in groups:
         tables = group.tables(excluded) if group.linked else None
         views = signal_views(tables) if tables is not None else {}
+        series = _measured_series(ctx, group)
         for name, pair in group.pairs.items():
+            if name in series:
+                ctx.progress(f"{name}: series signal", done / count)
+                series_summary[name] = _write_series_signal(out, series[name], seed)
+                done += 1
+                continue
             original, avatars = pair.without(excluded)
             ctx.progress(f"{name}: signal", done / count)
             if tables is not None:
@@ -689,12 +800,12 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
             done += 1
         if tables is not None:
             relations += [relation_utility(tables, r) for r in group.group.relations()]
-    if linked:
+    if linked or series_summary:
         out.write_json(
             ResultKind.SIGNAL_METRICS_SUMMARY,
             None,
             "signal_metrics_summary.json",
-            summary_table(linked),
+            summary_table(linked) | series_summary,
         )
         out.write_json(ResultKind.RELATIONS, None, "relations.json", relations)
 

@@ -70,8 +70,13 @@ class MeasuredGroup:
         return self.group.linked
 
     def tables(self, excluded: Mapping[str, list[str]]) -> LinkedTables:
-        """The group as the multi-table metrics take it, without the excluded columns."""
-        sides = {name: pair.without(excluded) for name, pair in self.pairs.items()}
+        """The group as the multi-table metrics take it, without the excluded columns and
+        without its series tables (measured with their persons' features instead, see
+        :mod:`~avatar_server.jobs.measured_series`)."""
+        series = self.group.series_names
+        sides = {
+            name: pair.without(excluded) for name, pair in self.pairs.items() if name not in series
+        }
         return LinkedTables(
             originals={name: original for name, (original, _) in sides.items()},
             avatars={name: avatars for name, (_, avatars) in sides.items()},

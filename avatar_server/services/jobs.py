@@ -85,14 +85,16 @@ def read_jobs(
     return list(db.execute(query).mappings())
 
 
-SERIES_JOB_KINDS = frozenset({JobKind.STANDARD, JobKind.ADVICE})
+SERIES_JOB_KINDS = frozenset(
+    {JobKind.STANDARD, JobKind.ADVICE, JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS}
+)
 """The jobs that handle series tables; the others are refused for a run with series."""
 
 
 def _refuse_series(config: Config, kind: JobKind) -> None:
-    """Series tables are avatarized (and advised), but their metrics and reports are not
-    computed yet: those jobs are refused here, at the one place every job is accepted,
-    rather than run as if the series were flat tables."""
+    """Series tables are avatarized, advised and measured, but their reports are not written
+    yet: that job is refused here, at the one place every job is accepted, rather than run
+    as if the series were flat tables."""
     series = [
         table.name
         for table in config.schema.tables
@@ -101,8 +103,9 @@ def _refuse_series(config: Config, kind: JobKind) -> None:
     if series and kind not in SERIES_JOB_KINDS:
         raise UnprocessableError(
             f"{job_words(kind)} of time series runs are not supported yet by this server "
-            f"(series tables: {', '.join(series)}); the avatarization runs: "
-            "run(jobs_to_run=[JobKind.STANDARD])"
+            f"(series tables: {', '.join(series)}); the avatarization and its metrics run: "
+            "run(jobs_to_run=[JobKind.STANDARD, JobKind.PRIVACY_METRICS, "
+            "JobKind.SIGNAL_METRICS])"
         )
 
 

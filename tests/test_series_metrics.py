@@ -1,0 +1,155 @@
+"""Series metrics through the real server, on the tutorial's sensors: per series table the
+signal metrics of each value variable beside their floor, the two plot data files, a
+``person_and_series`` privacy entry and verdict, and the summaries; plus, in the engine, a
+privacy check that fails when the "avatars" are the originals' own series."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from avatar_server.engine import privacy_metrics
+from avatar_server.engine.series import SeriesModel
+from avatar_server.engine.series_settings import SeriesSettings
+from avatar_server.engine.series_sides import person_and_series, released_features
+from avatar_yaml import JobKind, ResultKind
+from avatars import ApiClient, Runner
+from avatars.plots import PlotKind
+from tests.test_series_runs import run_sensors, sensors_data  # noqa: F401 - a fixture
+
+METRICS = (
+    "pointwise_hellinger_mean",
+    "pointwise_hellinger_std",
+    "density_hellinger_mean",
+    "density_hellinger_std",
+)
+VARIABLES = {"sensor1": ["sensor1", "sensor2"], "sensor2": ["sensor3"]}
+JOBS = [JobKind.STANDARD, JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS]
+
+
+def measured(runner: Runner) -> Runner:
+    runner.run(jobs_to_run=JOBS)
+    return runner
+
+
+def test_series_tables_get_signal_metrics_plots_privacy_and_summaries(
+    user: ApiClient,
+    sensors_data: dict[str, pd.DataFrame],  # noqa: F811 - the fixture imported above
+) -> None:
+    runner = measured(run_sensors(user, sensors_data))
+    for table, variables in VARIABLES.items():
+        entries = runner.signal_metrics(table)
+        assert [entry["metadata"]["reference"] for entry in entries] == variables
+        for entry in entries:
+            assert entry["metadata"]["table_name"] == table
+            assert entry["metadata"]["computation_type"] == "time_series"
+            for name in METRICS:
+                assert 0.0 <= entry[name] <= 1.0, (table, name)
+                assert 0.0 <= entry["floor"][name] <= 1.0, (table, name)
+            print(
+                f"{table}.{entry['metadata']['reference']}: pointwise "
+                f"{entry['pointwise_hellinger_mean']:.3f} (floor "
+                f"{entry['floor']['pointwise_hellinger_mean']:.3f}), density "
+                f"{entry['density_hellinger_mean']:.3f} (floor "
+                f"{entry['floor']['density_hellinger_mean']:.3f})"
+            )
+            if entry["metadata"]["reference"] in ("sensor2", "sensor3"):
+                floor = entry["floor"]["pointwise_hellinger_mean"]
+                assert entry["pointwise_hellinger_mean"] <= floor + 0.15
+        for kind in (PlotKind.RAW_SERIES, PlotKind.NORMALIZED_SERIES):
+            assert isinstance(runner.render_plot(table, kind), Figure)
+        (privacy,) = runner.privacy_metrics(table)
+        assert privacy["metadata"] == {
+            "table_name": table,
+            "computation_type": "person_and_series",
+            "reference": "vanilla",
+        }
+        assert privacy["hidden_rate"] is not None and privacy["hidden_rate"] > 50
+        assert runner.privacy_verdict(table)["status"] in ("pass", "fail")
+    privacy_summary = runner.render_privacy_metrics_summary()
+    signal_summary = runner.render_signal_metrics_summary()
+    assert privacy_summary["vanilla"].keys() == {"vanilla"}
+    for table, variables in VARIABLES.items():
+        assert privacy_summary[table].keys() == {"vanilla"}
+        assert list(signal_summary[table]) == variables
+        by_variable = {e["metadata"]["reference"]: e for e in runner.signal_metrics(table)}
+        for variable, value in signal_summary[table].items():
+            assert value == by_variable[variable]["pointwise_hellinger_mean"]
+    with pytest.raises(ValueError, match="drawn for series tables only, and 'vanilla' is not"):
+        runner.render_plot("vanilla", PlotKind.RAW_SERIES)
+    with pytest.raises(ValueError, match="'sensor1' is a series table: its plots are raw_series"):
+        runner.render_plot("sensor1", PlotKind.DISTRIBUTION)
+
+
+def test_the_metrics_measure_the_series_as_the_run_set_them(
+    user: ApiClient,
+    sensors_data: dict[str, pd.DataFrame],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The metrics documents' ``time_series`` (a copy of the run's) places the series: the
+    curves the signal metrics compare are on the grid it sets."""
+    runner = run_sensors(user, sensors_data)
+    runner.set_parameters(
+        "sensor2",
+        time_series_projection_type="fpca",
+        time_series_method="specified",
+        time_series_nb_points=12,
+    )
+    config = runner.config
+    assert config.parameters is not None and config.parameters.time_series is not None
+    for document in (config.signal_metrics, config.privacy_metrics):
+        assert document is not None and document.time_series == config.parameters.time_series
+        alignment = document.time_series["sensor2"].alignment
+        assert alignment is not None and alignment.nb_points == 12
+    measured(runner)
+    found = runner._results.entry("signal_metrics", ResultKind.NORMALIZED_SERIES, "sensor2")
+    assert found is not None
+    plot: dict[str, Any] = runner._results.read_json(*found)
+    assert len(plot["grid"]) == 12
+    bands = plot["variables"]["sensor3"]["avatars"]
+    assert len(bands) == 3 and all(len(band) == 12 for band in bands)
+    # Privacy reads the series through the same fit.
+    (privacy,) = runner.privacy_metrics("sensor2")
+    assert privacy["metadata"]["computation_type"] == "person_and_series"
+
+
+@pytest.fixture(scope="module")
+def sensor3(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray[Any, Any]]:
+    persons = pd.read_csv(shared_data / "sensors_vanilla.csv")
+    series = pd.read_csv(shared_data / "sensors_timeseries2.csv")
+    rows = pd.Index(persons["id"]).get_indexer(series["id"])
+    return persons.drop(columns=["id"]), series.drop(columns=["primary_key", "id"]), rows
+
+
+def test_the_originals_own_series_released_as_avatars_fail_the_privacy_metrics(
+    sensor3: tuple[pd.DataFrame, pd.DataFrame, np.ndarray[Any, Any]],
+) -> None:
+    """The originals' own series put through the originals' model land on the originals'
+    features: hidden rate and distances near 0. Each person given another person's series
+    (the same released series, other owners) moves them away: the series part is read."""
+    persons, series, rows = sensor3
+    settings = SeriesSettings(projection="fpca", nf=5, nb_points=40, method="specified")
+    model = SeriesModel.fit("sensor2", series, "t", rows, len(persons), settings)
+    own = released_features(model, series, rows, len(persons))
+    np.testing.assert_allclose(own.to_numpy(), model.features().to_numpy(), atol=1e-9)
+    original = person_and_series(persons, model.features(), "sensor2")
+    copied = {
+        r.name: r.value
+        for r in privacy_metrics(original, person_and_series(persons, own, "sensor2"), seed=0)
+    }
+    assert copied["hidden_rate"] is not None and copied["hidden_rate"] <= 2.0
+    assert copied["distance_to_closest"] is not None and copied["distance_to_closest"] <= 1e-6
+    other = (rows + 1) % len(persons)
+    moved = released_features(model, series, other, len(persons))
+    swapped = {
+        r.name: r.value
+        for r in privacy_metrics(original, person_and_series(persons, moved, "sensor2"), seed=0)
+    }
+    assert swapped["distance_to_closest"] is not None
+    assert not math.isclose(swapped["distance_to_closest"], 0.0, abs_tol=1e-3)
+    assert swapped["hidden_rate"] is not None and swapped["hidden_rate"] > copied["hidden_rate"]
