@@ -18,7 +18,7 @@ from avatar_server.engine import privacy_metrics
 from avatar_server.engine.series import SeriesModel
 from avatar_server.engine.series_settings import SeriesSettings
 from avatar_server.engine.series_sides import person_and_series, released_features
-from avatar_yaml import JobKind, ResultKind
+from avatar_yaml import JobKind, LinkMethod, ResultKind
 from avatars import ApiClient, Runner
 from avatars.plots import PlotKind
 from tests.test_series_runs import run_sensors, sensors_data  # noqa: F401 - a fixture
@@ -153,3 +153,63 @@ def test_the_originals_own_series_released_as_avatars_fail_the_privacy_metrics(
     assert swapped["distance_to_closest"] is not None
     assert not math.isclose(swapped["distance_to_closest"], 0.0, abs_tol=1e-3)
     assert swapped["hidden_rate"] is not None and swapped["hidden_rate"] > copied["hidden_rate"]
+
+
+def test_datetime_series_are_measured_in_epoch_seconds(user: ApiClient) -> None:
+    """Irregular datetime series (3 to 12 points over up to three weeks): the released series
+    are placed on the originals' time origin, so the raw plot's times of both sides are epoch
+    seconds of the same weeks and the length/first/duration features line up."""
+    rng = np.random.default_rng(7)
+    persons = pd.DataFrame({"pid": np.arange(60), "age": rng.integers(20, 80, 60)})
+    rows = []
+    for pid in range(60):
+        start = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(rng.integers(0, 500)))
+        offsets = np.sort(rng.choice(24 * 21, size=int(rng.integers(3, 13)), replace=False))
+        rows += [
+            (pid, start + pd.Timedelta(hours=int(h)), rng.normal(pid / 10, 1)) for h in offsets
+        ]
+    measures = pd.DataFrame(rows, columns=["pid", "at", "value"])
+    measures.insert(0, "mid", np.arange(len(measures)))
+    runner = Runner(user, "irregular_metrics", seed=2)
+    runner.add_table("persons", persons, primary_key="pid", individual_level=True)
+    runner.add_table(
+        "measures", measures, primary_key="mid", foreign_keys=["pid"], time_series_time="at"
+    )
+    runner.add_link("persons", "pid", "measures", "pid", LinkMethod.TIME_SERIES)
+    runner.set_parameters("persons", k=5)
+    measured(runner)
+    (entry,) = runner.signal_metrics("measures")
+    assert all(0.0 <= entry[name] <= 1.0 for name in METRICS)
+    found = runner._results.entry("signal_metrics", ResultKind.RAW_SERIES, "measures")
+    assert found is not None
+    plot: dict[str, Any] = runner._results.read_json(*found)
+    january = pd.Timestamp("2024-01-01").timestamp()
+    for side in ("original", "avatars"):
+        times = np.concatenate([series["t"] for series in plot[side]])
+        assert january <= times.min() and times.max() <= january + 50 * 86_400, side
+    (privacy,) = runner.privacy_metrics("measures")
+    assert privacy["metadata"]["reference"] == "persons"
+    assert privacy["distance_to_closest"] is not None and privacy["distance_to_closest"] > 0
+
+
+def test_released_datetime_series_keep_the_originals_time_origin() -> None:
+    """A released series a day later than its original has a first time a day later: the
+    avatars' times are counted from the originals' origin, not from their own earliest."""
+    rng = np.random.default_rng(3)
+    starts = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 100, 20), unit="h")
+    series = pd.DataFrame(
+        {
+            "at": np.concatenate(
+                [start + pd.to_timedelta(np.arange(5), unit="h") for start in starts]
+            ),
+            "value": rng.normal(size=100),
+        }
+    )
+    rows = np.repeat(np.arange(20), 5)
+    model = SeriesModel.fit("measures", series, "at", rows, 20, SeriesSettings())
+    later = series.assign(at=series["at"] + pd.Timedelta(days=1))
+    moved = released_features(model, later, rows, 20)
+    original = model.features()
+    np.testing.assert_allclose(moved[":first"] - original[":first"], 86_400.0)
+    np.testing.assert_allclose(moved[":duration"], original[":duration"])
+    np.testing.assert_allclose(moved["value:0"], original["value:0"])
