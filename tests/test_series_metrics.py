@@ -16,8 +16,14 @@ from matplotlib.figure import Figure
 
 from avatar_server.engine import privacy_metrics
 from avatar_server.engine.series import SeriesModel
+from avatar_server.engine.series_metrics import series_signal_metrics
 from avatar_server.engine.series_settings import SeriesSettings
-from avatar_server.engine.series_sides import person_and_series, released_features
+from avatar_server.engine.series_sides import (
+    person_and_series,
+    released_alignment,
+    released_features,
+    series_side,
+)
 from avatar_yaml import JobKind, LinkMethod, ResultKind
 from avatars import ApiClient, Runner
 from avatars.plots import PlotKind
@@ -153,6 +159,14 @@ def test_the_originals_own_series_released_as_avatars_fail_the_privacy_metrics(
     assert swapped["distance_to_closest"] is not None
     assert not math.isclose(swapped["distance_to_closest"], 0.0, abs_tol=1e-3)
     assert swapped["hidden_rate"] is not None and swapped["hidden_rate"] > copied["hidden_rate"]
+    # Their signal metrics are 0, below a floor that is not.
+    sides = (
+        series_side(model.alignment, series, "t", rows),
+        series_side(released_alignment(model, series, rows, len(persons)), series, "t", rows),
+    )
+    (variable,) = series_signal_metrics(*sides)
+    assert variable.pointwise_hellinger_mean == variable.density_hellinger_mean == 0.0
+    assert variable.floor["pointwise_hellinger_mean"] > 0.1
 
 
 def test_datetime_series_are_measured_in_epoch_seconds(user: ApiClient) -> None:
