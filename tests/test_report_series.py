@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from avatar_server.db.models import Job, JobStatus
 from avatar_server.engine import privacy_metrics, signal_metrics
 from avatar_server.engine.linked import SeriesInput, TableInput, avatarize_group
 from avatar_server.engine.results import to_official_dicts
@@ -29,14 +31,26 @@ from avatar_server.engine.series_metrics import (
     series_signal_metrics,
 )
 from avatar_server.engine.series_settings import SeriesSettings
+from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.tables import PreparedTable
 from avatar_server.jobs.verdict import table_verdict
 from avatar_server.report import ReportData, SeriesResults, TableResults, render_html, render_pdf
 from avatar_server.report.builder import SERIES_METRICS, conclusion
 from avatar_server.report.formatting import format_number
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
-from avatar_yaml import AvatarizationParameters
+from avatar_server.runtime import Runtime
+from avatar_server.settings import Settings
+from avatar_yaml import (
+    AvatarizationParameters,
+    JobKind,
+    ReportFormat,
+    ReportLanguage,
+    ReportType,
+)
+from avatars import ApiClient
+from tests.server import ServerProcess, wait_done
 from tests.test_report import normalise, parse, pdf_text
+from tests.test_series_declaration import sensors_runner
 
 PERSONS, SERIES = "vanilla", "sensors"
 SETTINGS = SeriesSettings(projection="fpca", nf=4, method="specified", nb_points=20)
@@ -315,3 +329,111 @@ def test_the_series_figures_are_drawn_once_per_run(sensors_report: ReportData) -
     assert store.puts == flat + 2
     render_html(replace(sensors_report, report_type="pia"), figures=store)
     assert store.puts == flat + 2
+
+
+# --- the report job ---------------------------------------------------------------------------
+
+
+def _stored_metrics_job(
+    runtime: Runtime, standard: Job, kind: JobKind, results: dict[tuple[str, str], Any]
+) -> str:
+    """A finished metrics job of the run, its results written as the metrics jobs write them
+    (``(result kind, table)`` -> JSON): the series metrics jobs are another part's, so the
+    report job is checked on what they are specified to write."""
+    name = uuid.uuid4().hex
+    writer = ResultWriter(runtime.storage, standard.user_id, name, 1)
+    for (result_kind, table), payload in results.items():
+        writer.write_json(result_kind, table, f"{table}.{result_kind}.json", payload)
+    with runtime.sessions() as db, db.begin():
+        db.add(
+            Job(
+                name=name,
+                user_id=standard.user_id,
+                set_name=standard.set_name,
+                display_name=standard.display_name,
+                parameters_name=str(kind),
+                kind=str(kind),
+                status=JobStatus.DONE,
+                ready=True,
+                depends_on=[standard.name],
+                attempts=1,
+                results=writer.files,
+            )
+        )
+    return name
+
+
+def test_the_report_job_shows_each_series_table_with_its_persons(
+    user: ApiClient, server: ServerProcess, shared_data: Path, sensors_report: ReportData
+) -> None:
+    """Through the real server: the avatarization of the sensors (two series tables of the
+    persons of vanilla), metrics results as the metrics jobs write them, then the basic report
+    and the privacy-impact document, accepted for a series run, each with a section per series
+    table carrying its settings in effect, its own metrics and both figures."""
+    runner = sensors_runner(
+        user,
+        shared_data / "sensors_vanilla.csv",
+        shared_data / "sensors_timeseries1.csv",
+        shared_data / "sensors_timeseries2.csv",
+    )
+    runner.config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.PDF)
+    runner.config.add_report(ReportType.PIA, ReportLanguage.FR, ReportFormat.PDF)
+    runner.run(jobs_to_run=[JobKind.STANDARD])
+    assert str(wait_done(user, runner.jobs["standard"]).status) == "done"
+    runtime = Runtime(Settings(home=server.home))
+    with runtime.sessions() as db:
+        standard = db.get(Job, runner.jobs["standard"])
+        assert standard is not None
+        db.expunge(standard)
+    (series,) = sensors_report.series
+    (parent,) = sensors_report.tables
+    privacy: dict[tuple[str, str], Any] = {
+        ("privacy_metrics", PERSONS): [parent.privacy],
+        ("privacy_verdict", PERSONS): parent.verdict,
+    }
+    signal: dict[tuple[str, str], Any] = {("signal_metrics", PERSONS): [parent.signal]}
+    for name in ("sensor1", "sensor2"):
+        privacy[("privacy_metrics", name)] = [
+            series.privacy | {"metadata": series.privacy["metadata"] | {"table_name": name}}
+        ]
+        privacy[("privacy_verdict", name)] = series.verdict
+        signal[("signal_metrics", name)] = series.signal
+        signal[("raw_series", name)] = series.raw_plot
+        signal[("normalized_series", name)] = series.normalized_plot
+    depends_on = [
+        _stored_metrics_job(runtime, standard, JobKind.PRIVACY_METRICS, privacy),
+        _stored_metrics_job(runtime, standard, JobKind.SIGNAL_METRICS, signal),
+    ]
+    set_name = str(standard.set_name)
+    for document, language in (("report", "en"), ("report_pia", "fr")):
+        job = user.jobs.create_job(set_name, document, depends_on)
+        assert str(wait_done(user, job.name).status) == "done", wait_done(user, job.name).error
+        files = {entry.name: entry for entry in user.results.get_results(job.name).files}
+        assert set(files) == {f"{document}.html", f"{document}.pdf"}  # one document: vanilla's
+        html = user.results.read_bytes(job.name, f"{document}.html").decode()
+        t = STRINGS[language]
+        page = parse(html)
+        for name in ("sensor1", "sensor2"):
+            assert t["section_series"].format(table=name, parent=PERSONS) in page.h2
+            assert t["section_projection"].format(table=name) not in page.h2
+            assert normalise(t["verdict_pass"].format(table=name)) in page.text
+        assert page.h2.count(t["section_projection"].format(table=PERSONS)) == 1
+        kinds = [figure for figure, _ in page.images]
+        assert kinds.count("series-raw") == 2 and kinds.count("series-normalized") == 2
+        # Settings in effect from the avatarization's metadata: sensor1 flattened, sensor2 on
+        # 40 specified points with 5 fpca components and a block weight of 2.
+        text = page.text
+        assert normalise(CHOICES[language]["projection.flatten"]) in text
+        assert normalise(t["series_fpca"].format(nf=5)) in text
+        assert normalise(t["series_grid_specified"].format(points=40)) in text
+        assert (
+            normalise(
+                t["series_rows_value"].format(
+                    rows=format_number(10000, language),
+                    avatar_rows=format_number(10000, language),
+                    persons=format_number(200, language),
+                )
+            )
+            in text
+        )
+        assert len(SIGNAL_ROW.findall(html)) == 2 * 8  # two variables, four metrics, twice

@@ -343,8 +343,8 @@ def _series_conclusion(series: SeriesResults, language: str) -> str:
     point-by-point distance beside its floor: these have no target, so the sentence gives
     both figures and what they mean rather than a verdict."""
     t = STRINGS[language]
-    text, _ = _privacy_text(series.name, series.privacy, language)
-    text = t["series_conclusion_privacy"].format(parent=series.parent) + " " + text
+    label = t["series_of"].format(table=series.name, parent=series.parent)
+    text, _ = _privacy_text(label, series.privacy, language)
     values = [
         t["series_conclusion_variable"].format(
             variable=_variable_of(entry),

@@ -385,7 +385,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "that overlap mean the avatars keep the level, the spread and the shape of the "
             "curves over time."
         ),
-        "series_conclusion_privacy": "Series of the persons of {parent}:",
         "series_conclusion_variable": "{variable} {value} (floor {floor})",
         "series_conclusion_signal": (
             "Point by point, the avatar series are at a mean Hellinger distance from the "
@@ -789,7 +788,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "bandes qui se recouvrent signifient que les avatars gardent le niveau, la "
             "dispersion et la forme des courbes au fil du temps."
         ),
-        "series_conclusion_privacy": "Séries des personnes de {parent} :",
         "series_conclusion_variable": "{variable} {value} (plancher {floor})",
         "series_conclusion_signal": (
             "Point par point, les séries d'avatars sont à une distance de Hellinger moyenne "
