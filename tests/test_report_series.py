@@ -11,6 +11,7 @@ import math
 import re
 import uuid
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 
 from avatar_server.db.models import Job, JobStatus
-from avatar_server.engine import privacy_metrics, signal_metrics
+from avatar_server.engine import avatarize, privacy_metrics, signal_metrics
 from avatar_server.engine.linked import SeriesInput, TableInput, avatarize_group
 from avatar_server.engine.results import to_official_dicts
 from avatar_server.engine.series import SeriesModel, align, series_features
@@ -363,19 +364,40 @@ def _stored_metrics_job(
     return name
 
 
+SETTINGS_TABLE = re.compile(
+    r'<table class="facts series-settings" data-table="(?P<table>[^"]+)">(?P<rows>.*?)</table>',
+    re.S,
+)
+
+
+def series_settings(html: str) -> dict[str, dict[str, str]]:
+    """Each series table's settings as the report prints them, label -> value."""
+    return {
+        found["table"]: {
+            normalise(unescape(label)): normalise(unescape(value))
+            for label, value in re.findall(r"<th>(.*?)</th><td>(.*?)</td>", found["rows"], re.S)
+        }
+        for found in SETTINGS_TABLE.finditer(html)
+    }
+
+
 def test_the_report_job_shows_each_series_table_with_its_persons(
     user: ApiClient, server: ServerProcess, shared_data: Path, sensors_report: ReportData
 ) -> None:
     """Through the real server: the avatarization of the sensors (two series tables of the
-    persons of vanilla), metrics results as the metrics jobs write them, then the basic report
-    and the privacy-impact document, accepted for a series run, each with a section per series
-    table carrying its settings in effect, its own metrics and both figures."""
+    persons of vanilla) beside an unlinked iris table, metrics results as the metrics jobs
+    write them, then the report jobs, accepted for a series run: the basic report shows each
+    series table after vanilla with its settings in effect, its own metrics and both figures;
+    the privacy-impact documents are one per table of people, vanilla's with its series,
+    iris's without, and none for a series table."""
     runner = sensors_runner(
         user,
         shared_data / "sensors_vanilla.csv",
         shared_data / "sensors_timeseries1.csv",
         shared_data / "sensors_timeseries2.csv",
     )
+    runner.add_table("iris", shared_data / "iris.csv")
+    runner.set_parameters("iris", k=5)
     runner.config.add_report(ReportType.BASIC, ReportLanguage.EN, ReportFormat.PDF)
     runner.config.add_report(ReportType.PIA, ReportLanguage.FR, ReportFormat.PDF)
     runner.run(jobs_to_run=[JobKind.STANDARD])
@@ -387,11 +409,17 @@ def test_the_report_job_shows_each_series_table_with_its_persons(
         db.expunge(standard)
     (series,) = sensors_report.series
     (parent,) = sensors_report.tables
+    iris = pd.read_csv(shared_data / "iris.csv")
+    iris_avatars = avatarize(iris, k=5, seed=1).unshuffled
     privacy: dict[tuple[str, str], Any] = {
         ("privacy_metrics", PERSONS): [parent.privacy],
         ("privacy_verdict", PERSONS): parent.verdict,
+        ("privacy_metrics", "iris"): to_official_dicts(privacy_metrics(iris, iris_avatars), "iris"),
     }
-    signal: dict[tuple[str, str], Any] = {("signal_metrics", PERSONS): [parent.signal]}
+    signal: dict[tuple[str, str], Any] = {
+        ("signal_metrics", PERSONS): [parent.signal],
+        ("signal_metrics", "iris"): to_official_dicts(signal_metrics(iris, iris_avatars), "iris"),
+    }
     for name in ("sensor1", "sensor2"):
         privacy[("privacy_metrics", name)] = [
             series.privacy | {"metadata": series.privacy["metadata"] | {"table_name": name}}
@@ -405,12 +433,19 @@ def test_the_report_job_shows_each_series_table_with_its_persons(
         _stored_metrics_job(runtime, standard, JobKind.SIGNAL_METRICS, signal),
     ]
     set_name = str(standard.set_name)
-    for document, language in (("report", "en"), ("report_pia", "fr")):
+    documents = {}
+    for document in ("report", "report_pia"):
         job = user.jobs.create_job(set_name, document, depends_on)
         assert str(wait_done(user, job.name).status) == "done", wait_done(user, job.name).error
-        files = {entry.name: entry for entry in user.results.get_results(job.name).files}
-        assert set(files) == {f"{document}.html", f"{document}.pdf"}  # one document: vanilla's
-        html = user.results.read_bytes(job.name, f"{document}.html").decode()
+        for entry in user.results.get_results(job.name).files:
+            documents[entry.name] = user.results.read_bytes(job.name, entry.name)
+    assert set(documents) == {
+        f"{stem}.{fmt}"
+        for stem in ("report", "report_pia.vanilla", "report_pia.iris")
+        for fmt in ("html", "pdf")
+    }
+    for stem, language in (("report", "en"), ("report_pia.vanilla", "fr")):
+        html = documents[f"{stem}.html"].decode()
         t = STRINGS[language]
         page = parse(html)
         for name in ("sensor1", "sensor2"):
@@ -420,20 +455,33 @@ def test_the_report_job_shows_each_series_table_with_its_persons(
         assert page.h2.count(t["section_projection"].format(table=PERSONS)) == 1
         kinds = [figure for figure, _ in page.images]
         assert kinds.count("series-raw") == 2 and kinds.count("series-normalized") == 2
-        # Settings in effect from the avatarization's metadata: sensor1 flattened, sensor2 on
-        # 40 specified points with 5 fpca components and a block weight of 2.
-        text = page.text
-        assert normalise(CHOICES[language]["projection.flatten"]) in text
-        assert normalise(t["series_fpca"].format(nf=5)) in text
-        assert normalise(t["series_grid_specified"].format(points=40)) in text
-        assert (
-            normalise(
-                t["series_rows_value"].format(
-                    rows=format_number(10000, language),
-                    avatar_rows=format_number(10000, language),
-                    persons=format_number(200, language),
-                )
+        # The settings in effect, from the avatarization's metadata: sensor1 flattened on the
+        # mean length, sensor2 on 40 specified points, 5 fpca components, block weight 2.
+        settings = series_settings(html)
+        rows = normalise(
+            t["series_rows_value"].format(
+                rows=format_number(10000, language),
+                avatar_rows=format_number(10000, language),
+                persons=format_number(200, language),
             )
-            in text
+        )
+        assert settings["sensor2"] == {
+            t["series_parent"]: PERSONS,
+            t["series_time"]: "t",
+            t["series_values"]: "sensor3",
+            t["series_rows"]: rows,
+            t["series_projection"]: normalise(t["series_fpca"].format(nf=5)),
+            t["series_grid"]: normalise(t["series_grid_specified"].format(points=40)),
+            t["series_unalignment"]: normalise(CHOICES[language]["unalignment.uniform"]),
+            normalise(t["series_block_weight"]): "2",
+        }
+        assert settings["sensor1"][t["series_projection"]] == normalise(
+            CHOICES[language]["projection.flatten"]
+        )
+        assert settings["sensor1"][t["series_grid"]] == normalise(
+            CHOICES[language]["alignment.mean"]
         )
         assert len(SIGNAL_ROW.findall(html)) == 2 * 8  # two variables, four metrics, twice
+    assert "iris" in parse(documents["report.html"].decode()).text
+    iris_pia = documents["report_pia.iris.html"].decode()
+    assert "data-parent" not in iris_pia and "sensor1" not in iris_pia
