@@ -85,14 +85,15 @@ def read_jobs(
     return list(db.execute(query).mappings())
 
 
-SERIES_JOB_KINDS = frozenset({JobKind.STANDARD, JobKind.ADVICE})
+SERIES_JOB_KINDS = frozenset({JobKind.STANDARD, JobKind.ADVICE, JobKind.REPORT})
 """The jobs that handle series tables; the others are refused for a run with series."""
 
 
 def _refuse_series(config: Config, kind: JobKind) -> None:
-    """Series tables are avatarized (and advised), but their metrics and reports are not
-    computed yet: those jobs are refused here, at the one place every job is accepted,
-    rather than run as if the series were flat tables."""
+    """Series tables are avatarized, advised and reported (each series table's section in
+    its persons' report), but the jobs not listed in ``SERIES_JOB_KINDS`` do not handle them
+    yet: those are refused here, at the one place every job is accepted, rather than run as
+    if the series were flat tables."""
     series = [
         table.name
         for table in config.schema.tables
