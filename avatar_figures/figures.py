@@ -180,11 +180,15 @@ def empty_figure(figure: Figure, text: str) -> Figure:
     return figure
 
 
-def side_legend(figure: Figure, words: Mapping[str, str]) -> None:
-    handles = [
-        Patch(facecolor=ORIGINAL_COLOUR, alpha=0.45, edgecolor=ORIGINAL_COLOUR),
-        Line2D([0], [0], color=AVATAR_COLOUR, linewidth=2.0),
-    ]
+def side_legend(figure: Figure, words: Mapping[str, str], *, lines: bool = False) -> None:
+    """Originals and avatars, drawn as the figure draws them: a filled original and an
+    avatar line (distributions), or two lines (series)."""
+    original = (
+        Line2D([0], [0], color=ORIGINAL_COLOUR, linewidth=2.0)
+        if lines
+        else Patch(facecolor=ORIGINAL_COLOUR, alpha=0.45, edgecolor=ORIGINAL_COLOUR)
+    )
+    handles = [original, Line2D([0], [0], color=AVATAR_COLOUR, linewidth=2.0)]
     figure.legend(
         handles,
         [words["original"], words["avatars"]],

@@ -75,7 +75,7 @@ def _grid(
             _TICK_LENGTH + TEXT_PAD + text_height("0", _TICK_SIZE) + 2.0 + text_height(x_label, 7.0)
         )
         panels.append(Panel(ax, left, below, Overhang(0.0, 0.0)))
-    side_legend(figure, words)
+    side_legend(figure, words, lines=True)
     place_grid(figure, panels, rows, columns)
     return figure
 

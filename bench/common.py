@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import statistics
 import tempfile
-from collections.abc import Iterator
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -71,3 +74,18 @@ def reset_peak_rss(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def median_time_and_traced_peak(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """The median wall time of ``repeat`` calls of ``run``, then the peak of one more call's
+    traced memory in MiB (numpy and pandas buffers; not Arrow's)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    tracemalloc.start()
+    run()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return statistics.median(times), peak

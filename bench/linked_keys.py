@@ -13,11 +13,9 @@ of the child table in memory.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import statistics
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +25,7 @@ from avatar_server.db.models import Dataset, DatasetFormat
 from avatar_server.services.foreign_keys import check_foreign_keys
 from avatar_server.storage import Storage
 from avatar_yaml import ColumnInfo, Config
-from bench.common import machine, write_results
+from bench.common import machine, median_time_and_traced_peak, write_results
 
 
 def _tables(parents: int, children: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,16 +94,10 @@ def main() -> None:
                 "parent": _dataset(storage, parent, "parent", fmt),
                 "child": _dataset(storage, child, "child", fmt),
             }
-            times = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                check_foreign_keys(storage, config, datasets)
-                times.append(time.perf_counter() - started)
-            tracemalloc.start()
-            check_foreign_keys(storage, config, datasets)
-            peak = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
-            lines.append(f"| {fmt.value} | {statistics.median(times):.2f} | {peak:.0f} |")
+            median, peak = median_time_and_traced_peak(
+                functools.partial(check_foreign_keys, storage, config, datasets), args.repeat
+            )
+            lines.append(f"| {fmt.value} | {median:.2f} | {peak:.0f} |")
     lines += [
         "",
         f"Median of {args.repeat} runs. Only the two key columns are read, in chunks of "

@@ -14,11 +14,9 @@ the size of the series table in memory.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import statistics
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,7 @@ from avatar_server.db.models import Dataset, DatasetFormat
 from avatar_server.services.series_data import check_series_data
 from avatar_server.storage import Storage
 from avatar_yaml import ColumnInfo, Config, LinkMethod
-from bench.common import machine, write_results
+from bench.common import machine, median_time_and_traced_peak, write_results
 from bench.linked_keys import _dataset as _stored
 
 
@@ -94,16 +92,10 @@ def main() -> None:
                 "person": _dataset(storage, parent, "person", fmt),
                 "series": _dataset(storage, series, "series", fmt),
             }
-            times = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                check_series_data(storage, config, datasets)
-                times.append(time.perf_counter() - started)
-            tracemalloc.start()
-            check_series_data(storage, config, datasets)
-            peak = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
-            lines.append(f"| {fmt.value} | {statistics.median(times):.2f} | {peak:.0f} |")
+            median, peak = median_time_and_traced_peak(
+                functools.partial(check_series_data, storage, config, datasets), args.repeat
+            )
+            lines.append(f"| {fmt.value} | {median:.2f} | {peak:.0f} |")
     lines += [
         "",
         f"Median of {args.repeat} runs. Only the key and time columns are read, in chunks of "

@@ -107,7 +107,7 @@ def test_a_malformed_series_option_is_named(
     assert message in str(refused.value)
 
 
-def test_the_sensors_run_is_avatarized_and_measured_but_not_reported_yet(
+def test_the_sensors_run_is_avatarized_measured_and_reported(
     server: ServerProcess,
     cli_env: dict[str, str],  # noqa: F811 - the fixture imported above
     user: ApiClient,
@@ -124,17 +124,16 @@ def test_the_sensors_run_is_avatarized_and_measured_but_not_reported_yet(
         cwd=tmp_path,
         check=False,
     )
-    assert done.returncode == 1, done.stderr
+    # Measured, sensor1's flattened series fail their person_and_series verdict (its hidden
+    # rate is under the target): the CLI says so and exits 3, the avatars written.
+    assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
-    line = done.stderr.strip().splitlines()[-1]
-    assert "report of time series runs are not supported yet by this server (series tables: " in (
-        line
-    )
-    # The advice ran, then the avatarization of the run the CLI stored and its metrics; its
-    # report was refused.
+    assert "the privacy verdict is not pass for sensor1 (fail)" in done.stderr
+    # The advice, then every job of the run the CLI stored: avatarization, metrics, reports.
     jobs = user.jobs.get_jobs(display_name="sensors").jobs
     kinds = sorted(str(job.kind) for job in jobs)
-    assert kinds == ["advice", "privacy_metrics", "signal_metrics", "standard"]
+    assert kinds == ["advice", "privacy_metrics", "report", "report", "signal_metrics", "standard"]
+    assert {str(wait_done(user, job.name).status) for job in jobs} == {"done"}
     standard = wait_done(user, next(job.name for job in jobs if str(job.kind) == "standard"))
     assert str(standard.status) == "done"
     text = user.resources.get_resources(str(standard.set_name)).yaml

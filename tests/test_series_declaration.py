@@ -22,12 +22,6 @@ from avatars.errors import ValidationError
 from tests.test_linked_validation import refused_alike, stored_state
 from tests.test_series_schema import SERIES_REFUSALS
 
-NOT_RUN = (
-    "report of time series runs are not supported yet by this server (series tables: "
-    "sensor1, sensor2); the avatarization and its metrics run: run(jobs_to_run=[JobKind."
-    "STANDARD, JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS])"
-)
-
 
 def sensors_runner(
     user: ApiClient,
@@ -106,17 +100,18 @@ def test_keywords_come_back_and_update_parameters_keeps_them(sensors: Runner) ->
     assert config.signal_metrics.time_series == config.parameters.time_series
 
 
-def test_a_series_run_is_measured_but_its_report_is_refused(
-    user: ApiClient, sensors: Runner
-) -> None:
-    with pytest.raises(ValidationError) as refused:
-        sensors.run(ignore_warnings=True)
-    assert refused.value.status_code == 422
-    assert NOT_RUN in str(refused.value)
-    # The avatarization and both metrics, posted first, run.
-    kinds = sorted(str(job.kind) for job in user.jobs.get_jobs(limit=10).jobs)
-    assert kinds == ["privacy_metrics", "signal_metrics", "standard"]
-    assert user.resources.list_resources(display_name="sensors")
+def test_a_series_run_runs_every_job(user: ApiClient, sensors: Runner, tmp_path: Path) -> None:
+    """The tutorial's run() as is: the avatarization, both metrics and the reports all run,
+    the report built from what the metrics jobs wrote (a section per series table)."""
+    sensors.run(ignore_warnings=True)
+    written = sensors.download_report(tmp_path)
+    assert isinstance(written, list)
+    (page,) = [p for p in written if p.suffix == ".html"]
+    html = page.read_text(encoding="utf-8")
+    assert all(f'data-table="{name}"' in html for name in ("sensor1", "sensor2"))
+    statuses = sensors.statuses()
+    assert set(statuses.values()) == {"done"}, statuses
+    assert len(statuses) == 5  # standard, both metrics, both reports
 
 
 def test_excluding_series_variables_is_not_supported_yet(user: ApiClient, sensors: Runner) -> None:

@@ -17,7 +17,8 @@ Per value variable, on each side:
 Both are in [0, 1], 0 when the distributions match. Even two halves of the same originals are
 not at 0 with a few hundred persons (binning noise): each metric carries, in its details, the
 same statistic between two seeded halves of the originals (``floor``) so a reader can tell a
-loss from that noise.
+loss from that noise; the metric itself is measured at that same size, on the same bins (see
+:func:`series_signal_metrics`).
 """
 
 from __future__ import annotations
@@ -151,8 +152,14 @@ def series_signal_metrics(
     windows: int = DEFAULT_WINDOWS,
     seed: int = 0,
 ) -> list[SeriesVariableMetrics]:
-    """The metrics of each value variable, with their floor between two seeded halves of the
-    originals (None-free: a variable with no value on one side gives NaN)."""
+    """The metrics of each value variable, and their floor, at equal sizes on the same bins:
+    the originals are split in two seeded halves; the floor compares the first half with the
+    second, the metric the avatars of the first half's persons (avatar i is person i's, as a
+    series table's avatars are made) with that same second half, whose quantiles make the bins
+    of both. Avatars that were the originals themselves thus score the floor exactly; when the
+    sides differ in size, a seeded sample of the avatars stands in. Comparing all the avatars
+    with all the originals would meet less binning noise than the floor, which would then
+    overstate it. A variable with no value on one side gives NaN."""
     if set(original.curves) != set(avatars.curves):
         raise ValueError(
             f"the avatars' series variables {sorted(avatars.curves)} are not the originals' "
@@ -160,11 +167,19 @@ def series_signal_metrics(
         )
     if original.count < 4:
         raise ValueError(f"series metrics need at least 4 persons, got {original.count}")
-    order = np.random.default_rng(seed).permutation(original.count)
-    first, second = (
-        _half(original, np.sort(order[: original.count // 2])),
-        _half(original, np.sort(order[original.count // 2 :])),
-    )
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(original.count)
+    size = original.count // 2
+    first = _half(original, np.sort(order[:size]))
+    second = _half(original, np.sort(order[size:]))
+    if avatars.count < size:
+        raise ValueError(
+            f"series metrics compare {size} avatars with {size} originals, but there are only "
+            f"{avatars.count} avatars"
+        )
+    paired = avatars.count == original.count
+    chosen = order[:size] if paired else rng.choice(avatars.count, size=size, replace=False)
+    sample = _half(avatars, np.sort(chosen))
     names = (
         "pointwise_hellinger_mean",
         "pointwise_hellinger_std",
@@ -173,8 +188,8 @@ def series_signal_metrics(
     )
     results = []
     for variable in original.curves:
-        values = _summaries(original, avatars, variable, bins, windows)
-        floor = _summaries(first, second, variable, bins, windows)
+        values = _summaries(second, sample, variable, bins, windows)
+        floor = _summaries(second, first, variable, bins, windows)
         results.append(
             SeriesVariableMetrics(variable, *values, floor=dict(zip(names, floor, strict=True)))
         )

@@ -58,7 +58,13 @@ from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.tables import PreparedTable
 from avatar_server.jobs.verdict import table_verdict
-from avatar_server.report import ReportData, TableResults, render_html, render_pdf
+from avatar_server.report import (
+    ReportData,
+    SeriesResults,
+    TableResults,
+    render_html,
+    render_pdf,
+)
 from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
 from avatar_yaml import (
     AvatarizationParameters,
@@ -77,6 +83,7 @@ from avatar_yaml import (
     TimeSeriesParameters,
     report_name,
 )
+from avatar_yaml.links import series_tables
 from avatar_yaml.spreadsheet_safety import formula_like_counts
 from avatar_yaml.vocabulary import escape_table_name
 
@@ -893,22 +900,52 @@ def _relations(
     return relations or []
 
 
+SERIES_PLOTS = ("raw_series", "normalized_series")
+"""The plot data the signal metrics job writes per series table (``ResultKind.RAW_SERIES``,
+``ResultKind.NORMALIZED_SERIES``: ``<S>.raw_series.json``, ``<S>.normalized_series.json``)."""
+
+
+def _series_results(
+    ctx: JobContext, planned: SeriesTable, jobs: tuple[Job, Job, Job], progress: float
+) -> SeriesResults:
+    """What the report shows of a series table: its metadata (settings in effect, rows,
+    persons) from the standard job, its per-variable signal list and plot data from the
+    signal job, its person-and-series privacy entry and verdict from the privacy job."""
+    privacy_job, signal_job, standard_job = jobs
+    name = planned.name
+    ctx.progress(f"{name}: reading results", progress)
+    raw, normalized = (_optional_json(ctx, signal_job, kind, name) for kind in SERIES_PLOTS)
+    return SeriesResults(
+        name=name,
+        parent=planned.link.parent,
+        privacy=ctx.read_result_json(privacy_job, ResultKind.PRIVACY_METRICS, name)[0],
+        signal=ctx.read_result_json(signal_job, ResultKind.SIGNAL_METRICS, name),
+        run_metadata=_optional_json(ctx, standard_job, ResultKind.RUN_METADATA, name),
+        verdict=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_VERDICT, name),
+        raw_plot=raw,
+        normalized_plot=normalized,
+    )
+
+
 def run_report(ctx: JobContext, out: ResultWriter) -> None:
     """The report of the run in HTML and PDF (same content): ``report.html``/``report.pdf``
     for the basic report, ``report_pia.*`` for the privacy-impact one, in the document's
     language; a run of several tables gets one privacy-impact document per table
     (``report_pia.<table>.*``, the table named in the result's entry). Both formats are
     always written, whatever ``output_format`` asks: they cost little, and a reader may need
-    either."""
+    either. A series table is shown with its persons' table (in that table's privacy-impact
+    document): it has no document of its own, its people being its parent's."""
     document = _report_document(ctx)
     privacy_job = ctx.dependency(JobKind.PRIVACY_METRICS)
     signal_job = ctx.dependency(JobKind.SIGNAL_METRICS)
     standard_job = _upstream(ctx, privacy_job, JobKind.STANDARD)
     tables = []
     names = list(_avatarization(ctx).items())
+    planned_series = [s for s in series_tables(ctx.config.schema) if s.link.parent in dict(names)]
+    reads = len(names) + len(planned_series)
     privacy_of: dict[str, list[dict[str, Any]]] = {}
     for index, (name, chosen) in enumerate(names):
-        ctx.progress(f"{name}: reading results", 0.1 * index / len(names))
+        ctx.progress(f"{name}: reading results", 0.1 * index / reads)
         privacy = ctx.read_result_json(privacy_job, ResultKind.PRIVACY_METRICS, name)
         privacy_of[name] = privacy
         signal = ctx.read_result_json(signal_job, ResultKind.SIGNAL_METRICS, name)
@@ -936,6 +973,15 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
         max_distribution_plots=_max_distribution_plots(ctx, document),
         software_version=__version__,
         relations=_relations(ctx, signal_job, privacy_of),
+        series=[
+            _series_results(
+                ctx,
+                planned,
+                (privacy_job, signal_job, standard_job),
+                0.1 * (len(names) + index) / reads,
+            )
+            for index, planned in enumerate(planned_series)
+        ],
     )
     base = ctx.job.parameters_name
     figures = StoredFigures(ctx.storage, ctx.job.user_id, signal_job.name)
@@ -953,6 +999,7 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                 relations=[
                     r for r in data.relations if table.name in (r.get("parent"), r.get("child"))
                 ],
+                series=[series for series in data.series if series.parent == table.name],
             )
             progress = ctx.part(index, len(tables), table.name)
             documents[table.name] = _render_report(progress, part, figures)

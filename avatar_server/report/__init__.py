@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from avatar_server.report.builder import (
     ReportData,
+    SeriesResults,
     TableResults,
     build_context,
     render_html,
@@ -18,6 +19,7 @@ from avatar_server.report.formatting import format_number, format_percent, forma
 
 __all__ = [
     "ReportData",
+    "SeriesResults",
     "TableResults",
     "build_context",
     "format_number",

@@ -33,6 +33,7 @@ from avatar_server.report.images import (
     correlation_images,
     distribution_images,
     projection_image,
+    series_images,
 )
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
 from avatar_yaml import Approver, AvatarizationParameters, PiaMetadata
@@ -60,6 +61,25 @@ class TableResults:
 
 
 @dataclass
+class SeriesResults:
+    """What the jobs stored about one series table, whose people are those of ``parent``: no
+    projection, correlation or distribution of its own (its features are part of its
+    person's), but its curves' signal metrics against their floors, the privacy of its
+    persons joined with their series, and the plot data of its two figures. Missing plot data
+    or metadata (results of an older server) is said, not fatal."""
+
+    name: str
+    parent: str
+    privacy: dict[str, Any]
+    signal: list[dict[str, Any]]
+    """One entry per value variable, as the signal metrics job writes ``<S>.signal_metrics``."""
+    run_metadata: dict[str, Any] | None = None
+    verdict: dict[str, Any] | None = None
+    raw_plot: dict[str, Any] | None = None
+    normalized_plot: dict[str, Any] | None = None
+
+
+@dataclass
 class ReportData:
     run_name: str
     tables: list[TableResults]
@@ -73,6 +93,8 @@ class ReportData:
     # One engine.linked_relations.relation_utility dict per link of a multi-table run, each
     # possibly with "privacy": {"hidden_rate", "computation_type", "reference"}.
     relations: list[dict[str, Any]] = field(default_factory=list)
+    # The series tables of the run, each shown with its parent (one of ``tables``).
+    series: list[SeriesResults] = field(default_factory=list)
 
 
 @functools.cache
@@ -290,37 +312,71 @@ def lost_variables(table: TableResults, language: str) -> list[str]:
     return lost
 
 
-def conclusion(tables: Sequence[TableResults], language: str) -> list[str]:
+def _privacy_text(name: str, privacy: dict[str, Any], language: str) -> tuple[str, bool]:
+    """A table's privacy in a sentence or three (targets met or not, what was not computed,
+    what the hidden rate and local cloaking mean), and whether a target was missed."""
+    t = STRINGS[language]
+    rows = metric_rows(privacy, language)
+    judged = [row for row in rows if row["status"] in ("met", "not_met")]
+    failed = [_in_sentence(row["label"]) for row in judged if row["status"] == "not_met"]
+    if failed:
+        text = t["privacy_some"].format(
+            table=name, passed=len(judged) - len(failed), total=len(judged)
+        )
+        text += " " + t["privacy_failed"].format(metrics="; ".join(failed))
+    else:
+        text = t["privacy_all"].format(table=name, total=len(judged))
+    skipped = [_in_sentence(row["label"]) for row in rows if row["status"] == "not_computed"]
+    if skipped:
+        text += " " + t["privacy_not_computed"].format(metrics="; ".join(skipped))
+    hidden = privacy.get("hidden_rate")
+    if hidden is not None:
+        text += " " + t["hidden_sentence"].format(hidden=format_percent(hidden, language))
+    cloaking = privacy.get("local_cloaking")
+    if cloaking is not None:
+        text += " " + t["cloaking_sentence"].format(count=format_number(cloaking, language))
+    return text, bool(failed)
+
+
+def _series_conclusion(series: SeriesResults, language: str) -> str:
+    """A series table's privacy (its persons joined with their series), then each variable's
+    point-by-point distance beside its floor: these have no target, so the sentence gives
+    both figures and what they mean rather than a verdict."""
+    t = STRINGS[language]
+    label = t["series_of"].format(table=series.name, parent=series.parent)
+    text, _ = _privacy_text(label, series.privacy, language)
+    values = [
+        t["series_conclusion_variable"].format(
+            variable=_variable_of(entry),
+            value=format_number(entry.get("pointwise_hellinger_mean"), language, decimals=3),
+            floor=format_number(
+                (entry.get("floor") or {}).get("pointwise_hellinger_mean"), language, decimals=3
+            ),
+        )
+        for entry in series.signal
+    ]
+    if values:
+        text += " " + t["series_conclusion_signal"].format(values="; ".join(values))
+    return text
+
+
+def conclusion(
+    tables: Sequence[TableResults], language: str, series: Sequence[SeriesResults] = ()
+) -> list[str]:
     """The plain-language reading of the metrics, saying only what the figures support:
     targets met, what the hidden rate means for someone trying to re-identify a person,
     whether each variable's distribution is kept (not when a variable lost most of its
     modalities), why means and spreads match, what a missed correlation target means, and
-    what to change when a target is missed."""
+    what to change when a target is missed. A series table is read after its parent: its
+    privacy targets and verdict count as any table's; its curves' distances, which have no
+    target, are given beside their floor."""
     t = STRINGS[language]
     paragraphs: list[str] = []
     privacy_missed = signal_missed = hellinger_missed = verdict_failed = False
     marginals = False
     for table in tables:
-        rows = metric_rows(table.privacy, language)
-        judged = [row for row in rows if row["status"] in ("met", "not_met")]
-        failed = [_in_sentence(row["label"]) for row in judged if row["status"] == "not_met"]
-        privacy_missed |= bool(failed)
-        if failed:
-            text = t["privacy_some"].format(
-                table=table.name, passed=len(judged) - len(failed), total=len(judged)
-            )
-            text += " " + t["privacy_failed"].format(metrics="; ".join(failed))
-        else:
-            text = t["privacy_all"].format(table=table.name, total=len(judged))
-        skipped = [_in_sentence(row["label"]) for row in rows if row["status"] == "not_computed"]
-        if skipped:
-            text += " " + t["privacy_not_computed"].format(metrics="; ".join(skipped))
-        hidden = table.privacy.get("hidden_rate")
-        if hidden is not None:
-            text += " " + t["hidden_sentence"].format(hidden=format_percent(hidden, language))
-        cloaking = table.privacy.get("local_cloaking")
-        if cloaking is not None:
-            text += " " + t["cloaking_sentence"].format(count=format_number(cloaking, language))
+        text, missed = _privacy_text(table.name, table.privacy, language)
+        privacy_missed |= missed
         passed_flags = table.signal.get("passed") or {}
         hellinger = table.signal.get("hellinger_mean")
         if hellinger is not None and passed_flags.get("hellinger_mean") is not None:
@@ -347,6 +403,16 @@ def conclusion(tables: Sequence[TableResults], language: str) -> list[str]:
         if table.verdict is not None and table.verdict.get("status") != "pass":
             verdict_failed = True
             paragraphs.append(t["verdict_failed_conclusion"].format(table=table.name))
+        for entry in series:
+            if entry.parent != table.name:
+                continue
+            paragraphs.append(_series_conclusion(entry, language))
+            privacy_missed |= _privacy_text(entry.name, entry.privacy, language)[1]
+            if entry.verdict is not None and entry.verdict.get("status") != "pass":
+                verdict_failed = True
+                paragraphs.append(t["verdict_failed_conclusion"].format(table=entry.name))
+    if series:
+        paragraphs.append(t["series_conclusion_meaning"])
     if marginals:
         paragraphs.append(t["marginals_sentence"])
     if privacy_missed:
@@ -450,6 +516,129 @@ def _table_context(
         "correlations_note": sampled_note,
         "projection": projection,
         "projection_intro": projection_intro,
+    }
+
+
+# --- series tables ---------------------------------------------------------------------------
+
+SERIES_METRICS = (
+    "pointwise_hellinger_mean",
+    "pointwise_hellinger_std",
+    "density_hellinger_mean",
+    "density_hellinger_std",
+)
+"""The signal metrics of one series variable, in the order the report prints them."""
+
+
+def _variable_of(entry: dict[str, Any]) -> str:
+    return str((entry.get("metadata") or {}).get("reference"))
+
+
+def series_settings_rows(series: SeriesResults, language: str) -> list[tuple[str, str]]:
+    """A series table's settings in effect (the run metadata's, engine defaults resolved) and
+    what it holds, in words."""
+    t, choices = STRINGS[language], CHOICES[language]
+    metadata = series.run_metadata or {}
+    settings = metadata.get("time_series") or {}
+    time = metadata.get("time_column")
+    values = [str(c) for c in metadata.get("columns") or [] if c != time]
+    projection = settings.get("projection")
+    if projection == "fpca" and settings.get("nf") is not None:
+        projection_text = t["series_fpca"].format(nf=format_number(settings["nf"], language))
+    elif projection is not None:
+        projection_text = choices.get(f"projection.{projection}", str(projection))
+    else:
+        projection_text = MISSING
+    method = settings.get("method")
+    if method == "specified":
+        grid = t["series_grid_specified"].format(
+            points=format_number(settings.get("nb_points"), language)
+        )
+    elif method is not None:
+        grid = choices.get(f"alignment.{method}", str(method))
+    else:
+        grid = MISSING
+    unalignment = settings.get("unalignment")
+    weight = settings.get("block_weight")
+    return [
+        (t["series_parent"], series.parent),
+        (t["series_time"], str(time) if time else MISSING),
+        (t["series_values"], ", ".join(values) if values else MISSING),
+        (
+            t["series_rows"],
+            t["series_rows_value"].format(
+                rows=format_number(metadata.get("rows"), language),
+                avatar_rows=format_number(metadata.get("avatar_rows"), language),
+                persons=format_number(metadata.get("persons"), language),
+            ),
+        ),
+        (t["series_projection"], projection_text),
+        (t["series_grid"], grid),
+        (
+            t["series_unalignment"],
+            choices.get(f"unalignment.{unalignment}", str(unalignment))
+            if unalignment is not None
+            else MISSING,
+        ),
+        (
+            t["series_block_weight"],
+            format_number(weight, language) if weight is not None else MISSING,
+        ),
+    ]
+
+
+def series_signal_rows(series: SeriesResults, language: str) -> list[dict[str, Any]]:
+    """Per value variable, its four distances beside their floor (the same distance between
+    two seeded halves of the originals); a null (NaN) value prints as missing."""
+    texts = METRICS[language]
+    rows = []
+    for entry in series.signal:
+        variable = _variable_of(entry)
+        floor = entry.get("floor") or {}
+        for index, name in enumerate(SERIES_METRICS):
+            rows.append(
+                {
+                    "variable": variable,
+                    "first": index == 0,
+                    "span": len(SERIES_METRICS),
+                    "name": name,
+                    "label": texts[name].label,
+                    "value": format_number(entry.get(name), language, decimals=3),
+                    "floor": format_number(floor.get(name), language, decimals=3),
+                }
+            )
+    return rows
+
+
+def _series_context(
+    series: SeriesResults, data: ReportData, step: Callable[[str], None], images: Images
+) -> dict[str, Any]:
+    language = data.language
+    t = STRINGS[language]
+    metadata = series.run_metadata or {}
+    step(f"{series.name}: series")
+    raw, normalized = series_images(images, series.raw_plot, series.normalized_plot, language)
+    columns = [str(c) for c in metadata.get("columns") or []]
+    verdict = None
+    if series.verdict is not None:
+        passed = series.verdict.get("status") == "pass"
+        verdict = {
+            "passed": passed,
+            "text": (t["verdict_pass"] if passed else t["verdict_fail"]).format(table=series.name),
+        }
+    return {
+        "name": series.name,
+        "parent": series.parent,
+        "rows": format_number(metadata.get("rows"), language),
+        "column_count": format_number(len(columns), language) if columns else MISSING,
+        "seed": str(metadata["seed"]) if metadata.get("seed") is not None else MISSING,
+        "settings": series_settings_rows(series, language),
+        "privacy": metric_rows(series.privacy, language),
+        "privacy_intro": t["series_privacy_intro"].format(parent=series.parent),
+        "verdict": verdict,
+        "signal": series_signal_rows(series, language),
+        "raw": raw,
+        "normalized": normalized,
     }
 
 
@@ -629,7 +818,7 @@ def build_context(
     language = data.language
     t = STRINGS[language]
     choices = CHOICES[language]
-    steps = 1 + 3 * len(data.tables) + (1 if data.relations else 0)
+    steps = 1 + 3 * len(data.tables) + len(data.series) + (1 if data.relations else 0)
     done = 0
 
     def step(stage: str) -> None:
@@ -638,8 +827,23 @@ def build_context(
             progress(stage, done / steps)
         done += 1
 
+    names = {table.name for table in data.tables}
+    orphans = [series.name for series in data.series if series.parent not in names]
+    if orphans:
+        raise ValueError(
+            f"series tables {orphans} are reported without their persons' table: give their "
+            "parent among the report's tables"
+        )
     images = Images(figures, data.software_version)
-    tables = [_table_context(table, data, step, images) for table in data.tables]
+    tables = []
+    for table in data.tables:
+        shown = _table_context(table, data, step, images)
+        shown["series"] = [
+            _series_context(series, data, step, images)
+            for series in data.series
+            if series.parent == table.name
+        ]
+        tables.append(shown)
     relations = relations_context(data.relations, language)
     cardinality: list[str] = []
     if data.relations:
@@ -696,12 +900,23 @@ def build_context(
         "tables": tables,
         "relations": relations,
         "cardinality_images": cardinality,
-        "verdicts": verdicts(data.tables, language),
-        "conclusion": conclusion(data.tables, language),
+        "verdicts": verdicts(_in_report_order(data), language),
+        "conclusion": conclusion(data.tables, language, data.series),
     }
 
 
-def _verdict_item(item: dict[str, Any], table: TableResults, language: str) -> dict[str, str]:
+def _in_report_order(data: ReportData) -> list[TableResults | SeriesResults]:
+    """Every table, each series table right after its parent."""
+    ordered: list[TableResults | SeriesResults] = []
+    for table in data.tables:
+        ordered.append(table)
+        ordered.extend(series for series in data.series if series.parent == table.name)
+    return ordered
+
+
+def _verdict_item(
+    item: dict[str, Any], table: TableResults | SeriesResults, language: str
+) -> dict[str, str]:
     """A failed verdict item in the report's language: what failed (a metric with its value
     and target as the metrics table prints them) and what to do. An item this report does not
     know (a newer server's) keeps the server's own English words."""
@@ -763,9 +978,12 @@ def _verdict_item(item: dict[str, Any], table: TableResults, language: str) -> d
     return {"code": name, "reason": reason, "remedy": remedy, "lang": language}
 
 
-def verdicts(tables: Sequence[TableResults], language: str = "en") -> list[dict[str, Any]]:
-    """Per table, the privacy verdict and its failed items (what failed and what to do): what
-    the report opens with, since it decides whether the avatars may be shared at all."""
+def verdicts(
+    tables: Sequence[TableResults | SeriesResults], language: str = "en"
+) -> list[dict[str, Any]]:
+    """Per table (series tables too), the privacy verdict and its failed items (what failed
+    and what to do): what the report opens with, since it decides whether the avatars may be
+    shared at all."""
     shown = []
     for table in tables:
         if table.verdict is None:  # results of an older server

@@ -24,7 +24,9 @@ from avatar_figures import (
     correlation_figure,
     distribution_figure,
     figure_png,
+    normalized_series_figure,
     projection_figure,
+    raw_series_figure,
 )
 from avatar_server.report.translations import STRINGS
 
@@ -137,3 +139,20 @@ def cardinality_images(
             }
         )  # fmt: skip
     return distribution_images(images, panels, language)
+
+
+def series_images(
+    images: Images,
+    raw: dict[str, Any] | None,
+    normalized: dict[str, Any] | None,
+    language: str,
+) -> tuple[str | None, str | None]:
+    """A series table's two figures, each None when its plot data is missing (an older
+    server's results): a few whole series of each side, then the bands of all of them on the
+    common grid."""
+    return (
+        images.uri(raw_series_figure, plot=raw, language=language) if raw is not None else None,
+        images.uri(normalized_series_figure, plot=normalized, language=language)
+        if normalized is not None
+        else None,
+    )

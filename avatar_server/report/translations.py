@@ -324,6 +324,78 @@ STRINGS: dict[str, dict[str, str]] = {
             "{value}. A row counts as found when the avatar nearest to it descends from the "
             "same person, even through another of that person's rows."
         ),
+        "section_series": "Time series: {table} (persons of {parent})",
+        "series_of": "{table} (series of {parent})",
+        "series_intro": (
+            "Each person of {parent} has one series in this table: points in time, each with "
+            "its measured values. The series are not avatarized as rows of their own: each "
+            "person's series is put on a common grid (time rescaled from 0 to 1 within it), "
+            "summarised by a few numbers (its shape, length, start and duration), avatarized "
+            "with that person's own columns, and rebuilt as rows from the avatar's numbers. "
+            "Its people are those of {parent}: the privacy below is measured on them."
+        ),
+        "series_settings": "Settings in effect: {table}",
+        "series_parent": "Persons' table",
+        "series_time": "Time column",
+        "series_values": "Value variables",
+        "series_rows": "Rows",
+        "series_rows_value": "{rows} original rows, {avatar_rows} avatar rows, {persons} persons",
+        "series_projection": "Summary of each series (projection)",
+        "series_fpca": "principal components of the curves (fpca), {nf} per variable",
+        "series_grid": "Common grid",
+        "series_grid_specified": "{points} points (specified)",
+        "series_unalignment": "Rows rebuilt (unalignment)",
+        "series_block_weight": "Weight of the series against the person's own columns",
+        "series_privacy_title": "Privacy of the persons with their series: {table}",
+        "series_privacy_intro": (
+            "Measured on the persons of {parent}: each original person's own columns joined "
+            "with the numbers that summarise their series, against each avatar person's "
+            "columns joined with the same numbers computed from the released avatar series "
+            "(through the grid and projection fitted on the originals). Someone who knows a "
+            "person's record and their series is the attacker these metrics measure."
+        ),
+        "series_signal_title": "Utility of the series: {table}",
+        "series_signal_intro": (
+            "How close the avatar series are to the originals, per value variable. Point by "
+            "point: at each point of the common grid, the Hellinger distance between the "
+            "originals' and the avatars' values across persons (mean and standard deviation "
+            "over the grid). Values over time: the same distance between the values the "
+            "series take as measured, pooled in ten equal slices of the rescaled time (mean "
+            "and standard deviation over the slices). 0: the same distribution; 1: disjoint."
+        ),
+        "series_avatars_value": "Avatars",
+        "series_floor": "Floor",
+        "series_floor_note": (
+            "Floor: the same distance between two halves of the original persons, drawn at "
+            "random (seeded). Even two samples of the same data are not at 0 with a few "
+            "hundred persons; a value near its floor is that sampling noise, a value well "
+            "above it is what the avatarization changed. These distances have no target."
+        ),
+        "series_raw_title": "A few series: {table}",
+        "series_raw_intro": (
+            "A few whole series of each side, drawn at random, as they were measured: "
+            "originals in blue, avatars in orange. They show what one series looks like, not "
+            "the distribution of all of them."
+        ),
+        "series_normalized_title": "All series on the common grid: {table}",
+        "series_normalized_intro": (
+            "Every series on the common grid (time rescaled from 0 to 1 within each series): "
+            "at each point the median (line) and the band from the 10th to the 90th "
+            "percentile (shaded) across persons, originals in blue, avatars in orange. Bands "
+            "that overlap mean the avatars keep the level, the spread and the shape of the "
+            "curves over time."
+        ),
+        "series_conclusion_variable": "{variable} {value} (floor {floor})",
+        "series_conclusion_signal": (
+            "Point by point, the avatar series are at a mean Hellinger distance from the "
+            "originals of: {values}."
+        ),
+        "series_conclusion_meaning": (
+            "The distances of the series have no target: each is given beside its floor, the "
+            "same distance between two halves of the originals. Near its floor, the curves "
+            "are kept as well as a sample of the originals would keep them; well above it, "
+            "the avatars lost part of their level, spread or shape (the figures show where)."
+        ),
     },
     "fr": {
         "product": "open-avatars",
@@ -649,6 +721,85 @@ STRINGS: dict[str, dict[str, str]] = {
             "{reference}) : {value}. Une ligne compte comme retrouvée quand l'avatar le plus "
             "proche descend de la même personne, même par une autre ligne de cette personne."
         ),
+        "section_series": "Séries temporelles : {table} (personnes de {parent})",
+        "series_of": "{table} (séries de {parent})",
+        "series_intro": (
+            "Chaque personne de {parent} a une série dans cette table : des instants, chacun "
+            "avec ses valeurs mesurées. Les séries ne sont pas avatarisées comme des lignes à "
+            "part : la série de chaque personne est placée sur une grille commune (le temps "
+            "ramené de 0 à 1 en son sein), résumée par quelques nombres (sa forme, sa "
+            "longueur, son début et sa durée), avatarisée avec les colonnes propres de la "
+            "personne, puis reconstruite en lignes à partir des nombres de l'avatar. Ses "
+            "personnes sont celles de {parent} : la confidentialité ci-dessous est mesurée sur "
+            "elles."
+        ),
+        "series_settings": "Paramètres appliqués : {table}",
+        "series_parent": "Table des personnes",
+        "series_time": "Colonne du temps",
+        "series_values": "Variables mesurées",
+        "series_rows": "Lignes",
+        "series_rows_value": (
+            "{rows} lignes originales, {avatar_rows} lignes d'avatars, {persons} personnes"
+        ),
+        "series_projection": "Résumé de chaque série (projection)",
+        "series_fpca": "composantes principales des courbes (fpca), {nf} par variable",
+        "series_grid": "Grille commune",
+        "series_grid_specified": "{points} points (fixés)",
+        "series_unalignment": "Reconstruction des lignes (désalignement)",
+        "series_block_weight": "Poids des séries face aux colonnes propres de la personne",
+        "series_privacy_title": "Confidentialité des personnes avec leurs séries : {table}",
+        "series_privacy_intro": (
+            "Mesurée sur les personnes de {parent} : les colonnes propres de chaque personne "
+            "originale jointes aux nombres qui résument sa série, face aux colonnes de chaque "
+            "personne avatar jointes aux mêmes nombres calculés sur les séries d'avatars "
+            "publiées (par la grille et la projection ajustées sur les originaux). "
+            "L'attaquant que mesurent ces métriques connaît la fiche d'une personne et sa série."
+        ),
+        "series_signal_title": "Utilité des séries : {table}",
+        "series_signal_intro": (
+            "La proximité des séries d'avatars avec les originales, par variable mesurée. "
+            "Point par point : en chaque point de la grille commune, la distance de Hellinger "
+            "entre les valeurs des originaux et celles des avatars sur l'ensemble des "
+            "personnes (moyenne et écart type sur la grille). Valeurs au fil du temps : la "
+            "même distance entre les valeurs prises par les séries telles que mesurées, "
+            "regroupées en dix tranches égales du temps ramené de 0 à 1 (moyenne et écart type "
+            "sur les tranches). 0 : la même distribution ; 1 : disjointes."
+        ),
+        "series_avatars_value": "Avatars",
+        "series_floor": "Plancher",
+        "series_floor_note": (
+            "Plancher : la même distance entre deux moitiés des personnes originales, tirées "
+            "au hasard (graine fixée). Même deux échantillons des mêmes données ne sont pas à "
+            "0 avec quelques centaines de personnes ; une valeur proche de son plancher est ce "
+            "bruit d'échantillonnage, une valeur bien au-dessus est ce que l'avatarisation a "
+            "changé. Ces distances n'ont pas de cible."
+        ),
+        "series_raw_title": "Quelques séries : {table}",
+        "series_raw_intro": (
+            "Quelques séries entières de chaque côté, tirées au hasard, telles que mesurées : "
+            "originales en bleu, avatars en orange. Elles montrent à quoi ressemble une série, "
+            "pas la distribution de toutes."
+        ),
+        "series_normalized_title": "Toutes les séries sur la grille commune : {table}",
+        "series_normalized_intro": (
+            "Toutes les séries sur la grille commune (le temps ramené de 0 à 1 dans chaque "
+            "série) : en chaque point la médiane (trait) et la bande du 10e au 90e centile "
+            "(ombrée) sur l'ensemble des personnes, originaux en bleu, avatars en orange. Des "
+            "bandes qui se recouvrent signifient que les avatars gardent le niveau, la "
+            "dispersion et la forme des courbes au fil du temps."
+        ),
+        "series_conclusion_variable": "{variable} {value} (plancher {floor})",
+        "series_conclusion_signal": (
+            "Point par point, les séries d'avatars sont à une distance de Hellinger moyenne "
+            "des originales de : {values}."
+        ),
+        "series_conclusion_meaning": (
+            "Les distances des séries n'ont pas de cible : chacune est donnée à côté de son "
+            "plancher, la même distance entre deux moitiés des originaux. Près de son "
+            "plancher, les courbes sont aussi bien gardées qu'un échantillon des originaux les "
+            "garderait ; bien au-dessus, les avatars ont perdu une part de leur niveau, de "
+            "leur dispersion ou de leur forme (les figures montrent où)."
+        ),
     },
 }
 
@@ -714,6 +865,25 @@ METRICS: dict[str, dict[str, MetricText]] = {
             "Sum of the absolute differences between original and avatar correlations, over "
             "the sum of the absolute original correlations (%).",
         ),
+        "pointwise_hellinger_mean": MetricText(
+            "Point by point, mean",
+            "Mean over the grid of the Hellinger distance between the originals' and the "
+            "avatars' values at each point of the common grid.",
+        ),
+        "pointwise_hellinger_std": MetricText(
+            "Point by point, standard deviation",
+            "Spread of that distance over the grid: high when part of the curves is kept "
+            "less well than the rest.",
+        ),
+        "density_hellinger_mean": MetricText(
+            "Values over time, mean",
+            "Mean over ten slices of the rescaled time of the Hellinger distance between the "
+            "values measured in each slice, originals against avatars.",
+        ),
+        "density_hellinger_std": MetricText(
+            "Values over time, standard deviation",
+            "Spread of that distance over the slices of time.",
+        ),
     },
     "fr": {
         "hidden_rate": MetricText(
@@ -778,6 +948,25 @@ METRICS: dict[str, dict[str, MetricText]] = {
             "Somme des écarts absolus entre les corrélations originales et celles des "
             "avatars, rapportée à la somme des corrélations originales en valeur absolue (%).",
         ),
+        "pointwise_hellinger_mean": MetricText(
+            "Point par point, moyenne",
+            "Moyenne sur la grille de la distance de Hellinger entre les valeurs des "
+            "originaux et celles des avatars en chaque point de la grille commune.",
+        ),
+        "pointwise_hellinger_std": MetricText(
+            "Point par point, écart type",
+            "Dispersion de cette distance sur la grille : élevée quand une partie des "
+            "courbes est moins bien gardée que le reste.",
+        ),
+        "density_hellinger_mean": MetricText(
+            "Valeurs au fil du temps, moyenne",
+            "Moyenne sur dix tranches du temps ramené de 0 à 1 de la distance de Hellinger "
+            "entre les valeurs mesurées dans chaque tranche, originaux face aux avatars.",
+        ),
+        "density_hellinger_std": MetricText(
+            "Valeurs au fil du temps, écart type",
+            "Dispersion de cette distance sur les tranches de temps.",
+        ),
     },
 }
 
@@ -819,11 +1008,20 @@ CHOICES: dict[str, dict[str, str]] = {
         "method.linear_sum_assignment": "optimal assignment under quotas",
         "method.minimum_distance_assignment": "nearest parent with room left",
         "method.sensitive_original_order_assignment": "original links copied (sensitive)",
+        "method.time_series": "each person's series avatarized with that person",
         "computation.standalone": "the table alone",
         "computation.to_top_enriched": "with its children's aggregates",
         "computation.to_bottom_id_propagated": "the table's own columns",
         "computation.full_enriched": "with the person's columns",
         "computation.to_bottom_information_propagated": "with the person's columns",
+        "computation.person_and_series": "the person's columns with their series",
+        "projection.fpca": "principal components of the curves (fpca)",
+        "projection.flatten": "every grid point kept (flatten)",
+        "alignment.mean": "the mean number of points of a series",
+        "alignment.min": "the smallest number of points of a series",
+        "alignment.max": "the largest number of points of a series",
+        "unalignment.uniform": "each avatar series resampled at its own number of points",
+        "unalignment.skip": "each avatar series on the grid's points",
         "measure.cramers_v": "Cramér's V",
         "measure.pearson": "Pearson r",
         "measure.correlation_ratio": "correlation ratio \u03b7",
@@ -864,11 +1062,22 @@ CHOICES: dict[str, dict[str, str]] = {
         "method.linear_sum_assignment": "affectation optimale sous quotas",
         "method.minimum_distance_assignment": "parent le plus proche ayant de la place",
         "method.sensitive_original_order_assignment": "liens d'origine recopiés (sensible)",
+        "method.time_series": "la série de chaque personne avatarisée avec elle",
         "computation.standalone": "la table seule",
         "computation.to_top_enriched": "avec les agrégats de ses enfants",
         "computation.to_bottom_id_propagated": "les colonnes propres de la table",
         "computation.full_enriched": "avec les colonnes de la personne",
         "computation.to_bottom_information_propagated": "avec les colonnes de la personne",
+        "computation.person_and_series": "les colonnes de la personne avec ses séries",
+        "projection.fpca": "composantes principales des courbes (fpca)",
+        "projection.flatten": "chaque point de la grille gardé (flatten)",
+        "alignment.mean": "le nombre moyen de points d'une série",
+        "alignment.min": "le plus petit nombre de points d'une série",
+        "alignment.max": "le plus grand nombre de points d'une série",
+        "unalignment.uniform": (
+            "chaque série d'avatar rééchantillonnée à son propre nombre de points"
+        ),
+        "unalignment.skip": "chaque série d'avatar sur les points de la grille",
         "measure.cramers_v": "V de Cramér",
         "measure.pearson": "r de Pearson",
         "measure.correlation_ratio": "rapport de corrélation \u03b7",

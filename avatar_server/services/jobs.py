@@ -15,7 +15,7 @@ from avatar_server.jobs.results import file_key, job_prefix
 from avatar_server.services.errors import ConflictError, NotFoundError, UnprocessableError
 from avatar_server.services.resources import get_set
 from avatar_server.storage import Storage
-from avatar_yaml import JOB_KIND_OF_DOCUMENT, Config, JobKind, job_words
+from avatar_yaml import JOB_KIND_OF_DOCUMENT, Config
 
 MAX_BULK = 100
 
@@ -85,30 +85,6 @@ def read_jobs(
     return list(db.execute(query).mappings())
 
 
-SERIES_JOB_KINDS = frozenset(
-    {JobKind.STANDARD, JobKind.ADVICE, JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS}
-)
-"""The jobs that handle series tables; the others are refused for a run with series."""
-
-
-def _refuse_series(config: Config, kind: JobKind) -> None:
-    """Series tables are avatarized, advised and measured, but their reports are not written
-    yet: that job is refused here, at the one place every job is accepted, rather than run
-    as if the series were flat tables."""
-    series = [
-        table.name
-        for table in config.schema.tables
-        if any(column.time_series_time for column in table.columns or [])
-    ]
-    if series and kind not in SERIES_JOB_KINDS:
-        raise UnprocessableError(
-            f"{job_words(kind)} of time series runs are not supported yet by this server "
-            f"(series tables: {', '.join(series)}); the avatarization and its metrics run: "
-            "run(jobs_to_run=[JobKind.STANDARD, JobKind.PRIVACY_METRICS, "
-            "JobKind.SIGNAL_METRICS])"
-        )
-
-
 def create_job(
     db: Session, user: User, set_name: uuid.UUID, parameters_name: str, depends_on: list[str]
 ) -> Job:
@@ -122,7 +98,6 @@ def create_job(
     kind = JOB_KIND_OF_DOCUMENT.get(config.document_kind(parameters_name))
     if kind is None:
         raise UnprocessableError(f"document {parameters_name!r} does not describe a job")
-    _refuse_series(config, kind)
     parents = [get_job(db, user, parent_name) for parent_name in dict.fromkeys(depends_on)]
     job = Job(
         name=uuid.uuid4().hex,
