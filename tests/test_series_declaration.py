@@ -109,6 +109,7 @@ def test_a_series_run_runs_every_job(user: ApiClient, sensors: Runner, tmp_path:
     (page,) = [p for p in written if p.suffix == ".html"]
     html = page.read_text(encoding="utf-8")
     assert all(f'data-table="{name}"' in html for name in ("sensor1", "sensor2"))
+    sensors.download_report(tmp_path / "pia", "pia")  # waits for the other report job too
     statuses = sensors.statuses()
     assert set(statuses.values()) == {"done"}, statuses
     assert len(statuses) == 5  # standard, both metrics, both reports
