@@ -354,8 +354,9 @@ def par_released(folder: Path, fixtures: Fixtures) -> Released:
     return released
 
 
-def measure_par(fixtures: Fixtures, repeat: int, epochs: int, folder: Path) -> Peer:
-    """PARSynthesizer fit + sample of every series table, ``repeat`` fresh processes."""
+def measure_par(fixtures: Fixtures, repeat: int, epochs: int, folder: Path, splits: int) -> Peer:
+    """PARSynthesizer fit + sample of every series table, ``repeat`` fresh processes; each
+    output scored on ``splits`` seeded splits, the same splits (so the same floor) as ours."""
     if not SDV_PYTHON.exists():
         return Peer(error="SDV not available (run `make bench-sdv-env`)")
     source = folder / "sensors"
@@ -383,7 +384,8 @@ def measure_par(fixtures: Fixtures, repeat: int, epochs: int, folder: Path) -> P
             timing["total_s"] = timing["fit_total_s"] + timing["sample_total_s"]
             say(f"  PAR seed={seed}: {timing['total_s']:.1f} s")
             timings.append(timing)
-            scores.append(score(fixtures, par_released(output, fixtures), seed))
+            released = par_released(output, fixtures)
+            scores += [score(fixtures, released, split) for split in range(splits)]
     except (WorkerFailed, subprocess.TimeoutExpired, ValueError) as error:
         return Peer(error=f"failed ({str(error).splitlines()[0]})")
     timing = median_of(timings)
@@ -464,7 +466,9 @@ def quality_section(fixtures: Fixtures, ours: Ours, peer: Peer) -> list[str]:
         f"statistic compares two samples of {HALF} persons: the *floor* two independent halves "
         f"of the original persons, a system {HALF} of its released persons drawn at random "
         "against one original half; released series are re-aligned on the originals' grid "
-        "(30 or 50 points). *pointwise H*: Hellinger distance of the values at each grid point "
+        "(30 or 50 points); every system is scored on the same seeded splits (seeds 0…repeat−1, "
+        "PAR's output once per split), so the floor row holds for all. "
+        "*pointwise H*: Hellinger distance of the values at each grid point "
         "(20 bins), averaged over the grid; *lag-1 H*: Hellinger distance of the series' lag-1 "
         "autocorrelations (10 bins on [−1, 1]); *grid corr Δ*: mean |difference| of the grid "
         "points' correlation matrices; *person link Δ*: mean |difference| of the correlations "
@@ -649,7 +653,7 @@ def main() -> None:
         peer = (
             Peer(error="not run (--no-par)")
             if args.no_par
-            else measure_par(fixtures, args.par_repeat, args.par_epochs, Path(folder))
+            else measure_par(fixtures, args.par_repeat, args.par_epochs, Path(folder), args.repeat)
         )
         with embedded_home("bench-series-"):
             say("ours on the sensors")
