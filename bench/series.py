@@ -476,7 +476,9 @@ def quality_section(fixtures: Fixtures, ours: Ours, peer: Peer) -> list[str]:
         "brackets: how much link there is to keep); *mean–sd Δ*: |difference| of the "
         "correlation of the series' mean with its standard deviation; *persons Δ*: mean "
         "|difference| of the associations between the person's own columns. Lower is better; "
-        "at the floor is as close as another sample of the originals. *on grid*: share of the "
+        "at the floor is as close as another sample of the originals; below it is possible, "
+        "since released persons derive from every original, the reference half included. "
+        "*on grid*: share of the "
         "released series whose times are exactly the original grid t = 0…L−1. Medians over "
         "the runs (each seed its own split).",
         "",
