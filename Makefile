@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked
+.PHONY: install demo docs docs-images test test-heavy check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -101,3 +101,6 @@ bench-wide-categories: $(STAMP) ## wide categorical columns end to end -> bench/
 
 bench-linked: $(STAMP) ## linked tables (clinic; 100k x 300k) vs SDV HMASynthesizer -> bench/results/linked.md
 	$(BIN)/python -m bench.linked
+
+bench-series: $(STAMP) ## time series (sensors; 100k x 50) vs SDV PARSynthesizer -> bench/results/series.md
+	$(BIN)/python -m bench.series

@@ -245,6 +245,84 @@ def measure(
     return means, elapsed / seeds
 
 
+def on_grid(series: pd.DataFrame, key: str, time: str, length: int) -> float:
+    """Share of the released persons whose series' times are exactly the originals' grid
+    ``0, 1, …, length − 1`` (the sensors' times are integer steps)."""
+    expected = np.arange(length, dtype=np.float64)
+    grids = series.groupby(key, sort=False)[time].apply(
+        lambda t: len(t) == length and bool(np.array_equal(np.sort(t.to_numpy(float)), expected))
+    )
+    return float(grids.mean()) if len(grids) else float("nan")
+
+
+def release_statistics(
+    fixtures: Fixtures,
+    released: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    seed: int,
+    key: str = "id",
+    time: str = "t",
+) -> dict[str, dict[str, float]]:
+    """Per series variable, the statistics of :func:`statistics` (and ``persons``) between
+    two original halves (``floor_*``) and between released persons and one original half
+    (``release_*``), from released tables only, so that any system can be scored alike.
+
+    ``released`` maps each series table to (its persons, its rows): the persons' ``key`` and
+    own columns, the rows' ``key``, ``time`` and value columns. The released series are
+    re-aligned on the originals' grid; ``on_grid`` is the share already on it (:func:`on_grid`).
+    """
+    parent = fixtures.vanilla.drop(columns=key)
+    original_numbers = numeric_columns(parent)
+    count = len(parent)
+    rng = np.random.default_rng(1000 + seed)
+    split = rng.permutation(count)
+    half_a, half_b = split[:HALF], split[HALF:]
+    reference = associations(parent.iloc[half_a])
+    person_floor = float(np.abs(reference - associations(parent.iloc[half_b])).mean())
+    figures: dict[str, dict[str, float]] = {}
+    for name, (persons, rows) in released.items():
+        original = fixtures.curves(name)
+        grid = next(iter(original.values())).shape[1]
+        owners = pd.Index(persons[key]).get_indexer(rows[key])
+        kept = rows.loc[owners >= 0]
+        made = align(
+            kept[[time, *SERIES[name]]],
+            time,
+            owners[owners >= 0],
+            len(persons),
+            method="specified",
+            nb_points=grid,
+            table=name,
+        ).curves
+        drawn = rng.choice(len(persons), HALF, replace=False)
+        own = persons.drop(columns=key)[list(parent.columns)]
+        numbers = own[original_numbers.columns].apply(pd.to_numeric, errors="coerce")
+        person_release = float(np.abs(reference - associations(own.iloc[drawn])).mean())
+        share = on_grid(kept, key, time, grid)
+        for variable in SERIES[name]:
+            curves = original[variable]
+            floor = statistics(
+                curves[half_a],
+                curves[half_b],
+                original_numbers.iloc[half_a],
+                original_numbers.iloc[half_b],
+                curves,
+            )
+            versus = statistics(
+                curves[half_a],
+                made[variable][drawn],
+                original_numbers.iloc[half_a],
+                numbers.iloc[drawn],
+                curves,
+            )
+            floor["persons"], versus["persons"] = person_floor, person_release
+            entry = {f"floor_{stat}": floor[stat] for stat in STATISTICS}
+            entry.update({f"release_{stat}": versus[stat] for stat in STATISTICS})
+            entry["strength"] = float(np.nanmean(np.abs(link(curves, original_numbers))))
+            entry["on_grid"] = share
+            figures[variable] = entry
+    return figures
+
+
 def generated_link(projection: str, weight: float, seeds: int) -> float:
     """The avatars' correlation between ``level`` and their series' mean (mean over seeds)."""
     values = []
