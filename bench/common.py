@@ -1,17 +1,21 @@
 """What the benchmarks that run the embedded server share: a private home for it, the machine
-line of a results table, and writing the table."""
+line of a results table, writing the table, and the ``--output`` / ``--worker`` command line of a
+bench that runs its measurements in fresh processes of its own."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -89,3 +93,21 @@ def median_time_and_traced_peak(run: Callable[[], object], repeat: int) -> tuple
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return statistics.median(times), peak
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--output`` (the results file instead of the default one) and the hidden ``--worker
+    KIND SPEC`` with which a bench runs one measurement in a fresh process of its own (see
+    :func:`run_worker`): what every bench that spawns itself takes."""
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
+
+
+def run_worker(args: argparse.Namespace, workers: Mapping[str, Callable[[Any], Any]]) -> bool:
+    """Under ``--worker KIND SPEC``: run ``workers[KIND]`` on the JSON ``SPEC`` and print its
+    JSON result (the parent reads the last JSON line); True when it ran, so main returns."""
+    if not args.worker:
+        return False
+    kind, spec = args.worker
+    print(json.dumps(workers[kind](json.loads(spec))))
+    return True

@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.common import add_worker_arguments, run_worker, write_results
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "engine.md"
 QUICK_RESULTS = Path(__file__).parent / "results" / "engine-quick.md"
@@ -437,12 +439,9 @@ def main() -> None:
     parser.add_argument("--batching-rows", default="100k", help="table size of the batching test")
     parser.add_argument("--sdv-sizes", default="10k,100k")
     parser.add_argument("--no-sdv", action="store_true", help="skip GaussianCopula")
-    parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
+    add_worker_arguments(parser)
     args = parser.parse_args()
-    if args.worker:
-        kind, spec = args.worker
-        print(json.dumps(WORKERS[kind](json.loads(spec))))
+    if run_worker(args, WORKERS):
         return
     if args.quick:
         args.sizes, args.repeat, args.batching_rows, args.sdv_sizes = "2k,10k", 1, "10k", "2k,10k"
@@ -517,9 +516,7 @@ def main() -> None:
         load=(load_start, os.getloadavg()),
         elapsed=elapsed,
     )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_results(output, lines)
     say(f"written to {output}")
 
 

@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -42,18 +40,9 @@ from typing import Any
 import pandas as pd
 
 from avatar_yaml import JobKind, LinkMethod, ReportType
-from bench.common import embedded_home, job_workers, peak_rss_mb, reset_peak_rss
-from bench.engine import (
-    WorkerFailed,
-    check,
-    fmt,
-    machine_lines,
-    median_of,
-    parse_rows,
-    rows_label,
-    say,
-    spawn,
-)
+from bench import server_runs
+from bench.common import embedded_home
+from bench.engine import WorkerFailed, check, fmt, median_of, rows_label, say, spawn
 from bench.linked_quality import (
     CLINIC_KEYS,
     CLINIC_LINKS,
@@ -64,6 +53,7 @@ from bench.linked_quality import (
     score_links,
     table_fidelity,
 )
+from bench.server_runs import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "linked.md"
@@ -80,14 +70,6 @@ UNAVAILABLE = "linked tables not available in this checkout"
 GB = 1e9  # the issue's GB: 10^9 bytes
 
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Mode:
-    """A set of jobs timed from ``run()`` to every one of its results in hand."""
-
-    name: str
-    jobs: tuple[JobKind, ...]
 
 
 MODES = (
@@ -153,38 +135,6 @@ def clinic_runner(manager: Any, clinic: Tables, method: LinkMethod, seed: int) -
     return runner
 
 
-def server_jobs(manager: Any, runner: Any) -> Json:
-    """The server's record of the run's finished jobs: each kind's summed duration and the
-    span from the first start to the last end. A failed or cancelled job is an error."""
-    jobs = manager.auth_client.jobs.get_jobs(set_name=runner.set_name).jobs
-    durations: Json = {}
-    starts, ends = [], []
-    for job in jobs:
-        if str(job.status) in ("failed", "cancelled"):
-            raise RuntimeError(f"job {job.kind} {job.status}: {job.error}")
-        if str(job.status) != "done" or job.started_at is None or job.finished_at is None:
-            continue
-        key = f"job_{job.kind}_s"
-        durations[key] = (
-            durations.get(key, 0.0) + (job.finished_at - job.started_at).total_seconds()
-        )
-        starts.append(job.started_at)
-        ends.append(job.finished_at)
-    if starts:
-        durations["server_span_s"] = (max(ends) - min(starts)).total_seconds()
-    return durations
-
-
-def workers_peak_mb() -> float | None:
-    peaks = [peak_rss_mb(pid) for pid in job_workers()]
-    return max(peaks) if peaks else None
-
-
-def reset_workers_peak() -> bool:
-    done = [reset_peak_rss(pid) for pid in job_workers()]  # every worker, even after a refusal
-    return all(done)
-
-
 def wait_results(runner: Any, names: Sequence[str], mode: Mode, folder: Path) -> Tables:
     """Every result of ``mode``'s jobs, as a user reads them (each call waits for its job)."""
     released = {name: runner.shuffled(name) for name in names}
@@ -202,14 +152,9 @@ def run_clinic_once(
     manager: Any, clinic: Tables, method: LinkMethod, mode: Mode, seed: int, folder: Path
 ) -> tuple[Json, Tables]:
     runner = clinic_runner(manager, clinic, method, seed)
-    reset = reset_workers_peak()
-    start = time.perf_counter()
-    runner.run(jobs_to_run=list(mode.jobs))
-    released = wait_results(runner, list(CLINIC_KEYS), mode, folder)
-    elapsed = time.perf_counter() - start
-    timing: Json = {"elapsed_s": elapsed, "worker_peak_mb": workers_peak_mb(), "reset": reset}
-    timing.update(server_jobs(manager, runner))
-    return timing, released
+    return server_runs.timed_run(
+        manager, runner, mode.jobs, lambda: wait_results(runner, list(CLINIC_KEYS), mode, folder)
+    )
 
 
 @dataclass
@@ -235,29 +180,19 @@ def measure_clinic(clinic: Tables, repeat: int, folder: Path) -> Ours:
 
     ours = Ours()
     manager = Manager()
-    for method in METHODS:
-        ours.timings[method.value] = {}
-        for mode in MODES:
-            say(f"  ours {method.value}, {mode.name}")
-            try:
-                run_clinic_once(manager, clinic, method, mode, 1000, folder)
-                runs = [
-                    run_clinic_once(manager, clinic, method, mode, seed, folder)
-                    for seed in range(repeat)
-                ]
-            except Exception as error:  # e.g. a server that still refuses links, a failed job
-                reason = str(error).splitlines()[0] if str(error) else ""
-                ours.failures[(method.value, mode.name)] = (
-                    f"failed: {type(error).__name__}: {reason}"
-                )
-                say(f"  {method.value}, {mode.name}: {type(error).__name__}: {error}")
-                continue
-            timing = median_of([timing for timing, _ in runs])
-            timing["worst_s"] = max(run["elapsed_s"] for run, _ in runs)
-            ours.timings[method.value][mode.name] = timing
-            if mode is MODES[0]:
-                scores = [score_clinic(clinic, released) for _, released in runs]
-                ours.quality[method.value] = median_of(scores)
+
+    def run(method: str, mode: Mode, seed: int) -> tuple[Json, Tables]:
+        return run_clinic_once(manager, clinic, LinkMethod(method), mode, seed, folder)
+
+    def failure(error: Exception) -> tuple[str, str]:  # e.g. a server refusing links, a failed job
+        reason = str(error).splitlines()[0] if str(error) else ""
+        return f"failed: {type(error).__name__}: {reason}", str(error)
+
+    def scored(method: str, runs: list[Tables]) -> None:
+        ours.quality[method] = median_of([score_clinic(clinic, released) for released in runs])
+
+    methods = [method.value for method in METHODS]
+    server_runs.measure_modes(ours, methods, MODES, run, repeat, failure, scored)
     return ours
 
 
@@ -265,72 +200,38 @@ def measure_clinic(clinic: Tables, repeat: int, folder: Path) -> Ours:
 
 
 def worker_scale(spec: Json) -> Json:
-    """100k × 300k (or ``spec``'s sizes) on a fresh embedded server in this process: a
-    warm-up of both job workers, then the measured run with the workers' peaks reset."""
-    from avatars import Manager
+    """100k × 300k (or ``spec``'s sizes) on a fresh embedded server in this process (see
+    ``bench.server_runs.scale_run``), linked with ``spec``'s method; with the link and table
+    figures of the release."""
     from bench.tables import linked_pair
 
-    with embedded_home("bench-linked-scale-"):
-        manager = Manager()
-        method = LinkMethod(spec["method"])
-
-        def declared(parent: pd.DataFrame, child: pd.DataFrame, seed: int) -> Any:
-            runner: Any = manager.create_runner("bench_linked_scale", seed=seed)
-            runner.add_table("person", parent, primary_key="person_id", individual_level=True)
-            runner.add_table(
-                "event",
-                child,
-                primary_key="event_id",
-                foreign_keys=["person_id"],
-                individual_level=False,
-            )
-            runner.add_link("person", "person_id", "event", "person_id", method)
-            for name, k in SCALE_K.items():
-                runner.set_parameters(name, k=k)
-            return runner
-
-        # Two small runs queued together: each worker claims one and pays its imports.
-        warm = [declared(*linked_pair(2_000, 6_000, seed=s), seed=s) for s in (1, 2)]
-        for runner in warm:
-            runner.run(jobs_to_run=[JobKind.STANDARD])
-        for runner in warm:
-            runner.shuffled("event")
-        parent, child = linked_pair(spec["parents"], spec["children"], seed=spec["seed"])
-        start = time.perf_counter()
-        runner = declared(parent, child, spec["seed"])
-        upload_s = time.perf_counter() - start
-        reset = reset_workers_peak() and reset_peak_rss(os.getpid())
-        start = time.perf_counter()
-        runner.run(jobs_to_run=[JobKind.STANDARD])
-        released = {"person": runner.shuffled("person"), "event": runner.shuffled("event")}
-        elapsed = time.perf_counter() - start
-        original = {"person": parent, "event": child}
-        result: Json = {
-            "parents": len(parent),
-            "children": len(child),
-            "upload_s": upload_s,
-            "elapsed_s": elapsed,
-            "worker_peak_mb": workers_peak_mb(),
-            "embedded_peak_mb": peak_rss_mb(),
-            "reset": reset,
-            **server_jobs(manager, runner),
-            **score_links(original, released, [SCALE_LINK]),
-            **table_fidelity(
-                original, released, {"person": ["person_id"], "event": ["event_id", "person_id"]}
-            ),
-        }
-        return result
+    parent, child = linked_pair(spec["parents"], spec["children"], seed=spec["seed"])
+    figures, released = server_runs.scale_run(
+        "bench_linked_scale",
+        ("event", "event_id", {"individual_level": False}),
+        LinkMethod(spec["method"]),
+        SCALE_K,
+        lambda s: linked_pair(2_000, 6_000, seed=s),
+        (parent, child),
+        spec["seed"],
+    )
+    original = {"person": parent, "event": child}
+    result: Json = {
+        "parents": len(parent),
+        "children": len(child),
+        **figures,
+        **score_links(original, released, [SCALE_LINK]),
+        **table_fidelity(
+            original, released, {"person": ["person_id"], "event": ["event_id", "person_id"]}
+        ),
+    }
+    return result
 
 
 def measure_scale(parents: int, children: int, repeat: int, method: LinkMethod) -> Json:
-    runs = []
-    for seed in range(repeat):
-        spec = {"parents": parents, "children": children, "seed": seed, "method": method.value}
-        command = [sys.executable, "-m", "bench.linked", "--worker", "scale", json.dumps(spec)]
-        runs.append(
-            spawn(command, f"scale {rows_label(parents)} × {rows_label(children)} seed={seed}")
-        )
-    return median_of(runs)
+    spec = {"parents": parents, "children": children, "method": method.value}
+    size = f"{rows_label(parents)} × {rows_label(children)}"
+    return server_runs.scale_runs("bench.linked", spec, size, repeat)
 
 
 WORKERS = {"scale": worker_scale}
@@ -513,51 +414,34 @@ def fidelity_section(rows: list[tuple[str, Json | None, str]]) -> list[str]:
     return [*lines, ""]
 
 
+def hma_row(t: Json) -> str:
+    return (
+        f"| SDV HMASynthesizer | — | fit + sample | {fmt(t['total_s'], 3)} "
+        f"| {fmt(t.get('worst_s'), 3)} | fit {fmt(t['fit_s'], 3)} + sample "
+        f"{fmt(t['sample_s'], 3)} | — | {fmt(t['peak_rss_mb'], 0)} |"
+    )
+
+
 def timing_section(ours: Ours, peer: Peer) -> list[str]:
-    lines = [
-        "## Time and memory on the clinic",
-        "",
-        "*run → results*: wall-clock from `runner.run(jobs_to_run=…)` to every result of those "
-        "jobs in hand (`shuffled` of the three tables; then `privacy_metrics` and "
-        "`signal_metrics` of each; then every report type, PDF and HTML, downloaded), on a "
-        "warm embedded server. "
-        "*server span*: first job start to last job end as the server recorded them. *peak "
-        "RSS*: the largest VmHWM among the server's job worker processes, reset before the "
-        "run (so it is this run's peak, interpreter and imports included). HMA: fit + sample "
-        "at scale 1 in a fresh process, its own VmHWM.",
-        "",
-        "| system | link method | jobs | run → results s (median) | worst s | standard job s "
-        "| server span s | peak RSS MiB |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for method in METHODS:
-        for mode in MODES:
-            timing = ours.timings.get(method.value, {}).get(mode.name)
-            if timing is None:
-                missing = ours.cell(method.value, mode.name)
-                lines.append(f"| avatars | {method.value} | {mode.name} | {missing} | | | | |")
-                continue
-            lines.append(
-                f"| avatars | {method.value} | {mode.name} | {fmt(timing['elapsed_s'], 3)} "
-                f"| {fmt(timing.get('worst_s'), 3)} | {fmt(timing.get('job_standard_s'), 3)} "
-                f"| {fmt(timing.get('server_span_s'), 3)} | {fmt(timing['worker_peak_mb'], 0)} |"
-            )
-    if peer.timing is None:
-        lines.append(f"| SDV HMASynthesizer | — | fit + sample | {peer.error} | | | | |")
-    else:
-        t = peer.timing
-        lines.append(
-            f"| SDV HMASynthesizer | — | fit + sample | {fmt(t['total_s'], 3)} "
-            f"| {fmt(t.get('worst_s'), 3)} | fit {fmt(t['fit_s'], 3)} + sample "
-            f"{fmt(t['sample_s'], 3)} | — | {fmt(t['peak_rss_mb'], 0)} |"
-        )
-    return [*lines, ""]
+    return server_runs.timing_section(
+        "Time and memory on the clinic",
+        server_runs.timing_intro(
+            "; then every report type, PDF and HTML, downloaded",
+            " (so it is this run's peak, interpreter and imports included)",
+            "HMA: fit + sample at scale 1 in a fresh process, its own VmHWM.",
+        ),
+        "link method",
+        [method.value for method in METHODS],
+        [mode.name for mode in MODES],
+        ours,
+        "SDV HMASynthesizer",
+        peer,
+        hma_row,
+    )
 
 
 def scale_section(scale: Json | None, error: str | None, parents: int, children: int) -> list[str]:
-    lines = [
-        "## Scale (ours only)",
-        "",
+    intro = (
         f"`bench.tables.linked_pair`: {rows_label(parents)} persons (age, sex, region, income) × "
         f"{rows_label(children)} events (amount, kind, weekday, duration; each event's person "
         "drawn with a propensity growing with age, some persons without events), linked "
@@ -567,26 +451,21 @@ def scale_section(scale: Json | None, error: str | None, parents: int, children:
         "hand (upload before `run()`, timed apart). *workers' peak*: the largest VmHWM among "
         "the job workers, reset before the run; *embedded process*: the bench process holding "
         "the client and the API server (the generated and uploaded tables, the downloads). "
-        "HMA is not run at this size.",
-        "",
-    ]
-    if scale is None:
-        return [*lines, f"Not run: {error}.", ""]
+        "HMA is not run at this size."
+    )
     link = SCALE_LINK.label
-    lines += [
-        "| upload s | run → shuffled s | standard job s | workers' peak RSS MiB "
-        "| embedded process peak RSS MiB | integrity | children per person: Hellinger "
-        "| person H | event H |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {fmt(scale['upload_s'], 1)} | {fmt(scale['elapsed_s'], 1)} "
-        f"| {fmt(scale.get('job_standard_s'), 1)} | {fmt(scale['worker_peak_mb'], 0)} "
-        f"| {fmt(scale['embedded_peak_mb'], 0)} | {pct(scale.get(f'{link}.integrity'))} "
-        f"| {fmt(scale.get(f'{link}.hellinger'), 3)} "
-        f"| {fmt(scale.get('person.hellinger_mean'), 3)} "
-        f"| {fmt(scale.get('event.hellinger_mean'), 3)} |",
-        "",
-    ]
-    return lines
+    return server_runs.scale_table(
+        intro,
+        scale,
+        error,
+        ["integrity", "children per person: Hellinger", "person H", "event H"],
+        lambda scale: [
+            pct(scale.get(f"{link}.integrity")),
+            fmt(scale.get(f"{link}.hellinger"), 3),
+            fmt(scale.get("person.hellinger_mean"), 3),
+            fmt(scale.get("event.hellinger_mean"), 3),
+        ],
+    )
 
 
 def against_hma(original: Json, ours: Ours, peer: Peer) -> list[str]:
@@ -668,18 +547,12 @@ def targets_section(
             )
         shown, verdict = not_worse_than_hma(original, scores, peer)
         rows.append((f"{method.value}: every cross-table figure at least HMA's", shown, verdict))
-    return [
-        "## Targets",
-        "",
+    return server_runs.targets_table(
         "From the issue; each verdict is computed from the figures above (`not measured` when a "
         "side did not run). *At least HMA's*: the distance to the original's figure (table "
         "*Cross-table figures against HMA*) is at most HMA's, for every figure of that table.",
-        "",
-        "| target | measured | verdict |",
-        "|---|---:|---|",
-        *[f"| {target} | {shown} | {verdict} |" for target, shown, verdict in rows],
-        "",
-    ]
+        rows,
+    )
 
 
 def report(
@@ -694,34 +567,19 @@ def report(
     load: tuple[float, float],
     elapsed: float,
 ) -> list[str]:
-    versions = (peer.timing or {}).get("versions")
-    sdv_line = (
-        "- SDV venv: " + ", ".join(f"{name} {v}" for name, v in versions.items())
-        if versions
-        else f"- SDV: {peer.error or 'not run'}"
-    )
     rows = quality_rows(original, floor, ours, peer)
     lines = [
-        "# Linked tables benchmark",
-        "",
-        *(
-            ["**Smoke run (`--quick`): sizes and repeats too small to judge the targets.**", ""]
-            if args.quick
-            else []
+        *server_runs.report_head(
+            "Linked tables benchmark",
+            args.quick,
+            [f"**Our side did not run: {ours.error}.**"] if ours.error else [],
+            "The clinic (`patient` 130 × 5, `doctor` 50 × 3, `visit` 300 × 5; visits linked to "
+            f"their patient and their doctor), k = {CLINIC_K['patient']} / {CLINIC_K['doctor']} / "
+            f"{CLINIC_K['visit']}; median of {args.repeat} run(s) (seeds 0…{args.repeat - 1}) "
+            "after one warm-up run per configuration. "
+            + server_runs.produced_by("bench.linked", "bench-linked", elapsed),
         ),
-        *([f"**Our side did not run: {ours.error}.**", ""] if ours.error else []),
-        "The clinic (`patient` 130 × 5, `doctor` 50 × 3, `visit` 300 × 5; visits linked to "
-        f"their patient and their doctor), k = {CLINIC_K['patient']} / {CLINIC_K['doctor']} / "
-        f"{CLINIC_K['visit']}; median of {args.repeat} run(s) (seeds 0…{args.repeat - 1}) "
-        "after one warm-up run per configuration. Produced by "
-        f"`{' '.join(['python -m bench.linked', *sys.argv[1:]])}` (`make bench-linked`) in "
-        f"{elapsed / 60:.1f} min.",
-        "",
-        *machine_lines(),
-        sdv_line,
-        f"- Load average (1 min) at start {load[0]:.2f}, at end {load[1]:.2f}: figures are only "
-        "comparable on an otherwise quiet machine.",
-        "",
+        *server_runs.context_lines(peer.timing, peer.error, load),
         *timing_section(ours, peer),
         "## Quality on the clinic",
         "",
@@ -737,8 +595,8 @@ def report(
         *association_section(rows),
         *fidelity_section(rows),
         *against_hma(original, ours, peer),
-        *scale_section(scale, scale_error, *args.scale_rows),
-        *targets_section(original, ours, peer, scale, args.scale_rows == SCALE_TARGET),
+        *scale_section(scale, scale_error, *args.scale_size),
+        *targets_section(original, ours, peer, scale, args.scale_size == SCALE_TARGET),
     ]
     return lines
 
@@ -747,26 +605,19 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--scale", default="100k,300k", help="parents,children of the scale run")
-    parser.add_argument("--scale-repeat", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 10k × 30k")
-    parser.add_argument("--no-hma", action="store_true", help="skip HMASynthesizer")
-    parser.add_argument("--no-scale", action="store_true", help="skip the scale run")
-    parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        kind, spec = args.worker
-        print(json.dumps(WORKERS[kind](json.loads(spec))))
+    args = server_runs.parse_arguments(
+        __doc__.splitlines()[0] if __doc__ else None,
+        scale="100k,300k",
+        scale_usage="PARENTS,CHILDREN",
+        quick_scale="10k,30k",
+        skip_peer=("--no-hma", "skip HMASynthesizer"),
+        own=lambda parser: None,
+        workers=WORKERS,
+        results=RESULTS,
+        quick_results=QUICK_RESULTS,
+    )
+    if args is None:
         return
-    if args.quick:
-        args.repeat, args.scale = 1, "10k,30k"
-    args.scale_rows = tuple(parse_rows(s) for s in args.scale.split(","))
-    if len(args.scale_rows) != 2:
-        parser.error(f"--scale {args.scale!r}: expected PARENTS,CHILDREN, e.g. 100k,300k")
-    output = args.output or (QUICK_RESULTS if args.quick else RESULTS)
     started = time.perf_counter()
     clinic = read_clinic()
     original = score_clinic(clinic, clinic)
@@ -792,15 +643,12 @@ def main() -> None:
         scale_error = ours.error and "our side did not run (above)"
         scale_error = scale_error or ("--no-scale" if args.no_scale else None)
         if scale_error is None:
-            say("ours at scale")
-            try:
-                parents, children = args.scale_rows
-                scale = measure_scale(
+            parents, children = args.scale_size
+            scale, scale_error = server_runs.try_scale(
+                lambda: measure_scale(
                     parents, children, args.scale_repeat, LinkMethod.LINEAR_SUM_ASSIGNMENT
                 )
-            except WorkerFailed as error:
-                say(str(error))
-                scale_error = f"failed ({str(error).splitlines()[0]})"
+            )
     lines = report(
         args=args,
         ours=ours,
@@ -812,16 +660,10 @@ def main() -> None:
         load=(load_start, os.getloadavg()[0]),
         elapsed=time.perf_counter() - started,
     )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("\n".join(lines))
-    print("\n".join(lines))
-    say(f"written to {output}")
+    server_runs.results_written(args.output, lines)
     problems = [ours.error] if ours.error else []
     problems += [f"{method}, {mode}: {why}" for (method, mode), why in ours.failures.items()]
-    if scale_error and scale_error.startswith("failed"):
-        problems.append(f"scale run {scale_error}")
-    if problems:
-        sys.exit(f"bench.linked: {'; '.join(problems)}; the results hold the other figures")
+    server_runs.exit_on_problems("bench.linked", problems, scale_error)
 
 
 if __name__ == "__main__":

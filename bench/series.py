@@ -38,7 +38,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -50,20 +49,11 @@ import numpy as np
 import pandas as pd
 
 from avatar_yaml import JobKind, LinkMethod, ProjectionType
-from bench.common import embedded_home, peak_rss_mb, reset_peak_rss
-from bench.engine import (
-    WorkerFailed,
-    check,
-    fmt,
-    machine_lines,
-    median_of,
-    parse_rows,
-    rows_label,
-    say,
-    spawn,
-)
-from bench.linked import reset_workers_peak, server_jobs, workers_peak_mb
+from bench import server_runs
+from bench.common import embedded_home
+from bench.engine import WorkerFailed, check, fmt, median_of, rows_label, say
 from bench.series_quality import HALF, SERIES, STATISTICS, Fixtures, release_statistics
+from bench.server_runs import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "series.md"
@@ -80,14 +70,6 @@ GB = 1e9  # the issue's GB: 10^9 bytes
 
 Json = dict[str, Any]
 Released = dict[str, tuple[pd.DataFrame, pd.DataFrame]]
-
-
-@dataclass(frozen=True)
-class Mode:
-    """A set of jobs timed from ``run()`` to every one of its results in hand."""
-
-    name: str
-    jobs: tuple[JobKind, ...]
 
 
 @dataclass(frozen=True)
@@ -144,18 +126,13 @@ def run_once(
     manager: Any, fixtures: Fixtures, settings: Settings, mode: Mode, seed: int
 ) -> tuple[Json, dict[str, pd.DataFrame]]:
     runner = sensors_runner(manager, fixtures, settings, seed)
-    reset = reset_workers_peak()
-    start = time.perf_counter()
-    try:
-        runner.run(jobs_to_run=list(mode.jobs))
-        released = wait_results(runner, mode)
-    except Exception:
-        wait_idle(manager, runner)
-        raise
-    elapsed = time.perf_counter() - start
-    timing: Json = {"elapsed_s": elapsed, "worker_peak_mb": workers_peak_mb(), "reset": reset}
-    timing.update(server_jobs(manager, runner))
-    return timing, released
+    return server_runs.timed_run(
+        manager,
+        runner,
+        mode.jobs,
+        lambda: wait_results(runner, mode),
+        on_failure=lambda: wait_idle(manager, runner),
+    )
 
 
 def wait_idle(manager: Any, runner: Any, timeout_s: float = 300.0) -> None:
@@ -202,30 +179,20 @@ def measure_sensors(fixtures: Fixtures, repeat: int) -> Ours:
 
     ours = Ours()
     manager = Manager()
-    for settings in SETTINGS:
-        ours.timings[settings.name] = {}
-        for mode in MODES:
-            say(f"  ours {settings.name}, {mode.name}")
-            try:
-                run_once(manager, fixtures, settings, mode, 1000)
-                runs = [run_once(manager, fixtures, settings, mode, seed) for seed in range(repeat)]
-            except Exception as error:  # a refused job kind, a failed job
-                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-                refused = REFUSED in str(error)
-                ours.failures[(settings.name, mode.name)] = (
-                    "refused by the server" if refused else f"failed: {reason}"
-                )
-                say(f"  {settings.name}, {mode.name}: {type(error).__name__}: {reason}")
-                continue
-            timing = median_of([timing for timing, _ in runs])
-            timing["worst_s"] = max(run["elapsed_s"] for run, _ in runs)
-            ours.timings[settings.name][mode.name] = timing
-            if mode is MODES[0]:
-                scores = [
-                    score(fixtures, ours_released(tables), seed)
-                    for seed, (_, tables) in enumerate(runs)
-                ]
-                ours.quality[settings.name] = median_scores(scores)
+    by_name = {settings.name: settings for settings in SETTINGS}
+
+    def run(name: str, mode: Mode, seed: int) -> tuple[Json, dict[str, pd.DataFrame]]:
+        return run_once(manager, fixtures, by_name[name], mode, seed)
+
+    def failure(error: Exception) -> tuple[str, str]:  # a refused job kind, a failed job
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return ("refused by the server" if REFUSED in str(error) else f"failed: {reason}"), reason
+
+    def scored(name: str, runs: list[dict[str, pd.DataFrame]]) -> None:
+        scores = [score(fixtures, ours_released(tables), seed) for seed, tables in enumerate(runs)]
+        ours.quality[name] = median_scores(scores)
+
+    server_runs.measure_modes(ours, list(by_name), MODES, run, repeat, failure, scored)
     return ours
 
 
@@ -268,66 +235,34 @@ def series_pair(persons: int, points: int, seed: int) -> tuple[pd.DataFrame, pd.
 
 
 def worker_scale(spec: Json) -> Json:
-    """100k × 50 (or ``spec``'s sizes) on a fresh embedded server in this process: a warm-up
-    of both job workers, then the measured run with the workers' peaks reset."""
-    from avatars import Manager
-
-    with embedded_home("bench-series-scale-"):
-        manager = Manager()
-
-        def declared(person: pd.DataFrame, series: pd.DataFrame, seed: int) -> Any:
-            runner: Any = manager.create_runner("bench_series_scale", seed=seed)
-            runner.add_table("person", person, primary_key="person_id", individual_level=True)
-            runner.add_table(
-                "readings",
-                series,
-                primary_key="reading_id",
-                foreign_keys=["person_id"],
-                time_series_time="t",
-            )
-            runner.add_link("person", "person_id", "readings", "person_id", LinkMethod.TIME_SERIES)
-            runner.set_parameters("person", k=SCALE_K)
-            return runner
-
-        # Two small runs queued together: each worker claims one and pays its imports.
-        warm = [declared(*series_pair(2_000, spec["points"], seed=s), seed=s) for s in (1, 2)]
-        for runner in warm:
-            runner.run(jobs_to_run=[JobKind.STANDARD])
-        for runner in warm:
-            runner.shuffled("readings")
-        person, series = series_pair(spec["persons"], spec["points"], seed=spec["seed"])
-        start = time.perf_counter()
-        runner = declared(person, series, spec["seed"])
-        upload_s = time.perf_counter() - start
-        reset = reset_workers_peak() and reset_peak_rss(os.getpid())
-        start = time.perf_counter()
-        runner.run(jobs_to_run=[JobKind.STANDARD])
-        released = {"person": runner.shuffled("person"), "readings": runner.shuffled("readings")}
-        elapsed = time.perf_counter() - start
-        lengths = released["readings"].groupby("person_id").size()
-        return {
-            "persons": len(person),
-            "points": spec["points"],
-            "rows": len(series),
-            "upload_s": upload_s,
-            "elapsed_s": elapsed,
-            "worker_peak_mb": workers_peak_mb(),
-            "embedded_peak_mb": peak_rss_mb(),
-            "reset": reset,
-            "released_persons": len(released["person"]),
-            "released_rows": len(released["readings"]),
-            "released_length_median": float(lengths.median()),
-            **server_jobs(manager, runner),
-        }
+    """100k × 50 (or ``spec``'s sizes) on a fresh embedded server in this process (see
+    ``bench.server_runs.scale_run``): the readings linked to their person with
+    ``time_series``, as the sensors are."""
+    person, series = series_pair(spec["persons"], spec["points"], seed=spec["seed"])
+    figures, released = server_runs.scale_run(
+        "bench_series_scale",
+        ("readings", "reading_id", {"time_series_time": "t"}),
+        LinkMethod.TIME_SERIES,
+        {"person": SCALE_K},
+        lambda s: series_pair(2_000, spec["points"], seed=s),
+        (person, series),
+        spec["seed"],
+    )
+    lengths = released["readings"].groupby("person_id").size()
+    return {
+        "persons": len(person),
+        "points": spec["points"],
+        "rows": len(series),
+        "released_persons": len(released["person"]),
+        "released_rows": len(released["readings"]),
+        "released_length_median": float(lengths.median()),
+        **figures,
+    }
 
 
 def measure_scale(persons: int, points: int, repeat: int) -> Json:
-    runs = []
-    for seed in range(repeat):
-        spec = {"persons": persons, "points": points, "seed": seed}
-        command = [sys.executable, "-m", "bench.series", "--worker", "scale", json.dumps(spec)]
-        runs.append(spawn(command, f"scale {rows_label(persons)} × {points} seed={seed}"))
-    return median_of(runs)
+    spec = {"persons": persons, "points": points}
+    return server_runs.scale_runs("bench.series", spec, f"{rows_label(persons)} × {points}", repeat)
 
 
 WORKERS = {"scale": worker_scale}
@@ -406,46 +341,31 @@ STAT_LABELS = {
 }
 
 
+def par_row(t: Json) -> str:
+    parts = " + ".join(
+        f"{name} fit {fmt(t['fit_s'][name], 1)} / sample {fmt(t['sample_s'][name], 1)}"
+        for name in SERIES
+    )
+    return (
+        f"| SDV PARSynthesizer | {t['epochs']} epochs | fit + sample | {fmt(t['total_s'], 1)} "
+        f"| {fmt(t.get('worst_s'), 1)} | {parts} | — | {fmt(t['peak_rss_mb'], 0)} |"
+    )
+
+
 def timing_section(ours: Ours, peer: Peer) -> list[str]:
-    lines = [
-        "## Time and memory on the sensors",
-        "",
-        "*run → results*: wall-clock from `runner.run(jobs_to_run=…)` to every result of those "
-        "jobs in hand (`shuffled` of the three tables; then `privacy_metrics` and "
-        "`signal_metrics` of each), on a warm embedded server. *server span*: first job start "
-        "to last job end as the server recorded them. *peak RSS*: the largest VmHWM among the "
-        "server's job worker processes, reset before the run. PAR: fit + sample of both series "
-        "tables in a fresh process, its own VmHWM.",
-        "",
-        "| system | settings | jobs | run → results s (median) | worst s | standard job s "
-        "| server span s | peak RSS MiB |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for settings in SETTINGS:
-        for mode in MODES:
-            timing = ours.timings.get(settings.name, {}).get(mode.name)
-            if timing is None:
-                why = ours.cell(settings.name, mode.name)
-                lines.append(f"| avatars | {settings.name} | {mode.name} | {why} | | | | |")
-                continue
-            lines.append(
-                f"| avatars | {settings.name} | {mode.name} | {fmt(timing['elapsed_s'], 3)} "
-                f"| {fmt(timing.get('worst_s'), 3)} | {fmt(timing.get('job_standard_s'), 3)} "
-                f"| {fmt(timing.get('server_span_s'), 3)} | {fmt(timing['worker_peak_mb'], 0)} |"
-            )
-    if peer.timing is None:
-        lines.append(f"| SDV PARSynthesizer | — | fit + sample | {peer.error} | | | | |")
-    else:
-        t = peer.timing
-        parts = " + ".join(
-            f"{name} fit {fmt(t['fit_s'][name], 1)} / sample {fmt(t['sample_s'][name], 1)}"
-            for name in SERIES
-        )
-        lines.append(
-            f"| SDV PARSynthesizer | {t['epochs']} epochs | fit + sample | {fmt(t['total_s'], 1)} "
-            f"| {fmt(t.get('worst_s'), 1)} | {parts} | — | {fmt(t['peak_rss_mb'], 0)} |"
-        )
-    return [*lines, ""]
+    return server_runs.timing_section(
+        "Time and memory on the sensors",
+        server_runs.timing_intro(
+            "", "", "PAR: fit + sample of both series tables in a fresh process, its own VmHWM."
+        ),
+        "settings",
+        [settings.name for settings in SETTINGS],
+        [mode.name for mode in MODES],
+        ours,
+        "SDV PARSynthesizer",
+        peer,
+        par_row,
+    )
 
 
 def releases(ours: Ours, peer: Peer) -> list[tuple[str, dict[str, Json] | None, str]]:
@@ -514,9 +434,7 @@ def quality_section(fixtures: Fixtures, ours: Ours, peer: Peer) -> list[str]:
 
 
 def scale_section(scale: Json | None, error: str | None, persons: int, points: int) -> list[str]:
-    lines = [
-        "## Scale (ours only)",
-        "",
+    intro = (
         f"`bench.series.series_pair` (seeded): {rows_label(persons)} persons (age, sex, region, "
         f"income) × {points} points (`readings`: heart_rate and activity, each a person-level "
         "level from age or income plus a cycle of random phase and noise), linked "
@@ -525,23 +443,19 @@ def scale_section(scale: Json | None, error: str | None, persons: int, points: i
         "(both job workers warmed by a small run first). *run → shuffled*: `run()` to both "
         "tables' `shuffled` in hand (upload before `run()`, timed apart). *workers' peak*: the "
         "largest VmHWM among the job workers, reset before the run; *embedded process*: the "
-        "bench process holding the client and the API server. PAR is not run at this size.",
-        "",
-    ]
-    if scale is None:
-        return [*lines, f"Not run: {error}.", ""]
-    return [
-        *lines,
-        "| upload s | run → shuffled s | standard job s | workers' peak RSS MiB "
-        "| embedded process peak RSS MiB | released persons | released rows "
-        "| median points per released series |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {fmt(scale['upload_s'], 1)} | {fmt(scale['elapsed_s'], 1)} "
-        f"| {fmt(scale.get('job_standard_s'), 1)} | {fmt(scale['worker_peak_mb'], 0)} "
-        f"| {fmt(scale['embedded_peak_mb'], 0)} | {scale['released_persons']} "
-        f"| {scale['released_rows']} | {fmt(scale['released_length_median'], 0)} |",
-        "",
-    ]
+        "bench process holding the client and the API server. PAR is not run at this size."
+    )
+    return server_runs.scale_table(
+        intro,
+        scale,
+        error,
+        ["released persons", "released rows", "median points per released series"],
+        lambda scale: [
+            str(scale["released_persons"]),
+            str(scale["released_rows"]),
+            fmt(scale["released_length_median"], 0),
+        ],
+    )
 
 
 def targets_section(ours: Ours, scale: Json | None, target_size: bool) -> list[str]:
@@ -560,17 +474,11 @@ def targets_section(ours: Ours, scale: Json | None, target_size: bool) -> list[s
     else:
         scale_s = scale["elapsed_s"] if scale else None
         rows.append(("100k × 50 avatarized < 60 s", f"{fmt(scale_s, 1)} s", check(scale_s, 60.0)))
-    return [
-        "## Targets",
-        "",
+    return server_runs.targets_table(
         "From the issue; each verdict is computed from the figures above (`not measured` when a "
         "side did not run or the server refused it).",
-        "",
-        "| target | measured | verdict |",
-        "|---|---:|---|",
-        *[f"| {target} | {shown} | {verdict} |" for target, shown, verdict in rows],
-        "",
-    ]
+        rows,
+    )
 
 
 def report(
@@ -584,36 +492,22 @@ def report(
     load: tuple[float, float],
     elapsed: float,
 ) -> list[str]:
-    versions = (peer.timing or {}).get("versions")
-    sdv_line = (
-        "- SDV venv: " + ", ".join(f"{name} {v}" for name, v in versions.items())
-        if versions
-        else f"- SDV: {peer.error or 'not run'}"
-    )
     return [
-        "# Time series benchmark",
-        "",
-        *(
-            ["**Smoke run (`--quick`): sizes and repeats too small to judge the targets.**", ""]
-            if args.quick
-            else []
+        *server_runs.report_head(
+            "Time series benchmark",
+            args.quick,
+            [],
+            "The sensors (`vanilla` 200 persons × 16 columns; `timeseries1` sensor1 + sensor2, 30 "
+            "points each; `timeseries2` sensor3, 50 points), declared as the tutorial does, "
+            f"`vanilla` k = {PERSONS_K}; *default*: the server's series settings (fpca), "
+            "*flatten*: `time_series_projection_type=flatten` on both series tables. Ours: median "
+            f"of {args.repeat} run(s) (seeds 0…{args.repeat - 1}) after one warm-up run per "
+            f"configuration; PAR: {args.par_repeat} run(s) at {args.par_epochs} epochs "
+            "(its default is 128), each series table its own model with the 15 person columns as "
+            "context columns, as many sequences sampled as persons. "
+            + server_runs.produced_by("bench.series", "bench-series", elapsed),
         ),
-        "The sensors (`vanilla` 200 persons × 16 columns; `timeseries1` sensor1 + sensor2, 30 "
-        "points each; `timeseries2` sensor3, 50 points), declared as the tutorial does, "
-        f"`vanilla` k = {PERSONS_K}; *default*: the server's series settings (fpca), "
-        "*flatten*: `time_series_projection_type=flatten` on both series tables. Ours: median "
-        f"of {args.repeat} run(s) (seeds 0…{args.repeat - 1}) after one warm-up run per "
-        f"configuration; PAR: {args.par_repeat} run(s) at {args.par_epochs} epochs "
-        "(its default is 128), each series table its own model with the 15 person columns as "
-        "context columns, as many sequences sampled as persons. Produced by "
-        f"`{' '.join(['python -m bench.series', *sys.argv[1:]])}` (`make bench-series`) in "
-        f"{elapsed / 60:.1f} min.",
-        "",
-        *machine_lines(),
-        sdv_line,
-        f"- Load average (1 min) at start {load[0]:.2f}, at end {load[1]:.2f}: figures are only "
-        "comparable on an otherwise quiet machine.",
-        "",
+        *server_runs.context_lines(peer.timing, peer.error, load),
         *timing_section(ours, peer),
         *quality_section(fixtures, ours, peer),
         *scale_section(scale, scale_error, *args.scale_size),
@@ -625,28 +519,23 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--par-repeat", type=int, default=1)
-    parser.add_argument("--par-epochs", type=int, default=128, help="PAR's default: 128")
-    parser.add_argument("--scale", default="100k,50", help="persons,points of the scale run")
-    parser.add_argument("--scale-repeat", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 10k × 50")
-    parser.add_argument("--no-par", action="store_true", help="skip PARSynthesizer")
-    parser.add_argument("--no-scale", action="store_true", help="skip the scale run")
-    parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        kind, spec = args.worker
-        print(json.dumps(WORKERS[kind](json.loads(spec))))
+    def par_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--par-repeat", type=int, default=1)
+        parser.add_argument("--par-epochs", type=int, default=128, help="PAR's default: 128")
+
+    args = server_runs.parse_arguments(
+        __doc__.splitlines()[0] if __doc__ else None,
+        scale="100k,50",
+        scale_usage="PERSONS,POINTS",
+        quick_scale="10k,50",
+        skip_peer=("--no-par", "skip PARSynthesizer"),
+        own=par_options,
+        workers=WORKERS,
+        results=RESULTS,
+        quick_results=QUICK_RESULTS,
+    )
+    if args is None:
         return
-    if args.quick:
-        args.repeat, args.scale = 1, "10k,50"
-    args.scale_size = tuple(parse_rows(s) for s in args.scale.split(","))
-    if len(args.scale_size) != 2:
-        parser.error(f"--scale {args.scale!r}: expected PERSONS,POINTS, e.g. 100k,50")
-    output = args.output or (QUICK_RESULTS if args.quick else RESULTS)
     started = time.perf_counter()
     fixtures = Fixtures.load()
     with tempfile.TemporaryDirectory(prefix="bench-series-") as folder:
@@ -663,13 +552,10 @@ def main() -> None:
     scale: Json | None = None
     scale_error = "--no-scale" if args.no_scale else None
     if scale_error is None:
-        say("ours at scale")
-        try:
-            persons, points = args.scale_size
-            scale = measure_scale(persons, points, args.scale_repeat)
-        except WorkerFailed as error:
-            say(str(error))
-            scale_error = f"failed ({str(error).splitlines()[0]})"
+        persons, points = args.scale_size
+        scale, scale_error = server_runs.try_scale(
+            lambda: measure_scale(persons, points, args.scale_repeat)
+        )
     lines = report(
         args=args,
         fixtures=fixtures,
@@ -680,19 +566,13 @@ def main() -> None:
         load=(load_start, os.getloadavg()[0]),
         elapsed=time.perf_counter() - started,
     )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("\n".join(lines))
-    print("\n".join(lines))
-    say(f"written to {output}")
+    server_runs.results_written(args.output, lines)
     problems = [
         f"{settings}, {mode}: {why}"
         for (settings, mode), why in ours.failures.items()
         if not why.startswith("refused")
     ]
-    if scale_error and scale_error.startswith("failed"):
-        problems.append(f"scale run {scale_error}")
-    if problems:
-        sys.exit(f"bench.series: {'; '.join(problems)}; the results hold the other figures")
+    server_runs.exit_on_problems("bench.series", problems, scale_error)
 
 
 if __name__ == "__main__":
