@@ -72,7 +72,7 @@ from avatar_yaml.link_advice import TablesLinksAdvice
 from avatars import parameters
 from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
-from avatars.plots import PlotKind, render_plot
+from avatars.plots import SERIES_KINDS, PlotKind, render_plot
 from avatars.results import RunResults
 from avatars.version import client_version
 
@@ -844,6 +844,13 @@ class Runner:
         avatarized = (standard.avatarization or {}) if standard is not None else {}
         tables = [name for name in self._config.table_names() if name in avatarized]
         return self._results.metrics_summary(tables)
+
+    def plot_kinds(self, table_name: str) -> list[PlotKind]:
+        """The plot kinds :meth:`render_plot` draws for a table: ``raw_series`` and
+        ``normalized_series`` for a series table, every other kind for any other table."""
+        table = self._table(table_name)
+        series = any(column.time_series_time for column in table.columns or [])
+        return [kind for kind in PlotKind if (kind in SERIES_KINDS) == series]
 
     def render_plot(
         self,

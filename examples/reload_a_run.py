@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from avatars import Manager, PlotKind
+from avatars import Manager
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     print(f"avatars: {len(avatars)} rows, columns {list(avatars.columns)[:4]}...")
     print(runner.metrics_summary()["value"].T.to_string())
 
-    for kind in PlotKind:
+    for kind in runner.plot_kinds(table):
         path = output / f"{table}.{kind.value}.png"
         runner.render_plot(table, kind, path=path)
         print(f"plot: {path}")

@@ -62,6 +62,13 @@ def test_render_plot_draws_each_kind_and_writes_a_png(
     assert png.startswith(PNG_MAGIC) and len(png) > 5_000
 
 
+def test_plot_kinds_are_those_render_plot_draws(wbcd_run: Runner) -> None:
+    kinds = wbcd_run.plot_kinds("wbcd")
+    assert kinds == [kind for kind in PlotKind if kind not in SERIES_KINDS]
+    for kind in kinds:
+        wbcd_run.render_plot("wbcd", kind)
+
+
 def test_render_plot_options(wbcd_run: Runner, tmp_path: Path) -> None:
     avatars_side = wbcd_run.render_plot("wbcd", "correlation", side="avatars")
     assert isinstance(avatars_side, Figure)

@@ -68,7 +68,8 @@ def test_series_tables_get_signal_metrics_plots_privacy_and_summaries(
             if entry["metadata"]["reference"] in ("sensor2", "sensor3"):
                 floor = entry["floor"]["pointwise_hellinger_mean"]
                 assert entry["pointwise_hellinger_mean"] <= floor + 0.15
-        for kind in (PlotKind.RAW_SERIES, PlotKind.NORMALIZED_SERIES):
+        assert runner.plot_kinds(table) == [PlotKind.RAW_SERIES, PlotKind.NORMALIZED_SERIES]
+        for kind in runner.plot_kinds(table):
             assert isinstance(runner.render_plot(table, kind), Figure)
         (privacy,) = runner.privacy_metrics(table)
         assert privacy["metadata"] == {
