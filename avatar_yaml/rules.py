@@ -769,9 +769,12 @@ class _Table:
         return min(total, self.facts.rows)
 
 
-def _table(info: TableInfo, facts: TableFacts, *, has_series: bool = False) -> _Table:
+def _table(
+    info: TableInfo, facts: TableFacts, *, has_series: bool = False, complete: bool = True
+) -> _Table:
     """``has_series``: the table's persons have series, which are avatarized with them, so
-    its own columns may all be set aside (a series-only run)."""
+    its own columns may all be set aside (a series-only run). While the run is being built
+    (``complete=False``) that is not refused yet: its series may still be declared."""
     where = f"table {info.name!r}"
     declared = [column.field for column in info.columns or []]
     table = _Table(info.name, facts, set())
@@ -789,7 +792,7 @@ def _table(info: TableInfo, facts: TableFacts, *, has_series: bool = False) -> _
         for c in info.columns or []
         if c.primary_key or c.drop or c.identifier or c.pseudonymization
     }
-    if not table.kept and not has_series:
+    if not table.kept and not has_series and complete:
         raise ConfigError(
             f"{where}: the schema sets every column aside (drop, identifier or primary_key): "
             "nothing is left to anonymize"
@@ -893,7 +896,7 @@ def _check_avatarization(
     excluded = _excluded(chosen.exclude_variables)
     table.check_names(where, "exclude_variables", excluded)
     avatarized = table.kept - set(excluded)
-    if not avatarized and not has_series:
+    if not avatarized and not has_series and table.kept:
         raise ConfigError(
             f"{where}: exclude_variables leaves no column to avatarize (it names every "
             f"column the schema keeps: {sorted(table.kept)})"
@@ -986,7 +989,9 @@ def check(config: Config, facts: Mapping[str, TableFacts], *, complete: bool = T
     for info in config.schema.tables:
         if info.name not in facts:  # pragma: no cover - callers give every table's facts
             raise ConfigError(f"table {info.name!r}: no facts about its data")
-        tables[info.name] = _table(info, facts[info.name], has_series=info.name in with_series)
+        tables[info.name] = _table(
+            info, facts[info.name], has_series=info.name in with_series, complete=complete
+        )
     parameters = config.parameters
     infos = {info.name: info for info in config.schema.tables}
     for name, chosen in (parameters.avatarization or {}).items() if parameters else []:

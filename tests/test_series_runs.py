@@ -17,6 +17,7 @@ import pytest
 
 from avatar_yaml import JobKind, LinkMethod
 from avatars import ApiClient, Runner
+from avatars.errors import JobFailedError
 from tests.test_series_declaration import sensors_runner
 
 SERIES = ("sensor1", "sensor2")
@@ -157,3 +158,43 @@ def test_irregular_datetime_series_keep_their_lengths_and_spans(user: ApiClient)
     reference = measures.groupby("pid")["at"].agg(lambda t: (t.max() - t.min()).total_seconds())
     assert reference.min() * 0.5 <= spans.median() <= reference.max()
     assert set(released["pid"]) == set(runner.shuffled("persons")["pid"])
+
+
+def test_a_series_only_run_is_declared_in_order_and_avatarized(user: ApiClient) -> None:
+    """Persons with nothing but their key and their series: declared person first (the
+    Runner waits for the series before judging that nothing is left to anonymize), each
+    avatar person gets one series; measuring such a run is refused, saying what to do."""
+    rng = np.random.default_rng(8)
+    people = pd.DataFrame({"pid": np.arange(40)})
+    measures = pd.DataFrame(
+        {
+            "mid": np.arange(400),
+            "pid": np.repeat(np.arange(40), 10),
+            "t": np.tile(np.arange(10), 40),
+            "v": rng.normal(size=400).cumsum(),
+        }
+    )
+    runner = Runner(user, "series_only", seed=4)
+    runner.add_table("people", people, primary_key="pid", individual_level=True)
+    runner.add_table(
+        "measures", measures, primary_key="mid", foreign_keys=["pid"], time_series_time="t"
+    )
+    runner.add_link("people", "pid", "measures", "pid", LinkMethod.TIME_SERIES)
+    runner.set_parameters("people", k=5)
+    runner.run(jobs_to_run=[JobKind.STANDARD])
+    persons, series = runner.shuffled("people"), runner.shuffled("measures")
+    assert len(persons) == 40 and set(series["pid"]) == set(persons["pid"])
+    assert (series.groupby("pid").size() == 10).all()
+    runner.run(jobs_to_run=[JobKind.STANDARD, JobKind.PRIVACY_METRICS])
+    with pytest.raises(JobFailedError, match=r"a series-only run.*measuring them is not supported"):
+        runner.privacy_metrics("measures")
+
+
+def test_a_person_table_with_nothing_left_is_still_refused_once_the_run_is_complete(
+    user: ApiClient,
+) -> None:
+    runner = Runner(user, "nothing_left", seed=4)
+    runner.add_table("people", pd.DataFrame({"pid": np.arange(20)}), primary_key="pid")
+    runner.set_parameters("people", k=5)
+    with pytest.raises(ValueError, match="nothing is left to anonymize"):
+        runner.run(jobs_to_run=[JobKind.STANDARD])

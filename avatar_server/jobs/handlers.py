@@ -334,8 +334,12 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     for index, planned in enumerate(groups):
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
         warnings: dict[str, list[str]] = {name: [] for name in group.series_names}
+        with_series = {series.link.parent for series in planned.series}
         for name in planned.tables:
             if name in group.series_names:
+                continue
+            if group.tables[name].data.shape[1] == 0 and name in with_series:
+                warnings[name] = []  # a series-only person: its series are all it has
                 continue
             try:
                 warnings[name] = _warnings(group.tables[name], tables[name])

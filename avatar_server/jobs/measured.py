@@ -116,6 +116,13 @@ def measured_groups(
         pairs, released = {}, {}
         for name, prepared in group.tables.items():
             original = prepared.data
+            if original.shape[1] == 0 and name not in group.series_names:
+                raise JobInputError(
+                    f"table {name!r} has no column of its own besides its keys (a series-only "
+                    "run): its avatars are made, but measuring them is not supported yet; run "
+                    "the avatarization alone (run(jobs_to_run=[JobKind.STANDARD])), or keep a "
+                    "column of the persons' own"
+                )
             avatars = ctx.read_result_table(standard, ResultKind.UNSHUFFLED, name)
             missing = [c for c in original.columns if c not in avatars.columns]
             linked_keys = {link.parent_key for link in planned.links if link.parent == name}
