@@ -24,10 +24,14 @@ from avatar_server.engine.series_sides import (
     released_features,
     series_side,
 )
-from avatar_yaml import JobKind, LinkMethod, ResultKind
+from avatar_yaml import JobKind, ResultKind
 from avatars import ApiClient, Runner
 from avatars.plots import PlotKind
-from tests.test_series_runs import run_sensors, sensors_data  # noqa: F401 - a fixture
+from tests.test_series_runs import (  # noqa: F401 - sensors_data is a fixture
+    irregular_runner,
+    run_sensors,
+    sensors_data,
+)
 
 METRICS = (
     "pointwise_hellinger_mean",
@@ -174,24 +178,7 @@ def test_datetime_series_are_measured_in_epoch_seconds(user: ApiClient) -> None:
     """Irregular datetime series (3 to 12 points over up to three weeks): the released series
     are placed on the originals' time origin, so the raw plot's times of both sides are epoch
     seconds of the same weeks and the length/first/duration features line up."""
-    rng = np.random.default_rng(7)
-    persons = pd.DataFrame({"pid": np.arange(60), "age": rng.integers(20, 80, 60)})
-    rows = []
-    for pid in range(60):
-        start = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(rng.integers(0, 500)))
-        offsets = np.sort(rng.choice(24 * 21, size=int(rng.integers(3, 13)), replace=False))
-        rows += [
-            (pid, start + pd.Timedelta(hours=int(h)), rng.normal(pid / 10, 1)) for h in offsets
-        ]
-    measures = pd.DataFrame(rows, columns=["pid", "at", "value"])
-    measures.insert(0, "mid", np.arange(len(measures)))
-    runner = Runner(user, "irregular_metrics", seed=2)
-    runner.add_table("persons", persons, primary_key="pid", individual_level=True)
-    runner.add_table(
-        "measures", measures, primary_key="mid", foreign_keys=["pid"], time_series_time="at"
-    )
-    runner.add_link("persons", "pid", "measures", "pid", LinkMethod.TIME_SERIES)
-    runner.set_parameters("persons", k=5)
+    runner, _ = irregular_runner(user, "irregular_metrics", seed=7)
     measured(runner)
     (entry,) = runner.signal_metrics("measures")
     assert all(0.0 <= entry[name] <= 1.0 for name in METRICS)

@@ -126,10 +126,10 @@ def test_projection_and_block_weight_change_the_avatars(
         assert not np.allclose(other["sensor3"], base["sensor3"]), change
 
 
-def test_irregular_datetime_series_keep_their_lengths_and_spans(user: ApiClient) -> None:
-    """Persons measured 3 to 12 times at irregular instants over hours to weeks: with
-    ``uniform``, each avatar series is as long as an original one and spans as long."""
-    rng = np.random.default_rng(5)
+def irregular_runner(user: ApiClient, name: str, *, seed: int) -> tuple[Runner, pd.DataFrame]:
+    """60 persons (an age) measured 3 to 12 times at irregular instants over up to three
+    weeks, declared with a datetime time column and k = 5; the runner and the measures."""
+    rng = np.random.default_rng(seed)
     persons = pd.DataFrame({"pid": np.arange(60), "age": rng.integers(20, 80, 60)})
     rows = []
     for pid in range(60):
@@ -140,13 +140,20 @@ def test_irregular_datetime_series_keep_their_lengths_and_spans(user: ApiClient)
             rows.append((pid, start + pd.Timedelta(hours=int(offset)), rng.normal(pid / 10, 1)))
     measures = pd.DataFrame(rows, columns=["pid", "at", "value"])
     measures.insert(0, "mid", np.arange(len(measures)))
-    runner = Runner(user, "irregular", seed=2)
+    runner = Runner(user, name, seed=2)
     runner.add_table("persons", persons, primary_key="pid", individual_level=True)
     runner.add_table(
         "measures", measures, primary_key="mid", foreign_keys=["pid"], time_series_time="at"
     )
     runner.add_link("persons", "pid", "measures", "pid", LinkMethod.TIME_SERIES)
     runner.set_parameters("persons", k=5)
+    return runner, measures
+
+
+def test_irregular_datetime_series_keep_their_lengths_and_spans(user: ApiClient) -> None:
+    """Persons measured 3 to 12 times at irregular instants over hours to weeks: with
+    ``uniform``, each avatar series is as long as an original one and spans as long."""
+    runner, measures = irregular_runner(user, "irregular", seed=5)
     runner.run(jobs_to_run=[JobKind.STANDARD])
     released = runner.shuffled("measures")
     times = pd.to_datetime(released["at"])

@@ -5,7 +5,7 @@ whose message becomes the job's error."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -293,6 +293,7 @@ def _avatarize_group(
     ctx: JobContext,
     group: PreparedGroup,
     tables: Mapping[str, AvatarizationParameters],
+    series: Sequence[SeriesInput],
     *,
     seed: int | None,
     progress: Callable[[str, float], None],
@@ -302,7 +303,6 @@ def _avatarize_group(
         for name in group.group.tables
         if name not in group.series_names
     ]
-    series = [_series_input(ctx, group, planned) for planned in group.group.series]
     try:
         return avatarize_group(
             inputs,
@@ -333,8 +333,9 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     groups = avatarized_groups(ctx.config.schema, tables)
     for index, planned in enumerate(groups):
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
-        warnings: dict[str, list[str]] = {name: [] for name in group.series_names}
-        with_series = {series.link.parent for series in planned.series}
+        series = {item.name: _series_input(ctx, group, item) for item in planned.series}
+        warnings: dict[str, list[str]] = {}
+        with_series = {item.link.parent for item in planned.series}
         for name in planned.tables:
             if name in group.series_names:
                 continue
@@ -347,7 +348,12 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 raise JobInputError(_in_table(name, error)) from None
         label = ", ".join(planned.tables)
         results = _avatarize_group(
-            ctx, group, tables, seed=seed, progress=ctx.part(index, len(groups), label)
+            ctx,
+            group,
+            tables,
+            list(series.values()),
+            seed=seed,
+            progress=ctx.part(index, len(groups), label),
         )
         keys = _new_keys(group, results)
         for name in planned.tables:
@@ -361,8 +367,8 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             ctx.progress(f"{name}: writing", (index + 1) / len(groups))
             out.write_table(ResultKind.SHUFFLED, name, "shuffled", shuffled, fmt)
             out.write_table(ResultKind.UNSHUFFLED, name, "unshuffled", unshuffled, fmt)
-            if name in group.series_names:
-                _write_series_details(ctx, out, name, group, linked)
+            if name in series:
+                _write_series_details(ctx, out, series[name], group, linked)
                 continue
             ctx.progress(f"{name}: writing projections", (index + 1) / len(groups))
             _write_table_details(ctx, out, name, tables[name], group, linked, fmt, warnings[name])
@@ -437,14 +443,18 @@ def _write_table_details(
 
 
 def _write_series_details(
-    ctx: JobContext, out: ResultWriter, name: str, group: PreparedGroup, linked: LinkedTableResult
+    ctx: JobContext,
+    out: ResultWriter,
+    series: SeriesInput,
+    group: PreparedGroup,
+    linked: LinkedTableResult,
 ) -> None:
     """A series table's metadata: it has no projection of its own (its features are part of
     its person's), so only what was run and what came of it."""
+    name, settings = series.name, series.settings
     table, result = group.tables[name], linked.result
-    planned = next(series for series in group.group.series if series.name == name)
-    settings = _series_input(ctx, group, planned).settings
-    persons = group.parent_rows[(name, planned.link.child_key)]
+    planned = next(item for item in group.group.series if item.name == name)
+    persons = series.person_rows
     out.write_json(
         ResultKind.RUN_METADATA,
         name,
