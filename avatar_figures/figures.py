@@ -208,7 +208,7 @@ def _histogram_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> float
     plot = entry["plot"]
     words = labels(language)
     edges = floats(plot["edges"])
-    below = _TICK_LENGTH + TEXT_PAD + text_height("0", _TICK_SIZE)
+    below = x_ticks_room()
     if edges.size < 2:
         ax.text(0.5, 0.5, words["no_data"], ha="center", va="center", transform=ax.transAxes)
         return below
@@ -351,6 +351,23 @@ def _bar_panel(ax: Axes, entry: Mapping[str, Any], language: str) -> tuple[float
     return below, Overhang(reach, 0.6 / (len(categories) + 0.2))
 
 
+def x_ticks_room() -> float:
+    """The room a grid panel's row of horizontal x tick labels takes below it, in points."""
+    return _TICK_LENGTH + TEXT_PAD + text_height("0", _TICK_SIZE)
+
+
+def dress_panel(ax: Axes, title: str, y_format: ticker.Formatter) -> float:
+    """A grid panel's title, small ticks, four y ticks in ``y_format`` and open top and right;
+    returns the room its y tick labels take left of it, in points."""
+    ax.set_title(shorten(title, 32), fontsize=_TITLE_SIZE)
+    ax.tick_params(labelsize=_TICK_SIZE, length=_TICK_LENGTH)
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4))
+    ax.yaxis.set_major_formatter(y_format)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _TICK_LENGTH + TEXT_PAD + widest(tick_labels(ax.yaxis), _TICK_SIZE)
+
+
 def distribution_figure(
     comparisons: list[dict[str, Any]], *, language: str = "en", columns: int = 3
 ) -> Figure:
@@ -382,13 +399,7 @@ def distribution_figure(
             below = _histogram_panel(ax, entry, language)
         else:
             below, overhang = _bar_panel(ax, entry, language)
-        ax.set_title(shorten(str(entry["name"]), 32), fontsize=_TITLE_SIZE)
-        ax.tick_params(labelsize=_TICK_SIZE, length=_TICK_LENGTH)
-        ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4))
-        ax.yaxis.set_major_formatter(_PercentFormatter(language))
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        left = _TICK_LENGTH + TEXT_PAD + widest(tick_labels(ax.yaxis), _TICK_SIZE)
+        left = dress_panel(ax, str(entry["name"]), _PercentFormatter(language))
         if index % columns == 0:
             ax.set_ylabel(words["share"], fontsize=_AXIS_LABEL_SIZE)
             left += _LABEL_PAD + text_height(words["share"], _AXIS_LABEL_SIZE)

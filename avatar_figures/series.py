@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -25,20 +24,19 @@ from avatar_figures.figures import (
     Overhang,
     Panel,
     ScalarFormatter,
+    dress_panel,
     empty_figure,
     floats,
     place_grid,
-    shorten,
     side_legend,
+    x_ticks_room,
 )
 from avatar_figures.labels import labels
-from avatar_figures.layout import TEXT_PAD, text_height, tick_labels, widest
+from avatar_figures.layout import text_height
 
 __all__ = ["normalized_series_figure", "raw_series_figure"]
 
 _COLUMNS = 2
-_TICK_SIZE = 6.5
-_TICK_LENGTH = 2.5
 
 
 def _grid(
@@ -63,17 +61,9 @@ def _grid(
             panels.append(Panel(ax, 0.0, 0.0, Overhang(0.0, 0.0)))
             continue
         draw(ax, variables[index])
-        ax.set_title(shorten(variables[index], 32), fontsize=8.0)
-        ax.tick_params(labelsize=_TICK_SIZE, length=_TICK_LENGTH)
-        ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4))
-        ax.yaxis.set_major_formatter(ScalarFormatter(language))
+        left = dress_panel(ax, variables[index], ScalarFormatter(language))
         ax.set_xlabel(x_label, fontsize=7.0, labelpad=2.0)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        left = _TICK_LENGTH + TEXT_PAD + widest(tick_labels(ax.yaxis), _TICK_SIZE)
-        below = (
-            _TICK_LENGTH + TEXT_PAD + text_height("0", _TICK_SIZE) + 2.0 + text_height(x_label, 7.0)
-        )
+        below = x_ticks_room() + 2.0 + text_height(x_label, 7.0)
         panels.append(Panel(ax, left, below, Overhang(0.0, 0.0)))
     side_legend(figure, words, lines=True)
     place_grid(figure, panels, rows, columns)
