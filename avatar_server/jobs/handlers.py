@@ -914,11 +914,6 @@ def _relations(
     return relations or []
 
 
-SERIES_PLOTS = ("raw_series", "normalized_series")
-"""The plot data the signal metrics job writes per series table (``ResultKind.RAW_SERIES``,
-``ResultKind.NORMALIZED_SERIES``: ``<S>.raw_series.json``, ``<S>.normalized_series.json``)."""
-
-
 def _series_results(
     ctx: JobContext, planned: SeriesTable, jobs: tuple[Job, Job, Job], progress: float
 ) -> SeriesResults:
@@ -928,7 +923,10 @@ def _series_results(
     privacy_job, signal_job, standard_job = jobs
     name = planned.name
     ctx.progress(f"{name}: reading results", progress)
-    raw, normalized = (_optional_json(ctx, signal_job, kind, name) for kind in SERIES_PLOTS)
+    raw, normalized = (
+        _optional_json(ctx, signal_job, kind, name)
+        for kind in (ResultKind.RAW_SERIES, ResultKind.NORMALIZED_SERIES)
+    )
     return SeriesResults(
         name=name,
         parent=planned.link.parent,
