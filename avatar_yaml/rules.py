@@ -805,7 +805,26 @@ def _table(
                 f"{where}: a series table needs at least one value column besides its keys "
                 f"and time column {time!r}, and the schema sets every other column aside"
             )
+        _check_series_values(info, sorted(table.kept - {time}), facts)
     return table
+
+
+_VALUE_DTYPES = ("int64", "float64")
+
+
+def _check_series_values(info: TableInfo, values: list[str], facts: TableFacts) -> None:
+    """A series' values are curves: numbers. Text (a note, a phone number in free text)
+    would have no place on a curve, and is refused before any job rather than by one."""
+    declared = {c.field: c.type for c in info.columns or []}
+    for name in values:
+        dtype = facts.columns[name].dtype
+        kind = declared.get(name)
+        if dtype not in _VALUE_DTYPES or kind not in (None, ColumnType.INT, ColumnType.FLOAT):
+            held = f"is declared {kind}" if kind is not None else f"holds {dtype} values"
+            raise ConfigError(
+                f"table {info.name!r}: value column {name!r} {held}: series values must be "
+                "numbers; drop it (columns_to_drop) or keep it in the persons' table"
+            )
 
 
 _TIME_TYPES = (ColumnType.INT, ColumnType.FLOAT, ColumnType.DATETIME, ColumnType.DATETIME_TZ)

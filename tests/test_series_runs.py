@@ -205,3 +205,45 @@ def test_a_person_table_with_nothing_left_is_still_refused_once_the_run_is_compl
     runner.set_parameters("people", k=5)
     with pytest.raises(ValueError, match="nothing is left to anonymize"):
         runner.run(jobs_to_run=[JobKind.STANDARD])
+
+
+def test_text_in_a_series_table_is_refused_when_declared(user: ApiClient, tmp_path: Path) -> None:
+    """A messy series file (semicolons, latin-1) whose notes hold phone numbers in free text:
+    refused as the table is added, naming the column, before anything runs."""
+    ages = np.random.default_rng(3).integers(20, 90, 20)
+    people = pd.DataFrame({"pid": [f"P{i:03d}" for i in range(20)], "âge": ages})
+    measures = pd.DataFrame(
+        {
+            "mid": np.arange(100),
+            "pid": [f"P{i // 5:03d}" for i in range(100)],
+            "jour": np.tile(np.arange(5), 20),
+            "poids": np.linspace(60.0, 90.0, 100),
+            "note": [f"rappeler le 06 12 34 56 {i % 100:02d}, très fatigué" for i in range(100)],
+        }
+    )
+    for name, frame in (("people", people), ("measures", measures)):
+        frame.to_csv(tmp_path / f"{name}.csv", sep=";", index=False, encoding="latin-1")
+    runner = Runner(user, "messy_series", seed=1)
+    runner.add_table("people", tmp_path / "people.csv", primary_key="pid", individual_level=True)
+    with pytest.raises(ValueError, match="value column 'note' holds string values: series values"):
+        runner.add_table(
+            "measures",
+            tmp_path / "measures.csv",
+            primary_key="mid",
+            foreign_keys=["pid"],
+            time_series_time="jour",
+        )
+    runner.add_table(
+        "measures",
+        tmp_path / "measures.csv",
+        primary_key="mid",
+        foreign_keys=["pid"],
+        time_series_time="jour",
+        columns_to_drop=["note"],
+    )
+    runner.add_link("people", "pid", "measures", "pid", LinkMethod.TIME_SERIES)
+    runner.set_parameters("people", k=5)
+    runner.run(jobs_to_run=[JobKind.STANDARD])
+    released = runner.shuffled("measures")
+    assert "note" not in released.columns
+    assert list(released.columns) == ["mid", "pid", "jour", "poids"]
