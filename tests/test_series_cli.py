@@ -117,6 +117,7 @@ def test_the_sensors_run_is_avatarized_measured_and_reported(
     done = avatars(
         "anonymize",
         *sensors_argv(shared_data),
+        "--series=sensor1.block_weight=5",
         "--name=sensors",
         "--base-url",
         server.base_url,
@@ -124,8 +125,9 @@ def test_the_sensors_run_is_avatarized_measured_and_reported(
         cwd=tmp_path,
         check=False,
     )
-    # Measured, sensor1's flattened series fail their person_and_series verdict (its hidden
-    # rate is under the target): the CLI says so and exits 3, the avatars written.
+    # Measured, sensor1's flattened series weighing 5 times the person's columns fail their
+    # person_and_series verdict (hidden rate about 78, under the target of 90): the CLI says
+    # so and exits 3, the avatars written.
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
     assert "the privacy verdict is not pass for sensor1 (fail)" in done.stderr

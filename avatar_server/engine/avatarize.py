@@ -7,6 +7,7 @@ departs from a plain reading, to keep each column's distribution.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -113,6 +114,17 @@ class AvatarizationResult:
     shuffle_order: np.ndarray[Any, np.dtype[np.intp]] | None = None
     """Row ``i`` of ``shuffled`` is row ``shuffle_order[i]`` of ``unshuffled``: sensitive like
     the unshuffled avatars, for adding columns made outside the engine (pseudonyms) to both."""
+    mix: Mix | None = None
+    """With ``keep_mix``: each avatar's neighbours and their weights (sensitive: they name
+    originals), for what is made beside the table from the same neighbours (series curves)."""
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Avatar ``i`` mixed originals ``neighbours[i]`` (row positions) with ``weights[i]``."""
+
+    neighbours: np.ndarray[Any, np.dtype[np.intp]]
+    weights: np.ndarray[Any, np.dtype[np.float64]]
 
 
 def random_weights(
@@ -185,6 +197,34 @@ def _check_inputs(
         raise ValueError("batch_rows must be at least 2")
 
 
+def _local_residual_names(
+    df: pd.DataFrame,
+    names: Sequence[str],
+    restore_residual: bool,
+    exclusion: ExclusionSettings | None,
+) -> list[str]:
+    chosen = [str(name) for name in names]
+    if not chosen:
+        return []
+    if not restore_residual:
+        raise ValueError(
+            "local_residual needs restore_residual: it says where the residual comes from"
+        )
+    excluded = set(exclusion.variable_names) if exclusion else set()
+    columns = {str(c): df[c] for c in df.columns}
+    wrong = [
+        name
+        for name in chosen
+        if name not in columns
+        or name in excluded
+        or not pd.api.types.is_numeric_dtype(columns[name])
+        or pd.api.types.is_bool_dtype(columns[name])
+    ]
+    if wrong:
+        raise ValueError(f"local_residual names columns that are not projected numbers: {wrong}")
+    return chosen
+
+
 def avatarize(
     df: pd.DataFrame,
     *,
@@ -198,6 +238,8 @@ def avatarize(
     progress: ProgressCallback | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     restore_residual: bool = True,
+    local_residual: Sequence[str] = (),
+    keep_mix: bool = False,
 ) -> AvatarizationResult:
     """Make one avatar per row of ``df``.
 
@@ -225,8 +267,20 @@ def avatarize(
             True (default) that variance is drawn from the originals' residual distribution
             (a zero-mean Gaussian with its covariance, scaled like the mix), so correlations
             are kept without copying any individual's residual. False is the plain reading.
+        local_residual: Numeric columns whose restored variance comes from each avatar's own
+            neighbours rather than from all originals: ``Σ √w_j · g_j · r_j`` over its k
+            neighbours (mix weights ``w_j``, residuals ``r_j``, independent standard normal
+            ``g_j``), a Gaussian with the neighbourhood's residual covariance. For a block whose
+            rows differ in kind, not only in place (a series table's curve features: flat noisy
+            series beside smooth swinging ones), the global distribution gives every avatar
+            the population's mixture; on the sensors it made the noisy series' avatars smooth
+            (lag-1 autocorrelation Hellinger 0.30 against a floor of 0.13, 0.22 drawn locally;
+            ``bench/results/series-quality.md``). Needs ``restore_residual``.
+        keep_mix: Return each avatar's neighbours and weights (:class:`Mix`; n × k each, so
+            off by default).
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
+    local_names = _local_residual_names(df, local_residual, restore_residual, exclude_variables)
     labels = df.columns
     df = with_text_labels(df)
     k = int(k)
@@ -293,10 +347,16 @@ def avatarize(
 
     table = _EncodedTable.build(codec, raw_numeric, numeric, encoded)
     report("project", 0.9)
-    residual = ResidualNoise.fit(table, projection, coords) if restore_residual else None
+    residual = (
+        ResidualNoise.fit(table, projection, coords, local=local_names)
+        if restore_residual
+        else None
+    )
     report("project", 1.0)
     batches = _batches(len(work), batch_rows, rng)
     avatar_coords = np.empty_like(coords)
+    mixed_from = np.empty((len(work), k), dtype=np.intp) if keep_mix else None
+    mixed_weights = np.empty((len(work), k)) if keep_mix else None
     parts: list[pd.DataFrame] = []
     for number, rows in enumerate(batches):
         span = (number / len(batches), (number + 1) / len(batches))
@@ -305,11 +365,16 @@ def avatarize(
         weights_nk = random_weights(distances, rng)
         mixed = mix(batch_coords, neighbours, weights_nk)
         avatar_coords[rows] = mixed
+        if mixed_from is not None and mixed_weights is not None:
+            mixed_from[rows] = rows[neighbours]
+            mixed_weights[rows] = weights_nk
         report("mix", span[1])
         continuous, scores = table.from_projection(projection, mixed)
         if residual is not None:
             shrink = float(np.sqrt(mixed.var(axis=0).sum() / batch_coords.var(axis=0).sum()))
-            continuous, scores = residual.add(continuous, scores, shrink, rng)
+            continuous, scores = residual.add(
+                continuous, scores, shrink, rng, local=(rows[neighbours], weights_nk)
+            )
         votes = {
             name: (table.neighbour_codes(name, rows, neighbours), weights_nk)
             for name in table.categories
@@ -345,6 +410,11 @@ def avatarize(
         batches=len(batches),
         warnings=warnings,
         shuffle_order=order,
+        mix=(
+            Mix(mixed_from, mixed_weights)
+            if mixed_from is not None and mixed_weights is not None
+            else None
+        ),
     )
 
 
@@ -423,6 +493,12 @@ class ResidualNoise:
     factor: np.ndarray[Any, np.dtype[np.float64]]
     widths: list[tuple[str, int]]
     numeric_width: int
+    local_columns: np.ndarray[Any, np.dtype[np.intp]] = field(
+        default_factory=lambda: np.empty(0, dtype=np.intp)
+    )
+    """Positions, among the numeric columns, of those drawn from the neighbours' residuals."""
+    local_residuals: np.ndarray[Any, np.dtype[np.float64]] | None = None
+    """Each original row's residual on ``local_columns`` (rows × len(local_columns))."""
 
     @classmethod
     def fit(
@@ -431,6 +507,8 @@ class ResidualNoise:
         projection: Projection,
         coords: np.ndarray[Any, np.dtype[np.float64]],
         chunk_rows: int = 100_000,
+        *,
+        local: Sequence[str] = (),
     ) -> ResidualNoise:
         projected = set(projection.categorical)
         widths = [
@@ -442,10 +520,18 @@ class ResidualNoise:
         total = np.zeros(size)
         outer = np.zeros((size, size))
         n = len(coords)
+        positions = {name: i for i, name in enumerate(table.numeric_names)}
+        categorical = [name for name in local if name not in positions]
+        if categorical:
+            raise ValueError(f"local_residual names columns projected as categories: {categorical}")
+        local_columns = np.asarray([positions[name] for name in local], dtype=np.intp)
+        local_residuals = np.empty((n, local_columns.size)) if local_columns.size else None
         for first in range(0, n, chunk_rows):
             rows = np.arange(first, min(n, first + chunk_rows))
             lifted, scores = table.from_projection(projection, coords[rows])
             blocks = [table.numeric[rows] - lifted]
+            if local_residuals is not None:
+                local_residuals[rows] = blocks[0][:, local_columns]
             for name, width in widths:
                 onehot = np.zeros((len(rows), width))
                 onehot[np.arange(len(rows)), table.categories[name][1][rows]] = 1.0
@@ -464,7 +550,13 @@ class ResidualNoise:
         # one-hot blocks sum to one): drawing only along the non-null directions is cheaper.
         kept = values > values.max(initial=0.0) * 1e-9
         factor = (vectors[:, kept] * np.sqrt(values[kept])).T * safe
-        return cls(factor=factor, widths=widths, numeric_width=table.numeric.shape[1])
+        return cls(
+            factor=factor,
+            widths=widths,
+            numeric_width=table.numeric.shape[1],
+            local_columns=local_columns,
+            local_residuals=local_residuals,
+        )
 
     def add(
         self,
@@ -472,8 +564,21 @@ class ResidualNoise:
         scores: dict[str, np.ndarray[Any, Any]],
         scale: float,
         rng: np.random.Generator,
+        *,
+        local: tuple[np.ndarray[Any, Any], np.ndarray[Any, np.dtype[np.float64]]] | None = None,
     ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], dict[str, np.ndarray[Any, Any]]]:
+        """``continuous`` and ``scores`` with residual noise added, ``scale`` times as large.
+
+        ``local``: each avatar's neighbours (row positions among the originals, n × k) and
+        their mix weights, for the ``local_columns``."""
         noise = scale * (rng.standard_normal((len(continuous), len(self.factor))) @ self.factor)
+        if self.local_residuals is not None:
+            if local is None:
+                raise ValueError("local residual columns need each avatar's neighbours")
+            neighbours, weights = local
+            draws = np.sqrt(weights) * rng.standard_normal(weights.shape)
+            drawn = np.einsum("nk,nkc->nc", draws, self.local_residuals[neighbours])
+            noise[:, self.local_columns] = scale * drawn
         noisy = continuous + noise[:, : self.numeric_width]
         offset = self.numeric_width
         noisy_scores = dict(scores)
@@ -634,6 +739,7 @@ __all__ = [
     "AvatarizationResult",
     "ExclusionSettings",
     "ImputationSettings",
+    "Mix",
     "ReplacementStrategy",
     "ResidualNoise",
     "avatarize",

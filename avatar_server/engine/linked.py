@@ -322,14 +322,22 @@ def _fit_series(
 def _with_series(
     table: TableInput, frame: pd.DataFrame, models: list[tuple[str, SeriesModel]]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The parent's frame with its series features, and its options with their weights."""
+    """The parent's frame with its series features, and its options with their weights; the
+    curve features' restored variance is drawn from each avatar's neighbours (``avatarize``'s
+    ``local_residual``): a series block mixes curves of different kinds."""
     parts = [frame.reset_index(drop=True)]
     for prefix, model in models:
         parts.append(model.features().add_prefix(prefix))
     joined = pd.concat(parts, axis=1)
     weights = dict(table.options.get("column_weights") or {})
     weights.update(_series_weights(joined, frame.shape[1], models, weights))
-    return joined, {**table.options, "column_weights": weights}
+    curves = [f"{prefix}{name}" for prefix, model in models for name in model.shares()]
+    return joined, {
+        **table.options,
+        "column_weights": weights,
+        "local_residual": curves,
+        "keep_mix": True,
+    }
 
 
 def _series_weights(
@@ -372,7 +380,7 @@ def _series_result(
     """A series table's rows made from its parent's avatars (unshuffled and shuffled persons)."""
     names = model.features().columns
     features = parent.unshuffled[[f"{prefix}{c}" for c in names]].set_axis(names, axis=1)
-    rows, persons = model.rows(features, rng)
+    rows, persons = model.rows(features, rng, mix=parent.mix)
     order = parent.shuffle_order
     assert order is not None  # avatarize always sets it
     position = np.empty(order.size, dtype=np.int64)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.avatarize import Mix
 from avatar_server.engine.series_alignment import Alignment, TimeAxis
 from avatar_server.engine.series_alignment import align as align_series
 from avatar_server.engine.series_projection import SeriesProjection
@@ -137,13 +138,19 @@ class SeriesModel:
         }
 
     def rows(
-        self, features: pd.DataFrame, rng: np.random.Generator | None = None
+        self,
+        features: pd.DataFrame,
+        rng: np.random.Generator | None = None,
+        *,
+        mix: Mix | None = None,
     ) -> tuple[pd.DataFrame, IntArray]:
         """The series rows of the persons whose features are ``features`` (named as
         :func:`series_features` names them), and each row's person (position in ``features``).
 
         With ``rng``, each fpca curve gets the variance its left-out components carried (see
-        :mod:`~avatar_server.engine.series_projection`); without, the reconstruction is exact.
+        :mod:`~avatar_server.engine.series_projection`): drawn from the avatar's own
+        neighbours' left-out parts when ``mix`` (the parent's avatarization) names them, from
+        all originals' otherwise; without ``rng``, the reconstruction is exact.
         """
         blocks = {
             name: features[[f"{name}:{j}" for j in range(variable.width)]].to_numpy(
@@ -154,7 +161,13 @@ class SeriesModel:
         curves = self.projection.inverse(blocks)
         if rng is not None:
             for name in curves:
-                noise = self.projection.residual(name, len(features), rng)
+                noise = (
+                    self.projection.residual(name, len(features), rng)
+                    if mix is None
+                    else self.projection.local_residual(
+                        name, self.alignment.curves[name], mix.neighbours, mix.weights, rng
+                    )
+                )
                 if noise is not None:
                     curves[name] = curves[name] + noise
         length = features[":length"].to_numpy(dtype=np.float64)

@@ -103,6 +103,29 @@ class SeriesProjection:
         draws = rng.standard_normal((persons, factor.shape[0]))
         return np.asarray(draws @ factor, dtype=np.float64)
 
+    def local_residual(
+        self,
+        name: str,
+        originals: FloatArray,
+        neighbours: np.ndarray[Any, Any],
+        weights: FloatArray,
+        rng: np.random.Generator,
+    ) -> FloatArray | None:
+        """Per avatar, a curve drawn from its own neighbours' left-out parts: ``Σ √w_j · g_j ·
+        r_j`` (``r_j`` what neighbour j's components leave of its curve, ``g_j`` independent
+        standard normal), a Gaussian with the neighbourhood's left-out covariance. The sensors'
+        sensor1 mixes flat noisy series with smooth swinging ones: drawn from all originals,
+        the noisy ones' avatars came out smoother (lag-1 Hellinger 0.242 against 0.216 drawn
+        locally, 20 seeds, floor 0.139). None when nothing is left out."""
+        variable = self.variables[name]
+        if variable.components is None or variable.residual is None or not variable.residual.size:
+            return None
+        complete = np.nan_to_num(originals - variable.mean)
+        left = complete - (complete @ variable.components.T) @ variable.components
+        left[np.isnan(originals).any(axis=1)] = 0.0
+        draws = np.sqrt(weights) * rng.standard_normal(weights.shape)
+        return np.asarray(np.einsum("nk,nkg->ng", draws, left[neighbours]), dtype=np.float64)
+
 
 def _fpca(curves: FloatArray, nf: int) -> VariableProjection:
     """Components from the eigen-decomposition of the grid × grid scatter matrix: the right

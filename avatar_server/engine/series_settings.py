@@ -20,20 +20,23 @@ UNALIGNMENTS: tuple[UnalignmentName, ...] = get_args(UnalignmentName)
 
 DEFAULT_NF = 5
 """FPCA components kept per value variable (then capped by the grid length and the persons)."""
-DEFAULT_BLOCK_WEIGHT: dict[ProjectionName, float] = {"fpca": 2.0, "flatten": 5.0}
+DEFAULT_BLOCK_WEIGHT: dict[ProjectionName, float] = {"fpca": 2.0, "flatten": 0.5}
 """Per projection, the series block's total inertia in the parent's joint projection as a
 multiple of the inertia of the parent's other columns (each standardised column weighs 1).
 
-Chosen by measurement (``bench/results/series-quality.md``; k = 5, 5 seeds). On the sensors the
-one person-level structure (a series' mean against its standard deviation, r = ±0.65) needs a
-heavy block with fpca: its gap to the originals was 0.22 at 1, 0.14 at 2, 0.10 at 5 (floor
-0.07, sensor2); the other shape statistics hardly move with the weight. On a generated fixture
-whose series follow a person column (r = 0.99) the link kept peaks at 0.5–1 with fpca (0.99,
-0.96 at 1, 0.86 at 2, 0.67 at 5) and at 5–10 with flatten (0.99): 2 is fpca's compromise, 5
-flatten's. Why they differ: the avatarization restores the variance its axes leave out from
-the originals' residuals, lifted without the column weights, so columns weighing far from 1
-get noise that breaks their links (fpca at 10, one seed: the avatars' level and first score
-correlate 0.51 with that restoration and 0.998 without it; the originals' 1.00)."""
+Chosen by measurement (``bench/results/series-quality.md``; k = 5, 5 seeds), privacy first.
+A heavy block fills the joint projection's few axes, so each avatar's curve is made from
+persons whose curves are close to its own original's: with ``flatten`` the sensors'
+``person_and_series`` hidden rate falls under its target of 90 from a weight of 1 when an
+fpca table sits beside it (91 at 1 with one seed under 90, 82 at 2, 78 at 5), and stays
+above it at 0.5 (97); fpca blocks pass from 1 to 5 (97–99). Within what passes, utility
+decides: on the sensors the one person-level structure (a series' mean against its standard
+deviation, r = ±0.65) needs a heavy fpca block (gap 0.22 at 1, 0.14 at 2, 0.10 at 5, floor
+0.07, sensor2); on a generated fixture whose series follow a person column (r = 0.99) fpca
+keeps 0.96 at 1, 0.86 at 2, 0.67 at 5, flatten 0.84 at 0.5. The avatarization restores the
+variance its axes leave out from the originals' residuals, lifted without the column weights,
+so columns weighing far from 1 get noise that breaks their links (fpca at 10, one seed: the
+avatars' level and first score correlate 0.51 with that restoration and 0.998 without it)."""
 
 
 @dataclass(frozen=True)

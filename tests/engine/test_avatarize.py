@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -295,3 +296,56 @@ def test_discrete_values_match_by_number_not_spelling(wbcd: pd.DataFrame) -> Non
     space = metric_space(wbcd, wbcd.astype(float))
     assert np.isfinite(space.avatars).all()
     np.testing.assert_allclose(space.avatars, space.original, atol=1e-9)
+
+
+def _two_kinds(rows: int = 400) -> pd.DataFrame:
+    """Two kinds of rows told apart by ``level``: quiet ones whose other columns barely move
+    and loud ones whose other columns vary 20 times more, independently of each other (the
+    first axes see ``level``; the rest is residual)."""
+    rng = np.random.default_rng(3)
+    loud = np.arange(rows) % 2 == 1
+    spread = np.where(loud, 2.0, 0.1)[:, None]
+    frame = pd.DataFrame(
+        rng.standard_normal((rows, 6)) * spread, columns=[f"x{i}" for i in range(6)]
+    )
+    frame["level"] = np.where(loud, 10.0, 0.0) + rng.normal(0, 0.1, rows)
+    frame["x0"] = frame["level"] + rng.normal(0, 0.1, rows)
+    return frame
+
+
+def test_local_residual_keeps_each_kind_of_row_its_own_spread() -> None:
+    frame = _two_kinds()
+    quiet = (frame["level"] < 5).to_numpy()
+    noisy = [f"x{i}" for i in range(1, 6)]
+
+    def quiet_spread(**options: Any) -> float:
+        avatars = avatarize(frame, k=5, ncp=2, seed=0, **options).unshuffled
+        return float(avatars.loc[quiet, noisy].std().mean())
+
+    original = float(frame.loc[quiet, noisy].std().mean())
+    drawn_globally = quiet_spread()
+    drawn_locally = quiet_spread(local_residual=noisy)
+    # From all originals, the quiet rows' avatars take the loud rows' residual too.
+    assert drawn_globally > 5 * original
+    assert drawn_locally < 2 * original
+    # Only the named columns change; the same seed gives the same avatars.
+    again = avatarize(frame, k=5, ncp=2, seed=0, local_residual=noisy).unshuffled
+    first = avatarize(frame, k=5, ncp=2, seed=0, local_residual=noisy).unshuffled
+    pd.testing.assert_frame_equal(first, again)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"local_residual": ["nowhere"]}, "not projected numbers: ['nowhere']"),
+        ({"local_residual": ["kind"]}, "not projected numbers: ['kind']"),
+        (
+            {"local_residual": ["x1"], "restore_residual": False},
+            "local_residual needs restore_residual",
+        ),
+    ],
+)
+def test_local_residual_refuses_what_it_cannot_draw(options: dict[str, Any], message: str) -> None:
+    frame = _two_kinds(60).assign(kind=lambda f: np.where(f["level"] > 5, "loud", "quiet"))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        avatarize(frame, k=5, seed=0, **options)

@@ -309,3 +309,40 @@ def test_block_weight_defaults_per_projection_and_can_be_set() -> None:
     assert SeriesSettings().weight == DEFAULT_BLOCK_WEIGHT["fpca"]
     assert SeriesSettings(projection="flatten").weight == DEFAULT_BLOCK_WEIGHT["flatten"]
     assert SeriesSettings(block_weight=3).weight == 3.0
+
+
+def _lag1(curves: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    centred = curves - curves.mean(axis=1, keepdims=True)
+    lagged = (centred[:, 1:] * centred[:, :-1]).sum(axis=1) / (centred**2).sum(axis=1)
+    return np.asarray(lagged, dtype=np.float64)
+
+
+def test_left_out_variance_is_drawn_from_the_avatars_own_neighbours() -> None:
+    """Half the persons swing smoothly, half jitter (alternating noise, lag-1 ≈ −0.5): drawn
+    from all originals, the jittering persons' left-out parts are mostly the swingers'
+    smooth leftovers; drawn from their own neighbours (here, persons of their own kind), they
+    keep their jitter."""
+    rng = np.random.default_rng(0)
+    persons, grid = 200, 30
+    t = np.linspace(0, 1, grid)
+    jitter = np.arange(persons) % 2 == 0
+    phase = rng.uniform(0, 2 * np.pi, (persons, 1))
+    smooth = 2.0 * np.sin(4 * np.pi * t + phase) + rng.normal(0, 0.3, (persons, 1)) * t * 8
+    noise = rng.standard_normal((persons, grid + 1))
+    alternating = noise[:, 1:] - 0.8 * noise[:, :-1]
+    curves = np.where(jitter[:, None], 0.5 * alternating, smooth)
+    projection = SeriesProjection.fit({"x": curves}, "fpca", 2)
+    same_kind = np.array(
+        [rng.choice(np.flatnonzero(jitter == jitter[i]), 5, replace=False) for i in range(persons)]
+    )
+    weights = rng.dirichlet(np.ones(5), persons)
+    local = projection.local_residual("x", curves, same_kind, weights, np.random.default_rng(1))
+    pooled = projection.residual("x", persons, np.random.default_rng(1))
+    assert local is not None and pooled is not None
+    original = np.median(_lag1(curves[jitter]))
+    assert original < -0.3
+    assert abs(np.median(_lag1(local[jitter])) - original) < 0.1
+    assert np.median(_lag1(pooled[jitter])) > original + 0.3
+    # Nothing is left out of a flattened curve: nothing to draw.
+    flat = SeriesProjection.fit({"x": curves}, "flatten", 2)
+    assert flat.local_residual("x", curves, same_kind, weights, rng) is None
