@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS := server,dev
+EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
 .PHONY: install demo docs docs-images test test-heavy check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series
