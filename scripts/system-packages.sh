@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the report rendering and its tests need, installed when missing:
 # pango + fonts (WeasyPrint renders the PDF report), poppler-utils (pdftotext, pdffonts,
-# pdftoppm) and qpdf (report checks), chromium (screenshot of the HTML report).
+# pdftoppm) and qpdf (report checks), chromium (screenshot of the HTML report), postgresql
+# (the server binaries the integration tests start a throwaway cluster with).
 set -euo pipefail
 
 PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-  poppler-utils qpdf chromium
+  poppler-utils qpdf chromium postgresql
 )
 missing=()
 for package in "${PACKAGES[@]}"; do
