@@ -13,10 +13,21 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_POOL_SIZE = 40
+# PostgreSQL runs a process per connection, and every API process, job worker and replica has
+# its own pool, so a pool keeps few idle connections: 10 kept, up to 30 under a burst (an API
+# process runs 40 request threads, but a request holds its connection for milliseconds and a
+# long-poll holds none while it waits). A request beyond them waits up to POOL_TIMEOUT_S for
+# one. The server's max_connections must cover 30 per API process plus 3 per job worker.
+POSTGRESQL_POOL_SIZE = 10
+POSTGRESQL_MAX_OVERFLOW = 20
+POOL_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 10
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL and foreign keys so it behaves like a real server DB."""
+    """Create the engine; SQLite gets WAL and foreign keys so it behaves like a real server DB.
+
+    Any other URL is PostgreSQL's (``check.check_database`` refuses the rest)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -35,7 +46,16 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url,
+        # A connection the database dropped (restart, failover, idle timeout) is replaced
+        # when taken from the pool instead of failing the request that took it.
+        pool_pre_ping=True,
+        pool_size=POSTGRESQL_POOL_SIZE,
+        max_overflow=POSTGRESQL_MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "avatars"},
+    )
 
 
 def sqlite_path(url: str) -> Path | None:
