@@ -10,6 +10,7 @@ from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from avatar_server.db.check import check_database
 from avatar_server.db.session import make_engine, make_sessionmaker, sqlite_path, upgrade_database
 from avatar_server.security.files import create_private_once, private_folder, private_sqlite_file
 from avatar_server.security.secrets import new_reset_token
@@ -59,9 +60,15 @@ class Runtime:
             return self.settings.secret_key.get_secret_value()
         return create_private_once(self.settings.home / "secret_key", new_reset_token())
 
+    def check(self) -> None:
+        """Raise ``StartupError`` saying what is wrong if a service the settings name cannot
+        be used. Cheap: ``avatars serve`` runs it before starting, to report it plainly."""
+        check_database(self.settings.resolved_database_url)
+
     def start(self) -> None:
         """Prepare everything before the first request: folders, schema, storage, secret."""
         private_folder(self.settings.home, "AVATAR_HOME")
+        self.check()
         database = sqlite_path(self.settings.resolved_database_url)
         if database is not None:
             private_sqlite_file(database)
