@@ -115,16 +115,34 @@ def create_job(
         cancel_requested=False,
         attempts=0,
     )
+    if not parents:
+        job.status, job.ready, job.error = state.initial_state([])
+        db.add(job)
+        db.commit()
+        return job
+    # A dependency that ends or is deleted at this moment either committed before the state
+    # read below or will find this job waiting on it. On SQLite, the insert takes the write
+    # lock. On PostgreSQL, the user's job graph lock orders this creation with the endings,
+    # and the dependencies' rows are locked as they are read: a deletion waits for this
+    # commit, or this read waits for the deletion's (and then misses the row).
+    state.lock_job_graph(db, [user.id])
     db.add(job)
-    # The insert takes the write lock: a dependency that finishes or is deleted at this moment
-    # either committed before it (and is read again here) or will find this job waiting on it.
     db.flush()
-    current = [db.get(Job, p.name, populate_existing=True) for p in parents]
-    deleted = [p for p, now in zip(parents, current, strict=True) if now is None]
+    current = {
+        dependency.name: dependency
+        for dependency in db.scalars(
+            select(Job)
+            .where(Job.name.in_([p.name for p in parents]))
+            .order_by(Job.name)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    deleted = [p for p in parents if p.name not in current]
     if deleted:
         job.status, job.error = JobStatus.FAILED, state.deleted_reason(deleted[0])
     else:
-        job.status, job.ready, job.error = state.initial_state(parents)
+        job.status, job.ready, job.error = state.initial_state(current.values())
     db.commit()
     return job
 
