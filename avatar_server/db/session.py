@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, func, make_url, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -22,6 +22,7 @@ POSTGRESQL_POOL_SIZE = 10
 POSTGRESQL_MAX_OVERFLOW = 20
 POOL_TIMEOUT_S = 30
 CONNECT_TIMEOUT_S = 10
+MIGRATION_LOCK = 0x6176617461727347  # "avatarsG": the advisory lock key of schema upgrades
 
 
 def make_engine(url: str) -> Engine:
@@ -81,8 +82,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_database(engine: Engine) -> None:
-    """Bring the schema to the latest migration."""
+    """Bring the schema to the latest migration.
+
+    API replicas sharing a PostgreSQL database may start together: each waits for the
+    migration lock, so the first migrates and the others, reading the version after it
+    committed, find nothing to do (PostgreSQL's DDL is transactional; SQLite's write lock does
+    the same for one machine's processes)."""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
