@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.server import free_port
 
+DEBIAN_ROOT = Path("/usr/lib/postgresql")
 SUPERUSER = "postgres"
 DATABASE = "avatars_test"
 _START_WAIT_S = 30
@@ -43,7 +44,7 @@ class PostgresMissing(RuntimeError):
     """The PostgreSQL server binaries are not installed."""
 
 
-def server_binaries() -> Path:
+def server_binaries(installed: Path = DEBIAN_ROOT) -> Path:
     """The ``bin`` folder of the newest PostgreSQL installed by Debian's packages."""
 
     def version(folder: Path) -> tuple[int, ...]:
@@ -51,13 +52,13 @@ def server_binaries() -> Path:
 
     found = [
         folder
-        for folder in Path("/usr/lib/postgresql").glob("*/bin")
+        for folder in installed.glob("*/bin")
         if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file()
     ]
     if not found:
         raise PostgresMissing(
-            "the PostgreSQL server binaries (initdb, pg_ctl) are not under "
-            "/usr/lib/postgresql/*/bin: apt-get install postgresql (make install does it)"
+            f"the PostgreSQL server binaries (initdb, pg_ctl) are not under {installed}/*/bin: "
+            "apt-get install postgresql (make install does it)"
         )
     return max(found, key=version)
 
