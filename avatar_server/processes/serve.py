@@ -10,10 +10,12 @@ import sys
 import uvicorn
 
 from avatar_server.processes.app import create_app
+from avatar_server.processes.preflight import preflight
 from avatar_server.processes.supervisor import Supervisor
 from avatar_server.security.files import restrict_umask
 from avatar_server.services.users import UnusableSettingError, check_admin_password
 from avatar_server.settings import Settings
+from avatar_server.startup_errors import StartupError
 
 logger = logging.getLogger("avatar_server")
 
@@ -29,7 +31,8 @@ def serve(
     settings = settings or Settings()
     try:
         check_admin_password(settings)
-    except UnusableSettingError as exc:
+        preflight(settings)
+    except (UnusableSettingError, StartupError) as exc:
         logger.error("not starting: %s", exc)  # said once, without a traceback
         sys.exit(2)
     if settings.api_processes > 1:

@@ -1,0 +1,19 @@
+"""The checks ``avatars serve`` makes before it starts anything, so that a wrong setting stops
+it with one plain sentence instead of a traceback from deep inside the server's start."""
+
+from __future__ import annotations
+
+from avatar_server.processes.executor import check_executor_settings
+from avatar_server.settings import Settings
+
+
+def preflight(settings: Settings) -> None:
+    """Raise ``StartupError`` for the first setting the server cannot start with."""
+    check_executor_settings(settings)
+    if settings.dask_address is not None:
+        from avatar_server.processes.dask_executor import check_cluster
+
+        check_cluster(settings)
+
+
+__all__ = ["preflight"]

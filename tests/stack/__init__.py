@@ -1,0 +1,1 @@
+"""Services the integration suite starts for real on loopback: PostgreSQL, SeaweedFS, Dask."""
