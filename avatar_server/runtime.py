@@ -17,6 +17,7 @@ from avatar_server.services.mail import Mailer
 from avatar_server.services.orphans import GRACE_S, clean_orphans
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
+from avatar_server.storage_check import check_storage
 
 logger = logging.getLogger("avatar_server")
 
@@ -66,10 +67,14 @@ class Runtime:
         database = sqlite_path(self.settings.resolved_database_url)
         if database is not None:
             private_sqlite_file(database)
+        check_storage(self.settings.resolved_storage_url)
         upgrade_database(self.engine)
-        # A SQLite database is one machine's: while it starts, no upload or job of it is
-        # writing, so every orphan is a crash's leftover. Shared storage keeps recent ones.
-        single_machine = self.settings.resolved_database_url.startswith("sqlite")
+        # A SQLite database and a local folder are one machine's: while it starts, no upload
+        # or job of it is writing, so every orphan is a crash's leftover. Shared ones keep
+        # recent orphans, which a writer elsewhere may be about to commit.
+        single_machine = (
+            self.settings.resolved_database_url.startswith("sqlite") and self.storage.local
+        )
         with self.sessions() as db:
             clean_orphans(db, self.storage, grace_s=0 if single_machine else GRACE_S)
         _ = self.secret_key

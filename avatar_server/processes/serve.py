@@ -14,6 +14,8 @@ from avatar_server.processes.supervisor import Supervisor
 from avatar_server.security.files import restrict_umask
 from avatar_server.services.users import UnusableSettingError, check_admin_password
 from avatar_server.settings import Settings
+from avatar_server.startup_errors import StartupError
+from avatar_server.storage_check import check_storage
 
 logger = logging.getLogger("avatar_server")
 
@@ -29,7 +31,9 @@ def serve(
     settings = settings or Settings()
     try:
         check_admin_password(settings)
-    except UnusableSettingError as exc:
+        # Also checked by Runtime.start, but there uvicorn would wrap it in a traceback.
+        check_storage(settings.resolved_storage_url)
+    except (UnusableSettingError, StartupError) as exc:
         logger.error("not starting: %s", exc)  # said once, without a traceback
         sys.exit(2)
     if settings.api_processes > 1:
