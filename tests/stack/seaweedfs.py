@@ -149,6 +149,9 @@ def seaweedfs(workdir: Path, bucket: str = "avatars") -> Iterator[S3Server]:
             # A missing bucket must be an error, as on S3, not created by the first write.
             "-s3.autoCreateBucket=false",
             f"-bucket={bucket}",
+            # Its local sockets default to /tmp, where the S3 one outlives the server.
+            f"-s3.localSocket={data / 's3.sock'}",
+            f"-filer.localSocket={data / 'filer.sock'}",
             # Known identities make weed require signed requests, and check them.
             f"-s3.config={identities}",
         ]
