@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -34,6 +34,9 @@ test: $(STAMP) ## the test suite (starts real servers on loopback)
 
 test-heavy: $(STAMP) ## the heavy suites: faults, leases, fuzzing, multi-process servers (~2.5 min)
 	$(BIN)/python -m pytest -m heavy
+
+test-integration: $(STAMP) ## PostgreSQL, SeaweedFS (S3) and Dask started on loopback by tests/stack
+	$(BIN)/python -m pytest -m integration tests/integration
 
 spec: $(STAMP) ## write openapi.json from the app object
 	$(BIN)/python -m avatar_server.spec openapi.json

@@ -14,8 +14,10 @@ from avatar_server.db.session import make_engine, make_sessionmaker, sqlite_path
 from avatar_server.security.files import create_private_once, private_folder, private_sqlite_file
 from avatar_server.security.secrets import new_reset_token
 from avatar_server.services.mail import Mailer
+from avatar_server.services.orphans import GRACE_S, clean_orphans
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
+from avatar_server.storage_check import check_storage
 
 logger = logging.getLogger("avatar_server")
 
@@ -65,11 +67,16 @@ class Runtime:
         database = sqlite_path(self.settings.resolved_database_url)
         if database is not None:
             private_sqlite_file(database)
+        check_storage(self.settings.resolved_storage_url)
         upgrade_database(self.engine)
-        # A SQLite database is one machine's: while it starts, no upload of it is in flight,
-        # so every temporary object is a crash's leftover. Shared storage keeps recent ones.
-        single_machine = self.settings.resolved_database_url.startswith("sqlite")
-        self.storage.clear_stale_temporary(older_than_s=0 if single_machine else 3600)
+        # A SQLite database and a local folder are one machine's: while it starts, no upload
+        # or job of it is writing, so every orphan is a crash's leftover. Shared ones keep
+        # recent orphans, which a writer elsewhere may be about to commit.
+        single_machine = (
+            self.settings.resolved_database_url.startswith("sqlite") and self.storage.local
+        )
+        with self.sessions() as db:
+            clean_orphans(db, self.storage, grace_s=0 if single_machine else GRACE_S)
         _ = self.secret_key
 
     def stop(self) -> None:

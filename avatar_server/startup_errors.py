@@ -1,6 +1,4 @@
-"""The one error a misconfigured server stops with."""
-
-from __future__ import annotations
+"""Errors that stop the server from starting, each saying plainly what is wrong and what to do."""
 
 
 class StartupError(RuntimeError):

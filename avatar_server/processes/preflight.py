@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from avatar_server.processes.executor import check_executor_settings
 from avatar_server.settings import Settings
+from avatar_server.storage_check import check_storage
 
 
 def preflight(settings: Settings) -> None:
     """Raise ``StartupError`` for the first setting the server cannot start with."""
     check_executor_settings(settings)
+    check_storage(settings.resolved_storage_url)
     if settings.dask_address is not None:
         from avatar_server.processes.dask_executor import check_cluster
 

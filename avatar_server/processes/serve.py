@@ -31,6 +31,7 @@ def serve(
     settings = settings or Settings()
     try:
         check_admin_password(settings)
+        # Runtime.start checks again, but there uvicorn would wrap the message in a traceback.
         preflight(settings)
     except (UnusableSettingError, StartupError) as exc:
         logger.error("not starting: %s", exc)  # said once, without a traceback
