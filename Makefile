@@ -35,7 +35,7 @@ test: $(STAMP) ## the test suite (starts real servers on loopback)
 test-heavy: $(STAMP) ## the heavy suites: faults, leases, fuzzing, multi-process servers (~2.5 min)
 	$(BIN)/python -m pytest -m heavy
 
-test-integration: $(STAMP) ## against PostgreSQL (and S3, Dask) the tests start on loopback ports
+test-integration: $(STAMP) ## PostgreSQL, SeaweedFS (S3) and Dask started on loopback by tests/stack
 	$(BIN)/python -m pytest -m integration tests/integration
 
 spec: $(STAMP) ## write openapi.json from the app object

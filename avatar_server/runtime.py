@@ -15,8 +15,10 @@ from avatar_server.db.session import make_engine, make_sessionmaker, sqlite_path
 from avatar_server.security.files import create_private_once, private_folder, private_sqlite_file
 from avatar_server.security.secrets import new_reset_token
 from avatar_server.services.mail import Mailer
+from avatar_server.services.orphans import GRACE_S, clean_orphans
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
+from avatar_server.storage_check import check_storage
 
 logger = logging.getLogger("avatar_server")
 
@@ -60,23 +62,23 @@ class Runtime:
             return self.settings.secret_key.get_secret_value()
         return create_private_once(self.settings.home / "secret_key", new_reset_token())
 
-    def check(self) -> None:
-        """Raise ``StartupError`` saying what is wrong if a service the settings name cannot
-        be used. Cheap: ``avatars serve`` runs it before starting, to report it plainly."""
-        check_database(self.settings.resolved_database_url)
-
     def start(self) -> None:
         """Prepare everything before the first request: folders, schema, storage, secret."""
         private_folder(self.settings.home, "AVATAR_HOME")
-        self.check()
+        check_database(self.settings.resolved_database_url)
         database = sqlite_path(self.settings.resolved_database_url)
         if database is not None:
             private_sqlite_file(database)
+        check_storage(self.settings.resolved_storage_url)
         upgrade_database(self.engine)
-        # A SQLite database is one machine's: while it starts, no upload of it is in flight,
-        # so every temporary object is a crash's leftover. Shared storage keeps recent ones.
-        single_machine = self.settings.resolved_database_url.startswith("sqlite")
-        self.storage.clear_stale_temporary(older_than_s=0 if single_machine else 3600)
+        # A SQLite database and a local folder are one machine's: while it starts, no upload
+        # or job of it is writing, so every orphan is a crash's leftover. Shared ones keep
+        # recent orphans, which a writer elsewhere may be about to commit.
+        single_machine = (
+            self.settings.resolved_database_url.startswith("sqlite") and self.storage.local
+        )
+        with self.sessions() as db:
+            clean_orphans(db, self.storage, grace_s=0 if single_machine else GRACE_S)
         _ = self.secret_key
 
     def stop(self) -> None:

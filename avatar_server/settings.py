@@ -117,7 +117,19 @@ class Settings(BaseSettings):
     )
 
     workers: int = Field(
-        default=2, ge=0, description="Job worker processes started with the server (0: none)."
+        default=2,
+        ge=0,
+        description="Job worker processes started with the server (0: none); unused with "
+        "AVATAR_DASK_ADDRESS, whose workers run the jobs.",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="A Dask scheduler (tcp://host:8786) whose workers run the jobs instead of "
+        "local worker processes. Needs a database and a storage the workers reach too "
+        "(PostgreSQL, S3): SQLite and a local folder are refused.",
+    )
+    dask_connect_seconds: float = Field(
+        default=10.0, gt=0, description="How long the server waits for the Dask scheduler."
     )
     api_processes: int = Field(
         default=1,

@@ -1,8 +1,12 @@
-"""Object storage through fsspec: a local folder by default, any fsspec URL (s3://...) later.
+"""Object storage through fsspec: a local folder by default, or S3 (``s3://bucket/prefix``).
 
-Writes go to a temporary key first; :meth:`Storage.publish` moves them to their final key only
-once the caller is about to commit the database row that references them, so a reader never
-sees a half-written object.
+Every object is written once, streamed, at its final key, and appears there whole when its
+writer commits, or never: on S3 a write is a multipart upload (an object exists only once
+``CompleteMultipartUpload`` succeeds), in a folder it is a hidden sibling file renamed over
+the key (``os.replace`` is atomic). Nothing is ever moved: S3 has no rename (``fs.mv`` is a
+copy and a delete, neither atomic nor cheap). Callers write under a key no one else uses (a new
+dataset's or job attempt's own prefix) and make it visible by committing the database row that
+points to it; what no row points to is an orphan, erased by ``services.orphans``.
 
 A local folder holds personal data: its root is made 0700 (tightened, with a warning, if others
 could open it), and every object in it is created 0600 in folders created 0700, whatever the
@@ -12,64 +16,154 @@ control.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import fsspec
-from fsspec.core import url_to_fs
+from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from avatar_server.security.files import create_private_folders, open_private, private_folder
 
 CHUNK_BYTES = 1024 * 1024
-_TMP_PREFIX = "tmp"
+PART_BYTES = 8 * 1024 * 1024
+"""S3 multipart part size, and the size of each ranged read. S3 refuses parts under 5 MiB (but
+the last) and allows 10,000 parts: 8 MiB parts take objects up to 78 GiB, far above the upload
+limit, while a write holds at most one part and its copy in memory (about 16 MiB) and a read
+one part. Larger parts save little: a part is about 0.1 s of transfer here, far above the
+per-request cost."""
+PARTIAL_SUFFIX = ".partial"
+"""Ends the hidden name a local write uses until it commits (``.<name>.<random>.partial``)."""
+TEMPORARY_PREFIX = "tmp"
+"""Where earlier versions wrote uploads before moving them; only crash leftovers remain."""
+
+S3_PROTOCOLS = ("s3", "s3a")
+
+
+def storage_options(url: str) -> dict[str, Any]:
+    """The fsspec options of ``url``'s filesystem.
+
+    S3 listings are not cached: other processes (workers, API replicas) write and erase
+    objects, and a cached listing would hide them. Endpoint and credentials come from the
+    standard ``AWS_*`` variables, read by botocore.
+    """
+    protocol, _ = split_protocol(url)
+    if protocol in S3_PROTOCOLS:
+        return {"use_listings_cache": False, "default_block_size": PART_BYTES}
+    return {}
+
+
+def modified_at(info: dict[str, Any]) -> float:
+    """An object's modification time (seconds since the epoch) from an fsspec listing entry."""
+    if "mtime" in info:  # a local file
+        return float(info["mtime"])
+    stamp = info.get("LastModified")
+    if isinstance(stamp, datetime):
+        return stamp.timestamp()
+    return time.time()  # unknown: counted as new, so never erased as stale
+
+
+class ObjectWriter:
+    """A streamed write of one object, visible at its key only after :meth:`commit`."""
+
+    def __init__(self, storage: Storage, key: str) -> None:
+        self._finished = True  # until the file is open: nothing to abort
+        self.path = storage.path(key)
+        self.local = storage.local
+        self._partial: Path | None = None
+        if self.local:
+            folder, name = self.path.rsplit("/", 1)
+            create_private_folders(Path(folder))
+            self._partial = Path(folder) / f".{name}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
+            self.handle: IO[bytes] = open(open_private(self._partial), "wb")  # noqa: SIM115
+        else:
+            self.handle = storage.fs.open(self.path, "wb", block_size=PART_BYTES)
+        self._finished = False
+
+    def write(self, data: bytes) -> int:
+        return self.handle.write(data)
+
+    def commit(self) -> None:
+        """Finish the object: the last part and ``CompleteMultipartUpload``, or the rename."""
+        self._finished = True
+        try:
+            self.handle.close()
+            if self._partial is not None:
+                os.replace(self._partial, self.path)
+        except BaseException:
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self._partial is not None:
+            self._partial.unlink(missing_ok=True)
+            return
+        with suppress(Exception):  # the janitor aborts a multipart upload left behind
+            getattr(self.handle, "discard", lambda: None)()
+
+    def abort(self) -> None:
+        """Drop what was written: the key stays as it was (absent, for a new key)."""
+        self._finished = True
+        if self._partial is not None:
+            self.handle.close()
+        else:
+            # fsspec's close() would commit what was buffered: mark the file closed so nothing
+            # commits it, and discard the buffer and the multipart upload instead.
+            self.handle.closed = True  # type: ignore[misc]
+        self._drop()
+
+    def __del__(self) -> None:
+        # A writer dropped unfinished (an error path that forgot it) is aborted: fsspec's own
+        # file would otherwise commit its buffered bytes when collected.
+        if not self._finished:
+            self.abort()
 
 
 class Storage:
     """A key -> bytes store rooted at ``url``."""
 
     def __init__(self, url: str) -> None:
-        fs, root = url_to_fs(url)
+        fs, root = url_to_fs(url, **storage_options(url))
         self.fs: fsspec.AbstractFileSystem = fs
-        self.root = root.rstrip("/")
+        self.root: str = root.rstrip("/")
         self.local = isinstance(fs, LocalFileSystem)
         if self.local:
             private_folder(Path(self.root), "the storage folder")
-        else:
-            self.fs.makedirs(self.root, exist_ok=True)
 
-    def _make_folder(self, path: str) -> None:
-        if self.local:
-            create_private_folders(Path(path))
-        else:
-            self.fs.makedirs(path, exist_ok=True)
-
-    def _path(self, key: str) -> str:
+    def path(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
             raise ValueError(f"invalid storage key {key!r}")
         return f"{self.root}/{key}"
 
-    def new_temp_key(self) -> str:
-        return f"{_TMP_PREFIX}/{uuid.uuid4().hex}"
+    def key_of(self, path: str) -> str:
+        """The key of a path a listing gave (the inverse of :meth:`path`)."""
+        return path.removeprefix(f"{self.root}/")
+
+    def start_write(self, key: str) -> ObjectWriter:
+        return ObjectWriter(self, key)
 
     @contextmanager
     def open_write(self, key: str) -> Iterator[IO[bytes]]:
-        path = self._path(key)
-        self._make_folder(path.rsplit("/", 1)[0])
-        if self.local:
-            with open(open_private(Path(path)), "wb") as private:
-                yield private
-            return
-        with self.fs.open(path, "wb") as handle:
-            yield handle
+        """Stream an object to ``key``: it appears whole when the block ends, and not at all
+        if the block raises."""
+        writer = self.start_write(key)
+        try:
+            yield writer.handle
+        except BaseException:
+            writer.abort()
+            raise
+        writer.commit()
 
     @contextmanager
     def open_read(self, key: str) -> Iterator[IO[bytes]]:
-        with self.fs.open(self._path(key), "rb") as handle:
+        """A seekable reader; on S3 it fetches ranges of :data:`PART_BYTES` as it goes."""
+        with self.fs.open(self.path(key), "rb", block_size=PART_BYTES) as handle:
             yield handle
 
     def iter_bytes(self, key: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -77,39 +171,61 @@ class Storage:
             while chunk := handle.read(chunk_bytes):
                 yield chunk
 
-    def publish(self, temp_key: str, final_key: str) -> None:
-        """Move a fully written temporary object to its final key."""
-        final = self._path(final_key)
-        self._make_folder(final.rsplit("/", 1)[0])
-        self.fs.mv(self._path(temp_key), final)
-
     def delete(self, key: str) -> None:
-        path = self._path(key)
-        if self.fs.exists(path):
-            self.fs.rm(path)
+        with suppress(FileNotFoundError):
+            self.fs.rm(self.path(key))
 
     def delete_tree(self, prefix: str) -> None:
-        """Remove every object under ``prefix`` (a job's results)."""
-        path = self._path(prefix)
-        if self.fs.exists(path):
-            self.fs.rm(path, recursive=True)
+        """Remove every object under ``prefix`` (a dataset's, a job's or an attempt's)."""
+        with suppress(FileNotFoundError):
+            self.fs.rm(self.path(prefix), recursive=True)
 
     def children(self, prefix: str) -> list[str]:
         """The names directly under ``prefix`` (none if it does not exist)."""
-        path = self._path(prefix)
-        if not self.fs.exists(path):
+        try:
+            entries = self.fs.ls(self.path(prefix), detail=False)
+        except FileNotFoundError:
             return []
-        return [entry.rstrip("/").rsplit("/", 1)[-1] for entry in self.fs.ls(path, detail=False)]
+        return [entry.rstrip("/").rsplit("/", 1)[-1] for entry in entries]
 
     def exists(self, key: str) -> bool:
-        return bool(self.fs.exists(self._path(key)))
+        return bool(self.fs.exists(self.path(key)))
 
-    def clear_stale_temporary(self, older_than_s: float = 3600) -> None:
-        """Drop temporary objects a crash left behind; recent ones may belong to a live upload."""
-        path = self._path(_TMP_PREFIX)
-        if not self.fs.exists(path):
-            return
+    def objects(self, prefix: str) -> dict[str, float]:
+        """Every object under ``prefix`` (its key) with its modification time; one listing on
+        S3, however many objects."""
+        try:
+            found = self.fs.find(self.path(prefix), detail=True)
+        except FileNotFoundError:
+            return {}
+        return {self.key_of(path): modified_at(info) for path, info in found.items()}
+
+    def abort_stale_multipart_uploads(self, older_than_s: float) -> int:
+        """Abort the multipart uploads under the root begun more than ``older_than_s`` ago: a
+        writer killed mid-object leaves its parts stored (unlisted, but paid for). A lifecycle
+        rule on the bucket does the same; this needs none. Returns how many were aborted."""
+        if self.local:
+            return 0
+        bucket, _, prefix = self.root.partition("/")
         cutoff = time.time() - older_than_s
-        for entry in self.fs.ls(path, detail=False):
-            if self.fs.modified(entry).timestamp() < cutoff:
-                self.fs.rm(entry, recursive=True)
+        aborted = 0
+        marker: dict[str, str] = {}
+        while True:
+            listing = self.fs.call_s3(
+                "list_multipart_uploads", Bucket=bucket, Prefix=prefix, **marker
+            )
+            for upload in listing.get("Uploads", []):
+                if upload["Initiated"].timestamp() < cutoff:
+                    self.fs.call_s3(
+                        "abort_multipart_upload",
+                        Bucket=bucket,
+                        Key=upload["Key"],
+                        UploadId=upload["UploadId"],
+                    )
+                    aborted += 1
+            if not listing.get("IsTruncated"):
+                return aborted
+            marker = {
+                "KeyMarker": listing["NextKeyMarker"],
+                "UploadIdMarker": listing["NextUploadIdMarker"],
+            }

@@ -76,8 +76,8 @@ def storage_files(server: ServerProcess) -> set[Path]:
 
 
 def temporary_files(server: ServerProcess) -> set[Path]:
-    folder = server.home / "storage" / "tmp"
-    return {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+    """Unfinished writes: a write is a hidden ``.partial`` file until it is complete."""
+    return set((server.home / "storage").rglob("*.partial"))
 
 
 # --- upload ------------------------------------------------------------------------------------

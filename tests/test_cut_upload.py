@@ -72,11 +72,11 @@ def test_cut_uploads_are_one_info_line_each_and_leave_nothing(
     user_id = httpx.get(f"{server.base_url}/users/me", headers=headers).json()["id"]
     assert all(user_id in line for line in log().splitlines() if "cut off" in line), log()
 
-    temporary = server.home / "storage" / "tmp"
+    uploads = server.home / "storage" / "datasets" / user_id
     wait_until(
-        lambda: not temporary.exists() or not any(temporary.iterdir()),
+        lambda: not uploads.exists() or not any(uploads.rglob("*")),
         timeout=30,
-        what="the cut uploads' temporary objects to be removed",
+        what="the cut uploads' partial objects and folders to be removed",
     )
     assert httpx.get(f"{server.base_url}/datasets", headers=headers).json() == []
     kept = httpx.post(

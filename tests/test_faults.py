@@ -7,7 +7,7 @@ during an upload, during the privacy metrics job with others queued, between two
 alone (the reaper's case). Then it checks what must hold after any crash:
 
 * no partial dataset: the list is unchanged and storage holds exactly the published objects of
-  the listed datasets (temporary objects are cleared at start);
+  the listed datasets (unfinished writes are erased at start);
 * no job stays ``running``: each ends done or failed, through the start-up re-queue or the
   reaper;
 * every finished result is intact: each downloaded file's sha256 equals the manifest's, and
@@ -161,8 +161,8 @@ def stored_files(folder: Path) -> list[Path]:
 
 
 def temp_objects(server: ServerProcess) -> list[Path]:
-    folder = server.home / "storage" / "tmp"
-    return sorted(folder.iterdir()) if folder.exists() else []
+    """Unfinished writes: a write is a hidden ``.partial`` file until it is complete."""
+    return sorted((server.home / "storage").rglob("*.partial"))
 
 
 def check_invariants(client: ApiClient, server: ServerProcess, user_id: str) -> list[JobOut]:
@@ -171,12 +171,13 @@ def check_invariants(client: ApiClient, server: ServerProcess, user_id: str) -> 
     assert temp_objects(server) == [], "temporary objects left after a start"
     assert_no_stray_worker(server)
     datasets = client.datasets.list_datasets()
-    listed = {f"{d.id}.{d.file_format}" for d in datasets}
+    listed = {str(d.id) for d in datasets}
     stored = {path.name for path in (storage / "datasets" / user_id).iterdir()}
     assert stored == listed, "storage holds datasets the list does not show, or lacks some"
     for dataset in datasets:
-        path = storage / "datasets" / user_id / f"{dataset.id}.{dataset.file_format}"
-        assert path.stat().st_size == dataset.size_bytes
+        folder = storage / "datasets" / user_id / str(dataset.id)
+        assert [path.name for path in folder.iterdir()] == ["uploaded"], folder
+        assert (folder / "uploaded").stat().st_size == dataset.size_bytes
     jobs = wait_all_done(client)
     assert {job.status for job in jobs} <= {"done", "failed", "cancelled"}
     for job in jobs:
@@ -318,11 +319,11 @@ def test_kill_during_an_upload(
 
     thread = threading.Thread(target=upload)
     thread.start()
-    # The server has written at least 2 MiB of the body to its temporary object: mid-upload.
+    # The server has written at least 2 MiB of the body to its unfinished object: mid-upload.
     wait_until(
         lambda: any(p.stat().st_size >= 2 * 1024 * 1024 for p in temp_objects(server)),
         timeout=60,
-        what="the upload to reach the server's temporary object",
+        what="the upload to reach the server's unfinished object",
     )
     kill(server, faults, "upload")
     thread.join(timeout=60)
@@ -330,8 +331,8 @@ def test_kill_during_an_upload(
     # Not idempotent: the client reports the cut-off upload, it does not send it again.
     assert len(outcome) == 1 and isinstance(outcome[0], ApiConnectionError), outcome
     assert body.rewinds == 1
-    # While the server is down, the partial body is only a temporary object.
-    assert temp_objects(server), "the partial upload should be a temporary object"
+    # While the server is down, the partial body is only an unfinished (hidden) object.
+    assert temp_objects(server), "the partial upload should be an unfinished object"
     server.start()
     assert temp_objects(server) == []
     assert {d.id for d in client.datasets.list_datasets()} == before

@@ -87,7 +87,7 @@ def test_stored_figures_live_with_the_signal_job_and_are_private(tmp_path: Path)
     assert figures.get(key) == b"\x89PNG bytes"
     path = tmp_path / "storage" / job_prefix(user, "job-signal") / "figures" / f"{key}.png"
     assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert not list((tmp_path / "storage" / "tmp").iterdir())  # published, nothing left over
+    assert list(path.parent.iterdir()) == [path]  # complete, no unfinished write left over
     with pytest.raises(ValueError, match="SHA-256"):
         figures.get("../../other-user/secret")
 

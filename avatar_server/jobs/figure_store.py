@@ -3,8 +3,9 @@
 
 The figures are kept beside the results of the signal-metrics job they are drawn from, in the
 storage, under that job's own prefix: private to its user like the results, never listed as
-results, and deleted with that job. A figure is published whole (written to a temporary key,
-then moved), so a job reading it while another writes it gets the whole figure or none. The
+results, and deleted with that job. A figure appears whole or not at all (see
+:meth:`~avatar_server.storage.Storage.open_write`), so a job reading it while another writes it
+gets the whole figure or none; two jobs writing it write the same bytes. The
 store is a cache: a figure that cannot be read or written is drawn again, never an error.
 """
 
@@ -49,11 +50,8 @@ class StoredFigures:
 
     def put(self, key: str, png: bytes) -> None:
         path = self._key(key)
-        temporary = self.storage.new_temp_key()
         try:
-            with self.storage.open_write(temporary) as handle:
+            with self.storage.open_write(path) as handle:
                 handle.write(png)
-            self.storage.publish(temporary, path)
         except OSError as error:
             logger.warning("figure %s not kept: %s", path, error)
-            self.storage.delete(temporary)

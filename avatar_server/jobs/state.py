@@ -73,8 +73,9 @@ def reaper_turn(db: Session) -> bool:
     return bool(db.scalar(select(func.pg_try_advisory_xact_lock(REAPER_LOCK))))
 
 
-def claim(db: Session, worker: str, lease_seconds: float) -> Job | None:
-    """Take the oldest pending job whose dependencies are done, or None."""
+def claim(db: Session, worker: str, lease_seconds: float, name: str | None = None) -> Job | None:
+    """Take the oldest pending job whose dependencies are done (job ``name`` only, when given:
+    an executor that was handed that job), or None."""
     # On PostgreSQL a row another worker is claiming is skipped, not waited for: workers
     # claiming together get distinct jobs at once. SQLite renders no FOR UPDATE; its write
     # lock serializes the claims.
@@ -85,8 +86,10 @@ def claim(db: Session, worker: str, lease_seconds: float) -> Job | None:
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+    if name is not None:
+        candidate = candidate.where(Job.name == name)
     now = utcnow()
-    name = db.execute(
+    claimed = db.execute(
         update(Job)
         .where(Job.name == candidate.scalar_subquery(), Job.status == JobStatus.PENDING)
         .values(
@@ -101,7 +104,19 @@ def claim(db: Session, worker: str, lease_seconds: float) -> Job | None:
         .returning(Job.name)
     ).scalar_one_or_none()
     db.commit()
-    return None if name is None else db.get(Job, name, populate_existing=True)
+    return None if claimed is None else db.get(Job, claimed, populate_existing=True)
+
+
+def ready_pending(db: Session, limit: int) -> list[tuple[str, int]]:
+    """The oldest pending jobs whose dependencies are done, with their attempts so far: what
+    an executor that is handed jobs (Dask) should be running."""
+    rows = db.execute(
+        select(Job.name, Job.attempts)
+        .where(Job.status == JobStatus.PENDING, Job.ready.is_(True))
+        .order_by(Job.created_at)
+        .limit(limit)
+    ).all()
+    return [(str(name), int(attempts)) for name, attempts in rows]
 
 
 def renew(

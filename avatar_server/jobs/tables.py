@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -86,21 +85,19 @@ def read_frame(
     An uploaded Parquet file is decoded within ``max_decoded_bytes`` (None: the server's own
     result files), as its upload was: a dataset stored before a lower limit is refused with
     :class:`~avatar_server.decoding.DecodedTooLargeError` (a ``ValueError``), not decoded."""
+    # Parsed from the stream (ranged reads on S3), never first copied whole into memory.
     with storage.open_read(key) as handle:
-        payload = handle.read()
-    if file_format == DatasetFormat.PARQUET.value:
-        if max_decoded_bytes is None:
-            stored: pd.DataFrame = pd.read_parquet(io.BytesIO(payload))
-            return stored
-        table = read_table(io.BytesIO(payload), max_decoded_bytes=max_decoded_bytes)
-        uploaded: pd.DataFrame = table.to_pandas()
-        del table
-        pa.default_memory_pool().release_unused()
-        return uploaded
-    frame: pd.DataFrame = pd.read_csv(
-        io.BytesIO(payload), **(dialect or CsvDialect()).pandas_options()
-    )
-    return frame
+        if file_format == DatasetFormat.PARQUET.value:
+            if max_decoded_bytes is None:
+                stored: pd.DataFrame = pd.read_parquet(handle)
+                return stored
+            table = read_table(handle, max_decoded_bytes=max_decoded_bytes)
+            uploaded: pd.DataFrame = table.to_pandas()
+            del table
+            pa.default_memory_pool().release_unused()
+            return uploaded
+        frame: pd.DataFrame = pd.read_csv(handle, **(dialect or CsvDialect()).pandas_options())
+        return frame
 
 
 def apply_types(frame: pd.DataFrame, table: TableInfo) -> pd.DataFrame:

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from avatar_server.api.app import create_api
+from avatar_server.processes.executor import Executor, check_executor_settings, make_executor
 from avatar_server.processes.mail_sender import MailSender
-from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.services.users import ensure_first_admin
 from avatar_server.settings import Settings
@@ -40,10 +40,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        pool = mail = None
+        pool: Executor | None = None
+        mail: MailSender | None = None
         if owner:
             await run_in_threadpool(start_runtime, runtime)
-            pool = WorkerPool(runtime.settings, runtime.sessions)
+            pool = make_executor(runtime.settings, runtime.sessions)
             await run_in_threadpool(pool.start)
             mail = MailSender(runtime)
             mail.start()
@@ -64,6 +65,7 @@ def create_app(
 
 def start_runtime(runtime: Runtime) -> None:
     """Folders, schema, storage, secret and the first administrator, before any request."""
+    check_executor_settings(runtime.settings)
     runtime.start()
     with runtime.sessions() as db:
         ensure_first_admin(db, runtime.settings)

@@ -10,8 +10,8 @@ import sys
 import uvicorn
 
 from avatar_server.processes.app import create_app
+from avatar_server.processes.preflight import preflight
 from avatar_server.processes.supervisor import Supervisor
-from avatar_server.runtime import Runtime
 from avatar_server.security.files import restrict_umask
 from avatar_server.services.users import UnusableSettingError, check_admin_password
 from avatar_server.settings import Settings
@@ -31,14 +31,14 @@ def serve(
     settings = settings or Settings()
     try:
         check_admin_password(settings)
-        # Checked here too, not only as the app starts: uvicorn would print its traceback.
-        Runtime(settings).check()
-        if settings.api_processes > 1:
-            Supervisor(settings, host, port).run()
-            return
+        # Runtime.start checks again, but there uvicorn would wrap the message in a traceback.
+        preflight(settings)
     except (UnusableSettingError, StartupError) as exc:
         logger.error("not starting: %s", exc)  # said once, without a traceback
         sys.exit(2)
+    if settings.api_processes > 1:
+        Supervisor(settings, host, port).run()
+        return
     uvicorn.run(create_app(settings, dedicated=True), host=host, port=port, log_level="info")
 
 

@@ -22,9 +22,9 @@ from types import FrameType
 
 from avatar_server.processes.app import start_runtime
 from avatar_server.processes.children import child_environment, replace_exited, stop_children
+from avatar_server.processes.executor import make_executor
 from avatar_server.processes.http_process import LISTEN_FD_ENV
 from avatar_server.processes.mail_sender import MailSender
-from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.runtime import Runtime
 from avatar_server.settings import Settings
 
@@ -59,7 +59,7 @@ class Supervisor:
     def run(self) -> None:
         runtime = Runtime(self.settings)
         start_runtime(runtime)
-        pool = WorkerPool(self.settings, runtime.sessions)
+        pool = make_executor(self.settings, runtime.sessions)
         mail = MailSender(runtime)
         listener = listen(self.host, self.port)
         previous = {

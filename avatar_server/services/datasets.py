@@ -19,18 +19,39 @@ from avatar_yaml.csv_reading import check_encoding, check_separator
 _HEAD_BYTES = 4096
 
 
-class UploadSink:
-    """Receives an upload's chunks into a temporary storage object, counting and hashing them."""
+UPLOADED = "uploaded"
+"""The name of a dataset's bytes as uploaded, under its own prefix (:func:`dataset_prefix`)."""
 
-    def __init__(self, storage: Storage, max_bytes: int) -> None:
+
+def dataset_prefix(user_id: uuid.UUID, dataset_id: uuid.UUID) -> str:
+    """Where everything stored for one dataset lives, and is erased with it."""
+    return f"datasets/{user_id}/{dataset_id}"
+
+
+def stored_prefix(dataset: Dataset) -> str:
+    """The prefix to erase with ``dataset``: its own folder, or, for a dataset stored by an
+    earlier version as a single object (``datasets/<user>/<id>.<format>``), that object."""
+    own = dataset_prefix(dataset.user_id, dataset.id)
+    return own if dataset.storage_key.startswith(f"{own}/") else dataset.storage_key
+
+
+class UploadSink:
+    """Streams an upload to the new dataset's own storage key, counting and hashing it.
+
+    The object is complete at :meth:`close` but nothing points to it until
+    :func:`register_upload` commits the dataset row; :meth:`abort` leaves nothing.
+    """
+
+    def __init__(self, storage: Storage, user_id: uuid.UUID, max_bytes: int) -> None:
         self.storage = storage
         self.max_bytes = max_bytes
-        self.temp_key = storage.new_temp_key()
+        self.dataset_id = uuid.uuid4()
+        self.prefix = dataset_prefix(user_id, self.dataset_id)
+        self.key = f"{self.prefix}/{UPLOADED}"
         self.size = 0
         self.head = b""
         self._sha = hashlib.sha256()
-        self._context = storage.open_write(self.temp_key)
-        self._handle = self._context.__enter__()
+        self._writer = storage.start_write(self.key)
 
     @property
     def sha256(self) -> str:
@@ -44,16 +65,18 @@ class UploadSink:
         if len(self.head) < _HEAD_BYTES:
             self.head += chunk[: _HEAD_BYTES - len(self.head)]
         self._sha.update(chunk)
-        self._handle.write(chunk)
+        self._writer.write(chunk)
 
     def close(self) -> None:
-        self._context.__exit__(None, None, None)
+        self._writer.commit()
 
     def abort(self) -> None:
-        try:
-            self._context.__exit__(None, None, None)
-        finally:
-            self.storage.delete(self.temp_key)
+        self._writer.abort()
+        self.erase()  # the dataset's folder, in a local storage
+
+    def erase(self) -> None:
+        """Remove the received object (a refused upload)."""
+        self.storage.delete_tree(self.prefix)
 
 
 def csv_options(sep: str | None, encoding: str | None) -> tuple[str | None, str | None]:
@@ -84,10 +107,9 @@ def register_upload(
     ``sep`` and ``encoding`` say how a CSV is written (checked names, see :func:`csv_options`);
     what is not given is detected, and either way stored with the dataset.
 
-    On any failure both the temporary and the published object are removed, so storage never
-    holds a file without its row.
+    On any failure the received object is removed, so storage never holds a file without its
+    row (a crash before that leaves an orphan, which ``services.orphans`` erases).
     """
-    published: str | None = None
     try:
         fmt = detect_format(sink.head, encoding)
         if fmt is DatasetFormat.PARQUET and (sep is not None or encoding is not None):
@@ -95,7 +117,7 @@ def register_upload(
                 "sep and encoding say how a CSV file is written; this file is Parquet, which "
                 "says it itself: upload it without them"
             )
-        with storage.open_read(sink.temp_key) as handle:
+        with storage.open_read(sink.key) as handle:
             schema = discover_schema(
                 handle,
                 fmt,
@@ -105,14 +127,12 @@ def register_upload(
                 sep=sep,
                 encoding=encoding,
             )
-        dataset_id = uuid.uuid4()
-        extension = "csv" if fmt is DatasetFormat.CSV else "parquet"
         dataset = Dataset(
-            id=dataset_id,
+            id=sink.dataset_id,
             user_id=user.id,
             name=name,
             format=fmt,
-            storage_key=f"datasets/{user.id}/{dataset_id}.{extension}",
+            storage_key=sink.key,
             size_bytes=sink.size,
             sha256=sink.sha256,
             rows=schema.rows,
@@ -121,15 +141,10 @@ def register_upload(
             csv_dialect=schema.dialect.to_json() if schema.dialect else None,
         )
         db.add(dataset)
-        db.flush()
-        storage.publish(sink.temp_key, dataset.storage_key)
-        published = dataset.storage_key
         db.commit()
     except BaseException:
         db.rollback()
-        storage.delete(sink.temp_key)
-        if published is not None:
-            storage.delete(published)
+        sink.erase()
         raise
     return dataset
 
@@ -154,8 +169,8 @@ def iter_dataset_bytes(storage: Storage, dataset: Dataset) -> Iterator[bytes]:
 
 
 def delete_dataset(db: Session, storage: Storage, user: User, dataset_id: uuid.UUID) -> None:
-    """Erase the stored file first: a failure then leaves a retryable row, never a stray file."""
+    """Erase the stored files first: a failure then leaves a retryable row, never a stray file."""
     dataset = get_dataset(db, user, dataset_id)
-    storage.delete(dataset.storage_key)
+    storage.delete_tree(stored_prefix(dataset))
     db.delete(dataset)
     db.commit()

@@ -1,4 +1,4 @@
-"""The throwaway PostgreSQL cluster of the integration session, and empty databases on it."""
+"""Fixtures of the integration suite: services started by ``tests/stack`` once per session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.stack.postgres import fresh_database, postgres
+from tests.stack.seaweedfs import S3Server, seaweedfs
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +22,10 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def empty_postgres_url(postgres_url: str) -> str:
     """A database of the test's own on the session's cluster: its schema starts empty."""
     return fresh_database(postgres_url, f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A SeaweedFS S3 server with its bucket, for the whole session."""
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

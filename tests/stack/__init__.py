@@ -1,2 +1,1 @@
-"""Throwaway back-end services (PostgreSQL, S3, Dask) started by the tests themselves, on
-loopback ports, and cleaned up even when a test or the start-up fails."""
+"""Services the integration suite starts for real on loopback: PostgreSQL, SeaweedFS, Dask."""

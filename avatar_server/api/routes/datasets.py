@@ -80,7 +80,7 @@ async def upload_dataset(
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLargeError(f"the upload is larger than {limit} bytes, the limit")
-    sink = await run_in_threadpool(datasets.UploadSink, runtime.storage, limit)
+    sink = await run_in_threadpool(datasets.UploadSink, runtime.storage, user.id, limit)
     received = 0
     try:
         buffer = bytearray()
