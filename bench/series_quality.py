@@ -56,8 +56,15 @@ import pandas as pd
 from scipy.stats.contingency import association
 
 from avatar_server.engine.linked import SeriesInput, TableInput, avatarize_group
+from avatar_server.engine.privacy import privacy_metrics
+from avatar_server.engine.series import SeriesModel
 from avatar_server.engine.series_alignment import align
-from avatar_server.engine.series_settings import DEFAULT_BLOCK_WEIGHT, SeriesSettings
+from avatar_server.engine.series_settings import (
+    DEFAULT_BLOCK_WEIGHT,
+    ProjectionName,
+    SeriesSettings,
+)
+from avatar_server.engine.series_sides import person_and_series, released_features
 from bench.common import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -351,6 +358,86 @@ def generated_link(projection: str, weight: float, seeds: int) -> float:
     return float(np.mean(values))
 
 
+PRIVACY_CASES: tuple[tuple[tuple[ProjectionName, float], tuple[ProjectionName, float]], ...] = (
+    (("fpca", 1.0), ("fpca", 1.0)),
+    (("fpca", 2.0), ("fpca", 2.0)),
+    (("fpca", 5.0), ("fpca", 5.0)),
+    (("flatten", 0.25), ("flatten", 0.25)),
+    (("flatten", 0.5), ("flatten", 0.5)),
+    (("flatten", 1.0), ("flatten", 1.0)),
+    (("flatten", 5.0), ("flatten", 5.0)),
+    (("flatten", 0.25), ("fpca", 2.0)),
+    (("flatten", 0.5), ("fpca", 2.0)),
+    (("flatten", 1.0), ("fpca", 2.0)),
+    (("flatten", 2.0), ("fpca", 2.0)),
+    (("flatten", 5.0), ("fpca", 2.0)),
+    (("fpca", 2.0), ("flatten", 0.25)),
+    (("fpca", 2.0), ("flatten", 0.5)),
+    (("fpca", 2.0), ("flatten", 1.0)),
+)
+"""(timeseries1, timeseries2) settings: each projection alone and the two mixed, since a
+heavy block crowds the other out of the joint projection's axes."""
+
+
+def series_privacy(
+    fixtures: Fixtures,
+    case: tuple[tuple[ProjectionName, float], tuple[ProjectionName, float]],
+    seeds: int,
+) -> dict[str, tuple[float, float, float]]:
+    """Per series table, the ``person_and_series`` hidden rate (mean and lowest over seeds)
+    and median local cloaking (mean), as the privacy metrics job measures them: the person's
+    own columns beside the features the originals' model gives the released series."""
+    parent = fixtures.vanilla.drop(columns="id")
+    chosen = {
+        name: SeriesSettings(projection=projection, block_weight=weight)
+        for name, (projection, weight) in zip(SERIES, case, strict=True)
+    }
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in SERIES}
+    for seed in range(seeds):
+        inputs = [
+            SeriesInput(
+                name,
+                frame[["t", *SERIES[name]]],
+                "t",
+                "vanilla",
+                fixtures.owners[name],
+                chosen[name],
+            )
+            for name, frame in fixtures.series.items()
+        ]
+        results = avatarize_group(
+            [TableInput("vanilla", parent, options={"k": K})], [], series=inputs, seed=seed
+        )
+        avatar_parent = results["vanilla"].result.unshuffled[parent.columns]
+        for item in inputs:
+            model = SeriesModel.fit(
+                item.name, item.data, "t", item.person_rows, len(parent), item.settings
+            )
+            released = results[item.name]
+            made = released_features(
+                model, released.result.unshuffled, released.parent_rows["vanilla"], len(parent)
+            )
+            measured = {
+                metric.name: metric.value
+                for metric in privacy_metrics(
+                    person_and_series(parent, model.features(), item.name),
+                    person_and_series(avatar_parent, made, item.name),
+                    seed=seed,
+                )
+            }
+            rates[item.name].append(
+                (float(measured["hidden_rate"] or 0.0), float(measured["local_cloaking"] or 0.0))
+            )
+    return {
+        name: (
+            float(np.mean([r for r, _ in found])),
+            float(np.min([r for r, _ in found])),
+            float(np.mean([c for _, c in found])),
+        )
+        for name, found in rates.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -418,6 +505,24 @@ def main() -> None:
             for p in ("fpca", "flatten")
         ]
         lines.append(f"| {weight:g} | {kept[0]} | {kept[1]} |")
+    lines += [
+        "",
+        "## Privacy: `person_and_series` hidden rate and local cloaking per series table",
+        "",
+        "Targets: hidden rate > 90, local cloaking > 5. Mean over seeds (lowest seed in brackets).",
+        "",
+        "| timeseries1 | timeseries2 | sensor1+2 hidden rate | cloaking | sensor3 hidden rate "
+        "| cloaking |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for case in PRIVACY_CASES:
+        measured = series_privacy(fixtures, case, arguments.seeds)
+        cells = [
+            f"{measured[name][0]:.1f} ({measured[name][1]:.1f}) | {measured[name][2]:.1f}"
+            for name in SERIES
+        ]
+        described = [f"{projection} {weight:g}" for projection, weight in case]
+        lines.append(f"| {described[0]} | {described[1]} | {cells[0]} | {cells[1]} |")
     lines.append("")
     write_results(RESULTS, lines)
 
