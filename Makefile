@@ -35,8 +35,8 @@ test: $(STAMP) ## the test suite (starts real servers on loopback)
 test-heavy: $(STAMP) ## the heavy suites: faults, leases, fuzzing, multi-process servers (~2.5 min)
 	$(BIN)/python -m pytest -m heavy
 
-test-integration: $(STAMP) ## PostgreSQL, SeaweedFS (S3) and Dask started on loopback by tests/stack
-	$(BIN)/python -m pytest -m integration tests/integration
+test-integration: $(STAMP) ## PostgreSQL, SeaweedFS (S3) and Dask started on loopback by tests/stack; the workflow tests again on them
+	$(BIN)/python -m pytest --stack -m "integration or not heavy" tests/integration tests/test_workflow.py
 
 spec: $(STAMP) ## write openapi.json from the app object
 	$(BIN)/python -m avatar_server.spec openapi.json

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 
 from avatars import ApiClient
 from tests.server import ServerProcess
+from tests.stack.running import Stack, running_stack
 
 ADMIN_PASSWORD = "admin-password-for-tests"
 UPLOAD_LIMIT = 4 * 1024 * 1024
@@ -28,16 +31,47 @@ def shared_data() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The shared server of the test session, with small limits so limit tests stay fast."""
-    process = ServerProcess(
-        tmp_path_factory.mktemp("server") / "home",
-        admin_password=ADMIN_PASSWORD,
-        max_upload_bytes=UPLOAD_LIMIT,
-        max_rows=ROW_LIMIT,
-        max_columns=COLUMN_LIMIT,
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stack",
+        action="store_true",
+        default=False,
+        help="run the session's shared server on PostgreSQL, a SeaweedFS bucket and a Dask "
+        "cluster, started for the session (make test-integration)",
     )
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """PostgreSQL, SeaweedFS and Dask on loopback, for the session (``tests/stack``). Not
+    under pytest's temporary folder: PostgreSQL's own user must be able to enter it."""
+    workdir = Path(tempfile.mkdtemp(prefix="avatars-stack-"))
+    try:
+        with running_stack(workdir) as running:
+            yield running
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """The shared server of the test session, with small limits so limit tests stay fast;
+    with ``--stack``, on PostgreSQL, S3 and Dask."""
+    settings: dict[str, str | float] = {
+        "admin_password": ADMIN_PASSWORD,
+        "max_upload_bytes": UPLOAD_LIMIT,
+        "max_rows": ROW_LIMIT,
+        "max_columns": COLUMN_LIMIT,
+    }
+    environment: dict[str, str] = {}
+    if request.config.getoption("--stack"):
+        running: Stack = request.getfixturevalue("stack")
+        settings.update(running.server_settings("shared"))
+        environment = running.env()
+    process = ServerProcess(tmp_path_factory.mktemp("server") / "home", **settings)
+    process.env.update(environment)
     process.start()
     yield process
     process.stop()

@@ -7,6 +7,7 @@ import re
 import uuid
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import User
@@ -136,12 +137,18 @@ def ensure_first_admin(db: Session, settings: Settings) -> None:
             settings.admin_username,
             path,
         )
-    create_user(
-        db,
-        username=settings.admin_username,
-        email=settings.admin_email,
-        password=password,
-        is_admin=True,
-        min_password_length=settings.min_password_length,
-    )
-    db.commit()
+    try:
+        create_user(
+            db,
+            username=settings.admin_username,
+            email=settings.admin_email,
+            password=password,
+            is_admin=True,
+            min_password_length=settings.min_password_length,
+        )
+        db.commit()
+    except (ConflictError, IntegrityError):
+        # API replicas starting together on one empty database: another one created it first.
+        db.rollback()
+        if not db.scalar(select(func.count()).select_from(User)):
+            raise

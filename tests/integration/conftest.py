@@ -1,21 +1,22 @@
-"""Fixtures of the integration suite: services started by ``tests/stack`` once per session."""
+"""Fixtures of the integration suite: the services of ``tests/stack``, started once per
+session and in parallel by the root conftest's ``stack`` fixture."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from tests.stack.postgres import fresh_database, postgres
-from tests.stack.seaweedfs import S3Server, seaweedfs
+from tests.stack.dask_cluster import DaskCluster
+from tests.stack.postgres import fresh_database
+from tests.stack.running import Stack
+from tests.stack.seaweedfs import S3Server
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of an empty database on a PostgreSQL cluster started for this session."""
-    with postgres(tmp_path_factory.mktemp("postgres")) as url:
-        yield url
+def postgres_url(stack: Stack) -> str:
+    """The URL of an empty database on the session's PostgreSQL cluster."""
+    return stack.database_url
 
 
 @pytest.fixture
@@ -25,7 +26,12 @@ def empty_postgres_url(postgres_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """A SeaweedFS S3 server with its bucket, for the whole session."""
-    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
+def s3_server(stack: Stack) -> S3Server:
+    """The session's SeaweedFS S3 server with its bucket."""
+    return stack.s3
+
+
+@pytest.fixture(scope="session")
+def dask(stack: Stack) -> DaskCluster:
+    """The session's Dask scheduler and two workers."""
+    return stack.cluster

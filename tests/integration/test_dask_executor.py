@@ -1,0 +1,215 @@
+"""Jobs on a Dask cluster (``AVATAR_DASK_ADDRESS``) with PostgreSQL and S3, for real: a
+scheduler and two workers on loopback, a throwaway PostgreSQL, a SeaweedFS bucket.
+
+The server's leases last 3 s and every job first computes 4 s without a progress call
+(``AVATAR_TEST_HOOK_SILENT_STEP_SECONDS``, pushed to the workers with the other settings), so
+a test can act while a job runs: kill the Dask worker running it, kill the API process, cancel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from avatar_yaml import AvatarizationParameters, Config
+from avatars import ApiClient
+from tests.server import ServerProcess, wait_done, wait_for_status, wait_until
+from tests.stack.dask_cluster import DaskCluster
+from tests.stack.postgres import fresh_database
+from tests.stack.seaweedfs import S3Server
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "admin-password-dask"
+SECRET = "a-secret-key-shared-by-the-replicas-of-this-test"
+LEASE_S = 3.0
+SILENT_S = 4.0
+
+
+@pytest.fixture(scope="module")
+def cluster(dask: DaskCluster) -> DaskCluster:
+    return dask
+
+
+def stack_server(
+    home: Path, database: str, s3: S3Server, cluster: DaskCluster, prefix: str
+) -> ServerProcess:
+    server = ServerProcess(
+        home,
+        admin_password=PASSWORD,
+        secret_key=SECRET,
+        database_url=database,
+        storage_url=s3.storage_url(prefix),
+        dask_address=cluster.address,
+        job_lease_seconds=LEASE_S,
+        job_max_attempts=3,
+        test_hook_silent_step_seconds=SILENT_S,
+    )
+    server.env.update(s3.env())
+    return server
+
+
+@pytest.fixture(scope="module")
+def database(postgres_url: str) -> str:
+    """This module's own database, so that its admin and jobs are its own."""
+    return fresh_database(postgres_url, "dask_executor")
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    database: str,
+    s3_server: S3Server,
+    cluster: DaskCluster,
+) -> Iterator[ServerProcess]:
+    prefix = f"dask-executor-{uuid.uuid4().hex[:8]}"
+    process = stack_server(
+        tmp_path_factory.mktemp("api") / "home", database, s3_server, cluster, prefix
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+def signed_in(server: ServerProcess) -> ApiClient:
+    client = ApiClient(server.base_url)
+    client.authenticate("admin", PASSWORD)
+    return client
+
+
+@pytest.fixture(scope="module")
+def set_name(server: ServerProcess) -> str:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abc"), 400)})
+    with signed_in(server) as client:
+        dataset = client.datasets.upload_dataset(frame, name="small")
+        config = Config.new("dask", seed=3)
+        config.add_table("small", str(dataset.id))
+        config.set_parameters("small", avatarization=AvatarizationParameters(k=5))
+        return str(client.resources.put_resources("dask", config.to_yaml()).set_name)
+
+
+def row_of(database: str, job: str) -> tuple[str, int]:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            worker, attempts = connection.execute(
+                text("SELECT worker, attempts FROM jobs WHERE name = :name"), {"name": job}
+            ).one()
+    finally:
+        engine.dispose()
+    return str(worker or ""), int(attempts)
+
+
+def avatars_digest(client: ApiClient, job: str) -> str:
+    """A checksum of the job's released avatars (the same seed gives the same bytes)."""
+    files = client.results.get_results(job).files
+    (shuffled,) = [entry for entry in files if entry.kind == "shuffled"]
+    return hashlib.sha256(client.results.read_bytes(job, shuffled.name)).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def undisturbed(server: ServerProcess, set_name: str, database: str) -> str:
+    """One avatarization run to its end on the cluster, the client gone while it runs: its
+    checksum, which every disturbed run of the same set must give again."""
+    with signed_in(server) as client:
+        job = client.jobs.create_job(set_name, "standard").name
+    with signed_in(server) as client:
+        done = wait_done(client, job)
+        assert str(done.status) == "done" and done.attempts == 1, done
+        worker, _ = row_of(database, job)
+        assert worker.startswith("dask:"), worker
+        return avatars_digest(client, job)
+
+
+def test_a_job_runs_on_the_dask_workers_with_its_client_gone(undisturbed: str) -> None:
+    assert len(undisturbed) == 64
+
+
+def test_a_killed_dask_worker_loses_its_job_which_runs_again_alike(
+    server: ServerProcess,
+    set_name: str,
+    database: str,
+    cluster: DaskCluster,
+    undisturbed: str,
+) -> None:
+    with signed_in(server) as client:
+        job = client.jobs.create_job(set_name, "standard").name
+        wait_for_status(client, job, "running")
+        worker, _ = row_of(database, job)
+        pid = int(worker.split(":")[2])  # dask:host:pid:random
+        assert pid in cluster.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        done = wait_done(client, job, timeout=120)
+        assert str(done.status) == "done" and done.attempts == 2, done
+        assert row_of(database, job)[0] != worker
+        assert avatars_digest(client, job) == undisturbed
+
+
+def test_the_api_process_killed_mid_job_does_not_stop_it(
+    server: ServerProcess, set_name: str, database: str, undisturbed: str
+) -> None:
+    with signed_in(server) as client:
+        job = client.jobs.create_job(set_name, "standard").name
+        wait_for_status(client, job, "running")
+    server.stop(signal.SIGKILL)
+    try:
+        engine = create_engine(database)
+        try:
+
+            def finished() -> bool:
+                with engine.connect() as connection:
+                    status = connection.execute(
+                        text("SELECT status FROM jobs WHERE name = :name"), {"name": job}
+                    ).scalar_one()
+                return str(status).lower() == "done"
+
+            wait_until(finished, timeout=60, what="the job to finish with no API process")
+        finally:
+            engine.dispose()
+    finally:
+        server.start()
+    with signed_in(server) as client:
+        done = wait_done(client, job)
+        assert done.attempts == 1, done
+        assert avatars_digest(client, job) == undisturbed
+
+
+def test_a_running_job_is_cancelled_on_its_worker(server: ServerProcess, set_name: str) -> None:
+    with signed_in(server) as client:
+        job = client.jobs.create_job(set_name, "standard").name
+        wait_for_status(client, job, "running")
+        client.jobs.cancel_job(job)
+        cancelled = wait_for_status(client, job, "cancelled")
+        assert "cancelled by the user" in cancelled.error, cancelled
+
+
+def test_two_api_replicas_share_one_database_and_one_bucket(
+    tmp_path: Path,
+    server: ServerProcess,
+    set_name: str,
+    database: str,
+    s3_server: S3Server,
+    cluster: DaskCluster,
+    undisturbed: str,
+) -> None:
+    prefix = server.env["AVATAR_STORAGE_URL"].split("/", 3)[3]
+    replica = stack_server(tmp_path / "replica", database, s3_server, cluster, prefix)
+    replica.start()
+    try:
+        with signed_in(replica) as other, signed_in(server) as client:
+            job = other.jobs.create_job(set_name, "standard").name
+            done = wait_done(client, job)
+            assert str(done.status) == "done" and done.attempts == 1, done
+            assert avatars_digest(client, job) == avatars_digest(other, job) == undisturbed
+    finally:
+        replica.stop()
