@@ -7,8 +7,8 @@ departs from a plain reading, to keep each column's distribution.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -240,6 +240,7 @@ def avatarize(
     restore_residual: bool = True,
     local_residual: Sequence[str] = (),
     keep_mix: bool = False,
+    map_batches: BatchMapper | None = None,
 ) -> AvatarizationResult:
     """Make one avatar per row of ``df``.
 
@@ -278,6 +279,10 @@ def avatarize(
             ``bench/results/series-quality.md``). Needs ``restore_residual``.
         keep_mix: Return each avatar's neighbours and weights (:class:`Mix`; n × k each, so
             off by default).
+        map_batches: Runs the batches of a table above ``batch_rows`` rows (default: one after
+            the other, here). Each batch is independent once the projection is fitted and
+            draws from its own seed (``[seed, batch number]``), so a mapper that runs them
+            elsewhere, in any order (on the workers of a Dask cluster), gives the same avatars.
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
     local_names = _local_residual_names(df, local_residual, restore_residual, exclude_variables)
@@ -354,34 +359,26 @@ def avatarize(
     )
     report("project", 1.0)
     batches = _batches(len(work), batch_rows, rng)
+    model = BatchModel(codec=codec, projection=projection, residual=residual, k=k)
+    work_items = [
+        Batch.of(number, rows, coords, table, residual, seed) for number, rows in enumerate(batches)
+    ]
+    if len(work_items) == 1:
+        # One batch draws from the table's own generator, as it always did.
+        results: Iterable[BatchResult] = [avatarize_batch(model, work_items[0], rng, report)]
+    else:
+        results = (map_batches or map_here)(model, work_items)
     avatar_coords = np.empty_like(coords)
     mixed_from = np.empty((len(work), k), dtype=np.intp) if keep_mix else None
     mixed_weights = np.empty((len(work), k)) if keep_mix else None
     parts: list[pd.DataFrame] = []
-    for number, rows in enumerate(batches):
-        span = (number / len(batches), (number + 1) / len(batches))
-        batch_coords = coords[rows]
-        distances, neighbours = nearest_others(batch_coords, k, progress=report, span=span)
-        weights_nk = random_weights(distances, rng)
-        mixed = mix(batch_coords, neighbours, weights_nk)
-        avatar_coords[rows] = mixed
+    for done, result in enumerate(results, start=1):
+        avatar_coords[result.rows] = result.mixed
         if mixed_from is not None and mixed_weights is not None:
-            mixed_from[rows] = rows[neighbours]
-            mixed_weights[rows] = weights_nk
-        report("mix", span[1])
-        continuous, scores = table.from_projection(projection, mixed)
-        if residual is not None:
-            shrink = float(np.sqrt(mixed.var(axis=0).sum() / batch_coords.var(axis=0).sum()))
-            continuous, scores = residual.add(
-                continuous, scores, shrink, rng, local=(rows[neighbours], weights_nk)
-            )
-        votes = {
-            name: (table.neighbour_codes(name, rows, neighbours), weights_nk)
-            for name in table.categories
-            if name not in scores
-        }
-        parts.append(_decode_batch(continuous, scores, votes, rows, codec, table, rng))
-        report("decode", span[1])
+            mixed_from[result.rows] = result.neighbours
+            mixed_weights[result.rows] = result.weights
+        parts.append(result.avatars)
+        report("decode", done / len(work_items))
 
     unshuffled = pd.concat(parts).sort_index()
     unshuffled.index = df.index
@@ -418,6 +415,125 @@ def avatarize(
     )
 
 
+@dataclass(frozen=True)
+class BatchModel:
+    """What every batch of a table shares, fitted once: sent once to each worker that runs
+    batches, whatever their number."""
+
+    codec: TableCodec
+    projection: Projection
+    residual: ResidualNoise | None
+    k: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch's own inputs: its rows' positions, coordinates and encoded originals (and
+    their residuals, when drawn locally): a slice of the table, so it travels light."""
+
+    number: int
+    rows: np.ndarray[Any, np.dtype[np.intp]]
+    coords: np.ndarray[Any, np.dtype[np.float64]]
+    table: _EncodedTable
+    local_residuals: np.ndarray[Any, np.dtype[np.float64]] | None
+    seed: int
+
+    @classmethod
+    def of(
+        cls,
+        number: int,
+        rows: np.ndarray[Any, Any],
+        coords: np.ndarray[Any, np.dtype[np.float64]],
+        table: _EncodedTable,
+        residual: ResidualNoise | None,
+        seed: int,
+    ) -> Batch:
+        local = None
+        if residual is not None and residual.local_residuals is not None:
+            local = residual.local_residuals[rows]
+        return cls(
+            number=number,
+            rows=np.asarray(rows, dtype=np.intp),
+            coords=coords[rows],
+            table=table.take(rows),
+            local_residuals=local,
+            seed=seed,
+        )
+
+    def generator(self) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence([self.seed, self.number]))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch's avatars (indexed by their rows' positions), their coordinates, and the
+    neighbours (positions in the table) and weights they were mixed from."""
+
+    number: int
+    rows: np.ndarray[Any, np.dtype[np.intp]]
+    avatars: pd.DataFrame
+    mixed: np.ndarray[Any, np.dtype[np.float64]]
+    neighbours: np.ndarray[Any, np.dtype[np.intp]]
+    weights: np.ndarray[Any, np.dtype[np.float64]]
+
+
+BatchMapper = Callable[[BatchModel, Sequence[Batch]], Iterable[BatchResult]]
+"""Runs ``avatarize_batch(model, batch)`` for each batch and yields the results as they come
+(any order). Whatever the progress callback raises between two results stops the work: a
+mapper that runs batches elsewhere stops those not yet done when its iterator is closed."""
+
+
+def avatarize_batch(
+    model: BatchModel,
+    batch: Batch,
+    rng: np.random.Generator | None = None,
+    report: Progress | None = None,
+) -> BatchResult:
+    """The avatars of one batch: neighbours searched among its rows, mixed, lifted back, given
+    the variance the mix leaves out, decoded. Draws from ``batch.generator()`` unless given
+    ``rng``."""
+    rng = batch.generator() if rng is None else rng
+    quiet = Progress(None, _PLAN)
+    distances, neighbours = nearest_others(batch.coords, model.k, progress=report or quiet)
+    weights = random_weights(distances, rng)
+    mixed = mix(batch.coords, neighbours, weights)
+    if report is not None:
+        report("mix", 1.0)
+    table = batch.table
+    continuous, scores = table.from_projection(model.projection, mixed)
+    if model.residual is not None:
+        spread = batch.coords.var(axis=0).sum()
+        shrink = float(np.sqrt(mixed.var(axis=0).sum() / spread)) if spread > 0 else 1.0
+        residual = model.residual
+        if batch.local_residuals is not None:
+            residual = replace(residual, local_residuals=batch.local_residuals)
+        continuous, scores = residual.add(
+            continuous, scores, shrink, rng, local=(neighbours, weights)
+        )
+    here = np.arange(len(batch.rows))
+    votes = {
+        name: (table.neighbour_codes(name, here, neighbours), weights)
+        for name in table.categories
+        if name not in scores
+    }
+    avatars = _decode_batch(continuous, scores, votes, here, model.codec, table, rng)
+    avatars.index = batch.rows
+    return BatchResult(
+        number=batch.number,
+        rows=batch.rows,
+        avatars=avatars,
+        mixed=mixed,
+        neighbours=batch.rows[neighbours],
+        weights=weights,
+    )
+
+
+def map_here(model: BatchModel, batches: Sequence[Batch]) -> Iterator[BatchResult]:
+    """The default mapper: each batch in turn, in this process."""
+    for batch in batches:
+        yield avatarize_batch(model, batch)
+
+
 @dataclass
 class _EncodedTable:
     """The original rows as the mix needs them: numeric values (imputed, and with their gaps)
@@ -450,6 +566,18 @@ class _EncodedTable:
             numeric=numeric,
             raw_numeric=raw_numeric,
             categories=categories,
+        )
+
+    def take(self, rows: np.ndarray[Any, Any]) -> _EncodedTable:
+        """The same table restricted to ``rows`` (in that order)."""
+        return _EncodedTable(
+            numeric_names=self.numeric_names,
+            numeric=self.numeric[rows],
+            raw_numeric=self.raw_numeric[rows],
+            categories={
+                name: (modalities, codes[rows])
+                for name, (modalities, codes) in self.categories.items()
+            },
         )
 
     def neighbour_codes(
@@ -737,12 +865,18 @@ __all__ = [
     "DEFAULT_BATCH_ROWS",
     "REPLACEMENT_STRATEGIES",
     "AvatarizationResult",
+    "Batch",
+    "BatchMapper",
+    "BatchModel",
+    "BatchResult",
     "ExclusionSettings",
     "ImputationSettings",
     "Mix",
     "ReplacementStrategy",
     "ResidualNoise",
     "avatarize",
+    "avatarize_batch",
+    "map_here",
     "mix",
     "random_weights",
 ]

@@ -46,7 +46,12 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS, AvatarizationResult, avatarize
+from avatar_server.engine.avatarize import (
+    DEFAULT_BATCH_ROWS,
+    AvatarizationResult,
+    BatchMapper,
+    avatarize,
+)
 from avatar_server.engine.link_assignment import greedy_assignment, optimal_assignment
 from avatar_server.engine.link_enrichment import children_summary, free_prefix, parent_context
 from avatar_server.engine.link_space import DEFAULT_AXES, ParentSpace
@@ -129,6 +134,7 @@ def avatarize_group(
     seed: int | None,
     progress: ProgressCallback | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    map_batches: BatchMapper | None = None,
 ) -> dict[str, LinkedTableResult]:
     """Avatars of every table of a linked group, with each child avatar's parent avatar rows.
 
@@ -140,6 +146,9 @@ def avatarize_group(
     Each of ``series`` is avatarized with its parent (which must be a table of the group) and
     gets its own result: rows grouped by avatar person, times strictly increasing, and
     ``parent_rows[<parent's name>]`` giving each row's avatar parent row.
+
+    ``map_batches`` runs the batches of each table above ``batch_rows`` rows (see
+    :func:`~avatar_server.engine.avatarize.avatarize`).
     """
     plan = _plan(tables, relations)
     check_names(series, [table.name for table in tables])
@@ -148,7 +157,7 @@ def avatarize_group(
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
     if len(tables) == 1 and not relations and not series:
         table = tables[0]
-        result = _avatarize_table(table, table.data, seed, progress, batch_rows)
+        result = _avatarize_table(table, table.data, seed, progress, batch_rows, map_batches)
         return {table.name: LinkedTableResult(result, {}, sensitive=False)}
     meter = _Meter(progress, plan)
     states = np.random.SeedSequence(seed).generate_state(len(plan.order) + len(relations))
@@ -173,7 +182,7 @@ def avatarize_group(
         if models[name]:
             frame, options = _with_series(table, frame, models[name])
         result = _avatarize_table(
-            table, frame, seeds[name], meter.within(name), batch_rows, options
+            table, frame, seeds[name], meter.within(name), batch_rows, map_batches, options
         )
         avatars[name] = result.unshuffled
         parent_rows: dict[str, IntArray] = {}
@@ -281,6 +290,7 @@ def _avatarize_table(
     seed: int,
     progress: ProgressCallback | None,
     batch_rows: int,
+    map_batches: BatchMapper | None,
     options: dict[str, Any] | None = None,
 ) -> AvatarizationResult:
     try:
@@ -289,6 +299,7 @@ def _avatarize_table(
             seed=seed,
             progress=progress,
             batch_rows=batch_rows,
+            map_batches=map_batches,
             **(table.options if options is None else options),
         )
     except ValueError as error:

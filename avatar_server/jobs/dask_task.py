@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from avatar_server.db.session import make_engine, make_sessionmaker
 from avatar_server.jobs import state
 from avatar_server.jobs.allocator import release_freed_memory
+from avatar_server.jobs.batches import batches_on_dask
 from avatar_server.jobs.context import JobRef
 from avatar_server.jobs.execution import execute
 from avatar_server.security.files import restrict_umask
@@ -94,7 +95,8 @@ def run_job(name: str) -> str:
     if ref is None:
         return NOT_CLAIMED
     try:
-        status = execute(resources.sessions, resources.storage, resources.settings, ref, worker)
+        with batches_on_dask():
+            status = execute(resources.sessions, resources.storage, resources.settings, ref, worker)
     finally:
         release_freed_memory()
     return "lost" if status is None else str(status)

@@ -50,6 +50,7 @@ from avatar_server.engine.series_metrics import (
 from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
 from avatar_server.engine.series_sides import person_and_series
 from avatar_server.engine.signal import associations, variable_comparisons
+from avatar_server.jobs.batches import current_mapper
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
@@ -311,6 +312,7 @@ def _avatarize_group(
             seed=seed,
             progress=progress,
             batch_rows=ctx.settings.batch_rows,
+            map_batches=current_mapper(),
         )
     except ValueError as error:
         names = list(group.group.tables)

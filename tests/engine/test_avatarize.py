@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
@@ -11,9 +14,13 @@ import pytest
 
 from avatar_server.engine.avatarize import (
     AvatarizationResult,
+    Batch,
+    BatchModel,
+    BatchResult,
     ExclusionSettings,
     ImputationSettings,
     avatarize,
+    avatarize_batch,
 )
 from avatar_server.engine.decoding import assign_from_neighbours
 from avatar_server.engine.progress import Cancelled
@@ -349,3 +356,25 @@ def test_local_residual_refuses_what_it_cannot_draw(options: dict[str, Any], mes
     frame = _two_kinds(60).assign(kind=lambda f: np.where(f["level"] > 5, "loud", "quiet"))
     with pytest.raises(ValueError, match=re.escape(message)):
         avatarize(frame, k=5, seed=0, **options)
+
+
+def _elsewhere_backwards(model: BatchModel, batches: Sequence[Batch]) -> Iterator[BatchResult]:
+    """Batches run in other processes (pickled there and back, as a cluster would) and handed
+    back last first."""
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(avatarize_batch, model, batch) for batch in batches]
+        for future in reversed(futures):
+            yield future.result()
+
+
+def test_batches_give_the_same_avatars_wherever_and_in_whatever_order_they_run(
+    mixed: pd.DataFrame,
+) -> None:
+    here = avatarize(mixed, k=5, seed=4, batch_rows=60)
+    assert here.batches > 2
+    elsewhere = avatarize(mixed, k=5, seed=4, batch_rows=60, map_batches=_elsewhere_backwards)
+    pd.testing.assert_frame_equal(here.unshuffled, elsewhere.unshuffled)
+    pd.testing.assert_frame_equal(here.shuffled, elsewhere.shuffled)
+    pd.testing.assert_frame_equal(here.avatar_projections, elsewhere.avatar_projections)
+    other_seed = avatarize(mixed, k=5, seed=5, batch_rows=60)
+    assert not here.unshuffled.equals(other_seed.unshuffled)

@@ -14,6 +14,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ PASSWORD = "admin-password-dask"
 SECRET = "a-secret-key-shared-by-the-replicas-of-this-test"
 LEASE_S = 3.0
 SILENT_S = 4.0
+BATCH_ROWS = 150  # the 400-row table in 3 batches, fanned out to the workers
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,7 @@ def stack_server(
         job_lease_seconds=LEASE_S,
         job_max_attempts=3,
         test_hook_silent_step_seconds=SILENT_S,
+        batch_rows=BATCH_ROWS,
     )
     server.env.update(s3.env())
     return server
@@ -86,16 +89,23 @@ def signed_in(server: ServerProcess) -> ApiClient:
     return client
 
 
+def small_table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abc"), 400)})
+
+
+def put_set(client: ApiClient) -> str:
+    dataset = client.datasets.upload_dataset(small_table(), name="small")
+    config = Config.new("dask", seed=3)
+    config.add_table("small", str(dataset.id))
+    config.set_parameters("small", avatarization=AvatarizationParameters(k=5))
+    return str(client.resources.put_resources("dask", config.to_yaml()).set_name)
+
+
 @pytest.fixture(scope="module")
 def set_name(server: ServerProcess) -> str:
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abc"), 400)})
     with signed_in(server) as client:
-        dataset = client.datasets.upload_dataset(frame, name="small")
-        config = Config.new("dask", seed=3)
-        config.add_table("small", str(dataset.id))
-        config.set_parameters("small", avatarization=AvatarizationParameters(k=5))
-        return str(client.resources.put_resources("dask", config.to_yaml()).set_name)
+        return put_set(client)
 
 
 def row_of(database: str, job: str) -> tuple[str, int]:
@@ -131,8 +141,35 @@ def undisturbed(server: ServerProcess, set_name: str, database: str) -> str:
         return avatars_digest(client, job)
 
 
-def test_a_job_runs_on_the_dask_workers_with_its_client_gone(undisturbed: str) -> None:
-    assert len(undisturbed) == 64
+def batch_tasks(cluster: DaskCluster) -> set[str]:
+    """The batch tasks the scheduler ran lately (its transition log)."""
+    from distributed import Client
+
+    def keys(dask_scheduler: Any) -> list[str]:
+        return [str(entry[0]) for entry in dask_scheduler.transition_log]
+
+    with Client(cluster.address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        logged: list[str] = client.run_on_scheduler(keys)
+    return {key for key in logged if key.startswith("avatar-batch-")}
+
+
+def test_a_job_fans_its_batches_out_and_gives_the_local_executors_avatars(
+    tmp_path: Path, undisturbed: str, cluster: DaskCluster
+) -> None:
+    """The job ran on the cluster in 3 batch tasks; a local server (SQLite, its own worker
+    processes) avatarizing the same table with the same seed and batches gives the same
+    bytes."""
+    assert len({key.rsplit("-", 1)[1] for key in batch_tasks(cluster)}) >= 3
+    local = ServerProcess(tmp_path / "local", admin_password=PASSWORD, batch_rows=BATCH_ROWS)
+    local.start()
+    try:
+        with signed_in(local) as client:
+            job = client.jobs.create_job(put_set(client), "standard").name
+            done = wait_done(client, job)
+            assert str(done.status) == "done", done
+            assert avatars_digest(client, job) == undisturbed
+    finally:
+        local.stop()
 
 
 def test_a_killed_dask_worker_loses_its_job_which_runs_again_alike(
