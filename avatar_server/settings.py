@@ -128,6 +128,13 @@ class Settings(BaseSettings):
         "local worker processes. Needs a database and a storage the workers reach too "
         "(PostgreSQL, S3): SQLite and a local folder are refused.",
     )
+    orphan_sweep_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How often the server erases stored objects no database row points to "
+        "(uploads refused or cut short, results of lost attempts), each once older than an "
+        "hour; it also does at start-up.",
+    )
     dask_connect_seconds: float = Field(
         default=10.0, gt=0, description="How long the server waits for the Dask scheduler."
     )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from avatar_server.jobs import state
 from avatar_server.jobs.dask_task import ServerEnvironment, run_job
 from avatar_server.processes.children import child_environment
+from avatar_server.processes.janitor import Janitor
 from avatar_server.settings import Settings
 from avatar_server.startup_errors import StartupError
 
@@ -80,6 +81,7 @@ class DaskExecutor:
         self._handed: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.janitor = Janitor(settings, sessions)
 
     def start(self) -> None:
         self.client = self._connect()
@@ -148,6 +150,10 @@ class DaskExecutor:
                 self._hand_out()
             except Exception:
                 logger.exception("Dask dispatch pass failed")
+            try:
+                self.janitor.maybe_sweep()
+            except Exception:
+                logger.exception("storage sweep failed")
 
     def _hand_out(self) -> None:
         from distributed import fire_and_forget

@@ -22,6 +22,7 @@ from avatar_server.processes.children import (
     replace_exited,
     stop_children,
 )
+from avatar_server.processes.janitor import Janitor
 from avatar_server.settings import Settings
 
 logger = logging.getLogger("avatar_server")
@@ -44,6 +45,7 @@ class WorkerPool:
         self.processes: list[subprocess.Popen[bytes]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.janitor = Janitor(settings, sessions)
 
     def start(self) -> None:
         single_machine = self.settings.resolved_database_url.startswith("sqlite")
@@ -97,6 +99,10 @@ class WorkerPool:
                     state.reap(db, max_attempts=self.settings.job_max_attempts, alive=alive)
             except Exception:
                 logger.exception("reaper pass failed")
+            try:
+                self.janitor.maybe_sweep()
+            except Exception:
+                logger.exception("storage sweep failed")
 
     def _release_jobs_of(self, process: subprocess.Popen[bytes]) -> None:
         """The jobs of a worker that died: re-queued or failed, saying how it died."""
