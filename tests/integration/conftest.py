@@ -4,6 +4,7 @@ session and in parallel by the root conftest's ``stack`` fixture."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,15 @@ def postgres_url(stack: Stack) -> str:
 def empty_postgres_url(postgres_url: str) -> str:
     """A database of the test's own on the session's cluster: its schema starts empty."""
     return fresh_database(postgres_url, f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend, for what must behave alike on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'avatars.db'}"
+    url: str = request.getfixturevalue("empty_postgres_url")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -33,16 +33,8 @@ CLAIMING_THREADS = 3
 JOBS = 60
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'avatars.db'}"
-    url: str = request.getfixturevalue("empty_postgres_url")
-    return url
-
-
-def test_concurrent_claims_get_distinct_jobs(database_url: str) -> None:
-    with migrated(database_url) as (_engine, sessions), sessions() as db:
+def test_concurrent_claims_get_distinct_jobs(empty_database: str) -> None:
+    with migrated(empty_database) as (_engine, sessions), sessions() as db:
         owner = new_owner(db)
         queued = [add_job(db, owner, age_seconds=JOBS - i) for i in range(JOBS)]
     # Forked: the children start at once, with no connection of the parent's (all closed).
@@ -50,7 +42,7 @@ def test_concurrent_claims_get_distinct_jobs(database_url: str) -> None:
     with ProcessPoolExecutor(CLAIMING_PROCESSES, mp_context=fork) as processes:
         parts = processes.map(
             claim_everything,
-            [database_url] * CLAIMING_PROCESSES,
+            [empty_database] * CLAIMING_PROCESSES,
             [CLAIMING_THREADS] * CLAIMING_PROCESSES,
         )
         claimed = [name for part in parts for name in part]

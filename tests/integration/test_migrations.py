@@ -8,7 +8,6 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -21,15 +20,6 @@ from tests.integration.in_child import migrate_at
 pytestmark = pytest.mark.integration
 
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'avatars.db'}"
-    url: str = request.getfixturevalue("empty_postgres_url")
-    return url
 
 
 def test_upgrade_then_check_is_clean(empty_database: str) -> None:
