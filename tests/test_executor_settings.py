@@ -1,17 +1,16 @@
 """Which executor runs the jobs, and the settings it refuses: Dask's workers run on other
 machines, so they need a database and a storage they reach too, and a scheduler that answers.
-Each refusal is one plain sentence, and ``avatars serve`` stops with it (no traceback)."""
+Each refusal is one plain sentence (``avatars serve`` stopping with it on a real database and
+bucket: ``tests/integration/test_dask_executor.py``)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from avatar_server.processes.dask_executor import check_cluster
 from avatar_server.processes.executor import check_executor_settings, make_executor
 from avatar_server.processes.worker_pool import WorkerPool
 from avatar_server.settings import Settings
@@ -57,26 +56,17 @@ def test_dask_with_shared_database_and_storage_is_accepted(tmp_path: Path) -> No
     )
 
 
-def test_serve_stops_with_one_sentence_when_the_scheduler_does_not_answer(
-    tmp_path: Path,
-) -> None:
+def test_a_scheduler_that_does_not_answer_is_named(tmp_path: Path) -> None:
     address = f"tcp://127.0.0.1:{free_port()}"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AVATAR_")}
-    environment.update(
-        AVATAR_HOME=str(tmp_path / "home"),
-        AVATAR_ADMIN_PASSWORD="a-password-long-enough",
-        AVATAR_DATABASE_URL=POSTGRES,
-        AVATAR_STORAGE_URL="s3://avatars/prefix",
-        AVATAR_DASK_ADDRESS=address,
-        AVATAR_DASK_CONNECT_SECONDS="1",
+    chosen = settings(
+        tmp_path,
+        dask_address=address,
+        database_url=POSTGRES,
+        storage_url="s3://avatars/prefix",
+        dask_connect_seconds="1",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "avatar_server", "--port", str(free_port())],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stderr
-    assert f"cannot reach the Dask scheduler at {address} within 1 s" in done.stderr
-    assert "AVATAR_DASK_ADDRESS" in done.stderr and "Traceback" not in done.stderr
+    with pytest.raises(StartupError) as refused:
+        check_cluster(chosen)
+    message = str(refused.value)
+    assert f"cannot reach the Dask scheduler at {address} within 1 s" in message
+    assert "AVATAR_DASK_ADDRESS" in message

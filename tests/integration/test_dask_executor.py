@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from avatar_yaml import AvatarizationParameters, Config
 from avatars import ApiClient
-from tests.server import ServerProcess, wait_done, wait_for_status, wait_until
+from tests.server import ServerProcess, free_port, wait_done, wait_for_status, wait_until
 from tests.stack.dask_cluster import DaskCluster
 from tests.stack.postgres import fresh_database
 from tests.stack.seaweedfs import S3Server
@@ -250,3 +250,24 @@ def test_two_api_replicas_share_one_database_and_one_bucket(
             assert avatars_digest(client, job) == avatars_digest(other, job) == undisturbed
     finally:
         replica.stop()
+
+
+def test_serve_stops_with_one_sentence_when_the_scheduler_does_not_answer(
+    tmp_path: Path, database: str, s3_server: S3Server
+) -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    server = ServerProcess(
+        tmp_path / "home",
+        admin_password=PASSWORD,
+        database_url=database,
+        storage_url=s3_server.storage_url(f"no-scheduler-{uuid.uuid4().hex[:8]}"),
+        dask_address=address,
+        dask_connect_seconds=1,
+    )
+    server.env.update(s3_server.env())
+    with pytest.raises(RuntimeError, match="server exited at start-up"):
+        server.start()
+    assert server.process is not None and server.process.wait() == 2
+    log = server.log()
+    assert f"not starting: cannot reach the Dask scheduler at {address} within 1 s" in log
+    assert "AVATAR_DASK_ADDRESS" in log and "Traceback" not in log
