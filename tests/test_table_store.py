@@ -175,10 +175,11 @@ def block_boundary_table(rows: int) -> pd.DataFrame:
     index = np.arange(rows)
     gap_block = (index >= block) & (index < 2 * block)
     frame = pd.DataFrame({f"pad{i}": index % (i + 3) for i in range(14)})
-    frame["text_gap_block"] = np.where(gap_block, None, "t" + (index % 7).astype(str))
-    frame["bool_gaps"] = np.where(index % 997 == 0, None, index % 2 == 0)
-    frame["bool_gap_block"] = np.where(gap_block, None, index % 3 == 0)
-    frame["int_gap_block"] = np.where(gap_block, None, index).astype(object)
+    kept = pd.Series(~gap_block)
+    frame["text_gap_block"] = pd.Series("t" + (index % 7).astype(str)).where(kept)
+    frame["bool_gaps"] = pd.Series(index % 2 == 0, dtype=object).where(index % 997 != 0)
+    frame["bool_gap_block"] = pd.Series(index % 3 == 0, dtype=object).where(kept)
+    frame["int_gap_block"] = pd.Series(index, dtype="Int64").where(kept)
     frame["float"] = index / 8
     frame["empty"] = None
     return frame
