@@ -18,8 +18,9 @@ then nothing is stored and jobs keep parsing the uploaded file (:class:`NotStora
 An uploaded Parquet file is copied batch by batch with its own schema (pandas metadata
 included), re-cut into row groups.
 
-Memory is bounded whatever the table's size: one chunk (about :data:`CHUNK_ROWS` rows, at least
-one pandas block) and one row group waiting to be written.
+Memory is bounded whatever the table's size: one chunk (at most about :data:`CHUNK_ROWS` rows or
+:data:`~avatar_server.decoding.BATCH_BYTES` of numbers, but at least one pandas block, which is
+at most 2**20 cells) and one row group waiting to be written (at most :data:`GROUP_BYTES`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from avatar_server.db.models import CsvDialect, DatasetFormat
-from avatar_server.decoding import MAX_ROW_BYTES, decoded_batches, read_table
+from avatar_server.decoding import BATCH_BYTES, MAX_ROW_BYTES, decoded_batches, read_table
+from avatar_server.jobs.allocator import release_freed_memory
 from avatar_server.storage import Storage
 
 logger = logging.getLogger("avatar_server")
@@ -50,7 +52,11 @@ METADATA_KEY = b"avatars.table"
 """Footer key of the JSON document saying where the table came from and, for a CSV, the
 pandas dtype each column takes (see :func:`to_frame`)."""
 CHUNK_ROWS = 100_000
-"""About how many CSV rows are parsed at a time (rounded to whole pandas blocks)."""
+"""At most about how many CSV rows are parsed at a time (rounded to whole pandas blocks); fewer
+for a wide table, so that a chunk takes about :data:`~avatar_server.decoding.BATCH_BYTES`."""
+GROUP_BYTES = 2 * BATCH_BYTES
+"""A row group is written before it holds ``batch_rows`` rows if it already takes this much
+memory (long text values), so that the memory a conversion takes stays bounded."""
 
 _STORED_TYPES = {
     "int64": pa.int64(),
@@ -173,35 +179,40 @@ class _Column:
 
 
 class _RowGroups:
-    """Writes what it is given in row groups of exactly ``rows`` rows (the last one fewer),
-    holding at most one group and one chunk meanwhile."""
+    """Writes what it is given in row groups of ``rows`` rows (the last one fewer), or fewer
+    when they would take more than :data:`GROUP_BYTES` in memory (long values), holding at
+    most one group and one chunk meanwhile."""
 
     def __init__(self, writer: pq.ParquetWriter, rows: int) -> None:
         self.writer = writer
         self.rows = rows
         self.pending: list[pa.Table] = []
         self.count = 0
+        self.size = 0
 
     def add(self, table: pa.Table) -> None:
         self.pending.append(table)
         self.count += table.num_rows
-        while self.count >= self.rows:
+        self.size += table.nbytes
+        while self.count >= self.rows or (self.count and self.size >= GROUP_BYTES):
             joined = pa.concat_tables(self.pending)
-            self.writer.write_table(joined.slice(0, self.rows), row_group_size=self.rows)
-            rest = joined.slice(self.rows)
-            self.pending, self.count = [rest], rest.num_rows
+            taken = min(self.rows, self.count)
+            self.writer.write_table(joined.slice(0, taken), row_group_size=taken)
+            rest = joined.slice(taken)
+            self.pending, self.count, self.size = [rest], rest.num_rows, rest.nbytes
 
     def finish(self) -> None:
         if self.count:
-            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.rows)
-        self.pending, self.count = [], 0
+            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.count)
+        self.pending, self.count, self.size = [], 0, 0
 
 
 def _csv_chunks(handle: IO[bytes], dialect: CsvDialect, columns: int) -> Iterator[pd.DataFrame]:
     """The rows as a whole read parses them: the same options as ``read_frame``, in chunks of
     whole pandas blocks so each block's types are guessed from the same rows."""
     block = pandas_block_rows(columns)
-    rows = block * max(1, CHUNK_ROWS // block)
+    wanted = min(CHUNK_ROWS, BATCH_BYTES // (8 * max(1, columns)))
+    rows = block * max(1, wanted // block)
     with pd.read_csv(handle, chunksize=rows, **dialect.pandas_options()) as reader:
         yield from reader
 
@@ -281,6 +292,11 @@ def store_table(
         why = f"pyarrow cannot write it: {error}"
     else:
         return True
+    finally:
+        # What the chunks took goes back to the system, not kept by a process that mostly
+        # waits for requests (as after the upload's own checks).
+        pa.default_memory_pool().release_unused()
+        release_freed_memory()
     logger.info("dataset %s kept only as uploaded (jobs parse it each time): %s", prefix, why)
     return False
 
