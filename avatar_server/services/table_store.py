@@ -329,16 +329,23 @@ class StoredTable:
     def read(self, *, max_decoded_bytes: int | None = None) -> pd.DataFrame:
         """The whole table. A copy of an uploaded Parquet file is decoded within
         ``max_decoded_bytes`` (None: no limit), as the uploaded file itself would be."""
-        if max_decoded_bytes is not None and not self.from_csv:
+        if self.from_csv:
+            return self._csv_frame(None)
+        if max_decoded_bytes is not None:
             table = read_table(self.handle, max_decoded_bytes=max_decoded_bytes)
         else:
             table = self.parquet.read(use_threads=False)
-        return self.to_frame(table)
+        frame: pd.DataFrame = table.to_pandas()
+        return frame
 
     def read_groups(self, groups: Sequence[int]) -> pd.DataFrame:
         """The rows of row groups ``groups``, indexed by their row numbers in the whole
         table (as ``frame.iloc`` of the whole read gives them)."""
-        frame = self.to_frame(self.parquet.read_row_groups(list(groups), use_threads=False))
+        groups = list(groups)
+        if self.from_csv:
+            frame = self._csv_frame(groups)
+        else:
+            frame = self.parquet.read_row_groups(groups, use_threads=False).to_pandas()
         if isinstance(frame.index, pd.RangeIndex):
             starts = np.concatenate([[0], np.cumsum(self.group_rows())]).astype(np.int64)
             positions = [np.arange(starts[g], starts[g + 1]) for g in groups]
@@ -349,17 +356,23 @@ class StoredTable:
                 frame.index = pd.RangeIndex(starts[groups[0]], starts[groups[0]] + len(frame))
         return frame
 
-    def to_frame(self, table: pa.Table) -> pd.DataFrame:
-        """``table`` as a job sees the dataset: for a CSV, each column in the dtype the whole
-        read of the upload gives it (recorded when stored); for Parquet, as pandas reads it."""
-        if not self.from_csv:
-            frame: pd.DataFrame = table.to_pandas()
-            return frame
-        data = {
-            c["name"]: _to_pandas(table.column(c["name"]), c["dtype"])
-            for c in self.document["columns"]
-        }
-        return pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
+    def _csv_frame(self, groups: list[int] | None) -> pd.DataFrame:
+        """The rows (of ``groups``, or all) of a CSV's copy, each column in the dtype the whole
+        read of the upload gives it (recorded when stored). Read a column at a time, so only
+        one column is held twice (as Arrow and as pandas) at once."""
+        data: dict[str, Any] = {}
+        rows = 0
+        for column in self.document["columns"]:
+            name = column["name"]
+            if groups is None:
+                part = self.parquet.read(columns=[name], use_threads=False)
+            else:
+                part = self.parquet.read_row_groups(groups, columns=[name], use_threads=False)
+            data[name] = _to_pandas(part.column(name), column["dtype"])
+            rows = part.num_rows
+        # Each column is already a new array: building the frame need not copy them again
+        # (that copy cost more than reading the file).
+        return pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)
 
 
 def _to_pandas(values: pa.ChunkedArray, dtype: str) -> Any:
@@ -369,10 +382,13 @@ def _to_pandas(values: pa.ChunkedArray, dtype: str) -> Any:
     if dtype == "float64":
         if values.null_count == len(values):
             return np.full(len(values), np.nan)
-        return values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        array = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return array if array.flags.writeable else array.copy()
     if dtype == "object":
         truth = values if pa.types.is_boolean(values.type) else pc.equal(values, "True")
         out = truth.fill_null(False).to_numpy(zero_copy_only=False).astype(object)
         out[values.is_null().to_numpy(zero_copy_only=False)] = np.nan
         return out
-    return values.to_numpy(zero_copy_only=False)
+    array = values.to_numpy(zero_copy_only=False)
+    # One chunk without gaps is handed out as Arrow's own read-only memory.
+    return array if array.flags.writeable else array.copy()
