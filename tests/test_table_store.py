@@ -195,6 +195,19 @@ def test_columns_typed_block_by_block_read_back_as_the_whole_read(storage: Stora
     assert dataset_row_groups(storage, dataset) == [50_001] * 4 + [30_000 - 4]
 
 
+def test_integers_a_double_cannot_hold_join_a_gap_block_as_pandas_rounds_them(
+    storage: Storage,
+) -> None:
+    """A block of integers above 2**53 and a later block with a gap: the whole read turns
+    them into floats, rounded as numpy rounds (Arrow alone would refuse the cast)."""
+    values = [str(2**53 + 1)] * pandas_block_rows(2) + ["", "5"]
+    text = "id,big\n" + "\n".join(f"{i},{v}" for i, v in enumerate(values)) + "\n"
+    dataset, stored = upload(storage, text.encode(), group_rows=100_000)
+    assert stored
+    frame = assert_same_reads(storage, dataset)
+    assert frame["big"].dtype == "float64" and frame["big"][0] == float(2**53)
+
+
 def test_a_column_of_numbers_and_text_by_blocks_is_kept_only_as_uploaded(
     storage: Storage, caplog: pytest.LogCaptureFixture
 ) -> None:

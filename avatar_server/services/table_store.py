@@ -168,6 +168,11 @@ class _Column:
             return pa.array(values.array, from_pandas=True).cast(self.stored)
         if kind == "bools":
             return pa.array(values.to_numpy(object), type=self.stored, from_pandas=True)
+        if self.recorded == "float64":
+            # Cast by numpy, as pandas casts integer blocks joined with float ones (Arrow
+            # refuses integers a double cannot hold exactly).
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            return pa.array(numbers, type=self.stored, from_pandas=True)
         return pa.array(values.to_numpy(), type=self.stored, from_pandas=True)
 
     def describe(self) -> dict[str, str]:
@@ -288,7 +293,7 @@ def store_table(
                 _write_csv(handle, out, dialect or CsvDialect(), columns, rows_per_group)
     except NotStorable as error:
         why = str(error)
-    except pa.ArrowNotImplementedError as error:
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as error:
         why = f"pyarrow cannot write it: {error}"
     else:
         return True
