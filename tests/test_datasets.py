@@ -211,11 +211,11 @@ def test_delete_erases_the_stored_file(
     before = stored_files(server)
     dataset = user.datasets.upload_dataset(shared_data / "wbcd.csv")
     added = stored_files(server) - before
-    assert len(added) == 1
-    (stored,) = added
-    assert stored.parent.name == str(dataset.id)  # the dataset's own folder
+    assert sorted(path.name for path in added) == ["table.parquet", "uploaded"]
+    folder = {path.parent for path in added}.pop()
+    assert folder.name == str(dataset.id)  # the dataset's own folder, both files in it
     user.datasets.delete_dataset(dataset.id)
-    assert not stored.parent.exists()
+    assert not folder.exists()
     with pytest.raises(NotFoundError):
         user.datasets.get_dataset(dataset.id)
     with pytest.raises(NotFoundError):

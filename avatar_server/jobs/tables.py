@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pyarrow as pa
 
 from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
 from avatar_server.decoding import DecodedTooLargeError, read_table
+from avatar_server.services.table_store import StoredTable, typed_key
 from avatar_server.storage import Storage
 from avatar_yaml import RISKY_ROLES, ColumnType, KeepMode, Pseudonymization, TableInfo
 
@@ -100,6 +102,53 @@ def read_frame(
         return frame
 
 
+def read_dataset(
+    storage: Storage, dataset: Dataset, *, max_decoded_bytes: int | None = None
+) -> pd.DataFrame:
+    """The uploaded table of ``dataset``, whole: from its typed copy when it has one (see
+    :mod:`~avatar_server.services.table_store`), else parsed from the uploaded file. Either
+    way the same frame; an uploaded Parquet file is decoded within ``max_decoded_bytes``."""
+    key = typed_key(dataset.storage_key)
+    if key is not None:
+        try:
+            with storage.open_read(key) as handle:
+                return StoredTable.open(handle).read(max_decoded_bytes=max_decoded_bytes)
+        except FileNotFoundError:
+            pass  # stored before typed copies, or a table that has no faithful one
+    return read_frame(
+        storage,
+        dataset.storage_key,
+        dataset.format.value,
+        CsvDialect.from_json(dataset.csv_dialect),
+        max_decoded_bytes=max_decoded_bytes,
+    )
+
+
+def dataset_row_groups(storage: Storage, dataset: Dataset) -> list[int] | None:
+    """How many rows each row group of the dataset's typed copy holds (``batch_rows`` each
+    when it was stored, but the last), or None when it has none: then only
+    :func:`read_dataset` can read it."""
+    key = typed_key(dataset.storage_key)
+    if key is None:
+        return None
+    try:
+        with storage.open_read(key) as handle:
+            return StoredTable.open(handle).group_rows()
+    except FileNotFoundError:
+        return None
+
+
+def read_dataset_groups(storage: Storage, dataset: Dataset, groups: Sequence[int]) -> pd.DataFrame:
+    """Rows of the dataset by row groups of its typed copy (see :func:`dataset_row_groups`):
+    the same rows, columns, dtypes and index as ``read_dataset(...).iloc`` over them, reading
+    only those groups. ``FileNotFoundError`` when the dataset has no typed copy."""
+    key = typed_key(dataset.storage_key)
+    if key is None:
+        raise FileNotFoundError(f"dataset {dataset.id} has no typed copy to read by row groups")
+    with storage.open_read(key) as handle:
+        return StoredTable.open(handle).read_groups(groups)
+
+
 def apply_types(frame: pd.DataFrame, table: TableInfo) -> pd.DataFrame:
     """Cast the columns whose type the schema declares; a value that does not fit is an error."""
     frame = frame.copy()
@@ -166,17 +215,10 @@ def prepare_table(
     to pseudonymize, whose pseudonyms are made after the avatarization. Columns kept
     ``grouped`` keep only their values held by at least ``k`` originals (``k`` of the
     avatarization; None leaves them as they are, for a table that is only advised on).
-    A Parquet dataset is decoded within ``max_decoded_bytes`` (see :func:`read_frame`).
+    A Parquet dataset is decoded within ``max_decoded_bytes`` (see :func:`read_dataset`).
     """
-    dialect = CsvDialect.from_json(dataset.csv_dialect)
     try:
-        original = read_frame(
-            storage,
-            dataset.storage_key,
-            dataset.format.value,
-            dialect,
-            max_decoded_bytes=max_decoded_bytes,
-        )
+        original = read_dataset(storage, dataset, max_decoded_bytes=max_decoded_bytes)
     except DecodedTooLargeError as error:
         raise DecodedTooLargeError(f"table {table.name!r}: {error}") from None
     frame = apply_types(original, table)

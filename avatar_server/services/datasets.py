@@ -1,4 +1,5 @@
-"""Datasets: atomic streamed upload, schema discovery, listing, streamed download, erasure."""
+"""Datasets: atomic streamed upload, schema discovery, a typed Parquet copy for jobs
+(:mod:`avatar_server.services.table_store`), listing, streamed download, erasure."""
 
 from __future__ import annotations
 
@@ -11,16 +12,13 @@ from sqlalchemy.orm import Session
 
 from avatar_server.db.models import Dataset, DatasetFormat, User
 from avatar_server.services.errors import NotFoundError, TooLargeError, UnprocessableError
+from avatar_server.services.table_store import UPLOADED, store_table
 from avatar_server.services.tables import detect_format, discover_schema
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
 from avatar_yaml.csv_reading import check_encoding, check_separator
 
 _HEAD_BYTES = 4096
-
-
-UPLOADED = "uploaded"
-"""The name of a dataset's bytes as uploaded, under its own prefix (:func:`dataset_prefix`)."""
 
 
 def dataset_prefix(user_id: uuid.UUID, dataset_id: uuid.UUID) -> str:
@@ -102,7 +100,9 @@ def register_upload(
     sep: str | None = None,
     encoding: str | None = None,
 ) -> Dataset:
-    """Validate the received file, then make it visible together with its database row.
+    """Validate the received file, store its typed copy beside it (see
+    :mod:`~avatar_server.services.table_store`; skipped, with a log line, for a table that has
+    no faithful one), then make both visible together with the dataset's database row.
 
     ``sep`` and ``encoding`` say how a CSV is written (checked names, see :func:`csv_options`);
     what is not given is detected, and either way stored with the dataset.
@@ -127,6 +127,16 @@ def register_upload(
                 sep=sep,
                 encoding=encoding,
             )
+        store_table(
+            storage,
+            sink.key,
+            sink.prefix,
+            fmt,
+            schema.columns,
+            schema.dialect,
+            rows_per_group=settings.batch_rows,
+            max_decoded_bytes=settings.max_decoded_bytes,
+        )
         dataset = Dataset(
             id=sink.dataset_id,
             user_id=user.id,

@@ -62,7 +62,8 @@ def test_upload_avatarize_download_and_erase_on_s3(
     (dataset,) = client.datasets.list_datasets()
     me = client.users.get_me().id
     uploaded = f"{prefix}/datasets/{me}/{dataset.id}/uploaded"
-    assert bucket_keys(s3_server, f"{prefix}/datasets/") == [uploaded]
+    typed = f"{prefix}/datasets/{me}/{dataset.id}/table.parquet"  # the jobs' typed copy
+    assert bucket_keys(s3_server, f"{prefix}/datasets/") == [typed, uploaded]
     head = s3_server.client().head_object(Bucket=s3_server.bucket, Key=uploaded)
     assert head["ContentLength"] == (shared_data / "iris.csv").stat().st_size
     copy = client.datasets.download_dataset(dataset.id, tmp_path / "iris.csv")
@@ -70,7 +71,7 @@ def test_upload_avatarize_download_and_erase_on_s3(
     results = bucket_keys(s3_server, f"{prefix}/results/{me}/")
     files = runner.result_files(JobKind.STANDARD)
     assert len(results) == len(files) > 0
-    assert bucket_keys(s3_server, prefix) == sorted([uploaded, *results])  # nothing else
+    assert bucket_keys(s3_server, prefix) == sorted([typed, uploaded, *results])  # nothing else
 
     runner.delete()
     client.datasets.delete_dataset(dataset.id)
