@@ -205,6 +205,27 @@ def _status_kib(pid: int, field_name: str) -> int | None:
     return None
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """``/proc/PID/stat`` after the command name: index 0 is field 3 (state) of proc(5)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time the process has used so far (fields 14 and 15)."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def niceness(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[16])
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -406,6 +427,7 @@ def run_once(executor: Executor, guard: MemoryGuard, rows: int, seed: int) -> Js
     reset = all(resets)
     guard.reset()
     log_offset = executor.log.stat().st_size if executor.log.exists() else 0
+    cpu_before = {pid: cpu_seconds(pid) for pid in before.values()}
     start = time.perf_counter()
     job = client.jobs.create_job(set_name, "standard")
     timeout = timeout_for(rows)
@@ -427,6 +449,11 @@ def run_once(executor: Executor, guard: MemoryGuard, rows: int, seed: int) -> Js
         raise RunFailed(f"job {job.status}: {job.error}")
     assert job.started_at is not None and job.finished_at is not None
     peaks = sorted((peak_rss_mb(pid) for pid in before.values()), reverse=True)
+    cpu = [
+        (after or 0.0) - (start_cpu or 0.0)
+        for pid, start_cpu in cpu_before.items()
+        if (after := cpu_seconds(pid)) is not None
+    ]
     files = client.results.get_results(job.name).files
     (shuffled,) = [entry for entry in files if entry.kind == "shuffled"]
     return {
@@ -434,6 +461,8 @@ def run_once(executor: Executor, guard: MemoryGuard, rows: int, seed: int) -> Js
         "job_s": (job.finished_at - job.started_at).total_seconds(),
         "wall_s": wall,
         "peaks_mb": peaks,
+        "cpu_s": sum(cpu),
+        "nice": sorted({n for pid in before.values() if (n := niceness(pid)) is not None}),
         "reset": reset,
         "attempts": job.attempts,
         "sha256": shuffled.sha256,
@@ -546,6 +575,9 @@ class Comparison:
 
 @dataclass
 class Bench:
+    """What the run was asked for and what it has measured so far (the file is written from
+    it after every size, and once more at the end)."""
+
     sizes: list[int]
     dask_sizes: list[int]
     repeat: int
@@ -600,8 +632,9 @@ def compare(bench: Bench, local: Executor, dask: Executor, rows: int, always: bo
     say(f"comparing the metrics at {rows_label(rows)}")
     first = comparison.digests[0][0]
     measured = [("local", local, first), ("Dask", dask, first)]
-    if len(runs["local"]) > 1:
-        measured.append(("local, another seed", local, sorted(runs["local"])[1]))
+    other = [seed for seed in sorted(runs["local"]) if seed != first]
+    if other:
+        measured.append(("local, another seed", local, other[0]))
     try:
         for label, executor, seed in measured:
             run = runs["local" if executor is local else "Dask"][seed]
@@ -652,7 +685,10 @@ def report(bench: Bench, *, final: bool) -> list[str]:
         "30 s). Each server ran two small jobs together first (warm-up, not counted).",
         "- *job s*: the server's `finished_at − started_at` of the job; *wall s*: from "
         "submitting the job to the client seeing it done (long-poll of 1 s); *upload s*: the "
-        "upload of the Parquet file (not in the run).",
+        "upload of the Parquet file (not in the run); *workers' CPU s*: user + system CPU "
+        "seconds that the executor's worker processes used during the run (`/proc/PID/stat`), "
+        "which moves much less than the wall clock with what else runs on the machine.",
+        f"- {niceness_line(bench)}",
         "- *peak RSS per worker*: VmHWM of each worker process (the job worker processes; the "
         "Dask nannies' worker processes), largest first. The processes live from run to run: "
         "their VmHWM is reset (`5` written to `/proc/PID/clear_refs`) before each run and read "
@@ -680,6 +716,29 @@ def report(bench: Bench, *, final: bool) -> list[str]:
     return lines
 
 
+def niceness_line(bench: Bench) -> str:
+    seen = {
+        name: sorted(
+            {
+                n
+                for (_, cell_name), cell in bench.cells.items()
+                if cell_name == name
+                for run in cell.runs
+                for n in run["nice"]
+            }
+        )
+        for name in ("local", "Dask")
+    }
+    shown = ", ".join(
+        f"{name} {'/'.join(map(str, values)) or '?'}" for name, values in seen.items()
+    )
+    return (
+        f"Worker niceness as read from `/proc`: {shown}. The local job workers lower their "
+        "priority by design (the API comes first); Dask's do not. On a busy machine the local "
+        "ones get less CPU time per second: compare the CPU seconds beside the wall clock."
+    )
+
+
 def machine_line() -> str:
     total = (_meminfo_kib("MemTotal") or 0) / 1024**2
     return (
@@ -694,8 +753,8 @@ def size_table(bench: Bench) -> list[str]:
         "## Time and memory per size",
         "",
         "| rows | executor | runs | upload s | job s (median) | wall s (median) | worst wall s "
-        "| peak RSS per worker MiB | remark |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---|",
+        "| workers' CPU s (median) | peak RSS per worker MiB | remark |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     every = sorted(
         {(rows, name) for rows in bench.sizes for name in ("local", "Dask")}
@@ -706,7 +765,7 @@ def size_table(bench: Bench) -> list[str]:
         cell = bench.cells.get((rows, name))
         if cell is None:
             why = bench.skipped.get(name, "not reached")
-            lines.append(f"| {rows_label(rows)} | {name} | 0 | | | | | | not run: {why} |")
+            lines.append(f"| {rows_label(rows)} | {name} | 0 | | | | | | | not run: {why} |")
             continue
         peaks = " / ".join(f"{peak:.0f}" for peak in cell.peaks_mb()) or "—"
         remarks = []
@@ -720,7 +779,8 @@ def size_table(bench: Bench) -> list[str]:
         lines.append(
             f"| {rows_label(rows)} | {name} | {len(cell.runs)} | {fmt(cell.upload_s, 1)} "
             f"| {fmt(cell.median('job_s'), 2)} | {fmt(cell.median('wall_s'), 2)} "
-            f"| {fmt(cell.worst('wall_s'), 2)} | {peaks} | {'; '.join(remarks)} |"
+            f"| {fmt(cell.worst('wall_s'), 2)} | {fmt(cell.median('cpu_s'), 1)} | {peaks} "
+            f"| {'; '.join(remarks)} |"
         )
     return [*lines, ""]
 
@@ -804,10 +864,13 @@ def overhead(bench: Bench, key: str) -> float | None:
 
 
 def overhead_lines(bench: Bench) -> list[str]:
-    wall, job = overhead(bench, "wall_s"), overhead(bench, "job_s")
     shown = [
-        f"wall s {fmt(None if wall is None else 100 * wall, 1, ' %')}",
-        f"job s {fmt(None if job is None else 100 * job, 1, ' %')}",
+        f"{label} {fmt(None if value is None else 100 * value, 1, ' %')}"
+        for label, value in (
+            ("wall s", overhead(bench, "wall_s")),
+            ("job s", overhead(bench, "job_s")),
+            ("workers' CPU s", overhead(bench, "cpu_s")),
+        )
     ]
     return [
         f"## Dask overhead at {rows_label(bench.compared)}",
@@ -888,11 +951,12 @@ def targets_lines(bench: Bench) -> list[str]:
     )
     same, verdict = same_results(bench.comparison)
     rows.append((f"same results for the same seed at {compared}", same, verdict))
-    wall = overhead(bench, "wall_s")
+    wall, cpu = overhead(bench, "wall_s"), overhead(bench, "cpu_s")
     rows.append(
         (
             f"Dask overhead at {compared} ≤ {TARGET_OVERHEAD:.0%} of the local time (wall s)",
-            fmt(None if wall is None else 100 * wall, 1, " %"),
+            f"{fmt(None if wall is None else 100 * wall, 1, ' %')} (workers' CPU s: "
+            f"{fmt(None if cpu is None else 100 * cpu, 1, ' %')})",
             check(wall, TARGET_OVERHEAD),
         )
     )
@@ -955,7 +1019,7 @@ def measure_size(
             peaks = " / ".join(f"{peak:.0f}" for peak in run["peaks_mb"])
             say(
                 f"  {executor.name} {rows_label(rows)} seed {seed}: job {run['job_s']:.2f} s, "
-                f"wall {run['wall_s']:.2f} s, peak RSS {peaks} MiB"
+                f"wall {run['wall_s']:.2f} s, CPU {run['cpu_s']:.1f} s, peak RSS {peaks} MiB"
             )
 
 
