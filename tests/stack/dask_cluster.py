@@ -68,9 +68,15 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[DaskCluster]:
+def dask_cluster(
+    workdir: Path, workers: int = 2, memory_limit: str = "4GiB"
+) -> Iterator[DaskCluster]:
     """Start a scheduler and ``workers`` workers on free loopback ports; yield when all the
-    workers have joined; kill every process on the way out, even after a failure."""
+    workers have joined; kill every process on the way out, even after a failure.
+
+    ``memory_limit`` is each worker's ``--memory-limit`` (Dask's size syntax, e.g. ``3GiB``):
+    its nanny restarts a worker whose memory passes 95 % of it, so a job too big for a worker
+    fails instead of taking the machine down."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AVATAR_", "AWS_"))}
     port = free_port()
@@ -102,7 +108,7 @@ def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[DaskCluster]:
                     "--name",
                     f"w{number}",
                     "--memory-limit",
-                    "4GiB",
+                    memory_limit,
                     "--local-directory",
                     str(workdir / f"w{number}"),
                     log=log,
