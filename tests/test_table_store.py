@@ -19,17 +19,17 @@ import pytest
 
 from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
 from avatar_server.decoding import DecodedTooLargeError
+from avatar_server.jobs.table_store import (
+    TABLE_PARQUET,
+    UPLOADED,
+    pandas_block_rows,
+    store_table,
+)
 from avatar_server.jobs.tables import (
     dataset_row_groups,
     read_dataset,
     read_dataset_groups,
     read_frame,
-)
-from avatar_server.services.table_store import (
-    TABLE_PARQUET,
-    UPLOADED,
-    pandas_block_rows,
-    store_table,
 )
 from avatar_server.services.tables import discover_schema
 from avatar_server.storage import Storage

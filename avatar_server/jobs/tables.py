@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from avatar_server.db.models import CsvDialect, Dataset, DatasetFormat
 from avatar_server.decoding import DecodedTooLargeError, read_table
-from avatar_server.services.table_store import StoredTable, typed_key
+from avatar_server.jobs.table_store import StoredTable, typed_key
 from avatar_server.storage import Storage
 from avatar_yaml import RISKY_ROLES, ColumnType, KeepMode, Pseudonymization, TableInfo
 
@@ -106,7 +106,7 @@ def read_dataset(
     storage: Storage, dataset: Dataset, *, max_decoded_bytes: int | None = None
 ) -> pd.DataFrame:
     """The uploaded table of ``dataset``, whole: from its typed copy when it has one (see
-    :mod:`~avatar_server.services.table_store`), else parsed from the uploaded file. Either
+    :mod:`~avatar_server.jobs.table_store`), else parsed from the uploaded file. Either
     way the same frame; an uploaded Parquet file is decoded within ``max_decoded_bytes``."""
     key = typed_key(dataset.storage_key)
     if key is not None:

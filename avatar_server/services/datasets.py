@@ -1,5 +1,5 @@
 """Datasets: atomic streamed upload, schema discovery, a typed Parquet copy for jobs
-(:mod:`avatar_server.services.table_store`), listing, streamed download, erasure."""
+(:mod:`avatar_server.jobs.table_store`), listing, streamed download, erasure."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import Dataset, DatasetFormat, User
+from avatar_server.jobs.table_store import UPLOADED, store_table
 from avatar_server.services.errors import NotFoundError, TooLargeError, UnprocessableError
-from avatar_server.services.table_store import UPLOADED, store_table
 from avatar_server.services.tables import detect_format, discover_schema
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
@@ -101,7 +101,7 @@ def register_upload(
     encoding: str | None = None,
 ) -> Dataset:
     """Validate the received file, store its typed copy beside it (see
-    :mod:`~avatar_server.services.table_store`; skipped, with a log line, for a table that has
+    :mod:`~avatar_server.jobs.table_store`; skipped, with a log line, for a table that has
     no faithful one), then make both visible together with the dataset's database row.
 
     ``sep`` and ``encoding`` say how a CSV is written (checked names, see :func:`csv_options`);
