@@ -73,19 +73,22 @@ def reaper_turn(db: Session) -> bool:
     return bool(db.scalar(select(func.pg_try_advisory_xact_lock(REAPER_LOCK))))
 
 
+def _ready_pending(*columns: Any) -> Select[Any]:
+    """Pending jobs whose dependencies are done, oldest first: what may run next."""
+    return (
+        select(*columns)
+        .where(Job.status == JobStatus.PENDING, Job.ready.is_(True))
+        .order_by(Job.created_at)
+    )
+
+
 def claim(db: Session, worker: str, lease_seconds: float, name: str | None = None) -> Job | None:
     """Take the oldest pending job whose dependencies are done (job ``name`` only, when given:
     an executor that was handed that job), or None."""
     # On PostgreSQL a row another worker is claiming is skipped, not waited for: workers
     # claiming together get distinct jobs at once. SQLite renders no FOR UPDATE; its write
     # lock serializes the claims.
-    candidate = (
-        select(Job.name)
-        .where(Job.status == JobStatus.PENDING, Job.ready.is_(True))
-        .order_by(Job.created_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
+    candidate = _ready_pending(Job.name).limit(1).with_for_update(skip_locked=True)
     if name is not None:
         candidate = candidate.where(Job.name == name)
     now = utcnow()
@@ -110,12 +113,7 @@ def claim(db: Session, worker: str, lease_seconds: float, name: str | None = Non
 def ready_pending(db: Session, limit: int) -> list[tuple[str, int]]:
     """The oldest pending jobs whose dependencies are done, with their attempts so far: what
     an executor that is handed jobs (Dask) should be running."""
-    rows = db.execute(
-        select(Job.name, Job.attempts)
-        .where(Job.status == JobStatus.PENDING, Job.ready.is_(True))
-        .order_by(Job.created_at)
-        .limit(limit)
-    ).all()
+    rows = db.execute(_ready_pending(Job.name, Job.attempts).limit(limit)).all()
     return [(str(name), int(attempts)) for name, attempts in rows]
 
 
