@@ -57,15 +57,57 @@ def _worker_package_version() -> str:
     return _package_version()
 
 
+def connect(settings: Settings) -> Any:
+    """A client of the scheduler at ``AVATAR_DASK_ADDRESS`` whose workers run this server's
+    versions (see :func:`_check_versions`); ``StartupError`` when not."""
+    from distributed import Client
+
+    address = settings.dask_address
+    try:
+        client: Any = Client(  # type: ignore[no-untyped-call]
+            address, timeout=settings.dask_connect_seconds, set_as_default=False
+        )
+    except (OSError, TimeoutError) as error:
+        raise StartupError(
+            f"cannot reach the Dask scheduler at {address} within "
+            f"{settings.dask_connect_seconds:g} s ({error}): is `dask scheduler` running there, "
+            "and is AVATAR_DASK_ADDRESS right?"
+        ) from None
+    try:
+        _check_versions(client, str(address))
+    except StartupError:
+        client.close()
+        raise
+    return client
+
+
+def _check_versions(client: Any, address: str) -> None:
+    """Workers must run the same Dask and the same version of this package as the server: a
+    task is a pickled reference to this package's code."""
+    try:
+        client.get_versions(check=True)
+    except ValueError as error:
+        raise StartupError(
+            f"the Dask workers at {address} run other package versions than this server: {error}"
+        ) from None
+    ours = _package_version()
+    theirs = client.run(_worker_package_version)
+    skewed = {worker: version for worker, version in theirs.items() if version != ours}
+    if skewed:
+        listed = ", ".join(f"{worker} has {version}" for worker, version in skewed.items())
+        raise StartupError(
+            f"the Dask workers must run open-avatars {ours} like this server: {listed}; "
+            "install the same version on every worker"
+        )
+    if not theirs:
+        logger.warning(
+            "the Dask scheduler at %s has no worker yet: jobs wait until one joins", address
+        )
+
+
 def check_cluster(settings: Settings) -> None:
     """Connect to the scheduler and compare the workers' versions, then let go."""
-    executor = DaskExecutor(settings, sessionmaker())
-    executor.client = executor._connect()
-    try:
-        executor._check_versions()
-    finally:
-        if executor.client is not None:
-            executor.client.close()
+    connect(settings).close()
 
 
 class DaskExecutor:
@@ -75,7 +117,6 @@ class DaskExecutor:
         if settings.dask_address is None:
             raise ValueError("DaskExecutor needs AVATAR_DASK_ADDRESS")
         self.settings = settings
-        self.address = settings.dask_address
         self.sessions = sessions
         self.client: Any = None
         self._handed: dict[str, float] = {}
@@ -84,58 +125,12 @@ class DaskExecutor:
         self.janitor = Janitor(settings, sessions)
 
     def start(self) -> None:
-        self.client = self._connect()
-        self._check_versions()
+        self.client = connect(self.settings)
         self.client.register_plugin(
             ServerEnvironment(worker_environment(self.settings)), name=ServerEnvironment.name
         )
         self._thread = threading.Thread(target=self._dispatch, name="avatar-dask", daemon=True)
         self._thread.start()
-
-    def _connect(self) -> Any:
-        from distributed import Client
-
-        try:
-            return Client(  # type: ignore[no-untyped-call]
-                self.address,
-                timeout=self.settings.dask_connect_seconds,
-                set_as_default=False,
-            )
-        except (OSError, TimeoutError) as error:
-            raise StartupError(
-                f"cannot reach the Dask scheduler at {self.address} within "
-                f"{self.settings.dask_connect_seconds:g} s ({error}): is `dask scheduler` "
-                "running there, and is AVATAR_DASK_ADDRESS right?"
-            ) from None
-
-    def _check_versions(self) -> None:
-        """Workers must run the same Dask and the same version of this package as the server:
-        a task is a pickled reference to this package's code."""
-        try:
-            self.client.get_versions(check=True)
-        except ValueError as error:
-            self.client.close()
-            self.client = None
-            raise StartupError(
-                f"the Dask workers at {self.address} run other package versions than this "
-                f"server: {error}"
-            ) from None
-        ours = _package_version()
-        theirs = self.client.run(_worker_package_version)
-        skewed = {worker: version for worker, version in theirs.items() if version != ours}
-        if skewed:
-            self.client.close()
-            self.client = None
-            listed = ", ".join(f"{worker} has {version}" for worker, version in skewed.items())
-            raise StartupError(
-                f"the Dask workers must run open-avatars {ours} like this server: {listed}; "
-                "install the same version on every worker"
-            )
-        if not theirs:
-            logger.warning(
-                "the Dask scheduler at %s has no worker yet: jobs wait until one joins",
-                self.address,
-            )
 
     def _dispatch(self) -> None:
         interval = self.settings.job_poll_seconds
@@ -150,10 +145,7 @@ class DaskExecutor:
                 self._hand_out()
             except Exception:
                 logger.exception("Dask dispatch pass failed")
-            try:
-                self.janitor.maybe_sweep()
-            except Exception:
-                logger.exception("storage sweep failed")
+            self.janitor.maybe_sweep()
 
     def _hand_out(self) -> None:
         from distributed import fire_and_forget
