@@ -27,13 +27,19 @@ class Janitor:
         self._last = time.monotonic()  # the start-up sweep just ran
 
     def maybe_sweep(self) -> None:
+        """Sweep if the period has passed. A sweep that fails is logged and tried again next
+        period: it must not stop the loop that calls it (the executor's reaper)."""
         if time.monotonic() - self._last < self.settings.orphan_sweep_seconds:
             return
         self._last = time.monotonic()
-        if self._storage is None:
-            self._storage = Storage(self.settings.resolved_storage_url)
-        with self.sessions() as db:
-            erased = clean_orphans(db, self._storage, grace_s=GRACE_S)
+        try:
+            if self._storage is None:
+                self._storage = Storage(self.settings.resolved_storage_url)
+            with self.sessions() as db:
+                erased = clean_orphans(db, self._storage, grace_s=GRACE_S)
+        except Exception:
+            logger.exception("storage sweep failed")
+            return
         if erased:
             logger.info("erased %d orphan storage prefix(es)", len(erased))
 

@@ -99,10 +99,7 @@ class WorkerPool:
                     state.reap(db, max_attempts=self.settings.job_max_attempts, alive=alive)
             except Exception:
                 logger.exception("reaper pass failed")
-            try:
-                self.janitor.maybe_sweep()
-            except Exception:
-                logger.exception("storage sweep failed")
+            self.janitor.maybe_sweep()
 
     def _release_jobs_of(self, process: subprocess.Popen[bytes]) -> None:
         """The jobs of a worker that died: re-queued or failed, saying how it died."""
