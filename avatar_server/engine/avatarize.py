@@ -359,7 +359,10 @@ def avatarize(
     )
     report("project", 1.0)
     batches = _batches(len(work), batch_rows, rng)
-    model = BatchModel(codec=codec, projection=projection, residual=residual, k=k)
+    # Each batch carries its own rows' local residuals: the shared model goes without them, so
+    # the whole table's are not sent to every worker.
+    shared = None if residual is None else replace(residual, local_residuals=None)
+    model = BatchModel(codec=codec, projection=projection, residual=shared, k=k)
     work_items = [
         Batch.of(number, rows, coords, table, residual, seed) for number, rows in enumerate(batches)
     ]
