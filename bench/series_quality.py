@@ -158,6 +158,24 @@ def statistics(
     }
 
 
+def floor_and_versus(
+    curves: FloatArray,
+    numbers: pd.DataFrame,
+    halves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
+    other: FloatArray,
+    other_numbers: pd.DataFrame,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The statistics between the two original halves (the floor), and between the first
+    half and ``other`` (released curves with their persons' numeric columns), on one set of
+    bins: those of all original ``curves``."""
+    first, second = halves
+    floor = statistics(
+        curves[first], curves[second], numbers.iloc[first], numbers.iloc[second], curves
+    )
+    versus = statistics(curves[first], other, numbers.iloc[first], other_numbers, curves)
+    return floor, versus
+
+
 def associations(persons: pd.DataFrame) -> FloatArray:
     """Pearson correlations between numeric columns and Cramér's V between categorical ones."""
     numbers = persons.select_dtypes("number")
@@ -225,20 +243,13 @@ def measure(
                 nb_points=grid,
             ).curves
             for variable in SERIES[name]:
-                curves, avatars = original[variable], made[variable]
-                floor = statistics(
-                    curves[half_a],
-                    curves[half_b],
-                    original_numbers.iloc[half_a],
-                    original_numbers.iloc[half_b],
+                curves = original[variable]
+                floor, versus = floor_and_versus(
                     curves,
-                )
-                versus = statistics(
-                    curves[half_a],
-                    avatars[drawn],
-                    original_numbers.iloc[half_a],
+                    original_numbers,
+                    (half_a, half_b),
+                    made[variable][drawn],
                     avatar_numbers.iloc[drawn],
-                    curves,
                 )
                 floor["persons"] = person_floor
                 versus["persons"] = person_avatars
@@ -307,19 +318,12 @@ def release_statistics(
         share = on_grid(kept, key, time, grid)
         for variable in SERIES[name]:
             curves = original[variable]
-            floor = statistics(
-                curves[half_a],
-                curves[half_b],
-                original_numbers.iloc[half_a],
-                original_numbers.iloc[half_b],
+            floor, versus = floor_and_versus(
                 curves,
-            )
-            versus = statistics(
-                curves[half_a],
+                original_numbers,
+                (half_a, half_b),
                 made[variable][drawn],
-                original_numbers.iloc[half_a],
                 numbers.iloc[drawn],
-                curves,
             )
             floor["persons"], versus["persons"] = person_floor, person_release
             entry = {f"floor_{stat}": floor[stat] for stat in STATISTICS}
