@@ -331,37 +331,63 @@ def avatarization_warnings(df: pd.DataFrame) -> list[str]:
     Raises ValueError when no column varies: the projection would have no axis to search
     neighbours on.
     """
-    profiles = _profiles(df)
-    n = len(df)
-    if all(p.flat for p in profiles):
-        names = ", ".join(repr(p.name) for p in profiles[:10])
-        raise ValueError(
-            f"no column varies ({names}{', ...' if len(profiles) > 10 else ''}: each holds a "
-            "single value): there is nothing to mix, the avatars could only copy the table; "
-            "add columns that vary, or drop these"
-        )
-    warnings = _size_warnings(n)
-    for p in profiles:
+    warnings = ColumnWarnings(len(df))
+    for profile in _profiles(df):
+        warnings.add_profile(profile)
+    return warnings.finish()
+
+
+class ColumnWarnings:
+    """:func:`avatarization_warnings` gathered one column at a time, for a table read a column
+    at a time (too large to hold whole): the same warnings, in the same order."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.names: list[str] = []
+        self.flat = True
+        self.found: list[str] = []
+
+    def add(self, name: str, series: pd.Series) -> ColumnInfo | None:
+        """Look at one whole column (then it can be let go); its description, as
+        ``describe_column`` gives it (None when it cannot be avatarized)."""
+        profile = _profile(name, series)
+        self.add_profile(profile)
+        return profile.info
+
+    def add_profile(self, p: _Profile) -> None:
+        n = self.rows
+        self.names.append(p.name)
+        self.flat = self.flat and p.flat
         if p.info is None:
-            continue
+            return
         if p.constant:
-            warnings.append(
+            self.found.append(
                 f"Column {p.name!r} has a single value (apart from gaps): every avatar copies "
                 "it; it carries no information and can be dropped."
             )
         elif p.id_like:
-            warnings.append(
+            self.found.append(
                 f"Column {p.name!r} looks like an identifier ({p.distinct:,} distinct values in "
                 f"{p.present:,} rows): its avatars take values like the originals' ones, so an "
                 "original identifier can reappear in the avatars; drop it, pseudonymize it, "
                 "declare it as a key, or keep it grouped."
             )
         if p.missing > MOSTLY_MISSING * n:
-            warnings.append(
+            self.found.append(
                 f"Column {p.name!r} is {p.missing / n:.0%} missing: it carries little "
                 "information, and its gaps drive its avatars; consider dropping it."
             )
-    return warnings
+
+    def finish(self) -> list[str]:
+        """The warnings, or ValueError when no column varies."""
+        if self.flat:
+            names = ", ".join(repr(name) for name in self.names[:10])
+            raise ValueError(
+                f"no column varies ({names}{', ...' if len(self.names) > 10 else ''}: each "
+                "holds a single value): there is nothing to mix, the avatars could only copy "
+                "the table; add columns that vary, or drop these"
+            )
+        return _size_warnings(self.rows) + self.found
 
 
 def advise(df: pd.DataFrame) -> Advice:

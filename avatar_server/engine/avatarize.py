@@ -7,7 +7,7 @@ departs from a plain reading, to keep each column's distribution.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -301,63 +301,21 @@ def avatarize(
     work = df.drop(columns=excluded).reset_index(drop=True)
     if work.shape[1] == 0:
         raise ValueError("every column is excluded: nothing is left to avatarize")
-    codec = TableCodec.fit(work)
-    report("prepare", 0.3)
-    settings = ImputationSettings() if imputation is None else imputation
-    raw_numeric = codec.numeric_values(work)
-    numeric = impute(
-        raw_numeric,
-        settings.method,
-        k=settings.k,
-        training_fraction=settings.training_fraction,
-        rng=rng,
-        progress=lambda part: report("prepare", 0.3 + 0.3 * part),
-    )
-    report("prepare", 0.6)
-    encoded = codec.encode(work, numeric)
-    warnings: list[str] = []
-    wide = codec.wide_columns()
-    reduced_names = (
-        [c.name for c in codec.categorical if modality_count(c) > REDUCTION_MIN_MODALITIES]
-        if use_categorical_reduction
-        else wide
-    )
-    if wide and not use_categorical_reduction:
-        counts = ", ".join(
-            f"{c.name} ({modality_count(c):,})" for c in codec.categorical if c.name in wide
-        )
-        warnings.append(
-            f"columns with more than {MAX_ONE_HOT_MODALITIES} modalities were left out of the "
-            "projection and take their values from each avatar's neighbours, as categorical "
-            f"reduction does: {counts}"
-        )
-    if reduced_names and len(reduced_names) == encoded.shape[1]:
-        raise ValueError(
-            "every column is a categorical one with more than "
-            f"{REDUCTION_MIN_MODALITIES if use_categorical_reduction else MAX_ONE_HOT_MODALITIES}"
-            " modalities: at least one other column is needed to find neighbours with"
-        )
-    projected_frame = encoded.drop(columns=reduced_names)
-    weights = codec.encoded_weights(column_weights, left_out=reduced_names)
-    report("prepare", 1.0)
-
-    projection, coords = fit_transform_projection(
-        projected_frame,
-        DEFAULT_NCP if ncp is None else ncp,
-        column_weights=weights,
+    fitted = fit_table(
+        work,
+        TableCodec.fit(work),
+        ncp=ncp,
+        column_weights=column_weights,
+        use_categorical_reduction=use_categorical_reduction,
+        imputation=imputation,
         seed=seed,
-        clamp=ncp is None,
-        on_batch=lambda fraction: report("project", 0.8 * fraction),
+        rng=rng,
+        report=report,
+        restore_residual=restore_residual,
+        local_residual=local_names,
     )
-
-    table = _EncodedTable.build(codec, raw_numeric, numeric, encoded)
-    report("project", 0.9)
-    residual = (
-        ResidualNoise.fit(table, projection, coords, local=local_names)
-        if restore_residual
-        else None
-    )
-    report("project", 1.0)
+    codec, projection, coords = fitted.codec, fitted.projection, fitted.coords
+    table, residual, warnings = fitted.table, fitted.residual, list(fitted.warnings)
     batches = _batches(len(work), batch_rows, rng)
     # Each batch carries its own rows' local residuals: the shared model goes without them, so
     # the whole table's are not sent to every worker.
@@ -415,6 +373,121 @@ def avatarize(
             if mixed_from is not None and mixed_weights is not None
             else None
         ),
+    )
+
+
+@dataclass(frozen=True)
+class FittedTable:
+    """What :func:`fit_table` fitted on a table, and that table's own encoding."""
+
+    codec: TableCodec
+    projection: Projection
+    residual: ResidualNoise | None
+    imputation: ImputationSettings
+    left_out: tuple[str, ...]
+    """Categorical columns not projected (wide, or reduced): decoded from the neighbours."""
+    warnings: tuple[str, ...]
+    coords: np.ndarray[Any, np.dtype[np.float64]]
+    table: _EncodedTable
+
+
+def encode_rows(
+    codec: TableCodec,
+    work: pd.DataFrame,
+    imputation: ImputationSettings,
+    rng: np.random.Generator,
+    report: Callable[[float], None] = lambda _fraction: None,
+) -> tuple[
+    np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]], pd.DataFrame
+]:
+    """Rows as the projection takes them: their numeric values as they are (gaps as NaN) and
+    imputed, and the encoded frame (imputed numbers, categories as text, gap indicators)."""
+    raw_numeric = codec.numeric_values(work)
+    numeric = impute(
+        raw_numeric,
+        imputation.method,
+        k=imputation.k,
+        training_fraction=imputation.training_fraction,
+        rng=rng,
+        progress=report,
+    )
+    return raw_numeric, numeric, codec.encode(work, numeric)
+
+
+def fit_table(
+    work: pd.DataFrame,
+    codec: TableCodec,
+    *,
+    ncp: int | None,
+    column_weights: dict[str, float] | None,
+    use_categorical_reduction: bool,
+    imputation: ImputationSettings | None,
+    seed: int,
+    rng: np.random.Generator,
+    report: Progress,
+    restore_residual: bool = True,
+    local_residual: Sequence[str] = (),
+) -> FittedTable:
+    """Fit the projection (and the residual the mix leaves out) on ``work``, described by
+    ``codec``: the whole table, or a sample of a table too large to hold whose ``codec`` was
+    built from its whole columns (:mod:`~avatar_server.engine.streamed`)."""
+    report("prepare", 0.3)
+    settings = ImputationSettings() if imputation is None else imputation
+    raw_numeric, numeric, encoded = encode_rows(
+        codec, work, settings, rng, lambda part: report("prepare", 0.3 + 0.3 * part)
+    )
+    report("prepare", 0.6)
+    warnings: list[str] = []
+    wide = codec.wide_columns()
+    reduced_names = (
+        [c.name for c in codec.categorical if modality_count(c) > REDUCTION_MIN_MODALITIES]
+        if use_categorical_reduction
+        else wide
+    )
+    if wide and not use_categorical_reduction:
+        counts = ", ".join(
+            f"{c.name} ({modality_count(c):,})" for c in codec.categorical if c.name in wide
+        )
+        warnings.append(
+            f"columns with more than {MAX_ONE_HOT_MODALITIES} modalities were left out of the "
+            "projection and take their values from each avatar's neighbours, as categorical "
+            f"reduction does: {counts}"
+        )
+    if reduced_names and len(reduced_names) == encoded.shape[1]:
+        raise ValueError(
+            "every column is a categorical one with more than "
+            f"{REDUCTION_MIN_MODALITIES if use_categorical_reduction else MAX_ONE_HOT_MODALITIES}"
+            " modalities: at least one other column is needed to find neighbours with"
+        )
+    projected_frame = encoded.drop(columns=reduced_names)
+    weights = codec.encoded_weights(column_weights, left_out=reduced_names)
+    report("prepare", 1.0)
+
+    projection, coords = fit_transform_projection(
+        projected_frame,
+        DEFAULT_NCP if ncp is None else ncp,
+        column_weights=weights,
+        seed=seed,
+        clamp=ncp is None,
+        on_batch=lambda fraction: report("project", 0.8 * fraction),
+    )
+    table = _EncodedTable.build(codec, raw_numeric, numeric, encoded)
+    report("project", 0.9)
+    residual = (
+        ResidualNoise.fit(table, projection, coords, local=local_residual)
+        if restore_residual
+        else None
+    )
+    report("project", 1.0)
+    return FittedTable(
+        codec=codec,
+        projection=projection,
+        residual=residual,
+        imputation=settings,
+        left_out=tuple(reduced_names),
+        warnings=tuple(warnings),
+        coords=coords,
+        table=table,
     )
 
 
@@ -511,7 +584,12 @@ def avatarize_batch(
         if batch.local_residuals is not None:
             residual = replace(residual, local_residuals=batch.local_residuals)
         continuous, scores = residual.add(
-            continuous, scores, shrink, rng, local=(neighbours, weights)
+            continuous,
+            scores,
+            shrink,
+            rng,
+            local=(neighbours, weights),
+            modalities={name: modalities for name, (modalities, _) in table.categories.items()},
         )
     here = np.arange(len(batch.rows))
     votes = {
@@ -622,7 +700,8 @@ class ResidualNoise:
     """
 
     factor: np.ndarray[Any, np.dtype[np.float64]]
-    widths: list[tuple[str, int]]
+    blocks: list[tuple[str, list[str]]]
+    """Each projected categorical column with its modalities, in the order of the record."""
     numeric_width: int
     local_columns: np.ndarray[Any, np.dtype[np.intp]] = field(
         default_factory=lambda: np.empty(0, dtype=np.intp)
@@ -642,12 +721,12 @@ class ResidualNoise:
         local: Sequence[str] = (),
     ) -> ResidualNoise:
         projected = set(projection.categorical)
-        widths = [
-            (name, len(modalities))
+        blocks = [
+            (name, modalities)
             for name, (modalities, _) in table.categories.items()
             if name in projected
         ]
-        size = table.numeric.shape[1] + sum(w for _, w in widths)
+        size = table.numeric.shape[1] + sum(len(m) for _, m in blocks)
         total = np.zeros(size)
         outer = np.zeros((size, size))
         n = len(coords)
@@ -660,14 +739,14 @@ class ResidualNoise:
         for first in range(0, n, chunk_rows):
             rows = np.arange(first, min(n, first + chunk_rows))
             lifted, scores = table.from_projection(projection, coords[rows])
-            blocks = [table.numeric[rows] - lifted]
+            parts = [table.numeric[rows] - lifted]
             if local_residuals is not None:
-                local_residuals[rows] = blocks[0][:, local_columns]
-            for name, width in widths:
-                onehot = np.zeros((len(rows), width))
+                local_residuals[rows] = parts[0][:, local_columns]
+            for name, modalities in blocks:
+                onehot = np.zeros((len(rows), len(modalities)))
                 onehot[np.arange(len(rows)), table.categories[name][1][rows]] = 1.0
-                blocks.append(onehot - scores[name])
-            residual = np.hstack(blocks)
+                parts.append(onehot - scores[name])
+            residual = np.hstack(parts)
             total += residual.sum(axis=0)
             outer += residual.T @ residual
         mean = total / n
@@ -683,7 +762,7 @@ class ResidualNoise:
         factor = (vectors[:, kept] * np.sqrt(values[kept])).T * safe
         return cls(
             factor=factor,
-            widths=widths,
+            blocks=blocks,
             numeric_width=table.numeric.shape[1],
             local_columns=local_columns,
             local_residuals=local_residuals,
@@ -697,11 +776,14 @@ class ResidualNoise:
         rng: np.random.Generator,
         *,
         local: tuple[np.ndarray[Any, Any], np.ndarray[Any, np.dtype[np.float64]]] | None = None,
+        modalities: Mapping[str, list[str]] | None = None,
     ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], dict[str, np.ndarray[Any, Any]]]:
         """``continuous`` and ``scores`` with residual noise added, ``scale`` times as large.
 
         ``local``: each avatar's neighbours (row positions among the originals, n × k) and
-        their mix weights, for the ``local_columns``."""
+        their mix weights, for the ``local_columns``. ``modalities``: per categorical column,
+        the modalities its ``scores`` hold, in order, when they are not all those it was fitted
+        with (a batch of a table fitted on a sample holds some of them)."""
         noise = scale * (rng.standard_normal((len(continuous), len(self.factor))) @ self.factor)
         if self.local_residuals is not None:
             if local is None:
@@ -713,9 +795,14 @@ class ResidualNoise:
         noisy = continuous + noise[:, : self.numeric_width]
         offset = self.numeric_width
         noisy_scores = dict(scores)
-        for name, width in self.widths:
-            noisy_scores[name] = scores[name] + noise[:, offset : offset + width]
-            offset += width
+        for name, fitted in self.blocks:
+            block = noise[:, offset : offset + len(fitted)]
+            held = None if modalities is None else modalities.get(name)
+            if held is not None and held != fitted:
+                position = {modality: i for i, modality in enumerate(fitted)}
+                block = block[:, [position[modality] for modality in held]]
+            noisy_scores[name] = scores[name] + block
+            offset += len(fitted)
         return noisy, noisy_scores
 
 
@@ -873,12 +960,15 @@ __all__ = [
     "BatchModel",
     "BatchResult",
     "ExclusionSettings",
+    "FittedTable",
     "ImputationSettings",
     "Mix",
     "ReplacementStrategy",
     "ResidualNoise",
     "avatarize",
     "avatarize_batch",
+    "encode_rows",
+    "fit_table",
     "map_here",
     "mix",
     "random_weights",

@@ -83,6 +83,16 @@ class Projection:
     def explained_variance_ratio(self) -> list[float]:
         return [float(v) for v in np.asarray(self.model.explained_var_ratio)[: self.ncp]]
 
+    def modalities(self) -> dict[str, list[str]]:
+        """Each categorical column's modalities, as fitted."""
+        if not self.model.original_categorical:
+            return {}
+        mapping = get_dummies_mapping(self.model.original_categorical, self.model.dummy_categorical)
+        return {
+            column: [dummy[len(column) + len("___") :] for dummy in dummies]
+            for column, dummies in mapping.items()
+        }
+
     def transform(self, frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         coords = saiph.transform(frame[self.continuous + self.categorical], self.model)
         return np.ascontiguousarray(coords.to_numpy(dtype="float64"))
