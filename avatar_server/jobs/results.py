@@ -12,7 +12,9 @@ import io
 import json
 import time
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import pandas as pd
 
@@ -31,6 +33,11 @@ def file_key(user_id: uuid.UUID, job_name: str, entry: dict[str, Any]) -> str:
     return f"{job_prefix(user_id, job_name)}/{entry['attempt']}/{entry['name']}"
 
 
+def table_file_name(table: str, suffix: str, file_format: str) -> str:
+    """The name of a table's result file (the table name escaped for a file name)."""
+    return f"{escape_table_name(table)}.{suffix}.{file_format}"
+
+
 def table_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
     buffer = io.BytesIO()
     if file_format == "parquet":
@@ -38,6 +45,48 @@ def table_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
     else:
         frame.to_csv(buffer, index=False, lineterminator=CSV_LINE_END)
     return buffer.getvalue()
+
+
+class DigestingWriter:
+    """A binary handle that counts and hashes what goes through it to the object it wraps, so
+    a streamed file's manifest entry (size, sha256) never needs the object read back."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self.closed:
+            raise ValueError("write to a closed result file")
+        self._digest.update(data)
+        self._handle.write(data)
+        written = memoryview(data).nbytes
+        self.size += written
+        return written
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Refuse further writes. The object itself is committed (or aborted) only by the
+        :meth:`ResultWriter.stream` that opened it: whatever writes into this handle cannot
+        finish the object early by closing it."""
+        self.closed = True
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
 
 
 class ResultWriter:
@@ -57,6 +106,7 @@ class ResultWriter:
         self.job_name = job_name
         self.attempt = attempt
         self.files: list[dict[str, Any]] = []
+        self._open_names: set[str] = set()
         # Settings.test_hook_result_pause_seconds: fault tests kill the worker between files.
         self.test_pause_s = test_pause_s
 
@@ -64,30 +114,47 @@ class ResultWriter:
     def prefix(self) -> str:
         return f"{job_prefix(self.user_id, self.job_name)}/{self.attempt}"
 
-    def write(self, kind: str, table: str | None, name: str, data: bytes, file_format: str) -> None:
-        if any(entry["name"] == name for entry in self.files):
+    @contextmanager
+    def stream(
+        self, kind: str, table: str | None, name: str, file_format: str
+    ) -> Iterator[DigestingWriter]:
+        """Write result file ``name`` through the handle this yields, without holding it whole.
+
+        The file is listed (with its size and hash, computed as the bytes go by) only when the
+        block ends normally; if it raises, the object is not written and nothing is listed.
+        """
+        if name in self._open_names or any(entry["name"] == name for entry in self.files):
             raise ValueError(f"result file {name!r} written twice")
-        with self.storage.open_write(f"{self.prefix}/{name}") as handle:
-            handle.write(data)
+        self._open_names.add(name)
+        try:
+            with self.storage.open_write(f"{self.prefix}/{name}") as handle:
+                digesting = DigestingWriter(handle)
+                yield digesting
+                digesting.close()
+        finally:
+            self._open_names.discard(name)
         self.files.append(
             {
                 "kind": kind,
                 "table": table,
                 "name": name,
                 "format": file_format,
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": digesting.size,
+                "sha256": digesting.sha256,
                 "attempt": self.attempt,
             }
         )
         if self.test_pause_s > 0:
             time.sleep(self.test_pause_s)
 
+    def write(self, kind: str, table: str | None, name: str, data: bytes, file_format: str) -> None:
+        with self.stream(kind, table, name, file_format) as handle:
+            handle.write(data)
+
     def write_table(
         self, kind: str, table: str, suffix: str, frame: pd.DataFrame, fmt: str
     ) -> None:
-        name = f"{escape_table_name(table)}.{suffix}.{fmt}"
-        self.write(kind, table, name, table_bytes(frame, fmt), fmt)
+        self.write(kind, table, table_file_name(table, suffix, fmt), table_bytes(frame, fmt), fmt)
 
     def write_json(self, kind: str, table: str | None, name: str, payload: Any) -> None:
         data = json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False).encode()
