@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from matplotlib import image as mpimg
 
-from avatar_server.jobs.handlers import PROJECTION_SAMPLE_ROWS, projection_sample
+from avatar_server.jobs.table_details import PROJECTION_SAMPLE_ROWS, projection_sample
 from avatar_server.report import format_number, format_target
 from avatar_server.report.builder import TableResults, conclusion, verdicts
 from avatar_server.report.images import PANELS_PER_FIGURE

@@ -114,7 +114,8 @@ class JobContext:
         except KeyError as error:
             raise JobInputError(error.args[0]) from None
 
-    def prepared(self, name: str) -> PreparedTable:
+    def dataset(self, name: str) -> Dataset:
+        """The dataset of table ``name`` (detached: usable after its session)."""
         table = self.table(name)
         if table.data is None:
             raise JobInputError(f"table {name!r} has no dataset")
@@ -124,12 +125,16 @@ class JobContext:
             if dataset is None or dataset.user_id != self.job.user_id:
                 raise JobInputError(f"table {name!r}: dataset {dataset_id} no longer exists")
             db.expunge(dataset)
+        return dataset
+
+    def prepared(self, name: str) -> PreparedTable:
+        dataset = self.dataset(name)
         parameters = self.config.parameters
         chosen = (parameters.avatarization or {}).get(name) if parameters else None
         return prepare_table(
             self.storage,
             dataset,
-            table,
+            self.table(name),
             chosen.k if chosen else None,
             max_decoded_bytes=self.settings.max_decoded_bytes,
         )

@@ -16,9 +16,6 @@ from sqlalchemy import select
 from avatar_server import __version__
 from avatar_server.db.models import Job, JobStatus
 from avatar_server.engine import (
-    ExclusionSettings,
-    ImputationSettings,
-    ReplacementStrategy,
     advise,
     privacy_metrics,
     signal_metrics,
@@ -40,7 +37,7 @@ from avatar_server.engine.linked_metrics import (
     signal_views,
     summary_table,
 )
-from avatar_server.engine.pseudonyms import PseudonymizationSettings, pseudonymize
+from avatar_server.engine.pseudonyms import pseudonymize
 from avatar_server.engine.results import json_safe, to_official_dicts
 from avatar_server.engine.series_metrics import (
     normalized_series_plot,
@@ -50,13 +47,24 @@ from avatar_server.engine.series_metrics import (
 from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
 from avatar_server.engine.series_sides import person_and_series
 from avatar_server.engine.signal import associations, variable_comparisons
+from avatar_server.engine.streamed import StreamSettings
 from avatar_server.jobs.batches import current_mapper
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
 from avatar_server.jobs.measured import MeasuredGroup, measured_groups
 from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
+from avatar_server.jobs.parameters import (
+    exclusion_settings,
+    imputation_settings,
+    pseudonymization_settings,
+)
 from avatar_server.jobs.results import ResultWriter
+from avatar_server.jobs.streamed import run_streamed_table, stored_rows
+from avatar_server.jobs.table_details import (
+    projection_sample,
+    write_run_metadata,
+)
 from avatar_server.jobs.tables import PreparedTable
 from avatar_server.jobs.verdict import table_verdict
 from avatar_server.report import (
@@ -69,18 +77,15 @@ from avatar_server.report import (
 from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
 from avatar_yaml import (
     AvatarizationParameters,
-    ExcludeVariables,
-    ExcludeVariablesMethod,
-    Imputation,
     JobKind,
     LinkMethod,
     PrivacyMetricsTableParameters,
-    Pseudonymization,
     ReportParameters,
     ReportType,
     ResultKind,
     SeriesTable,
     SignalMetricsTableParameters,
+    TableGroup,
     TimeSeriesParameters,
     report_name,
 )
@@ -89,41 +94,6 @@ from avatar_yaml.spreadsheet_safety import formula_like_counts
 from avatar_yaml.vocabulary import escape_table_name
 
 Handler = Callable[[JobContext, ResultWriter], None]
-
-
-def _imputation_settings(settings: Imputation | None) -> ImputationSettings | None:
-    """The engine's imputation for a table's YAML ``imputation`` (None: the engine's default).
-    A ``k`` or ``training_fraction`` the document leaves unset takes the engine's default;
-    ``return_data_imputed`` asks for an output the engine does not produce."""
-    if settings is None:
-        return None
-    default = ImputationSettings()
-    return ImputationSettings(
-        method=str(settings.method),
-        k=default.k if settings.k is None else settings.k,
-        training_fraction=(
-            default.training_fraction
-            if settings.training_fraction is None
-            else settings.training_fraction
-        ),
-    )
-
-
-_REPLACEMENT_STRATEGIES: dict[ExcludeVariablesMethod, ReplacementStrategy] = {
-    ExcludeVariablesMethod.ROW_ORDER: "row_order",
-    ExcludeVariablesMethod.COORDINATE_SIMILARITY: "coordinate_similarity",
-}
-
-
-def _exclusion_settings(settings: ExcludeVariables | None) -> ExclusionSettings | None:
-    """The engine's exclusion for a table's YAML ``exclude_variables``, with the strategy the
-    document resolved (its own default included); None when no column is named."""
-    if settings is None or not settings.variable_names:
-        return None
-    return ExclusionSettings(
-        variable_names=tuple(settings.variable_names),
-        replacement_strategy=_REPLACEMENT_STRATEGIES[settings.replacement_strategy],
-    )
 
 
 def _in_table(name: str, error: Exception) -> str:
@@ -141,24 +111,6 @@ def _avatarization(ctx: JobContext) -> dict[str, AvatarizationParameters]:
     return tables
 
 
-def _pseudonymization_settings(strategy: Pseudonymization) -> PseudonymizationSettings:
-    """The YAML strategy as the engine's settings (unset fields take the engine's defaults)."""
-    chosen: dict[str, Any] = {"kind": str(strategy.kind)}
-    if strategy.pii_type is not None:
-        chosen["pii_type"] = str(strategy.pii_type)
-    if strategy.consistent is not None:
-        chosen["consistent"] = strategy.consistent
-    if strategy.high_variability is not None:
-        chosen["high_variability"] = strategy.high_variability
-    if strategy.value is not None:
-        chosen["value"] = strategy.value
-    if strategy.pattern is not None:
-        chosen["pattern"] = strategy.pattern
-    if strategy.letter_case is not None:
-        chosen["letter_case"] = str(strategy.letter_case)
-    return PseudonymizationSettings(**chosen)
-
-
 def _pseudonyms(
     table: PreparedTable, unshuffled: pd.DataFrame, secret: bytes, *, seed: int
 ) -> pd.DataFrame:
@@ -169,7 +121,7 @@ def _pseudonyms(
         return unshuffled
     unshuffled = unshuffled.copy()
     for column, (values, strategy) in table.pseudonymized.items():
-        made = pseudonymize(values, _pseudonymization_settings(strategy), secret=secret, seed=seed)
+        made = pseudonymize(values, pseudonymization_settings(strategy), secret=secret, seed=seed)
         unshuffled[column] = made.to_numpy()
     return unshuffled
 
@@ -230,8 +182,8 @@ def _table_input(name: str, group: PreparedGroup, chosen: AvatarizationParameter
             "ncp": chosen.ncp,
             "column_weights": dict(chosen.column_weights) if chosen.column_weights else None,
             "use_categorical_reduction": bool(chosen.use_categorical_reduction),
-            "imputation": _imputation_settings(chosen.imputation),
-            "exclude_variables": _exclusion_settings(chosen.exclude_variables),
+            "imputation": imputation_settings(chosen.imputation),
+            "exclude_variables": exclusion_settings(chosen.exclude_variables),
         },
     )
 
@@ -285,7 +237,7 @@ def _series_input(ctx: JobContext, group: PreparedGroup, planned: SeriesTable) -
 
 
 def _warnings(table: PreparedTable, chosen: AvatarizationParameters) -> list[str]:
-    exclusion = _exclusion_settings(chosen.exclude_variables)
+    exclusion = exclusion_settings(chosen.exclude_variables)
     kept_out = set(exclusion.variable_names) if exclusion else set()
     return avatarization_warnings(table.data[[c for c in table.data.columns if c not in kept_out]])
 
@@ -334,6 +286,8 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     secret = secrets.token_bytes(32)
     groups = avatarized_groups(ctx.config.schema, tables)
     for index, planned in enumerate(groups):
+        if _run_streamed(ctx, out, planned, tables, secret, requested_format, index, len(groups)):
+            continue
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
         series = {item.name: _series_input(ctx, group, item) for item in planned.series}
         warnings: dict[str, list[str]] = {}
@@ -374,6 +328,52 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 continue
             ctx.progress(f"{name}: writing projections", (index + 1) / len(groups))
             _write_table_details(ctx, out, name, tables[name], group, linked, fmt, warnings[name])
+
+
+def _run_streamed(
+    ctx: JobContext,
+    out: ResultWriter,
+    planned: TableGroup,
+    tables: Mapping[str, AvatarizationParameters],
+    secret: bytes,
+    requested_format: object,
+    index: int,
+    count: int,
+) -> bool:
+    """Run a lone table larger than one batch without holding it (:mod:`..streamed`); False
+    when the group is linked, has series, or its table fits one batch (read whole then)."""
+    if len(planned.tables) != 1 or planned.links or planned.series:
+        return False
+    name = planned.tables[0]
+    dataset = ctx.dataset(name)
+    rows = stored_rows(ctx.storage, dataset)
+    if rows is None:
+        return False
+    chosen = tables[name]
+    parameters = ctx.config.parameters
+    assert parameters is not None
+    seed = parameters.seed
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    run_streamed_table(
+        ctx,
+        out,
+        name,
+        rows,
+        StreamSettings(
+            k=chosen.k,
+            ncp=chosen.ncp,
+            column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
+            use_categorical_reduction=bool(chosen.use_categorical_reduction),
+            imputation=imputation_settings(chosen.imputation),
+            exclusion=exclusion_settings(chosen.exclude_variables),
+        ),
+        seed=seed,
+        secret=secret,
+        fmt=str(requested_format) if requested_format else dataset.format.value,
+        progress=ctx.part(index, count, name),
+    )
+    return True
 
 
 def _write_table_details(
@@ -420,27 +420,21 @@ def _write_table_details(
         for link in group.group.links
         if name in (link.parent, link.child)
     ]
-    out.write_json(
-        ResultKind.RUN_METADATA,
+    write_run_metadata(
+        ctx,
+        out,
         name,
-        f"{escape_table_name(name)}.run_metadata.json",
-        {
-            "table_name": name,
-            "seed": result.seed,
-            "k": chosen.k,
-            "rows": len(table.data),
-            "columns": list(map(str, table.data.columns)),
-            "batches": result.batches,
-            "explained_variance_ratio": result.explained_variance_ratio,
-            "set_aside_columns": table.dropped + ([table.primary_key] if table.primary_key else []),
-            "identifying_columns": table.identifying_columns(ctx.table(name)),
-            "formula_like_cells": formula_like_counts(result.shuffled),
-            "individual_level": group.group.individual_level.get(name, True),
-            "links": links,
-            "sensitive_links": linked.sensitive,
-            "warnings": warnings + result.warnings,
-            "software_version": __version__,
-        },
+        seed=result.seed,
+        k=chosen.k,
+        rows=len(table.data),
+        prepared=table,
+        batches=result.batches,
+        explained_variance_ratio=result.explained_variance_ratio,
+        formula_like=formula_like_counts(result.shuffled),
+        warnings=warnings + result.warnings,
+        links=links,
+        individual_level=group.group.individual_level.get(name, True),
+        sensitive_links=linked.sensitive,
     )
 
 
@@ -495,48 +489,6 @@ def _write_series_details(
             "software_version": __version__,
         },
     )
-
-
-PROJECTION_SAMPLE_ROWS = 2_000
-
-
-def _axes(projections: pd.DataFrame, rows: np.ndarray[Any, Any]) -> dict[str, list[float]]:
-    """The first two coordinates of the sampled rows (a one-axis projection has no ``y``),
-    rounded: a scatter plot needs no more than 5 decimals and the file stays small."""
-    values = projections.to_numpy(dtype="float64")[rows]
-    axes = {"x": [round(float(v), 5) for v in values[:, 0]]}
-    if values.shape[1] > 1:
-        axes["y"] = [round(float(v), 5) for v in values[:, 1]]
-    return axes
-
-
-def projection_sample(
-    original: pd.DataFrame,
-    avatars: pd.DataFrame,
-    explained_variance_ratio: list[float],
-    *,
-    seed: int,
-    max_rows: int = PROJECTION_SAMPLE_ROWS,
-) -> dict[str, Any]:
-    """Plot data of the 2D projection: at most ``max_rows`` seeded rows of each side (enough
-    to see the shape of the cloud; all rows would make the file and the plot heavy). The two
-    sides are sampled independently, so the plot draws no line between an original and its
-    own avatar. Format: ``sample`` of :mod:`avatar_figures.figures`."""
-    rng = np.random.default_rng(seed)
-
-    def rows(n: int) -> np.ndarray[Any, Any]:
-        if n <= max_rows:
-            return np.arange(n)
-        return np.sort(rng.choice(n, size=max_rows, replace=False))
-
-    picked_o, picked_a = rows(len(original)), rows(len(avatars))
-    return {
-        "original": _axes(original, picked_o),
-        "avatars": _axes(avatars, picked_a),
-        "explained_variance_ratio": [float(r) for r in explained_variance_ratio],
-        "rows": len(original),
-        "sampled_rows": int(max(picked_o.size, picked_a.size)),
-    }
 
 
 def _privacy_options(

@@ -361,7 +361,23 @@ class StoredTable:
                 frame.index = pd.RangeIndex(starts[groups[0]], starts[groups[0]] + len(frame))
         return frame
 
-    def _csv_frame(self, groups: list[int] | None) -> pd.DataFrame:
+    def column_names(self) -> list[str]:
+        """The table's columns, in order (as the whole read gives them)."""
+        if self.from_csv:
+            return [str(column["name"]) for column in self.document["columns"]]
+        empty: pd.DataFrame = self.parquet.schema_arrow.empty_table().to_pandas()
+        return [str(name) for name in empty.columns]
+
+    def read_columns(self, names: Sequence[str]) -> pd.DataFrame:
+        """Columns ``names`` of the whole table, as the whole read gives them (a table too
+        large to hold whole is read a column at a time)."""
+        if self.from_csv:
+            return self._csv_frame(None, list(names))
+        table = self.parquet.read(columns=list(names), use_threads=False, use_pandas_metadata=True)
+        frame: pd.DataFrame = table.to_pandas()
+        return frame
+
+    def _csv_frame(self, groups: list[int] | None, names: list[str] | None = None) -> pd.DataFrame:
         """The rows (of ``groups``, or all) of a CSV's copy, each column in the dtype the whole
         read of the upload gives it (recorded when stored). Read a column at a time, so only
         one column is held twice (as Arrow and as pandas) at once."""
@@ -369,6 +385,8 @@ class StoredTable:
         rows = 0
         for column in self.document["columns"]:
             name = column["name"]
+            if names is not None and name not in names:
+                continue
             if groups is None:
                 part = self.parquet.read(columns=[name], use_threads=False)
             else:
