@@ -161,8 +161,15 @@ class Storage:
         writer.commit()
 
     @contextmanager
-    def open_read(self, key: str) -> Iterator[IO[bytes]]:
-        """A seekable reader; on S3 it fetches ranges of :data:`PART_BYTES` as it goes."""
+    def open_read(self, key: str, *, exact: bool = False) -> Iterator[IO[bytes]]:
+        """A seekable reader; on S3 it fetches ranges of :data:`PART_BYTES` as it goes, or with
+        ``exact`` just the bytes each read asks for (no read-ahead): for a reader that knows
+        where its bytes are, as Parquet's does for a column chunk (a column read through 8 MiB
+        blocks would fetch 8 MiB per row group)."""
+        if exact:
+            with self.fs.open(self.path(key), "rb", cache_type="none") as handle:
+                yield handle
+            return
         with self.fs.open(self.path(key), "rb", block_size=PART_BYTES) as handle:
             yield handle
 

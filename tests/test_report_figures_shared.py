@@ -101,7 +101,7 @@ class FailingStorage(Storage):
         yield  # pragma: no cover
 
     @contextmanager
-    def open_read(self, key: str) -> Iterator[IO[bytes]]:
+    def open_read(self, key: str, *, exact: bool = False) -> Iterator[IO[bytes]]:
         raise OSError(5, "Input/output error")
         yield  # pragma: no cover
 

@@ -378,6 +378,12 @@ class ColumnWarnings:
                 "information, and its gaps drive its avatars; consider dropping it."
             )
 
+    def merge(self, other: ColumnWarnings) -> None:
+        """Add what ``other`` found on the columns after this one's (gathered apart)."""
+        self.names += other.names
+        self.flat = self.flat and other.flat
+        self.found += other.found
+
     def finish(self) -> list[str]:
         """The warnings, or ValueError when no column varies."""
         if self.flat:
