@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from avatar_server.jobs.streamed import batch_groups
 from avatar_server.jobs.tables import OTHER
 from avatar_yaml import (
     AvatarizationParameters,
@@ -209,3 +210,12 @@ def test_no_part_is_left_in_storage(
 ) -> None:
     assert streamed["job"]
     assert not [path for path in streamed_server.home.rglob("*") if path.name == "parts"]
+
+
+def test_batches_gather_row_groups_up_to_the_batch_size() -> None:
+    assert batch_groups([400, 400, 400], 400) == [(0,), (1,), (2,)]
+    assert batch_groups([400, 400, 150], 400) == [(0,), (1, 2)]  # a last one under half joins
+    assert batch_groups([400, 400, 250], 400) == [(0,), (1,), (2,)]
+    # Groups cut short by their size in bytes are gathered into batches of the batch size.
+    assert batch_groups([100] * 9, 400) == [(0, 1, 2, 3), (4, 5, 6, 7, 8)]
+    assert batch_groups([100, 100], 400) == [(0, 1)]

@@ -375,13 +375,25 @@ def avatarize_batch_part(shared: BatchTask, item: BatchItem) -> BatchOutcome:
     )
 
 
-def batch_groups(group_rows: Sequence[int]) -> list[tuple[int, ...]]:
-    """The row groups of each batch: one each, but a last group smaller than half the first
-    joins the one before (a batch that small would search neighbours among few rows)."""
-    batches: list[tuple[int, ...]] = [(number,) for number in range(len(group_rows))]
-    if len(batches) > 1 and group_rows[-1] * 2 < group_rows[0]:
-        last = batches.pop()
-        batches[-1] = batches[-1] + last
+def batch_groups(group_rows: Sequence[int], batch_rows: int) -> list[tuple[int, ...]]:
+    """The row groups of each batch: consecutive groups until the batch holds ``batch_rows``
+    rows (one group each, as stored; several when groups were cut short by their size in
+    bytes), and a last batch under half that joins the one before (a batch that small would
+    search neighbours among few rows)."""
+    batches: list[tuple[int, ...]] = []
+    current: list[int] = []
+    held = 0
+    for number, rows in enumerate(group_rows):
+        current.append(number)
+        held += rows
+        if held >= batch_rows:
+            batches.append(tuple(current))
+            current, held = [], 0
+    if current:
+        if batches and held * 2 < batch_rows:
+            batches[-1] = batches[-1] + tuple(current)
+        else:
+            batches.append(tuple(current))
     return batches
 
 
@@ -442,7 +454,7 @@ def run_streamed_table(
     except ValueError as error:
         raise JobInputError(f"table {name!r}: {error}") from None
 
-    batches = batch_groups(rows.group_rows)
+    batches = batch_groups(rows.group_rows, ctx.settings.batch_rows)
     batch_starts = np.asarray([starts[groups[0]] for groups in batches] + [n], dtype=np.intp)
     release = np.random.default_rng(np.random.SeedSequence([seed, 0x5E1EA5E])).permutation(n)
     labels = (np.searchsorted(batch_starts, release, side="right") - 1).astype(np.int32)
