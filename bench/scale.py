@@ -769,7 +769,12 @@ def size_table(bench: Bench) -> list[str]:
     ]
     every = sorted(
         {(rows, name) for rows in bench.sizes for name in ("local", "Dask")}
-        | {(rows, "Dask") for rows in bench.dask_sizes},
+        | {(rows, "Dask") for rows in bench.dask_sizes}
+        | (
+            {(bench.dask_sizes[-1], "local")}
+            if bench.local_at_largest and bench.dask_sizes
+            else set()
+        ),
         key=lambda item: (item[0], item[1] != "local"),
     )
     for rows, name in every:
@@ -953,10 +958,17 @@ def targets_lines(bench: Bench) -> list[str]:
     )
     local = bench.cells.get((bench.compared, "local"))
     ran_local = local is not None and bool(local.runs)
+    shown_local = f"{fmt(local.median('job_s'), 1)} s job" if local and ran_local else "—"
+    far = bench.cells.get((largest, "local")) if bench.local_at_largest else None
+    if far is not None and far.runs:
+        shown_local += (
+            f"; at {rows_label(largest)} (it streams too): {fmt(far.median('job_s'), 1)} s job, "
+            f"{fmt(far.peaks_mb()[0] * 1024**2 / 1e9, 2)} GB peak per worker"
+        )
     rows.append(
         (
             f"local executor beside it at {compared}",
-            f"{fmt(local.median('job_s'), 1)} s job" if local and ran_local else "—",
+            shown_local,
             "met" if ran_local else "not measured",
         )
     )

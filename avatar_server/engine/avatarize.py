@@ -38,6 +38,7 @@ from avatar_server.engine.imputation import IMPUTE_METHODS, impute
 from avatar_server.engine.neighbours import nearest_others
 from avatar_server.engine.progress import Progress, ProgressCallback
 from avatar_server.engine.projection import Projection, fit_transform_projection
+from avatar_server.engine.threads import one_blas_thread
 
 DEFAULT_BATCH_ROWS = 100_000
 DEFAULT_NCP = 5
@@ -225,6 +226,7 @@ def _local_residual_names(
     return chosen
 
 
+@one_blas_thread
 def avatarize(
     df: pd.DataFrame,
     *,
@@ -559,6 +561,7 @@ BatchMapper = Callable[[BatchModel, Sequence[Batch]], Iterable[BatchResult]]
 mapper that runs batches elsewhere stops those not yet done when its iterator is closed."""
 
 
+@one_blas_thread
 def avatarize_batch(
     model: BatchModel,
     batch: Batch,

@@ -44,6 +44,7 @@ from avatar_server.engine.codec import (
 )
 from avatar_server.engine.columns import ColumnInfo
 from avatar_server.engine.progress import Progress, ProgressCallback
+from avatar_server.engine.threads import one_blas_thread
 
 SAMPLE_ROWS = 200_000
 """Rows the projection is fitted on (the whole table when it has fewer): the fit's cost stops
@@ -119,6 +120,7 @@ def sample_positions(
     return np.asarray(np.union1d(drawn, covering), dtype=np.intp)
 
 
+@one_blas_thread
 def fit_stream_model(
     sample: pd.DataFrame,
     codec: TableCodec,
@@ -174,6 +176,7 @@ def fit_stream_model(
     )
 
 
+@one_blas_thread
 def avatarize_rows(model: StreamModel, frame: pd.DataFrame, number: int) -> RowsAvatars:
     """The avatars of batch ``number``: the rows of ``frame`` (as read, excluded columns
     included), neighbours searched among them. The same model, rows and number give the same

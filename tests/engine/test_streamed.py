@@ -141,3 +141,27 @@ def test_a_sample_without_a_modality_is_refused_by_name() -> None:
     model = fit_stream_model(df.iloc[::2], TableCodec.fit(df), StreamSettings(k=5), seed=0)
     with pytest.raises(ValueError, match=r"column 'city' holds modalities .*\['island'\]"):
         avatarize_rows(model, df.iloc[2_000:], 1)
+
+
+def test_the_same_seed_gives_the_same_bits_whatever_the_blas_threads() -> None:
+    """A Dask worker runs BLAS on one thread, a local worker on as many as it has: the fit and
+    each batch pin one thread, so coordinates and avatars are the same to the last bit (with
+    two threads, the coordinates of this 114-dimension table differ in their last bits without
+    the pin)."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    latent = rng.normal(size=(200_000, 4))
+    numbers = latent @ rng.normal(size=(4, 14)) + rng.normal(size=(200_000, 14))
+    df = pd.DataFrame(numbers, columns=[f"x{i}" for i in range(14)])
+    for i in range(4):
+        df[f"c{i}"] = np.digitize(latent[:, i], np.linspace(-2, 2, 24)).astype(str)
+    codec = TableCodec.fit(df)
+    made = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            model = fit_stream_model(df, codec, StreamSettings(k=10), seed=1)
+            made.append(avatarize_rows(model, df.iloc[:30_000], 0))
+    assert np.array_equal(made[0].coords, made[1].coords)
+    assert np.array_equal(made[0].avatar_coords, made[1].avatar_coords)
+    pd.testing.assert_frame_equal(made[0].avatars, made[1].avatars)
