@@ -296,13 +296,7 @@ def avatarize(
     rng = np.random.default_rng(seed)
     report = Progress(progress, _PLAN)
     report("prepare", 0.0)
-    excluded = list(exclude_variables.variable_names) if exclude_variables else []
-    unknown = sorted(set(excluded) - set(map(str, df.columns)))
-    if unknown:
-        raise ValueError(f"exclude_variables names unknown columns: {unknown}")
-    work = df.drop(columns=excluded).reset_index(drop=True)
-    if work.shape[1] == 0:
-        raise ValueError("every column is excluded: nothing is left to avatarize")
+    work = without_excluded(df, exclude_variables)
     fitted = fit_table(
         work,
         TableCodec.fit(work),
@@ -376,6 +370,18 @@ def avatarize(
             else None
         ),
     )
+
+
+def without_excluded(df: pd.DataFrame, exclusion: ExclusionSettings | None) -> pd.DataFrame:
+    """The columns that are avatarized (the excluded ones are re-attached afterwards)."""
+    excluded = list(exclusion.variable_names) if exclusion else []
+    unknown = sorted(set(excluded) - set(map(str, df.columns)))
+    if unknown:
+        raise ValueError(f"exclude_variables names unknown columns: {unknown}")
+    work = df.drop(columns=excluded).reset_index(drop=True)
+    if work.shape[1] == 0:
+        raise ValueError("every column is excluded: nothing is left to avatarize")
+    return work
 
 
 @dataclass(frozen=True)
@@ -975,4 +981,5 @@ __all__ = [
     "map_here",
     "mix",
     "random_weights",
+    "without_excluded",
 ]

@@ -36,6 +36,7 @@ from avatar_server.engine.avatarize import (
     avatarize_batch,
     encode_rows,
     fit_table,
+    without_excluded,
 )
 from avatar_server.engine.codec import (
     MAX_ONE_HOT_MODALITIES,
@@ -132,13 +133,7 @@ def fit_stream_model(
     """Fit the projection on the ``sample`` rows (excluded columns included, as read),
     described by ``codec``, the whole table's."""
     _check_k(settings.k)
-    excluded = list(settings.exclusion.variable_names) if settings.exclusion else []
-    unknown = sorted(set(excluded) - set(map(str, sample.columns)))
-    if unknown:
-        raise ValueError(f"exclude_variables names unknown columns: {unknown}")
-    work = sample.drop(columns=excluded).reset_index(drop=True)
-    if work.shape[1] == 0:
-        raise ValueError("every column is excluded: nothing is left to avatarize")
+    work = without_excluded(sample, settings.exclusion)
     if [c.name for c in codec.columns] != [str(c) for c in work.columns]:
         raise ValueError("the codec does not describe the sample's columns")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5F]))
