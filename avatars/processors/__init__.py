@@ -1,0 +1,17 @@
+"""Client-side processors: reversible transformations around an avatarization.
+
+Each processor has ``preprocess(df) -> df`` (applied before upload) and
+``postprocess(source, dest) -> df`` (applied to the avatars; ``source`` is the frame given to
+``preprocess``). Chains preprocess in order and postprocess in reverse. No method mutates its
+inputs. See docs/processors.md.
+"""
+
+from avatars.processors.datetime import DatetimeProcessor
+from avatars.processors.perturbation import PerturbationProcessor
+from avatars.processors.to_categorical import ToCategoricalProcessor
+
+__all__ = [
+    "DatetimeProcessor",
+    "PerturbationProcessor",
+    "ToCategoricalProcessor",
+]
