@@ -7,11 +7,17 @@ inputs. See docs/processors.md.
 """
 
 from avatars.processors.datetime import DatetimeProcessor
+from avatars.processors.expected_mean import ExpectedMeanProcessor
+from avatars.processors.group_modalities import GroupModalitiesProcessor
 from avatars.processors.perturbation import PerturbationProcessor
+from avatars.processors.proportion import ProportionProcessor
 from avatars.processors.to_categorical import ToCategoricalProcessor
 
 __all__ = [
     "DatetimeProcessor",
+    "ExpectedMeanProcessor",
+    "GroupModalitiesProcessor",
     "PerturbationProcessor",
+    "ProportionProcessor",
     "ToCategoricalProcessor",
 ]

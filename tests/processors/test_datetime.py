@@ -43,7 +43,7 @@ def test_postprocess_rounds_to_the_nearest_second_and_nan_gives_nat() -> None:
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
 def test_round_trip_keeps_values_and_unit(unit: str) -> None:
     texts = pd.Series(["2020-02-29 23:59:59.750", None, "1901-05-03 00:00:00.000"])
-    stamps = pd.to_datetime(texts).astype(f"datetime64[{unit}]")
+    stamps = pd.to_datetime(texts).astype(np.dtype(f"datetime64[{unit}]"))
     frame = pd.DataFrame({"when": stamps, "x": [1, 2, 3]})
     processor = DatetimeProcessor()
     back = processor.postprocess(frame, processor.preprocess(frame))
