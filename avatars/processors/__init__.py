@@ -9,6 +9,12 @@ inputs. See docs/processors.md.
 from avatars.processors.datetime import DatetimeProcessor
 from avatars.processors.expected_mean import ExpectedMeanProcessor
 from avatars.processors.group_modalities import GroupModalitiesProcessor
+from avatars.processors.inter_record_bounded_cumulated_difference import (
+    InterRecordBoundedCumulatedDifferenceProcessor,
+)
+from avatars.processors.inter_record_cumulated_difference import (
+    InterRecordCumulatedDifferenceProcessor,
+)
 from avatars.processors.perturbation import PerturbationProcessor
 from avatars.processors.proportion import ProportionProcessor
 from avatars.processors.to_categorical import ToCategoricalProcessor
@@ -17,6 +23,8 @@ __all__ = [
     "DatetimeProcessor",
     "ExpectedMeanProcessor",
     "GroupModalitiesProcessor",
+    "InterRecordBoundedCumulatedDifferenceProcessor",
+    "InterRecordCumulatedDifferenceProcessor",
     "PerturbationProcessor",
     "ProportionProcessor",
     "ToCategoricalProcessor",
