@@ -12,6 +12,9 @@ from avatars.processors.group_modalities import GroupModalitiesProcessor
 from avatars.processors.inter_record_bounded_cumulated_difference import (
     InterRecordBoundedCumulatedDifferenceProcessor,
 )
+from avatars.processors.inter_record_bounded_range_difference import (
+    InterRecordBoundedRangeDifferenceProcessor,
+)
 from avatars.processors.inter_record_cumulated_difference import (
     InterRecordCumulatedDifferenceProcessor,
 )
@@ -24,6 +27,7 @@ __all__ = [
     "ExpectedMeanProcessor",
     "GroupModalitiesProcessor",
     "InterRecordBoundedCumulatedDifferenceProcessor",
+    "InterRecordBoundedRangeDifferenceProcessor",
     "InterRecordCumulatedDifferenceProcessor",
     "PerturbationProcessor",
     "ProportionProcessor",
