@@ -8,6 +8,7 @@ inputs. See docs/processors.md.
 
 from avatars.processors.datetime import DatetimeProcessor
 from avatars.processors.expected_mean import ExpectedMeanProcessor
+from avatars.processors.geolocation_normalization import GeolocationNormalizationProcessor
 from avatars.processors.group_modalities import GroupModalitiesProcessor
 from avatars.processors.inter_record_bounded_cumulated_difference import (
     InterRecordBoundedCumulatedDifferenceProcessor,
@@ -25,6 +26,7 @@ from avatars.processors.to_categorical import ToCategoricalProcessor
 __all__ = [
     "DatetimeProcessor",
     "ExpectedMeanProcessor",
+    "GeolocationNormalizationProcessor",
     "GroupModalitiesProcessor",
     "InterRecordBoundedCumulatedDifferenceProcessor",
     "InterRecordBoundedRangeDifferenceProcessor",
