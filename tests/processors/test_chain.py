@@ -1,0 +1,122 @@
+"""All ten processors together: a chain round trip, and no processor mutates its inputs."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import avatars.processors as processors
+from tests.processors.tables import SEEDS
+
+
+class _Processor(Protocol):
+    def preprocess(self, df: pd.DataFrame) -> pd.DataFrame: ...
+
+    def postprocess(self, source: pd.DataFrame, dest: pd.DataFrame) -> pd.DataFrame: ...
+
+
+def _table(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = 90
+    a = rng.integers(0, 20, rows).astype(float)
+    b = rng.integers(0, 20, rows).astype(float)
+    start = rng.integers(0, 500, rows)
+    return pd.DataFrame(
+        {
+            "pid": rng.integers(0, 10, rows),
+            "when": pd.Series(rng.integers(0, 10**9, rows).astype("datetime64[s]")),
+            "a": a,
+            "b": b,
+            "tot": a + b,
+            "s": start,
+            "e": start + rng.integers(0, 60, rows),
+            "run": rng.integers(0, 1000, rows).astype(float),
+            "lat": rng.uniform(40, 50, rows),
+            "lon": rng.uniform(0, 8, rows),
+            "score": rng.integers(1, 4, rows),
+            "kind": rng.choice(["x", "y", "z"], rows),
+        },
+        index=rng.permutation(rows) + 1,
+    )
+
+
+def _chain() -> list[_Processor]:
+    return [
+        processors.DatetimeProcessor(),
+        processors.ProportionProcessor(["a", "b"], "tot"),
+        processors.InterRecordBoundedRangeDifferenceProcessor(
+            id_variable="pid",
+            target_start_variable="s",
+            target_end_variable="e",
+            new_first_variable_name="s_first",
+            new_range_variable="s_range",
+            new_difference_variable_name="s_diff",
+        ),
+        processors.InterRecordBoundedCumulatedDifferenceProcessor(
+            "pid", "run", "run_first", "run_diff"
+        ),
+        processors.GeolocationNormalizationProcessor(
+            latitude_variable="lat", longitude_variable="lon", n_reference_lat=3, n_bins=8
+        ),
+        processors.ToCategoricalProcessor(3),
+        processors.ExpectedMeanProcessor(["lat"], groupby_variables=["kind"]),
+        processors.PerturbationProcessor({"a": 0.5}, seed=1),
+    ]
+
+
+def test_the_ten_official_names_are_exported() -> None:
+    assert sorted(processors.__all__) == sorted(
+        [
+            "DatetimeProcessor",
+            "ExpectedMeanProcessor",
+            "GeolocationNormalizationProcessor",
+            "GroupModalitiesProcessor",
+            "InterRecordBoundedCumulatedDifferenceProcessor",
+            "InterRecordBoundedRangeDifferenceProcessor",
+            "InterRecordCumulatedDifferenceProcessor",
+            "PerturbationProcessor",
+            "ProportionProcessor",
+            "ToCategoricalProcessor",
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_chain_round_trip_and_inputs_untouched(seed: int) -> None:
+    frame = _table(seed)
+    pristine = frame.copy()
+    chain = _chain()
+    stages = [frame]
+    for processor in chain:
+        stages.append(processor.preprocess(stages[-1]))
+    snapshots = [stage.copy() for stage in stages]
+    result = stages[-1]
+    for processor, source in zip(reversed(chain), reversed(stages[:-1]), strict=True):
+        result = processor.postprocess(source, result)
+    for stage, snapshot in zip(stages, snapshots, strict=True):
+        pd.testing.assert_frame_equal(stage, snapshot)
+    pd.testing.assert_frame_equal(frame, pristine)
+    pd.testing.assert_frame_equal(result, frame, check_dtype=False, atol=1e-6)
+
+
+def test_group_modalities_and_cumulated_difference_leave_inputs_untouched() -> None:
+    frame = _table(0)
+    pristine = frame.copy()
+    extra: list[Any] = [
+        processors.GroupModalitiesProcessor(min_unique=2, global_threshold=30),
+        processors.InterRecordCumulatedDifferenceProcessor(
+            id_variable="pid",
+            target_variable="run",
+            new_first_variable_name="f",
+            new_difference_variable_name="d",
+        ),
+    ]
+    for processor in extra:
+        encoded = processor.preprocess(frame)
+        kept = encoded.copy()
+        processor.postprocess(frame, encoded)
+        pd.testing.assert_frame_equal(encoded, kept)
+    pd.testing.assert_frame_equal(frame, pristine)
