@@ -84,9 +84,12 @@ def test_the_ten_official_names_are_exported() -> None:
     )
 
 
+@pytest.mark.parametrize("duplicated_labels", [False, True])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_chain_round_trip_and_inputs_untouched(seed: int) -> None:
+def test_chain_round_trip_and_inputs_untouched(seed: int, duplicated_labels: bool) -> None:
     frame = _table(seed)
+    if duplicated_labels:
+        frame.index = np.arange(len(frame)) % 7
     pristine = frame.copy()
     chain = _chain()
     stages = [frame]
