@@ -21,7 +21,16 @@ from avatars.processors._checks import (
     require_numeric,
 )
 
-_GROUP = "__expected_mean_group__"
+
+def _label(value: object) -> object:
+    """A group key that compares across dtypes: avatars often bring int keys back as floats."""
+    if pd.isna(value):  # type: ignore[call-overload]
+        return "<NA>"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class ExpectedMeanProcessor:
@@ -102,12 +111,8 @@ class ExpectedMeanProcessor:
         """One hashable group label per row; NaN keys are a group of their own ("<NA>")."""
         if not self.groupby_variables:
             return pd.Index(["all"] * len(df))
-        parts = (
-            df[self.groupby_variables]
-            .astype(object)
-            .where(df[self.groupby_variables].notna(), "<NA>")
-        )
-        return pd.Index([repr(tuple(row)) for row in parts.itertuples(index=False)])
+        rows = df[self.groupby_variables].astype(object).itertuples(index=False)
+        return pd.Index([repr(tuple(_label(value) for value in row)) for row in rows])
 
     def _stats(self, df: pd.DataFrame) -> pd.DataFrame:
         frame = df[self.target_variables].astype("float64")

@@ -75,5 +75,20 @@ class PerturbationProcessor:
                 result[column] = original + (avatar - original) * level
             else:
                 keep_avatar = self._rng.random(len(dest)) < level
-                result[column] = avatar.where(keep_avatar, original)
+                result[column] = _mix(avatar, original, keep_avatar)
         return result
+
+
+def _mix(avatar: pd.Series, original: pd.Series, keep_avatar: np.ndarray) -> pd.Series:
+    """Avatar values where ``keep_avatar``, original values elsewhere, in the avatar's dtype.
+
+    A category column gains the original's categories (both kinds of value appear).
+    """
+    mixed = avatar.astype(object).where(keep_avatar, original.astype(object))
+    if isinstance(avatar.dtype, pd.CategoricalDtype):
+        known = list(avatar.cat.categories)
+        extra = [value for value in mixed.dropna().unique() if value not in set(known)]
+        return mixed.astype(pd.CategoricalDtype([*known, *extra], ordered=avatar.cat.ordered))
+    if pd.api.types.is_object_dtype(avatar.dtype):
+        return mixed
+    return mixed.astype(avatar.dtype)

@@ -93,3 +93,11 @@ def test_bad_calls_are_refused() -> None:
         ExpectedMeanProcessor(["g"]).preprocess(SOURCE)
     with pytest.raises(ValueError, match=r"columns \['zz'\]"):
         ExpectedMeanProcessor(["zz"]).preprocess(SOURCE)
+
+
+def test_integer_group_keys_match_avatar_keys_that_came_back_as_floats() -> None:
+    source = pd.DataFrame({"x": [1.0, 3.0, 10.0, 14.0], "g": [1, 1, 2, 2]})
+    dest = pd.DataFrame({"x": [0.0, 0.0, 0.0, 0.0], "g": [1.0, 2.0, 2.0, 1.0]})
+    processor = ExpectedMeanProcessor(["x"], groupby_variables=["g"])
+    processor.preprocess(source)
+    assert processor.postprocess(source, dest)["x"].tolist() == [2.0, 12.0, 12.0, 2.0]

@@ -80,3 +80,12 @@ def test_bad_calls_are_refused() -> None:
     shifted.index = [5, 6, 7, 8]
     with pytest.raises(ValueError, match="same index"):
         PerturbationProcessor({"x": 0.5}).postprocess(_source(), shifted)
+
+
+def test_category_columns_take_the_originals_categories_too() -> None:
+    source = pd.DataFrame({"c": pd.Categorical(["a", "b"] * 20)})
+    dest = pd.DataFrame({"c": pd.Categorical(["A", "B"] * 20)})
+    result = PerturbationProcessor({"c": 0.5}, seed=3).postprocess(source, dest)
+    assert isinstance(result["c"].dtype, pd.CategoricalDtype)
+    assert set(result["c"]) == {"a", "b", "A", "B"}
+    assert list(result["c"].cat.categories[:2]) == ["A", "B"]
