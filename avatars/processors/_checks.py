@@ -105,10 +105,12 @@ def require_numeric(df: pd.DataFrame, columns: Iterable[str], argument: str) -> 
             raise TypeError(f"{argument}: column {column!r} must be numeric, got dtype {dtype}")
 
 
-def require_unique_index(df: pd.DataFrame, argument: str) -> None:
-    """Row-aligned work needs one row per label."""
-    if not df.index.is_unique:
-        raise ValueError(f"{argument} must have a unique index; call reset_index() first")
+def require_finite(df: pd.DataFrame, columns: Iterable[str], argument: str) -> None:
+    """Numeric columns that feed running sums must hold no ±inf (it would spread to every
+    later record of the individual)."""
+    for column in columns:
+        if np.isinf(df[column].to_numpy(dtype="float64")).any():
+            raise ValueError(f"{argument}: column {column!r} holds infinite values; fix them first")
 
 
 def require_fitted(fitted: bool, name: str) -> None:

@@ -14,6 +14,7 @@ from avatars.processors._checks import (
     require_absent,
     require_columns,
     require_distinct,
+    require_finite,
     require_no_missing,
     require_numeric,
 )
@@ -29,6 +30,7 @@ def check_input(df: pd.DataFrame, id_variable: str, values: list[str], new: list
     require_columns(df, [id_variable, *values], "df")
     require_no_missing(df, [id_variable, *values], "df")
     require_numeric(df, values, "df")
+    require_finite(df, values, "df")
     require_absent(df, new, "new column names")
 
 
@@ -37,6 +39,7 @@ def check_encoded(dest: pd.DataFrame, id_variable: str, encoded: list[str]) -> N
     require_columns(dest, [id_variable, *encoded], "dest")
     require_no_missing(dest, [id_variable, *encoded], "dest")
     require_numeric(dest, encoded, "dest")
+    require_finite(dest, encoded, "dest")
 
 
 def bounds(source: pd.DataFrame, columns: list[str]) -> tuple[float, float]:

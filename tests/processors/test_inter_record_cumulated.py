@@ -131,5 +131,9 @@ def test_bad_inputs_are_refused(processor_class: type) -> None:
     source = pd.DataFrame({"id": [1], "value": [1]})
     with pytest.raises(ValueError, match=r"columns \['diff'\]"):
         processor.postprocess(source, pd.DataFrame({"id": [1], "first": [1]}))
+    with pytest.raises(ValueError, match="'value' holds infinite values"):
+        processor.preprocess(pd.DataFrame({"id": [1, 1], "value": [1.0, np.inf]}))
+    with pytest.raises(ValueError, match="'diff' holds infinite values"):
+        processor.postprocess(source, pd.DataFrame({"id": [1], "first": [1], "diff": [-np.inf]}))
     with pytest.raises(ValueError, match="'diff' has missing values"):
         processor.postprocess(source, pd.DataFrame({"id": [1], "first": [1], "diff": [np.nan]}))
