@@ -659,19 +659,74 @@ def _check_series_parameters(config: Config) -> None:
             )
 
 
+def brought_avatars(config: Config) -> list[str]:
+    """The tables whose avatars the user brings (``avatars_data.dataset_id`` in the original
+    schema): a run of such tables measures them and avatarizes nothing."""
+    return [
+        table.name
+        for table in config.schema.tables
+        if table.avatars_data is not None and table.avatars_data.dataset_id is not None
+    ]
+
+
+def _check_brought_avatars(config: Config) -> None:
+    """A run measures either its own avatarization's avatars or avatars the user brings for
+    every table (metrics without ``avatarization_ref``), never a mix."""
+    brought = brought_avatars(config)
+    names = [table.name for table in config.schema.tables]
+    where = f"{SCHEMA_NAME}: table {brought[0]!r}.avatars_data" if brought else ""
+    if brought and config.parameters is not None:
+        raise ConfigError(
+            f"{where}: the run measures avatars you bring (tables {brought}) and also "
+            f"avatarizes ({PARAMETERS_NAME!r} document): remove the avatar_data, or the "
+            "avatarization parameters (k)"
+        )
+    if brought and len(brought) < len(names):
+        missing = [name for name in names if name not in brought]
+        raise ConfigError(
+            f"{where}: a run that measures avatars you bring needs them for every table; "
+            f"tables {missing} have none (add_table(..., avatar_data=...))"
+        )
+    if brought and any(table.links for table in config.schema.tables):
+        raise _unsupported(
+            where,
+            "measuring avatars you bring for linked tables",
+            "measure each table in a run of its own",
+        )
+    if brought and any(_time_column(table) is not None for table in config.schema.tables):
+        raise _unsupported(
+            where, "measuring avatars you bring for a series table", "avatarize it here"
+        )
+    if brought and config.reports:
+        raise _unsupported(
+            where,
+            "the report of avatars you bring",
+            "run the metrics alone (jobs_to_run=[privacy_metrics, signal_metrics]) and read "
+            "their results",
+        )
+    for metrics_name, document in (
+        (PRIVACY_METRICS_NAME, config.privacy_metrics),
+        (SIGNAL_METRICS_NAME, config.signal_metrics),
+    ):
+        if document is None or document.avatarization_ref is not None or brought:
+            continue
+        if config.parameters is not None:
+            raise ConfigError(
+                f"{metrics_name}: avatarization_ref is missing: the metrics measure the avatars "
+                f"of the run's avatarization, avatarization_ref: {PARAMETERS_NAME}"
+            )
+        raise ConfigError(
+            f"{metrics_name}: avatarization_ref: the metrics measure no avatarization and no "
+            "table brings its avatars: set avatarization parameters (k), or give each table's "
+            "avatars (add_table(..., avatar_data=...), avatars_data.dataset_id in the schema)"
+        )
+
+
 def check_supported(config: Config, *, complete: bool = True) -> None:
     """Refuse every value the server would otherwise accept and ignore, and links that cannot
     be avatarized (see :func:`check_links`; ``complete=False`` while a run is being built)."""
-    tables = config.schema.tables
     check_links(config.schema, complete=complete)
-    for table in tables:
-        where = f"{SCHEMA_NAME}: table {table.name!r}"
-        if table.avatars_data is not None:
-            raise _unsupported(
-                where,
-                "measuring avatars you bring (avatars_data)",
-                "the metrics measure the avatars of the run's own avatarization",
-            )
+    _check_brought_avatars(config)
     _check_series_parameters(config)
     parameters = config.parameters
     for name, chosen in (parameters.avatarization or {}).items() if parameters else []:
@@ -680,16 +735,6 @@ def check_supported(config: Config, *, complete: bool = True) -> None:
                 f"{PARAMETERS_NAME}: avatarization.{name}.imputation.return_data_imputed",
                 "returning the imputed originals",
                 "the avatars keep the originals' missing values; leave it unset or false",
-            )
-    for metrics_name, document in (
-        (PRIVACY_METRICS_NAME, config.privacy_metrics),
-        (SIGNAL_METRICS_NAME, config.signal_metrics),
-    ):
-        if document is not None and document.avatarization_ref is None:
-            raise _unsupported(
-                f"{metrics_name}: avatarization_ref",
-                "measuring avatars you bring (no avatarization_ref)",
-                f"the metrics measure the avatars of the {PARAMETERS_NAME!r} document",
             )
     privacy = config.privacy_metrics
     for name, measured in (privacy.privacy_metrics or {}).items() if privacy else []:

@@ -66,6 +66,7 @@ KEYWORDS = (
     "categorical_hidden_rate_variables",
     "quantile_threshold",
     "processors",
+    "use_excluded_variables_in_metrics",
     *(f"{SERIES_PREFIX}{name}" for name in ("nf", "projection_type", "block_weight")),
     *(f"{SERIES_PREFIX}{name}" for name in ("nb_points", "method", "unalignment")),
 )
@@ -155,6 +156,12 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
             f"{where}{', '.join(orphans)} tune the avatarization, which needs k (without k the "
             "table is only measured)"
         )
+    measured_exclusion = None if values.get("use_excluded_variables_in_metrics") else exclusion
+    if values.get("use_excluded_variables_in_metrics") and exclusion is None:
+        raise ConfigError(
+            f"{where}use_excluded_variables_in_metrics measures the excluded variables too, "
+            "which needs exclude_variable_names"
+        )
     privacy = PrivacyMetricsTableParameters.build(
         where,
         ncp=values.get("ncp"),
@@ -162,10 +169,10 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
         target=values.get("target"),
         categorical_hidden_rate_variables=values.get("categorical_hidden_rate_variables"),
         quantile_threshold=values.get("quantile_threshold"),
-        exclude_variables=exclusion,
+        exclude_variables=measured_exclusion,
         column_weights=weights,
     )
-    signal = SignalMetricsTableParameters.build(where, exclude_variables=exclusion)
+    signal = SignalMetricsTableParameters.build(where, exclude_variables=measured_exclusion)
     return TableDocuments(
         avatarization=avatarization,
         privacy=privacy if privacy.to_dict() else None,
@@ -231,6 +238,11 @@ def from_documents(config: Config, table_name: str) -> dict[str, Any]:
             found["exclude_variable_names"] = list(node.exclude_variables.variable_names)
             found["exclude_variable_method"] = node.exclude_variables.replacement_strategy
             break
+    if entries.avatarization is not None and entries.avatarization.exclude_variables is not None:
+        measured = [n for n in (entries.privacy, entries.signal) if n is not None]
+        found["use_excluded_variables_in_metrics"] = not any(
+            node.exclude_variables is not None for node in measured
+        )
     for node in nodes:
         if node.imputation is not None:
             found["imputation_method"] = node.imputation.method

@@ -34,6 +34,8 @@ from avatar_yaml import (
     SIGNAL_METRICS_NAME,
     AlignmentMethod,
     Approver,
+    AvatarsData,
+    ColumnInfo,
     ColumnType,
     Config,
     ConfigError,
@@ -92,6 +94,27 @@ DEFAULT_JOBS: tuple[JobKind, ...] = (
     JobKind.REPORT,
 )
 """What :meth:`Runner.run` launches when not told otherwise: avatars, both metrics, reports."""
+
+
+def _check_brought_avatars(
+    table_name: str, dataset: DatasetOut, avatars: DatasetOut, columns: Iterable[ColumnInfo]
+) -> None:
+    """Avatars brought for a table can be paired with it: same rows, and every column the
+    metrics compare (all but those the schema sets aside)."""
+    where = f"table {table_name!r}: avatar_data"
+    if avatars.rows != dataset.rows:
+        raise ConfigError(
+            f"{where} has {avatars.rows} rows and the table {dataset.rows}: the metrics pair "
+            "each original with its own avatar (row i made from row i), so both need the same "
+            "rows in the same order"
+        )
+    aside = {
+        c.field for c in columns if c.drop or c.primary_key or c.identifier or c.pseudonymization
+    }
+    present = {column.name for column in avatars.columns}
+    missing = [c.name for c in dataset.columns if c.name not in aside and c.name not in present]
+    if missing:
+        raise ConfigError(f"{where} lacks the table's columns {missing}")
 
 
 def _file_name(data: TableSource) -> str | None:
@@ -297,6 +320,7 @@ class Runner:
         keep: dict[str, KeepMode | str] | None = None,
         sep: str | None = None,
         encoding: str | None = None,
+        avatar_data: TableSource | None = None,
     ) -> None:
         """Upload a table (CSV or Parquet path, or a DataFrame) and declare it in the run.
 
@@ -322,15 +346,22 @@ class Runner:
         recorded, and the privacy verdict fails). Adding a table under an existing name
         replaces it (its parameters stay). A CSV's separator and encoding are detected; ``sep``
         and ``encoding`` say them instead (see ``client.datasets.upload_dataset``).
+
+        ``avatar_data`` brings avatars made elsewhere (a path or a DataFrame) to measure them
+        against the table: a metrics-only run (:meth:`run` then launches the metrics alone).
+        They must be row for row with the table (row i made from original row i, as
+        :meth:`sensitive_unshuffled` gives them): the hidden rate and the local cloaking pair
+        each original with its own avatar, so shuffled avatars would look safer than they are.
         """
         where = f"table {table_name!r}: "
         TableInfo.read_field("name", table_name, f"{where}name")
         check_table_name(table_name)
-        if not isinstance(data, str | os.PathLike | pd.DataFrame):
-            raise TypeError(
-                f"table {table_name!r}: data must be a file path or a pandas DataFrame, "
-                f"got {type(data).__name__}"
-            )
+        for argument, given in (("data", data), ("avatar_data", avatar_data)):
+            if given is not None and not isinstance(given, str | os.PathLike | pd.DataFrame):
+                raise TypeError(
+                    f"table {table_name!r}: {argument} must be a file path or a pandas "
+                    f"DataFrame, got {type(given).__name__}"
+                )
         columns = parameters.table_columns(
             where,
             primary_key=primary_key,
@@ -348,9 +379,10 @@ class Runner:
         dataset = self.client.datasets.upload_dataset(
             data, name=table_name, sep=sep, encoding=encoding
         )
+        uploaded = [dataset]
         order = {column.name: i for i, column in enumerate(dataset.columns)}
         candidate = copy.deepcopy(self._config)
-        candidate.add_table(
+        table = candidate.add_table(
             table_name,
             str(dataset.id),
             file=_file_name(data),
@@ -359,9 +391,17 @@ class Runner:
         )
         self._datasets[str(dataset.id)] = dataset
         try:
+            if avatar_data is not None:
+                avatars = self.client.datasets.upload_dataset(
+                    avatar_data, name=f"{table_name}_avatars", sep=sep, encoding=encoding
+                )
+                uploaded.append(avatars)
+                _check_brought_avatars(table_name, dataset, avatars, columns.values())
+                table.avatars_data = AvatarsData(dataset_id=str(avatars.id))
             self._check(candidate)
-        except ConfigError:
-            self.client.datasets.delete_dataset(dataset.id)
+        except Exception:
+            for made in uploaded:
+                self.client.datasets.delete_dataset(made.id)
             del self._datasets[str(dataset.id)]
             raise
         self._config = candidate
@@ -466,6 +506,7 @@ class Runner:
         categorical_hidden_rate_variables: list[str] | None = None,
         quantile_threshold: int | None = None,
         processors: Sequence[ProcessorParameters | Mapping[str, Any]] | None = None,
+        use_excluded_variables_in_metrics: bool | None = None,
         time_series_nf: int | None = None,
         time_series_projection_type: ProjectionType | str | None = None,
         time_series_block_weight: float | None = None,
@@ -487,6 +528,10 @@ class Runner:
         keys, as the official client writes them): the server applies them to the table in
         list order before avatarization and undoes them in reverse order on the avatars
         (docs/processors.md).
+
+        The metrics leave out the variables excluded from the avatarization (they come back
+        by ``exclude_variable_method``, not avatarized); ``use_excluded_variables_in_metrics``
+        measures them too, e.g. to see what ``row_order`` gives away.
 
         A series table (``add_table(..., time_series_time=...)``) takes no ``k``: it is
         avatarized with its persons, and tuned by the ``time_series_*`` keywords only (unset,
@@ -642,22 +687,35 @@ class Runner:
         that already ran warns, with the previous ``set_name`` to reload those results,
         unless ``ignore_warnings``.
         """
+        brought = rules.brought_avatars(self._config)
+        metrics = {JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS}
+        defaults = sorted(metrics) if brought else DEFAULT_JOBS
         requested = read_value(
-            list[JobKind], list(DEFAULT_JOBS if jobs_to_run is None else jobs_to_run), "jobs"
+            list[JobKind], list(defaults if jobs_to_run is None else jobs_to_run), "jobs"
         )
         kinds = set(requested)
         if not kinds:
             raise ValueError("jobs_to_run is empty")
         if JobKind.ADVICE in kinds:
             raise ValueError("advice is not run by run(): call advise_parameters()")
+        if brought and not kinds <= metrics:
+            raise ValueError(
+                f"tables {brought} bring their avatars (avatar_data): such a run only measures "
+                "them: run(jobs_to_run=[JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS])"
+            )
         if JobKind.STANDARD in kinds and self._config.parameters is None:
             raise ValueError(
                 "no table has avatarization parameters: call set_parameters(table, k=...) "
                 "or advise_parameters() first"
             )
-        metrics = {JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS}
-        if kinds & metrics and JobKind.STANDARD not in kinds:
-            raise ValueError("metrics measure the avatars of the same run: add JobKind.STANDARD")
+        if kinds & metrics and JobKind.STANDARD not in kinds and not brought:
+            raise ValueError(
+                "metrics measure the avatars of the same run: add JobKind.STANDARD, or bring "
+                "avatars to measure (add_table(..., avatar_data=...))"
+            )
+        if brought and self._config.privacy_metrics is None:
+            for name in self._config.table_names():  # the metrics with their defaults
+                self._config.set_parameters(name)
         if JobKind.REPORT in kinds and not metrics <= kinds:
             raise ValueError(
                 "the report summarizes both metrics: add JobKind.PRIVACY_METRICS and "
@@ -681,11 +739,12 @@ class Runner:
         metrics_names = []
         if JobKind.STANDARD in kinds:
             launch(set_name, PARAMETERS_NAME)
+        measured = [] if brought else [PARAMETERS_NAME]
         if JobKind.SIGNAL_METRICS in kinds:
-            launch(set_name, SIGNAL_METRICS_NAME, [PARAMETERS_NAME])
+            launch(set_name, SIGNAL_METRICS_NAME, measured)
             metrics_names.append(SIGNAL_METRICS_NAME)
         if JobKind.PRIVACY_METRICS in kinds:
-            launch(set_name, PRIVACY_METRICS_NAME, [PARAMETERS_NAME])
+            launch(set_name, PRIVACY_METRICS_NAME, measured)
             metrics_names.append(PRIVACY_METRICS_NAME)
         if JobKind.REPORT in kinds:
             for report_type in ReportType:

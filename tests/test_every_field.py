@@ -20,7 +20,6 @@ import pytest
 
 from avatar_yaml import (
     AvatarizationParameters,
-    AvatarsData,
     ColumnInfo,
     Config,
     ConfigError,
@@ -47,6 +46,8 @@ WORKFLOW = "tests.test_workflow"
 SEEDS = "tests.engine.test_seeds"
 PSEUDONYMS = "tests.engine.test_pseudonyms"
 PROCESSORS = "tests.test_server_processors"
+BROUGHT = "tests.test_brought_avatars"
+BROUGHT_EFFECT = "test_the_metrics_of_brought_avatars_are_those_of_the_same_avatars_made_here"
 APPROVAL = f"{REPORT}::test_pia_facts_and_approver_are_printed_or_to_be_completed"
 
 # (class, field) -> the test that shows the field's effect, "module::function".
@@ -120,6 +121,8 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     ),
     ("ColumnInfo", "time_series_time"): f"{EFFECTS}::test_values_the_server_already_follows",
     ("AvatarsData", "auto"): f"{JOBS}::test_a_run_produces_every_result",
+    ("TableInfo", "avatars_data"): f"{BROUGHT}::{BROUGHT_EFFECT}",
+    ("AvatarsData", "dataset_id"): f"{BROUGHT}::{BROUGHT_EFFECT}",
     # avatarization
     ("Parameters", "schema"): f"{JOBS}::test_a_run_produces_every_result",
     ("Parameters", "avatarization"): f"{JOBS}::test_a_run_produces_every_result",
@@ -293,12 +296,6 @@ def _no_reference(config: Config) -> None:
     config.privacy_metrics.avatarization_ref = None
 
 
-def _brought_avatars(config: Config) -> None:
-    config.schema.tables[0].avatars_data = AvatarsData(
-        dataset_id="00000000-0000-0000-0000-0000000000aa"
-    )
-
-
 def _docx(config: Config) -> None:
     config.reports[0].output_format = ReportFormat.DOCX
 
@@ -309,8 +306,6 @@ REFUSALS = [
         lambda c: setattr(c.schema.tables[0], "individual_level", False),
         "table 'iris' has no parent table, so it must be individual-level",
     ),
-    Refusal(("TableInfo", "avatars_data"), _brought_avatars, "avatars you bring"),
-    Refusal(("AvatarsData", "dataset_id"), _brought_avatars, "avatars you bring"),
     Refusal(
         ("Imputation", "return_data_imputed"),
         lambda c: _avatarization(
@@ -321,7 +316,7 @@ REFUSALS = [
     Refusal(
         ("PrivacyMetricsParameters", "avatarization_ref"),
         _no_reference,
-        "measuring avatars you bring (no avatarization_ref) is not supported yet",
+        "avatarization_ref is missing: the metrics measure the avatars of the run's avatarization",
     ),
     Refusal(
         ("PrivacyMetricsTableParameters", "quantile_threshold"),

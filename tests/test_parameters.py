@@ -35,6 +35,7 @@ EVERY_KEYWORD: dict[str, Any] = {
     "categorical_hidden_rate_variables": ["c"],
     "quantile_threshold": 5,
     "processors": [RelativeDifferenceParameters(target="a", references=["c"], scaling_unit=10)],
+    "use_excluded_variables_in_metrics": False,
 }
 SERIES_KEYWORDS: dict[str, Any] = {
     "time_series_nf": 4,
@@ -102,6 +103,18 @@ def test_keywords_come_back_from_the_documents() -> None:
     config = config_with(**EVERY_KEYWORD)
     assert parameters.from_documents(config, "t") == EVERY_KEYWORD
     assert Config.from_yaml(config.to_yaml()) == config
+
+
+def test_excluded_variables_can_be_measured_too() -> None:
+    chosen = {**EVERY_KEYWORD, "use_excluded_variables_in_metrics": True}
+    documents = parameters.to_documents("t", **chosen)
+    assert documents.avatarization is not None
+    assert documents.avatarization.exclude_variables is not None
+    assert documents.privacy is not None and documents.privacy.exclude_variables is None
+    assert documents.signal is None  # nothing else to tell the signal metrics
+    assert parameters.from_documents(config_with(**chosen), "t") == chosen
+    with pytest.raises(ConfigError, match="needs exclude_variable_names"):
+        parameters.to_documents("t", k=5, use_excluded_variables_in_metrics=True)
 
 
 def test_the_metrics_documents_get_only_what_they_use() -> None:

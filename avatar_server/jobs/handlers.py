@@ -53,7 +53,7 @@ from avatar_server.jobs.batches import current_mapper
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
-from avatar_server.jobs.measured import MeasuredGroup, measured_groups
+from avatar_server.jobs.measured import MeasuredGroup, brought_groups, measured_groups
 from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
 from avatar_server.jobs.parameters import (
     exclusion_settings,
@@ -92,6 +92,7 @@ from avatar_yaml import (
     report_name,
 )
 from avatar_yaml.links import series_tables
+from avatar_yaml.rules import brought_avatars
 from avatar_yaml.spreadsheet_safety import formula_like_counts
 from avatar_yaml.vocabulary import escape_table_name
 
@@ -598,13 +599,23 @@ def _series_privacy(
     return _view_privacy(view, chosen, seed=seed, progress=progress)
 
 
+def _measured(
+    ctx: JobContext,
+) -> tuple[list[MeasuredGroup], dict[str, AvatarizationParameters]]:
+    """What the metrics measure: the avatars the user brings when the run has any (it then
+    avatarizes nothing), else those of the run's avatarization, with its parameters."""
+    if brought_avatars(ctx.config):
+        return brought_groups(ctx), {}
+    avatarization = _avatarization(ctx)
+    return measured_groups(ctx, ctx.dependency(JobKind.STANDARD), avatarization), avatarization
+
+
 def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
     seed = document.seed if document is not None and document.seed is not None else 0
     excluded = _excluded(settings)
-    avatarization = _avatarization(ctx)
-    groups = measured_groups(ctx, ctx.dependency(JobKind.STANDARD), avatarization)
+    groups, avatarization = _measured(ctx)
     views = [privacy_views(group.tables(excluded)) if group.linked else {} for group in groups]
     series = [_measured_series(ctx, group) for group in groups]
     # One step per computation: a linked table is measured once per view of it.
@@ -739,7 +750,7 @@ def run_signal_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.signal_metrics
     seed = document.seed if document is not None and document.seed is not None else 0
     excluded = _excluded(dict(document.signal_metrics or {}) if document else {})
-    groups = measured_groups(ctx, ctx.dependency(JobKind.STANDARD), _avatarization(ctx))
+    groups, _ = _measured(ctx)
     count = sum(len(group.pairs) for group in groups)
     done = 0
     linked: dict[str, list[dict[str, Any]]] = {}

@@ -4,12 +4,13 @@ sides (the originals' keys, and the new keys the avatars were released with)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from avatar_server.db.models import Job
+from avatar_server.db.models import Dataset, Job
 from avatar_server.engine.linked_metrics import LinkedTables
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.groups import (
@@ -19,8 +20,8 @@ from avatar_server.jobs.groups import (
     parent_positions,
     prepare_group,
 )
-from avatar_server.jobs.tables import PreparedTable
-from avatar_yaml import AvatarizationParameters, ResultKind
+from avatar_server.jobs.tables import PreparedTable, prepare_table
+from avatar_yaml import AvatarizationParameters, ResultKind, table_groups
 
 
 def like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
@@ -134,4 +135,56 @@ def measured_groups(
             pairs[name] = Pair(name, prepared, like(avatars[list(original.columns)], original))
         rows = _released_parent_rows(group, released)
         measured.append(MeasuredGroup(group=group, pairs=pairs, avatar_parent_rows=rows))
+    return measured
+
+
+def _brought_dataset(ctx: JobContext, name: str) -> Dataset:
+    """The dataset of the avatars the user brings for table ``name`` (theirs only)."""
+    table = ctx.table(name)
+    assert table.avatars_data is not None and table.avatars_data.dataset_id is not None
+    try:
+        dataset_id = uuid.UUID(table.avatars_data.dataset_id)
+    except ValueError:
+        raise JobInputError(
+            f"table {name!r}: avatars_data.dataset_id {table.avatars_data.dataset_id!r} is not "
+            "a dataset id"
+        ) from None
+    with ctx.sessions() as db:
+        dataset = db.get(Dataset, dataset_id)
+        if dataset is None or dataset.user_id != ctx.job.user_id:
+            raise JobInputError(f"table {name!r}: avatars dataset {dataset_id} does not exist")
+        db.expunge(dataset)
+    return dataset
+
+
+def brought_groups(ctx: JobContext) -> list[MeasuredGroup]:
+    """Each table with the avatars the user brings, read and typed with the table's own
+    declarations (dropped columns, keys and pseudonymized columns set aside alike).
+
+    The avatars must be row for row with the originals (row i made from original row i, as
+    ``sensitive_unshuffled`` gives them): the hidden rate and the local cloaking pair each
+    original with its own avatar. A different row count cannot be paired and is refused."""
+    measured = []
+    for planned in table_groups(ctx.config.schema):
+        (name,) = planned.tables
+        prepared = ctx.prepared(name)
+        brought = prepare_table(
+            ctx.storage,
+            _brought_dataset(ctx, name),
+            ctx.table(name),
+            max_decoded_bytes=ctx.settings.max_decoded_bytes,
+        )
+        original, avatars = prepared.data, brought.data
+        missing = [c for c in original.columns if c not in avatars.columns]
+        if missing:
+            raise JobInputError(f"table {name!r}: the avatars you bring lack the columns {missing}")
+        if len(avatars) != len(original):
+            raise JobInputError(
+                f"table {name!r}: the avatars you bring have {len(avatars)} rows and the table "
+                f"{len(original)}: the metrics pair each original with its own avatar (row i "
+                "made from row i), so both need the same rows in the same order"
+            )
+        pair = Pair(name, prepared, like(avatars[list(original.columns)], original))
+        group = prepare_group(planned, {name: prepared})
+        measured.append(MeasuredGroup(group=group, pairs={name: pair}, avatar_parent_rows={}))
     return measured
