@@ -58,6 +58,9 @@ _DATABASE_RUNS = (
     "(client.datasets.upload_dataset) and declare them in the schema"
 )
 
+_SHARED_RESULTS = ("format", "max_distribution_plots")
+"""Keys of the results block the official Runner writes alike into every document."""
+
 _NO_DP = "differential privacy is not supported yet; set avatarization with k instead"
 
 OFFICIAL_ONLY_KINDS: dict[str, str] = {
@@ -209,7 +212,7 @@ class _Translation:
             if document.get("kind") == DocumentKind.PARAMETERS:
                 results = as_mapping(document.get("spec", {}), "standard: spec").get("results")
                 if isinstance(results, dict):
-                    for key in ("format", "max_distribution_plots"):
+                    for key in _SHARED_RESULTS:
                         if key in results:
                             self.shared_results[key] = results[key]
         translated: list[dict[str, object]] = []
@@ -256,7 +259,9 @@ class _Translation:
             self._advice(name, spec, where)
         results = spec.get("results")
         if kind != DocumentKind.PARAMETERS and isinstance(results, dict):
-            self._results(results, f"{where}.results", shares=True)
+            # a report draws distribution plots: its cap takes effect there, and stays
+            copies = ("format",) if kind == DocumentKind.REPORT else _SHARED_RESULTS
+            self._results(results, f"{where}.results", copies=copies)
         return document
 
     # -- metadata ----------------------------------------------------------------------------
@@ -398,7 +403,7 @@ class _Translation:
                     )
         results = spec.get("results")
         if isinstance(results, dict):
-            self._results(results, f"{where}.results", shares=False)
+            self._results(results, f"{where}.results", copies=())
 
     def _advice(self, name: str, spec: dict[str, object], where: str) -> None:
         advice = spec.get("advice")
@@ -413,10 +418,12 @@ class _Translation:
                 "roles (client.datasets.get_dataset)",
             )
 
-    def _results(self, results: dict[str, object], where: str, *, shares: bool) -> None:
+    def _results(self, results: dict[str, object], where: str, *, copies: tuple[str, ...]) -> None:
         """The same keys as ours, but the official Runner writes one shared block (format,
-        plot cap) into every document: there, values equal to the ``standard`` document's
-        are its copy and dropped; ours keeps them where they take effect."""
+        plot cap) into every document. Ours keeps each where it takes effect: in a document
+        where it does not, a value equal to the ``standard`` document's is that copy and is
+        dropped (``copies``: the keys to drop so); any other value is left for our checks
+        to refuse."""
         volume = results.get("volume")
         if volume is not None and volume != "results":
             raise _refuse(
@@ -430,10 +437,10 @@ class _Translation:
                 "name_template",
                 "is not supported yet: result files are named <table>.<kind>.<ext>; remove it",
             )
-        if shares:
-            for key, value in self.shared_results.items():
-                if key in results and results[key] == value:
-                    del results[key]
+        for key in copies:
+            shared = key in results and key in self.shared_results
+            if shared and results[key] == self.shared_results[key]:
+                del results[key]
 
 
 def from_official(
