@@ -35,6 +35,7 @@ from avatar_yaml.loader import load_yaml_documents
 from avatar_yaml.official_dialect import from_official, is_official_dialect, to_official
 from avatars import ApiClient, Manager
 from avatars.cli import main as cli_main
+from tests.csv_twin import semicolon_latin1, twin_frame
 from tests.server import ServerProcess
 
 FIXTURE = Path(__file__).parent / "fixtures" / "official_run.yaml"
@@ -453,3 +454,112 @@ def test_jobs_run_from_the_dialect_are_launched_by_document_name() -> None:
         "signal_metrics",
         "report",
     ]
+
+
+MESSY_RUN = """\
+kind: AvatarMetadata
+metadata:
+  name: avatar-metadata-clinique
+spec:
+  display_name: clinique
+  pia_metadata:
+    datarecipient: internal
+    data_type: health
+    datasubject: patients
+    sensitivity_level: High
+annotations: {}
+---
+kind: AvatarSchema
+metadata:
+  name: schema
+spec:
+  tables:
+  - name: personnes
+    data:
+      volume: input
+      file: Personnes (export) é.csv
+    individual_level: true
+    columns:
+    - field: id
+      primary_key: true
+    - field: courriel
+      pseudonymization:
+        kind: FAKER
+        pii_type: EMAIL
+        consistent: true
+    links:
+    - field: id
+      to:
+        table: sejours
+        field: personne_id
+      method: minimum_distance_assignment
+  - name: sejours
+    data:
+      volume: input
+      file: séjours 2024.csv
+    individual_level: false
+    columns:
+    - field: sejour_id
+      primary_key: true
+    - field: personne_id
+      type: int
+      identifier: true
+    - field: service
+      type: category
+---
+kind: AvatarParameters
+metadata:
+  name: standard
+spec:
+  schema: schema
+  avatarization:
+    personnes:
+      k: 5
+    sejours:
+      k: 5
+  results:
+    volume: results
+    path: standard
+  seed: 3
+"""
+
+
+def messy_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """Two linked tables as a French spreadsheet exports them (``;``, Latin-1): ids, emails,
+    accented values and gaps."""
+    persons = twin_frame(40).drop(columns=["remarque"])
+    persons.insert(0, "id", range(1001, 1041))
+    persons["courriel"] = [f"patient.{i}@hôpital.example.fr" for i in range(40)]
+    stays = pd.DataFrame(
+        {
+            "sejour_id": range(1, 101),
+            "personne_id": [1001 + (i * 7) % 40 for i in range(100)],
+            "service": [["cardiologie", "urgences", "maternité"][i % 3] for i in range(100)],
+            "durée": [float(i % 9) if i % 11 else None for i in range(100)],
+        }
+    )
+    (folder / "personnes.csv").write_bytes(semicolon_latin1(persons))
+    (folder / "sejours.csv").write_bytes(semicolon_latin1(stays))
+    return {"personnes": persons, "sejours": stays}
+
+
+def test_a_messy_linked_official_run(manager: Manager, tmp_path: Path) -> None:
+    tables = messy_tables(tmp_path)
+    datasets = manager.auth_client.datasets
+    datasets.upload_dataset(tmp_path / "personnes.csv", name="Personnes (export) é.csv")
+    datasets.upload_dataset(tmp_path / "sejours.csv", name="séjours 2024.csv")
+    path = tmp_path / "clinique.yaml"
+    path.write_text(MESSY_RUN, encoding="utf-8")
+
+    runner = manager.create_runner_from_yaml(path, "clinique")
+    (link,) = runner.config.table("personnes").links or []
+    assert (link.to.table, link.method) == ("sejours", "minimum_distance_assignment")
+    runner.run(jobs_to_run=["standard"])
+
+    persons = runner.shuffled("personnes")
+    stays = runner.shuffled("sejours")
+    assert len(persons) == len(tables["personnes"]) and len(stays) == len(tables["sejours"])
+    assert set(persons.columns) == set(tables["personnes"].columns)
+    assert not set(persons["courriel"]) & set(tables["personnes"]["courriel"])
+    assert set(stays["personne_id"]) <= set(persons["id"])
+    assert set(stays["service"].dropna()) <= {"cardiologie", "urgences", "maternité"}
