@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from avatar_yaml.fields import ConfigError, as_mapping
+from avatar_yaml.fields import ConfigError
 from avatar_yaml.vocabulary import (
     AVATARIZED_SCHEMA_NAME,
     SCHEMA_NAME,
@@ -161,6 +161,11 @@ def _tables(document: dict[str, object]) -> list[dict[str, object]]:
     return _mappings(spec.get("tables")) if isinstance(spec, dict) else []
 
 
+def _document_name(document: dict[str, object]) -> str:
+    metadata = document.get("metadata")
+    return str(metadata.get("name")) if isinstance(metadata, dict) else "?"
+
+
 def _names_a_file(block: object) -> bool:
     """A table's ``data``/``avatars_data`` in the official form: a file (in a volume), not a
     dataset id."""
@@ -205,12 +210,14 @@ class _Translation:
         self.resolve = resolve
         self.user_avatars: dict[str, str] = {}  # table -> dataset id, from schema_avatarized
         self.shared_results: dict[str, object] = {}  # the standard document's format/plots
+        self.avatarized_tables: dict[str, str] = {}  # table -> where schema_avatarized names it
 
     def run(self, documents: list[dict[str, object]]) -> list[dict[str, object]]:
         documents = copy.deepcopy(documents)
         for document in documents:
-            if document.get("kind") == DocumentKind.PARAMETERS:
-                results = as_mapping(document.get("spec", {}), "standard: spec").get("results")
+            spec = document.get("spec")
+            if document.get("kind") == DocumentKind.PARAMETERS and isinstance(spec, dict):
+                results = spec.get("results")
                 if isinstance(results, dict):
                     for key in _SHARED_RESULTS:
                         if key in results:
@@ -220,22 +227,23 @@ class _Translation:
             kept = self._document(number, document)
             if kept is not None:
                 translated.append(kept)
-        for document in translated:
-            if document.get("kind") == DocumentKind.SCHEMA and self._name(document) == SCHEMA_NAME:
-                for table in _tables(document):
-                    dataset_id = self.user_avatars.get(str(table.get("name")))
-                    if dataset_id is not None:
-                        table["avatars_data"] = {"dataset_id": dataset_id}
+        schemas = [
+            document
+            for document in translated
+            if document.get("kind") == DocumentKind.SCHEMA
+            and _document_name(document) == SCHEMA_NAME
+        ]
+        schema = schemas[0] if schemas else None
+        self._check_avatarized_tables(schema)
+        for table in _tables(schema) if schema else []:
+            dataset_id = self.user_avatars.get(str(table.get("name")))
+            if dataset_id is not None:
+                table["avatars_data"] = {"dataset_id": dataset_id}
         return translated
-
-    @staticmethod
-    def _name(document: dict[str, object]) -> str:
-        metadata = document.get("metadata")
-        return str(metadata.get("name")) if isinstance(metadata, dict) else "?"
 
     def _document(self, number: int, document: dict[str, object]) -> dict[str, object] | None:
         kind = document.get("kind")
-        name = self._name(document)
+        name = _document_name(document)
         where = f"document {number} ({kind} {name!r})"
         if isinstance(kind, str) and kind in OFFICIAL_ONLY_KINDS:
             raise ConfigError(
@@ -356,10 +364,28 @@ class _Translation:
                     f"{AVATARIZED_SCHEMA_NAME!r} only says where each table's avatars come from"
                 )
             avatars = table.get("avatars_data")
+            name = str(table.get("name"))
+            self.avatarized_tables[name] = f"{place}.name"
             if _names_a_file(avatars):
                 assert isinstance(avatars, dict)
-                resolved = self._data(avatars, f"{place}.avatars_data", table.get("name"))
-                self.user_avatars[str(table.get("name"))] = str(resolved["dataset_id"])
+                resolved = self._data(avatars, f"{place}.avatars_data", name)
+                self.user_avatars[name] = str(resolved["dataset_id"])
+            elif avatars != {"auto": True}:
+                raise ConfigError(
+                    f"{place}.avatars_data: expected {{auto: true}} (the run's own avatars) "
+                    "or {volume, file} (avatars you bring)"
+                )
+
+    def _check_avatarized_tables(self, schema: dict[str, object] | None) -> None:
+        """Dropping ``schema_avatarized`` must lose nothing: each of its tables is one of
+        the schema's."""
+        names = {str(table.get("name")) for table in _tables(schema)} if schema else set()
+        for name, where in self.avatarized_tables.items():
+            if name not in names:
+                raise ConfigError(
+                    f"{where}: table {name!r} is not a table of {SCHEMA_NAME!r}; declare it "
+                    "there, or remove it"
+                )
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -493,7 +519,7 @@ def to_official(config: Config, files: Mapping[str, str]) -> OfficialExport:
     for document in documents:
         spec = document["spec"]
         assert isinstance(spec, dict)
-        name = _Translation._name(document)
+        name = _document_name(document)
         where = f"{name}"
         kind = document["kind"]
         if kind == DocumentKind.METADATA:

@@ -82,11 +82,13 @@ class DatasetFiles:
         if len(found) == 1:
             return str(found[0].id)
         if not found:
+            stem = PurePath(file).stem
             raise ConfigError(
                 f"{where}: the file {file!r} is none of your datasets; upload it under that "
-                f"name first: runner.upload_file(table_name, path) as the official client "
-                f"does, or client.datasets.upload_dataset(path, name={file!r}) "
-                "(`avatars datasets` lists yours)"
+                f"name first: runner.upload_file({stem!r}, path) (the official client's way: "
+                f"it names the upload {stem!r} plus the path's extension), or "
+                f"client.datasets.upload_dataset(path, name={file!r}) (`avatars datasets` "
+                "lists yours)"
             )
         listed = "; ".join(
             f"{d.id} ({d.rows} rows, uploaded {d.created_at:%Y-%m-%d %H:%M})" for d in found

@@ -237,6 +237,19 @@ REFUSALS = [
         ["'columns' belong in 'schema'"],
     ),
     (
+        "an avatarized table the schema does not have",
+        edit(
+            "      auto: true\n",
+            "      auto: true\n  - name: ghost\n    avatars_data: {auto: true}\n",
+        ),
+        ["spec.tables[1].name: table 'ghost' is not a table of 'schema'"],
+    ),
+    (
+        "an avatarized table that says nothing of its avatars",
+        edit("    avatars_data:\n      auto: true\n", ""),
+        ["spec.tables[0].avatars_data: expected {auto: true}", "{volume, file}"],
+    ),
+    (
         "a shared results value that differs (no longer a copy)",
         edit(
             "    path: signal_metrics\n    format: csv",
@@ -348,7 +361,7 @@ def test_a_missing_file_is_refused_with_how_to_upload_it(manager: Manager) -> No
         runner.from_yaml(FIXTURE)
     message = str(raised.value)
     assert f"the file {FILE!r} is none of your datasets" in message
-    assert "runner.upload_file(" in message
+    assert "runner.upload_file('Iris données 2024', path)" in message
     assert f"upload_dataset(path, name={FILE!r})" in message
     assert "spec.tables[0].data" in message
 
