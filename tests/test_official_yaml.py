@@ -36,7 +36,7 @@ from avatar_yaml.official_dialect import from_official, is_official_dialect, to_
 from avatars import ApiClient, Manager
 from avatars.cli import main as cli_main
 from tests.csv_twin import semicolon_latin1, twin_frame
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_all_done
 
 FIXTURE = Path(__file__).parent / "fixtures" / "official_run.yaml"
 FILE = "Iris données 2024.csv"  # the fixture's file: accents and spaces
@@ -576,3 +576,22 @@ def test_a_messy_linked_official_run(manager: Manager, tmp_path: Path) -> None:
     assert not set(persons["courriel"]) & set(tables["personnes"]["courriel"])
     assert set(stays["personne_id"]) <= set(persons["id"])
     assert set(stays["service"].dropna()) <= {"cardiologie", "urgences", "maternité"}
+
+
+def test_avatars_run_reads_an_official_file(
+    server: ServerProcess,
+    user: ApiClient,
+    shared_data: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("AVATAR_API_KEY", user.api_keys.create_api_key("cli").key)
+    monkeypatch.setenv("AVATAR_PROGRESS", "0")
+    user.datasets.upload_dataset(shared_data / "iris.csv", name=FILE)
+    cli_main(["run", str(FIXTURE), "--no-wait", "--base-url", server.base_url])
+    printed = capsys.readouterr().out
+    assert "avatarization" in printed
+    jobs = wait_all_done(user)
+    assert {job.kind for job in jobs} >= {"standard", "privacy_metrics", "signal_metrics"}
+    assert all(job.status == "done" for job in jobs), [(j.kind, j.error) for j in jobs]
+    assert {job.display_name for job in jobs} == {"iris_official"}
