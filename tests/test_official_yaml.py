@@ -186,15 +186,6 @@ REFUSALS = [
         ["spec.avatarization_open_dp", "differential privacy is not supported yet"],
     ),
     (
-        "server-side processors",
-        edit(
-            "      k: 8\n",
-            "      k: 8\n      avatarization_processors_parameters:\n"
-            "      - {target: a, references: [b], scaling_unit: 1}\n",
-        ),
-        ["avatarization.iris.avatarization_processors_parameters", "not supported yet"],
-    ),
-    (
         "data augmentation",
         edit("      k: 8\n", "      k: 8\n      data_augmentation: {augmentation_strategy: 2}\n"),
         ["avatarization.iris.data_augmentation", "not supported yet"],
@@ -595,3 +586,26 @@ def test_avatars_run_reads_an_official_file(
     assert {job.kind for job in jobs} >= {"standard", "privacy_metrics", "signal_metrics"}
     assert all(job.status == "done" for job in jobs), [(j.kind, j.error) for j in jobs]
     assert {job.display_name for job in jobs} == {"iris_official"}
+
+
+def test_server_side_processors_pass_when_our_format_has_them() -> None:
+    """The official key, plain dicts without a type tag: read as ours where our format
+    declares it (the server runs them), else refused by name as not supported yet."""
+    text = edit(
+        "      k: 8\n",
+        "      k: 8\n      avatarization_processors_parameters:\n"
+        "      - {target: sepal.length, references: [sepal.width], scaling_unit: 1}\n",
+    )()
+    if "avatarization_processors_parameters" in AvatarizationParameters.fields():
+        config = translated(text)
+        assert config.parameters is not None and config.parameters.avatarization is not None
+        written = config.parameters.avatarization["iris"].to_dict()
+        assert written["avatarization_processors_parameters"] == [
+            {"target": "sepal.length", "references": ["sepal.width"], "scaling_unit": 1}
+        ]
+    else:
+        with pytest.raises(ConfigError) as raised:
+            translated(text)
+        message = str(raised.value)
+        assert "avatarization.iris.avatarization_processors_parameters" in message
+        assert "not supported yet" in message and "avatars.processors" in message
