@@ -2,7 +2,7 @@
 translated into ours, and written from ours.
 
 The two dialects share their document layout; they differ in a few places, each handled
-here by name (see docs/concepts.md, "The official client's YAML"):
+here by name (docs/yaml.md, "The official client's YAML", has the whole table):
 
 - a table's rows are a ``file`` in a storage ``volume`` there, an uploaded dataset here: each
   ``file`` is looked up among the user's datasets by a resolver the caller gives (the client
@@ -18,6 +18,7 @@ of our own format still applies.
 from __future__ import annotations
 
 import copy
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -91,10 +92,17 @@ OFFICIAL_ONLY_KINDS: dict[str, str] = {
 @dataclass(frozen=True)
 class _Spelling:
     """How one PIA field's values translate. ``missing``: official values we have no value
-    for, with the nearest of ours to write instead."""
+    for, with the nearest value to write instead; ``values``: our enum, whose own values
+    are read as they are (``other``, ``citizens``... have no official spelling)."""
 
     ours: Mapping[str, str]
     missing: Mapping[str, str]
+    values: type[enum.StrEnum]
+
+    def accepted(self) -> str:
+        """What may be written, official spellings first, then ours that have none."""
+        own = [str(value) for value in self.values if value not in self.ours.values()]
+        return ", ".join([*self.ours, *own])
 
 
 _PIA_SPELLINGS: dict[str, _Spelling] = {
@@ -109,6 +117,7 @@ _PIA_SPELLINGS: dict[str, _Spelling] = {
             "trusted_thirdparty": "contractual_thirdparty",
             "outside_eu": "contractual_thirdparty",
         },
+        values=DataRecipient,
     ),
     "data_type": _Spelling(
         ours={
@@ -117,7 +126,8 @@ _PIA_SPELLINGS: dict[str, _Spelling] = {
             "hr": DataType.HUMAN_RESOURCES,
             "finance": DataType.FINANCIAL,
         },
-        missing={"insurance": "finance", "mobility": "unknown", "education": "unknown"},
+        missing={"insurance": "other", "mobility": "other", "education": "other"},
+        values=DataType,
     ),
     "datasubject": _Spelling(
         ours={
@@ -126,7 +136,8 @@ _PIA_SPELLINGS: dict[str, _Spelling] = {
             "employees": DataSubject.EMPLOYEES,
             "clients": DataSubject.CUSTOMERS,
         },
-        missing={"users": "clients", "students": "unknown"},
+        missing={"users": "clients", "students": "other"},
+        values=DataSubject,
     ),
     "sensitivity_level": _Spelling(
         ours={
@@ -136,6 +147,7 @@ _PIA_SPELLINGS: dict[str, _Spelling] = {
             "High": SensitivityLevel.HIGH,
         },
         missing={"Very High": "High", "Very Low": "Low", "Negligible": "Low"},
+        values=SensitivityLevel,
     ),
 }
 
@@ -292,7 +304,7 @@ class _Translation:
             if value in spelling.ours:
                 pia[key] = str(spelling.ours[value])
             elif value in spelling.missing:
-                allowed = ", ".join(spelling.ours)
+                allowed = spelling.accepted()
                 raise ConfigError(
                     f"{where}.pia_metadata.{key}: {value!r} (official client's YAML) has no "
                     f"equivalent here, and the report would print something else; write the "

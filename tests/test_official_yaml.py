@@ -158,6 +158,11 @@ REFUSALS = [
         ["pia_metadata.datarecipient: 'trusted_thirdparty'", "'contractual_thirdparty'"],
     ),
     (
+        "a data type we have no word for",
+        edit("data_type: hr", "data_type: insurance"),
+        ["data_type: 'insurance'", "e.g. 'other'", "hr, finance, commercial, other)"],
+    ),
+    (
         "a column's value_type",
         edit("      type: float\n", "      type: float\n      value_type: continuous\n"),
         ["spec.tables[0].columns[0].value_type", "remove it"],
@@ -263,6 +268,11 @@ def test_each_difference_not_mapped_is_refused_by_name(
     message = str(raised.value)
     for part in expected:
         assert part in message, message
+
+
+def test_our_own_values_without_an_official_spelling_are_read_as_they_are() -> None:
+    config = translated(edit("data_type: hr", "data_type: other")())
+    assert config.metadata.pia_metadata.data_type == DataType.OTHER
 
 
 def test_an_unknown_official_value_gets_our_readers_message() -> None:
