@@ -619,3 +619,20 @@ def test_server_side_processors_pass_when_our_format_has_them() -> None:
         message = str(raised.value)
         assert "avatarization.iris.avatarization_processors_parameters" in message
         assert "not supported yet" in message and "avatars.processors" in message
+
+
+def test_avatars_the_user_brings_move_to_the_schema_table() -> None:
+    """The official dialect names brought avatars in ``schema_avatarized``; ours keeps them
+    on the table in ``schema``, as a dataset of the user's."""
+    text = edit(
+        "    avatars_data:\n      auto: true\n",
+        f"    avatars_data:\n      volume: input\n      file: {FILE}\n",
+    )()
+    documents = from_official(load_yaml_documents(text), resolve)
+    names = [document["metadata"] for document in documents]
+    assert {"name": "schema_avatarized"} not in names
+    (schema,) = [d for d in documents if d["metadata"] == {"name": "schema"}]
+    (table,) = schema["spec"]["tables"]  # type: ignore[index]
+    assert table["avatars_data"] == {"dataset_id": DATASET_ID}
+    brought = Config.from_documents(documents).table("iris").avatars_data
+    assert brought is not None and brought.dataset_id == DATASET_ID
