@@ -356,7 +356,11 @@ def test_an_official_run_file_runs_end_to_end(
     assert stored.config.parameters == runner.config.parameters
 
 
-def test_a_missing_file_is_refused_with_how_to_upload_it(manager: Manager) -> None:
+def test_a_missing_file_is_refused_with_how_to_upload_it(
+    manager: Manager, make_user: Callable[[], ApiClient], shared_data: Path
+) -> None:
+    """Another user's dataset of that name is not yours: still missing."""
+    make_user().datasets.upload_dataset(shared_data / "iris.csv", name=FILE)
     runner = manager.create_runner("iris_official")
     with pytest.raises(ConfigError) as raised:
         runner.from_yaml(FIXTURE)
