@@ -68,6 +68,10 @@ until then they are refused by name."""
 _SHARED_RESULTS = ("format", "max_distribution_plots")
 """Keys of the results block the official Runner writes alike into every document."""
 
+_REPORT_DEFAULTS = {"report_type": "basic", "output_format": "pdf", "language": "en"}
+"""What the official client means when a report document leaves these out (older versions
+write no ``language``); ours requires them."""
+
 _NO_DP = "differential privacy is not supported yet; set avatarization with k instead"
 
 OFFICIAL_ONLY_KINDS: dict[str, str] = {
@@ -283,6 +287,9 @@ class _Translation:
             self._parameters(spec, where)
         elif kind == DocumentKind.ADVICE:
             self._advice(name, spec, where)
+        elif kind == DocumentKind.REPORT:
+            for key, default in _REPORT_DEFAULTS.items():
+                spec.setdefault(key, default)
         results = spec.get("results")
         if kind != DocumentKind.PARAMETERS and isinstance(results, dict):
             # a report draws distribution plots: its cap takes effect there, and stays
@@ -409,6 +416,7 @@ class _Translation:
 
     def _parameters(self, spec: dict[str, object], where: str) -> None:
         for key, instead in (
+            ("avatarization_dp", _NO_DP),
             ("avatarization_open_dp", _NO_DP),
             ("avatarization_fast_dp", _NO_DP),
             ("input", _DATABASE_RUNS),

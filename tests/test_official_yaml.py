@@ -191,6 +191,11 @@ REFUSALS = [
         ["spec.avatarization_open_dp", "differential privacy is not supported yet"],
     ),
     (
+        "differential privacy (older spelling)",
+        edit("  avatarization:\n", "  avatarization_dp: {iris: {epsilon: 1}}\n  avatarization:\n"),
+        ["spec.avatarization_dp", "differential privacy is not supported yet"],
+    ),
+    (
         "data augmentation",
         edit("      k: 8\n", "      k: 8\n      data_augmentation: {augmentation_strategy: 2}\n"),
         ["avatarization.iris.data_augmentation", "not supported yet"],
@@ -268,6 +273,13 @@ def test_each_difference_not_mapped_is_refused_by_name(
     message = str(raised.value)
     for part in expected:
         assert part in message, message
+
+
+def test_a_report_without_its_settings_takes_the_official_defaults() -> None:
+    """Older official versions write no ``language``; the official defaults fill it."""
+    config = translated(edit("  report_type: basic\n  output_format: pdf\n  language: fr\n", "")())
+    (report,) = config.reports
+    assert (report.report_type, report.output_format, report.language) == ("basic", "pdf", "en")
 
 
 def test_our_own_values_without_an_official_spelling_are_read_as_they_are() -> None:
