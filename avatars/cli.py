@@ -752,7 +752,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the jobs of a saved run configuration (YAML), wait for all of them, print "
         "the metrics and where the results are",
     )
-    run.add_argument("config", help="the run's YAML (as written by runner.get_yaml)")
+    run.add_argument(
+        "config",
+        help="the run's YAML (as written by runner.get_yaml, or by the official client: its "
+        "files are found among your datasets)",
+    )
     run.add_argument("--name", help="run name (default: the YAML's display name)")
     run.add_argument(
         "-o",
