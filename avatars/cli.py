@@ -509,6 +509,11 @@ def _convert(args: argparse.Namespace) -> None:
     path = Path(args.config)
     if not path.is_file():
         raise SystemExit(f"no such file: {path}")
+    if args.allow_loss and args.to != "official":
+        raise SystemExit(
+            "avatars convert: --allow-loss only applies with --to official (our dialect "
+            "says everything the official one does)"
+        )
     from avatars.official_yaml import official_yaml, read_run_yaml
 
     client = _manager(args).auth_client

@@ -919,6 +919,11 @@ class Runner:
         treatments, HTML reports...) raises ``ConfigError`` listing it, unless
         ``allow_loss=True``: then it is left out and listed in comments at the top.
         """
+        if allow_loss and dialect != "official":
+            raise ValueError(
+                "allow_loss only applies with dialect='official' (ours says everything the run "
+                "holds)"
+            )
         if dialect == "avatars":
             text = self._config.to_yaml()
         elif dialect == "official":

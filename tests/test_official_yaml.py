@@ -438,6 +438,8 @@ def test_a_run_exported_in_the_official_dialect_loads_back(
     assert "Ada" not in lossy
     with pytest.raises(ValueError, match="unknown dialect 'theirs'"):
         runner.get_yaml(dialect="theirs")
+    with pytest.raises(ValueError, match="allow_loss only applies with dialect='official'"):
+        runner.get_yaml(allow_loss=True)
 
 
 def test_cli_converts_between_the_dialects(
@@ -465,6 +467,9 @@ def test_cli_converts_between_the_dialects(
     assert f"file: {FILE}" in official
     documents = load_yaml_documents(official)
     assert is_official_dialect(documents)
+
+    with pytest.raises(SystemExit, match="--allow-loss only applies with --to official"):
+        cli_main(["convert", str(FIXTURE), "--to", "avatars", "--allow-loss", *remote])
 
     absent = tmp_path / "absent.yaml"
     absent.write_text(official_text().replace(FILE, "absent.csv"), encoding="utf-8")
