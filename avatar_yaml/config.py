@@ -43,6 +43,7 @@ from avatar_yaml.documents import (
 )
 from avatar_yaml.fields import Bounds, ConfigError, Node, as_mapping, fail, read_value
 from avatar_yaml.loader import dump_documents, load_yaml_documents
+from avatar_yaml.official_dialect import is_official_dialect
 from avatar_yaml.vocabulary import (
     ADVICE_NAME,
     ADVICE_RESULTS_PATH,
@@ -400,8 +401,24 @@ class Config:
 
     @classmethod
     def from_yaml(cls, text: str) -> Config:
-        """Read and validate a run; raises ConfigError naming the document and the key."""
-        return _RunReader().read(load_yaml_documents(text))
+        """Read and validate a run; raises ConfigError naming the document and the key.
+
+        A run in the official client's dialect is refused with where to read it: its tables
+        name files, which only a client that lists the user's datasets can find."""
+        documents = load_yaml_documents(text)
+        if is_official_dialect(documents):
+            raise ConfigError(
+                "this YAML is in the official client's dialect (its tables name files in a "
+                "volume, not uploaded datasets): read it with runner.from_yaml(path) or "
+                "`avatars run`, which find each file among your datasets"
+            )
+        return cls.from_documents(documents)
+
+    @classmethod
+    def from_documents(cls, documents: list[dict[str, object]]) -> Config:
+        """Read and validate a run given as YAML documents already parsed (see
+        :func:`avatar_yaml.loader.load_yaml_documents`)."""
+        return _RunReader().read(documents)
 
 
 # --------------------------------------------------------------------------------------------

@@ -335,11 +335,12 @@ def _run(args: argparse.Namespace) -> None:
     if not path.is_file():
         raise SystemExit(f"no such file: {path}")
     manager = _manager(args)
-    from avatar_yaml import Config
+    from avatars.official_yaml import read_run_yaml
 
     started = time.perf_counter()
-    display_name = Config.from_yaml(path.read_text(encoding="utf-8")).display_name
-    runner = manager.create_runner_from_yaml(str(path), args.name or display_name)
+    config = read_run_yaml(manager.auth_client, path.read_text(encoding="utf-8"))
+    runner = manager.create_runner(args.name or config.display_name)
+    runner.adopt(config)
     runner.set_pia(**pia_keywords(args))
     runner.show_progress = False if args.quiet else None
     runner.run()
@@ -501,6 +502,37 @@ def schema_lines(dataset: DatasetOut) -> list[str]:
     if risky:
         lines.append("* identifies people by itself: a run must drop, pseudonymize or keep it")
     return lines
+
+
+def _convert(args: argparse.Namespace) -> None:
+    """A run's YAML rewritten in the other dialect: the official client's, or ours."""
+    path = Path(args.config)
+    if not path.is_file():
+        raise SystemExit(f"no such file: {path}")
+    if args.allow_loss and args.to != "official":
+        raise SystemExit(
+            "avatars convert: --allow-loss only applies with --to official (our dialect "
+            "says everything the official one does)"
+        )
+    from avatars.official_yaml import official_yaml, read_run_yaml
+
+    client = _manager(args).auth_client
+    config = read_run_yaml(client, path.read_text(encoding="utf-8"))
+    if args.to == "official":
+        ids = [t.data.dataset_id for t in config.schema.tables if t.data is not None]
+        ids += [
+            t.avatars_data.dataset_id
+            for t in config.schema.tables
+            if t.avatars_data is not None and t.avatars_data.dataset_id is not None
+        ]
+        datasets = [client.datasets.get_dataset(dataset_id) for dataset_id in ids]
+        text = official_yaml(config, datasets, allow_loss=args.allow_loss)
+    else:
+        text = config.to_yaml()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def _datasets(args: argparse.Namespace) -> None:
@@ -729,7 +761,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the jobs of a saved run configuration (YAML), wait for all of them, print "
         "the metrics and where the results are",
     )
-    run.add_argument("config", help="the run's YAML (as written by runner.get_yaml)")
+    run.add_argument(
+        "config",
+        help="the run's YAML (as written by runner.get_yaml, or by the official client: its "
+        "files are found among your datasets)",
+    )
     run.add_argument("--name", help="run name (default: the YAML's display name)")
     run.add_argument(
         "-o",
@@ -752,6 +788,25 @@ def build_parser() -> argparse.ArgumentParser:
     report_facts(run, "; each given replaces the YAML's value")
     remote(run)
     run.set_defaults(handler=_run)
+
+    convert = commands.add_parser(
+        "convert",
+        help="rewrite a run's YAML in the official client's dialect, or an official one in "
+        "ours (its files found among your datasets)",
+    )
+    convert.add_argument("config", help="the run's YAML, in either dialect")
+    convert.add_argument(
+        "--to", choices=("official", "avatars"), required=True, help="the dialect to write"
+    )
+    convert.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    convert.add_argument(
+        "--allow-loss",
+        action="store_true",
+        help="with --to official: leave out, listed in comments, what that dialect cannot say "
+        "(default: refuse, listing it)",
+    )
+    remote(convert)
+    convert.set_defaults(handler=_convert)
 
     jobs = commands.add_parser("jobs", help="list your jobs, newest first")
     jobs.add_argument("--name", help="only the jobs of this run name")

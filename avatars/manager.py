@@ -257,7 +257,9 @@ class Manager:
 
     def create_runner_from_yaml(self, yaml_path: str | os.PathLike[str], set_name: str) -> Runner:
         """A new runner named ``set_name`` whose configuration is read from a YAML file (its
-        tables must name datasets you uploaded)."""
+        tables must name datasets you uploaded). A file written by the official client is
+        read too, each table's ``file`` found among your datasets (see
+        :meth:`avatars.runner.Runner.from_yaml`)."""
         runner = self.create_runner(set_name)
         runner.from_yaml(yaml_path)
         return runner

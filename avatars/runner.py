@@ -75,6 +75,7 @@ from avatar_yaml.link_advice import TablesLinksAdvice
 from avatars import parameters
 from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
+from avatars.official_yaml import official_yaml, read_run_yaml
 from avatars.plots import SERIES_KINDS, PlotKind, render_plot
 from avatars.results import RunResults
 from avatars.version import client_version
@@ -970,20 +971,58 @@ class Runner:
 
     # -- YAML --------------------------------------------------------------------------------
 
-    def get_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
-        """The run's configuration as YAML (also written to ``path`` if given)."""
-        text = self._config.to_yaml()
+    def get_yaml(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        dialect: str = "avatars",
+        allow_loss: bool = False,
+    ) -> str:
+        """The run's configuration as YAML (also written to ``path`` if given).
+
+        ``dialect="official"`` writes it as the official client's ``avatar_yaml`` does:
+        each table's data becomes ``{volume: input, file}``, the file named after the
+        table's dataset (``person`` uploaded from CSV: ``person.csv``), which reads back
+        here with :meth:`from_yaml`. What that dialect cannot say (an approver, ``keep``
+        treatments, HTML reports...) raises ``ConfigError`` listing it, unless
+        ``allow_loss=True``: then it is left out and listed in comments at the top.
+        """
+        if allow_loss and dialect != "official":
+            raise ValueError(
+                "allow_loss only applies with dialect='official' (ours says everything the run "
+                "holds)"
+            )
+        if dialect == "avatars":
+            text = self._config.to_yaml()
+        elif dialect == "official":
+            text = official_yaml(self._config, self._run_datasets(), allow_loss=allow_loss)
+        else:
+            raise ValueError(f"unknown dialect {dialect!r}; allowed: avatars, official")
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+    def _run_datasets(self) -> list[DatasetOut]:
+        """The datasets the run reads: each table's, and the avatars a table brings."""
+        datasets = [self._dataset_of(table) for table in self._config.schema.tables]
+        for table in self._config.schema.tables:
+            brought = table.avatars_data.dataset_id if table.avatars_data else None
+            if brought is not None:
+                datasets.append(self.client.datasets.get_dataset(brought))
+        return datasets
 
     def from_yaml(self, yaml_path: str | os.PathLike[str]) -> None:
         """Replace the configuration with a YAML file (e.g. from :meth:`get_yaml`).
 
         The tables keep the datasets the file names, which must be yours on the server; the
         run keeps this runner's display name. The file is checked as the server would.
+
+        A file written by the official client (its ``avatar_yaml``) is read too: each
+        table's ``file`` is looked up among your datasets (see
+        :class:`avatars.official_yaml.DatasetFiles`), its spellings are translated, and
+        what this server does not do is refused by name (docs/concepts.md).
         """
-        config = Config.from_yaml(Path(yaml_path).read_text(encoding="utf-8"))
+        config = read_run_yaml(self.client, Path(yaml_path).read_text(encoding="utf-8"))
         self.adopt(config)
 
     def adopt(

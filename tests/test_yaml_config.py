@@ -682,9 +682,9 @@ BAD_INPUTS: list[tuple[str, Callable[[], str], list[str]]] = [
         ["document 2 (AvatarSchema 'schema'): spec.tables[1]: missing required key 'data'"],
     ),
     (
-        "a table read from a volume, not a dataset",
+        "a table read from a volume, not a dataset (the official client's dialect)",
         lambda: replaced("{dataset_id: ds-stay}", "{volume: input, file: stay.csv}"),
-        ["spec.tables[1].data: unknown key 'volume'; allowed: dataset_id, file"],
+        ["this YAML is in the official client's dialect", "runner.from_yaml(path)"],
     ),
     (
         "schema_avatarized missing a table",
