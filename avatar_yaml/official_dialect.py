@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from avatar_yaml.documents import AvatarizationParameters
 from avatar_yaml.fields import ConfigError
 from avatar_yaml.vocabulary import (
     AVATARIZED_SCHEMA_NAME,
@@ -59,11 +58,6 @@ _DATABASE_RUNS = (
     "database runs are not available here: export the tables to CSV or Parquet, upload them "
     "(client.datasets.upload_dataset) and declare them in the schema"
 )
-
-_PROCESSORS_KEY = "avatarization_processors_parameters"
-_OUR_AVATARIZATION_KEYS = AvatarizationParameters.fields()
-"""Server-side processors have the official key in our format once the server runs them;
-until then they are refused by name."""
 
 _SHARED_RESULTS = ("format", "max_distribution_plots")
 """Keys of the results block the official Runner writes alike into every document."""
@@ -439,14 +433,6 @@ class _Translation:
                 if not isinstance(chosen, dict):
                     continue
                 place = f"{where}.avatarization.{table}"
-                if _PROCESSORS_KEY in chosen and _PROCESSORS_KEY not in _OUR_AVATARIZATION_KEYS:
-                    raise _refuse(
-                        f"{place}.{_PROCESSORS_KEY}",
-                        "server-side processors",
-                        "are not supported yet; apply the client-side processors of "
-                        "avatars.processors around the run (preprocess before add_table, "
-                        "postprocess on the avatars)",
-                    )
                 if "data_augmentation" in chosen:
                     raise _refuse(
                         f"{place}.data_augmentation",

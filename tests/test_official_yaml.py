@@ -619,27 +619,19 @@ def test_avatars_run_reads_an_official_file(
     assert {job.display_name for job in jobs} == {"iris_official"}
 
 
-def test_server_side_processors_pass_when_our_format_has_them() -> None:
-    """The official key, plain dicts without a type tag: read as ours where our format
-    declares it (the server runs them), else refused by name as not supported yet."""
+def test_server_side_processors_are_read_as_ours() -> None:
+    """The official key, plain dicts without a type tag: read as ours (the server runs them)."""
     text = edit(
         "      k: 8\n",
         "      k: 8\n      avatarization_processors_parameters:\n"
         "      - {target: sepal.length, references: [sepal.width], scaling_unit: 1}\n",
     )()
-    if "avatarization_processors_parameters" in AvatarizationParameters.fields():
-        config = translated(text)
-        assert config.parameters is not None and config.parameters.avatarization is not None
-        written = config.parameters.avatarization["iris"].to_dict()
-        assert written["avatarization_processors_parameters"] == [
-            {"target": "sepal.length", "references": ["sepal.width"], "scaling_unit": 1}
-        ]
-    else:
-        with pytest.raises(ConfigError) as raised:
-            translated(text)
-        message = str(raised.value)
-        assert "avatarization.iris.avatarization_processors_parameters" in message
-        assert "not supported yet" in message and "avatars.processors" in message
+    config = translated(text)
+    assert config.parameters is not None and config.parameters.avatarization is not None
+    written = config.parameters.avatarization["iris"].to_dict()
+    assert written["avatarization_processors_parameters"] == [
+        {"target": "sepal.length", "references": ["sepal.width"], "scaling_unit": 1}
+    ]
 
 
 def test_avatars_the_user_brings_move_to_the_schema_table() -> None:
