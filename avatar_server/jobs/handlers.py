@@ -1005,7 +1005,9 @@ def _render_report(
     return RenderedReport(page, pdf, docx)
 
 
-def _write_report(out: ResultWriter, document: RenderedReport, stem: str, table: str | None) -> None:
+def _write_report(
+    out: ResultWriter, document: RenderedReport, stem: str, table: str | None
+) -> None:
     out.write(ResultKind.REPORT, table, f"{stem}.html", document.html.encode(), "html")
     out.write(ResultKind.REPORT, table, f"{stem}.pdf", document.pdf, "pdf")
     if document.docx is not None:

@@ -199,14 +199,14 @@ class _Writer:
         section.left_margin = section.right_margin = MARGIN
         section.top_margin = section.bottom_margin = MARGIN
         normal = self.doc.styles["Normal"]
-        normal.font.size = Pt(10)  # type: ignore[attr-defined]
+        normal.font.size = Pt(10)
         language = {"en": "en-GB", "fr": "fr-FR"}.get(self.c["language"], self.c["language"])
         run_properties = normal.element.get_or_add_rPr()
         lang = OxmlElement("w:lang")
         lang.set(qn("w:val"), language)
         run_properties.append(lang)
         for level in (1, 2, 3):
-            self.doc.styles[f"Heading {level}"].font.color.rgb = TITLE  # type: ignore[attr-defined]
+            self.doc.styles[f"Heading {level}"].font.color.rgb = TITLE
         properties = self.doc.core_properties
         properties.title = xml_text(f"{self.c['title']} — {self.c['run_name']}")
         properties.subject = xml_text(self.c["run_name"])
@@ -223,7 +223,7 @@ class _Writer:
     # -- helpers -------------------------------------------------------------------------------
 
     def _heading(self, text: str, level: int, *, new_page: bool = False) -> Paragraph:
-        heading = self.doc.add_heading(xml_text(text), level)
+        heading: Paragraph = self.doc.add_heading(xml_text(text), level)
         heading.paragraph_format.page_break_before = new_page
         heading.paragraph_format.keep_with_next = True
         return heading
@@ -247,7 +247,7 @@ class _Writer:
         widths: Sequence[Length] = (),
     ) -> Table:
         """A table with a shaded header row repeated on each page, numbers right-aligned."""
-        table = self.doc.add_table(rows=1, cols=len(header))
+        table: Table = self.doc.add_table(rows=1 + len(rows), cols=len(header))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         for index, (cell, text) in enumerate(zip(table.rows[0].cells, header, strict=True)):
@@ -257,9 +257,8 @@ class _Writer:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             _shade(cell, HEADER_FILL)
         _repeat_as_header(table)
-        for values in rows:
-            cells = table.add_row().cells
-            for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
+        for row, values in zip(table.rows[1:], rows, strict=True):
+            for index, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
                 cell.paragraphs[0].add_run(xml_text(text))
                 if index in numeric:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -270,10 +269,10 @@ class _Writer:
     def _facts(self, rows: Sequence[tuple[str, str, bool]]) -> Table:
         """Label and value per row; a value still to be completed gets the pencil mark, in
         italics, highlighted: a place to fill in."""
-        table = self.doc.add_table(rows=0, cols=2)
+        table: Table = self.doc.add_table(rows=len(rows), cols=2)
         table.style = self.doc.styles["Table Grid"]
-        for label, value, todo in rows:
-            cells = table.add_row().cells
+        for row, (label, value, todo) in zip(table.rows, rows, strict=True):
+            cells = row.cells
             _styled(cells[0].paragraphs[0].add_run(xml_text(label)), colour=TEXT).bold = True
             if todo:
                 self._fill_in(cells[1].paragraphs[0], value)

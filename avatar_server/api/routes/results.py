@@ -26,8 +26,8 @@ _MEDIA_TYPES = {
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 # The 200 body is the file in its own media type: text/csv, application/json, text/html,
-# application/pdf or the DOCX one. Ranges document them because the client generator parses a 200 as the first
-# media type in sorted order that it knows: application/json would come before
+# application/pdf or the DOCX one. Ranges document them because the client generator parses a
+# 200 as the first media type in sorted order that it knows: application/json would come before
 # application/octet-stream and make it read every file as JSON, where it must hand back bytes.
 _FILE_CONTENT = {
     "application/octet-stream": _BINARY,
