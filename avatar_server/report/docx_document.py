@@ -302,7 +302,8 @@ class _Writer:
     # -- sections ------------------------------------------------------------------------------
 
     def _cover(self) -> None:
-        self._paragraph(self.t["product"].upper(), colour=MUTED, size=8)
+        product = self._paragraph(self.t["product"], colour=MUTED, size=8)
+        product.runs[0].font.small_caps = True
         self.doc.add_heading(xml_text(self.c["title"]), 0)
         if self.c["subtitle"]:
             self._paragraph(self.c["subtitle"], size=12)
@@ -404,10 +405,7 @@ class _Writer:
             widths=(Cm(9.4), Cm(2.4), Cm(2.4), Cm(2.8)),
         )
         for table_row, row in zip(table.rows[1:], rows, strict=True):
-            name = table_row.cells[0].paragraphs[0]
-            name.add_run(xml_text(row["label"])).bold = True
-            name.add_run(" ")
-            _code(name, row["name"])
+            self._label_and_code(table_row.cells[0].paragraphs[0], row["label"], row["name"])
             meaning = table_row.cells[0].add_paragraph()
             _styled(meaning.add_run(xml_text(row["meaning"])), colour=TEXT, size=8.5)
             if row["reason"]:
@@ -417,6 +415,13 @@ class _Writer:
             _styled(result, colour=_status_colour(row["status"]))
             result.bold = row["status"] in ("met", "not_met")
         return table
+
+    @staticmethod
+    def _label_and_code(paragraph: Paragraph, label: str, code: str) -> None:
+        """A metric or method in words, then its code name, as the HTML writes them."""
+        paragraph.add_run(xml_text(label)).bold = True
+        paragraph.add_run(" ")
+        _code(paragraph, code)
 
     def _table(self, table: dict[str, Any]) -> None:
         t = self.t
@@ -498,19 +503,16 @@ class _Writer:
         self._heading(t["series_signal_title"].format(table=name), 2)
         self._paragraph(t["series_signal_intro"])
         if series["signal"]:
-            self._grid(
+            signal = self._grid(
                 [t["variable"], t["metric"], t["series_avatars_value"], t["series_floor"]],
                 [
-                    [
-                        row["variable"] if row["first"] else "",
-                        f"{row['label']} ({row['name']})",
-                        row["value"],
-                        row["floor"],
-                    ]
+                    [row["variable"] if row["first"] else "", "", row["value"], row["floor"]]
                     for row in series["signal"]
                 ],
                 numeric=(2, 3),
             )
+            for table_row, row in zip(signal.rows[1:], series["signal"], strict=True):
+                self._label_and_code(table_row.cells[1].paragraphs[0], row["label"], row["name"])
             self._note(t["series_floor_note"])
         else:
             self._note(t["missing_data"])
@@ -536,12 +538,15 @@ class _Writer:
             self._heading(relation["title"], 2)
             mark = "\u2713" if relation["integrity_ok"] else "\u2717"
             facts = [
-                (t["relation_method"], f"{relation['method']} ({relation['method_code']})", False),
+                (t["relation_method"], "", False),
                 (t["integrity"], f"{mark} {relation['integrity']}", False),
             ]
             if relation["privacy"]:
                 facts.append((t["relation_privacy"], relation["privacy"], False))
-            self._facts(facts)
+            method = self._facts(facts).rows[0].cells[1].paragraphs[0]
+            method.add_run(xml_text(relation["method"]))
+            method.add_run(" ")
+            _code(method, relation["method_code"])
             if relation["sensitive"]:
                 self._paragraph(t["relation_sensitive"], colour=NOT_MET)
             self._grid(
