@@ -37,9 +37,10 @@ PAGE_HEIGHT = Cm(29.7)
 MARGIN = Cm(2.0)
 TEXT_WIDTH = Cm(17.0)
 TEXT_HEIGHT = Cm(23.0)  # what a figure may take below its heading and words
-HALF_WIDTH = Cm(8.4)  # two correlation maps side by side
+HALF_WIDTH = Cm(8.2)  # two correlation maps side by side, with a little room on the line
 DIFFERENCE_WIDTH = Cm(12.2)  # the difference map under the pair (72 % of the text, as the PDF)
 PROJECTION_WIDTH = Cm(14.6)
+VARIABLE_WIDTHS = (Cm(5.4), Cm(2.4), Cm(2.4), Cm(3.4), Cm(3.4))  # the name gets the room
 FACTS_WIDTHS = (Cm(6.5), Cm(10.5))  # label and value (38 % and the rest, as the PDF)
 SIGNATURE_HEIGHT = Cm(2.4)
 CODE_FONT = "Courier New"
@@ -298,6 +299,10 @@ class _Writer:
     def _picture(paragraph: Paragraph, png: bytes, width: Length, alt: str) -> None:
         shape = paragraph.add_run().add_picture(io.BytesIO(png), width=width)
         shape._inline.docPr.set("descr", xml_text(alt))  # read aloud, shown when missing
+        for side in ("distT", "distB", "distL", "distR"):
+            # No margin around the picture: LibreOffice otherwise adds one, and two maps
+            # meant to stand side by side no longer fit on one line.
+            shape._inline.set(side, "0")
 
     # -- sections ------------------------------------------------------------------------------
 
@@ -441,6 +446,7 @@ class _Writer:
                     for row in table["variables"]
                 ],
                 numeric=(2, 3, 4),
+                widths=VARIABLE_WIDTHS,
             )
             self._note(t["per_variable_note"])
         title = t["section_distributions"].format(table=name)
@@ -482,6 +488,8 @@ class _Writer:
         pair = self.doc.add_paragraph()
         pair.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for side in ("original", "avatars"):
+            if side == "avatars":
+                pair.add_run(" ")
             png = _png(correlations[side])
             self._picture(pair, png, _fitted_width(png, HALF_WIDTH), t[side])
         self._figure(correlations["difference"], DIFFERENCE_WIDTH, title)
