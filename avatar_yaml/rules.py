@@ -65,6 +65,7 @@ from avatar_yaml.vocabulary import (
     ProjectionType,
     PseudonymizationKind,
     ReportFormat,
+    ReportType,
     escape_table_name,
     report_name,
 )
@@ -803,11 +804,13 @@ def _check_results(config: Config) -> None:
                 f"set it on the {PARAMETERS_NAME!r} or report documents",
             )
     for report in config.reports:
-        if report.output_format is ReportFormat.DOCX:
-            raise _unsupported(
-                f"{report_name(report.report_type)}: output_format",
-                "a DOCX report",
-                "reports are written as PDF and HTML",
+        # Every report is written as PDF and HTML whatever its output_format; the
+        # privacy-impact one, which a DPO completes and signs, also as DOCX.
+        if report.output_format is ReportFormat.DOCX and report.report_type is not ReportType.PIA:
+            raise ConfigError(
+                f"{report_name(report.report_type)}: output_format docx is written for the "
+                f"privacy-impact document only ({report_name(ReportType.PIA)!r}); the "
+                f"{report.report_type.value} report is PDF and HTML: set pdf or html"
             )
 
 

@@ -771,7 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="DIR",
-        help="also write the avatars, metrics and reports (HTML and PDF) into DIR",
+        help="also write the avatars, metrics and reports (HTML, PDF; PIA also DOCX) into DIR",
     )
     run.add_argument(
         "--no-wait",

@@ -27,6 +27,7 @@ from avatar_yaml import (
     REPORT_NAMES,
     SIGNAL_METRICS_NAME,
     JobKind,
+    ReportFormat,
     ReportType,
     ResultKind,
     job_words,
@@ -51,7 +52,12 @@ _WORK_ORDER = [
 _KIND_OF_DOCUMENT: dict[str, JobKind] = {
     document: kind for kind, document in DOCUMENT_OF_JOB_KIND.items()
 } | dict.fromkeys(REPORT_NAMES.values(), JobKind.REPORT)
-_REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
+_REPORT_SUFFIXES = {
+    ".pdf": ReportFormat.PDF,
+    ".html": ReportFormat.HTML,
+    ".htm": ReportFormat.HTML,
+    ".docx": ReportFormat.DOCX,
+}
 # Keys of a metrics result that are not metrics.
 _NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
 _METRICS_SOURCES = (
@@ -238,17 +244,32 @@ class RunResults:
         return payload if isinstance(payload, list) else [payload]
 
     def download_report(
-        self, path: str | os.PathLike[str] | None, report_type: ReportType
+        self,
+        path: str | os.PathLike[str] | None,
+        report_type: ReportType,
+        report_format: ReportFormat | None = None,
     ) -> Path | list[Path]:
         """Save a report (see :meth:`avatars.runner.Runner.download_report`)."""
         document = report_name(report_type)
         target = Path.cwd() if path is None else Path(path)
         both = path is None or target.is_dir() or not target.suffix
-        wanted = _REPORT_SUFFIXES.get(target.suffix.lower())
-        if not both and wanted is None:
+        by_suffix = _REPORT_SUFFIXES.get(target.suffix.lower())
+        if not both and by_suffix is None:
             raise ValueError(
-                f"report path {str(target)!r}: the suffix decides the format, use .pdf or "
-                ".html (or a folder, for both files)"
+                f"report path {str(target)!r}: the suffix decides the format, use .pdf, .html "
+                "or .docx (privacy-impact report only), or a folder for every file"
+            )
+        if not both and report_format is not None and report_format is not by_suffix:
+            raise ValueError(
+                f"report path {str(target)!r} names a {by_suffix} file but format= asks for "
+                f"{report_format}: give a path ending in .{report_format.value}, or a folder"
+            )
+        wanted = by_suffix if not both else report_format
+        if wanted is ReportFormat.DOCX and report_type is not ReportType.PIA:
+            raise ValueError(
+                f"the {report_type.value} report has no DOCX (it is PDF and HTML): the "
+                "privacy-impact document, which a DPO completes and signs, has one: "
+                "download_report(..., report_type='pia')"
             )
         job_name, files = self.files(document)
         reports = [entry for entry in files if entry.kind == ResultKind.REPORT]
@@ -259,21 +280,23 @@ class RunResults:
             return [
                 self.client.results.download_file(job_name, entry.name, target / entry.name)
                 for entry in reports
+                if wanted is None or _REPORT_SUFFIXES.get(Path(entry.name).suffix.lower()) is wanted
             ]
         matching = [
-            e for e in reports if _REPORT_SUFFIXES.get(Path(e.name).suffix.lower()) == wanted
+            e for e in reports if _REPORT_SUFFIXES.get(Path(e.name).suffix.lower()) is wanted
         ]
         if len(matching) > 1:
             tables = ", ".join(str(entry.table) for entry in matching)
             raise ValueError(
-                f"the {job_words(document)} job wrote one {wanted} document per table "
-                f"({tables}): give a folder to download them all"
+                f"the {job_words(document)} job wrote one {str(wanted).upper()} document per "
+                f"table ({tables}): give a folder to download them all"
             )
         for entry in matching:
             return self.client.results.download_file(job_name, entry.name, target)
         written = ", ".join(entry.name for entry in reports)
         raise ValueError(
-            f"the {job_words(document)} job wrote no {wanted} file (it wrote: {written})"
+            f"the {job_words(document)} job wrote no {str(wanted).upper()} file (it wrote: "
+            f"{written})"
         )
 
     def metrics_summary(self, tables: Sequence[str]) -> pd.DataFrame:

@@ -867,31 +867,50 @@ class Runner:
 
     @overload
     def download_report(
-        self, path: None = None, report_type: ReportType | str = ReportType.BASIC
+        self,
+        path: None = None,
+        report_type: ReportType | str = ReportType.BASIC,
+        *,
+        format: ReportFormat | str | None = None,
     ) -> list[Path]: ...
 
     @overload
     def download_report(
-        self, path: str | os.PathLike[str], report_type: ReportType | str = ReportType.BASIC
+        self,
+        path: str | os.PathLike[str],
+        report_type: ReportType | str = ReportType.BASIC,
+        *,
+        format: ReportFormat | str | None = None,
     ) -> Path | list[Path]: ...
 
     def download_report(
         self,
         path: str | os.PathLike[str] | None = None,
         report_type: ReportType | str = ReportType.BASIC,
+        *,
+        format: ReportFormat | str | None = None,
     ) -> Path | list[Path]:
         """Wait for the report and save it; returns what was written.
 
         The format follows ``path``'s suffix: ``report.pdf`` saves the PDF, ``report.html``
-        the HTML page (same content: one to sign and archive, one to read in a browser). A
-        folder (an existing one, or a path without suffix, created if needed) receives both
-        files under the server's names, as does the current folder when ``path`` is None;
-        the list of their paths is returned then. Another suffix is refused before waiting.
-        A run of several tables has one privacy-impact (``pia``) document per table
-        (``report_pia.<table>.pdf``...): download them to a folder.
+        the HTML page (same content: one to sign and archive, one to read in a browser), and
+        for the privacy-impact report (``report_type="pia"``) ``pia.docx`` the editable Word
+        document a DPO completes and signs. A folder (an existing one, or a path without
+        suffix, created if needed) receives every file under the server's names, as does the
+        current folder when ``path`` is None; the list of their paths is returned then.
+        ``format`` (``"pdf"``, ``"html"`` or ``"docx"``) keeps one format in a folder; with a
+        file path it must agree with the suffix. Another suffix or format, or a DOCX of the
+        basic report, is refused before waiting. A run of several tables has one
+        privacy-impact document per table (``report_pia.<table>.pdf``...): download them to
+        a folder.
         """
         chosen = ReportParameters.read_field("report_type", report_type, "report_type")
-        return self._results.download_report(path, chosen)
+        wanted = (
+            None
+            if format is None
+            else ReportParameters.read_field("output_format", format, "format")
+        )
+        return self._results.download_report(path, chosen, wanted)
 
     def metrics_summary(self) -> pd.DataFrame:
         """Every privacy and signal metric of every avatarized table, one row per table.

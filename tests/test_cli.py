@@ -135,7 +135,10 @@ def test_run_replays_a_saved_configuration(
     assert "avatarization                  done" in done.stdout
     assert "privacy-impact (PIA) report    done" in done.stdout
     assert "report: out/report.html, out/report.pdf" in done.stdout
-    assert "privacy-impact (PIA) report: out/report_pia.html, out/report_pia.pdf" in done.stdout
+    pia = (
+        "privacy-impact (PIA) report: out/report_pia.docx, out/report_pia.html, out/report_pia.pdf"
+    )
+    assert pia in done.stdout
     assert (tmp_path / "out" / "report_pia.pdf").read_bytes().startswith(b"%PDF")
     assert len(pd.read_csv(tmp_path / "out" / "iris.avatars.csv")) == 150
     assert "out/iris.avatars.csv (150 rows)" in done.stdout

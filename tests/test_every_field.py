@@ -201,12 +201,10 @@ TAKES_EFFECT: dict[tuple[str, str], str] = {
     (
         "ReportParameters",
         "report_type",
-    ): f"{REPORT}::test_each_report_document_gives_an_html_and_a_pdf",
-    ("ReportParameters", "output_format"): (
-        f"{REPORT}::test_each_report_document_gives_an_html_and_a_pdf"
-    ),
+    ): f"{REPORT}::test_each_report_document_gives_its_files",
+    ("ReportParameters", "output_format"): (f"{REPORT}::test_each_report_document_gives_its_files"),
     ("ReportParameters", "language"): f"{REPORT}::test_french_report_is_french",
-    ("ReportParameters", "results"): f"{REPORT}::test_each_report_document_gives_an_html_and_a_pdf",
+    ("ReportParameters", "results"): f"{REPORT}::test_each_report_document_gives_its_files",
     ("AdviceParameters", "schema"): f"{WORKFLOW}::test_seed_flow_on_a_remote_server",
     ("AdviceParameters", "advice"): f"{WORKFLOW}::test_seed_flow_on_a_remote_server",
     ("AdviceParameters", "results"): f"{WORKFLOW}::test_seed_flow_on_a_remote_server",
@@ -297,6 +295,7 @@ def _no_reference(config: Config) -> None:
 
 
 def _docx(config: Config) -> None:
+    assert config.reports[0].report_type is ReportType.BASIC
     config.reports[0].output_format = ReportFormat.DOCX
 
 
@@ -368,7 +367,11 @@ REFUSALS = [
         _results("standard", path="elsewhere"),
         "a results path of your own is not supported yet",
     ),
-    Refusal(("ReportParameters", "output_format"), _docx, "a DOCX report is not supported yet"),
+    Refusal(
+        ("ReportParameters", "output_format"),
+        _docx,
+        "output_format docx is written for the privacy-impact document only",
+    ),
 ]
 
 

@@ -191,7 +191,7 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
     assert sorted(path.name for path in pia) == sorted(
         f"report_pia.{name}.{suffix}"
         for name in ("patient", "doctor", "visit")
-        for suffix in ("html", "pdf")
+        for suffix in ("html", "pdf", "docx")
     )
     doctor_pia = (tmp_path / "pia" / "report_pia.doctor.html").read_text()
     assert "d_id" in doctor_pia or "doctor" in doctor_pia

@@ -137,7 +137,9 @@ def test_download_report_follows_the_suffix(
     assert sorted(p.name for p in here) == ["report.html", "report.pdf"]
     assert all(p.parent == tmp_path / "both" for p in here)
 
-    with pytest.raises(ValueError, match=r"use \.pdf or \.html"):
+    with pytest.raises(ValueError, match=r"use \.pdf, \.html or \.docx"):
+        wbcd_run.download_report(tmp_path / "report.odt")
+    with pytest.raises(ValueError, match=r"the basic report has no DOCX"):
         wbcd_run.download_report(tmp_path / "report.docx")
     with pytest.raises(ValueError, match="report_type: unknown value 'full'"):
         wbcd_run.download_report(tmp_path / "report.pdf", report_type="full")

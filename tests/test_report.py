@@ -263,8 +263,16 @@ REPORTS = [("wbcd", "report", "en"), ("wbcd", "report_pia", "fr"), ("iris", "rep
 # --- files -----------------------------------------------------------------------------------
 
 
-def test_each_report_document_gives_an_html_and_a_pdf(wbcd: Run, iris: Run) -> None:
-    assert set(wbcd.files) == {"report.html", "report.pdf", "report_pia.html", "report_pia.pdf"}
+def test_each_report_document_gives_its_files(wbcd: Run, iris: Run) -> None:
+    """HTML and PDF for every report, whatever its ``output_format`` names; DOCX too for the
+    privacy-impact one (tests/test_report_docx.py reads it)."""
+    assert set(wbcd.files) == {
+        "report.html",
+        "report.pdf",
+        "report_pia.html",
+        "report_pia.pdf",
+        "report_pia.docx",
+    }
     assert set(iris.files) == {"report.html", "report.pdf"}
     for run in (wbcd, iris):
         for name, entry in run.files.items():
@@ -273,6 +281,8 @@ def test_each_report_document_gives_an_html_and_a_pdf(wbcd: Run, iris: Run) -> N
         for name, data in run.reports.items():
             if name.endswith(".pdf"):
                 assert data.startswith(b"%PDF-")
+            elif name.endswith(".docx"):
+                assert data.startswith(b"PK\x03\x04")  # a zip package, as every DOCX
             else:
                 assert data.lstrip().lower().startswith(b"<!doctype html>")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -73,7 +73,9 @@ from avatar_server.report import (
     ReportData,
     SeriesResults,
     TableResults,
-    render_html,
+    build_context,
+    render_docx,
+    render_page,
     render_pdf,
 )
 from avatar_server.report.builder import DEFAULT_MAX_DISTRIBUTION_PLOTS
@@ -921,11 +923,13 @@ def _series_results(
 def run_report(ctx: JobContext, out: ResultWriter) -> None:
     """The report of the run in HTML and PDF (same content): ``report.html``/``report.pdf``
     for the basic report, ``report_pia.*`` for the privacy-impact one, in the document's
-    language; a run of several tables gets one privacy-impact document per table
-    (``report_pia.<table>.*``, the table named in the result's entry). Both formats are
-    always written, whatever ``output_format`` asks: they cost little, and a reader may need
-    either. A series table is shown with its persons' table (in that table's privacy-impact
-    document): it has no document of its own, its people being its parent's."""
+    language; the privacy-impact one also as an editable Word document (``report_pia.docx``)
+    for the DPO to complete and sign. A run of several tables gets one privacy-impact document
+    per table (``report_pia.<table>.*``, the table named in the result's entry). Every format
+    is always written, whatever ``output_format`` names: they cost little, and a reader may
+    need any (``output_format: docx`` is refused for the basic report, which has no DOCX). A
+    series table is shown with its persons' table (in that table's privacy-impact document):
+    it has no document of its own, its people being its parent's."""
     document = _report_document(ctx)
     privacy_job = ctx.dependency(JobKind.PRIVACY_METRICS)
     signal_job = ctx.dependency(JobKind.SIGNAL_METRICS)
@@ -982,7 +986,7 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
         # basic report, drawn at the same time by another job, starts with the first, so each
         # job finds in the shared figures what the other already drew. Written in the
         # schema's order all the same.
-        documents: dict[str, tuple[str, bytes]] = {}
+        documents: dict[str, RenderedReport] = {}
         for index, table in enumerate(reversed(tables)):
             part = replace(
                 data,
@@ -1001,21 +1005,38 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
     _write_report(out, _render_report(ctx.progress, data, figures), base, None)
 
 
+@dataclass(frozen=True)
+class RenderedReport:
+    """One report document in each of its formats; ``docx`` only for a privacy-impact one."""
+
+    html: str
+    pdf: bytes
+    docx: bytes | None
+
+
 def _render_report(
     progress: Callable[[str, float], None], data: ReportData, figures: StoredFigures
-) -> tuple[str, bytes]:
-    """One report in HTML and PDF: figures are most of the work (0.1-0.8), then the PDF."""
-    page = render_html(data, lambda stage, done: progress(stage, 0.1 + 0.7 * done), figures)
+) -> RenderedReport:
+    """One report in HTML, PDF and, for a privacy-impact document, DOCX, all from one
+    context: figures are most of the work (0.1-0.8), then the PDF and the DOCX."""
+    context = build_context(data, lambda stage, done: progress(stage, 0.1 + 0.7 * done), figures)
+    page = render_page(context)
     progress("pdf", 0.8)
-    return page, render_pdf(page)
+    pdf = render_pdf(page)
+    docx = None
+    if data.report_type == ReportType.PIA:
+        progress("docx", 0.95)
+        docx = render_docx(context)
+    return RenderedReport(page, pdf, docx)
 
 
 def _write_report(
-    out: ResultWriter, document: tuple[str, bytes], stem: str, table: str | None
+    out: ResultWriter, document: RenderedReport, stem: str, table: str | None
 ) -> None:
-    page, pdf = document
-    out.write(ResultKind.REPORT, table, f"{stem}.html", page.encode(), "html")
-    out.write(ResultKind.REPORT, table, f"{stem}.pdf", pdf, "pdf")
+    out.write(ResultKind.REPORT, table, f"{stem}.html", document.html.encode(), "html")
+    out.write(ResultKind.REPORT, table, f"{stem}.pdf", document.pdf, "pdf")
+    if document.docx is not None:
+        out.write(ResultKind.REPORT, table, f"{stem}.docx", document.docx, "docx")
 
 
 HANDLERS: dict[JobKind, Handler] = {

@@ -1003,7 +1003,12 @@ def render_html(
     data: ReportData, progress: Progress | None = None, figures: FigureStore | None = None
 ) -> str:
     """The report as one self-contained HTML page (styles inline, images as data URIs)."""
-    context = build_context(data, progress, figures)
+    return render_page(build_context(data, progress, figures))
+
+
+def render_page(context: dict[str, Any]) -> str:
+    """The HTML page of a context made by :func:`build_context`: a run whose report is also
+    written as DOCX builds the context once and hands it to both renderers."""
     return _environment().get_template("report.html.j2").render(**context)
 
 

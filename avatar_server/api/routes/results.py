@@ -22,11 +22,12 @@ _MEDIA_TYPES = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-# The 200 body is the file in its own media type: text/csv, application/json, text/html or
-# application/pdf. Ranges document them because the client generator parses a 200 as the first
-# media type in sorted order that it knows: application/json would come before
+# The 200 body is the file in its own media type: text/csv, application/json, text/html,
+# application/pdf or the DOCX one. Ranges document them because the client generator parses a
+# 200 as the first media type in sorted order that it knows: application/json would come before
 # application/octet-stream and make it read every file as JSON, where it must hand back bytes.
 _FILE_CONTENT = {
     "application/octet-stream": _BINARY,
@@ -68,7 +69,7 @@ def get_results(job_name: str, user: CurrentUser, db: DbDep) -> ResultsOut:
 def download_result(
     job_name: str, file_name: str, user: CurrentUser, db: DbDep, runtime: RuntimeDep
 ) -> StreamingResponse:
-    """One result file, streamed in its own media type (CSV, JSON, HTML or PDF)."""
+    """One result file, streamed in its own media type (CSV, JSON, HTML, PDF or DOCX)."""
     entry, chunks = jobs.open_result(db, runtime.storage, user, job_name, file_name)
     return StreamingResponse(
         chunks,

@@ -81,7 +81,7 @@ def sync_detailed(
 ) -> Response[ErrorResponse | File | HTTPValidationError]:
     """Download Result
 
-     One result file, streamed in its own media type (CSV, JSON, HTML or PDF).
+     One result file, streamed in its own media type (CSV, JSON, HTML, PDF or DOCX).
 
     Args:
         job_name (str):
@@ -115,7 +115,7 @@ def sync(
 ) -> ErrorResponse | File | HTTPValidationError | None:
     """Download Result
 
-     One result file, streamed in its own media type (CSV, JSON, HTML or PDF).
+     One result file, streamed in its own media type (CSV, JSON, HTML, PDF or DOCX).
 
     Args:
         job_name (str):
@@ -144,7 +144,7 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | File | HTTPValidationError]:
     """Download Result
 
-     One result file, streamed in its own media type (CSV, JSON, HTML or PDF).
+     One result file, streamed in its own media type (CSV, JSON, HTML, PDF or DOCX).
 
     Args:
         job_name (str):
@@ -176,7 +176,7 @@ async def asyncio(
 ) -> ErrorResponse | File | HTTPValidationError | None:
     """Download Result
 
-     One result file, streamed in its own media type (CSV, JSON, HTML or PDF).
+     One result file, streamed in its own media type (CSV, JSON, HTML, PDF or DOCX).
 
     Args:
         job_name (str):
