@@ -110,9 +110,10 @@ def test_the_fixture_translates_into_our_run() -> None:
     assert config.parameters.results.format == "csv"
     assert config.parameters.results.max_distribution_plots == 2
     assert config.privacy_metrics is not None and config.privacy_metrics.results.format is None
-    (report,) = config.reports
+    report, pia = config.reports  # the official client always writes both
     assert report.results.max_distribution_plots == 2 and report.results.format is None
     assert report.language == ReportLanguage.FR
+    assert (str(pia.report_type), str(pia.output_format)) == ("pia", "docx")
     assert config.annotations == {"client_type": "python", "client_version": "1.30.0"}
 
 
@@ -140,7 +141,7 @@ REFUSALS = [
     (
         "a volume document",
         appended("kind: AvatarVolume\nmetadata: {name: input}\nspec: {url: 's3://bucket'}\n"),
-        ["document 8 (AvatarVolume 'input')", "kind AvatarVolume", "remove this document"],
+        ["document 9 (AvatarVolume 'input')", "kind AvatarVolume", "remove this document"],
     ),
     (
         "a database extraction",
@@ -278,7 +279,7 @@ def test_each_difference_not_mapped_is_refused_by_name(
 def test_a_report_without_its_settings_takes_the_official_defaults() -> None:
     """Older official versions write no ``language``; the official defaults fill it."""
     config = translated(edit("  report_type: basic\n  output_format: pdf\n  language: fr\n", "")())
-    (report,) = config.reports
+    report = config.reports[0]
     assert (report.report_type, report.output_format, report.language) == ("basic", "pdf", "en")
 
 
@@ -364,6 +365,8 @@ def test_an_official_run_file_runs_end_to_end(
     assert 0 <= runner.privacy_metrics("iris")[0]["hidden_rate"] <= 100
     report = runner.download_report(tmp_path / "report.pdf")
     assert isinstance(report, Path) and report.read_bytes().startswith(b"%PDF")
+    pia = runner.download_report(tmp_path / "pia.docx", report_type="pia")
+    assert isinstance(pia, Path) and pia.read_bytes().startswith(b"PK")  # a Word document
     stored = manager.create_runner_from_id(runner.set_name or "")
     assert stored.config.parameters == runner.config.parameters
 
@@ -488,6 +491,7 @@ def test_jobs_run_from_the_dialect_are_launched_by_document_name() -> None:
         "privacy_metrics",
         "signal_metrics",
         "report",
+        "report_pia",
     ]
 
 
