@@ -281,6 +281,7 @@ def _own_columns(
         batches=result.batches,
         warnings=warnings,
         shuffle_order=order,
+        contributions=result.contributions,
     )
 
 
