@@ -860,18 +860,30 @@ class Runner:
         path: str | os.PathLike[str] | None = None,
         side: str = "original",
         language: ReportLanguage | str | None = None,
+        variable: str | None = None,
+        open_in_browser: bool = False,
     ) -> Figure:
         """Draw one plot of a table from the data the run's jobs stored; returns the figure.
 
         Kinds (:class:`avatars.plots.PlotKind`): ``distribution`` (every variable, originals
         beside avatars), ``correlation`` (one side's matrix: ``side="original"`` or
-        ``"avatars"``), ``correlation_difference`` and ``2d_projection``; for a series
-        table, ``raw_series`` (a few whole series of each side) and ``normalized_series``
-        (every series on the common grid: median and 10-90 % band per side). Only stored
-        summaries are read, never the original rows, so a runner reloaded by name can plot.
-        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``). ``language``
-        defaults to the run's report language. As a notebook cell's value, the figure
-        displays as an image.
+        ``"avatars"``), ``correlation_difference``, ``2d_projection``, ``3d_projection``,
+        ``contribution`` (each variable's share of each axis of the originals' projection),
+        ``class_projection_2d`` (the 2-D projection coloured by the categorical column named
+        by ``variable``, originals beside avatars), ``aggregate_stats`` (summary statistics
+        of each variable, both sides) and ``metrics_summary`` (each metric against its
+        target); for a series table, ``raw_series`` (a few whole series of each side) and
+        ``normalized_series`` (every series on the common grid: median and 10-90 % band per
+        side). Only stored summaries are read, never the original rows, so a runner reloaded
+        by name can plot.
+
+        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``), or the HTML page
+        if it ends in ``.html``. ``open_in_browser=True``, or any call outside a notebook,
+        writes the plot as one standalone HTML page (image embedded, nothing fetched from a
+        network): at ``path`` if it ends in ``.html``, beside the PNG, in the ``path`` folder,
+        or else as ``<table>.<kind>.html`` in the current directory; ``open_in_browser`` then
+        opens it with :mod:`webbrowser`. ``language`` defaults to the run's report language.
+        As a notebook cell's value, the figure displays as an image.
         """
         table = self._table(table_name)
         chosen = ReportParameters.read_field(
@@ -886,6 +898,8 @@ class Runner:
             language=chosen,
             path=path,
             series_table=series,
+            variable=variable,
+            open_in_browser=open_in_browser,
         )
 
     def _repr_html_(self) -> str:
