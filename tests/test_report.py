@@ -434,8 +434,44 @@ def test_projection_sample_keeps_at_most_2000_seeded_rows() -> None:
     assert first == again
     assert first["rows"] == 5000 and first["sampled_rows"] == PROJECTION_SAMPLE_ROWS
     assert len(first["original"]["x"]) == len(first["avatars"]["y"]) == PROJECTION_SAMPLE_ROWS
+    assert len(first["original"]["z"]) == PROJECTION_SAMPLE_ROWS  # a third axis for 3-D plots
     single = projection_sample(original[["Dim. 1"]], avatars[["Dim. 1"]], [1.0], seed=0)
-    assert "y" not in single["original"]
+    assert "y" not in single["original"] and "z" not in single["original"]
+    assert "classes" not in single and "contributions" not in single
+
+
+def test_projection_sample_keeps_the_categories_of_its_sampled_rows() -> None:
+    """For the class projection: the category of each sampled row on each side, for the
+    categorical columns of few categories; the other columns say why they have none."""
+    rng = np.random.default_rng(1)
+    rows = 3000
+    coords = pd.DataFrame(  # the first axis holds the row's position: to find it back
+        {"Dim. 1": np.arange(rows, dtype=float), "Dim. 2": rng.normal(size=rows)}
+    )
+    town = pd.Series(rng.choice(["Orléans", "Nîmes", None], rows), dtype=object)
+    table = pd.DataFrame(
+        {
+            "town": town,
+            "age": rng.integers(18, 90, rows),
+            "code": [f"c{i % 40}" for i in range(rows)],
+        }
+    )
+    avatars = table.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    sample = projection_sample(
+        coords, coords, [0.6, 0.4], seed=3, original_rows=table, avatar_rows=avatars
+    )
+    assert list(sample["classes"]) == ["town"]
+    assert sample["class_refusals"] == {
+        "age": {"reason": "numeric"},
+        "code": {"reason": "categories", "count": 40},
+    }
+    labels = sample["classes"]["town"]
+    assert len(labels["original"]) == len(labels["avatars"]) == PROJECTION_SAMPLE_ROWS
+    assert set(labels["original"]) == {"Orléans", "Nîmes", None}
+    # the labels belong to the same sampled rows as the coordinates
+    for value, label in zip(sample["original"]["x"], labels["original"], strict=True):
+        expected = table["town"].iloc[int(value)]
+        assert label == (None if pd.isna(expected) else expected)
 
 
 # --- the HTML in a browser -------------------------------------------------------------------
