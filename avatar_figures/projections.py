@@ -16,6 +16,7 @@ Plot data: the ``sample`` of :mod:`avatar_figures.figures`, which may also hold
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -202,7 +203,7 @@ def contribution_figure(
     matrix = matrix[:, :axes]
     ratios = _ratios(contributions)
     height = min(11.0, 1.6 + 0.28 * len(names))
-    figure = Figure(figsize=(min(9.0, 2.6 + 0.75 * axes), height), layout="constrained")
+    figure = Figure(figsize=(min(9.0, max(5.6, 2.6 + 0.75 * axes)), height), layout="constrained")
     ax = figure.add_subplot()
     image = ax.imshow(matrix, cmap=colormaps["Blues"], vmin=0.0, vmax=100.0, aspect="auto")
     ax.set_xticks(
@@ -226,7 +227,8 @@ def contribution_figure(
     title = words["contribution"]
     left_out = [str(name) for name in contributions.get("not_projected") or []]
     if left_out:
-        title += "\n" + words["not_projected"].format(names=", ".join(left_out))
+        note = words["not_projected"].format(names=", ".join(left_out))
+        title += "\n" + "\n".join(textwrap.wrap(note, 70))
     ax.set_title(title, fontsize=9)
     bar = figure.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label(words["contribution_share"], fontsize=7)
