@@ -1,6 +1,7 @@
 """Every plot kind of a single table through the real server, on a small messy table (gaps,
-accented categories, an identifier column left out): each draws a Figure holding the run's
-numbers, and each becomes a standalone HTML page (image inside, no network address)."""
+accented names and categories in a semicolon-separated latin-1 file, an identifier column left
+out): each draws a Figure holding the run's numbers, and each becomes a standalone HTML page
+(image inside, no network address)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def table() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def run(manager: Manager, table: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Runner:
     path = tmp_path_factory.mktemp("kinds") / "patients.csv"
-    table.to_csv(path, index=False, encoding="utf-8")
+    table.to_csv(path, index=False, sep=";", encoding="latin-1")  # as spreadsheets export
     runner = manager.create_runner("plot_kinds", seed=0)
     runner.show_progress = False
     runner.add_table("patients", path, columns_to_drop=["patient_id"])
