@@ -177,7 +177,8 @@ def _check_data(plot: PlotKind, table_name: str, data: Any, variable: str | None
     if refusal is not None and refusal.get("reason") == "numeric":
         raise ValueError(
             f"class_projection_2d: {variable!r} is numeric; colour by a categorical variable "
-            f"({', '.join(classes) or 'the table has none'})"
+            f"({', '.join(classes) or 'the table has none'}), or declare it one "
+            f"(add_table(..., types={{{variable!r}: ColumnType.CATEGORY}})) and run again"
         )
     if refusal is not None:
         raise ValueError(

@@ -20,6 +20,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from avatar_yaml import ColumnType
 from avatars import ApiClient, Manager, PlotKind, Runner
 from avatars.plots import SERIES_KINDS
 from tests.conftest import ADMIN_PASSWORD
@@ -46,6 +47,7 @@ def messy_patients(rows: int = ROWS, seed: int = 11) -> pd.DataFrame:
             "fumeur": smoker,
             "revenu": np.round(rng.lognormal(10, 0.4, rows), 2),
             "imc": np.round(rng.normal(25, 4, rows), 1),
+            "stade": rng.integers(1, 4, rows),  # coded as numbers, declared a category
         }
     )
 
@@ -73,7 +75,12 @@ def run(manager: Manager, table: pd.DataFrame, tmp_path_factory: pytest.TempPath
     table.to_csv(path, index=False, sep=";", encoding="latin-1")  # as spreadsheets export
     runner = manager.create_runner("plot_kinds", seed=0)
     runner.show_progress = False
-    runner.add_table("patients", path, columns_to_drop=["patient_id"])
+    runner.add_table(
+        "patients",
+        path,
+        columns_to_drop=["patient_id"],
+        types={"stade": ColumnType.CATEGORY},
+    )
     runner.set_parameters("patients", k=5, ncp=4)
     runner.run()
     runner.result_files("report")  # every job of the run is over
@@ -141,11 +148,11 @@ def test_contribution_shares_add_up_to_100_per_axis(run: Runner) -> None:
     figure = run.render_plot("patients", PlotKind.CONTRIBUTION)
     ax = visible_axes(figure)[0]
     shares = np.asarray(ax.images[0].get_array())
-    assert shares.shape == (5, 4)  # the five variables left, the four axes of ncp=4
+    assert shares.shape == (6, 4)  # the six variables left, the four axes of ncp=4
     assert shares.sum(axis=0) == pytest.approx(100.0, abs=1e-3)
     assert (shares >= 0).all()
     variables = [label.get_text() for label in ax.get_yticklabels()]
-    assert variables == ["âge", "ville", "fumeur", "revenu", "imc"]  # no patient_id
+    assert variables == ["âge", "ville", "fumeur", "revenu", "imc", "stade"]  # no patient_id
     axes = [label.get_text() for label in ax.get_xticklabels()]
     assert axes[0].startswith("Dim. 1\n(") and axes[3].startswith("Dim. 4")
     annotations = {text.get_text() for text in ax.texts}
@@ -155,7 +162,7 @@ def test_contribution_shares_add_up_to_100_per_axis(run: Runner) -> None:
 def test_aggregate_stats_count_what_the_table_holds(run: Runner, table: pd.DataFrame) -> None:
     figure = run.render_plot("patients", PlotKind.AGGREGATE_STATS)
     panels = {ax.get_title(loc="left"): table_cells(ax) for ax in visible_axes(figure)}
-    assert list(panels) == ["âge", "ville", "fumeur", "revenu", "imc"]
+    assert list(panels) == ["âge", "ville", "fumeur", "revenu", "imc", "stade"]
     avatars = run.shuffled("patients")
     for name, cells in panels.items():
         assert cells["Statistic"] == ["Original", "Avatars"]
@@ -190,12 +197,17 @@ def test_class_projection_colours_each_side_by_the_chosen_category(
     smokers = run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D, variable="fumeur")
     names = [text.get_text() for text in smokers.legends[0].get_texts()]
     assert sorted(names) == ["missing", "non", "oui"]
+    stages = run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D, variable="stade")
+    names = [text.get_text() for text in stages.legends[0].get_texts()]
+    assert sorted(names) == ["1", "2", "3"]  # numbers declared a category colour the plot
 
 
 def test_class_projection_refuses_by_name(run: Runner) -> None:
     with pytest.raises(ValueError, match=r"'âge' is numeric; colour by a categorical variable"):
         run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D, variable="âge")
-    with pytest.raises(ValueError, match=r"no column 'patient_id'; categorical columns: ville"):
+    with pytest.raises(
+        ValueError, match=r"no column 'patient_id'; categorical columns: ville, fumeur, stade"
+    ):
         run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D, variable="patient_id")
     with pytest.raises(ValueError, match="class_projection_2d needs variable="):
         run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D)
