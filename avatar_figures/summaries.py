@@ -33,6 +33,9 @@ PASSED_COLOUR = "#d7efd8"
 FAILED_COLOUR = "#f6d3d3"
 HEADER_COLOUR = "#e9eef5"
 _ROW_INCHES = 0.2
+MAX_STAT_VARIABLES = 40
+"""The variables one statistics figure shows (about 80 inches of tables): more would make an
+image too tall to open; the statistics of every variable are in ``variable_comparisons``."""
 
 
 def number_text(value: Any, language: str) -> str:
@@ -139,11 +142,13 @@ def aggregate_stats_figure(
 ) -> Figure:
     """One table per variable, originals beside avatars: counts, gaps, mean, spread and
     quantiles of a number (dates as dates), the number of rows of each modality of a
-    category. The same figures as the distribution plot, as numbers."""
+    category. The same figures as the distribution plot, as numbers. The first
+    :data:`MAX_STAT_VARIABLES` variables only, the title saying so."""
     words = labels(language)
-    entries = list(comparisons)
-    if not entries:
+    every = list(comparisons)
+    if not every:
         return empty_figure(Figure(figsize=(6.4, 2.0)), words["no_variable"])
+    entries = every[:MAX_STAT_VARIABLES]
     tables = [_variable_rows(entry, language) for entry in entries]
     heights = [len(rows) + 1 for rows in tables]
     figure = Figure(
@@ -154,7 +159,10 @@ def aggregate_stats_figure(
     axes = figure.subplots(len(entries), 1, squeeze=False, height_ratios=heights)[:, 0]
     for ax, entry, rows in zip(axes, entries, tables, strict=True):
         _draw_table(ax, header, rows, shorten(str(entry.get("name")), 40))
-    figure.suptitle(words["aggregate_stats"], fontsize=10)
+    title = words["aggregate_stats"]
+    if len(every) > len(entries):
+        title += "\n" + words["first_variables"].format(shown=len(entries), count=len(every))
+    figure.suptitle(title, fontsize=10)
     return figure
 
 

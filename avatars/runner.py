@@ -847,7 +847,8 @@ class Runner:
 
     def plot_kinds(self, table_name: str) -> list[PlotKind]:
         """The plot kinds :meth:`render_plot` draws for a table: ``raw_series`` and
-        ``normalized_series`` for a series table, every other kind for any other table."""
+        ``normalized_series`` for a series table, every other kind for any other table
+        (``class_projection_2d`` with ``variable=``, a categorical column of the table)."""
         table = self._table(table_name)
         series = any(column.time_series_time for column in table.columns or [])
         return [kind for kind in PlotKind if (kind in SERIES_KINDS) == series]

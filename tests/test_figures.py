@@ -521,6 +521,9 @@ def test_aggregate_stats_tables_show_each_side() -> None:
     french = _cells(drawn(aggregate_stats_figure(STATS, language="fr")))
     assert french["écart-type"] == ["12\u202f346", "11,00"]
     assert aggregate_stats_figure([]).texts[0].get_text() == LABELS["en"]["no_variable"]
+    many = aggregate_stats_figure([{**STATS[0], "name": f"v{i}"} for i in range(45)])
+    assert len([ax for ax in many.axes if ax.tables]) == 40
+    assert many.get_suptitle().endswith("the first 40 of 45 variables")
 
 
 def test_numbers_in_tables() -> None:
