@@ -127,7 +127,7 @@ def build_figure(
     if kind is PlotKind.CONTRIBUTION:
         return avatar_figures.contribution_figure(data["contributions"], language=language)
     if kind is PlotKind.CLASS_PROJECTION_2D:
-        assert variable is not None  # checked by _check_variable
+        assert variable is not None  # checked by _check_options
         return avatar_figures.class_projection_figure(data, variable, language=language)
     if kind is PlotKind.AGGREGATE_STATS:
         return avatar_figures.aggregate_stats_figure(list(data), language=language)

@@ -48,6 +48,7 @@ def messy_patients(rows: int = ROWS, seed: int = 11) -> pd.DataFrame:
             "revenu": np.round(rng.lognormal(10, 0.4, rows), 2),
             "imc": np.round(rng.normal(25, 4, rows), 1),
             "stade": rng.integers(1, 4, rows),  # coded as numbers, declared a category
+            "service": [f"Sce-{i % 16:02d}" for i in range(rows)],  # too many to colour by
         }
     )
 
@@ -148,11 +149,19 @@ def test_contribution_shares_add_up_to_100_per_axis(run: Runner) -> None:
     figure = run.render_plot("patients", PlotKind.CONTRIBUTION)
     ax = visible_axes(figure)[0]
     shares = np.asarray(ax.images[0].get_array())
-    assert shares.shape == (6, 4)  # the six variables left, the four axes of ncp=4
+    assert shares.shape == (7, 4)  # the seven variables left, the four axes of ncp=4
     assert shares.sum(axis=0) == pytest.approx(100.0, abs=1e-3)
     assert (shares >= 0).all()
     variables = [label.get_text() for label in ax.get_yticklabels()]
-    assert variables == ["âge", "ville", "fumeur", "revenu", "imc", "stade"]  # no patient_id
+    assert variables == [
+        "âge",
+        "ville",
+        "fumeur",
+        "revenu",
+        "imc",
+        "stade",
+        "service",
+    ]  # no patient_id
     axes = [label.get_text() for label in ax.get_xticklabels()]
     assert axes[0].startswith("Dim. 1\n(") and axes[3].startswith("Dim. 4")
     annotations = {text.get_text() for text in ax.texts}
@@ -162,7 +171,7 @@ def test_contribution_shares_add_up_to_100_per_axis(run: Runner) -> None:
 def test_aggregate_stats_count_what_the_table_holds(run: Runner, table: pd.DataFrame) -> None:
     figure = run.render_plot("patients", PlotKind.AGGREGATE_STATS)
     panels = {ax.get_title(loc="left"): table_cells(ax) for ax in visible_axes(figure)}
-    assert list(panels) == ["âge", "ville", "fumeur", "revenu", "imc", "stade"]
+    assert list(panels) == ["âge", "ville", "fumeur", "revenu", "imc", "stade", "service"]
     avatars = run.shuffled("patients")
     for name, cells in panels.items():
         assert cells["Statistic"] == ["Original", "Avatars"]
@@ -209,6 +218,8 @@ def test_class_projection_refuses_by_name(run: Runner) -> None:
         ValueError, match=r"no column 'patient_id'; categorical columns: ville, fumeur, stade"
     ):
         run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D, variable="patient_id")
+    with pytest.raises(ValueError, match=r"'service' has 16 categories, more than the plot can"):
+        run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D, variable="service")
     with pytest.raises(ValueError, match="class_projection_2d needs variable="):
         run.render_plot("patients", PlotKind.CLASS_PROJECTION_2D)
     with pytest.raises(ValueError, match="variable names the colouring variable"):
