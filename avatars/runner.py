@@ -857,12 +857,12 @@ class Runner:
         self,
         table_name: str,
         kind: PlotKind | str,
+        open_in_browser: bool = False,
         *,
         path: str | os.PathLike[str] | None = None,
         side: str = "original",
         language: ReportLanguage | str | None = None,
         variable: str | None = None,
-        open_in_browser: bool = False,
     ) -> Figure:
         """Draw one plot of a table from the data the run's jobs stored; returns the figure.
 
@@ -883,7 +883,8 @@ class Runner:
         writes the plot as one standalone HTML page (image embedded, nothing fetched from a
         network): at ``path`` if it ends in ``.html``, beside the PNG, in the ``path`` folder,
         or else as ``<table>.<kind>.html`` in the current directory; ``open_in_browser`` then
-        opens it with :mod:`webbrowser`. ``language`` defaults to the run's report language.
+        opens it with :mod:`webbrowser` (third, as in the official client's signature).
+        ``language`` defaults to the run's report language.
         As a notebook cell's value, the figure displays as an image.
         """
         table = self._table(table_name)

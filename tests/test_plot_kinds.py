@@ -256,7 +256,7 @@ def test_open_in_browser_writes_the_page_and_asks_the_browser_for_it(
 ) -> None:
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url))
-    run.render_plot("patients", PlotKind.CONTRIBUTION, open_in_browser=True)
+    run.render_plot("patients", PlotKind.CONTRIBUTION, True)  # third, as the official client
     page = tmp_path / "patients.contribution.html"
     assert_standalone_page(page)
     assert opened == [page.resolve().as_uri()]
