@@ -856,7 +856,7 @@ class Runner:
     def render_plot(
         self,
         table_name: str,
-        kind: PlotKind | str,
+        plot_kind: PlotKind | str,
         open_in_browser: bool = False,
         *,
         path: str | os.PathLike[str] | None = None,
@@ -866,9 +866,10 @@ class Runner:
     ) -> Figure:
         """Draw one plot of a table from the data the run's jobs stored; returns the figure.
 
-        Kinds (:class:`avatars.plots.PlotKind`): ``distribution`` (every variable, originals
-        beside avatars), ``correlation`` (one side's matrix: ``side="original"`` or
-        ``"avatars"``), ``correlation_difference``, ``2d_projection``, ``3d_projection``,
+        ``plot_kind`` (:class:`avatars.plots.PlotKind`, named as in the official client):
+        ``distribution`` (every variable, originals beside avatars), ``correlation`` (one
+        side's matrix: ``side="original"`` or ``"avatars"``), ``correlation_difference``,
+        ``2d_projection``, ``3d_projection``,
         ``contribution`` (each variable's share of each axis of the originals' projection),
         ``class_projection_2d`` (the 2-D projection coloured by the categorical column named
         by ``variable``, originals beside avatars), ``aggregate_stats`` (summary statistics
@@ -895,7 +896,7 @@ class Runner:
         return render_plot(
             self._results,
             table_name,
-            kind,
+            plot_kind,
             side=side,
             language=chosen,
             path=path,
