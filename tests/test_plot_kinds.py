@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from avatar_yaml import ColumnType
 from avatars import ApiClient, Manager, PlotKind, Runner
-from avatars.plots import SERIES_KINDS
+from avatars.plots import SERIES_KINDS, _check_data
 from tests.conftest import ADMIN_PASSWORD
 from tests.server import ServerProcess
 
@@ -313,3 +313,20 @@ def test_3d_projection_of_a_two_axis_projection_is_refused(
         runner.render_plot("two", PlotKind.AGGREGATE_STATS)
     with pytest.raises(ValueError, match="this run has no metrics job"):
         runner.render_plot("two", PlotKind.METRICS_SUMMARY)
+
+
+def test_data_stored_by_an_older_server_is_refused_with_what_to_do() -> None:
+    """Runs made before the contributions, the third axis and the categories were stored."""
+    old = {
+        "original": {"x": [0.0], "y": [1.0]},
+        "avatars": {"x": [0.5], "y": [0.5]},
+        "explained_variance_ratio": [0.4, 0.3, 0.2],
+    }
+    again = "need to run again"
+    with pytest.raises(ValueError, match=f"stored no contributions for 'patients': .*{again}"):
+        _check_data(PlotKind.CONTRIBUTION, "patients", old, None)
+    with pytest.raises(ValueError, match=f"stored no third axis for 'patients': .*{again}"):
+        _check_data(PlotKind.PROJECTION_3D, "patients", old, None)
+    with pytest.raises(ValueError, match=f"stored no categories for 'patients': .*{again}"):
+        _check_data(PlotKind.CLASS_PROJECTION_2D, "patients", old, "ville")
+    _check_data(PlotKind.PROJECTION_2D, "patients", old, None)  # what it has, it draws
