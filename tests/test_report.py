@@ -469,9 +469,20 @@ def test_projection_sample_keeps_the_categories_of_its_sampled_rows() -> None:
     assert len(labels["original"]) == len(labels["avatars"]) == PROJECTION_SAMPLE_ROWS
     assert set(labels["original"]) == {"Orléans", "Nîmes", None}
     # the labels belong to the same sampled rows as the coordinates
-    for value, label in zip(sample["original"]["x"], labels["original"], strict=True):
-        expected = table["town"].iloc[int(value)]
-        assert label == (None if pd.isna(expected) else expected)
+    for side, frame in (("original", table), ("avatars", avatars)):
+        for value, label in zip(sample[side]["x"], labels[side], strict=True):
+            expected = frame["town"].iloc[int(value)]
+            assert label == (None if pd.isna(expected) else expected)
+
+
+def test_projection_sample_does_not_pair_originals_with_their_avatars() -> None:
+    """All rows of a small table are kept: the avatars come in a shuffled order, not the
+    originals' (which would tell each original's avatar)."""
+    coords = pd.DataFrame({"Dim. 1": np.arange(500, dtype=float), "Dim. 2": np.zeros(500)})
+    sample = projection_sample(coords, coords, [0.5, 0.5], seed=0)
+    assert sample["original"]["x"] == coords["Dim. 1"].tolist()
+    assert sorted(sample["avatars"]["x"]) == sample["original"]["x"]
+    assert sample["avatars"]["x"] != sample["original"]["x"]
 
 
 # --- the HTML in a browser -------------------------------------------------------------------

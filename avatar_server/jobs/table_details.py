@@ -125,8 +125,9 @@ def projection_sample(
 ) -> dict[str, Any]:
     """Plot data of the projection plots: at most ``max_rows`` seeded rows of each side
     (enough to see the shape of the cloud; all rows would make the file and the plot heavy).
-    The two sides are sampled independently, so the plot draws no line between an original
-    and its own avatar. Format: ``sample`` of :mod:`avatar_figures.figures`.
+    The two sides are sampled independently and the avatars stored in a shuffled order, so
+    nothing in the file pairs an original with its own avatar. Format: ``sample`` of
+    :mod:`avatar_figures.figures`.
 
     ``contributions``: each variable's share of each axis, stored as is (contribution plot).
     ``original_rows``/``avatar_rows``: the table's rows in the order of ``original`` and
@@ -142,6 +143,9 @@ def projection_sample(
         return np.sort(rng.choice(n, size=max_rows, replace=False))
 
     picked_o, picked_a = rows(len(original)), rows(len(avatars))
+    # The avatars in a shuffled order: in row order, the i-th avatar of the file would be the
+    # avatar of the i-th original (the link only sensitive_unshuffled may hold).
+    picked_a = rng.permutation(picked_a)
     sample: dict[str, Any] = {
         "original": _axes(original, picked_o),
         "avatars": _axes(avatars, picked_a),
