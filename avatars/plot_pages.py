@@ -29,7 +29,6 @@ _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}"
     "h1{font-size:1.1rem;font-weight:600}"
     "img{max-width:100%;height:auto;border:1px solid #ddd}"
-    "p{color:#666;font-size:.85rem}"
 )
 
 
@@ -44,17 +43,16 @@ def in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def plot_page(figure: Figure, title: str, *, note: str = "", language: str = "en") -> str:
+def plot_page(figure: Figure, title: str, *, language: str = "en") -> str:
     """The HTML text of a page showing ``figure`` (as an embedded PNG) under ``title``."""
     from avatars.plots import figure_png
 
     image = base64.b64encode(figure_png(figure)).decode("ascii")
     heading = html.escape(title)
-    paragraph = f"<p>{html.escape(note)}</p>" if note else ""
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(language)}">\n<head>\n'
         f'<meta charset="utf-8">\n<title>{heading}</title>\n<style>{_STYLE}</style>\n'
-        f"</head>\n<body>\n<h1>{heading}</h1>\n{paragraph}"
+        f"</head>\n<body>\n<h1>{heading}</h1>\n"
         f'<img alt="{heading}" src="data:image/png;base64,{image}">\n</body>\n</html>\n'
     )
 
