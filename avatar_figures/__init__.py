@@ -18,17 +18,28 @@ from avatar_figures.figures import (
     projection_figure,
 )
 from avatar_figures.labels import LABELS
+from avatar_figures.projections import (
+    class_projection_figure,
+    contribution_figure,
+    projection_3d_figure,
+)
 from avatar_figures.series import normalized_series_figure, raw_series_figure
+from avatar_figures.summaries import aggregate_stats_figure, metrics_summary_figure
 
 __all__ = [
     "AVATAR_COLOUR",
     "LABELS",
     "ORIGINAL_COLOUR",
+    "aggregate_stats_figure",
+    "class_projection_figure",
+    "contribution_figure",
     "correlation_difference_figure",
     "correlation_figure",
     "distribution_figure",
     "figure_png",
+    "metrics_summary_figure",
     "normalized_series_figure",
+    "projection_3d_figure",
     "projection_figure",
     "raw_series_figure",
 ]

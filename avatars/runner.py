@@ -935,7 +935,8 @@ class Runner:
 
     def plot_kinds(self, table_name: str) -> list[PlotKind]:
         """The plot kinds :meth:`render_plot` draws for a table: ``raw_series`` and
-        ``normalized_series`` for a series table, every other kind for any other table."""
+        ``normalized_series`` for a series table, every other kind for any other table
+        (``class_projection_2d`` with ``variable=``, a categorical column of the table)."""
         table = self._table(table_name)
         series = any(column.time_series_time for column in table.columns or [])
         return [kind for kind in PlotKind if (kind in SERIES_KINDS) == series]
@@ -943,23 +944,37 @@ class Runner:
     def render_plot(
         self,
         table_name: str,
-        kind: PlotKind | str,
+        plot_kind: PlotKind | str,
+        open_in_browser: bool = False,
         *,
         path: str | os.PathLike[str] | None = None,
         side: str = "original",
         language: ReportLanguage | str | None = None,
+        variable: str | None = None,
     ) -> Figure:
         """Draw one plot of a table from the data the run's jobs stored; returns the figure.
 
-        Kinds (:class:`avatars.plots.PlotKind`): ``distribution`` (every variable, originals
-        beside avatars), ``correlation`` (one side's matrix: ``side="original"`` or
-        ``"avatars"``), ``correlation_difference`` and ``2d_projection``; for a series
-        table, ``raw_series`` (a few whole series of each side) and ``normalized_series``
-        (every series on the common grid: median and 10-90 % band per side). Only stored
-        summaries are read, never the original rows, so a runner reloaded by name can plot.
-        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``). ``language``
-        defaults to the run's report language. As a notebook cell's value, the figure
-        displays as an image.
+        ``plot_kind`` (:class:`avatars.plots.PlotKind`, named as in the official client):
+        ``distribution`` (every variable, originals beside avatars), ``correlation`` (one
+        side's matrix: ``side="original"`` or ``"avatars"``), ``correlation_difference``,
+        ``2d_projection``, ``3d_projection``,
+        ``contribution`` (each variable's share of each axis of the originals' projection),
+        ``class_projection_2d`` (the 2-D projection coloured by the categorical column named
+        by ``variable``, originals beside avatars), ``aggregate_stats`` (summary statistics
+        of each variable, both sides) and ``metrics_summary`` (each metric against its
+        target); for a series table, ``raw_series`` (a few whole series of each side) and
+        ``normalized_series`` (every series on the common grid: median and 10-90 % band per
+        side). Only stored summaries are read, never the original rows, so a runner reloaded
+        by name can plot.
+
+        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``), or the HTML page
+        if it ends in ``.html``. ``open_in_browser=True``, or any call outside a notebook,
+        writes the plot as one standalone HTML page (image embedded, nothing fetched from a
+        network): at ``path`` if it ends in ``.html``, beside the PNG, in the ``path`` folder,
+        or else as ``<table>.<kind>.html`` in the current directory; ``open_in_browser`` then
+        opens it with :mod:`webbrowser` (third, as in the official client's signature).
+        ``language`` defaults to the run's report language.
+        As a notebook cell's value, the figure displays as an image.
         """
         table = self._table(table_name)
         chosen = ReportParameters.read_field(
@@ -969,11 +984,13 @@ class Runner:
         return render_plot(
             self._results,
             table_name,
-            kind,
+            plot_kind,
             side=side,
             language=chosen,
             path=path,
             series_table=series,
+            variable=variable,
+            open_in_browser=open_in_browser,
         )
 
     def _repr_html_(self) -> str:

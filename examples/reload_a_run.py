@@ -5,7 +5,8 @@
 Run ``anonymize_one_table.py`` first (its run is the default name). The runner rebuilt by
 ``create_runner_from_name`` reads the stored configuration and the finished jobs of the newest
 run of that name, and keeps its name: avatars, metrics and plots come from the server, and the
-plots need no original data, only the summaries the jobs stored.
+plots need no original data, only the summaries the jobs stored. Each plot is written as a
+PNG and, since a script runs outside a notebook, as a standalone HTML page beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from avatars import Manager
+from avatars import Manager, PlotKind
 
 
 def main() -> None:
@@ -35,9 +36,11 @@ def main() -> None:
     print(runner.metrics_summary()["value"].T.to_string())
 
     for kind in runner.plot_kinds(table):
+        if kind is PlotKind.CLASS_PROJECTION_2D:
+            continue  # needs variable=: a categorical column whose categories colour the points
         path = output / f"{table}.{kind.value}.png"
-        runner.render_plot(table, kind, path=path)
-        print(f"plot: {path}")
+        runner.render_plot(table, kind, path=path)  # outside a notebook, also a page beside
+        print(f"plot: {path} (and {path.with_suffix('.html').name})")
 
     jobs_after = len(manager.auth_client.jobs.get_jobs(limit=1000).jobs)
     print(f"nothing ran again: {jobs_before} jobs before, {jobs_after} after")

@@ -71,6 +71,10 @@ def test_anonymize_then_reload_on_the_embedded_server(
     assert "reloaded 'example_one_table' (set " in again.stdout and "hidden_rate" in again.stdout
     for kind in ("distribution", "correlation", "correlation_difference", "2d_projection"):
         assert (tmp_path / "plots" / f"wbcd.{kind}.png").read_bytes().startswith(PNG_MAGIC)
+        page = (tmp_path / "plots" / f"wbcd.{kind}.html").read_text(encoding="utf-8")
+        assert "data:image/png;base64," in page
+    for kind in ("contribution", "3d_projection", "aggregate_stats", "metrics_summary"):
+        assert (tmp_path / "plots" / f"wbcd.{kind}.png").read_bytes().startswith(PNG_MAGIC)
     counts = re.search(r"nothing ran again: (\d+) jobs before, (\d+) after", again.stdout)
     assert counts and counts[1] == counts[2]
 

@@ -14,14 +14,20 @@ from avatar_figures import (
     AVATAR_COLOUR,
     LABELS,
     ORIGINAL_COLOUR,
+    aggregate_stats_figure,
+    class_projection_figure,
+    contribution_figure,
     correlation_difference_figure,
     correlation_figure,
     distribution_figure,
     figure_png,
+    metrics_summary_figure,
     normalized_series_figure,
+    projection_3d_figure,
     projection_figure,
     raw_series_figure,
 )
+from avatar_figures.summaries import number_text
 from avatar_server.engine.series_metrics import (
     RAW_SERIES_SHOWN,
     normalized_series_plot,
@@ -362,3 +368,185 @@ def test_series_figures_draw_the_plot_data(language: str) -> None:
     assert panel.get_xlim() == (0.0, 1.0)
     for figure in (raw, bands):
         assert _texts_outside(figure) == [] and _text_boxes_overlap(figure) == []
+
+
+# --- the kinds beyond the report's: 3-D, classes, contributions, statistics, metrics ----------
+
+SAMPLE_3D = {
+    "original": {"x": [0.0, 1.0, 2.0], "y": [1.0, 0.5, -0.5], "z": [0.1, 0.2, 0.3]},
+    "avatars": {"x": [0.1, 0.9], "y": [0.9, 0.4], "z": [0.0, -0.1]},
+    "explained_variance_ratio": [0.5, 0.3, 0.2],
+    "classes": {
+        "ville": {"original": ["Orléans", "Nîmes", None], "avatars": ["Nîmes", "Nîmes"]},
+    },
+}
+CONTRIBUTIONS = {
+    "variables": [
+        {"name": "âge", "contributions": [70.0, 10.0]},
+        {"name": "ville", "contributions": [30.0, 90.0]},
+    ],
+    "not_projected": ["code postal"],
+    "explained_variance_ratio": [0.6, 0.4],
+}
+STATS = [
+    {
+        "name": "âge",
+        "kind": "continuous",
+        "original": {
+            "count": 9,
+            "missing": 1,
+            "mean": 41.25,
+            "std": 12345.678,
+            "min": 18.0,
+            "q25": 30.0,
+            "median": 40.0,
+            "q75": 50.0,
+            "max": 90.0,
+        },
+        "avatars": {
+            "count": 10,
+            "missing": 0,
+            "mean": 40.0,
+            "std": 11.0,
+            "min": 20.0,
+            "q25": 31.0,
+            "median": 41.0,
+            "q75": 49.0,
+            "max": 80.0,
+        },
+    },
+    {
+        "name": "ville",
+        "kind": "categorical",
+        "original": {
+            "count": 9,
+            "missing": 1,
+            "distinct": 2,
+            "counts": {"Orléans": 6, "Nîmes": 3, "__missing__": 1},
+        },
+        "avatars": {
+            "count": 10,
+            "missing": 0,
+            "distinct": 2,
+            "counts": {"Orléans": 5, "Nîmes": 5, "__missing__": 0},
+        },
+    },
+    {
+        "name": "visite",
+        "kind": "datetime",
+        "original": {"count": 2, "missing": 0, "mean": 1_704_067_200.0, "std": 86_400.0},
+        "avatars": {"count": 2, "missing": 0, "mean": None, "std": None},
+    },
+]
+METRICS: list[dict[str, Any]] = [
+    {"metric": "hidden_rate", "value": 91.5, "target": "> 90", "passed": True},
+    {"metric": "hellinger_mean", "value": 0.2, "target": "< 0.1", "passed": False},
+    {"metric": "hellinger_std", "value": 0.01, "target": None, "passed": None},
+    {"metric": "inference_continuous", "value": None, "target": "> 10", "passed": None},
+]
+
+
+def _cells(figure: Figure, index: int = 0) -> dict[str, list[str]]:
+    ax = [ax for ax in figure.axes if ax.tables][index]
+    rows: dict[int, dict[int, str]] = {}
+    for (row, column), cell in ax.tables[0].get_celld().items():
+        rows.setdefault(row, {})[column] = cell.get_text().get_text()
+    return {texts[0]: [texts[i] for i in sorted(texts)[1:]] for texts in rows.values()}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_new_kinds_keep_their_texts_inside_the_figure(language: str) -> None:
+    figures = {
+        "classes": class_projection_figure(SAMPLE_3D, "ville", language=language),
+        "contribution": contribution_figure(CONTRIBUTIONS, language=language),
+        "statistics": aggregate_stats_figure(STATS, language=language),
+        "metrics": metrics_summary_figure("patients", METRICS, language=language),
+    }
+    for name, figure in figures.items():
+        drawn(figure)
+        assert _texts_outside(figure) == [], name
+
+
+def test_3d_projection_needs_a_third_axis() -> None:
+    figure = drawn(projection_3d_figure(SAMPLE_3D))
+    ax: Any = figure.axes[0]
+    assert ax.name == "3d" and ax.get_zlabel() == "Dim. 3 (20.0%)"
+    assert [len(c._offsets3d[0]) for c in ax.collections] == [3, 2]
+    flat = {**SAMPLE_3D, "original": SAMPLE["original"], "avatars": SAMPLE["avatars"]}
+    with pytest.raises(ValueError, match="no third axis"):
+        projection_3d_figure(flat)
+
+
+def test_class_projection_colours_by_category_and_names_missing() -> None:
+    figure = drawn(class_projection_figure(SAMPLE_3D, "ville", language="fr"))
+    original, avatars = [ax for ax in figure.axes if ax.axison]
+    assert (original.get_title(), avatars.get_title()) == ("Originales", "Avatars")
+    assert {c.get_label(): np.asarray(c.get_offsets()).shape[0] for c in original.collections} == {
+        "Orléans": 1,
+        "Nîmes": 1,
+        "manquant": 1,
+    }
+    assert {c.get_label(): np.asarray(c.get_offsets()).shape[0] for c in avatars.collections} == {
+        "Nîmes": 2
+    }
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["Orléans", "Nîmes", "manquant"]
+    with pytest.raises(ValueError, match="no categories for 'âge'"):
+        class_projection_figure(SAMPLE_3D, "âge")
+    short = {**SAMPLE_3D, "classes": {"ville": {"original": ["a"], "avatars": []}}}
+    with pytest.raises(ValueError, match="1 categories for 3 points"):
+        class_projection_figure(short, "ville")
+
+
+def test_contribution_map_holds_the_shares_and_names_what_was_left_out() -> None:
+    figure = drawn(contribution_figure(CONTRIBUTIONS))
+    ax = figure.axes[0]
+    assert np.asarray(ax.images[0].get_array()).tolist() == [[70.0, 10.0], [30.0, 90.0]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["âge", "ville"]
+    assert "not projected: code postal" in ax.get_title()
+    assert "70,0" in {
+        t.get_text() for t in drawn(contribution_figure(CONTRIBUTIONS, language="fr")).axes[0].texts
+    }
+    empty = contribution_figure({"variables": []})
+    assert empty.texts[0].get_text() == LABELS["en"]["no_variable"]
+
+
+def test_aggregate_stats_tables_show_each_side() -> None:
+    figure = drawn(aggregate_stats_figure(STATS))
+    age, town, visit = (_cells(figure, i) for i in range(3))
+    assert age["Statistic"] == ["Original", "Avatars"]
+    assert age["count"] == ["9", "10"] and age["missing"] == ["1", "0"]
+    assert age["mean"] == ["41.25", "40.00"] and age["std"] == ["12,346", "11.00"]
+    assert town["rows “Orléans”"] == ["6", "5"] and town["rows “missing”"] == ["1", "0"]
+    assert visit["mean"] == ["2024-01-01 00:00", "–"] and visit["std"][0] == "1 d"
+    french = _cells(drawn(aggregate_stats_figure(STATS, language="fr")))
+    assert french["écart-type"] == ["12\u202f346", "11,00"]
+    assert aggregate_stats_figure([]).texts[0].get_text() == LABELS["en"]["no_variable"]
+    many = aggregate_stats_figure([{**STATS[0], "name": f"v{i}"} for i in range(45)])
+    assert len([ax for ax in many.axes if ax.tables]) == 40
+    assert many.get_suptitle().endswith("the first 40 of 45 variables")
+
+
+def test_numbers_in_tables() -> None:
+    assert [number_text(v, "en") for v in (None, float("nan"), 3, 0.5, 1234.5678, 2e10)] == [
+        "–",
+        "–",
+        "3",
+        "0.5000",
+        "1,235",
+        "2e+10",
+    ]
+
+
+def test_metrics_summary_colours_each_verdict() -> None:
+    figure = drawn(metrics_summary_figure("patients", METRICS))
+    cells = _cells(figure)
+    assert cells["Metric"] == ["Value", "Target", "Verdict"]
+    assert cells["hidden_rate"] == ["91.50", "> 90", "met"]
+    assert cells["hellinger_mean"][2] == "missed"
+    assert cells["hellinger_std"][1:] == ["–", "no target"]
+    assert cells["inference_continuous"][0::2] == ["–", "not computed"]
+    table = next(ax for ax in figure.axes if ax.tables).tables[0].get_celld()
+    assert to_hex(table[1, 3].get_facecolor()) == "#d7efd8"
+    assert to_hex(table[2, 3].get_facecolor()) == "#f6d3d3"
+    assert to_hex(table[3, 3].get_facecolor()) == "#ffffff"
+    assert "patients" in figure.axes[0].get_title(loc="left")

@@ -444,8 +444,55 @@ def test_projection_sample_keeps_at_most_2000_seeded_rows() -> None:
     assert first == again
     assert first["rows"] == 5000 and first["sampled_rows"] == PROJECTION_SAMPLE_ROWS
     assert len(first["original"]["x"]) == len(first["avatars"]["y"]) == PROJECTION_SAMPLE_ROWS
+    assert len(first["original"]["z"]) == PROJECTION_SAMPLE_ROWS  # a third axis for 3-D plots
     single = projection_sample(original[["Dim. 1"]], avatars[["Dim. 1"]], [1.0], seed=0)
-    assert "y" not in single["original"]
+    assert "y" not in single["original"] and "z" not in single["original"]
+    assert "classes" not in single and "contributions" not in single
+
+
+def test_projection_sample_keeps_the_categories_of_its_sampled_rows() -> None:
+    """For the class projection: the category of each sampled row on each side, for the
+    categorical columns of few categories; the other columns say why they have none."""
+    rng = np.random.default_rng(1)
+    rows = 3000
+    coords = pd.DataFrame(  # the first axis holds the row's position: to find it back
+        {"Dim. 1": np.arange(rows, dtype=float), "Dim. 2": rng.normal(size=rows)}
+    )
+    town = pd.Series(rng.choice(["Orléans", "Nîmes"], rows)).where(rng.random(rows) > 0.3)
+    table = pd.DataFrame(
+        {
+            "town": town,
+            "age": rng.integers(18, 90, rows),
+            "code": [f"c{i % 40}" for i in range(rows)],
+        }
+    )
+    avatars = table.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    sample = projection_sample(
+        coords, coords, [0.6, 0.4], seed=3, original_rows=table, avatar_rows=avatars
+    )
+    assert list(sample["classes"]) == ["town"]
+    assert sample["class_refusals"] == {
+        "age": {"reason": "numeric"},
+        "code": {"reason": "categories", "count": 40},
+    }
+    labels = sample["classes"]["town"]
+    assert len(labels["original"]) == len(labels["avatars"]) == PROJECTION_SAMPLE_ROWS
+    assert set(labels["original"]) == {"Orléans", "Nîmes", None}
+    # the labels belong to the same sampled rows as the coordinates
+    for side, frame in (("original", table), ("avatars", avatars)):
+        for value, label in zip(sample[side]["x"], labels[side], strict=True):
+            expected = frame["town"].iloc[int(value)]
+            assert label == (None if pd.isna(expected) else expected)
+
+
+def test_projection_sample_does_not_pair_originals_with_their_avatars() -> None:
+    """All rows of a small table are kept: the avatars come in a shuffled order, not the
+    originals' (which would tell each original's avatar)."""
+    coords = pd.DataFrame({"Dim. 1": np.arange(500, dtype=float), "Dim. 2": np.zeros(500)})
+    sample = projection_sample(coords, coords, [0.5, 0.5], seed=0)
+    assert sample["original"]["x"] == coords["Dim. 1"].tolist()
+    assert sorted(sample["avatars"]["x"]) == sample["original"]["x"]
+    assert sample["avatars"]["x"] != sample["original"]["x"]
 
 
 # --- the HTML in a browser -------------------------------------------------------------------

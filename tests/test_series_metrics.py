@@ -51,7 +51,10 @@ def measured(runner: Runner) -> Runner:
 def test_series_tables_get_signal_metrics_plots_privacy_and_summaries(
     user: ApiClient,
     sensors_data: dict[str, pd.DataFrame],  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # outside a notebook each plot also lands as a page here
     runner = measured(run_sensors(user, sensors_data))
     for table, variables in VARIABLES.items():
         entries = runner.signal_metrics(table)

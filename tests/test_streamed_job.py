@@ -160,6 +160,9 @@ def test_a_streamed_table_gives_what_a_whole_read_gives_but_the_sampling(
         assert streamed[kind].shape == whole[kind].shape
     sample = streamed[ResultKind.PROJECTION_SAMPLE]
     assert sample["rows"] == ROWS and len(sample["original"]["x"]) == ROWS
+    shares = np.array([v["contributions"] for v in sample["contributions"]["variables"]])
+    assert np.allclose(shares.sum(axis=0), 100.0, atol=1e-3)
+    assert "classes" not in sample  # streamed batches keep no row's category
 
 
 def test_set_aside_columns_are_made_over_the_whole_table(

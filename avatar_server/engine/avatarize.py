@@ -27,6 +27,7 @@ from avatar_server.engine.columns import (
     from_seconds,
     restore_categorical,
 )
+from avatar_server.engine.contributions import variable_contributions
 from avatar_server.engine.decoding import (
     DISCRETE_LIMIT,
     assign_from_neighbours,
@@ -115,6 +116,9 @@ class AvatarizationResult:
     shuffle_order: np.ndarray[Any, np.dtype[np.intp]] | None = None
     """Row ``i`` of ``shuffled`` is row ``shuffle_order[i]`` of ``unshuffled``: sensitive like
     the unshuffled avatars, for adding columns made outside the engine (pseudonyms) to both."""
+    contributions: dict[str, Any] | None = None
+    """Each variable's share of each axis of the originals' projection (see
+    :func:`avatar_server.engine.contributions.variable_contributions`), for the plot."""
     mix: Mix | None = None
     """With ``keep_mix``: each avatar's neighbours and their weights (sensitive: they name
     originals), for what is made beside the table from the same neighbours (series curves)."""
@@ -364,6 +368,7 @@ def avatarize(
         batches=len(batches),
         warnings=warnings,
         shuffle_order=order,
+        contributions=variable_contributions(projection, codec),
         mix=(
             Mix(mixed_from, mixed_weights)
             if mixed_from is not None and mixed_weights is not None

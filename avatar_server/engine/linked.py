@@ -281,7 +281,30 @@ def _own_columns(
         batches=result.batches,
         warnings=warnings,
         shuffle_order=order,
+        contributions=_own_contributions(result.contributions, [str(c) for c in data.columns]),
     )
+
+
+LINKED_FEATURES = "[linked tables]"
+"""The name the contribution plot gives the features a table's projection draws from its
+linked tables and series (their internal names mean nothing to a user)."""
+
+
+def _own_contributions(
+    contributions: dict[str, Any] | None, own: list[str]
+) -> dict[str, Any] | None:
+    """The contributions of the table's own columns, and of the features it drew from its
+    links pooled as :data:`LINKED_FEATURES`, so that each axis still adds up to 100."""
+    if contributions is None:
+        return None
+    variables = list(contributions["variables"])
+    kept = [entry for entry in variables if entry["name"] in own]
+    others = [entry["contributions"] for entry in variables if entry["name"] not in own]
+    if others:
+        pooled = [round(float(sum(shares)), 6) for shares in zip(*others, strict=True)]
+        kept.append({"name": LINKED_FEATURES, "contributions": pooled})
+    not_projected = [name for name in contributions["not_projected"] if name in own]
+    return contributions | {"variables": kept, "not_projected": not_projected}
 
 
 def _avatarize_table(

@@ -412,11 +412,16 @@ def _categorical_comparison(original: pd.Series, avatars: pd.Series) -> dict[str
 
     def summary(codes: IntArray, plot: list[float]) -> dict[str, Any]:
         missing = int(np.count_nonzero(codes == missing_code))
+        counted = np.bincount(codes, minlength=len(labels))
+        counts = [int(counted[i]) for i in top]
+        if len(order) > PLOT_MODALITIES:
+            counts.append(int(codes.size) - sum(counts))
         return {
             "count": int(codes.size - missing),
             "missing": missing,
             "distinct": int(np.unique(codes).size - (1 if missing else 0)),
             "frequencies": dict(zip(categories, plot, strict=True)),
+            "counts": dict(zip(categories, counts, strict=True)),
         }
 
     return {
@@ -432,8 +437,9 @@ def variable_comparisons(
     """Per-column summaries and plot data of both tables, for reports.
 
     Numbers and datetimes (in seconds since the epoch) get summary statistics and a histogram
-    on edges from the originals; categories and booleans get modality frequencies (the 30 most
-    frequent original modalities, the rest as ``__other__``; missing as ``__missing__``).
+    on edges from the originals; categories and booleans get modality frequencies and counts (the
+    30 most frequent original modalities, the rest as ``__other__``; missing as
+    ``__missing__``).
     """
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")

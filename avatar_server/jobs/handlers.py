@@ -424,6 +424,9 @@ def _write_table_details(
             result.avatar_projections,
             result.explained_variance_ratio,
             seed=result.seed,
+            contributions=result.contributions,
+            original_rows=table.data,
+            avatar_rows=result.unshuffled,
         ),
     )
     links = [

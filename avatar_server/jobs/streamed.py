@@ -39,6 +39,7 @@ from avatar_server.db.models import Dataset
 from avatar_server.engine.advice import ColumnWarnings
 from avatar_server.engine.codec import TableCodec
 from avatar_server.engine.columns import ColumnInfo, describe_column
+from avatar_server.engine.contributions import variable_contributions
 from avatar_server.engine.keys import fresh_keys
 from avatar_server.engine.pseudonyms import pseudonymize
 from avatar_server.engine.streamed import (
@@ -505,7 +506,13 @@ def run_streamed_table(
     ordered = [outcomes[number] for number in range(len(items))]
     original = pd.DataFrame(np.vstack([o.original for o in ordered]))
     avatars = pd.DataFrame(np.vstack([o.avatars for o in ordered]))
-    sample_plot = projection_sample(original, avatars, model.explained_variance_ratio, seed=seed)
+    sample_plot = projection_sample(
+        original,
+        avatars,
+        model.explained_variance_ratio,
+        seed=seed,
+        contributions=variable_contributions(model.batch.projection, model.batch.codec),
+    )
     sample_plot["rows"] = n
     out.write_json(
         ResultKind.PROJECTION_SAMPLE,

@@ -26,6 +26,7 @@ from avatar_server.engine.link_assignment import (
 from avatar_server.engine.link_space import ParentSpace
 from avatar_server.engine.linked import (
     LINK_METHODS,
+    LINKED_FEATURES,
     LinkedTableResult,
     LinkMethodName,
     Relation,
@@ -482,3 +483,22 @@ def test_fresh_keys_refuse_kinds_that_cannot_be_keys() -> None:
         fresh_keys(pd.Series([True, False], name="flag"), 2, seed=0)
     with pytest.raises(ValueError, match="'score' holds non-integer numbers"):
         fresh_keys(pd.Series([1.5, 2.0], name="score"), 2, seed=0)
+
+
+def test_contributions_name_own_columns_and_pool_the_linked_features(
+    clinic: dict[str, pd.DataFrame],
+) -> None:
+    """A parent's projection also draws on features of its children (counts, summaries):
+    the contribution plot shows them pooled under one name, and each axis still adds to 100."""
+    tables, relations = clinic_group(clinic, "linear_sum_assignment")
+    results = avatarize_group(tables, relations, seed=1)
+    for table in tables:
+        contributions = results[table.name].result.contributions
+        assert contributions is not None
+        names = [entry["name"] for entry in contributions["variables"]]
+        own = [name for name in names if name != LINKED_FEATURES]
+        assert own == [str(c) for c in table.data.columns], table.name
+        shares = np.array([entry["contributions"] for entry in contributions["variables"]])
+        assert np.allclose(shares.sum(axis=0), 100.0, atol=1e-3), table.name
+    patient = results["patient"].result.contributions
+    assert patient is not None and patient["variables"][-1]["name"] == LINKED_FEATURES
