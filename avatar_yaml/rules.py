@@ -61,6 +61,7 @@ from avatar_yaml.vocabulary import (
     ColumnType,
     DocumentKind,
     ImputeMethod,
+    KeepMode,
     LinkMethod,
     ProjectionType,
     PseudonymizationKind,
@@ -1055,12 +1056,37 @@ def _check_avatarization(
                     f"{where}: a processor's id_variable {individual!r} is not a column of the "
                     f"table; its columns: {list(table.facts.columns)}"
                 )
-            if any(c.field == individual and c.drop for c in info.columns or []):
-                raise ConfigError(
-                    f"{where}: a processor's id_variable {individual!r} is dropped by the "
-                    "schema, so records cannot be chained per individual: keep it, or declare "
-                    "it a key or pseudonymized"
-                )
+            _check_individual_column(where, individual, info)
+
+
+def _check_individual_column(where: str, individual: str, info: TableInfo) -> None:
+    """The avatars of an inter-record processor are chained per released individual: its
+    column must say, after the release, which records are one person's, as the originals'
+    values did (no dropped column, no value shared by several people, none split per row)."""
+    column = next((c for c in info.columns or [] if c.field == individual), None)
+    if column is None:
+        return
+    named = f"{where}: a processor's id_variable {individual!r}"
+    if column.drop:
+        raise ConfigError(
+            f"{named} is dropped by the schema, so records cannot be chained per individual: "
+            "keep it, or declare it a key or pseudonymized"
+        )
+    strategy = column.pseudonymization
+    if strategy is not None and (
+        strategy.kind is PseudonymizationKind.CONSTANT or strategy.consistent is False
+    ):
+        raise ConfigError(
+            f"{named} is pseudonymized with {strategy.kind}"
+            f"{' (consistent: false)' if strategy.consistent is False else ''}: its released "
+            "values would merge or split the individuals whose records are chained; use a "
+            "consistent strategy (UUID4, HASH_SHA256, FAKER, INTEGER)"
+        )
+    if column.keep is KeepMode.GROUPED:
+        raise ConfigError(
+            f"{named} is kept grouped: rare individuals would merge into one, and their "
+            "records into one chain; pseudonymize it instead"
+        )
 
 
 def _check_privacy(name: str, measured: PrivacyMetricsTableParameters, table: _Table) -> None:

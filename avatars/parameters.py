@@ -78,7 +78,12 @@ projection, not by row order (``row_order`` keeps each value on its own person's
 must be asked for, and it fails the privacy verdict)."""
 
 _IMPUTATION_SETTINGS = ("imputation_k", "imputation_training_fraction")
-_AVATARIZATION_ONLY = ("use_categorical_reduction", "imputation_method", "processors")
+_AVATARIZATION_ONLY = (
+    "use_categorical_reduction",
+    "imputation_method",
+    "processors",
+    "use_excluded_variables_in_metrics",
+)
 
 
 @dataclass

@@ -298,10 +298,6 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
         if _run_streamed(ctx, out, planned, tables, secret, requested_format, index, len(groups)):
             continue
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
-        try:
-            processors = apply_processors(group, tables)
-        except ValueError as error:
-            raise JobInputError(str(error)) from None
         series = {item.name: _series_input(ctx, group, item) for item in planned.series}
         warnings: dict[str, list[str]] = {}
         with_series = {item.link.parent for item in planned.series}
@@ -316,6 +312,11 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             except ValueError as error:
                 raise JobInputError(_in_table(name, error)) from None
         label = ", ".join(planned.tables)
+        unprocessed = dict(group.tables)
+        try:
+            processors = apply_processors(group, tables)
+        except ValueError as error:
+            raise JobInputError(str(error)) from None
         results = _avatarize_group(
             ctx,
             group,
@@ -324,6 +325,9 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             seed=seed,
             progress=ctx.part(index, len(groups), label),
         )
+        # What is written about the tables (variables, rows) is about the table as uploaded,
+        # not as the processors re-expressed it for the projection.
+        group.tables.update(unprocessed)
         keys = _new_keys(group, results)
         for name in planned.tables:
             table, linked = group.tables[name], results[name]
