@@ -106,6 +106,11 @@ class ClientConfig:
 
     ``base_url=None`` means "no server given": :class:`avatars.manager.Manager` then starts the
     embedded server.
+
+    The official client's two other URL fields are read, not ignored: ``base_api_url`` (the
+    API root, ending in ``/api``) is another way to give ``base_url`` and is stored as it
+    (so the field reads None afterwards); ``storage_endpoint_url`` is refused, since data
+    travels through the API here, not through a separate object store.
     """
 
     base_url: str | None = None
@@ -113,8 +118,29 @@ class ClientConfig:
     timeout: float | None = DEFAULT_TIMEOUT
     should_verify_ssl: bool = True
     verify_compatibility: bool = True
+    base_api_url: str | None = None
+    storage_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.storage_endpoint_url is not None:
+            raise ValueError(
+                f"storage_endpoint_url={self.storage_endpoint_url!r}: this server has no "
+                "separate storage endpoint, tables and results travel through its API; give "
+                "base_url only"
+            )
+        if self.base_api_url is not None:
+            if self.base_url is not None:
+                raise ValueError(
+                    "base_url and base_api_url both given: give one (the server root, or its "
+                    "API root ending in /api)"
+                )
+            if not self.base_api_url.strip().rstrip("/").endswith("/api"):
+                raise ValueError(
+                    f"base_api_url {self.base_api_url!r}: the API root ends in /api (or give "
+                    "the server root as base_url)"
+                )
+            object.__setattr__(self, "base_url", self.base_api_url)
+            object.__setattr__(self, "base_api_url", None)
         if self.base_url is not None:
             object.__setattr__(self, "base_url", server_root(self.base_url))
         if self.api_key is not None and not self.api_key.strip():
