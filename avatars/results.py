@@ -51,6 +51,7 @@ _WORK_ORDER = [
 _KIND_OF_DOCUMENT: dict[str, JobKind] = {
     document: kind for kind, document in DOCUMENT_OF_JOB_KIND.items()
 } | dict.fromkeys(REPORT_NAMES.values(), JobKind.REPORT)
+_DOCUMENT_OF_WORDS = {words: document for document, words in JOB_WORDS.items()}
 _TABLE_FORMATS = ("csv", "parquet")
 _REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
 # Keys of a metrics result that are not metrics.
@@ -122,13 +123,14 @@ class RunResults:
 
     def job_name(self, job: JobKind | str) -> str:
         """The server's name of one of the run's jobs, given as a kind (``standard``), a
-        document name (``report_pia``) or the job name itself."""
+        document name (``report_pia``), the words messages use for it (``avatarization``)
+        or the job name itself."""
         if isinstance(job, JobKind):
             document = DOCUMENT_OF_JOB_KIND[job]
         elif isinstance(job, str):
             if job in self.jobs.values():
                 return job
-            document = job
+            document = _DOCUMENT_OF_WORDS.get(job, job)  # "avatarization": standard
         else:
             raise TypeError(f"expected a JobKind or a job name, got {type(job).__name__}")
         if document not in self.jobs:
