@@ -167,15 +167,16 @@ class ApiClient:
         self.compatibility = Compatibility(self._core)
         self._core.set_refresher(self._refresh_tokens)
 
-    def set_header(self, key: str, value: str) -> None:
-        """Send this header with every request (``Authorization`` excepted: it carries the
-        client's credentials, set by ``api_key`` or :meth:`authenticate`)."""
-        if key.strip().lower() == "authorization":
+    def set_header(self, k: str, v: str) -> None:
+        """Send header ``k`` with value ``v`` with every request (the official client's
+        parameter names); ``Authorization`` excepted: it carries the client's credentials,
+        set by ``api_key`` or :meth:`authenticate`."""
+        if k.strip().lower() == "authorization":
             raise ValueError(
                 "set_header: Authorization carries the client's credentials; pass api_key=... "
                 "or call authenticate()"
             )
-        self._core.http.headers[key] = value
+        self._core.http.headers[k] = v
 
     def is_using_api_key(self) -> bool:
         return self._core.credentials.api_key is not None

@@ -89,6 +89,9 @@ TableSource = str | os.PathLike[str] | pd.DataFrame
 TableData = TableSource | uuid.UUID
 """What ``add_table`` takes: a table to upload, a file name :meth:`Runner.upload_file` gave, or
 the id of a dataset already uploaded."""
+NEEDS_A_CHOICE = frozenset({"class_projection_2d"})
+"""Plot kinds :meth:`Runner.compute_figures` leaves out: each needs an option of
+:meth:`Runner.render_plot` that has no default (its colouring variable)."""
 JobSelection = Sequence[JobKind | str] | JobKind | str | None
 """Jobs of a run: every one (None), one kind or name (a bare string is one job), or a list."""
 
@@ -849,14 +852,21 @@ class Runner:
         ``cancelled``), in the order they run; deleted jobs are left out."""
         return {document: str(job.status) for document, job in self._results.job_list().items()}
 
-    def get_status(self, job_kind: JobKind | str) -> str:
-        """The status of one job, named by kind (``JobKind.STANDARD``) or document name."""
-        return str(self.client.jobs.get_job(self._results.job_name(job_kind)).status)
+    def get_status(
+        self, job_kind: JobKind | str | None = None, *, job_name: str | None = None
+    ) -> str:
+        """The status of one job, named by kind (``JobKind.STANDARD``), document name or,
+        as ``job_name``, by the server's job name (one of the two; ValueError otherwise)."""
+        if (job_kind is None) == (job_name is None):
+            raise ValueError("get_status: name the job by job_kind or by job_name (one of them)")
+        chosen = job_kind if job_kind is not None else job_name
+        assert chosen is not None
+        return str(self.client.jobs.get_job(self._results.job_name(chosen)).status)
 
-    def get_job(self, job: JobKind | str) -> JobOut:
+    def get_job(self, kind_or_name: JobKind | str) -> JobOut:
         """One job of the run as the server describes it (status, stage, progress, error),
         named by kind (``JobKind.STANDARD``), document name or job name."""
-        return self.client.jobs.get_job(self._results.job_name(job))
+        return self.client.jobs.get_job(self._results.job_name(kind_or_name))
 
     def get_jobs(self) -> JobList:
         """The run's jobs, by document name in the order they run; shown as a table of
@@ -1099,8 +1109,10 @@ class Runner:
     ) -> dict[str, dict[PlotKind, Figure]]:
         """Draw now every figure of one table, or of every table, that the run's jobs
         stored data for: ``{table: {kind: figure}}``, as :meth:`render_plot` draws each
-        (a correlation plot shows the originals' matrix). Waits for those jobs. ``path`` (a
-        folder, created if needed) also receives each as ``<table>.<kind>.png``.
+        with its defaults (a correlation plot shows the originals' matrix). Waits for those
+        jobs. ``path`` (a folder, created if needed) also receives each as
+        ``<table>.<kind>.png``. A kind that needs a choice of yours (``class_projection_2d``
+        its colouring variable) is left to :meth:`render_plot`.
 
         A table without figures (not avatarized in this run) is left out, or, when named,
         refused with a ValueError; so is a run that launched no job storing figure data.
@@ -1115,7 +1127,8 @@ class Runner:
             kinds = [
                 kind
                 for kind in self.plot_kinds(name)
-                if SOURCES[kind].document in self._results.jobs
+                if kind.value not in NEEDS_A_CHOICE
+                and SOURCES[kind].document in self._results.jobs
                 and self._results.entry(SOURCES[kind].document, SOURCES[kind].result_kind, name)
                 is not None
             ]

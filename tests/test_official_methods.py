@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from avatar_yaml import ImputeMethod, JobKind, ResultKind
 from avatars import ApiClient, ClientConfig, Manager, PlotKind, Runner, parameters
 from avatars.plots import SERIES_KINDS
+from avatars.runner import NEEDS_A_CHOICE
 from tests.conftest import ADMIN_PASSWORD
 from tests.server import ServerProcess, wait_done
 
@@ -306,9 +307,14 @@ def test_get_all_results_reads_every_job(done_run: Runner) -> None:
     assert everything.relations is None
 
 
-def test_compute_figures_draws_every_kind_now(done_run: Runner, tmp_path: Path) -> None:
+def test_compute_figures_draws_every_kind_now(
+    done_run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where a plot's page goes outside a notebook
     drawn = done_run.compute_figures(path=tmp_path / "figures")
-    expected = {kind for kind in PlotKind if kind not in SERIES_KINDS}
+    expected = {
+        kind for kind in PlotKind if kind not in SERIES_KINDS and kind.value not in NEEDS_A_CHOICE
+    }
     assert set(drawn) == {"iris"}
     assert set(drawn["iris"]) == expected
     for kind, figure in drawn["iris"].items():
