@@ -257,6 +257,17 @@ def test_get_specific_result_reads_each_kind_each_job_wrote(done_run: Runner) ->
     assert (privacy if isinstance(privacy, list) else [privacy]) == done_run.privacy_metrics("iris")
 
 
+def test_jobs_are_named_with_the_official_keywords(done_run: Runner) -> None:
+    standard = done_run.jobs["standard"]
+    done_run.shuffled("iris")  # waits for the avatarization
+    assert done_run.get_job(kind_or_name=JobKind.STANDARD).name == standard
+    assert done_run.get_status(job_name=standard) == done_run.get_status("standard") == "done"
+    with pytest.raises(ValueError, match="by job_kind or by job_name"):
+        done_run.get_status()
+    with pytest.raises(ValueError, match="by job_kind or by job_name"):
+        done_run.get_status("standard", job_name=standard)
+
+
 def test_get_specific_result_refuses_clearly(done_run: Runner) -> None:
     with pytest.raises(ValueError, match="unknown table 'nope'"):
         done_run.get_specific_result("nope", "standard")
@@ -518,6 +529,7 @@ def test_api_client_from_a_config(
     with ApiClient(config=config) as client:
         assert client.base_url == server.base_url
         assert client.timeout == 7
+        assert client._core.http.timeout == httpx.Timeout(7)  # what each request gets
         assert client.is_using_api_key()
         assert client.users.get_me().id == account.users.get_me().id
     by_api_root = ClientConfig(base_api_url=server.base_url, api_key=key)
