@@ -281,8 +281,36 @@ class TimeSeriesParameters(Node):
 
 
 @dataclass(kw_only=True)
+class InterRecordRangeDifferenceParameters(Node):
+    """A server-side processor: each individual's chained ``[start, end]`` records become
+    their first start, the gap from the previous end and each record's length, so that
+    avatars keep every individual's ranges in order and never overlapping (the server
+    undoes it after avatarization, :mod:`avatar_server.engine.processors`)."""
+
+    id_variable: str
+    target_start_variable: str
+    target_end_variable: str
+
+
+@dataclass(kw_only=True)
+class RelativeDifferenceParameters(Node):
+    """A server-side processor: ``target`` avatarized as its difference from the sum of
+    ``references`` (divided by ``scaling_unit``), so that avatars keep the relation of a total
+    to its parts (the server undoes it after avatarization)."""
+
+    target: str
+    references: list[str]
+    scaling_unit: int | None = option(default=None, minimum=1)
+
+
+ProcessorParameters = InterRecordRangeDifferenceParameters | RelativeDifferenceParameters
+"""A server-side processor, recognised by its keys (the official format has no tag)."""
+
+
+@dataclass(kw_only=True)
 class AvatarizationParameters(Node):
-    """The avatarization of one table."""
+    """The avatarization of one table; ``avatarization_processors_parameters`` are applied to
+    the table in list order before avatarization and undone in reverse order after it."""
 
     k: int = option(minimum=2)
     ncp: int | None = option(default=None, minimum=1)
@@ -290,6 +318,7 @@ class AvatarizationParameters(Node):
     column_weights: dict[str, float] | None = option(default=None, above=0)
     exclude_variables: ExcludeVariables | None = None
     imputation: Imputation | None = None
+    avatarization_processors_parameters: list[ProcessorParameters] | None = None
 
 
 @dataclass(kw_only=True)

@@ -204,8 +204,10 @@ def read_value(kind: Any, value: object, where: str, bounds: Bounds = _NO_BOUNDS
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
-        (inner,) = [argument for argument in arguments if argument is not type(None)]
-        return read_value(inner, value, where, bounds)
+        inner = [argument for argument in arguments if argument is not type(None)]
+        if len(inner) == 1:
+            return read_value(inner[0], value, where, bounds)
+        return _read_untagged(inner, value, where)
     if kind is bool:
         if not isinstance(value, bool):
             raise fail(where, f"expected true or false, got {describe(value)}")
@@ -232,6 +234,28 @@ def read_value(kind: Any, value: object, where: str, bounds: Bounds = _NO_BOUNDS
     if isinstance(kind, type) and issubclass(kind, Node):
         return kind.from_dict(value, where)
     raise TypeError(f"{where}: no reader for the declared type {kind!r}")  # pragma: no cover
+
+
+def _read_untagged(kinds: list[Any], value: object, where: str) -> Node:
+    """A node of one of several kinds that carry no tag (the official format writes server-side
+    processors so): the kind is the one whose keys fit, all its required keys given and no key
+    outside its own. Keys fitting no kind, or several, are an error listing each kind's keys."""
+    mapping = as_mapping(value, where)
+    given = set(mapping)
+    fitting = []
+    for kind in kinds:
+        declared = _declared(kind)
+        required = {field.name for field in declared if field.required}
+        if required <= given <= {field.name for field in declared}:
+            fitting.append(kind)
+    if len(fitting) == 1:
+        return typing.cast(Node, fitting[0].from_dict(mapping, where))
+    shapes = "; ".join(
+        f"{kind.__name__} ({', '.join(field.name for field in _declared(kind))})" for kind in kinds
+    )
+    problem = "fit several kinds" if fitting else "fit no kind"
+    found = ", ".join(sorted(given))
+    raise fail(where, f"keys [{found}] {problem}; expected the keys of one of: {shapes}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,10 +32,12 @@ from avatar_yaml.documents import (
     ColumnInfo,
     ExcludeVariables,
     Imputation,
+    InterRecordRangeDifferenceParameters,
     Link,
     Metadata,
     PrivacyMetricsTableParameters,
     Pseudonymization,
+    RelativeDifferenceParameters,
     Schema,
     SignalMetricsTableParameters,
     TableInfo,
@@ -277,6 +279,73 @@ def _weights_outside_exclusion(
 
 
 rule(AvatarizationParameters)(_weights_outside_exclusion)
+
+
+@rule(InterRecordRangeDifferenceParameters)
+def _distinct_range_columns(node: InterRecordRangeDifferenceParameters, where: str) -> None:
+    named = [node.id_variable, node.target_start_variable, node.target_end_variable]
+    if len(set(named)) != 3:
+        raise fail(
+            where,
+            "id_variable, target_start_variable and target_end_variable must be three different "
+            f"columns, got {named}",
+        )
+
+
+@rule(RelativeDifferenceParameters)
+def _references_apart_from_target(node: RelativeDifferenceParameters, where: str) -> None:
+    if not node.references:
+        raise fail(where, "references is empty: name the columns whose sum target is compared to")
+    if len(set(node.references)) != len(node.references):
+        raise fail(where, f"references names a column twice: {node.references}")
+    if node.target in node.references:
+        raise fail(where, f"target {node.target!r} is also among its references")
+
+
+def processed_columns(
+    processor: InterRecordRangeDifferenceParameters | RelativeDifferenceParameters,
+) -> list[str]:
+    """The avatarized columns a server-side processor changes or reads (its individual
+    column aside: that one may be a key or a pseudonymized column)."""
+    if isinstance(processor, RelativeDifferenceParameters):
+        return [processor.target, *processor.references]
+    return [processor.target_start_variable, processor.target_end_variable]
+
+
+@rule(AvatarizationParameters)
+def _processors_fit_together(node: AvatarizationParameters, where: str) -> None:
+    processors = node.avatarization_processors_parameters or []
+    where = at(where, "avatarization_processors_parameters")
+    excluded = set(_excluded(node.exclude_variables))
+    replaced: set[str] = set()
+    for position, processor in enumerate(processors):
+        place = f"{where}[{position}]"
+        named = processed_columns(processor)
+        if isinstance(processor, InterRecordRangeDifferenceParameters):
+            named = [processor.id_variable, *named]
+        if set(named) & excluded:
+            raise fail(
+                place,
+                f"names columns {sorted(set(named) & excluded)} that exclude_variables keeps "
+                "out of the avatarization",
+            )
+        if set(named) & replaced:
+            raise fail(
+                place,
+                f"names columns {sorted(set(named) & replaced)} that an earlier inter-record "
+                "processor replaces: each start and end column can be processed once",
+            )
+        if isinstance(processor, InterRecordRangeDifferenceParameters):
+            replaced |= {processor.target_start_variable, processor.target_end_variable}
+    weighted = sorted(set(node.column_weights or {}) & replaced)
+    if weighted:
+        raise fail(
+            where,
+            f"column_weights names columns {weighted} that an inter-record processor replaces "
+            "by their first value, gaps and lengths before the projection",
+        )
+
+
 rule(SignalMetricsTableParameters)(_weights_outside_exclusion)
 
 
@@ -929,6 +998,21 @@ def _check_avatarization(
                 "rows)"
             )
     table.check_names(where, "column_weights", chosen.column_weights or {})
+    for processor in chosen.avatarization_processors_parameters or []:
+        table.check_names(where, "a processor", processed_columns(processor))
+        if isinstance(processor, InterRecordRangeDifferenceParameters):
+            individual = processor.id_variable
+            if table.unknown([individual]):
+                raise ConfigError(
+                    f"{where}: a processor's id_variable {individual!r} is not a column of the "
+                    f"table; its columns: {list(table.facts.columns)}"
+                )
+            if any(c.field == individual and c.drop for c in info.columns or []):
+                raise ConfigError(
+                    f"{where}: a processor's id_variable {individual!r} is dropped by the "
+                    "schema, so records cannot be chained per individual: keep it, or declare "
+                    "it a key or pseudonymized"
+                )
 
 
 def _check_privacy(name: str, measured: PrivacyMetricsTableParameters, table: _Table) -> None:

@@ -523,7 +523,11 @@ def _datasets(args: argparse.Namespace) -> None:
 
 def _results(args: argparse.Namespace) -> None:
     client = _manager(args).auth_client
-    files = client.results.get_results(args.job).files
+    listing = client.results.get_results(args.job)
+    if listing.status != "done":
+        why = f": {listing.error}" if listing.error else ""
+        raise SystemExit(f"job {args.job} is {listing.status}, it has no results yet{why}")
+    files = listing.files
     for entry in files:
         print(f"{entry.kind:<22} {entry.table or '-':<20} {entry.name:<40} {entry.size:>10} B")
     if args.download:

@@ -65,6 +65,7 @@ KEYWORDS = (
     "target",
     "categorical_hidden_rate_variables",
     "quantile_threshold",
+    "processors",
     *(f"{SERIES_PREFIX}{name}" for name in ("nf", "projection_type", "block_weight")),
     *(f"{SERIES_PREFIX}{name}" for name in ("nb_points", "method", "unalignment")),
 )
@@ -76,7 +77,7 @@ projection, not by row order (``row_order`` keeps each value on its own person's
 must be asked for, and it fails the privacy verdict)."""
 
 _IMPUTATION_SETTINGS = ("imputation_k", "imputation_training_fraction")
-_AVATARIZATION_ONLY = ("use_categorical_reduction", "imputation_method")
+_AVATARIZATION_ONLY = ("use_categorical_reduction", "imputation_method", "processors")
 
 
 @dataclass
@@ -143,6 +144,7 @@ def to_documents(table_name: str, **values: Any) -> TableDocuments:
             column_weights=weights,
             exclude_variables=exclusion,
             imputation=imputation,
+            avatarization_processors_parameters=values.get("processors") or None,
         )
         if values.get("k") is not None
         else None
@@ -214,6 +216,9 @@ def from_documents(config: Config, table_name: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if entries.avatarization is not None:
         found["k"] = entries.avatarization.k
+        found["processors"] = copy.deepcopy(
+            entries.avatarization.avatarization_processors_parameters
+        )
     nodes = [n for n in (entries.avatarization, entries.privacy, entries.signal) if n is not None]
     for name in ("ncp", "use_categorical_reduction", "column_weights"):
         for node in nodes:

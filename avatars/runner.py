@@ -20,7 +20,7 @@ import os
 import sys
 import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -48,6 +48,7 @@ from avatar_yaml import (
     LinkMethod,
     Parameters,
     PiaMetadata,
+    ProcessorParameters,
     ProjectionType,
     Pseudonymization,
     PseudonymizationKind,
@@ -594,6 +595,7 @@ class Runner:
         target: str | None = None,
         categorical_hidden_rate_variables: list[str] | None = None,
         quantile_threshold: int | None = None,
+        processors: Sequence[ProcessorParameters | Mapping[str, Any]] | None = None,
         time_series_nf: int | None = None,
         time_series_projection_type: ProjectionType | str | None = None,
         time_series_block_weight: float | None = None,
@@ -608,6 +610,13 @@ class Runner:
         (``known_variables``, ``target``, and ``categorical_hidden_rate_variables``, the columns
         the categorical hidden rate matches on). Everything is checked against the uploaded
         table here, by the server's own rules, so a mistake fails now rather than in a job.
+
+        ``processors`` are server-side processors
+        (:class:`~avatar_yaml.RelativeDifferenceParameters`,
+        :class:`~avatar_yaml.InterRecordRangeDifferenceParameters`, or plain dicts of their
+        keys, as the official client writes them): the server applies them to the table in
+        list order before avatarization and undoes them in reverse order on the avatars
+        (docs/processors.md).
 
         A series table (``add_table(..., time_series_time=...)``) takes no ``k``: it is
         avatarized with its persons, and tuned by the ``time_series_*`` keywords only (unset,

@@ -46,10 +46,26 @@ REPORT = "tests.test_report"
 WORKFLOW = "tests.test_workflow"
 SEEDS = "tests.engine.test_seeds"
 PSEUDONYMS = "tests.engine.test_pseudonyms"
+PROCESSORS = "tests.test_server_processors"
 APPROVAL = f"{REPORT}::test_pia_facts_and_approver_are_printed_or_to_be_completed"
 
 # (class, field) -> the test that shows the field's effect, "module::function".
 TAKES_EFFECT: dict[tuple[str, str], str] = {
+    # server-side processors: real runs against the same run without them
+    **dict.fromkeys(
+        (
+            ("AvatarizationParameters", "avatarization_processors_parameters"),
+            ("InterRecordRangeDifferenceParameters", "id_variable"),
+            ("InterRecordRangeDifferenceParameters", "target_start_variable"),
+            ("InterRecordRangeDifferenceParameters", "target_end_variable"),
+            ("RelativeDifferenceParameters", "target"),
+            ("RelativeDifferenceParameters", "references"),
+        ),
+        f"{PROCESSORS}::test_processors_run_on_the_server_and_keep_the_relations",
+    ),
+    ("RelativeDifferenceParameters", "scaling_unit"): (
+        f"{PROCESSORS}::test_relative_difference_round_trip_and_refusals"
+    ),
     # names and descriptions kept with the run (read back by create_runner_from_id)
     ("Metadata", "display_name"): f"{WORKFLOW}::test_reload_find_and_delete_runs",
     ("Metadata", "pia_metadata"): f"{REPORT}::test_french_report_is_french",

@@ -14,6 +14,7 @@ from avatar_yaml import (
     ExcludeVariablesMethod,
     ImputeMethod,
     ProjectionType,
+    RelativeDifferenceParameters,
     Unalignment,
 )
 from avatars import parameters
@@ -33,6 +34,7 @@ EVERY_KEYWORD: dict[str, Any] = {
     "target": "c",
     "categorical_hidden_rate_variables": ["c"],
     "quantile_threshold": 5,
+    "processors": [RelativeDifferenceParameters(target="a", references=["c"], scaling_unit=10)],
 }
 SERIES_KEYWORDS: dict[str, Any] = {
     "time_series_nf": 4,

@@ -233,7 +233,14 @@ class ResultFileOut(ResponseModel):
 
 class ResultsOut(ResponseModel):
     job_name: str
-    files: list[ResultFileOut]
+    status: JobStatus = Field(
+        description="The job's status: its files are listed once it is done, never before."
+    )
+    error: str = Field(description="Why the job failed or was cancelled; empty otherwise.")
+    files: list[ResultFileOut] = Field(
+        description="The files of a done job; empty while it is pending or running, or if it "
+        "failed or was cancelled."
+    )
 
 
 class CompatibilityResponse(ResponseModel):

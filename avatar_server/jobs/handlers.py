@@ -37,6 +37,7 @@ from avatar_server.engine.linked_metrics import (
     signal_views,
     summary_table,
 )
+from avatar_server.engine.processors import ProcessorChain
 from avatar_server.engine.pseudonyms import pseudonymize
 from avatar_server.engine.results import json_safe, to_official_dicts
 from avatar_server.engine.series_metrics import (
@@ -59,6 +60,7 @@ from avatar_server.jobs.parameters import (
     imputation_settings,
     pseudonymization_settings,
 )
+from avatar_server.jobs.processing import apply_processors
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.streamed import run_streamed_table, stored_rows
 from avatar_server.jobs.table_details import (
@@ -154,13 +156,17 @@ def _released(
     result: AvatarizationResult,
     keys: Mapping[str, pd.Series],
     secret: bytes,
+    processors: ProcessorChain | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The avatars as released, unshuffled and shuffled: their own columns, the pseudonyms
-    and the new keys, in the table's column order."""
+    and the new keys, in the table's column order; the table's processors undone last, as
+    they may chain records by a released key or pseudonym."""
     unshuffled = _pseudonyms(table, result.unshuffled, secret, seed=result.seed)
     unshuffled = unshuffled.reset_index(drop=True)
     for column, values in keys.items():
         unshuffled[column] = values.to_numpy()
+    if processors is not None:
+        unshuffled = processors.postprocess(unshuffled)
     order = [c for c in table.column_order if c in unshuffled.columns]
     unshuffled = unshuffled[order]
     assert result.shuffle_order is not None
@@ -289,6 +295,10 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
         if _run_streamed(ctx, out, planned, tables, secret, requested_format, index, len(groups)):
             continue
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
+        try:
+            processors = apply_processors(group, tables)
+        except ValueError as error:
+            raise JobInputError(str(error)) from None
         series = {item.name: _series_input(ctx, group, item) for item in planned.series}
         warnings: dict[str, list[str]] = {}
         with_series = {item.link.parent for item in planned.series}
@@ -315,7 +325,9 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
         for name in planned.tables:
             table, linked = group.tables[name], results[name]
             try:
-                unshuffled, shuffled = _released(table, linked.result, keys[name], secret)
+                unshuffled, shuffled = _released(
+                    table, linked.result, keys[name], secret, processors.get(name)
+                )
             except ValueError as error:
                 raise JobInputError(_in_table(name, error)) from None
             fmt = str(requested_format) if requested_format else table.file_format
@@ -345,6 +357,8 @@ def _run_streamed(
     if len(planned.tables) != 1 or planned.links or planned.series:
         return False
     name = planned.tables[0]
+    if tables[name].avatarization_processors_parameters:
+        return False  # processors reorder records across batches: such a table is read whole
     dataset = ctx.dataset(name)
     rows = stored_rows(ctx.storage, dataset)
     if rows is None:

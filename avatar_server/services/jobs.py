@@ -188,7 +188,15 @@ def bulk_delete(
     return deleted, failed
 
 
+def listed_results(db: Session, user: User, name: str) -> tuple[Job, list[dict[str, Any]]]:
+    """The job and the files of its committed attempt: none until it is done, so that a
+    listing never shows a file of an attempt that is still being written."""
+    job = get_job(db, user, name)
+    return job, list(job.results or []) if job.status == JobStatus.DONE else []
+
+
 def result_files(db: Session, user: User, name: str) -> tuple[Job, list[dict[str, Any]]]:
+    """The files of a done job; a conflict for any other status (its files cannot be read)."""
     job = get_job(db, user, name)
     if job.status != JobStatus.DONE:
         detail = f": {job.error}" if job.error else ""

@@ -3,9 +3,10 @@
 Each processor has ``preprocess(df) -> df`` (applied before upload) and
 ``postprocess(source, dest) -> df`` (applied to the avatars; ``source`` is the frame given to
 ``preprocess``). Chains preprocess in order and postprocess in reverse. No method mutates its
-inputs. See docs/processors.md.
+inputs. :class:`ProcessorChain` does both for a list of processors. See docs/processors.md.
 """
 
+from avatars.processors.chain import Processor, ProcessorChain
 from avatars.processors.datetime import DatetimeProcessor
 from avatars.processors.expected_mean import ExpectedMeanProcessor
 from avatars.processors.geolocation_normalization import GeolocationNormalizationProcessor
@@ -32,6 +33,8 @@ __all__ = [
     "InterRecordBoundedRangeDifferenceProcessor",
     "InterRecordCumulatedDifferenceProcessor",
     "PerturbationProcessor",
+    "Processor",
+    "ProcessorChain",
     "ProportionProcessor",
     "ToCategoricalProcessor",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,12 +10,6 @@ import pytest
 
 import avatars.processors as processors
 from tests.processors.tables import SEEDS
-
-
-class _Processor(Protocol):
-    def preprocess(self, df: pd.DataFrame) -> pd.DataFrame: ...
-
-    def postprocess(self, source: pd.DataFrame, dest: pd.DataFrame) -> pd.DataFrame: ...
 
 
 def _table(seed: int) -> pd.DataFrame:
@@ -43,7 +37,7 @@ def _table(seed: int) -> pd.DataFrame:
     )
 
 
-def _chain() -> list[_Processor]:
+def _chain() -> list[processors.Processor]:
     return [
         processors.DatetimeProcessor(),
         processors.ProportionProcessor(["a", "b"], "tot"),
@@ -68,7 +62,7 @@ def _chain() -> list[_Processor]:
 
 
 def test_the_ten_official_names_are_exported() -> None:
-    assert sorted(processors.__all__) == sorted(
+    assert sorted(set(processors.__all__) - {"Processor", "ProcessorChain"}) == sorted(
         [
             "DatetimeProcessor",
             "ExpectedMeanProcessor",
@@ -103,6 +97,19 @@ def test_chain_round_trip_and_inputs_untouched(seed: int, duplicated_labels: boo
         pd.testing.assert_frame_equal(stage, snapshot)
     pd.testing.assert_frame_equal(frame, pristine)
     pd.testing.assert_frame_equal(result, frame, check_dtype=False, atol=1e-6)
+
+
+def test_processor_chain_undoes_in_reverse_with_each_stage_s_source() -> None:
+    frame = _table(1)
+    chain = processors.ProcessorChain(_chain())
+    with pytest.raises(RuntimeError, match="needs a preprocess"):
+        chain.postprocess(frame)
+    encoded = chain.preprocess(frame)
+    assert "s_first" in encoded.columns and "when" in encoded.columns
+    pd.testing.assert_frame_equal(chain.postprocess(encoded), frame, check_dtype=False, atol=1e-6)
+    assert all(isinstance(p, processors.Processor) for p in _chain())
+    with pytest.raises(TypeError, match=r"processors\[1\] is a str, not a processor"):
+        processors.ProcessorChain([processors.DatetimeProcessor(), "Datetime"])  # type: ignore[list-item]
 
 
 def test_group_modalities_and_cumulated_difference_leave_inputs_untouched() -> None:

@@ -44,12 +44,16 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@router.get("/{job_name}", responses=error_responses(404, 409))
+@router.get("/{job_name}", responses=error_responses(404))
 def get_results(job_name: str, user: CurrentUser, db: DbDep) -> ResultsOut:
-    """The files a done job produced, by kind and table (409 while it is not done)."""
-    job, files = jobs.result_files(db, user, job_name)
+    """The job's status and the files it produced, by kind and table: an empty list until
+    the job is done (a listing is a look, not a wait: it never answers 409)."""
+    job, files = jobs.listed_results(db, user, job_name)
     return ResultsOut(
-        job_name=job.name, files=[ResultFileOut.model_validate(entry) for entry in files]
+        job_name=job.name,
+        status=job.status,
+        error=job.error or "",
+        files=[ResultFileOut.model_validate(entry) for entry in files],
     )
 
 

@@ -44,11 +44,6 @@ def _parse_response(
 
         return response_404
 
-    if response.status_code == 409:
-        response_409 = ErrorResponse.from_dict(response.json())
-
-        return response_409
-
     if response.status_code == 422:
         response_422 = HTTPValidationError.from_dict(response.json())
 
@@ -78,7 +73,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | ResultsOut]:
     """Get Results
 
-     The files a done job produced, by kind and table (409 while it is not done).
+     The job's status and the files it produced, by kind and table: an empty list until
+    the job is done (a listing is a look, not a wait: it never answers 409).
 
     Args:
         job_name (str):
@@ -109,7 +105,8 @@ def sync(
 ) -> ErrorResponse | HTTPValidationError | ResultsOut | None:
     """Get Results
 
-     The files a done job produced, by kind and table (409 while it is not done).
+     The job's status and the files it produced, by kind and table: an empty list until
+    the job is done (a listing is a look, not a wait: it never answers 409).
 
     Args:
         job_name (str):
@@ -135,7 +132,8 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | HTTPValidationError | ResultsOut]:
     """Get Results
 
-     The files a done job produced, by kind and table (409 while it is not done).
+     The job's status and the files it produced, by kind and table: an empty list until
+    the job is done (a listing is a look, not a wait: it never answers 409).
 
     Args:
         job_name (str):
@@ -164,7 +162,8 @@ async def asyncio(
 ) -> ErrorResponse | HTTPValidationError | ResultsOut | None:
     """Get Results
 
-     The files a done job produced, by kind and table (409 while it is not done).
+     The job's status and the files it produced, by kind and table: an empty list until
+    the job is done (a listing is a look, not a wait: it never answers 409).
 
     Args:
         job_name (str):
