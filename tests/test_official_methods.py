@@ -17,7 +17,7 @@ import pytest
 from avatars_api.models import CompatibilityResponse
 from matplotlib.figure import Figure
 
-from avatar_yaml import ImputeMethod, JobKind, ResultKind
+from avatar_yaml import ImputeMethod, JobKind, RelativeDifferenceParameters, ResultKind
 from avatars import ApiClient, ClientConfig, Manager, PlotKind, Runner, parameters
 from avatars.plots import SERIES_KINDS
 from avatars.runner import NEEDS_A_CHOICE
@@ -480,6 +480,7 @@ def test_add_annotations_are_stored_with_the_run(manager: Manager, shared_data: 
 
 def test_delete_parameters_removes_only_the_named_ones(manager: Manager, shared_data: Path) -> None:
     runner = manager.create_runner("partial_delete", seed=0)
+    processor = RelativeDifferenceParameters(target="petal.length", references=["petal.width"])
     runner.add_table("iris", shared_data / "iris.csv")
     runner.set_parameters(
         "iris",
@@ -488,12 +489,14 @@ def test_delete_parameters_removes_only_the_named_ones(manager: Manager, shared_
         known_variables=["sepal.length"],
         imputation_method=ImputeMethod.KNN,
         imputation_k=3,
+        processors=[processor],
     )
     runner.delete_parameters("iris", ["ncp"])
     left = parameters.from_documents(runner.config, "iris")
     assert "ncp" not in left
     assert left["k"] == 5 and left["known_variables"] == ["sepal.length"]
     assert left["imputation_k"] == 3
+    assert left["processors"] == [processor]  # what is not named stays, processors too
 
     runner.delete_parameters("iris", "known_variables")  # one name as a string
     assert parameters.from_documents(runner.config, "iris").get("known_variables") is None
