@@ -290,7 +290,7 @@ class Manager:
     def get_last_jobs(self, count: int = 1, name: str | None = None) -> JobList:
         """Your ``count`` most recent jobs (of the runs named ``name``, if given), by job
         name (a dict; a table in notebooks)."""
-        jobs = self.auth_client.jobs.get_jobs(display_name=name, limit=count).jobs
+        jobs = self.auth_client.jobs.get_jobs(display_name=name, limit=_count(count)).jobs
         return JobList((job.name, job) for job in jobs)
 
     def get_jobs_by_name(self, name: str) -> list[JobOut]:
@@ -314,7 +314,7 @@ class Manager:
     def get_last_results(self, count: int = 1) -> ResultSummaries:
         """The result files of your ``count`` most recently created finished jobs, as
         ``{result kind: [file names]}`` maps (a list; a table in notebooks)."""
-        jobs = self.auth_client.jobs.get_jobs(status=JobStatus.DONE, limit=count).jobs
+        jobs = self.auth_client.jobs.get_jobs(status=JobStatus.DONE, limit=_count(count)).jobs
         summaries = ResultSummaries()
         for job in jobs:
             files: dict[str, list[str]] = {}
@@ -388,6 +388,14 @@ class Manager:
         if missing:
             raise ValueError(f"no job named {', '.join(map(repr, missing))} among yours")
         return cancel_unfinished(self.auth_client, [job.name for job in jobs])
+
+
+def _count(count: int) -> int:
+    """A number of jobs to list: 1 to the server's largest page, refused by name otherwise
+    (the server's own message would name its ``limit``, not the argument given)."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _LIST_LIMIT:
+        raise ValueError(f"count: expected a whole number from 1 to {_LIST_LIMIT}, got {count!r}")
+    return count
 
 
 def _set_id(id: uuid.UUID | str) -> uuid.UUID:

@@ -124,6 +124,9 @@ def test_job_queries_by_name_by_id_last_jobs_and_last_set(
     assert list(only_a) == [first.jobs["standard"]]
     assert all(job.display_name == "queries_a" for job in only_a.values())
     assert len(manager.get_last_jobs(1, name="queries_b")) == 1
+    for wrong in (0, 1001, "3"):
+        with pytest.raises(ValueError, match="count: expected a whole number from 1 to 1000"):
+            manager.get_last_jobs(wrong)  # type: ignore[arg-type]
     finish(manager, second)
 
 
