@@ -472,7 +472,9 @@ class Runner:
         YAML run file (:meth:`from_yaml`) may name the file. ``avatar_data`` uploads avatars
         the user brings for the table too (for metrics on them). ``sep`` and ``encoding`` are
         those of :meth:`add_table`. The uploads are datasets of yours on the server
-        (``client.datasets.list_datasets()``), under those file names.
+        (``client.datasets.list_datasets()``), under those file names. Uploading a name again
+        replaces this runner's earlier upload of it (deleted from the server unless a table
+        of the run is that upload).
         """
         TableInfo.read_field("name", table_name, f"table {table_name!r}: name")
         check_table_name(table_name)
@@ -493,9 +495,20 @@ class Runner:
                 source, name=name, sep=sep, encoding=encoding
             )
             self._datasets[str(dataset.id)] = dataset
+            earlier = self._uploads.get(name)
             self._uploads[name] = dataset
+            if earlier is not None and not self._uses(earlier):
+                self.client.datasets.delete_dataset(earlier.id)  # replaced, as there
+                self._datasets.pop(str(earlier.id), None)
             names.append(name)
         return str(names[0]), (names[1] if len(names) > 1 else None)
+
+    def _uses(self, dataset: DatasetOut) -> bool:
+        """Whether a table of the run is that dataset."""
+        return any(
+            table.data is not None and table.data.dataset_id == str(dataset.id)
+            for table in self._config.schema.tables
+        )
 
     def delete_table(self, table_name: str) -> None:
         """Remove a table from the run, with its parameters and the links to and from it

@@ -441,11 +441,13 @@ def test_upload_file_with_avatars_and_add_table_by_dataset_id(
 ) -> None:
     runner = manager.create_runner("uploaded_ids")
     frame = pd.read_csv(shared_data / "iris.csv")
+    runner.upload_file("flowers", frame.head(20))
     names = runner.upload_file("flowers", frame, avatar_data=frame.sample(frac=1, random_state=0))
     assert names == ("flowers.parquet", "flowers_avatars.parquet")
-    mine = {dataset.name: dataset for dataset in manager.auth_client.datasets.list_datasets()}
-    assert set(mine) == set(names)
-    assert mine["flowers_avatars.parquet"].rows == 150
+    listed = manager.auth_client.datasets.list_datasets()
+    assert sorted(d.name for d in listed) == sorted(names)  # the earlier upload was replaced
+    mine = {dataset.name: dataset for dataset in listed}
+    assert mine["flowers.parquet"].rows == mine["flowers_avatars.parquet"].rows == 150
 
     runner.add_table("flowers", mine["flowers.parquet"].id)
     assert len(manager.auth_client.datasets.list_datasets()) == 2
