@@ -51,8 +51,6 @@ _WORK_ORDER = [
 _KIND_OF_DOCUMENT: dict[str, JobKind] = {
     document: kind for kind, document in DOCUMENT_OF_JOB_KIND.items()
 } | dict.fromkeys(REPORT_NAMES.values(), JobKind.REPORT)
-_DOCUMENT_OF_WORDS = {words: document for document, words in JOB_WORDS.items()}
-_TABLE_FORMATS = ("csv", "parquet")
 _REPORT_SUFFIXES = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
 # Keys of a metrics result that are not metrics.
 _NOT_METRICS = frozenset({"metadata", "targets", "passed", "details"})
@@ -60,6 +58,12 @@ _METRICS_SOURCES = (
     (PRIVACY_METRICS_NAME, ResultKind.PRIVACY_METRICS),
     (SIGNAL_METRICS_NAME, ResultKind.SIGNAL_METRICS),
 )
+
+
+# A job named by the words messages use for it ("avatarization" is the standard job).
+_DOCUMENT_OF_WORDS = {words: document for document, words in JOB_WORDS.items()}
+# Result files read as DataFrames; JSON files are parsed, other files are documents.
+_TABLE_FORMATS = ("csv", "parquet")
 
 
 def _standalone(computations: list[dict[str, Any]]) -> dict[str, Any]:

@@ -75,7 +75,7 @@ from avatars import parameters
 from avatars.all_results import AllResults, collect
 from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
-from avatars.plots import SERIES_KINDS, SOURCES, PlotKind, render_plot
+from avatars.plots import SERIES_KINDS, PlotKind, render_plot
 from avatars.results import RunResults
 from avatars.version import client_version
 
@@ -1139,6 +1139,8 @@ class Runner:
         A table without figures (not avatarized in this run) is left out, or, when named,
         refused with a ValueError; so is a run that launched no job storing figure data.
         """
+        from avatars.plots import SOURCES  # where each kind's data is stored
+
         tables = [table_name] if table_name is not None else self._config.table_names()
         for name in tables:
             self._table(name)
