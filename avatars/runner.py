@@ -14,6 +14,7 @@ accessor waits for the job that produces it, downloads the file once and keeps i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import os
@@ -1148,17 +1149,20 @@ class Runner:
             Path(path).mkdir(parents=True, exist_ok=True)
         drawn: dict[str, dict[PlotKind, Figure]] = {}
         for name in tables:
-            kinds = [
-                kind
-                for kind in self.plot_kinds(name)
-                if kind.value not in NEEDS_A_CHOICE
-                and SOURCES[kind].document in self._results.jobs
-                and self._results.entry(SOURCES[kind].document, SOURCES[kind].result_kind, name)
-                is not None
-            ]
-            figures = {
-                kind: self.render_plot(name, kind, path=path, language=language) for kind in kinds
-            }
+            figures: dict[PlotKind, Figure] = {}
+            for kind in self.plot_kinds(name):
+                if kind.value in NEEDS_A_CHOICE:
+                    continue
+                source = SOURCES.get(kind)
+                if source is None:  # read from several results: drawn when the run has them
+                    with contextlib.suppress(ValueError):
+                        figures[kind] = self.render_plot(name, kind, path=path, language=language)
+                    continue
+                if source.document not in self._results.jobs:
+                    continue
+                if self._results.entry(source.document, source.result_kind, name) is None:
+                    continue
+                figures[kind] = self.render_plot(name, kind, path=path, language=language)
             if figures:
                 drawn[name] = figures
         if table_name is not None and not drawn:
