@@ -607,6 +607,9 @@ def test_set_header_goes_with_every_request(user: ApiClient) -> None:
 
 
 def test_official_import_paths() -> None:
+    import avatar_yaml
+    from avatar_yaml.models.parameters import ExcludeVariablesMethod, ImputeMethod
+    from avatar_yaml.models.schema import ColumnType
     from avatars.constants import DEFAULT_TIMEOUT, PlotKind, Results, aggregate_job_status
     from avatars.models import BulkDeleteResponse, JobKind, JobResponse, JobStatus, LinkMethod
 
@@ -618,6 +621,8 @@ def test_official_import_paths() -> None:
     assert LinkMethod.LINEAR_SUM_ASSIGNMENT.value == "linear_sum_assignment"
     assert JobResponse.__name__ == "JobOut" and BulkDeleteResponse.__name__ == "BulkDeleteResponse"
     assert DEFAULT_TIMEOUT > 0
+    assert ImputeMethod is avatar_yaml.ImputeMethod and ColumnType is avatar_yaml.ColumnType
+    assert ExcludeVariablesMethod.ROW_ORDER.value == "row_order"
     assert aggregate_job_status(["done", "running", "pending"]) is JobStatus.RUNNING
     assert aggregate_job_status([JobStatus.DONE, "cancelled", "failed"]) is JobStatus.FAILED
     assert aggregate_job_status(["done"]) is JobStatus.DONE
