@@ -10,7 +10,12 @@ errors that name the variable at fault.
 ``AVATAR_TIMEOUT``              seconds; ``none`` disables the timeout
 ``AVATAR_SHOULD_VERIFY_SSL``    verify TLS certificates (``true``/``false``)
 ``AVATAR_VERIFY_COMPATIBILITY`` ask the server whether it serves this client version
+``AVATAR_BASE_API_URL``         the official client's way to give the server: its API
+                                root, ending in ``/api`` (not with ``AVATAR_BASE_URL``)
 =============================== =====================================================
+
+``AVATAR_STORAGE_ENDPOINT_URL`` (official too) is refused when set: data travels through the
+API here, so a value there would be ignored.
 """
 
 from __future__ import annotations
@@ -164,10 +169,30 @@ class ClientConfig:
 
         timeout_text = text("AVATAR_TIMEOUT")
         base_url = text("AVATAR_BASE_URL")
+        base_api_url = text("AVATAR_BASE_API_URL")
+        storage = text("AVATAR_STORAGE_ENDPOINT_URL")
+        if storage is not None:
+            raise ValueError(
+                f"AVATAR_STORAGE_ENDPOINT_URL={storage!r}: this client has no separate storage "
+                "endpoint (tables and results travel through the API); unset it"
+            )
+        if base_url is not None and base_api_url is not None:
+            raise ValueError(
+                "AVATAR_BASE_URL and AVATAR_BASE_API_URL are both set: set one (the server "
+                "root, or its API root ending in /api)"
+            )
+        if base_api_url is not None:
+            if not base_api_url.rstrip("/").endswith("/api"):
+                raise ValueError(
+                    f"AVATAR_BASE_API_URL={base_api_url!r}: the API root ends in /api (or set "
+                    "the server root as AVATAR_BASE_URL)"
+                )
+            base_url = base_api_url
+        name = "AVATAR_BASE_API_URL" if base_api_url is not None else "AVATAR_BASE_URL"
         try:
             root = None if base_url is None else server_root(base_url)
         except ValueError as error:
-            raise ValueError(f"AVATAR_BASE_URL: {error}") from None
+            raise ValueError(f"{name}: {error}") from None
         return cls(
             base_url=root,
             api_key=text("AVATAR_API_KEY"),

@@ -31,6 +31,8 @@ _ENV = (
     "AVATAR_TIMEOUT",
     "AVATAR_SHOULD_VERIFY_SSL",
     "AVATAR_VERIFY_COMPATIBILITY",
+    "AVATAR_BASE_API_URL",
+    "AVATAR_STORAGE_ENDPOINT_URL",
 )
 
 
@@ -563,6 +565,16 @@ def test_api_client_from_a_config(
     monkeypatch.setenv("AVATAR_API_KEY", key)
     with ApiClient() as client:
         assert client.users.get_me().id == account.users.get_me().id
+    monkeypatch.setenv("AVATAR_BASE_API_URL", server.base_url)
+    with pytest.raises(ValueError, match="AVATAR_BASE_URL and AVATAR_BASE_API_URL are both set"):
+        ApiClient()
+    monkeypatch.delenv("AVATAR_BASE_URL")  # the official variable alone
+    with ApiClient() as client:
+        assert client.base_url == server.base_url
+        assert client.users.get_me().id == account.users.get_me().id
+    monkeypatch.setenv("AVATAR_STORAGE_ENDPOINT_URL", "https://host/storage")
+    with pytest.raises(ValueError, match=r"AVATAR_STORAGE_ENDPOINT_URL=.*unset it"):
+        ApiClient()
 
 
 def test_config_verify_compatibility_decides_for_the_manager(
