@@ -323,6 +323,16 @@ def test_get_all_results_reads_every_job(done_run: Runner) -> None:
     assert everything.relations is None
 
 
+def test_get_all_results_carries_the_advice(manager: Manager, shared_data: Path) -> None:
+    runner = manager.create_runner("advised_all", seed=0)
+    runner.add_table("iris", shared_data / "iris.csv")
+    runner.advise_parameters()
+    everything = runner.get_all_results()  # nothing ran but the advice
+    assert set(everything.advice) == {"iris"}
+    assert everything.advice["iris"]["k"] == parameters.from_documents(runner.config, "iris")["k"]
+    assert everything.shuffled == {} and everything.privacy_metrics == {}
+
+
 def test_compute_figures_draws_every_kind_now(
     done_run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
