@@ -39,6 +39,15 @@ class JobKind(enum.StrEnum):
     SIGNAL_METRICS = "signal_metrics"
     REPORT = "report"
 
+    # The official client's spellings: its generated enum's members are lower case
+    # (``JobKind.standard`` in its tutorials). Aliases of the same members, so its scripts
+    # run unchanged; iterating JobKind gives each kind once.
+    advice = ADVICE
+    standard = STANDARD
+    privacy_metrics = PRIVACY_METRICS
+    signal_metrics = SIGNAL_METRICS
+    report = REPORT
+
 
 class JobStatus(enum.StrEnum):
     """A job's life: pending → running → one of the three finished statuses."""

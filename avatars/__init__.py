@@ -7,6 +7,7 @@ in :mod:`avatars.errors`; ``PlotKind`` names what ``Runner.render_plot`` draws.
 
 from __future__ import annotations
 
+from avatar_yaml import JobStatus, PiiType
 from avatars.client import ApiClient
 from avatars.client_config import ClientConfig
 from avatars.display import JobList, ResultFiles, ResultSummaries
@@ -46,12 +47,14 @@ __all__ = [
     "ConflictError",
     "JobFailedError",
     "JobList",
+    "JobStatus",
     "JobTimeoutError",
     "Manager",
     "NoServerError",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PiiType",
     "PlotKind",
     "RateLimitError",
     "ResultFiles",

@@ -10,7 +10,12 @@ errors that name the variable at fault.
 ``AVATAR_TIMEOUT``              seconds; ``none`` disables the timeout
 ``AVATAR_SHOULD_VERIFY_SSL``    verify TLS certificates (``true``/``false``)
 ``AVATAR_VERIFY_COMPATIBILITY`` ask the server whether it serves this client version
+``AVATAR_BASE_API_URL``         the official client's way to give the server: its API
+                                root, ending in ``/api`` (not with ``AVATAR_BASE_URL``)
 =============================== =====================================================
+
+``AVATAR_STORAGE_ENDPOINT_URL`` (official too) is refused when set: data travels through the
+API here, so a value there would be ignored.
 """
 
 from __future__ import annotations
@@ -106,6 +111,11 @@ class ClientConfig:
 
     ``base_url=None`` means "no server given": :class:`avatars.manager.Manager` then starts the
     embedded server.
+
+    The official client's two other URL fields are read, not ignored: ``base_api_url`` (the
+    API root, ending in ``/api``) is another way to give ``base_url`` and is stored as it
+    (so the field reads None afterwards); ``storage_endpoint_url`` is refused, since data
+    travels through the API here, not through a separate object store.
     """
 
     base_url: str | None = None
@@ -113,8 +123,29 @@ class ClientConfig:
     timeout: float | None = DEFAULT_TIMEOUT
     should_verify_ssl: bool = True
     verify_compatibility: bool = True
+    base_api_url: str | None = None
+    storage_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.storage_endpoint_url is not None:
+            raise ValueError(
+                f"storage_endpoint_url={self.storage_endpoint_url!r}: this server has no "
+                "separate storage endpoint, tables and results travel through its API; give "
+                "base_url only"
+            )
+        if self.base_api_url is not None:
+            if self.base_url is not None:
+                raise ValueError(
+                    "base_url and base_api_url both given: give one (the server root, or its "
+                    "API root ending in /api)"
+                )
+            if not self.base_api_url.strip().rstrip("/").endswith("/api"):
+                raise ValueError(
+                    f"base_api_url {self.base_api_url!r}: the API root ends in /api (or give "
+                    "the server root as base_url)"
+                )
+            object.__setattr__(self, "base_url", self.base_api_url)
+            object.__setattr__(self, "base_api_url", None)
         if self.base_url is not None:
             object.__setattr__(self, "base_url", server_root(self.base_url))
         if self.api_key is not None and not self.api_key.strip():
@@ -138,10 +169,30 @@ class ClientConfig:
 
         timeout_text = text("AVATAR_TIMEOUT")
         base_url = text("AVATAR_BASE_URL")
+        base_api_url = text("AVATAR_BASE_API_URL")
+        storage = text("AVATAR_STORAGE_ENDPOINT_URL")
+        if storage is not None:
+            raise ValueError(
+                f"AVATAR_STORAGE_ENDPOINT_URL={storage!r}: this client has no separate storage "
+                "endpoint (tables and results travel through the API); unset it"
+            )
+        if base_url is not None and base_api_url is not None:
+            raise ValueError(
+                "AVATAR_BASE_URL and AVATAR_BASE_API_URL are both set: set one (the server "
+                "root, or its API root ending in /api)"
+            )
+        if base_api_url is not None:
+            if not base_api_url.rstrip("/").endswith("/api"):
+                raise ValueError(
+                    f"AVATAR_BASE_API_URL={base_api_url!r}: the API root ends in /api (or set "
+                    "the server root as AVATAR_BASE_URL)"
+                )
+            base_url = base_api_url
+        name = "AVATAR_BASE_API_URL" if base_api_url is not None else "AVATAR_BASE_URL"
         try:
             root = None if base_url is None else server_root(base_url)
         except ValueError as error:
-            raise ValueError(f"AVATAR_BASE_URL: {error}") from None
+            raise ValueError(f"{name}: {error}") from None
         return cls(
             base_url=root,
             api_key=text("AVATAR_API_KEY"),

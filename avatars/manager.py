@@ -24,12 +24,14 @@ from avatar_yaml import (
     JobKind,
     JobStatus,
     ReportLanguage,
+    ResultsFormat,
     SensitivityLevel,
 )
 from avatars.client import ApiClient
-from avatars.client_config import ClientConfig, env_bool
+from avatars.client_config import ClientConfig
 from avatars.display import JobList, ResultSummaries
 from avatars.errors import AvatarError
+from avatars.results import cancel_unfinished
 from avatars.runner import Runner
 
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ class Manager:
         self._owns_client = api_client is None
         if api_client is not None:
             self.auth_client = api_client
-            verify = env_bool("AVATAR_VERIFY_COMPATIBILITY", True)
+            verify = api_client.verify_compatibility
         else:
             settings = config if config is not None else ClientConfig.from_env()
             if base_url is not None:
@@ -191,12 +193,17 @@ class Manager:
         pia_sensitivity_level: SensitivityLevel | str = SensitivityLevel.UNDEFINED,
         report_language: ReportLanguage = ReportLanguage.EN,
         *,
+        output_format: ResultsFormat | str | None = None,
         approver_name: str | None = None,
         approver_role: str | None = None,
         approver_organisation: str | None = None,
         approver_date: date | str | None = None,
     ) -> Runner:
         """A new, empty run named ``set_name`` (no request is made).
+
+        ``output_format`` (``csv`` or ``parquet``) is the format the run writes its avatar
+        tables in, and so the files :meth:`~avatars.runner.Runner.get_specific_result_urls`
+        gives; unset, each table keeps the format it was uploaded in.
 
         The ``pia_*`` facts and the ``approver_*`` (name, role, organisation, date as a
         ``datetime.date`` or ``"YYYY-MM-DD"``) are printed in the reports; those not given
@@ -207,6 +214,7 @@ class Manager:
             set_name,
             seed=seed,
             max_distribution_plots=max_distribution_plots,
+            output_format=output_format,
             pia_data_recipient=pia_data_recipient,
             pia_data_type=pia_data_type,
             pia_data_subject=pia_data_subject,
@@ -281,15 +289,34 @@ class Manager:
 
         return sorted(groups.items(), key=newest, reverse=True)
 
-    def get_last_jobs(self, count: int = 1) -> JobList:
-        """Your ``count`` most recent jobs, by job name (a dict; a table in notebooks)."""
-        jobs = self.auth_client.jobs.get_jobs(limit=count).jobs
+    def get_last_jobs(self, count: int = 1, name: str | None = None) -> JobList:
+        """Your ``count`` most recent jobs (of the runs named ``name``, if given), by job
+        name (a dict; a table in notebooks)."""
+        jobs = self.auth_client.jobs.get_jobs(display_name=name, limit=_count(count)).jobs
         return JobList((job.name, job) for job in jobs)
+
+    def get_jobs_by_name(self, name: str) -> list[JobOut]:
+        """Every job of every run named ``name`` (a run's display name), newest first."""
+        return list(self.auth_client.jobs.get_jobs(display_name=name, limit=_LIST_LIMIT).jobs)
+
+    def get_jobs_by_id(self, id: uuid.UUID | str) -> list[JobOut]:
+        """Every job of the run whose ``set_name`` is ``id``, newest first (ValueError if
+        ``id`` is not a UUID)."""
+        set_id = _set_id(id)
+        return list(self.auth_client.jobs.get_jobs(set_name=set_id, limit=_LIST_LIMIT).jobs)
+
+    def get_last_set(self) -> list[JobOut]:
+        """The jobs of your most recent set: the set of your newest job (an advice's set
+        too, since advice is stored as a set of its own); empty if you have no job."""
+        newest = self.auth_client.jobs.get_jobs(limit=1).jobs
+        if not newest:
+            return []
+        return self.get_jobs_by_id(newest[0].set_name)
 
     def get_last_results(self, count: int = 1) -> ResultSummaries:
         """The result files of your ``count`` most recently created finished jobs, as
         ``{result kind: [file names]}`` maps (a list; a table in notebooks)."""
-        jobs = self.auth_client.jobs.get_jobs(status=JobStatus.DONE, limit=count).jobs
+        jobs = self.auth_client.jobs.get_jobs(status=JobStatus.DONE, limit=_count(count)).jobs
         summaries = ResultSummaries()
         for job in jobs:
             files: dict[str, list[str]] = {}
@@ -303,30 +330,86 @@ class Manager:
         health = self.auth_client.health.get_health()
         return {key: str(value) for key, value in health.to_dict().items()}
 
+    def _only_run(self, name: str, action: str) -> str:
+        """The set of the one run named ``name``; ValueError when there is none, or several
+        (listing the ``<action>_job_by_id`` call for each, newest first)."""
+        runs = self.find_ids_by_name(name)
+        if not runs:
+            raise ValueError(f"no run named {name!r}")
+        if len(runs) > 1:
+            calls = "\n".join(
+                f"  manager.{action}_job_by_id(UUID('{set_id}'))" for set_id, _ in runs
+            )
+            raise ValueError(
+                f"{len(runs)} runs are named {name!r}; {action} one of them by id "
+                f"(newest first):\n{calls}"
+            )
+        return runs[0][0]
+
     def delete_job(self, name: str) -> BulkDeleteResponse:
         """Delete every job of the run named ``name``.
 
         Raises ValueError when no run has that name, or when several do: the message then
         lists the ``delete_job_by_id`` call for each, newest first.
         """
-        runs = self.find_ids_by_name(name)
-        if not runs:
-            raise ValueError(f"no run named {name!r}")
-        if len(runs) > 1:
-            calls = "\n".join(f"  manager.delete_job_by_id(UUID('{set_id}'))" for set_id, _ in runs)
-            raise ValueError(
-                f"{len(runs)} runs are named {name!r}; delete one of them by id "
-                f"(newest first):\n{calls}"
-            )
-        return self.delete_job_by_id(runs[0][0])
+        return self.delete_job_by_id(self._only_run(name, "delete"))
 
     def delete_job_by_id(self, id: uuid.UUID | str) -> BulkDeleteResponse:
         """Delete every job (and result) of the run whose ``set_name`` is ``id``."""
-        set_id = uuid.UUID(str(id))
-        jobs = self.auth_client.jobs.get_jobs(set_name=set_id, limit=_LIST_LIMIT).jobs
-        return self.delete_jobs([job.name for job in jobs])
+        return self.delete_jobs([job.name for job in self.get_jobs_by_id(id)])
 
-    def delete_jobs(self, job_names: Sequence[str]) -> BulkDeleteResponse:
-        """Delete any number of jobs by name; one answer (unknown names are in
-        ``failed_jobs``)."""
-        return self.auth_client.jobs.bulk_delete_jobs(job_names)
+    def delete_jobs(self, job_names: Sequence[str] | str) -> BulkDeleteResponse:
+        """Delete any number of jobs by name (a bare string is one name); one answer
+        (unknown names are in ``failed_jobs``)."""
+        return self.auth_client.jobs.bulk_delete_jobs(_names(job_names))
+
+    def cancel_job(self, name: str) -> list[JobOut]:
+        """Cancel the unfinished jobs of the run named ``name``; returns the cancelled jobs.
+
+        Raises ValueError when no run has that name, or when several do: the message then
+        lists the ``cancel_job_by_id`` call for each, newest first.
+        """
+        return self.cancel_job_by_id(self._only_run(name, "cancel"))
+
+    def cancel_job_by_id(self, id: uuid.UUID | str) -> list[JobOut]:
+        """Cancel the unfinished jobs of the run whose ``set_name`` is ``id``; returns the
+        cancelled jobs."""
+        return self.cancel_jobs([job.name for job in self.get_jobs_by_id(id)])
+
+    def cancel_jobs(self, job_names: Sequence[str] | str) -> list[JobOut]:
+        """Cancel the unfinished jobs among ``job_names`` (a bare string is one name);
+        returns the cancelled ones, as the server answered. Finished jobs are left as they
+        are; an unknown name raises ValueError, before any is cancelled.
+
+        Newest first: a job waits only for older ones, and cancelling a job cancels those
+        waiting for it, so each job is still unfinished when its turn comes.
+        """
+        names = _names(job_names)
+        jobs = self.auth_client.jobs.get_jobs(names=names).jobs
+        missing = sorted(set(names) - {job.name for job in jobs})
+        if missing:
+            raise ValueError(f"no job named {', '.join(map(repr, missing))} among yours")
+        return cancel_unfinished(self.auth_client, [job.name for job in jobs])
+
+
+def _count(count: int) -> int:
+    """A number of jobs to list: 1 to the server's largest page, refused by name otherwise
+    (the server's own message would name its ``limit``, not the argument given)."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _LIST_LIMIT:
+        raise ValueError(f"count: expected a whole number from 1 to {_LIST_LIMIT}, got {count!r}")
+    return count
+
+
+def _set_id(id: uuid.UUID | str) -> uuid.UUID:
+    """A run's ``set_name`` as a UUID; ValueError naming what was given otherwise."""
+    if isinstance(id, uuid.UUID):
+        return id
+    try:
+        return uuid.UUID(str(id))
+    except ValueError:
+        raise ValueError(f"id {id!r} is not a UUID (a runner's set_name)") from None
+
+
+def _names(job_names: Sequence[str] | str) -> list[str]:
+    """Job names as a list; a bare string is one name, never its characters."""
+    return [job_names] if isinstance(job_names, str) else list(job_names)

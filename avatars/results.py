@@ -66,12 +66,36 @@ _METRICS_SOURCES = (
 )
 
 
+# A job named by the words messages use for it ("avatarization" is the standard job).
+_DOCUMENT_OF_WORDS = {words: document for document, words in JOB_WORDS.items()}
+# Result files read as DataFrames; JSON files are parsed, other files are documents.
+_TABLE_FORMATS = ("csv", "parquet")
+
+
 def _standalone(computations: list[dict[str, Any]]) -> dict[str, Any]:
     """The table's own metrics among its computations (multi-table runs add others)."""
     for entry in computations:
         if (entry.get("metadata") or {}).get("computation_type") in (None, "standalone"):
             return entry
     return computations[0] if computations else {}
+
+
+def cancel_unfinished(client: ApiClient, job_names: Sequence[str]) -> list[JobOut]:
+    """Cancel the unfinished jobs among ``job_names``; returns them as the server answered.
+
+    Newest first, so dependents go before the jobs they wait for: cancelling a parent first
+    would fail them before they could be cancelled. A job that finishes meanwhile is left out.
+    """
+    jobs = client.jobs.get_jobs(names=list(job_names)).jobs  # newest first
+    cancelled = []
+    for job in jobs:
+        try:
+            if client.jobs.get_job(job.name).done:
+                continue
+            cancelled.append(client.jobs.cancel_job(job.name))
+        except ConflictError:  # finished meanwhile
+            continue
+    return cancelled
 
 
 class RunResults:
@@ -109,13 +133,14 @@ class RunResults:
 
     def job_name(self, job: JobKind | str) -> str:
         """The server's name of one of the run's jobs, given as a kind (``standard``), a
-        document name (``report_pia``) or the job name itself."""
+        document name (``report_pia``), the words messages use for it (``avatarization``)
+        or the job name itself."""
         if isinstance(job, JobKind):
             document = DOCUMENT_OF_JOB_KIND[job]
         elif isinstance(job, str):
             if job in self.jobs.values():
                 return job
-            document = job
+            document = _DOCUMENT_OF_WORDS.get(job, job)  # "avatarization": standard
         else:
             raise TypeError(f"expected a JobKind or a job name, got {type(job).__name__}")
         if document not in self.jobs:
@@ -142,9 +167,13 @@ class RunResults:
         name = self.job_name(job)
         return next(document for document, known in self.jobs.items() if known == name)
 
-    def selected(self, job_names: Sequence[JobKind | str] | None) -> list[str]:
+    def selected(self, job_names: Sequence[JobKind | str] | JobKind | str | None) -> list[str]:
+        """The job names meant: every job of the run (None), one (a kind or a name: a bare
+        string is one job, never its letters), or each of a list."""
         if job_names is None:
             return list(self.jobs.values())
+        if isinstance(job_names, str):
+            return [self.job_name(job_names)]
         return [self.job_name(job) for job in job_names]
 
     def ordered_documents(self) -> list[str]:
@@ -163,20 +192,15 @@ class RunResults:
             if self.jobs[document] in found
         )
 
-    def cancel(self, job_names: Sequence[JobKind | str] | None = None) -> list[JobOut]:
-        """Cancel the unfinished jobs (or those named), dependents before the jobs they wait
-        for: cancelling a parent first would fail them before they could be cancelled."""
-        cancelled = []
-        for name in reversed(self.selected(job_names)):
-            try:
-                if self.client.jobs.get_job(name).done:
-                    continue
-                cancelled.append(self.client.jobs.cancel_job(name))
-            except ConflictError:  # finished meanwhile
-                continue
-        return cancelled
+    def cancel(
+        self, job_names: Sequence[JobKind | str] | JobKind | str | None = None
+    ) -> list[JobOut]:
+        """Cancel the unfinished jobs (or those named); see :func:`cancel_unfinished`."""
+        return cancel_unfinished(self.client, self.selected(job_names))
 
-    def delete(self, job_names: Sequence[JobKind | str] | None = None) -> BulkDeleteResponse:
+    def delete(
+        self, job_names: Sequence[JobKind | str] | JobKind | str | None = None
+    ) -> BulkDeleteResponse:
         """Delete the jobs (or those named) and their results on the server."""
         names = self.selected(job_names)
         answer = self.client.jobs.bulk_delete_jobs(names)
@@ -237,6 +261,52 @@ class RunResults:
             self._downloads[key] = self.client.results.read_table(job_name, entry)
         frame: pd.DataFrame = self._downloads[key]
         return frame.copy()
+
+    def value(self, job_name: str, entry: ResultFileOut) -> Any:
+        """A result file's content, read once: a DataFrame for a table (CSV or Parquet),
+        the parsed document for JSON. A report (PDF, HTML, DOCX) is a document to save, not
+        data to read: ValueError pointing to ``download_report``."""
+        if entry.file_format == "json":
+            return self.read_json(job_name, entry)
+        if entry.file_format not in _TABLE_FORMATS:
+            raise ValueError(
+                f"result {entry.name!r} is a {entry.file_format} document, not data to read: "
+                "save it with download_report(path)"
+            )
+        key = (job_name, entry.name)
+        if key not in self._downloads:
+            self._downloads[key] = self.client.results.read_table(job_name, entry)
+        frame: pd.DataFrame = self._downloads[key]
+        return frame.copy()
+
+    def specific(self, document: str, kind: ResultKind, table_name: str) -> Any:
+        """The ``kind`` result of ``table_name`` written by the job of ``document`` (see
+        :meth:`avatars.runner.Runner.get_specific_result`)."""
+        job_name, files = self.files(document)
+        of_kind = [entry for entry in files if entry.kind == kind]
+        chosen = [entry for entry in of_kind if entry.table == table_name] or [
+            entry
+            for entry in of_kind
+            if entry.table is None  # a result of the whole run
+        ]
+        if not chosen:
+            written = sorted({str(entry.kind) for entry in files})
+            raise ValueError(
+                f"the {job_words(document)} job wrote no {kind.value} result for table "
+                f"{table_name!r} (it wrote: {', '.join(written) or 'nothing'})"
+            )
+        values = [self.value(job_name, entry) for entry in chosen]
+        return values[0] if len(values) == 1 else values
+
+    def urls(self, document: str, kind: ResultKind) -> list[str]:
+        """Where each ``kind`` file of the job of ``document`` downloads from (with the
+        client's credentials); empty if it wrote none."""
+        job_name, files = self.files(document)
+        return [
+            self.client.results.file_url(job_name, entry.name)
+            for entry in files
+            if entry.kind == kind
+        ]
 
     def json(self, document: str, kind: ResultKind, table_name: str) -> list[dict[str, Any]]:
         job_name, entry = self.required_entry(document, kind, table_name)

@@ -14,6 +14,7 @@ accessor waits for the job that produces it, downloads the file once and keeps i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import os
@@ -60,6 +61,7 @@ from avatar_yaml import (
     ReportType,
     ResultKind,
     Results,
+    ResultsFormat,
     SensitivityLevel,
     TableFacts,
     TableInfo,
@@ -73,6 +75,7 @@ from avatar_yaml import (
 from avatar_yaml.fields import read_value
 from avatar_yaml.link_advice import TablesLinksAdvice
 from avatars import parameters
+from avatars.all_results import AllResults, collect
 from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
 from avatars.official_yaml import official_yaml, read_run_yaml
@@ -87,6 +90,15 @@ if TYPE_CHECKING:
     from avatars.client import ApiClient
 
 TableSource = str | os.PathLike[str] | pd.DataFrame
+"""A table to upload: a CSV or Parquet file's path, or a DataFrame."""
+TableData = TableSource | uuid.UUID
+"""What ``add_table`` takes: a table to upload, a file name :meth:`Runner.upload_file` gave, or
+the id of a dataset already uploaded."""
+NEEDS_A_CHOICE = frozenset({"class_projection_2d"})
+"""Plot kinds :meth:`Runner.compute_figures` leaves out: each needs an option of
+:meth:`Runner.render_plot` that has no default (its colouring variable)."""
+JobSelection = Sequence[JobKind | str] | JobKind | str | None
+"""Jobs of a run: every one (None), one kind or name (a bare string is one job), or a list."""
 
 DEFAULT_JOBS: tuple[JobKind, ...] = (
     JobKind.STANDARD,
@@ -122,6 +134,13 @@ def _file_name(data: TableSource) -> str | None:
     return None if isinstance(data, pd.DataFrame) else Path(data).name
 
 
+def _upload_name(table_name: str, data: TableSource) -> str:
+    """The name an uploaded file gets, as in the official client: ``<table><suffix>``, the
+    suffix of the file (``.parquet`` for a DataFrame, sent as Parquet)."""
+    suffix = ".parquet" if isinstance(data, pd.DataFrame) else Path(data).suffix
+    return f"{table_name}{suffix}"
+
+
 class Runner:
     """One avatarization run (a "set" on the server), usually made by
     :meth:`avatars.manager.Manager.create_runner`.
@@ -131,6 +150,11 @@ class Runner:
         display_name: The run's name (letters, digits, ``_``, ``-``); several runs may share it.
         seed: Makes the avatarization and the metrics reproducible.
         max_distribution_plots: Cap on the distribution plots of the report.
+        output_format: The format of the avatar tables the run writes and
+            :meth:`shuffled` downloads: ``csv`` or ``parquet`` (default: the input's).
+        compute_figures: Whether the run stores what its figures are drawn from. It always
+            does (small summaries, never rows: :meth:`render_plot`, :meth:`compute_figures`),
+            so True or None; False is refused rather than ignored.
         pia_data_recipient, pia_data_type, pia_data_subject, pia_sensitivity_level: Facts
             about the data for the privacy-impact (PIA) report.
         approver_name, approver_role, approver_organisation, approver_date: Who approves
@@ -148,6 +172,8 @@ class Runner:
         *,
         seed: int | None = None,
         max_distribution_plots: int | None = None,
+        output_format: ResultsFormat | str | None = None,
+        compute_figures: bool | None = None,
         pia_data_recipient: DataRecipient | str = DataRecipient.UNKNOWN,
         pia_data_type: DataType | str = DataType.UNKNOWN,
         pia_data_subject: DataSubject | str = DataSubject.UNKNOWN,
@@ -164,6 +190,17 @@ class Runner:
         plots = Results.read_field(
             "max_distribution_plots", max_distribution_plots, "max_distribution_plots"
         )
+        table_format = Results.read_field("format", output_format, "output_format")
+        if compute_figures is not None and not isinstance(compute_figures, bool):
+            raise TypeError(
+                f"compute_figures: expected True, False or None, got {compute_figures!r}"
+            )
+        if compute_figures is False:
+            raise ValueError(
+                "compute_figures=False: this server always stores the small summaries the "
+                "figures are drawn from (no rows, no rendering on the server), so there is "
+                "nothing to skip; leave compute_figures out"
+            )
         self.client = api_client
         self.report_language: ReportLanguage = ReportParameters.read_field(
             "language", report_language, "report_language"
@@ -173,6 +210,7 @@ class Runner:
             seed=seed,
             annotations={"client_type": "python", "client_version": client_version()},
             max_distribution_plots=plots,
+            output_format=table_format,
         )
         self.set_pia(
             pia_data_recipient=pia_data_recipient,
@@ -187,6 +225,7 @@ class Runner:
         self._set_name: str | None = None
         self._results = RunResults(api_client, display_name, show_progress)
         self._datasets: dict[str, DatasetOut] = {}  # dataset id -> dataset
+        self._uploads: dict[str, DatasetOut] = {}  # file name from upload_file -> dataset
         self._advice: dict[str, dict[str, Any]] = {}  # table -> advice from the server
 
     # -- state -------------------------------------------------------------------------------
@@ -266,6 +305,25 @@ class Runner:
         self._config.metadata.pia_metadata = pia
         self._config.metadata.approver = approver if approver.to_dict() else None
 
+    def add_annotations(self, annotations: dict[str, str]) -> None:
+        """Add labels of your own to the run (a project, a ticket...): stored with its
+        configuration (the ``annotations`` of the YAML), read back with the run
+        (``manager.create_runner_from_id(...).config.annotations``). A key given before is
+        replaced; keys and values are strings, keys not empty."""
+        if not isinstance(annotations, dict):
+            raise TypeError(
+                f"annotations: expected a dict of strings, got {type(annotations).__name__}"
+            )
+        for key, value in annotations.items():
+            if not isinstance(key, str) or not key.strip():
+                raise ValueError(f"annotations: a key must be a non-empty string, got {key!r}")
+            if not isinstance(value, str):
+                raise ValueError(
+                    f"annotations[{key!r}]: expected a string, got {type(value).__name__} "
+                    f"({value!r}); convert it with str() if that is what you mean"
+                )
+        self._config.annotations = {**(self._config.annotations or {}), **annotations}
+
     # -- tables ------------------------------------------------------------------------------
 
     def _table(self, table_name: str) -> TableInfo:
@@ -309,7 +367,7 @@ class Runner:
     def add_table(
         self,
         table_name: str,
-        data: TableSource,
+        data: TableData,
         *,
         primary_key: str | None = None,
         foreign_keys: list[str] | None = None,
@@ -321,7 +379,7 @@ class Runner:
         keep: dict[str, KeepMode | str] | None = None,
         sep: str | None = None,
         encoding: str | None = None,
-        avatar_data: TableSource | None = None,
+        avatar_data: TableData | None = None,
     ) -> None:
         """Upload a table (CSV or Parquet path, or a DataFrame) and declare it in the run.
 
@@ -348,7 +406,12 @@ class Runner:
         replaces it (its parameters stay). A CSV's separator and encoding are detected; ``sep``
         and ``encoding`` say them instead (see ``client.datasets.upload_dataset``).
 
-        ``avatar_data`` brings avatars made elsewhere (a path or a DataFrame) to measure them
+        ``data`` may also name a table uploaded already, which is then not sent again: a file
+        name :meth:`upload_file` returned (``"patients.csv"``; it wins over a local file of
+        that name), or a dataset's id (a ``uuid.UUID``, from ``client.datasets``).
+
+        ``avatar_data`` brings avatars made elsewhere (a path, a DataFrame, or an upload named
+        as ``data`` may be) to measure them
         against the table: a metrics-only run (:meth:`run` then launches the metrics alone).
         They must be row for row with the table (row i made from original row i, as
         :meth:`sensitive_unshuffled` gives them): the hidden rate and the local cloaking pair
@@ -357,12 +420,19 @@ class Runner:
         where = f"table {table_name!r}: "
         TableInfo.read_field("name", table_name, f"{where}name")
         check_table_name(table_name)
-        for argument, given in (("data", data), ("avatar_data", avatar_data)):
-            if given is not None and not isinstance(given, str | os.PathLike | pd.DataFrame):
-                raise TypeError(
-                    f"table {table_name!r}: {argument} must be a file path or a pandas "
-                    f"DataFrame, got {type(given).__name__}"
-                )
+        if not isinstance(data, str | os.PathLike | pd.DataFrame | uuid.UUID):
+            raise TypeError(
+                f"table {table_name!r}: data must be a file path, a pandas DataFrame, a file "
+                f"name from upload_file or a dataset id (UUID), got {type(data).__name__}"
+            )
+        if avatar_data is not None and not isinstance(
+            avatar_data, str | os.PathLike | pd.DataFrame | uuid.UUID
+        ):
+            raise TypeError(
+                f"table {table_name!r}: avatar_data must be a file path, a pandas DataFrame, a "
+                f"file name from upload_file or a dataset id (UUID), got "
+                f"{type(avatar_data).__name__}"
+            )
         columns = parameters.table_columns(
             where,
             primary_key=primary_key,
@@ -377,8 +447,8 @@ class Runner:
             "individual_level", individual_level, f"{where}individual_level"
         )
 
-        dataset = self.client.datasets.upload_dataset(
-            data, name=table_name, sep=sep, encoding=encoding
+        dataset, file_name, uploaded_now = self._dataset_for(
+            table_name, data, sep=sep, encoding=encoding
         )
         uploaded = [dataset]
         order = {column.name: i for i, column in enumerate(dataset.columns)}
@@ -386,27 +456,121 @@ class Runner:
         table = candidate.add_table(
             table_name,
             str(dataset.id),
-            file=_file_name(data),
+            file=file_name,
             individual_level=individual,
             columns=sorted(columns.values(), key=lambda c: order.get(c.field, len(order))) or None,
         )
         self._datasets[str(dataset.id)] = dataset
         try:
             if avatar_data is not None:
-                avatars = self.client.datasets.upload_dataset(
-                    avatar_data, name=f"{table_name}_avatars", sep=sep, encoding=encoding
+                avatars, _, avatars_now = self._dataset_for(
+                    table_name,
+                    avatar_data,
+                    sep=sep,
+                    encoding=encoding,
+                    upload_name=f"{table_name}_avatars",
                 )
-                uploaded.append(avatars)
+                if avatars_now:
+                    uploaded.append(avatars)
                 _check_brought_avatars(table_name, dataset, avatars, columns.values())
                 table.avatars_data = AvatarsData(dataset_id=str(avatars.id))
             self._check(candidate)
         except Exception:
-            for made in uploaded:
+            for made in uploaded[1:]:
                 self.client.datasets.delete_dataset(made.id)
-            del self._datasets[str(dataset.id)]
+            if uploaded_now:  # an earlier upload stays the user's
+                self.client.datasets.delete_dataset(dataset.id)
+                del self._datasets[str(dataset.id)]
             raise
         self._config = candidate
         self._advice.pop(table_name, None)
+
+    def _dataset_for(
+        self,
+        table_name: str,
+        data: TableData,
+        *,
+        sep: str | None,
+        encoding: str | None,
+        upload_name: str | None = None,
+    ) -> tuple[DatasetOut, str | None, bool]:
+        """The dataset ``data`` names, its file name, and whether it was uploaded now (see
+        :meth:`add_table`); an upload is named ``upload_name`` (the table's name if None)."""
+        uploaded = isinstance(data, uuid.UUID) or (isinstance(data, str) and data in self._uploads)
+        if uploaded and (sep is not None or encoding is not None):
+            raise ValueError(
+                f"table {table_name!r}: sep and encoding say how to read a file being uploaded; "
+                f"{str(data)!r} was uploaded already, as it was read then"
+            )
+        if isinstance(data, uuid.UUID):
+            try:
+                dataset = self.client.datasets.get_dataset(data)
+            except NotFoundError:
+                raise ValueError(
+                    f"table {table_name!r}: you have no dataset {data} (client.datasets."
+                    "list_datasets() lists yours)"
+                ) from None
+            return dataset, dataset.name, False
+        if isinstance(data, str) and data in self._uploads:
+            return self._uploads[data], data, False
+        dataset = self.client.datasets.upload_dataset(
+            data, name=upload_name or table_name, sep=sep, encoding=encoding
+        )
+        return dataset, _file_name(data), True
+
+    def upload_file(
+        self,
+        table_name: str,
+        data: TableSource,
+        avatar_data: TableSource | None = None,
+        *,
+        sep: str | None = None,
+        encoding: str | None = None,
+    ) -> tuple[str, str | None]:
+        """Upload a table without declaring it; returns the file names it is known by,
+        ``(<table><suffix>, <table>_avatars<suffix> or None)`` as in the official client.
+
+        Then ``add_table(table_name, file_name)`` declares it without sending it again, and a
+        YAML run file (:meth:`from_yaml`) may name the file. ``avatar_data`` uploads avatars
+        the user brings for the table too (for metrics on them). ``sep`` and ``encoding`` are
+        those of :meth:`add_table`. The uploads are datasets of yours on the server
+        (``client.datasets.list_datasets()``), under those file names. Uploading a name again
+        replaces this runner's earlier upload of it (deleted from the server unless a table
+        of the run is that upload).
+        """
+        TableInfo.read_field("name", table_name, f"table {table_name!r}: name")
+        check_table_name(table_name)
+        sources: dict[str, TableSource] = {"data": data}
+        if avatar_data is not None:
+            sources["avatar_data"] = avatar_data
+        for keyword, source in sources.items():
+            if not isinstance(source, str | os.PathLike | pd.DataFrame):
+                raise TypeError(
+                    f"upload_file {table_name!r}: {keyword} must be a file path or a pandas "
+                    f"DataFrame, got {type(source).__name__}"
+                )
+        names: list[str | None] = []
+        for keyword, source in sources.items():
+            stem = table_name if keyword == "data" else f"{table_name}_avatars"
+            name = _upload_name(stem, source)
+            dataset = self.client.datasets.upload_dataset(
+                source, name=name, sep=sep, encoding=encoding
+            )
+            self._datasets[str(dataset.id)] = dataset
+            earlier = self._uploads.get(name)
+            self._uploads[name] = dataset
+            if earlier is not None and not self._uses(earlier):
+                self.client.datasets.delete_dataset(earlier.id)  # replaced, as there
+                self._datasets.pop(str(earlier.id), None)
+            names.append(name)
+        return str(names[0]), (names[1] if len(names) > 1 else None)
+
+    def _uses(self, dataset: DatasetOut) -> bool:
+        """Whether a table of the run is that dataset."""
+        return any(
+            table.data is not None and table.data.dataset_id == str(dataset.id)
+            for table in self._config.schema.tables
+        )
 
     def delete_table(self, table_name: str) -> None:
         """Remove a table from the run, with its parameters and the links to and from it
@@ -591,10 +755,43 @@ class Runner:
             )
         self.set_parameters(table_name, **{**current, **overrides})
 
-    def delete_parameters(self, table_name: str) -> None:
-        """Remove every parameter of a table (it is then neither avatarized nor measured)."""
+    def delete_parameters(
+        self, table_name: str, parameters_names: Sequence[str] | str | None = None
+    ) -> None:
+        """Remove parameters of a table: every one (the table is then neither avatarized nor
+        measured), or only those named (``set_parameters`` keywords, one as a string or a
+        list), the others kept as they are.
+
+        Raises ValueError, before changing anything, for a name ``set_parameters`` does not
+        take (listing those it does), or when what is left does not hold together (e.g.
+        ``imputation_method`` removed while ``imputation_k`` stays).
+        """
         self._table(table_name)
-        self._config.delete_parameters(table_name)
+        if parameters_names is None:
+            self._config.delete_parameters(table_name)
+            return
+        names = [parameters_names] if isinstance(parameters_names, str) else list(parameters_names)
+        unknown = [name for name in names if name not in parameters.KEYWORDS]
+        if unknown:
+            raise ValueError(
+                f"table {table_name!r}: delete_parameters: unknown parameter "
+                f"{', '.join(map(repr, unknown))}; the parameters are set_parameters' "
+                f"keywords: {', '.join(parameters.KEYWORDS)}"
+            )
+        kept = {
+            name: value
+            for name, value in parameters.from_documents(self._config, table_name).items()
+            if name not in names
+        }
+        candidate = copy.deepcopy(self._config)
+        candidate.delete_parameters(table_name)
+        previous, self._config = self._config, candidate
+        try:
+            if any(value is not None for value in kept.values()):
+                self._apply(table_name, kept)
+        except ValueError:
+            self._config = previous
+            raise
 
     def print_parameters(self, table_name: str | None = None) -> None:
         """Print the parameters of one table, or of every table."""
@@ -758,32 +955,81 @@ class Runner:
         ``cancelled``), in the order they run; deleted jobs are left out."""
         return {document: str(job.status) for document, job in self._results.job_list().items()}
 
-    def get_status(self, job_kind: JobKind | str) -> str:
-        """The status of one job, named by kind (``JobKind.STANDARD``) or document name."""
-        return str(self.client.jobs.get_job(self._results.job_name(job_kind)).status)
+    def get_status(
+        self, job_kind: JobKind | str | None = None, *, job_name: str | None = None
+    ) -> str:
+        """The status of one job, named by kind (``JobKind.STANDARD``), document name or,
+        as ``job_name``, by the server's job name (one of the two; ValueError otherwise)."""
+        if (job_kind is None) == (job_name is None):
+            raise ValueError("get_status: name the job by job_kind or by job_name (one of them)")
+        chosen = job_kind if job_kind is not None else job_name
+        assert chosen is not None
+        return str(self.client.jobs.get_job(self._results.job_name(chosen)).status)
 
-    def get_job(self, job: JobKind | str) -> JobOut:
+    def get_job(self, kind_or_name: JobKind | str) -> JobOut:
         """One job of the run as the server describes it (status, stage, progress, error),
         named by kind (``JobKind.STANDARD``), document name or job name."""
-        return self.client.jobs.get_job(self._results.job_name(job))
+        return self.client.jobs.get_job(self._results.job_name(kind_or_name))
 
     def get_jobs(self) -> JobList:
         """The run's jobs, by document name in the order they run; shown as a table of
         statuses and progress in notebooks."""
         return self._results.job_list()
 
-    def cancel(self, job_names: Sequence[JobKind | str] | None = None) -> list[JobOut]:
-        """Cancel the run's unfinished jobs (or those named); returns the cancelled jobs."""
+    def cancel(self, job_names: JobSelection = None) -> list[JobOut]:
+        """Cancel the run's unfinished jobs, or those named: one kind or name
+        (``"standard"``, ``JobKind.REPORT``; a bare string is one job) or a list. Returns the
+        cancelled jobs; finished ones are left as they are."""
         return self._results.cancel(job_names)
 
-    def delete(self, job_names: Sequence[JobKind | str] | None = None) -> BulkDeleteResponse:
-        """Delete the run's jobs (or those named) and their results on the server."""
+    def delete(self, job_names: JobSelection = None) -> BulkDeleteResponse:
+        """Delete the run's jobs, or those named (one kind or name, or a list, as for
+        :meth:`cancel`), and their results on the server."""
         return self._results.delete(job_names)
 
     def result_files(self, job: JobKind | str) -> ResultFiles:
         """The files one job produced (waits for it): kind, table, name, format, size."""
         _, files = self._results.files(self._results.document_of(job))
         return ResultFiles(files)
+
+    def get_all_results(self) -> AllResults:
+        """Every result of the run, read at once: waits for each of its jobs (raises
+        JobFailedError if one failed or was cancelled) and downloads each file once. Fields
+        by table: ``shuffled``, ``sensitive_unshuffled``, ``original_projections``,
+        ``avatars_projections``, ``privacy_metrics``, ``signal_metrics``,
+        ``privacy_verdict``, ``run_metadata``, ``advice``; and, for linked tables, the run's
+        ``privacy_metrics_summary``, ``signal_metrics_summary`` and ``relations``."""
+        if ADVICE_NAME in self._results.jobs and not self._advice:
+            self._load_advice()
+        return collect(self._results, self._advice)
+
+    def get_specific_result(
+        self,
+        table: str,
+        job_kind_or_name: JobKind | str,
+        result: ResultKind | str = ResultKind.SHUFFLED,
+    ) -> Any:
+        """One result of a table, read as the accessors read it: a DataFrame for a table
+        file (``shuffled``, ``unshuffled``, the projections), the parsed JSON otherwise
+        (metrics, run metadata, plot data...). ``job_kind_or_name``: the job that wrote it,
+        as a kind, a document name (``report_pia``) or a job name. Waits for the job.
+
+        Raises ValueError for a table the run does not declare, a job it did not launch, a
+        result the job did not write for the table (naming those it wrote), or a report
+        (a document to save: :meth:`download_report`).
+        """
+        self._table(table)
+        kind = read_value(ResultKind, result, "result")
+        return self._results.specific(self._results.document_of(job_kind_or_name), kind, table)
+
+    def get_specific_result_urls(
+        self, job_name: JobKind | str, result: ResultKind | str = ResultKind.SHUFFLED
+    ) -> list[str]:
+        """Where each ``result`` file of a job downloads from: full URLs to ``GET`` with
+        this client's credentials (the ``Authorization`` header). Empty if the job wrote
+        none of that kind. Waits for the job (a kind, a document name or a job name)."""
+        kind = read_value(ResultKind, result, "result")
+        return self._results.urls(self._results.document_of(job_name), kind)
 
     # -- results -----------------------------------------------------------------------------
 
@@ -992,6 +1238,60 @@ class Runner:
             variable=variable,
             open_in_browser=open_in_browser,
         )
+
+    def compute_figures(
+        self,
+        table_name: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        language: ReportLanguage | str | None = None,
+    ) -> dict[str, dict[PlotKind, Figure]]:
+        """Draw now every figure of one table, or of every table, that the run's jobs
+        stored data for: ``{table: {kind: figure}}``, as :meth:`render_plot` draws each
+        with its defaults (a correlation plot shows the originals' matrix). Waits for those
+        jobs. ``path`` (a folder, created if needed) also receives each as
+        ``<table>.<kind>.png``. A kind that needs a choice of yours (``class_projection_2d``
+        its colouring variable) is left to :meth:`render_plot`.
+
+        A table without figures (not avatarized in this run) is left out, or, when named,
+        refused with a ValueError; so is a run that launched no job storing figure data.
+        """
+        from avatars.plots import SOURCES  # where each kind's data is stored
+
+        tables = [table_name] if table_name is not None else self._config.table_names()
+        for name in tables:
+            self._table(name)
+        if path is not None:
+            Path(path).mkdir(parents=True, exist_ok=True)
+        drawn: dict[str, dict[PlotKind, Figure]] = {}
+        for name in tables:
+            figures: dict[PlotKind, Figure] = {}
+            for kind in self.plot_kinds(name):
+                if kind.value in NEEDS_A_CHOICE:
+                    continue
+                source = SOURCES.get(kind)
+                if source is None:  # read from several results: drawn when the run has them
+                    with contextlib.suppress(ValueError):
+                        figures[kind] = self.render_plot(name, kind, path=path, language=language)
+                    continue
+                if source.document not in self._results.jobs:
+                    continue
+                if self._results.entry(source.document, source.result_kind, name) is None:
+                    continue
+                figures[kind] = self.render_plot(name, kind, path=path, language=language)
+            if figures:
+                drawn[name] = figures
+        if table_name is not None and not drawn:
+            raise ValueError(
+                f"the run stored no figure data for table {table_name!r}: figures come from "
+                "the avatarization and the signal metrics of a run that avatarized the table "
+                "(set_parameters with k, then run())"
+            )
+        if not drawn:
+            raise ValueError(
+                "the run stored no figure data: run() with avatarization and signal metrics first"
+            )
+        return drawn
 
     def _repr_html_(self) -> str:
         """The run in a notebook: its tables with their parameters, and its jobs."""

@@ -27,6 +27,16 @@ class Results:
             get_results.sync_detailed, ResultsOut, idempotent=True, job_name=job_name
         )
 
+    @staticmethod
+    def file_path(job_name: str, file_name: str) -> str:
+        """The API path one result file downloads from (``GET``, streamed)."""
+        return api_path("results", job_name, "files", file_name)
+
+    def file_url(self, job_name: str, file_name: str) -> str:
+        """The full URL of one result file: a ``GET`` with this client's credentials
+        (``Authorization`` header) streams it."""
+        return f"{self._core.root_url}{self.file_path(job_name, file_name)}"
+
     def download_file(
         self,
         job_name: str,
@@ -43,7 +53,7 @@ class Results:
         :mod:`avatar_yaml.spreadsheet_safety`). ``neutralize_formulas=False`` keeps the bytes
         exactly as the server stored them."""
         # Not the generated download_result: it reads the whole body into memory.
-        path = api_path("results", job_name, "files", file_name)
+        path = self.file_path(job_name, file_name)
         target = Path(destination)
         if not (neutralize_formulas and file_name.lower().endswith(".csv")):
             return self._core.download_to(path, target, operation="download_result")
