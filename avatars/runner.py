@@ -115,6 +115,7 @@ def _check_brought_avatars(
     """Avatars brought for a table can be paired with it: same rows, and every column the
     metrics compare (all but those the schema sets aside)."""
     where = f"table {table_name!r}: avatar_data"
+    columns = list(columns)
     if avatars.rows != dataset.rows:
         raise ConfigError(
             f"{where} has {avatars.rows} rows and the table {dataset.rows}: the metrics pair "
@@ -128,6 +129,15 @@ def _check_brought_avatars(
     missing = [c.name for c in dataset.columns if c.name not in aside and c.name not in present]
     if missing:
         raise ConfigError(f"{where} lacks the table's columns {missing}")
+    table_columns = {column.name for column in dataset.columns}
+    unmeasured = [c.name for c in avatars.columns if c.name not in table_columns]
+    unmeasured += [c.field for c in columns if c.drop and c.field in present]
+    if unmeasured:
+        raise ConfigError(
+            f"{where} holds columns {unmeasured} that the table does not measure (absent from "
+            "it, or dropped): nothing would vouch for them in the release; drop them from the "
+            "avatars"
+        )
 
 
 def _file_name(data: TableSource) -> str | None:

@@ -157,6 +157,30 @@ def test_brought_avatars_are_refused_with_what_to_do(
         runner.add_table("other", frame, **SET_ASIDE)
 
 
+def test_brought_avatars_carrying_original_identifiers_fail_the_verdict(
+    manager: Manager, own_run: tuple[pd.DataFrame, Runner]
+) -> None:
+    """The server made none of the keys and pseudonyms of avatars you bring: an original value
+    there is an identifier released as it was, and the verdict fails on it; a column the table
+    does not measure is refused."""
+    frame, own = own_run
+    clean = own.sensitive_unshuffled("patients")
+    leaky = clean.assign(email=frame["email"].to_numpy())
+    runner = manager.create_runner("leaky", seed=2)
+    runner.add_table("patients", frame, avatar_data=leaky, **SET_ASIDE)
+    runner.run()
+    verdict = runner.privacy_verdict("patients")
+    items = {item["name"]: item for item in verdict["items"]}
+    assert verdict["status"] == "fail"
+    assert not items["original_identifiers:email"]["passed"]
+    assert items["original_identifiers:email"]["count"] == len(frame)
+    assert items["original_identifiers:pid"]["passed"]  # new keys: none is an original's
+
+    refused = manager.create_runner("unmeasured")
+    with pytest.raises(ConfigError, match=r"holds columns \['ssn'\] that the table does not"):
+        refused.add_table("patients", frame, avatar_data=clean.assign(ssn="1 84 12"), **SET_ASIDE)
+
+
 def _measured_variables(runner: Runner) -> set[str]:
     comparisons = runner._results.json(
         "signal_metrics", ResultKind.VARIABLE_COMPARISONS, "patients"

@@ -685,6 +685,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     pair.avatars,
                     avatarization[name].exclude_variables if name in avatarization else None,
                     sensitive_links=_sensitive_links(group.group, name),
+                    set_aside=pair.set_aside,
                 ),
             )
     if linked:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -49,6 +49,9 @@ class Pair:
     name: str
     prepared: PreparedTable
     avatars: pd.DataFrame
+    set_aside: dict[str, tuple[pd.Series, pd.Series]] = field(default_factory=dict)
+    """For avatars the user brings: each key or pseudonymized column they hold, as
+    ``(original values, brought values)`` (the server made none of them)."""
 
     def without(self, excluded: Mapping[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Both sides without the columns a metrics document excludes (variables kept out of
@@ -157,6 +160,20 @@ def _brought_dataset(ctx: JobContext, name: str) -> Dataset:
     return dataset
 
 
+def _set_aside_sides(
+    prepared: PreparedTable, brought: PreparedTable
+) -> list[tuple[str, pd.Series, pd.Series]]:
+    """The keys and pseudonymized columns that both the table and the brought avatars hold."""
+    sides = []
+    for column, values in brought.keys.items():
+        if column in prepared.keys:
+            sides.append((column, prepared.keys[column], values))
+    for column, (values, _) in brought.pseudonymized.items():
+        if column in prepared.pseudonymized:
+            sides.append((column, prepared.pseudonymized[column][0], values))
+    return sides
+
+
 def brought_groups(ctx: JobContext) -> list[MeasuredGroup]:
     """Each table with the avatars the user brings, read and typed with the table's own
     declarations (dropped columns, keys and pseudonymized columns set aside alike).
@@ -168,23 +185,44 @@ def brought_groups(ctx: JobContext) -> list[MeasuredGroup]:
     for planned in table_groups(ctx.config.schema):
         (name,) = planned.tables
         prepared = ctx.prepared(name)
-        brought = prepare_table(
-            ctx.storage,
-            _brought_dataset(ctx, name),
-            ctx.table(name),
-            max_decoded_bytes=ctx.settings.max_decoded_bytes,
-        )
+        try:
+            brought = prepare_table(
+                ctx.storage,
+                _brought_dataset(ctx, name),
+                ctx.table(name),
+                max_decoded_bytes=ctx.settings.max_decoded_bytes,
+            )
+        except ValueError as error:
+            raise JobInputError(f"table {name!r}: the avatars you bring: {error}") from None
         original, avatars = prepared.data, brought.data
+        where = f"table {name!r}: the avatars you bring"
         missing = [c for c in original.columns if c not in avatars.columns]
         if missing:
-            raise JobInputError(f"table {name!r}: the avatars you bring lack the columns {missing}")
+            raise JobInputError(f"{where} lack the columns {missing}")
+        unmeasured = [c for c in brought.column_order if c not in prepared.column_order]
+        declared = ctx.table(name).columns or []
+        unmeasured += [c.field for c in declared if c.drop and c.field in brought.column_order]
+        if unmeasured:
+            raise JobInputError(
+                f"{where} hold columns {unmeasured} that the table does not measure (absent "
+                "from it, or dropped): nothing would vouch for them in the release; drop them "
+                "from the avatars"
+            )
         if len(avatars) != len(original):
             raise JobInputError(
                 f"table {name!r}: the avatars you bring have {len(avatars)} rows and the table "
                 f"{len(original)}: the metrics pair each original with its own avatar (row i "
                 "made from row i), so both need the same rows in the same order"
             )
-        pair = Pair(name, prepared, like(avatars[list(original.columns)], original))
+        try:
+            typed = like(avatars[list(original.columns)], original)
+        except (ValueError, TypeError) as error:
+            raise JobInputError(f"{where} do not read like the table: {error}") from None
+        set_aside = {
+            column: (originals, brought_side)
+            for column, originals, brought_side in _set_aside_sides(prepared, brought)
+        }
+        pair = Pair(name, prepared, typed, set_aside)
         group = prepare_group(planned, {name: prepared})
         measured.append(MeasuredGroup(group=group, pairs={name: pair}, avatar_parent_rows={}))
     return measured

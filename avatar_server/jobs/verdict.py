@@ -8,14 +8,15 @@ every reason to refuse the release, each an item ``{name, passed, reason, remedy
 - every column whose released values include values only one original holds (verbatim
   unique values: a name, an email, a rare code points at one person whatever the metrics say);
 - every ``row_order`` re-attachment of excluded variables (each value stays on its person);
-- every risky column kept as is on purpose (the acknowledgement is recorded here).
+- every risky column kept as is on purpose (the acknowledgement is recorded here);
+- for avatars the user brings, every key or pseudonymized column that holds an original value.
 
 The remedy says what would fix that item, not a generic "larger k" where k cannot help.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -95,6 +96,27 @@ def _verbatim_items(original: pd.DataFrame, avatars: pd.DataFrame) -> list[dict[
     return items
 
 
+def _set_aside_item(column: str, originals: pd.Series, released: pd.Series) -> dict[str, Any]:
+    """A key or pseudonymized column of avatars the user brings: the server made none of its
+    values, so any value an original holds is an identifier released as it was."""
+    carried = int(released.isin(set(originals.dropna())).sum())
+    reason = (
+        f"{carried} of {len(released)} avatars carry an original value of this key or "
+        "pseudonymized column"
+        if carried
+        else "no avatar carries an original value of this key or pseudonymized column"
+    )
+    return _item(
+        f"original_identifiers:{column}",
+        carried == 0,
+        reason,
+        f"replace column {column!r} in your avatars by new keys or pseudonyms, or drop it",
+        column=column,
+        count=carried,
+        rows=len(released),
+    )
+
+
 def _view_items(view: dict[str, Any]) -> list[dict[str, Any]]:
     """The metric items of a linked table's further view (an enriched table, or the person
     behind a child row), named after the view so each reads apart from the table's own."""
@@ -121,6 +143,7 @@ def table_verdict(
     exclusion: ExcludeVariables | None,
     *,
     sensitive_links: Sequence[str] = (),
+    set_aside: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
 ) -> dict[str, Any]:
     """The verdict of one table from its privacy metrics (the official dicts: one, or one per
     view of a linked table, all of which must pass) and its released columns:
@@ -132,6 +155,8 @@ def table_verdict(
     for view in metrics[1:]:
         items += _view_items(view)
     items += _verbatim_items(prepared.data, avatars)
+    for column, (originals, released) in (set_aside or {}).items():
+        items.append(_set_aside_item(column, originals, released))
     if exclusion is not None and exclusion.replacement_strategy is ExcludeVariablesMethod.ROW_ORDER:
         names = ", ".join(exclusion.variable_names)
         items.append(
