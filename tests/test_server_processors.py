@@ -17,9 +17,9 @@ from avatar_server.engine.processors import (
 )
 from avatar_yaml import (
     ConfigError,
-    ResultKind,
     InterRecordRangeDifferenceParameters,
     RelativeDifferenceParameters,
+    ResultKind,
 )
 from avatars import ApiClient, Manager
 from avatars.errors import JobFailedError
