@@ -671,6 +671,34 @@ def brought_avatars(config: Config) -> list[str]:
     ]
 
 
+def check_brought_facts(table: TableInfo, data: TableFacts, avatars: TableFacts) -> None:
+    """Avatars brought for ``table`` can be paired with it and vouched for: the same rows,
+    every column the metrics compare, and no column the table does not measure (absent from
+    it, or dropped): such a column would be released with nothing checking it."""
+    where = f"table {table.name!r}: avatar_data"
+    if avatars.rows != data.rows:
+        raise ConfigError(
+            f"{where} has {avatars.rows} rows and the table {data.rows}: the metrics pair "
+            "each original with its own avatar (row i made from row i), so both need the same "
+            "rows in the same order"
+        )
+    declared = table.columns or []
+    aside = {
+        c.field for c in declared if c.drop or c.primary_key or c.identifier or c.pseudonymization
+    }
+    missing = [c for c in data.columns if c not in aside and c not in avatars.columns]
+    if missing:
+        raise ConfigError(f"{where} lacks the table's columns {missing}")
+    unmeasured = [c for c in avatars.columns if c not in data.columns]
+    unmeasured += [c.field for c in declared if c.drop and c.field in avatars.columns]
+    if unmeasured:
+        raise ConfigError(
+            f"{where} holds columns {unmeasured} that the table does not measure (absent from "
+            "it, or dropped): nothing would vouch for them in the release; drop them from the "
+            "avatars"
+        )
+
+
 def _check_brought_avatars(config: Config) -> None:
     """A run measures either its own avatarization's avatars or avatars the user brings for
     every table (metrics without ``avatarization_ref``), never a mix."""

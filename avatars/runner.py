@@ -36,10 +36,8 @@ from avatar_yaml import (
     AlignmentMethod,
     Approver,
     AvatarsData,
-    ColumnInfo,
     ColumnType,
     Config,
-    ConfigError,
     DataRecipient,
     DataSubject,
     DataType,
@@ -107,37 +105,6 @@ DEFAULT_JOBS: tuple[JobKind, ...] = (
     JobKind.REPORT,
 )
 """What :meth:`Runner.run` launches when not told otherwise: avatars, both metrics, reports."""
-
-
-def _check_brought_avatars(
-    table_name: str, dataset: DatasetOut, avatars: DatasetOut, columns: Iterable[ColumnInfo]
-) -> None:
-    """Avatars brought for a table can be paired with it: same rows, and every column the
-    metrics compare (all but those the schema sets aside)."""
-    where = f"table {table_name!r}: avatar_data"
-    columns = list(columns)
-    if avatars.rows != dataset.rows:
-        raise ConfigError(
-            f"{where} has {avatars.rows} rows and the table {dataset.rows}: the metrics pair "
-            "each original with its own avatar (row i made from row i), so both need the same "
-            "rows in the same order"
-        )
-    aside = {
-        c.field for c in columns if c.drop or c.primary_key or c.identifier or c.pseudonymization
-    }
-    present = {column.name for column in avatars.columns}
-    missing = [c.name for c in dataset.columns if c.name not in aside and c.name not in present]
-    if missing:
-        raise ConfigError(f"{where} lacks the table's columns {missing}")
-    table_columns = {column.name for column in dataset.columns}
-    unmeasured = [c.name for c in avatars.columns if c.name not in table_columns]
-    unmeasured += [c.field for c in columns if c.drop and c.field in present]
-    if unmeasured:
-        raise ConfigError(
-            f"{where} holds columns {unmeasured} that the table does not measure (absent from "
-            "it, or dropped): nothing would vouch for them in the release; drop them from the "
-            "avatars"
-        )
 
 
 def _file_name(data: TableSource) -> str | None:
@@ -482,7 +449,9 @@ class Runner:
                 )
                 if avatars_now:
                     uploaded.append(avatars)
-                _check_brought_avatars(table_name, dataset, avatars, columns.values())
+                rules.check_brought_facts(
+                    table, parameters.dataset_facts(dataset), parameters.dataset_facts(avatars)
+                )
                 table.avatars_data = AvatarsData(dataset_id=str(avatars.id))
             self._check(candidate)
         except Exception:

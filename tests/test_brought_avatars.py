@@ -4,6 +4,7 @@ a real server."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_yaml import ConfigError, ExcludeVariablesMethod, ResultKind
+from avatar_yaml import (
+    AvatarsData,
+    ColumnInfo,
+    Config,
+    ConfigError,
+    ExcludeVariablesMethod,
+    ResultKind,
+)
 from avatars import ApiClient, Manager, Runner
+from avatars.errors import ValidationError
 
 
 def patients(rows: int = 200) -> pd.DataFrame:
@@ -179,6 +188,30 @@ def test_brought_avatars_carrying_original_identifiers_fail_the_verdict(
     refused = manager.create_runner("unmeasured")
     with pytest.raises(ConfigError, match=r"holds columns \['ssn'\] that the table does not"):
         refused.add_table("patients", frame, avatar_data=clean.assign(ssn="1 84 12"), **SET_ASIDE)
+
+
+def test_the_server_checks_brought_avatars_when_the_run_is_stored(
+    manager: Manager, own_run: tuple[pd.DataFrame, Runner]
+) -> None:
+    """A run file posted directly (not through add_table) gets the same rule, as a 422, and
+    another user's dataset is not found."""
+    frame, own = own_run
+    client = manager.auth_client
+    original = client.datasets.upload_dataset(frame, name="patients")
+    short = client.datasets.upload_dataset(own.sensitive_unshuffled("patients").head(150))
+    config = Config.new("posted")
+    config.add_table(
+        "patients",
+        str(original.id),
+        columns=[ColumnInfo(field="pid", primary_key=True), ColumnInfo(field="email", drop=True)],
+    )
+    config.table("patients").avatars_data = AvatarsData(dataset_id=str(short.id))
+    config.set_parameters("patients")
+    with pytest.raises(ValidationError, match="has 150 rows and the table 200"):
+        client.resources.put_resources("posted", config.to_yaml())
+    config.table("patients").avatars_data = AvatarsData(dataset_id=str(uuid.uuid4()))
+    with pytest.raises(ValidationError, match=r"avatars_data: dataset .* not found"):
+        client.resources.put_resources("posted", config.to_yaml())
 
 
 def _measured_variables(runner: Runner) -> set[str]:

@@ -21,7 +21,8 @@ from avatar_server.jobs.groups import (
     prepare_group,
 )
 from avatar_server.jobs.tables import PreparedTable, prepare_table
-from avatar_yaml import AvatarizationParameters, ResultKind, table_groups
+from avatar_server.services.resources import facts
+from avatar_yaml import AvatarizationParameters, ConfigError, ResultKind, rules, table_groups
 
 
 def like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
@@ -185,10 +186,17 @@ def brought_groups(ctx: JobContext) -> list[MeasuredGroup]:
     for planned in table_groups(ctx.config.schema):
         (name,) = planned.tables
         prepared = ctx.prepared(name)
+        brought_dataset = _brought_dataset(ctx, name)
+        try:  # the datasets are as the run was checked with, unless one was replaced since
+            rules.check_brought_facts(
+                ctx.table(name), facts(ctx.dataset(name)), facts(brought_dataset)
+            )
+        except ConfigError as error:
+            raise JobInputError(str(error)) from None
         try:
             brought = prepare_table(
                 ctx.storage,
-                _brought_dataset(ctx, name),
+                brought_dataset,
                 ctx.table(name),
                 max_decoded_bytes=ctx.settings.max_decoded_bytes,
             )
@@ -196,24 +204,6 @@ def brought_groups(ctx: JobContext) -> list[MeasuredGroup]:
             raise JobInputError(f"table {name!r}: the avatars you bring: {error}") from None
         original, avatars = prepared.data, brought.data
         where = f"table {name!r}: the avatars you bring"
-        missing = [c for c in original.columns if c not in avatars.columns]
-        if missing:
-            raise JobInputError(f"{where} lack the columns {missing}")
-        unmeasured = [c for c in brought.column_order if c not in prepared.column_order]
-        declared = ctx.table(name).columns or []
-        unmeasured += [c.field for c in declared if c.drop and c.field in brought.column_order]
-        if unmeasured:
-            raise JobInputError(
-                f"{where} hold columns {unmeasured} that the table does not measure (absent "
-                "from it, or dropped): nothing would vouch for them in the release; drop them "
-                "from the avatars"
-            )
-        if len(avatars) != len(original):
-            raise JobInputError(
-                f"table {name!r}: the avatars you bring have {len(avatars)} rows and the table "
-                f"{len(original)}: the metrics pair each original with its own avatar (row i "
-                "made from row i), so both need the same rows in the same order"
-            )
         try:
             typed = like(avatars[list(original.columns)], original)
         except (ValueError, TypeError) as error:

@@ -47,12 +47,15 @@ def _dataset(db: Session, user: User, table: TableInfo) -> Dataset:
     where = f"table {table.name!r}"
     if table.data is None:  # pragma: no cover - the reader requires data in the schema
         raise UnprocessableError(f"{where}: no data (data.dataset_id)")
+    return _owned(db, user, where, table.data.dataset_id)
+
+
+def _owned(db: Session, user: User, where: str, given: str) -> Dataset:
+    """The user's dataset of id ``given``; someone else's is "not found", like a missing one."""
     try:
-        dataset_id = uuid.UUID(table.data.dataset_id)
+        dataset_id = uuid.UUID(given)
     except ValueError:
-        raise UnprocessableError(
-            f"{where}: dataset_id {table.data.dataset_id!r} is not a UUID"
-        ) from None
+        raise UnprocessableError(f"{where}: dataset_id {given!r} is not a UUID") from None
     dataset = db.get(Dataset, dataset_id)
     if dataset is None or dataset.user_id != user.id:
         raise UnprocessableError(f"{where}: dataset {dataset_id} not found")
@@ -60,12 +63,18 @@ def _dataset(db: Session, user: User, table: TableInfo) -> Dataset:
 
 
 def validate(db: Session, user: User, config: Config, storage: Storage) -> None:
-    """Check the run against the user's datasets with the rules the client applies too, then
-    the values of linked tables' keys and series tables' times (which only the server
-    holds)."""
+    """Check the run against the user's datasets with the rules the client applies too (the
+    avatars a user brings included), then the values of linked tables' keys and series
+    tables' times (which only the server holds)."""
     datasets = {table.name: _dataset(db, user, table) for table in config.schema.tables}
     try:
         rules.check(config, {name: facts(dataset) for name, dataset in datasets.items()})
+        for table in config.schema.tables:
+            brought = table.avatars_data.dataset_id if table.avatars_data else None
+            if brought is not None:
+                where = f"table {table.name!r}: avatars_data"
+                avatars = _owned(db, user, where, brought)
+                rules.check_brought_facts(table, facts(datasets[table.name]), facts(avatars))
     except ConfigError as error:
         raise UnprocessableError(str(error)) from None
     check_foreign_keys(storage, config, datasets)
