@@ -253,14 +253,8 @@ class Config:
                 **(self.parameters.time_series or {}),
                 table: time_series,
             }
-        if self.privacy_metrics is None:
-            self.privacy_metrics = PrivacyMetricsParameters(
-                results=self._results(PRIVACY_METRICS_NAME), seed=self.seed
-            )
-        if self.signal_metrics is None:
-            self.signal_metrics = SignalMetricsParameters(
-                results=self._results(SIGNAL_METRICS_NAME), seed=self.seed
-            )
+        self.add_metrics_documents()
+        assert self.privacy_metrics is not None and self.signal_metrics is not None
         if privacy is not None:
             self.privacy_metrics.privacy_metrics = {
                 **(self.privacy_metrics.privacy_metrics or {}),
@@ -271,6 +265,18 @@ class Config:
                 **(self.signal_metrics.signal_metrics or {}),
                 table: signal,
             }
+        self._tidy()
+
+    def add_metrics_documents(self) -> None:
+        """Both metrics documents, with their defaults where missing (entries kept)."""
+        if self.privacy_metrics is None:
+            self.privacy_metrics = PrivacyMetricsParameters(
+                results=self._results(PRIVACY_METRICS_NAME), seed=self.seed
+            )
+        if self.signal_metrics is None:
+            self.signal_metrics = SignalMetricsParameters(
+                results=self._results(SIGNAL_METRICS_NAME), seed=self.seed
+            )
         self._tidy()
 
     def delete_parameters(self, table: str) -> None:

@@ -17,7 +17,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from avatar_yaml import ResultKind, job_words, report_name
+from avatar_yaml import (
+    PARAMETERS_NAME,
+    PRIVACY_METRICS_NAME,
+    SIGNAL_METRICS_NAME,
+    ResultKind,
+    job_words,
+    report_name,
+)
 from avatars.cli_tables import (
     LinkArgs,
     TableArgs,
@@ -350,8 +357,8 @@ def _run(args: argparse.Namespace) -> None:
         return
     failed = wait_for_run(runner)
     lines: list[str] = []
-    if not failed:
-        for table in _avatarized_tables(runner):
+    if not failed and {PRIVACY_METRICS_NAME, SIGNAL_METRICS_NAME} <= set(runner.jobs):
+        for table in runner.measured_tables():
             lines += metrics_lines(
                 table, runner.privacy_metrics(table), runner.signal_metrics(table)
             )
@@ -371,12 +378,6 @@ def _run(args: argparse.Namespace) -> None:
         print(line)
     if failed:
         raise SystemExit(f"avatars run: {failed[0]}")
-
-
-def _avatarized_tables(runner: Runner) -> list[str]:
-    parameters = runner.config.parameters
-    avatarized = (parameters.avatarization or {}) if parameters is not None else {}
-    return [table for table in runner.config.table_names() if table in avatarized]
 
 
 def wait_for_run(runner: Runner) -> list[AvatarError]:
@@ -438,23 +439,31 @@ def write_avatars_csv(avatars: pd.DataFrame, path: Path, *, keep_formulas: bool)
 
 
 def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = False) -> list[str]:
-    """Write the avatars and metrics of each avatarized table and both reports (HTML and
-    PDF) into ``output``; returns the lines saying where each file is. The avatars CSVs have
-    their formula-like text cells neutralized unless ``keep_formulas``."""
+    """Write the avatars and metrics of each measured table (the avatars only when the run
+    made them) and both reports (HTML and PDF) into ``output``; returns the lines saying
+    where each file is. The avatars CSVs have their formula-like text cells neutralized
+    unless ``keep_formulas``."""
     from avatar_yaml import ReportType
 
     output.mkdir(parents=True, exist_ok=True)
     lines = []
-    for table in _avatarized_tables(runner):
-        avatars = runner.shuffled(table)
-        avatars_path = output / f"{table}.avatars.csv"
-        neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
-        privacy_path = output / f"{table}.privacy_metrics.json"
-        signal_path = output / f"{table}.signal_metrics.json"
-        privacy_path.write_text(json.dumps(runner.privacy_metrics(table), indent=1))
-        signal_path.write_text(json.dumps(runner.signal_metrics(table), indent=1))
-        lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}")
-        lines.append(f"metrics:  {privacy_path}, {signal_path}")
+    for table in runner.measured_tables():
+        if PARAMETERS_NAME in runner.jobs:  # not for avatars the user brought
+            avatars = runner.shuffled(table)
+            avatars_path = output / f"{table}.avatars.csv"
+            neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
+            lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}")
+        measured = []
+        for document, read in (
+            (PRIVACY_METRICS_NAME, runner.privacy_metrics),
+            (SIGNAL_METRICS_NAME, runner.signal_metrics),
+        ):
+            if document in runner.jobs:
+                path = output / f"{table}.{document}.json"
+                path.write_text(json.dumps(read(table), indent=1))
+                measured.append(str(path))
+        if measured:
+            lines.append(f"metrics:  {', '.join(measured)}")
     for report_type in ReportType:
         if report_name(report_type) in runner.jobs:
             written = runner.download_report(output, report_type)

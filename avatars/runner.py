@@ -890,9 +890,8 @@ class Runner:
                 "metrics measure the avatars of the same run: add JobKind.STANDARD, or bring "
                 "avatars to measure (add_table(..., avatar_data=...))"
             )
-        if brought and self._config.privacy_metrics is None:
-            for name in self._config.table_names():  # the metrics with their defaults
-                self._config.set_parameters(name)
+        if brought:
+            self._config.add_metrics_documents()  # a table without entries: the defaults
         if JobKind.REPORT in kinds and not metrics <= kinds:
             raise ValueError(
                 "the report summarizes both metrics: add JobKind.PRIVACY_METRICS and "
@@ -1138,7 +1137,8 @@ class Runner:
         return self._results.download_report(path, chosen, wanted)
 
     def metrics_summary(self) -> pd.DataFrame:
-        """Every privacy and signal metric of every avatarized table, one row per table.
+        """Every privacy and signal metric of every measured table (:meth:`measured_tables`),
+        one row per table.
 
         The columns are a two-level index ``(view, metric)``: ``view`` is ``value`` (the
         metric), ``target`` (the server's target, e.g. ``"> 90"``) or ``passed`` (True,
@@ -1153,10 +1153,17 @@ class Runner:
         kept than the target while each column's own distribution still holds (a lower ``k``
         or a higher ``ncp`` helps); see "Reading a verdict" in ``docs/concepts.md``.
         """
+        return self._results.metrics_summary(self.measured_tables())
+
+    def measured_tables(self) -> list[str]:
+        """The tables the run's metrics measure, in the schema's order: the avatarized ones,
+        or every table of a run on avatars you bring (``add_table(..., avatar_data=...)``)."""
+        brought = rules.brought_avatars(self._config)
+        if brought:
+            return brought
         standard = self._config.parameters
         avatarized = (standard.avatarization or {}) if standard is not None else {}
-        tables = [name for name in self._config.table_names() if name in avatarized]
-        return self._results.metrics_summary(tables)
+        return [name for name in self._config.table_names() if name in avatarized]
 
     def plot_kinds(self, table_name: str) -> list[PlotKind]:
         """The plot kinds :meth:`render_plot` draws for a table: ``raw_series`` and

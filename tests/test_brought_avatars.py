@@ -22,7 +22,9 @@ from avatar_yaml import (
     ResultKind,
 )
 from avatars import ApiClient, Manager, Runner
+from avatars.cli import main as cli_main
 from avatars.errors import ValidationError
+from tests.server import ServerProcess
 
 
 def patients(rows: int = 200) -> pd.DataFrame:
@@ -86,6 +88,10 @@ def test_the_metrics_of_brought_avatars_are_those_of_the_same_avatars_made_here(
         by_name(own.signal_metrics("patients"))
     )
     assert measured.privacy_verdict("patients")["status"] in ("pass", "fail")
+    assert measured.measured_tables() == ["patients"]
+    summary = measured.metrics_summary()
+    assert list(summary.index) == ["patients"]
+    assert summary["value", "hidden_rate"]["patients"] == pytest.approx(privacy["hidden_rate"])
 
     # The originals themselves as "avatars": every metric says so, and the verdict fails.
     copied = manager.create_runner("copied", seed=2)
@@ -95,14 +101,13 @@ def test_the_metrics_of_brought_avatars_are_those_of_the_same_avatars_made_here(
     assert copied.privacy_verdict("patients")["status"] == "fail"
 
 
-def test_brought_avatars_from_a_yaml_file(
-    manager: Manager, own_run: tuple[pd.DataFrame, Runner], tmp_path: Path
-) -> None:
+def metrics_only_file(manager: Manager, own_run: tuple[pd.DataFrame, Runner], folder: Path) -> Path:
+    """A run file of our own dialect that measures the avatars of ``own_run`` brought back."""
     frame, own = own_run
     client = manager.auth_client
     original = client.datasets.upload_dataset(frame, name="patients")
     avatars = client.datasets.upload_dataset(own.sensitive_unshuffled("patients"), name="avatars")
-    run_file = tmp_path / "metrics-only.yaml"
+    run_file = folder / "metrics-only.yaml"
     run_file.write_text(
         f"""
 kind: AvatarMetadata
@@ -136,12 +141,41 @@ spec:
 """,
         encoding="utf-8",
     )
+    return run_file
+
+
+def test_brought_avatars_from_a_yaml_file(
+    manager: Manager, own_run: tuple[pd.DataFrame, Runner], tmp_path: Path
+) -> None:
+    run_file = metrics_only_file(manager, own_run, tmp_path)
+    own = own_run[1]
     runner = manager.create_runner_from_yaml(run_file, "from-yaml")
     runner.run(jobs_to_run=["privacy_metrics"])
     metrics = by_name(runner.privacy_metrics("patients"))
     assert metrics["hidden_rate"] == pytest.approx(
         by_name(own.privacy_metrics("patients"))["hidden_rate"], abs=15
     )
+
+
+def test_avatars_run_measures_a_metrics_only_file(
+    manager: Manager,
+    own_run: tuple[pd.DataFrame, Runner],
+    tmp_path: Path,
+    server: ServerProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_file = metrics_only_file(manager, own_run, tmp_path)
+    monkeypatch.setenv("AVATAR_API_KEY", manager.auth_client.api_keys.create_api_key("cli").key)
+    monkeypatch.setenv("AVATAR_PROGRESS", "0")
+    out = tmp_path / "out"
+    cli_main(["run", str(run_file), "--base-url", server.base_url, "-o", str(out)])
+    printed = capsys.readouterr().out
+    assert "hidden_rate" in printed and "verdict" in printed.lower()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "patients.privacy_metrics.json",
+        "patients.signal_metrics.json",
+    ]
 
 
 def test_brought_avatars_are_refused_with_what_to_do(
