@@ -528,13 +528,7 @@ def _convert(args: argparse.Namespace) -> None:
     client = _manager(args).auth_client
     config = read_run_yaml(client, path.read_text(encoding="utf-8"))
     if args.to == "official":
-        ids = [t.data.dataset_id for t in config.schema.tables if t.data is not None]
-        ids += [
-            t.avatars_data.dataset_id
-            for t in config.schema.tables
-            if t.avatars_data is not None and t.avatars_data.dataset_id is not None
-        ]
-        datasets = [client.datasets.get_dataset(dataset_id) for dataset_id in ids]
+        datasets = client.datasets.list_datasets()
         text = official_yaml(config, datasets, allow_loss=args.allow_loss)
     else:
         text = config.to_yaml()

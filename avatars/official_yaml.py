@@ -45,26 +45,27 @@ def _file_name(dataset: DatasetOut) -> str:
 class DatasetFiles:
     """The user's datasets, found by the ``file`` an official-dialect run names.
 
-    A file names the datasets whose name is exactly it; if none, those named by its stem and
+    A file names the datasets whose name is exactly it, and those named by its stem and
     stored in the format of its extension (``person.csv``: a CSV dataset named ``person``, as
-    ``add_table`` and ``upload_dataset`` name an uploaded ``person.csv``). A dataset's id
-    written as the file names that dataset: the way to choose between two of the same name.
+    ``add_table`` and ``upload_dataset`` name an uploaded ``person.csv``); more than one is
+    refused. A dataset's id written as the file names that dataset: the way to choose between
+    two of the same name.
     """
 
     def __init__(self, datasets: Sequence[DatasetOut]) -> None:
         self.datasets = list(datasets)
 
     def _named(self, file: str) -> list[DatasetOut]:
+        """Every dataset the file may name, exactly or by its stem: several are refused, so
+        an upload named ``person.csv`` never silently wins over the run's ``person``."""
         wanted = _same(file)
-        exact = [d for d in self.datasets if _same(d.name) == wanted]
-        if exact:
-            return exact
         path = PurePath(wanted)
         extension = path.suffix.lower().lstrip(".")
         return [
             d
             for d in self.datasets
-            if extension and _same(d.name) == path.stem and str(d.file_format) == extension
+            if _same(d.name) == wanted
+            or (extension and _same(d.name) == path.stem and str(d.file_format) == extension)
         ]
 
     def dataset_id(self, file: str, where: str) -> str:
@@ -114,12 +115,19 @@ def official_yaml(
     config: Config, datasets: Sequence[DatasetOut], *, allow_loss: bool = False
 ) -> str:
     """``config`` as YAML in the official client's dialect; each table's data is written as
-    ``{volume: input, file}``, the file named after its dataset so that it reads back here.
+    ``{volume: input, file}``, the file named after its dataset so that it reads back here
+    (``datasets``: all the user's, so that a name another dataset answers to too is written
+    as the dataset's id instead).
 
     What the official dialect cannot say (an approver, ``keep`` treatments, HTML reports...)
     raises :class:`ConfigError` listing it, unless ``allow_loss``: then it is left out and
     listed in comments at the top of the text."""
-    files = {str(d.id): _file_name(d) for d in datasets}
+    found = DatasetFiles(datasets)
+    files = {}
+    for dataset in datasets:
+        name = _file_name(dataset)
+        # A name that would read back to another dataset, or to several, is written as the id.
+        files[str(dataset.id)] = name if found._named(name) == [dataset] else str(dataset.id)
     export = to_official(config, files)
     if export.left_out and not allow_loss:
         raise ConfigError(

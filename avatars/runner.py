@@ -1317,21 +1317,14 @@ class Runner:
         if dialect == "avatars":
             text = self._config.to_yaml()
         elif dialect == "official":
-            text = official_yaml(self._config, self._run_datasets(), allow_loss=allow_loss)
+            # All the user's datasets: a file name is written only if it reads back to its own.
+            datasets = self.client.datasets.list_datasets()
+            text = official_yaml(self._config, datasets, allow_loss=allow_loss)
         else:
             raise ValueError(f"unknown dialect {dialect!r}; allowed: avatars, official")
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
-
-    def _run_datasets(self) -> list[DatasetOut]:
-        """The datasets the run reads: each table's, and the avatars a table brings."""
-        datasets = [self._dataset_of(table) for table in self._config.schema.tables]
-        for table in self._config.schema.tables:
-            brought = table.avatars_data.dataset_id if table.avatars_data else None
-            if brought is not None:
-                datasets.append(self.client.datasets.get_dataset(brought))
-        return datasets
 
     def from_yaml(self, yaml_path: str | os.PathLike[str]) -> None:
         """Replace the configuration with a YAML file (e.g. from :meth:`get_yaml`).

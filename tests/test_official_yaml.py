@@ -398,6 +398,34 @@ def test_the_file_stem_and_decomposed_accents_find_the_dataset(
     assert runner.config.schema.tables[0].data.dataset_id == str(uploaded.id)  # type: ignore[union-attr]
 
 
+def test_an_exported_run_reads_back_to_its_own_dataset(
+    manager: Manager, shared_data: Path, tmp_path: Path
+) -> None:
+    """An older upload named ``person.csv`` and the run's dataset ``person`` both answer to
+    ``person.csv``: the export writes the run's dataset by its id, and the bare name is
+    refused as naming two, never resolved to the older one."""
+    datasets = manager.auth_client.datasets
+    older = datasets.upload_dataset(shared_data / "iris.csv", name="person.csv")
+    runner = manager.create_runner("person_twice")
+    runner.add_table("person", shared_data / "iris.csv")
+    runner.set_parameters("person", k=5)
+    exported = tmp_path / "official.yaml"
+    runner.get_yaml(exported, dialect="official")
+    again = manager.create_runner("person_again")
+    again.from_yaml(exported)
+    (table,) = again.config.schema.tables
+    assert table.data is not None
+    assert table.data.dataset_id == runner.config.schema.tables[0].data.dataset_id  # type: ignore[union-attr]
+    assert table.data.dataset_id != str(older.id)
+    ambiguous = tmp_path / "ambiguous.yaml"
+    ambiguous.write_text(
+        exported.read_text(encoding="utf-8").replace(table.data.dataset_id, "person.csv"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"the file 'person\.csv' names 2 of your datasets"):
+        again.from_yaml(ambiguous)
+
+
 def test_two_datasets_of_the_name_are_refused_until_one_is_chosen(
     manager: Manager, shared_data: Path, tmp_path: Path
 ) -> None:
