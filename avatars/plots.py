@@ -13,7 +13,9 @@ the kinds, where each kind's data lives, and the notebook display hook.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -228,10 +230,12 @@ def render_plot(
     series_table: bool = False,
     variable: str | None = None,
     open_in_browser: bool = False,
+    pages: bool = True,
 ) -> Figure:
     """The figure of ``kind`` for a table, from the run's stored plot data (see
     :meth:`avatars.runner.Runner.render_plot`); also written as PNG to ``path`` if given, and
-    as a standalone HTML page with ``open_in_browser`` or outside a notebook.
+    as a standalone HTML page with ``open_in_browser``, a ``.html`` path, or outside a
+    notebook when no path is given and ``pages``.
     ``series_table``: the table is a series table (series kinds only, and only for one)."""
     plot = read_value(PlotKind, kind, "plot kind")
     if series_table and plot not in SERIES_KINDS:
@@ -268,7 +272,7 @@ def render_plot(
         data = results.read_json(job_name, entry)
         _check_data(plot, table_name, data, variable)
         figure = build_figure(plot, data, side=side, language=language.value, variable=variable)
-    stem = ".".join([table_name, plot.value] + ([variable] if variable else []))
+    stem = ".".join([table_name, plot.value] + ([_file_safe(variable)] if variable else []))
     if path is not None and Path(path).suffix.lower() != ".html":
         destination = Path(path)
         if destination.is_dir():
@@ -276,7 +280,8 @@ def render_plot(
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(figure_png(figure))
     page_asked = path is not None and Path(path).suffix.lower() == ".html"
-    if open_in_browser or page_asked or not plot_pages.in_notebook():
+    by_default = pages and path is None and not plot_pages.in_notebook()
+    if open_in_browser or page_asked or by_default:
         page = plot_pages.page_destination(path, stem)
         title = f"{table_name} — {plot.value}" + (f" ({variable})" if variable else "")
         plot_pages.write_page(plot_pages.plot_page(figure, title, language=language.value), page)
@@ -284,6 +289,15 @@ def render_plot(
             plot_pages.open_page(page)
     enable_notebook_display()
     return figure
+
+
+def _file_safe(name: str) -> str:
+    """A column name as part of a file name: ``/``, ``..``, ``:`` and the like replaced, and a
+    short hash of the name added when anything was, so two names never share a file."""
+    safe = re.sub(r"[^\w.-]", "_", name).strip(".") or "_"
+    if safe == name:
+        return safe
+    return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def figure_png(figure: Figure) -> bytes:

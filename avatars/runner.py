@@ -1199,15 +1199,38 @@ class Runner:
         side). Only stored summaries are read, never the original rows, so a runner reloaded
         by name can plot.
 
-        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``), or the HTML page
-        if it ends in ``.html``. ``open_in_browser=True``, or any call outside a notebook,
-        writes the plot as one standalone HTML page (image embedded, nothing fetched from a
-        network): at ``path`` if it ends in ``.html``, beside the PNG, in the ``path`` folder,
-        or else as ``<table>.<kind>.html`` in the current directory; ``open_in_browser`` then
-        opens it with :mod:`webbrowser` (third, as in the official client's signature).
+        ``path`` writes a PNG (into a folder as ``<table>.<kind>.png``), or the HTML page if
+        it ends in ``.html``. ``open_in_browser=True``, or a call outside a notebook without
+        ``path``, writes the plot as one standalone HTML page (image embedded, nothing
+        fetched from a network): at ``path`` if it ends in ``.html``, beside the PNG, in the
+        ``path`` folder, or else as ``<table>.<kind>.html`` in the current directory;
+        ``open_in_browser`` then opens it with :mod:`webbrowser` (third, as in the official
+        client's signature).
         ``language`` defaults to the run's report language.
         As a notebook cell's value, the figure displays as an image.
         """
+        return self._render(
+            table_name,
+            plot_kind,
+            open_in_browser=open_in_browser,
+            path=path,
+            side=side,
+            language=language,
+            variable=variable,
+        )
+
+    def _render(
+        self,
+        table_name: str,
+        plot_kind: PlotKind | str,
+        *,
+        open_in_browser: bool = False,
+        path: str | os.PathLike[str] | None = None,
+        side: str = "original",
+        language: ReportLanguage | str | None = None,
+        variable: str | None = None,
+        pages: bool = True,
+    ) -> Figure:
         table = self._table(table_name)
         chosen = ReportParameters.read_field(
             "language", self.report_language if language is None else language, "language"
@@ -1223,6 +1246,7 @@ class Runner:
             series_table=series,
             variable=variable,
             open_in_browser=open_in_browser,
+            pages=pages,
         )
 
     def compute_figures(
@@ -1236,8 +1260,8 @@ class Runner:
         stored data for: ``{table: {kind: figure}}``, as :meth:`render_plot` draws each
         with its defaults (a correlation plot shows the originals' matrix). Waits for those
         jobs. ``path`` (a folder, created if needed) also receives each as
-        ``<table>.<kind>.png``. A kind that needs a choice of yours (``class_projection_2d``
-        its colouring variable) is left to :meth:`render_plot`.
+        ``<table>.<kind>.png``; no HTML page is written. A kind that needs a choice of yours
+        (``class_projection_2d`` its colouring variable) is left to :meth:`render_plot`.
 
         A table without figures (not avatarized in this run) is left out, or, when named,
         refused with a ValueError; so is a run that launched no job storing figure data.
@@ -1258,13 +1282,15 @@ class Runner:
                 source = SOURCES.get(kind)
                 if source is None:  # read from several results: drawn when the run has them
                     with contextlib.suppress(ValueError):
-                        figures[kind] = self.render_plot(name, kind, path=path, language=language)
+                        figures[kind] = self._render(
+                            name, kind, path=path, language=language, pages=False
+                        )
                     continue
                 if source.document not in self._results.jobs:
                     continue
                 if self._results.entry(source.document, source.result_kind, name) is None:
                     continue
-                figures[kind] = self.render_plot(name, kind, path=path, language=language)
+                figures[kind] = self._render(name, kind, path=path, language=language, pages=False)
             if figures:
                 drawn[name] = figures
         if table_name is not None and not drawn:

@@ -441,7 +441,9 @@ def test_projection_sample_keeps_at_most_2000_seeded_rows() -> None:
     avatars = original * 0.9
     first = projection_sample(original, avatars, [0.5, 0.3, 0.2], seed=4)
     again = projection_sample(original, avatars, [0.5, 0.3, 0.2], seed=4)
-    assert first == again
+    assert first["original"] == again["original"]  # the seed picks the rows
+    for axis in ("x", "y", "z"):  # the same avatars, in an order the seed does not give
+        assert sorted(first["avatars"][axis]) == sorted(again["avatars"][axis])
     assert first["rows"] == 5000 and first["sampled_rows"] == PROJECTION_SAMPLE_ROWS
     assert len(first["original"]["x"]) == len(first["avatars"]["y"]) == PROJECTION_SAMPLE_ROWS
     assert len(first["original"]["z"]) == PROJECTION_SAMPLE_ROWS  # a third axis for 3-D plots
@@ -493,6 +495,9 @@ def test_projection_sample_does_not_pair_originals_with_their_avatars() -> None:
     assert sample["original"]["x"] == coords["Dim. 1"].tolist()
     assert sorted(sample["avatars"]["x"]) == sample["original"]["x"]
     assert sample["avatars"]["x"] != sample["original"]["x"]
+    # The run's seed is stored with its results: a shuffle drawn from it would be undone.
+    seeded = np.random.default_rng(0).permutation(500).astype(float).tolist()
+    assert sample["avatars"]["x"] != seeded
 
 
 # --- the HTML in a browser -------------------------------------------------------------------

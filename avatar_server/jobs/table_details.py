@@ -144,8 +144,9 @@ def projection_sample(
 
     picked_o, picked_a = rows(len(original)), rows(len(avatars))
     # The avatars in a shuffled order: in row order, the i-th avatar of the file would be the
-    # avatar of the i-th original (the link only sensitive_unshuffled may hold).
-    picked_a = rng.permutation(picked_a)
+    # avatar of the i-th original (the link only sensitive_unshuffled may hold). The order is
+    # drawn from fresh entropy: the run's seed is stored, and would undo a seeded shuffle.
+    picked_a = np.random.default_rng().permutation(picked_a)
     sample: dict[str, Any] = {
         "original": _axes(original, picked_o),
         "avatars": _axes(avatars, picked_a),
