@@ -297,6 +297,8 @@ class Manager:
 
     def get_jobs_by_name(self, name: str) -> list[JobOut]:
         """Every job of every run named ``name`` (a run's display name), newest first."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name: expected a run's display name, got {name!r}")
         return list(self.auth_client.jobs.get_jobs(display_name=name, limit=_LIST_LIMIT).jobs)
 
     def get_jobs_by_id(self, id: uuid.UUID | str) -> list[JobOut]:
@@ -373,8 +375,11 @@ class Manager:
 
     def cancel_job_by_id(self, id: uuid.UUID | str) -> list[JobOut]:
         """Cancel the unfinished jobs of the run whose ``set_name`` is ``id``; returns the
-        cancelled jobs."""
-        return self.cancel_jobs([job.name for job in self.get_jobs_by_id(id)])
+        cancelled jobs; ValueError when you have no run of that id."""
+        jobs = self.get_jobs_by_id(id)
+        if not jobs:
+            raise ValueError(f"no run of yours has the set_name {str(id)!r}")
+        return self.cancel_jobs([job.name for job in jobs])
 
     def cancel_jobs(self, job_names: Sequence[str] | str) -> list[JobOut]:
         """Cancel the unfinished jobs among ``job_names`` (a bare string is one name);
@@ -412,4 +417,8 @@ def _set_id(id: uuid.UUID | str) -> uuid.UUID:
 
 def _names(job_names: Sequence[str] | str) -> list[str]:
     """Job names as a list; a bare string is one name, never its characters."""
-    return [job_names] if isinstance(job_names, str) else list(job_names)
+    if isinstance(job_names, str):
+        return [job_names]
+    if not isinstance(job_names, Sequence) or not all(isinstance(n, str) for n in job_names):
+        raise TypeError(f"job_names: expected a job name or a list of them, got {job_names!r}")
+    return list(job_names)

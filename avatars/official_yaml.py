@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -52,8 +52,13 @@ class DatasetFiles:
     two of the same name.
     """
 
-    def __init__(self, datasets: Sequence[DatasetOut]) -> None:
+    def __init__(
+        self, datasets: Sequence[DatasetOut], uploads: Mapping[str, DatasetOut] | None = None
+    ) -> None:
         self.datasets = list(datasets)
+        self.uploads = dict(uploads or {})
+        """Files uploaded by this runner (``Runner.upload_file``), by name: they name that
+        upload, before any older dataset of the same name."""
 
     def _named(self, file: str) -> list[DatasetOut]:
         """Every dataset the file may name, exactly or by its stem: several are refused, so
@@ -79,6 +84,9 @@ class DatasetFiles:
             by_id = [d for d in self.datasets if d.id == chosen]
             if by_id:
                 return str(by_id[0].id)
+        for name, upload in self.uploads.items():
+            if _same(name) == _same(file):
+                return str(upload.id)
         found = self._named(file)
         if len(found) == 1:
             return str(found[0].id)
@@ -101,12 +109,15 @@ class DatasetFiles:
         )
 
 
-def read_run_yaml(client: ApiClient, text: str) -> Config:
+def read_run_yaml(
+    client: ApiClient, text: str, *, uploads: Mapping[str, DatasetOut] | None = None
+) -> Config:
     """A run's YAML in either dialect, checked as the server would: ours as it is, the
-    official client's translated, its files found among the user's datasets."""
+    official client's translated, its files found among the user's datasets (``uploads``,
+    a runner's own uploads by file name, first)."""
     documents = load_yaml_documents(text)
     if is_official_dialect(documents):
-        files = DatasetFiles(client.datasets.list_datasets())
+        files = DatasetFiles(client.datasets.list_datasets(), uploads)
         documents = from_official(documents, files.dataset_id)
     return Config.from_documents(documents)
 

@@ -72,6 +72,16 @@ KEYWORDS = (
 )
 """Every keyword of ``set_parameters``, in its signature's order."""
 
+DEPENDENTS = {
+    "exclude_variable_names": ("exclude_variable_method", "use_excluded_variables_in_metrics"),
+    "imputation_method": (
+        "imputation_k",
+        "imputation_training_fraction",
+        "imputation_return_data_imputed",
+    ),
+}
+"""The keywords that only tune another one: removing that one removes them too."""
+
 DEFAULT_EXCLUSION = ExcludeVariablesMethod.COORDINATE_SIMILARITY
 """How excluded variables come back when no method is named: by the avatar's position in the
 projection, not by row order (``row_order`` keeps each value on its own person's avatar, so it

@@ -475,6 +475,14 @@ class Runner:
     ) -> tuple[DatasetOut, str | None, bool]:
         """The dataset ``data`` names, its file name, and whether it was uploaded now (see
         :meth:`add_table`); an upload is named ``upload_name`` (the table's name if None)."""
+        if isinstance(data, str) and data not in self._uploads and not Path(data).exists():
+            try:
+                data = uuid.UUID(data)  # a dataset id given as text
+            except ValueError:
+                raise FileNotFoundError(
+                    f"table {table_name!r}: {data!r} is no file here, no upload of this runner "
+                    "(upload_file names live in the runner that made them) and no dataset id"
+                ) from None
         uploaded = isinstance(data, uuid.UUID) or (isinstance(data, str) and data in self._uploads)
         if uploaded and (sep is not None or encoding is not None):
             raise ValueError(
@@ -545,9 +553,11 @@ class Runner:
         return str(names[0]), (names[1] if len(names) > 1 else None)
 
     def _uses(self, dataset: DatasetOut) -> bool:
-        """Whether a table of the run is that dataset."""
+        """Whether a table of the run reads that dataset, as its data or as its avatars."""
+        used = {str(dataset.id)}
         return any(
-            table.data is not None and table.data.dataset_id == str(dataset.id)
+            (table.data is not None and table.data.dataset_id in used)
+            or (table.avatars_data is not None and table.avatars_data.dataset_id in used)
             for table in self._config.schema.tables
         )
 
@@ -741,15 +751,28 @@ class Runner:
         measured), or only those named (``set_parameters`` keywords, one as a string or a
         list), the others kept as they are.
 
-        Raises ValueError, before changing anything, for a name ``set_parameters`` does not
-        take (listing those it does), or when what is left does not hold together (e.g.
-        ``imputation_method`` removed while ``imputation_k`` stays).
+        Removing a parameter removes those that only tune it (``exclude_variable_names``
+        takes ``exclude_variable_method`` and ``use_excluded_variables_in_metrics`` with it,
+        ``imputation_method`` its ``imputation_*`` settings). Raises ValueError, before
+        changing anything, for a name ``set_parameters`` does not take (listing those it
+        does), or when what is left does not hold together (e.g. ``k`` removed while
+        ``processors`` stay: they tune the avatarization).
         """
         self._table(table_name)
         if parameters_names is None:
             self._config.delete_parameters(table_name)
             return
-        names = [parameters_names] if isinstance(parameters_names, str) else list(parameters_names)
+        if isinstance(parameters_names, str):
+            names = [parameters_names]
+        elif isinstance(parameters_names, Sequence) and all(
+            isinstance(name, str) for name in parameters_names
+        ):
+            names = list(parameters_names)
+        else:
+            raise TypeError(
+                f"table {table_name!r}: delete_parameters: parameters_names must be a "
+                f"parameter's name or a list of them, got {parameters_names!r}"
+            )
         unknown = [name for name in names if name not in parameters.KEYWORDS]
         if unknown:
             raise ValueError(
@@ -757,10 +780,11 @@ class Runner:
                 f"{', '.join(map(repr, unknown))}; the parameters are set_parameters' "
                 f"keywords: {', '.join(parameters.KEYWORDS)}"
             )
+        removed = set(names).union(*(parameters.DEPENDENTS.get(name, ()) for name in names))
         kept = {
             name: value
             for name, value in parameters.from_documents(self._config, table_name).items()
-            if name not in names
+            if name not in removed
         }
         candidate = copy.deepcopy(self._config)
         candidate.delete_parameters(table_name)
@@ -1360,10 +1384,13 @@ class Runner:
 
         A file written by the official client (its ``avatar_yaml``) is read too: each
         table's ``file`` is looked up among your datasets (see
-        :class:`avatars.official_yaml.DatasetFiles`), its spellings are translated, and
-        what this server does not do is refused by name (docs/concepts.md).
+        :class:`avatars.official_yaml.DatasetFiles`; a file this runner uploaded with
+        :meth:`upload_file` is that upload, whatever older datasets share its name), its
+        spellings are translated, and what this server does not do is refused by name
+        (docs/yaml.md).
         """
-        config = read_run_yaml(self.client, Path(yaml_path).read_text(encoding="utf-8"))
+        text = Path(yaml_path).read_text(encoding="utf-8")
+        config = read_run_yaml(self.client, text, uploads=self._uploads)
         self.adopt(config)
 
     def adopt(

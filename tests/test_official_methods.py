@@ -215,6 +215,8 @@ def test_runner_cancel_of_the_avatarization_by_its_words(
 ) -> None:
     runner = iris_runner(manager, shared_data, "cancel_words")
     runner.run()
+    # The words name the standard job (checked whatever the race with the worker gives).
+    assert runner._results.job_name("avatarization") == runner.jobs["standard"]
     cancelled = runner.cancel("avatarization")
     finish(manager, runner)
     statuses = runner.statuses()
@@ -495,6 +497,32 @@ def test_add_annotations_are_stored_with_the_run(manager: Manager, shared_data: 
 # -- delete_parameters --------------------------------------------------------------------------
 
 
+def test_add_table_names_a_dataset_by_its_id_as_text_or_says_what_it_is_not(
+    manager: Manager, shared_data: Path
+) -> None:
+    dataset = manager.auth_client.datasets.upload_dataset(shared_data / "iris.csv", name="iris")
+    runner = manager.create_runner("by_text_id")
+    runner.add_table("iris", str(dataset.id))  # not sent again
+    assert runner.config.schema.tables[0].data.dataset_id == str(dataset.id)  # type: ignore[union-attr]
+    with pytest.raises(FileNotFoundError, match="no file here, no upload of this runner"):
+        runner.add_table("other", "iris-elsewhere.csv")
+
+
+def test_upload_file_never_deletes_the_avatars_a_table_reads(
+    manager: Manager, shared_data: Path
+) -> None:
+    iris = pd.read_csv(shared_data / "iris.csv")
+    runner = manager.create_runner("reupload")
+    name, avatars_name = runner.upload_file("iris", iris, avatar_data=iris)
+    assert avatars_name == "iris_avatars.parquet"
+    runner.add_table("iris", name, avatar_data=avatars_name)
+    used = runner.config.schema.tables[0].avatars_data
+    assert used is not None and used.dataset_id is not None
+    runner.upload_file("iris", iris, avatar_data=iris.sample(frac=1.0, random_state=1))
+    # the table's avatars are still there (only unused earlier uploads are replaced)
+    assert str(manager.auth_client.datasets.get_dataset(used.dataset_id).id) == used.dataset_id
+
+
 def test_delete_parameters_removes_only_the_named_ones(manager: Manager, shared_data: Path) -> None:
     runner = manager.create_runner("partial_delete", seed=0)
     processor = RelativeDifferenceParameters(target="petal.length", references=["petal.width"])
@@ -521,9 +549,20 @@ def test_delete_parameters_removes_only_the_named_ones(manager: Manager, shared_
     before = runner.get_yaml()
     with pytest.raises(ValueError, match="unknown parameter 'nfc'"):
         runner.delete_parameters("iris", ["k", "nfc"])
-    with pytest.raises(ValueError, match="need imputation_method"):
-        runner.delete_parameters("iris", ["imputation_method"])
+    with pytest.raises(ValueError, match="tune the avatarization, which needs k"):
+        runner.delete_parameters("iris", ["k"])  # the processors and imputation tune it
+    with pytest.raises(TypeError, match="parameters_names must be a parameter's name"):
+        runner.delete_parameters("iris", 5)  # type: ignore[arg-type]
     assert runner.get_yaml() == before  # a refused deletion changes nothing
+
+    # A parameter goes with those that only tune it.
+    runner.delete_parameters("iris", ["imputation_method"])
+    left = parameters.from_documents(runner.config, "iris")
+    assert "imputation_method" not in left and "imputation_k" not in left
+    runner.update_parameters("iris", exclude_variable_names=["sepal.width"])
+    runner.delete_parameters("iris", "exclude_variable_names")  # its method was a default
+    left = parameters.from_documents(runner.config, "iris")
+    assert "exclude_variable_names" not in left and "exclude_variable_method" not in left
 
     runner.run(jobs_to_run=[JobKind.STANDARD])  # the server runs what is left
     assert runner.set_name is not None

@@ -426,6 +426,20 @@ def test_an_exported_run_reads_back_to_its_own_dataset(
         again.from_yaml(ambiguous)
 
 
+def test_each_session_reads_its_own_upload_of_the_file(manager: Manager, shared_data: Path) -> None:
+    """The official flow, session after session: upload_file, then from_yaml. An older
+    session's upload of the same file does not make the name ambiguous for this runner."""
+    stem = FILE.removesuffix(".csv")
+    chosen = []
+    for session in ("monday", "tuesday"):
+        runner = manager.create_runner(f"iris_{session}")
+        name, _ = runner.upload_file(stem, shared_data / "iris.csv")
+        assert name == FILE
+        runner.from_yaml(FIXTURE)
+        chosen.append(runner.config.schema.tables[0].data.dataset_id)  # type: ignore[union-attr]
+    assert chosen[0] != chosen[1]  # each its own upload
+
+
 def test_two_datasets_of_the_name_are_refused_until_one_is_chosen(
     manager: Manager, shared_data: Path, tmp_path: Path
 ) -> None:
