@@ -110,10 +110,10 @@ def test_the_fixture_translates_into_our_run() -> None:
     assert config.parameters.results.format == "csv"
     assert config.parameters.results.max_distribution_plots == 2
     assert config.privacy_metrics is not None and config.privacy_metrics.results.format is None
-    report, pia = config.reports  # the official client always writes both
+    report, impact = config.reports  # the official client always writes both
     assert report.results.max_distribution_plots == 2 and report.results.format is None
     assert report.language == ReportLanguage.FR
-    assert (str(pia.report_type), str(pia.output_format)) == ("pia", "docx")
+    assert (str(impact.report_type), str(impact.output_format)) == ("pia", "docx")
     assert config.annotations == {"client_type": "python", "client_version": "1.30.0"}
 
 
