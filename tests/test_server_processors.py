@@ -18,6 +18,8 @@ from avatar_server.engine.processors import (
 from avatar_yaml import (
     ConfigError,
     InterRecordRangeDifferenceParameters,
+    Pseudonymization,
+    PseudonymizationKind,
     RelativeDifferenceParameters,
     ResultKind,
 )
@@ -260,8 +262,14 @@ def test_processors_are_refused_by_name(manager: Manager) -> None:
     }
     # The released individual chains the avatars: it must not merge or split people.
     for pseudonym, message in (
-        ({"kind": "UUID4", "consistent": False}, "would merge or split the individuals"),
-        ({"kind": "CONSTANT", "value": "X"}, "would merge or split the individuals"),
+        (
+            Pseudonymization(kind=PseudonymizationKind.UUID4, consistent=False),
+            "would merge or split the individuals",
+        ),
+        (
+            Pseudonymization(kind=PseudonymizationKind.CONSTANT, value="X"),
+            "would merge or split the individuals",
+        ),
     ):
         split = manager.create_runner("processors-split")
         split.add_table("visits", frame, pseudonymize={"patient": pseudonym, "email": "UUID4"})
