@@ -235,7 +235,7 @@ def render_plot(
     """The figure of ``kind`` for a table, from the run's stored plot data (see
     :meth:`avatars.runner.Runner.render_plot`); also written as PNG to ``path`` if given, and
     as a standalone HTML page with ``open_in_browser``, a ``.html`` path, or outside a
-    notebook when no path is given and ``pages``.
+    notebook (unless ``pages`` is False).
     ``series_table``: the table is a series table (series kinds only, and only for one)."""
     plot = read_value(PlotKind, kind, "plot kind")
     if series_table and plot not in SERIES_KINDS:
@@ -280,7 +280,7 @@ def render_plot(
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(figure_png(figure))
     page_asked = path is not None and Path(path).suffix.lower() == ".html"
-    by_default = pages and path is None and not plot_pages.in_notebook()
+    by_default = pages and not plot_pages.in_notebook()
     if open_in_browser or page_asked or by_default:
         page = plot_pages.page_destination(path, stem)
         title = f"{table_name} — {plot.value}" + (f" ({variable})" if variable else "")

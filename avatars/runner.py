@@ -1223,9 +1223,9 @@ class Runner:
         side). Only stored summaries are read, never the original rows, so a runner reloaded
         by name can plot.
 
-        ``path`` writes a PNG (into a folder as ``<table>.<kind>.png``), or the HTML page if
-        it ends in ``.html``. ``open_in_browser=True``, or a call outside a notebook without
-        ``path``, writes the plot as one standalone HTML page (image embedded, nothing
+        ``path`` also writes a PNG (into a folder as ``<table>.<kind>.png``), or the HTML
+        page if it ends in ``.html``. ``open_in_browser=True``, or any call outside a
+        notebook, writes the plot as one standalone HTML page (image embedded, nothing
         fetched from a network): at ``path`` if it ends in ``.html``, beside the PNG, in the
         ``path`` folder, or else as ``<table>.<kind>.html`` in the current directory;
         ``open_in_browser`` then opens it with :mod:`webbrowser` (third, as in the official

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from avatars import ApiClient
+from avatars import ApiClient, Manager
 from tests.server import ServerProcess
 from tests.stack.running import Stack, running_stack
 
@@ -84,22 +84,38 @@ def admin(server: ServerProcess) -> Iterator[ApiClient]:
         yield client
 
 
+def new_user(server: ServerProcess, prefix: str = "user") -> ApiClient:
+    """A new user of ``server`` as a signed-in client (the caller closes it): built from a
+    signed-in client, so no AVATAR_* variable of the developer's shell can redirect it."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    with ApiClient(server.base_url) as admin:
+        admin.authenticate("admin", ADMIN_PASSWORD)
+        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
+    client = ApiClient(server.base_url)
+    client.authenticate(name, f"pw-{name}")
+    return client
+
+
 @pytest.fixture
-def make_user(server: ServerProcess, admin: ApiClient) -> Iterator[Callable[[], ApiClient]]:
+def make_user(server: ServerProcess) -> Iterator[Callable[[], ApiClient]]:
     """Create users on demand, each returned as a signed-in client."""
     clients: list[ApiClient] = []
 
     def make() -> ApiClient:
-        name = f"user-{uuid.uuid4().hex[:10]}"
-        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
-        client = ApiClient(server.base_url)
-        client.authenticate(name, f"pw-{name}")
-        clients.append(client)
-        return client
+        clients.append(new_user(server))
+        return clients[-1]
 
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def module_manager(server: ServerProcess) -> Iterator[Manager]:
+    """A fresh user's manager shared by the tests of one module."""
+    client = new_user(server, "module")
+    yield Manager(api_client=client)
+    client.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from avatar_yaml import ImputeMethod, JobKind, RelativeDifferenceParameters, Res
 from avatars import ApiClient, ClientConfig, Manager, PlotKind, Runner, parameters
 from avatars.plots import SERIES_KINDS
 from avatars.runner import NEEDS_A_CHOICE
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import new_user
 from tests.server import ServerProcess, wait_done
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -46,13 +46,7 @@ def client_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def new_manager(server: ServerProcess) -> Manager:
     """A fresh user's manager (its own jobs only)."""
-    name = f"surface-{uuid.uuid4().hex[:8]}"
-    with ApiClient(server.base_url) as admin:
-        admin.authenticate("admin", ADMIN_PASSWORD)
-        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
-    client = ApiClient(server.base_url)
-    client.authenticate(name, f"pw-{name}")
-    return Manager(api_client=client)
+    return Manager(api_client=new_user(server, "surface"))
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import base64
 import re
 import sys
 import types
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from avatar_yaml import ColumnType
-from avatars import ApiClient, Manager, PlotKind, Runner
+from avatars import Manager, PlotKind, Runner
 from avatars.plots import SERIES_KINDS, _check_data
-from tests.conftest import ADMIN_PASSWORD
-from tests.server import ServerProcess
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ROWS = 160
@@ -54,15 +50,8 @@ def messy_patients(rows: int = ROWS, seed: int = 11) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def manager(server: ServerProcess) -> Iterator[Manager]:
-    name = f"kinds-{uuid.uuid4().hex[:8]}"
-    with ApiClient(server.base_url) as admin:
-        admin.authenticate("admin", ADMIN_PASSWORD)
-        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
-    client = ApiClient(server.base_url)
-    client.authenticate(name, f"pw-{name}")
-    yield Manager(api_client=client)
-    client.close()
+def manager(module_manager: Manager) -> Manager:
+    return module_manager
 
 
 @pytest.fixture(scope="module")

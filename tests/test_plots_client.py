@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import sys
 import types
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,27 +12,16 @@ import pytest
 from matplotlib.figure import Figure
 
 from avatar_yaml import JobKind
-from avatars import ApiClient, JobList, Manager, PlotKind, ResultFiles, ResultSummaries, Runner
+from avatars import JobList, Manager, PlotKind, ResultFiles, ResultSummaries, Runner
 from avatars.display import html_table
 from avatars.plots import SERIES_KINDS, enable_notebook_display
-from tests.conftest import ADMIN_PASSWORD
-from tests.server import ServerProcess
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def manager(server: ServerProcess) -> Iterator[Manager]:
-    """A fresh user's manager; built from a signed-in client so no AVATAR_* variable of the
-    developer's shell can redirect it."""
-    name = f"plots-{uuid.uuid4().hex[:8]}"
-    with ApiClient(server.base_url) as admin:
-        admin.authenticate("admin", ADMIN_PASSWORD)
-        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
-    client = ApiClient(server.base_url)
-    client.authenticate(name, f"pw-{name}")
-    yield Manager(api_client=client)
-    client.close()
+def manager(module_manager: Manager) -> Manager:
+    return module_manager
 
 
 @pytest.fixture(scope="module")

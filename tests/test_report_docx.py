@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -34,7 +32,6 @@ from avatar_server.report.translations import CHOICES, METRICS, STRINGS
 from avatar_yaml import ConfigError, ReportFormat, ReportLanguage, ReportType
 from avatars import ApiClient, Manager, Runner
 from avatars.errors import ValidationError
-from tests.conftest import ADMIN_PASSWORD
 from tests.server import ServerProcess
 from tests.test_report import _tool, normalise, parse
 
@@ -47,15 +44,8 @@ QUOTED_NAME = 'catégorie "principale"'
 
 
 @pytest.fixture(scope="module")
-def manager(server: ServerProcess) -> Iterator[Manager]:
-    name = f"docx-{uuid.uuid4().hex[:8]}"
-    with ApiClient(server.base_url) as admin:
-        admin.authenticate("admin", ADMIN_PASSWORD)
-        admin.users.create_user(name, f"{name}@example.org", f"pw-{name}")
-    client = ApiClient(server.base_url)
-    client.authenticate(name, f"pw-{name}")
-    yield Manager(api_client=client)
-    client.close()
+def manager(module_manager: Manager) -> Manager:
+    return module_manager
 
 
 @pytest.fixture(scope="module")

@@ -119,11 +119,26 @@ class JobContext:
         table = self.table(name)
         if table.data is None:
             raise JobInputError(f"table {name!r} has no dataset")
-        dataset_id = uuid.UUID(table.data.dataset_id)
+        return self.owned_dataset(table.data.dataset_id, f"table {name!r}: dataset")
+
+    def avatars_dataset(self, name: str) -> Dataset:
+        """The dataset of the avatars the user brings for table ``name``."""
+        table = self.table(name)
+        if table.avatars_data is None or table.avatars_data.dataset_id is None:
+            raise JobInputError(f"table {name!r} brings no avatars")
+        where = f"table {name!r}: avatars dataset"
+        return self.owned_dataset(table.avatars_data.dataset_id, where)
+
+    def owned_dataset(self, given: str, what: str) -> Dataset:
+        """The job's user's dataset of id ``given`` (detached); ``what`` names it in errors."""
+        try:
+            dataset_id = uuid.UUID(given)
+        except ValueError:
+            raise JobInputError(f"{what} {given!r} is not a dataset id") from None
         with self.sessions() as db:
             dataset = db.get(Dataset, dataset_id)
             if dataset is None or dataset.user_id != self.job.user_id:
-                raise JobInputError(f"table {name!r}: dataset {dataset_id} no longer exists")
+                raise JobInputError(f"{what} {dataset_id} no longer exists")
             db.expunge(dataset)
         return dataset
 

@@ -4,15 +4,15 @@ sides (the originals' keys, and the new keys the avatars were released with)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from avatar_server.db.models import Dataset, Job
+from avatar_server.db.models import Job
 from avatar_server.engine.linked_metrics import LinkedTables
 from avatar_server.jobs.context import JobContext, JobInputError
+from avatar_server.jobs.dataset_facts import facts
 from avatar_server.jobs.groups import (
     PreparedGroup,
     RowPositions,
@@ -21,7 +21,6 @@ from avatar_server.jobs.groups import (
     prepare_group,
 )
 from avatar_server.jobs.tables import PreparedTable, prepare_table
-from avatar_server.services.resources import facts
 from avatar_yaml import AvatarizationParameters, ConfigError, ResultKind, rules, table_groups
 
 
@@ -142,25 +141,6 @@ def measured_groups(
     return measured
 
 
-def _brought_dataset(ctx: JobContext, name: str) -> Dataset:
-    """The dataset of the avatars the user brings for table ``name`` (theirs only)."""
-    table = ctx.table(name)
-    assert table.avatars_data is not None and table.avatars_data.dataset_id is not None
-    try:
-        dataset_id = uuid.UUID(table.avatars_data.dataset_id)
-    except ValueError:
-        raise JobInputError(
-            f"table {name!r}: avatars_data.dataset_id {table.avatars_data.dataset_id!r} is not "
-            "a dataset id"
-        ) from None
-    with ctx.sessions() as db:
-        dataset = db.get(Dataset, dataset_id)
-        if dataset is None or dataset.user_id != ctx.job.user_id:
-            raise JobInputError(f"table {name!r}: avatars dataset {dataset_id} does not exist")
-        db.expunge(dataset)
-    return dataset
-
-
 def _set_aside_sides(
     prepared: PreparedTable, brought: PreparedTable
 ) -> list[tuple[str, pd.Series, pd.Series]]:
@@ -186,7 +166,7 @@ def brought_groups(ctx: JobContext) -> list[MeasuredGroup]:
     for planned in table_groups(ctx.config.schema):
         (name,) = planned.tables
         prepared = ctx.prepared(name)
-        brought_dataset = _brought_dataset(ctx, name)
+        brought_dataset = ctx.avatars_dataset(name)
         try:  # the datasets are as the run was checked with, unless one was replaced since
             rules.check_brought_facts(
                 ctx.table(name), facts(ctx.dataset(name)), facts(brought_dataset)

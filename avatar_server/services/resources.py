@@ -12,34 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avatar_server.db.models import Dataset, ResourceSet, User
+from avatar_server.jobs.dataset_facts import facts
 from avatar_server.services.errors import NotFoundError, UnprocessableError
 from avatar_server.services.foreign_keys import check_foreign_keys
 from avatar_server.services.series_data import check_series_data
 from avatar_server.settings import Settings
 from avatar_server.storage import Storage
-from avatar_yaml import Config, ConfigError, TableFacts, TableInfo, check_display_name, rules
+from avatar_yaml import Config, ConfigError, TableInfo, check_display_name, rules
 from avatar_yaml.loader import YamlTooComplexError, check_yaml_size
-from avatar_yaml.rules import ColumnFacts
-
-
-def facts(dataset: Dataset) -> TableFacts:
-    """What the upload recorded of a dataset, for :func:`avatar_yaml.rules.check`."""
-    return TableFacts.of(
-        dataset.rows,
-        (
-            (
-                str(c["name"]),
-                ColumnFacts(
-                    dtype=str(c["dtype"]),
-                    missing=int(c["missing"]),
-                    distinct=int(c["distinct"]),
-                    role=c.get("role"),
-                    role_reason=c.get("role_reason"),
-                ),
-            )
-            for c in dataset.columns
-        ),
-    )
 
 
 def _dataset(db: Session, user: User, table: TableInfo) -> Dataset:

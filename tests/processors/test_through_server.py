@@ -4,14 +4,14 @@ the avatars themselves (not only on a round trip of the originals)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import avatars.processors as processors
-from avatars import ApiClient, Manager
+from avatars import Manager
 
 Check = Callable[[pd.DataFrame, pd.DataFrame], None]
 
@@ -166,17 +166,8 @@ CASES: dict[str, tuple[Callable[[], processors.Processor], Check]] = {
 
 
 @pytest.fixture(scope="module")
-def manager(server: object) -> Iterator[Manager]:
-    from tests.conftest import ADMIN_PASSWORD
-
-    base_url = server.base_url  # type: ignore[attr-defined]
-    with ApiClient(base_url) as admin:
-        admin.authenticate("admin", ADMIN_PASSWORD)
-        admin.users.create_user("processors-e2e", "processors-e2e@example.org", "pw-processors-e2e")
-    client = ApiClient(base_url)
-    client.authenticate("processors-e2e", "pw-processors-e2e")
-    yield Manager(api_client=client)
-    client.close()
+def manager(module_manager: Manager) -> Manager:
+    return module_manager
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
