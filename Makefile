@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -107,6 +107,12 @@ bench-linked: $(STAMP) ## linked tables (clinic; 100k x 300k) vs SDV HMASynthesi
 
 bench-series: $(STAMP) ## time series (sensors; 100k x 50) vs SDV PARSynthesizer -> bench/results/series.md
 	$(BIN)/python -m bench.series
+
+bench-official-env: ## separate venv bench/.venv-official with the official client (octopize-avatar 1.30.x, Python >= 3.12)
+	bash bench/setup-official.sh
+
+bench-processors: $(STAMP) bench-official-env ## client-side processors vs the official client's, 100k and 1M rows -> bench/results/processors.md
+	$(BIN)/python -m bench.processors
 
 bench-scale: $(STAMP) ## 100k-10M rows on local workers and on PostgreSQL + S3 + Dask (~20 min) -> bench/results/scale.md
 	$(BIN)/python -m bench.scale
