@@ -111,8 +111,15 @@ class ExpectedMeanProcessor:
         """One hashable group label per row; NaN keys are a group of their own ("<NA>")."""
         if not self.groupby_variables:
             return pd.Index(["all"] * len(df))
-        rows = df[self.groupby_variables].astype(object).itertuples(index=False)
-        return pd.Index([repr(tuple(_label(value) for value in row)) for row in rows])
+        # Labelled once per distinct value, not per row: a million rows have few groups.
+        joined: pd.Series | None = None
+        for column in self.groupby_variables:
+            codes, uniques = pd.factorize(df[column].astype(object))
+            named = np.array([repr(_label(u)) for u in uniques] + [repr("<NA>")], dtype=object)
+            part = pd.Series(named[codes])  # a gap's code is -1: the last label
+            joined = part if joined is None else joined.str.cat(part, sep=", ")
+        assert joined is not None
+        return pd.Index(("(" + joined + ")").to_numpy())
 
     def _stats(self, df: pd.DataFrame) -> pd.DataFrame:
         frame = df[self.target_variables].astype("float64")

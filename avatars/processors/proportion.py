@@ -19,7 +19,7 @@ from avatars.processors._checks import (
     require_names,
     require_numeric,
 )
-from avatars.processors.rounding import round_keeping_sum
+from avatars.processors.rounding import round_rows_keeping_sums
 
 
 class ProportionProcessor:
@@ -81,23 +81,25 @@ class ProportionProcessor:
         reference = dest[self.reference].to_numpy(dtype="float64")
         result = dest.copy()
         if self.sum_to_one:
-            amounts = np.array(
-                [self._row(row, total) for row, total in zip(shares, reference, strict=True)]
-            ).reshape(shares.shape)
+            amounts = self._amounts(shares, reference)
         else:
             amounts = np.round(shares * reference[:, None], self.decimal_count)
         result[self.variable_names] = amounts
         return result
 
-    def _row(self, shares: np.ndarray, total: float) -> np.ndarray:
+    def _amounts(self, shares: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """Each row's shares times its reference, rounded keeping the row's sum; a row of
+        zero shares is split equally; no reference, or no share, gives a row of gaps."""
         present = ~np.isnan(shares)
+        weights = np.where(present, shares, 0.0)
+        weight = weights.sum(axis=1)
+        zero = weight == 0
+        weights[zero] = present[zero].astype("float64")
+        weight[zero] = present[zero].sum(axis=1)
+        usable = ~np.isnan(reference) & present.any(axis=1)
         amounts = np.full(shares.shape, np.nan)
-        if np.isnan(total) or not present.any():
-            return amounts
-        weights = shares[present]
-        weight = weights.sum()
-        if weight == 0:
-            weights = np.ones_like(weights)
-            weight = float(weights.size)
-        amounts[present] = round_keeping_sum(weights * total / weight, self.decimal_count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = weights[usable] * (reference[usable] / weight[usable])[:, None]
+        raw[~present[usable]] = np.nan
+        amounts[usable] = round_rows_keeping_sums(raw, self.decimal_count)
         return amounts
