@@ -1,0 +1,178 @@
+"""The anonymeter package's three attacks on one synthetic table: the cross-check of issue 19.
+
+Runs inside ``bench/.venv-anonymeter`` (made by ``bench/setup-anonymeter.sh``), never in the
+project venv: anonymeter pins numpy < 1.27. It imports nothing from the project. It reads three
+parquet files the main bench (``bench/attacks.py``) wrote — the originals the generator was
+trained on, the control originals held out from it, the synthetic rows — and prints one JSON
+line (also written to ``--output`` when given) with, per attack, the risk, its 95 % confidence
+interval and the attack, baseline and control success rates with their counts:
+
+- singling out, univariate queries (one column each) made from the synthetic rows;
+- linkability, the columns split in two halves (first half / second half in table order) as
+  the two auxiliary tables, ``n_neighbors = 1``, at most as many attacks as control rows;
+- inference, each column in turn as the secret with all the others as auxiliary information
+  (or only ``--secret``); the mean and the max of the risks over secrets are reported beside
+  the per-secret figures. Numeric secrets are scored as anonymeter does by default when it is
+  left to choose (``regression=None``: numeric dtype → within 5 % counts as a hit).
+
+Every attack is seeded (numpy's global state, which pandas' ``sample`` draws from, and the
+singling-out evaluator's own seed), so a rerun on the same files gives the same figures.
+
+    bench/.venv-anonymeter/bin/python bench/anonymeter_worker.py train.parquet control.parquet \\
+        synthetic.parquet [--n-attacks 500] [--seed 0] [--secret COL] [--output result.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import logging
+import statistics
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+Json = dict[str, Any]
+CONFIDENCE = 0.95
+
+
+def read(path: Path) -> pd.DataFrame:
+    """A parquet file the main bench wrote, as plain Arrow types (its pandas may be newer)."""
+    return pq.read_table(path).to_pandas(ignore_metadata=True)
+
+
+def summarise(evaluator: Any, **risk_args: Any) -> Json:
+    """Risk, its interval, and the raw success rates of one evaluated attack."""
+    risk = evaluator.risk(confidence_level=CONFIDENCE, **risk_args)
+    results = evaluator.results(confidence_level=CONFIDENCE, **risk_args)
+    control = results.control_rate
+    return {
+        "risk": float(risk.value),
+        "ci": [float(risk.ci[0]), float(risk.ci[1])],
+        "attack_rate": float(results.attack_rate.value),
+        "baseline_rate": float(results.baseline_rate.value),
+        "control_rate": None if control is None else float(control.value),
+        "n_attacks": int(results.n_attacks_ori),
+        "n_attacks_control": int(results.n_attacks_control),
+        "n_success": int(results.n_success),
+        "n_baseline": int(results.n_baseline),
+        "n_control": None if results.n_control is None else int(results.n_control),
+    }
+
+
+def singling_out(
+    train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, n: int, seed: int
+) -> Json:
+    from anonymeter.evaluators import SinglingOutEvaluator
+
+    np.random.seed(seed)
+    evaluator = SinglingOutEvaluator(
+        ori=train, syn=synthetic, control=control, n_attacks=n, seed=seed
+    )
+    return summarise(evaluator.evaluate(mode="univariate"))
+
+
+def linkability(
+    train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, n: int, seed: int
+) -> Json:
+    from anonymeter.evaluators import LinkabilityEvaluator
+
+    columns = list(train.columns)
+    half = len(columns) // 2
+    halves = (columns[:half], columns[half:])
+    # The package samples the targets from both tables without replacement and does not cap
+    # the count itself: on a small table (iris: 45 control rows) the smaller one bounds it.
+    n = min(n, len(train), len(control))
+    np.random.seed(seed)
+    evaluator = LinkabilityEvaluator(
+        ori=train, syn=synthetic, control=control, aux_cols=halves, n_attacks=n, n_neighbors=1
+    )
+    result = summarise(evaluator.evaluate(n_jobs=1), n_neighbors=1)
+    result["aux_cols"] = [halves[0], halves[1]]
+    return result
+
+
+def inference(
+    train: pd.DataFrame,
+    control: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    n: int,
+    seed: int,
+    secrets: list[str],
+) -> Json:
+    from anonymeter.evaluators import InferenceEvaluator
+
+    per_secret: dict[str, Json] = {}
+    for secret in secrets:
+        aux = [column for column in train.columns if column != secret]
+        np.random.seed(seed)
+        evaluator = InferenceEvaluator(
+            ori=train,
+            syn=synthetic,
+            control=control,
+            aux_cols=aux,
+            secret=secret,
+            regression=None,  # type: ignore[arg-type]  # the package then decides by dtype
+            n_attacks=n,
+        )
+        per_secret[secret] = summarise(evaluator.evaluate(n_jobs=1))
+        per_secret[secret]["regression"] = bool(pd.api.types.is_numeric_dtype(train[secret]))
+    worst = max(per_secret, key=lambda name: per_secret[name]["risk"])
+    return {
+        "mean_risk": statistics.fmean(r["risk"] for r in per_secret.values()),
+        "max_risk": per_secret[worst]["risk"],
+        "max_secret": worst,
+        "max_ci": per_secret[worst]["ci"],
+        "n_attacks": min(r["n_attacks"] for r in per_secret.values()),
+        "n_attacks_control": min(r["n_attacks_control"] for r in per_secret.values()),
+        "secrets": per_secret,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("train", type=Path)
+    parser.add_argument("control", type=Path)
+    parser.add_argument("synthetic", type=Path)
+    parser.add_argument("--n-attacks", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--secret", default=None, help="one secret column instead of each in turn")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    logging.getLogger("anonymeter").setLevel(logging.ERROR)
+
+    train, control, synthetic = read(args.train), read(args.control), read(args.synthetic)
+    if list(synthetic.columns) != list(train.columns) or list(control.columns) != list(
+        train.columns
+    ):
+        raise SystemExit("anonymeter_worker: train, control and synthetic must share columns")
+    if args.secret is not None and args.secret not in train.columns:
+        raise SystemExit(f"anonymeter_worker: --secret {args.secret!r} is not a column")
+    secrets = [args.secret] if args.secret else list(train.columns)
+    start = time.perf_counter()
+    result: Json = {
+        "singling_out": singling_out(train, control, synthetic, args.n_attacks, args.seed),
+        "linkability": linkability(train, control, synthetic, args.n_attacks, args.seed),
+        "inference": inference(train, control, synthetic, args.n_attacks, args.seed, secrets),
+        "rows": {"train": len(train), "control": len(control), "synthetic": len(synthetic)},
+        "seconds": time.perf_counter() - start,
+        "versions": {
+            name: importlib.metadata.version(name)
+            for name in ("anonymeter", "numpy", "pandas", "scikit-learn")
+        },
+    }
+    line = json.dumps(result)
+    if args.output is not None:
+        args.output.write_text(line)
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
