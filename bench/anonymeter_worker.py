@@ -7,7 +7,8 @@ trained on, the control originals held out from it, the synthetic rows — and p
 line (also written to ``--output`` when given) with, per attack, the risk, its 95 % confidence
 interval and the attack, baseline and control success rates with their counts:
 
-- singling out, univariate queries (one column each) made from the synthetic rows;
+- singling out, univariate queries (one column each) made from the synthetic rows; beside it,
+  for reference, the multivariate mode (queries on 3 columns);
 - linkability, the columns split in two halves (first half / second half in table order) as
   the two auxiliary tables, ``n_neighbors = 1``, at most as many attacks as control rows;
 - inference, each column in turn as the secret with all the others as auxiliary information
@@ -44,7 +45,8 @@ CONFIDENCE = 0.95
 
 def read(path: Path) -> pd.DataFrame:
     """A parquet file the main bench wrote, as plain Arrow types (its pandas may be newer)."""
-    return pq.read_table(path).to_pandas(ignore_metadata=True)
+    frame: pd.DataFrame = pq.read_table(path).to_pandas(ignore_metadata=True)
+    return frame
 
 
 def summarise(evaluator: Any, **risk_args: Any) -> Json:
@@ -67,15 +69,20 @@ def summarise(evaluator: Any, **risk_args: Any) -> Json:
 
 
 def singling_out(
-    train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, n: int, seed: int
+    train: pd.DataFrame,
+    control: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    n: int,
+    seed: int,
+    mode: str = "univariate",
 ) -> Json:
     from anonymeter.evaluators import SinglingOutEvaluator
 
     np.random.seed(seed)
     evaluator = SinglingOutEvaluator(
-        ori=train, syn=synthetic, control=control, n_attacks=n, seed=seed
+        ori=train, syn=synthetic, control=control, n_attacks=n, n_cols=3, seed=seed
     )
-    return summarise(evaluator.evaluate(mode="univariate"))
+    return summarise(evaluator.evaluate(mode=mode))
 
 
 def linkability(
@@ -118,7 +125,7 @@ def inference(
             control=control,
             aux_cols=aux,
             secret=secret,
-            regression=None,  # type: ignore[arg-type]  # the package then decides by dtype
+            regression=None,  # the package then decides by dtype
             n_attacks=n,
         )
         per_secret[secret] = summarise(evaluator.evaluate(n_jobs=1))
@@ -159,6 +166,9 @@ def main() -> None:
     start = time.perf_counter()
     result: Json = {
         "singling_out": singling_out(train, control, synthetic, args.n_attacks, args.seed),
+        "singling_out_multivariate": singling_out(
+            train, control, synthetic, args.n_attacks, args.seed, mode="multivariate"
+        ),
         "linkability": linkability(train, control, synthetic, args.n_attacks, args.seed),
         "inference": inference(train, control, synthetic, args.n_attacks, args.seed, secrets),
         "rows": {"train": len(train), "control": len(control), "synthetic": len(synthetic)},
