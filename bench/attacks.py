@@ -252,6 +252,16 @@ def risk_cell(attack: Json) -> str:
     return f"{attack['risk']:.3f} [{low:.3f}, {high:.3f}]"
 
 
+def queries_cell(attack: Json) -> str:
+    """Queries made, and when short of those asked, the risk over the queries made."""
+    if "risk_per_query" not in attack:
+        return str(attack["queries"])
+    low, high = attack["ci_per_query"]
+    return (
+        f"{attack['queries']} (per query: {attack['risk_per_query']:.3f} [{low:.3f}, {high:.3f}])"
+    )
+
+
 def inside(value: float, attack: Json) -> bool:
     low, high = attack["ci"]
     return bool(low - 1e-9 <= value <= high + 1e-9)
@@ -261,15 +271,16 @@ def results_table(runs: list[Run]) -> list[str]:
     lines = [
         "| table | generator | k | singling out [95 % CI] | linkability [95 % CI] "
         "| inference mean | inference max [95 % CI] (secret) | attacks SO / link / inf "
-        "(control) | singling out, multivariate [95 % CI] | generator s |",
-        "|---|---|---:|---|---|---:|---|---|---|---:|",
+        "(control) | SO queries made (uni / multi) | singling out, multivariate [95 % CI] "
+        "| generator s |",
+        "|---|---|---:|---|---|---:|---|---|---|---|---:|",
     ]
     for run in runs:
         k = str(run.k) if run.k else "—"
         seconds = f"{run.seconds:.2f}" if run.seconds is not None else "—"
         if run.attacks is None:
             lines.append(
-                f"| {run.table} | {run.generator} | {k} | {run.error} | | | | | | {seconds} |"
+                f"| {run.table} | {run.generator} | {k} | {run.error} | | | | | | | {seconds} |"
             )
             continue
         single, link, infer = (
@@ -285,6 +296,7 @@ def results_table(runs: list[Run]) -> list[str]:
             f"| {run.table} | {run.generator} | {k} | {risk_cell(single)} | {risk_cell(link)} "
             f"| {infer['mean_risk']:.3f} | {infer['max_risk']:.3f} [{low:.3f}, {high:.3f}] "
             f"({infer['max_secret']}) | {counts} "
+            f"| {queries_cell(single)} / {queries_cell(run.attacks['singling_out_multivariate'])} "
             f"| {risk_cell(run.attacks['singling_out_multivariate'])} | {seconds} |"
         )
     return lines
