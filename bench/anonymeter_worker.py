@@ -14,7 +14,8 @@ interval and the attack, baseline and control success rates with their counts:
 - inference, each column in turn as the secret with all the others as auxiliary information
   (or only ``--secret``); the mean and the max of the risks over secrets are reported beside
   the per-secret figures. Numeric secrets are scored as anonymeter does by default when it is
-  left to choose (``regression=None``: numeric dtype → within 5 % counts as a hit).
+  left to choose (``regression=None``: numeric dtype → within 5 % counts as a hit), or, with
+  ``--exact-numbers``, only an exact guess counts (the evaluator's constructor default).
 
 Every attack is seeded (numpy's global state, which pandas' ``sample`` draws from, and the
 singling-out evaluator's own seed), so a rerun on the same files gives the same figures.
@@ -167,6 +168,7 @@ def inference(
     n: int,
     seed: int,
     secrets: list[str],
+    exact: bool = False,
 ) -> Json:
     from anonymeter.evaluators import InferenceEvaluator
 
@@ -180,11 +182,13 @@ def inference(
             control=control,
             aux_cols=aux,
             secret=secret,
-            regression=None,  # the package then decides by dtype
+            # None: the package decides by dtype; False: every secret must be guessed exactly.
+            regression=False if exact else None,
             n_attacks=n,
         )
         per_secret[secret] = summarise(evaluator.evaluate(n_jobs=1))
-        per_secret[secret]["regression"] = bool(pd.api.types.is_numeric_dtype(train[secret]))
+        numeric = bool(pd.api.types.is_numeric_dtype(train[secret]))
+        per_secret[secret]["regression"] = numeric and not exact
     worst = max(per_secret, key=lambda name: per_secret[name]["risk"])
     return {
         "mean_risk": statistics.fmean(r["risk"] for r in per_secret.values()),
@@ -205,6 +209,11 @@ def main() -> None:
     parser.add_argument("--n-attacks", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--secret", default=None, help="one secret column instead of each in turn")
+    parser.add_argument(
+        "--exact-numbers",
+        action="store_true",
+        help="inference: numeric secrets count only when guessed exactly (no 5 %% tolerance)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
@@ -226,7 +235,9 @@ def main() -> None:
             train, control, synthetic, args.n_attacks, args.seed, mode="multivariate"
         ),
         "linkability": linkability(train, control, synthetic, args.n_attacks, args.seed),
-        "inference": inference(train, control, synthetic, args.n_attacks, args.seed, secrets),
+        "inference": inference(
+            train, control, synthetic, args.n_attacks, args.seed, secrets, args.exact_numbers
+        ),
         "rows": {"train": len(train), "control": len(control), "synthetic": len(synthetic)},
         "seconds": time.perf_counter() - start,
         "versions": {
