@@ -329,7 +329,10 @@ def comparison(runs: list[Run]) -> list[str]:
             strict=False,
         ):
             got = attacks[key]
-            verdict = "yes" if inside(quoted, got) else "**no**"
+            if got.get("queries") == 0:
+                verdict = "not comparable (no attack made)"
+            else:
+                verdict = "yes" if inside(quoted, got) else "**no**"
             lines.append(f"{label} {name} | {quoted:.3f} | {risk_cell(got)} | {verdict} |")
         infer = attacks["inference"]
         quoted = figures[2]
