@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -85,6 +85,12 @@ bench-transfer: $(STAMP) ## upload/download throughput and server memory -> benc
 
 bench-sdv-env: ## separate venv bench/.venv-sdv with SDV (pandas < 3, CPU torch) for the engine bench
 	PYTHON=$(PYTHON) bash bench/setup-sdv.sh
+
+bench-anonymeter-env: ## separate venv bench/.venv-anonymeter with anonymeter (numpy < 1.27) for bench-attacks
+	bash bench/setup-anonymeter.sh
+
+bench-attacks: $(STAMP) ## anonymeter's singling-out, linkability, inference on avatars vs GaussianCopula -> bench/results/attacks-baseline.md
+	$(BIN)/python -m bench.attacks
 
 bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> bench/results/engine.md
 	$(BIN)/python -m bench.engine
