@@ -62,7 +62,7 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy avatars avatar_server avatar_yaml avatar_figures tests bench
-	cd generated && ../$(BIN)/mypy --strict -p avatars_api
+	cd generated && $(abspath $(BIN))/mypy --strict -p avatars_api
 
 check: check-generated lint typecheck ## everything CI checks besides the tests
 
