@@ -110,6 +110,26 @@ def make_user(server: ServerProcess) -> Iterator[Callable[[], ApiClient]]:
         client.close()
 
 
+CLIENT_ENV = (
+    "AVATAR_BASE_URL",
+    "AVATAR_API_KEY",
+    "AVATAR_TIMEOUT",
+    "AVATAR_SHOULD_VERIFY_SSL",
+    "AVATAR_VERIFY_COMPATIBILITY",
+    "AVATAR_BASE_API_URL",
+    "AVATAR_STORAGE_ENDPOINT_URL",
+)
+"""The variables the client reads its settings from."""
+
+
+@pytest.fixture
+def client_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stray client settings from the developer's shell; no progress bars in the logs."""
+    for name in CLIENT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AVATAR_PROGRESS", "0")
+
+
 @pytest.fixture(scope="module")
 def module_manager(server: ServerProcess) -> Iterator[Manager]:
     """A fresh user's manager shared by the tests of one module."""

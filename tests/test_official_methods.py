@@ -25,23 +25,8 @@ from tests.conftest import new_user
 from tests.server import ServerProcess, wait_done
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_ENV = (
-    "AVATAR_BASE_URL",
-    "AVATAR_API_KEY",
-    "AVATAR_TIMEOUT",
-    "AVATAR_SHOULD_VERIFY_SSL",
-    "AVATAR_VERIFY_COMPATIBILITY",
-    "AVATAR_BASE_API_URL",
-    "AVATAR_STORAGE_ENDPOINT_URL",
-)
-
-
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No stray client settings from the developer's shell; no progress bars in the logs."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AVATAR_PROGRESS", "0")
+# No stray client settings from the developer's shell; no progress bars in the logs.
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
 def new_manager(server: ServerProcess) -> Manager:
@@ -57,16 +42,9 @@ def manager(server: ServerProcess) -> Iterator[Manager]:
 
 
 @pytest.fixture(scope="module")
-def done_manager(server: ServerProcess) -> Iterator[Manager]:
-    fresh = new_manager(server)
-    yield fresh
-    fresh.auth_client.close()
-
-
-@pytest.fixture(scope="module")
-def done_run(done_manager: Manager, shared_data: Path) -> Runner:
+def done_run(module_manager: Manager, shared_data: Path) -> Runner:
     """One whole iris run (avatars, both metrics, reports), shared by the result tests."""
-    runner = done_manager.create_runner("surface_iris", seed=0)
+    runner = module_manager.create_runner("surface_iris", seed=0)
     runner.show_progress = False
     runner.add_table("iris", shared_data / "iris.csv")
     runner.set_parameters("iris", k=5)
@@ -283,15 +261,15 @@ def test_get_specific_result_refuses_clearly(done_run: Runner) -> None:
 
 
 def test_get_specific_result_urls_download_with_the_clients_credentials(
-    done_run: Runner, done_manager: Manager
+    done_run: Runner, module_manager: Manager
 ) -> None:
     urls = done_run.get_specific_result_urls("standard")
-    assert len(urls) == 1 and urls[0].startswith(done_manager.auth_client.base_url + "/")
+    assert len(urls) == 1 and urls[0].startswith(module_manager.auth_client.base_url + "/")
     assert urls[0].endswith(".csv")  # the input's format
     assert done_run.get_specific_result_urls(JobKind.STANDARD, "privacy_metrics") == []
     assert len(done_run.get_specific_result_urls("report", ResultKind.REPORT)) == 2  # PDF, HTML
 
-    key = done_manager.auth_client.api_keys.create_api_key("urls").key
+    key = module_manager.auth_client.api_keys.create_api_key("urls").key
     answer = httpx.get(urls[0], headers={"Authorization": f"api-key-v1 {key}"})
     assert answer.status_code == 200, answer.text
     pd.testing.assert_frame_equal(

@@ -41,21 +41,8 @@ from tests.server import ServerProcess
 
 PRIVACY_NAMES = {"hidden_rate", "local_cloaking", "distance_to_closest", "closest_distances_ratio"}
 SIGNAL_NAMES = {"hellinger_mean", "hellinger_std", "correlation_difference_ratio"}
-_ENV = (
-    "AVATAR_BASE_URL",
-    "AVATAR_API_KEY",
-    "AVATAR_TIMEOUT",
-    "AVATAR_SHOULD_VERIFY_SSL",
-    "AVATAR_VERIFY_COMPATIBILITY",
-)
-
-
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No stray client settings from the developer's shell; no progress bars in the logs."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AVATAR_PROGRESS", "0")
+# No stray client settings from the developer's shell; no progress bars in the logs.
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
 @pytest.fixture
