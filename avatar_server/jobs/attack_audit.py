@@ -1,0 +1,151 @@
+"""The audit run behind the attack metrics: the same parameters on part of the originals.
+
+Singling-out, linkability and inference risks are measured the anonymeter way: an attack
+succeeds on the originals the avatars were made from more often than on originals no avatar
+was made from only if the avatars leak about those individuals. That needs a *control* set of
+real rows that the generator never saw, which the run itself cannot give (every original was
+avatarized). So the privacy job makes an audit release: a seeded random share
+(:data:`AUDIT_SHARE`) of the originals, avatarized with the run's own parameters; the rest is the
+control set. The attacks then read the audit avatars, never the released ones, and their risk
+stands for the release's as long as the audit is made the same way (same k, projection,
+exclusions, processors), which is why it goes through the same engine call.
+
+Large tables are audited on a seeded sample of :data:`AUDIT_MAX_ROWS` rows: the attacks'
+intervals are already narrow at a few thousand targets, and the audit must not double the cost of
+a million-row run. Neighbourhoods in a sample are sparser than in the whole table, so a sampled
+audit errs on the side of more risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from avatar_server.engine.avatarize import avatarize
+from avatar_server.jobs.measured import like
+from avatar_server.jobs.parameters import exclusion_settings, imputation_settings
+from avatar_server.jobs.processing import table_processors
+from avatar_server.jobs.tables import PreparedTable
+from avatar_yaml import AvatarizationParameters, InterRecordRangeDifferenceParameters
+
+AUDIT_SHARE = 0.75
+AUDIT_MAX_ROWS = 20_000
+MIN_CONTROL_ROWS = 10
+
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
+
+
+class AuditNotMade(Exception):
+    """Why this table gets no audit (the attack metrics say so instead of a figure)."""
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit release of one table: ``avatars`` were made from ``train`` (row for row),
+    ``control`` holds originals no avatar was made from; all three typed alike."""
+
+    train: pd.DataFrame
+    avatars: pd.DataFrame
+    control: pd.DataFrame
+    seed: int
+    sampled_from: int
+
+    def facts(self) -> dict[str, Any]:
+        """What the report says of the audit: sizes and seed, never a row."""
+        return {
+            "share": AUDIT_SHARE,
+            "train_rows": len(self.train),
+            "control_rows": len(self.control),
+            "table_rows": self.sampled_from,
+            "sampled": len(self.train) + len(self.control) < self.sampled_from,
+            "seed": self.seed,
+        }
+
+
+def audit_split(n: int, *, seed: int) -> tuple[IntArray, IntArray]:
+    """Row positions (sorted) of the audit's training originals and of its control set: a
+    seeded random :data:`AUDIT_SHARE` of at most :data:`AUDIT_MAX_ROWS` rows, and the rest of
+    those rows."""
+    rng = np.random.default_rng([seed, 19])
+    chosen = rng.permutation(n)[: min(n, AUDIT_MAX_ROWS)]
+    cut = round(AUDIT_SHARE * len(chosen))
+    return np.sort(chosen[:cut]), np.sort(chosen[cut:])
+
+
+def _subset(table: PreparedTable, rows: IntArray) -> PreparedTable:
+    """The table restricted to ``rows``: its data and what was set aside beside it."""
+
+    def take(values: pd.Series) -> pd.Series:
+        return values.iloc[rows].reset_index(drop=True)
+
+    return PreparedTable(
+        name=table.name,
+        data=table.data.iloc[rows].reset_index(drop=True),
+        primary_key=table.primary_key,
+        dropped=list(table.dropped),
+        file_format=table.file_format,
+        pseudonymized={c: (take(v), s) for c, (v, s) in table.pseudonymized.items()},
+        grouped=list(table.grouped),
+        grouping=dict(table.grouping),
+        kept_as_is=list(table.kept_as_is),
+        column_order=list(table.column_order),
+        roles=dict(table.roles),
+        keys={c: take(v) for c, v in table.keys.items()},
+    )
+
+
+def audit_release(
+    table: PreparedTable,
+    chosen: AvatarizationParameters,
+    columns: Sequence[str],
+    *,
+    seed: int,
+    progress: Callable[[str, float], None] | None = None,
+) -> Audit:
+    """The audit of ``table`` avatarized with ``chosen``, on the measured ``columns``.
+
+    Raises :class:`AuditNotMade` when the table cannot be audited the way it was released: too
+    few rows for k and a control set, or an inter-record processor (it chains each person's
+    records by the released identifier, which an audit does not release)."""
+    if any(
+        isinstance(given, InterRecordRangeDifferenceParameters)
+        for given in chosen.avatarization_processors_parameters or []
+    ):
+        raise AuditNotMade(
+            "the table has an inter-record processor, which the audit does not replay yet"
+        )
+    n = len(table.data)
+    train_rows, control_rows = audit_split(n, seed=seed)
+    if len(control_rows) < MIN_CONTROL_ROWS or len(train_rows) <= chosen.k:
+        raise AuditNotMade(
+            f"the table has {n} rows: an audit needs more than {chosen.k} rows to avatarize at "
+            f"k = {chosen.k} (a {AUDIT_SHARE:.0%} share) and {MIN_CONTROL_ROWS} rows held out"
+        )
+    train_table = _subset(table, train_rows)
+    chain = table_processors(train_table, chosen)
+    data = chain.preprocess(train_table.data)
+    result = avatarize(
+        data,
+        k=chosen.k,
+        ncp=chosen.ncp,
+        column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
+        use_categorical_reduction=bool(chosen.use_categorical_reduction),
+        imputation=imputation_settings(chosen.imputation),
+        exclude_variables=exclusion_settings(chosen.exclude_variables),
+        seed=seed,
+        progress=progress,
+    )
+    avatars = chain.postprocess(result.unshuffled)
+    train = train_table.data[list(columns)]
+    control = table.data.iloc[control_rows].reset_index(drop=True)[list(columns)]
+    return Audit(
+        train=train,
+        avatars=like(avatars.reset_index(drop=True)[list(columns)], train),
+        control=control,
+        seed=seed,
+        sampled_from=n,
+    )

@@ -1,0 +1,127 @@
+"""The audit release behind the attack metrics: a seeded share of the originals avatarized with
+the run's parameters, the rest held out as the control set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from avatar_server.jobs.attack_audit import (
+    AUDIT_MAX_ROWS,
+    AUDIT_SHARE,
+    AuditNotMade,
+    audit_release,
+    audit_split,
+)
+from avatar_server.jobs.tables import PreparedTable
+from avatar_yaml import (
+    AvatarizationParameters,
+    ExcludeVariables,
+    ExcludeVariablesMethod,
+    InterRecordRangeDifferenceParameters,
+    RelativeDifferenceParameters,
+)
+
+
+def _messy(rows: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    age = rng.integers(18, 90, rows).astype(float)
+    age[::11] = np.nan
+    return pd.DataFrame(
+        {
+            "age": age,
+            "city": rng.choice(np.array(["Nantes", "Brest", "Orléans", None], dtype=object), rows),
+            "care": rng.gamma(2.0, 300.0, rows).round(2),
+            "drugs": rng.gamma(2.0, 50.0, rows).round(2),
+            "visit": pd.to_datetime("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 365, rows), unit="D"),
+        }
+    ).assign(bill=lambda d: (d.care + d.drugs + rng.gamma(1.0, 20.0, rows)).round(2))
+
+
+def test_split_is_seeded_disjoint_and_covers_the_audited_rows() -> None:
+    train, control = audit_split(1000, seed=5)
+    assert len(train) == round(AUDIT_SHARE * 1000) and len(control) == 1000 - len(train)
+    assert not set(train) & set(control)
+    assert np.array_equal(train, np.sort(train))
+    again, _ = audit_split(1000, seed=5)
+    other, _ = audit_split(1000, seed=6)
+    assert np.array_equal(train, again) and not np.array_equal(train, other)
+
+
+def test_a_large_table_is_audited_on_a_sample() -> None:
+    train, control = audit_split(AUDIT_MAX_ROWS * 3, seed=0)
+    assert len(train) + len(control) == AUDIT_MAX_ROWS
+    assert max(train.max(), control.max()) > AUDIT_MAX_ROWS  # drawn from the whole table
+
+
+def test_the_audit_avatarizes_the_share_with_the_run_parameters(shared_data: Path) -> None:
+    wbcd = pd.read_csv(shared_data / "wbcd.csv")
+    table = PreparedTable(name="wbcd", data=wbcd)
+    audit = audit_release(table, AvatarizationParameters(k=10), list(wbcd.columns), seed=1)
+    assert len(audit.avatars) == len(audit.train) == round(AUDIT_SHARE * len(wbcd))
+    assert len(audit.control) == len(wbcd) - len(audit.train)
+    assert list(audit.avatars.dtypes) == list(audit.train.dtypes)
+    # The control rows are originals, none of them in the training share.
+    train_rows, control_rows = audit_split(len(wbcd), seed=1)
+    assert audit.control.equals(wbcd.iloc[control_rows].reset_index(drop=True))
+    assert audit.train.equals(wbcd.iloc[train_rows].reset_index(drop=True))
+    # Avatars, not copies: most rows differ from their original.
+    same = (audit.avatars.to_numpy() == audit.train.to_numpy()).all(axis=1).mean()
+    assert same < 0.5
+    assert audit.facts() == {
+        "share": AUDIT_SHARE,
+        "train_rows": len(audit.train),
+        "control_rows": len(audit.control),
+        "table_rows": len(wbcd),
+        "sampled": False,
+        "seed": 1,
+    }
+    again = audit_release(table, AvatarizationParameters(k=10), list(wbcd.columns), seed=1)
+    assert again.avatars.equals(audit.avatars)
+
+
+def test_a_messy_table_with_processors_and_exclusions_is_audited() -> None:
+    data = _messy()
+    table = PreparedTable(name="stays", data=data)
+    chosen = AvatarizationParameters(
+        k=5,
+        exclude_variables=ExcludeVariables(
+            variable_names=["city"],
+            replacement_strategy=ExcludeVariablesMethod.COORDINATE_SIMILARITY,
+        ),
+        avatarization_processors_parameters=[
+            RelativeDifferenceParameters(target="bill", references=["care", "drugs"])
+        ],
+    )
+    columns = ["age", "care", "drugs", "visit", "bill"]
+    audit = audit_release(table, chosen, columns, seed=2)
+    assert list(audit.avatars.columns) == columns
+    assert audit.avatars["age"].isna().any()  # gaps restored
+    assert pd.api.types.is_datetime64_any_dtype(audit.avatars["visit"])
+    # The processor was replayed: every audit avatar's bill covers its care and drugs.
+    assert (audit.avatars.bill >= audit.avatars.care + audit.avatars.drugs - 0.01).all()
+
+
+def test_tables_an_audit_cannot_replay_are_refused_with_the_reason() -> None:
+    tiny = pd.DataFrame({"a": range(30), "b": [1.5, 2.5, 3.5] * 10})
+    with pytest.raises(AuditNotMade, match="30 rows"):
+        audit_release(
+            PreparedTable(name="t", data=tiny), AvatarizationParameters(k=25), ["a", "b"], seed=0
+        )
+    data = _messy().assign(person=lambda d: np.arange(len(d)) // 2)
+    chosen = AvatarizationParameters(
+        k=5,
+        avatarization_processors_parameters=[
+            InterRecordRangeDifferenceParameters(
+                id_variable="person",
+                target_start_variable="care",
+                target_end_variable="bill",
+            )
+        ],
+    )
+    with pytest.raises(AuditNotMade, match="inter-record"):
+        audit_release(PreparedTable(name="t", data=data), chosen, ["care", "bill"], seed=0)
