@@ -53,6 +53,12 @@ def check_pair(original: pd.DataFrame, avatars: pd.DataFrame, *, paired: bool) -
         )
     if len(original) < 3 or len(avatars) < 3:
         raise ValueError("an attack needs at least 3 rows in each table")
+    for name, table in (("original", original), ("avatar", avatars)):
+        if (table.nunique(dropna=False) <= 1).all():
+            raise ValueError(
+                f"every column of the {name} table holds one value: no row differs from "
+                "another, there is nothing to attack"
+            )
 
 
 def check_ncp(ncp: int | None) -> None:
