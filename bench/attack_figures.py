@@ -28,9 +28,10 @@ GENERATORS: tuple[tuple[str, Sequence[int], int | None], ...] = (
     ("groups of 2", (2,), None),
     ("groups of 3", (3,), None),
     ("groups of 5", (5,), None),
-    ("sizes 1, 2, 3", (1, 2, 3), 3),
-    ("sizes 1, 2, 3, 5, common records dropped (default)", (1, 2, 3, 5), 3),
-    ("sizes 1, 2, 3, 5, common records kept", (1, 2, 3, 5), None),
+    ("groups of 8", (8,), None),
+    ("sizes 1, 2, 3, 5", (1, 2, 3, 5), 3),
+    ("sizes 1, 2, 3, 5, 8, common records dropped (default)", (1, 2, 3, 5, 8), 3),
+    ("sizes 1, 2, 3, 5, 8, common records kept", (1, 2, 3, 5, 8), None),
 )
 
 
