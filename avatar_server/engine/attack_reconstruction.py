@@ -132,6 +132,7 @@ def propose_candidates(
 ) -> pd.DataFrame:
     """The attacker's candidate records, from the avatars alone (duplicates removed).
 
+    ``ncp``: axes of the avatars' projection the groups are formed in (None: the method's 5).
     ``common_limit``: candidates that as many avatars hold exactly are dropped (None: none
     is): a record that frequent is a common pattern, usually shared by several originals,
     and cannot single one out (on wbcd at k = 2 none of those reconstructed anyone).
@@ -147,7 +148,9 @@ def propose_candidates(
     ):
         raise ValueError(f"group_sizes must be positive integers, got {list(group_sizes)!r}")
     avatars = with_text_labels(avatars).reset_index(drop=True)
-    coords, _ = attacker_space(avatars, avatars.iloc[:1], ncp, seed)
+    check_ncp(ncp)
+    axes = DEFAULT_METRIC_NCP if ncp is None else ncp
+    coords, _ = attacker_space(avatars, avatars.iloc[:1], axes, seed)
     codec = TableCodec.fit(avatars)
     parts = [_decode(avatars, codec, members) for members in _groups(coords, group_sizes)]
     candidates = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
@@ -237,7 +240,7 @@ def reconstruction_attack(
     candidates = propose_candidates(
         avatars,
         seed=seed,
-        ncp=DEFAULT_METRIC_NCP if ncp is None else ncp,
+        ncp=ncp,
         group_sizes=group_sizes,
         common_limit=common_limit,
     )
