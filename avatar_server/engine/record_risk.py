@@ -54,6 +54,9 @@ class RecordSignals:
     reconstructed: BoolArray
     linkage_targets: int
     """Originals the linkage attack was run on."""
+    reconstructed_by_chance: float | None = None
+    """Originals that records drawn column by column from the avatars' values reconstruct
+    too (the reconstruction's chance yardstick): on a dense table the rule grants many."""
 
     def __post_init__(self) -> None:
         sizes = {len(self.local_cloaking), len(self.linked_top1), len(self.reconstructed)}
@@ -107,6 +110,7 @@ class RecordRisk:
     cloaking_histogram: dict[str, int]
     linkage_targets: int
     remedies: list[Remedy] = field(default_factory=list)
+    reconstructed_by_chance: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +120,7 @@ class RecordRisk:
             "linked_top1": self.linked_top1,
             "linkage_targets": self.linkage_targets,
             "reconstructed": self.reconstructed,
+            "reconstructed_by_chance": self.reconstructed_by_chance,
             "at_risk": self.at_risk,
             "at_risk_share": self.at_risk / self.n,
             "local_cloaking_histogram": self.cloaking_histogram,
@@ -148,6 +153,7 @@ def record_signals(
         linked_top1=linked,
         reconstructed=reconstruction.reconstructed_originals,
         linkage_targets=len(linkage.targets),
+        reconstructed_by_chance=reconstruction.chance_recall * len(original),
     )
 
 
@@ -325,4 +331,5 @@ def record_risk(
         cloaking_histogram=local_cloaking_histogram(signals.local_cloaking),
         linkage_targets=signals.linkage_targets,
         remedies=remedies,
+        reconstructed_by_chance=signals.reconstructed_by_chance,
     )

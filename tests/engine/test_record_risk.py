@@ -108,6 +108,8 @@ def test_wbcd_end_to_end_reports_no_value(wbcd: pd.DataFrame) -> None:
     risk = record_risk(found, original=wbcd, k=2, measured_k=at_risk_by_k(wbcd, [20], seed=1))
     assert risk.n == len(wbcd)
     assert max(risk.worst_covered, risk.linked_top1, risk.reconstructed) <= risk.at_risk
+    assert risk.reconstructed_by_chance is not None
+    assert 0 < risk.reconstructed_by_chance < risk.reconstructed
     assert risk.at_risk <= risk.worst_covered + risk.linked_top1 + risk.reconstructed
     assert {remedy.action for remedy in risk.remedies} >= {"raise_k", "drop_column"}
     assert all(column in wbcd.columns for column in _named_columns(risk.as_dict()))
