@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.attack_linkage import (
+    RANK_CAP,
     LinkageResult,
     linkage_attack,
     strongest,
@@ -65,6 +66,9 @@ def test_rows_unlinked_to_the_originals_are_linked_at_chance(wbcd: pd.DataFrame)
     for result in linkage_attack(wbcd, independent_rows(wbcd, 3), seed=0):
         assert result.top1 < 4 * result.chance_top1
         assert result.top5 < 3 * result.chance_top5
+        # Far ranks are counted up to the cap, not beyond.
+        assert result.own_rank.max() == RANK_CAP
+        assert (result.own_ties <= RANK_CAP).all()
 
 
 def test_linkage_on_a_messy_table(mixed: pd.DataFrame) -> None:

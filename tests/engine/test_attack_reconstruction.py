@@ -67,6 +67,13 @@ def test_candidates_hold_values_the_avatars_hold(wbcd: pd.DataFrame) -> None:
         assert candidates[name].dtype == avatars[name].dtype
 
 
+def test_the_attack_scores_the_candidates_the_attacker_proposes(iris: pd.DataFrame) -> None:
+    avatars = avatars_of(iris, 5).sample(frac=1, random_state=2)
+    result = reconstruction_attack(iris, avatars, seed=3)
+    assert result.candidates == len(propose_candidates(avatars, seed=3))
+    assert result.candidates != len(propose_candidates(avatars, seed=3, group_sizes=(1,)))
+
+
 def test_common_records_are_not_proposed(wbcd: pd.DataFrame) -> None:
     avatars = avatars_of(wbcd, 5)
     held = avatars.value_counts()
