@@ -155,6 +155,15 @@ def _person_hidden(
     return hidden, ties
 
 
+def local_cloaking_histogram(counts: IntArray) -> dict[str, int]:
+    """Originals per band of local cloaking (0, 1, 2, 3, 4, 5-9, 10-19, 20-49, 50+)."""
+    histogram = {}
+    for label, low, high in _LC_BINS:
+        inside = counts >= low if high is None else (counts >= low) & (counts <= high)
+        histogram[label] = int(np.count_nonzero(inside))
+    return histogram
+
+
 def _quantiles(values: FloatArray | IntArray, levels: Sequence[int]) -> dict[str, float]:
     points = np.percentile(values, levels)
     return {str(level): float(point) for level, point in zip(levels, points, strict=True)}
@@ -204,10 +213,7 @@ def hidden_and_cloaking(
     counts = _cloaking_and_ties(tree, originals, avatars, cap, cloaking_rows)[0]
     if len(cloaking_rows) < len(rows):
         space = {**space, "sampled_rows": len(cloaking_rows)}
-    histogram = {}
-    for label, low, high in _LC_BINS:
-        inside = counts >= low if high is None else (counts >= low) & (counts <= high)
-        histogram[label] = int(np.count_nonzero(inside))
+    histogram = local_cloaking_histogram(counts)
     capped = int(np.count_nonzero(counts >= cap))
     cloaking = privacy_result(
         "local_cloaking",
