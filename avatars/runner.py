@@ -78,6 +78,7 @@ from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
 from avatars.official_yaml import official_yaml, read_run_yaml
 from avatars.plots import SERIES_KINDS, PlotKind, render_plot
+from avatars.release import run_manifest
 from avatars.results import RunResults
 from avatars.version import client_version
 
@@ -1003,7 +1004,23 @@ class Runner:
         ``privacy_metrics_summary``, ``signal_metrics_summary`` and ``relations``."""
         if ADVICE_NAME in self._results.jobs and not self._advice:
             self._load_advice()
-        return collect(self._results, self._advice)
+        found = collect(self._results, self._advice)
+        found.release_manifest = self.manifest()
+        return found
+
+    def manifest(self) -> dict[str, Any]:
+        """The run's release manifest: what ties a released file to its evaluation. Per
+        table, the input dataset (id, name, rows, columns, SHA-256 of the uploaded bytes),
+        the released files with their SHA-256 and size, the parameters as run (the seed the
+        server drew when none was given), the role and treatment of each column, the privacy
+        and signal metrics with their targets and the privacy verdict; the jobs, the
+        software versions and the manifest's ``schema_version``. The report job's
+        ``release_manifest.json`` when the run made reports, else assembled from the other
+        jobs' parts (the same rule). Waits for the jobs; check a file with
+        :func:`avatars.verify_release`. ValueError before run()."""
+        if self._set_name is None or not any(name != ADVICE_NAME for name in self._results.jobs):
+            raise ValueError("this runner has no run yet: call run() first")
+        return run_manifest(self._results, self._set_name, self.display_name)
 
     def get_specific_result(
         self,
