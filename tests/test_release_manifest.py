@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from docx import Document
 
-from avatar_yaml import ExcludeVariablesMethod, JobKind
+from avatar_yaml import ExcludeVariablesMethod, JobKind, ResultKind
 from avatar_yaml.manifest import MANIFEST_SCHEMA_VERSION, assemble_manifest
 from avatars import ApiClient, Manager, Runner, verify_release
 from tests.test_messy_table import messy_table
@@ -133,7 +133,7 @@ def test_a_modified_file_matches_no_entry(run: Run, tmp_path: Path) -> None:
     entry = next(e for e in run.manifest["tables"][TABLE]["released"] if e["kind"] == "shuffled")
     path = download(run, entry, tmp_path / "avatars.csv")
     avatars = pd.read_csv(path)
-    avatars.loc[0, "age"] = int(avatars.loc[0, "age"]) + 1  # one cell changed
+    avatars["age"] = avatars["age"] + (avatars.index == 0)  # one cell changed
     avatars.to_csv(path, index=False, lineterminator="\r\n")
     check = verify_release(run.manifest, path)
     assert not check and check.entry is None
@@ -245,7 +245,7 @@ def test_assembling_the_report_manifest_parts_again_gives_the_same_tables(run: R
     results = run.runner._results
     parts = []
     for document in ("standard", "privacy_metrics", "signal_metrics"):
-        found = results.entry(document, "manifest_part", None)  # type: ignore[arg-type]
+        found = results.entry(document, ResultKind.MANIFEST_PART, None)
         assert found is not None, document
         parts.append(results.read_json(*found))
     again = assemble_manifest(
