@@ -40,11 +40,11 @@ PASS, FAIL, NOT_EVALUATED = "pass", "fail", "not_evaluated"
 
 _SECTIONS = {
     JobKind.STANDARD: ("avatarization", "columns", "released"),
-    JobKind.PRIVACY_METRICS: ("privacy", "released"),
+    JobKind.PRIVACY_METRICS: ("privacy", "released", "columns"),
     JobKind.SIGNAL_METRICS: ("signal",),
 }
-"""What each part contributes to a table's entry. A privacy part lists released files only in
-a run that measures avatars the user brings (it has no avatarization part)."""
+"""What each part contributes to a table's entry. A privacy part lists released files and
+columns only in a run that measures avatars the user brings (it has no avatarization part)."""
 
 
 def column_treatments(

@@ -291,3 +291,80 @@ def test_the_reports_show_the_hashes(run: Run, tmp_path: Path) -> None:
         assert sha in cells
     pia = run.runner.manifest()
     assert pia == run.manifest  # read once, the report job's
+
+
+# --- linked tables, and avatars the user brings ----------------------------------------------
+
+
+def clinic(runner: Runner, data: Path) -> None:
+    runner.add_table("patient", data / "patient.csv", primary_key="p_id", individual_level=True)
+    runner.add_table("doctor", data / "doctor.csv", primary_key="d_id", individual_level=True)
+    runner.add_table(
+        "visit",
+        data / "visit.csv",
+        primary_key="visit_id",
+        foreign_keys=["patient_id", "doctor_id"],
+        individual_level=False,
+    )
+    runner.add_link("patient", "p_id", "visit", "patient_id")
+    runner.add_link("doctor", "d_id", "visit", "doctor_id")
+    for name, k in {"patient": 15, "doctor": 5, "visit": 10}.items():
+        runner.set_parameters(name, k=k)
+
+
+def test_a_linked_run_records_the_groups_seed_and_its_keys(
+    module_manager: Manager, shared_data: Path
+) -> None:
+    """The run's seed, not each table's (drawn from it), is what reproduces linked tables."""
+    first = module_manager.create_runner("manifest_clinic")
+    clinic(first, shared_data)
+    first.run(jobs_to_run=[JobKind.STANDARD])
+    manifest = first.manifest()
+    assert manifest["seed"]["drawn"] is True
+    for name in ("patient", "doctor", "visit"):
+        table = manifest["tables"][name]
+        data = (shared_data / f"{name}.csv").read_bytes()
+        assert table["input"]["sha256"] == hashlib.sha256(data).hexdigest()
+        assert table["avatarization"]["table_seed"] != manifest["seed"]["value"]
+    columns = {c["column"]: c["treatment"] for c in manifest["tables"]["visit"]["columns"]}
+    assert columns == {
+        "visit_id": "primary_key",
+        "patient_id": "foreign_key",
+        "doctor_id": "foreign_key",
+        "day_visit": "avatarized",
+        "exam": "avatarized",
+    }
+    again = module_manager.create_runner("manifest_clinic_again", seed=manifest["seed"]["value"])
+    clinic(again, shared_data)
+    again.run(jobs_to_run=[JobKind.STANDARD])
+    for name in ("patient", "doctor", "visit"):
+        pd.testing.assert_frame_equal(first.shuffled(name), again.shuffled(name))
+    released = {e["kind"]: e["sha256"] for e in again.manifest()["tables"]["visit"]["released"]}
+    assert released == {e["kind"]: e["sha256"] for e in manifest["tables"]["visit"]["released"]}
+
+
+def test_brought_avatars_are_the_released_file(
+    module_manager: Manager, shared_data: Path, tmp_path: Path
+) -> None:
+    """A metrics-only run: no avatarization part, the brought avatars are what is released."""
+    original = shared_data / "iris.csv"
+    avatars = tmp_path / "iris_avatars.csv"
+    frame = pd.read_csv(original)
+    frame.sample(frac=1.0, random_state=1).to_csv(avatars, index=False)
+    runner = module_manager.create_runner("manifest_brought")
+    runner.add_table("iris", original, avatar_data=avatars)
+    runner.run(jobs_to_run=[JobKind.PRIVACY_METRICS, JobKind.SIGNAL_METRICS])
+    manifest = runner.manifest()
+    assert manifest["complete"] is True and manifest["seed"] is None
+    table = manifest["tables"]["iris"]
+    (released,) = table["released"]
+    assert released["kind"] == "brought_avatars"
+    assert released["sha256"] == hashlib.sha256(avatars.read_bytes()).hexdigest()
+    assert "avatarization" not in table
+    assert {c["column"]: c["treatment"] for c in table["columns"]} == dict.fromkeys(
+        frame.columns, "measured"
+    )
+    assert table["privacy"]["verdict"]["status"] == runner.privacy_verdict("iris")["status"]
+    assert manifest["release_status"] == table["privacy"]["verdict"]["status"]
+    check = verify_release(manifest, avatars)
+    assert check and check.entry is not None and check.entry["kind"] == "brought_avatars"
