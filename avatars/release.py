@@ -34,10 +34,11 @@ def _when(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def run_manifest(results: RunResults, set_name: str, display_name: str) -> dict[str, Any]:
+def run_manifest(results: RunResults, set_name: str, display_name: str) -> dict[str, Any] | None:
     """The run's manifest: the one its report job wrote when it has one (the report is the
-    complete record), else assembled from its jobs' parts by the rule the server uses. Waits
-    for the jobs it reads; a failed avatarization or metrics job raises
+    complete record), else assembled from its jobs' parts by the rule the server uses; None
+    when no job wrote a part (a server older than the manifest). Waits for the jobs it
+    reads; a failed avatarization or metrics job raises
     :class:`~avatars.errors.JobFailedError` (a failed report falls back to the parts)."""
     for document in REPORT_NAMES.values():
         if document not in results.jobs:
@@ -57,10 +58,7 @@ def run_manifest(results: RunResults, set_name: str, display_name: str) -> dict[
         if found is not None:
             parts.append(results.read_json(*found))
     if not parts:
-        raise ValueError(
-            "this run has no release manifest: call run() first (a server older than the "
-            "manifest writes none)"
-        )
+        return None
     jobs = [
         {
             "name": job.name,
