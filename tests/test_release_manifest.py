@@ -19,10 +19,12 @@ import pandas as pd
 import pytest
 from docx import Document
 
+from avatar_server.report.translations import STRINGS
 from avatar_yaml import ExcludeVariablesMethod, JobKind, ResultKind
 from avatar_yaml.manifest import MANIFEST_SCHEMA_VERSION, assemble_manifest
 from avatars import ApiClient, Manager, Runner, verify_release
 from tests.test_messy_table import messy_table
+from tests.test_report import parse
 
 pytestmark = pytest.mark.usefixtures("client_env")
 
@@ -273,6 +275,8 @@ def test_the_reports_show_the_hashes(run: Run, tmp_path: Path) -> None:
     for sha in _hashes(run.manifest):
         assert sha in page
     assert str(run.manifest["seed"]["value"]) in page
+    status = STRINGS["en"][f"manifest_status_{run.manifest['release_status']}"]
+    assert status in parse(page).text
     pdf = run.runner.download_report(tmp_path / "report.pdf")
     assert isinstance(pdf, Path)
     tool = shutil.which("pdftotext")

@@ -17,6 +17,11 @@ def _size(size: object, language: str) -> str:
     return format_number(size, language, decimals=0) if isinstance(size, int) else ""
 
 
+def _status(status: object, t: dict[str, str]) -> str:
+    """The release status in words; an unknown one (a newer server's) as it is."""
+    return t.get(f"manifest_status_{status}", str(status))
+
+
 def manifest_context(manifest: Mapping[str, Any] | None, language: str) -> dict[str, Any] | None:
     """What the section prints, already worded; None when the run has no manifest."""
     if manifest is None:
@@ -71,7 +76,7 @@ def manifest_context(manifest: Mapping[str, Any] | None, language: str) -> dict[
         "facts": [
             (t["manifest_schema_version"], str(manifest.get("schema_version", ""))),
             (t["manifest_set_name"], str(manifest.get("set_name", ""))),
-            (t["manifest_release_status"], str(manifest.get("release_status", ""))),
+            (t["manifest_release_status"], _status(manifest.get("release_status"), t)),
             (t["manifest_seed"], seed_text),
             (t["manifest_jobs"], jobs),
             (t["manifest_software"], versions),

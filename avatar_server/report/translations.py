@@ -243,6 +243,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "manifest_seed": "Seed of the avatarization",
         "manifest_seed_drawn": "{seed} (drawn by the server: none was given)",
         "manifest_no_seed": "not recorded",
+        "manifest_status_pass": "pass: every table's avatars may be shared",
+        "manifest_status_fail": "fail: at least one table's avatars must not be shared as they are",
+        "manifest_status_not_evaluated": "not evaluated (no privacy verdict)",
         "manifest_jobs": "Jobs",
         "manifest_software": "Software",
         "manifest_inputs": "Input datasets",
@@ -659,6 +662,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "manifest_seed": "Graine de l'avatarisation",
         "manifest_seed_drawn": "{seed} (tirée par le serveur : aucune n'était donnée)",
         "manifest_no_seed": "non enregistrée",
+        "manifest_status_pass": "favorable : les avatars de chaque table peuvent être partagés",
+        "manifest_status_fail": (
+            "défavorable : les avatars d'au moins une table ne doivent pas être partagés en l'état"
+        ),
+        "manifest_status_not_evaluated": "non évalué (pas de verdict de confidentialité)",
         "manifest_jobs": "Tâches",
         "manifest_software": "Logiciels",
         "manifest_inputs": "Jeux de données d'entrée",
