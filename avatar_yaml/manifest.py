@@ -207,6 +207,14 @@ def assemble_manifest(
     }
 
 
+def tables_manifest(manifest: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The manifest restricted to the tables ``names`` (for a privacy-impact document, signed
+    per table's people), its release status that of those tables."""
+    kept = {name: table for name, table in (manifest.get("tables") or {}).items() if name in names}
+    evaluated = JobKind.PRIVACY_METRICS not in (manifest.get("missing_parts") or [])
+    return dict(manifest) | {"tables": kept, "release_status": _release_status(kept, evaluated)}
+
+
 def file_entries(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every file a manifest identifies by its sha256: each table's input dataset (``kind``
     ``input``) and its released files, each with its ``table``."""
@@ -232,4 +240,5 @@ __all__ = [
     "column_treatments",
     "file_entries",
     "released_files",
+    "tables_manifest",
 ]

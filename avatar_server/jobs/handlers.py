@@ -100,7 +100,7 @@ from avatar_yaml import (
     report_name,
 )
 from avatar_yaml.links import series_tables
-from avatar_yaml.manifest import MANIFEST_FILE
+from avatar_yaml.manifest import MANIFEST_FILE, tables_manifest
 from avatar_yaml.rules import brought_avatars
 from avatar_yaml.spreadsheet_safety import formula_like_counts
 from avatar_yaml.vocabulary import escape_table_name
@@ -1019,6 +1019,9 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                 ],
                 series=[series for series in data.series if series.parent == table.name],
             )
+            if data.manifest is not None:
+                shown = [table.name, *(series.name for series in part.series)]
+                part.manifest = tables_manifest(data.manifest, shown)
             progress = ctx.part(index, len(tables), table.name)
             documents[table.name] = _render_report(progress, part, figures)
         for table in tables:
