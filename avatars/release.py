@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 _PART_DOCUMENTS = (PARAMETERS_NAME, PRIVACY_METRICS_NAME, SIGNAL_METRICS_NAME)
 _CHUNK = 1 << 20
+_NOT_TO_SHARE = {
+    "input": "the original data, not to share",
+    "unshuffled": "sensitive (the avatars in the originals' row order), not to share",
+}
 
 
 def _when(value: datetime.datetime | None) -> str | None:
@@ -104,10 +108,13 @@ class ReleaseCheck:
                 "modified, or comes from another run; the evaluation does not cover it"
             )
         what = "input dataset" if self.entry["kind"] == "input" else f"{self.entry['kind']} file"
-        return (
+        found = (
             f"{self.path} is the {what} {self.entry.get('name')!r} of table "
             f"{self.entry['table']!r} (sha256 {self.sha256})"
         )
+        if self.entry["kind"] in _NOT_TO_SHARE:
+            found += f": {_NOT_TO_SHARE[self.entry['kind']]}"
+        return found
 
 
 def _loaded(manifest: Mapping[str, Any] | str | os.PathLike[str]) -> Mapping[str, Any]:

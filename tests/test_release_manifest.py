@@ -116,6 +116,7 @@ def test_the_input_hash_is_that_of_the_uploaded_bytes(run: Run) -> None:
     check = verify_release(run.manifest, run.folder / "patients.csv")
     assert check and check.entry is not None
     assert (check.entry["kind"], check.entry["table"]) == ("input", TABLE)
+    assert "the original data, not to share" in str(check)
 
 
 def test_each_released_file_hash_is_that_of_its_bytes(run: Run, tmp_path: Path) -> None:
@@ -129,6 +130,7 @@ def test_each_released_file_hash_is_that_of_its_bytes(run: Run, tmp_path: Path) 
         check = verify_release(run.manifest, path)
         assert check.entry == {"table": TABLE, **entry}
         assert entry["name"] in str(check)
+        assert ("not to share" in str(check)) == (entry["kind"] == "unshuffled")
 
 
 def test_a_modified_file_matches_no_entry(run: Run, tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ def manifest_context(manifest: Mapping[str, Any] | None, language: str) -> dict[
             released.append(
                 {
                     "table": name,
-                    "name": str(entry.get("name", "")),
+                    "name": str(entry.get("name", ""))
+                    + (t["manifest_sensitive"] if entry.get("kind") == "unshuffled" else ""),
                     "size": _size(entry.get("size"), language),
                     "sha256": str(entry.get("sha256", "")),
                 }

@@ -243,6 +243,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "manifest_seed": "Seed of the avatarization",
         "manifest_seed_drawn": "{seed} (drawn by the server: none was given)",
         "manifest_no_seed": "not recorded",
+        "manifest_sensitive": " (sensitive: in the originals' row order, not to share)",
         "manifest_status_pass": "pass: every table's avatars may be shared",
         "manifest_status_fail": "fail: at least one table's avatars must not be shared as they are",
         "manifest_status_not_evaluated": "not evaluated (no privacy verdict)",
@@ -662,6 +663,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "manifest_seed": "Graine de l'avatarisation",
         "manifest_seed_drawn": "{seed} (tirée par le serveur : aucune n'était donnée)",
         "manifest_no_seed": "non enregistrée",
+        "manifest_sensitive": " (sensible : dans l'ordre des originaux, à ne pas partager)",
         "manifest_status_pass": "favorable : les avatars de chaque table peuvent être partagés",
         "manifest_status_fail": (
             "défavorable : les avatars d'au moins une table ne doivent pas être partagés en l'état"
