@@ -606,12 +606,14 @@ class _Writer:
             [t["manifest_table"], t["manifest_rows"], t["manifest_column_count"], "SHA-256"],
             [[r["table"], r["rows"], r["columns"], r["sha256"]] for r in manifest["inputs"]],
             numeric=(1, 2),
+            widths=(Cm(3.4), Cm(1.8), Cm(1.8), Cm(10.0)),
         )
         self._heading(t["manifest_released"], 2)
         self._grid(
             [t["manifest_file"], t["manifest_size"], "SHA-256"],
             [[r["name"], r["size"], r["sha256"]] for r in manifest["released"]],
             numeric=(1,),
+            widths=(Cm(5.2), Cm(1.8), Cm(10.0)),
         )
         if manifest["columns"]:
             self._heading(t["manifest_columns"], 2)
