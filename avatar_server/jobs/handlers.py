@@ -303,9 +303,9 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     # The run's own pseudonymization key: drawn here, used for every table, never stored, so
     # no one can rebuild the mapping from the results or the stored parameters.
     secret = secrets.token_bytes(32)
+    seeding = (seed, secret)
     groups = avatarized_groups(ctx.config.schema, tables)
     for index, planned in enumerate(groups):
-        seeding = (seed, secret)
         if _run_streamed(ctx, out, planned, tables, seeding, requested_format, index, len(groups)):
             continue
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
@@ -377,7 +377,8 @@ def _run_streamed(
     count: int,
 ) -> bool:
     """Run a lone table larger than one batch without holding it (:mod:`..streamed`); False
-    when the group is linked, has series, or its table fits one batch (read whole then)."""
+    when the group is linked, has series, or its table fits one batch (read whole then).
+    ``seeding``: the run's seed and pseudonymization secret."""
     if len(planned.tables) != 1 or planned.links or planned.series:
         return False
     name = planned.tables[0]
@@ -999,8 +1000,9 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
             for index, planned in enumerate(planned_series)
         ],
     )
-    data.manifest = run_manifest(ctx, (standard_job, privacy_job, signal_job), _this_job(ctx))
-    out.write_json(ResultKind.RELEASE_MANIFEST, None, MANIFEST_FILE, data.manifest)
+    manifest = run_manifest(ctx, (standard_job, privacy_job, signal_job), _this_job(ctx))
+    out.write_json(ResultKind.RELEASE_MANIFEST, None, MANIFEST_FILE, manifest)
+    data.manifest = manifest
     base = ctx.job.parameters_name
     figures = StoredFigures(ctx.storage, ctx.job.user_id, signal_job.name)
     if document.report_type is ReportType.PIA and len(tables) > 1:
@@ -1019,9 +1021,8 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                 ],
                 series=[series for series in data.series if series.parent == table.name],
             )
-            if data.manifest is not None:
-                shown = [table.name, *(series.name for series in part.series)]
-                part.manifest = tables_manifest(data.manifest, shown)
+            shown = [table.name, *(series.name for series in part.series)]
+            part.manifest = tables_manifest(manifest, shown)
             progress = ctx.part(index, len(tables), table.name)
             documents[table.name] = _render_report(progress, part, figures)
         for table in tables:
