@@ -84,6 +84,8 @@ class ResultKind(enum.StrEnum):
     RELATIONS = "relations"
     RAW_SERIES = "raw_series"
     NORMALIZED_SERIES = "normalized_series"
+    MANIFEST_PART = "manifest_part"
+    RELEASE_MANIFEST = "release_manifest"
 
 
 JOB_KIND_OF_DOCUMENT: dict[DocumentKind, JobKind] = {

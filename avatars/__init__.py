@@ -30,6 +30,7 @@ from avatars.errors import (
 )
 from avatars.manager import Manager
 from avatars.plots import PlotKind
+from avatars.release import ReleaseCheck, verify_release
 from avatars.retry import RetryPolicy
 from avatars.runner import Runner
 from avatars.version import client_version
@@ -57,6 +58,7 @@ __all__ = [
     "PiiType",
     "PlotKind",
     "RateLimitError",
+    "ReleaseCheck",
     "ResultFiles",
     "ResultSummaries",
     "RetryPolicy",
@@ -64,4 +66,5 @@ __all__ = [
     "ServerError",
     "ValidationError",
     "__version__",
+    "verify_release",
 ]

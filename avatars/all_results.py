@@ -24,7 +24,8 @@ class AllResults:
     """What the run's jobs wrote, by table (see the module's docstring).
 
     ``privacy_metrics_summary``, ``signal_metrics_summary`` and ``relations`` are results of
-    the whole run, written for linked tables only (None otherwise).
+    the whole run, written for linked tables only (None otherwise); ``release_manifest``
+    too, for every run.
     """
 
     shuffled: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -39,6 +40,8 @@ class AllResults:
     privacy_metrics_summary: dict[str, dict[str, float | None]] | None = None
     signal_metrics_summary: dict[str, dict[str, float | None]] | None = None
     relations: list[dict[str, Any]] | None = None
+    release_manifest: dict[str, Any] | None = None
+    """The run's release manifest (:meth:`~avatars.runner.Runner.manifest`)."""
 
 
 _PER_TABLE: dict[ResultKind, str] = {

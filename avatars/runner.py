@@ -78,6 +78,7 @@ from avatars.display import JobList, ResultFiles, runner_html
 from avatars.errors import NotFoundError
 from avatars.official_yaml import official_yaml, read_run_yaml
 from avatars.plots import SERIES_KINDS, PlotKind, render_plot
+from avatars.release import run_manifest
 from avatars.results import RunResults
 from avatars.version import client_version
 
@@ -1000,10 +1001,43 @@ class Runner:
         by table: ``shuffled``, ``sensitive_unshuffled``, ``original_projections``,
         ``avatars_projections``, ``privacy_metrics``, ``signal_metrics``,
         ``privacy_verdict``, ``run_metadata``, ``advice``; and, for linked tables, the run's
-        ``privacy_metrics_summary``, ``signal_metrics_summary`` and ``relations``."""
+        ``privacy_metrics_summary``, ``signal_metrics_summary`` and ``relations``; and the
+        ``release_manifest`` of every run (None before run())."""
         if ADVICE_NAME in self._results.jobs and not self._advice:
             self._load_advice()
-        return collect(self._results, self._advice)
+        found = collect(self._results, self._advice)
+        if self._ran():
+            found.release_manifest = run_manifest(
+                self._results, str(self._set_name), self.display_name
+            )
+        return found
+
+    def _ran(self) -> bool:
+        """Whether this runner launched (or adopted) a run's jobs, not only the advice."""
+        return self._set_name is not None and any(
+            name != ADVICE_NAME for name in self._results.jobs
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        """The run's release manifest: what ties a released file to its evaluation. Per
+        table, the input dataset (id, name, rows, columns, SHA-256 of the uploaded bytes),
+        the released files with their SHA-256 and size, the parameters as run (the seed the
+        server drew when none was given), the role and treatment of each column, the privacy
+        and signal metrics with their targets and the privacy verdict; the jobs, the
+        software versions and the manifest's ``schema_version``. The report job's
+        ``release_manifest.json`` when the run made reports, else assembled from the other
+        jobs' parts (the same rule). Waits for the jobs; check a file with
+        :func:`avatars.verify_release`. ValueError before run(), or for a run on a server
+        older than the manifest."""
+        if not self._ran():
+            raise ValueError("this runner has no run yet: call run() first")
+        manifest = run_manifest(self._results, str(self._set_name), self.display_name)
+        if manifest is None:
+            raise ValueError(
+                "this run has no release manifest: its server is older than the manifest "
+                "(upgrade the server and run again)"
+            )
+        return manifest
 
     def get_specific_result(
         self,

@@ -295,6 +295,8 @@ def test_get_all_results_reads_every_job(done_run: Runner) -> None:
     # One table, no links: no run-wide summaries.
     assert everything.privacy_metrics_summary is None
     assert everything.relations is None
+    assert everything.release_manifest == done_run.manifest()
+    assert everything.release_manifest["seed"] == {"value": 0, "drawn": False}
 
 
 def test_get_all_results_carries_the_advice(manager: Manager, shared_data: Path) -> None:
@@ -305,6 +307,9 @@ def test_get_all_results_carries_the_advice(manager: Manager, shared_data: Path)
     assert set(everything.advice) == {"iris"}
     assert everything.advice["iris"]["k"] == parameters.from_documents(runner.config, "iris")["k"]
     assert everything.shuffled == {} and everything.privacy_metrics == {}
+    assert everything.release_manifest is None  # no run yet
+    with pytest.raises(ValueError, match="call run"):
+        runner.manifest()
 
 
 def test_compute_figures_draws_every_kind_now(

@@ -158,6 +158,7 @@ class Run:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # report file name -> entry
     reports: dict[str, bytes] = field(default_factory=dict)  # report file name -> bytes
     results: dict[str, Any] = field(default_factory=dict)  # other result kinds -> JSON
+    manifests: list[str] = field(default_factory=list)  # each report job's manifest file
 
 
 def _run(client: ApiClient, shared_data: Path, table: str, config: Config) -> Run:
@@ -197,6 +198,9 @@ def _run(client: ApiClient, shared_data: Path, table: str, config: Config) -> Ru
     run.results["run_metadata"] = json_result(standard.name, "run_metadata")
     for job in reports:
         for entry in client.results.get_results(job.name).files:
+            if entry.kind == "release_manifest":  # tests/test_release_manifest.py reads it
+                run.manifests.append(entry.name)
+                continue
             run.files[entry.name] = {"kind": entry.kind, "format": entry.file_format}
             run.reports[entry.name] = client.results.read_bytes(job.name, entry.name)
     return run
@@ -274,6 +278,8 @@ def test_each_report_document_gives_its_files(wbcd: Run, iris: Run) -> None:
         "report_pia.docx",
     }
     assert set(iris.files) == {"report.html", "report.pdf"}
+    assert wbcd.manifests == ["release_manifest.json"] * 2  # one per report job
+    assert iris.manifests == ["release_manifest.json"]
     for run in (wbcd, iris):
         for name, entry in run.files.items():
             assert entry["kind"] == "report"
@@ -374,10 +380,10 @@ def expected_pages(variables: int, limit: int) -> int:
     """The page count the layout implies for a one-table report: pages 1 and 2 hold the cover,
     the verdict, the run, the privacy-impact facts and the approval block; then privacy
     metrics, utility metrics (with the per-variable table), distributions (one page per figure
-    of up to 12 panels), correlations, and the projection with the conclusion each start a
-    page and fit on it, for tables of up to ~15 variables as here."""
+    of up to 12 panels), correlations, the projection and the release manifest (with the
+    conclusion) each start a page and fit on it, for tables of up to ~15 variables as here."""
     figures = max(1, math.ceil(min(variables, limit) / PANELS_PER_FIGURE))
-    return 2 + 2 + figures + 2
+    return 2 + 2 + figures + 2 + 1
 
 
 @pytest.mark.parametrize(("table", "document", "language"), REPORTS)

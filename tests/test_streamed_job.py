@@ -165,6 +165,21 @@ def test_a_streamed_table_gives_what_a_whole_read_gives_but_the_sampling(
     assert "classes" not in sample  # streamed batches keep no row's category
 
 
+def test_a_streamed_table_has_its_release_manifest_part(
+    streamed: dict[str, Any], source: Path
+) -> None:
+    """The streamed path writes its files by stream: their hashes reach the manifest too."""
+    part = streamed[ResultKind.MANIFEST_PART]
+    assert part["seed"] == {"value": 4, "drawn": False}
+    assert part["inputs"]["messy"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    released = {entry["kind"]: entry for entry in part["tables"]["messy"]["released"]}
+    for kind in (ResultKind.SHUFFLED, ResultKind.UNSHUFFLED):
+        assert released[kind]["sha256"] == streamed[f"{kind}.sha256"]
+    treatments = {c["column"]: c["treatment"] for c in part["tables"]["messy"]["columns"]}
+    assert (treatments["pid"], treatments["email"]) == ("primary_key", "pseudonymized")
+    assert (treatments["code"], treatments["note"]) == ("grouped", "dropped")
+
+
 def test_set_aside_columns_are_made_over_the_whole_table(
     streamed: dict[str, Any], source: Path
 ) -> None:

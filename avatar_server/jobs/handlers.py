@@ -53,6 +53,12 @@ from avatar_server.jobs.batches import current_mapper
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
+from avatar_server.jobs.manifest_parts import (
+    run_manifest,
+    write_privacy_part,
+    write_signal_part,
+    write_standard_part,
+)
 from avatar_server.jobs.measured import MeasuredGroup, brought_groups, measured_groups
 from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
 from avatar_server.jobs.parameters import (
@@ -94,6 +100,7 @@ from avatar_yaml import (
     report_name,
 )
 from avatar_yaml.links import series_tables
+from avatar_yaml.manifest import MANIFEST_FILE, tables_manifest
 from avatar_yaml.rules import brought_avatars
 from avatar_yaml.spreadsheet_safety import formula_like_counts
 from avatar_yaml.vocabulary import escape_table_name
@@ -288,14 +295,18 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
     tables = _avatarization(ctx)
     parameters = ctx.config.parameters
     assert parameters is not None
-    seed = parameters.seed
+    # The seed is drawn here when the user gave none, so the release manifest records the
+    # one every table's avatars came from: rerunning with it makes the same avatars.
+    drawn = parameters.seed is None
+    seed = _drawn_seed() if parameters.seed is None else parameters.seed
     requested_format = parameters.results.format if parameters.results else None
     # The run's own pseudonymization key: drawn here, used for every table, never stored, so
     # no one can rebuild the mapping from the results or the stored parameters.
     secret = secrets.token_bytes(32)
+    seeding = (seed, secret)
     groups = avatarized_groups(ctx.config.schema, tables)
     for index, planned in enumerate(groups):
-        if _run_streamed(ctx, out, planned, tables, secret, requested_format, index, len(groups)):
+        if _run_streamed(ctx, out, planned, tables, seeding, requested_format, index, len(groups)):
             continue
         group = prepare_group(planned, {name: ctx.prepared(name) for name in planned.tables})
         series = {item.name: _series_input(ctx, group, item) for item in planned.series}
@@ -347,6 +358,12 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                 continue
             ctx.progress(f"{name}: writing projections", (index + 1) / len(groups))
             _write_table_details(ctx, out, name, tables[name], group, linked, fmt, warnings[name])
+    write_standard_part(ctx, out, seed=seed, drawn=drawn)
+
+
+def _drawn_seed() -> int:
+    """A fresh seed, in the range a user may give one."""
+    return int(np.random.default_rng().integers(0, 2**31 - 1))
 
 
 def _run_streamed(
@@ -354,13 +371,14 @@ def _run_streamed(
     out: ResultWriter,
     planned: TableGroup,
     tables: Mapping[str, AvatarizationParameters],
-    secret: bytes,
+    seeding: tuple[int, bytes],
     requested_format: object,
     index: int,
     count: int,
 ) -> bool:
     """Run a lone table larger than one batch without holding it (:mod:`..streamed`); False
-    when the group is linked, has series, or its table fits one batch (read whole then)."""
+    when the group is linked, has series, or its table fits one batch (read whole then).
+    ``seeding``: the run's seed and pseudonymization secret."""
     if len(planned.tables) != 1 or planned.links or planned.series:
         return False
     name = planned.tables[0]
@@ -371,11 +389,7 @@ def _run_streamed(
     if rows is None:
         return False
     chosen = tables[name]
-    parameters = ctx.config.parameters
-    assert parameters is not None
-    seed = parameters.seed
-    if seed is None:
-        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    seed, secret = seeding
     run_streamed_table(
         ctx,
         out,
@@ -986,6 +1000,9 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
             for index, planned in enumerate(planned_series)
         ],
     )
+    manifest = run_manifest(ctx, (standard_job, privacy_job, signal_job), _this_job(ctx))
+    out.write_json(ResultKind.RELEASE_MANIFEST, None, MANIFEST_FILE, manifest)
+    data.manifest = manifest
     base = ctx.job.parameters_name
     figures = StoredFigures(ctx.storage, ctx.job.user_id, signal_job.name)
     if document.report_type is ReportType.PIA and len(tables) > 1:
@@ -1004,6 +1021,8 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                 ],
                 series=[series for series in data.series if series.parent == table.name],
             )
+            shown = [table.name, *(series.name for series in part.series)]
+            part.manifest = tables_manifest(manifest, shown)
             progress = ctx.part(index, len(tables), table.name)
             documents[table.name] = _render_report(progress, part, figures)
         for table in tables:
@@ -1011,6 +1030,15 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
             _write_report(out, documents[table.name], stem, table.name)
         return
     _write_report(out, _render_report(ctx.progress, data, figures), base, None)
+
+
+def _this_job(ctx: JobContext) -> Job | None:
+    """The running job's row (detached), for the manifest's list of jobs."""
+    with ctx.sessions() as db:
+        found = db.get(Job, ctx.job.name)
+        if found is not None:
+            db.expunge(found)
+        return found
 
 
 @dataclass(frozen=True)
@@ -1047,10 +1075,21 @@ def _write_report(
         out.write(ResultKind.REPORT, table, f"{stem}.docx", document.docx, "docx")
 
 
+def _with_manifest_part(handler: Handler, write_part: Handler) -> Handler:
+    """``handler``, then its part of the release manifest, made from what it wrote."""
+
+    def run(ctx: JobContext, out: ResultWriter) -> None:
+        handler(ctx, out)
+        write_part(ctx, out)
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
 HANDLERS: dict[JobKind, Handler] = {
     JobKind.STANDARD: run_standard,
-    JobKind.PRIVACY_METRICS: run_privacy_metrics,
-    JobKind.SIGNAL_METRICS: run_signal_metrics,
+    JobKind.PRIVACY_METRICS: _with_manifest_part(run_privacy_metrics, write_privacy_part),
+    JobKind.SIGNAL_METRICS: _with_manifest_part(run_signal_metrics, write_signal_part),
     JobKind.ADVICE: run_advice,
     JobKind.REPORT: run_report,
 }

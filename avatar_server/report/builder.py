@@ -35,6 +35,7 @@ from avatar_server.report.images import (
     projection_image,
     series_images,
 )
+from avatar_server.report.manifest_section import manifest_context
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
 from avatar_yaml import Approver, AvatarizationParameters, PiaMetadata
 
@@ -95,6 +96,8 @@ class ReportData:
     relations: list[dict[str, Any]] = field(default_factory=list)
     # The series tables of the run, each shown with its parent (one of ``tables``).
     series: list[SeriesResults] = field(default_factory=list)
+    # The run's release manifest (avatar_yaml.manifest), printed in its own section.
+    manifest: dict[str, Any] | None = None
 
 
 @functools.cache
@@ -902,6 +905,7 @@ def build_context(
         "cardinality_images": cardinality,
         "verdicts": verdicts(_in_report_order(data), language),
         "conclusion": conclusion(data.tables, language, data.series),
+        "manifest": manifest_context(data.manifest, language),
     }
 
 

@@ -190,6 +190,8 @@ class _Writer:
                 self._series(series)
         if self.c["relations"]:
             self._relations()
+        if self.c.get("manifest"):
+            self._manifest(self.c["manifest"])
         self._conclusion()
 
     def _page_setup(self) -> None:
@@ -592,6 +594,38 @@ class _Writer:
                 self._note(t["association_none"])
             for note in relation["association_notes"]:
                 self._note(note)
+
+    def _manifest(self, manifest: dict[str, Any]) -> None:
+        """The release manifest's hashes, so the signed document names the exact files."""
+        t = self.t
+        self._heading(t["section_manifest"], 1, new_page=True)
+        self._paragraph(manifest["intro"])
+        self._facts([(label, value, False) for label, value in manifest["facts"]])
+        self._heading(t["manifest_inputs"], 2)
+        self._grid(
+            [t["manifest_table"], t["manifest_rows"], t["manifest_column_count"], "SHA-256"],
+            [[r["table"], r["rows"], r["columns"], r["sha256"]] for r in manifest["inputs"]],
+            numeric=(1, 2),
+            widths=(Cm(3.4), Cm(1.8), Cm(1.8), Cm(10.0)),
+        )
+        self._heading(t["manifest_released"], 2)
+        self._grid(
+            [t["manifest_file"], t["manifest_size"], "SHA-256"],
+            [[r["name"], r["size"], r["sha256"]] for r in manifest["released"]],
+            numeric=(1,),
+            widths=(Cm(5.2), Cm(1.8), Cm(10.0)),
+        )
+        if manifest["columns"]:
+            self._heading(t["manifest_columns"], 2)
+            self._grid(
+                [
+                    t["manifest_table"],
+                    t["manifest_column"],
+                    t["manifest_role"],
+                    t["manifest_treatment"],
+                ],
+                [[r["table"], r["column"], r["role"], r["treatment"]] for r in manifest["columns"]],
+            )
 
     def _conclusion(self) -> None:
         self._heading(self.t["section_conclusion"], 1)

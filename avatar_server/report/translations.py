@@ -231,6 +231,36 @@ STRINGS: dict[str, dict[str, str]] = {
             "be shared until each failed item is fixed."
         ),
         "section_conclusion": "Conclusion",
+        "section_manifest": "Release manifest",
+        "manifest_intro": (
+            "These facts tie the shared files to this evaluation. The whole manifest is a "
+            "result of the run ({file}); anyone holding a file can compute its SHA-256 "
+            "(for instance with avatars.verify_release) and find it below."
+        ),
+        "manifest_schema_version": "Manifest schema version",
+        "manifest_set_name": "Run (set name)",
+        "manifest_release_status": "Privacy verdict of the release",
+        "manifest_seed": "Seed of the avatarization",
+        "manifest_seed_drawn": "{seed} (drawn by the server: none was given)",
+        "manifest_no_seed": "not recorded",
+        "manifest_sensitive": " (sensitive: in the originals' row order, not to share)",
+        "manifest_status_pass": "pass: every table's avatars may be shared",
+        "manifest_status_fail": "fail: at least one table's avatars must not be shared as they are",
+        "manifest_status_not_evaluated": "not evaluated (no privacy verdict)",
+        "manifest_jobs": "Jobs",
+        "manifest_software": "Software",
+        "manifest_inputs": "Input datasets",
+        "manifest_released": "Released files",
+        "manifest_columns": "Columns: role and treatment",
+        "manifest_table": "Table",
+        "manifest_dataset": "Dataset id",
+        "manifest_rows": "Rows",
+        "manifest_column_count": "Columns",
+        "manifest_file": "File",
+        "manifest_size": "Bytes",
+        "manifest_column": "Column",
+        "manifest_role": "Role",
+        "manifest_treatment": "Treatment",
         "privacy_all": "Table {table}: all {total} privacy targets are met.",
         "privacy_some": "Table {table}: {passed} of {total} privacy targets are met.",
         "privacy_failed": "Not met: {metrics}.",
@@ -621,6 +651,38 @@ STRINGS: dict[str, dict[str, str]] = {
             "corrigé."
         ),
         "section_conclusion": "Conclusion",
+        "section_manifest": "Manifeste de diffusion",
+        "manifest_intro": (
+            "Ces éléments relient les fichiers diffusés à cette évaluation. Le manifeste complet "
+            "est un résultat du traitement ({file}) ; qui détient un fichier peut calculer son "
+            "SHA-256 (par exemple avec avatars.verify_release) et le retrouver ci-dessous."
+        ),
+        "manifest_schema_version": "Version du schéma du manifeste",
+        "manifest_set_name": "Traitement (set name)",
+        "manifest_release_status": "Verdict de confidentialité de la diffusion",
+        "manifest_seed": "Graine de l'avatarisation",
+        "manifest_seed_drawn": "{seed} (tirée par le serveur : aucune n'était donnée)",
+        "manifest_no_seed": "non enregistrée",
+        "manifest_sensitive": " (sensible : dans l'ordre des originaux, à ne pas partager)",
+        "manifest_status_pass": "favorable : les avatars de chaque table peuvent être partagés",
+        "manifest_status_fail": (
+            "défavorable : les avatars d'au moins une table ne doivent pas être partagés en l'état"
+        ),
+        "manifest_status_not_evaluated": "non évalué (pas de verdict de confidentialité)",
+        "manifest_jobs": "Tâches",
+        "manifest_software": "Logiciels",
+        "manifest_inputs": "Jeux de données d'entrée",
+        "manifest_released": "Fichiers diffusés",
+        "manifest_columns": "Colonnes : rôle et traitement",
+        "manifest_table": "Table",
+        "manifest_dataset": "Identifiant du jeu de données",
+        "manifest_rows": "Lignes",
+        "manifest_column_count": "Colonnes",
+        "manifest_file": "Fichier",
+        "manifest_size": "Octets",
+        "manifest_column": "Colonne",
+        "manifest_role": "Rôle",
+        "manifest_treatment": "Traitement",
         "privacy_all": "Table {table} : les {total} cibles de confidentialité sont atteintes.",
         "privacy_some": (
             "Table {table} : {passed} cibles de confidentialité sur {total} sont atteintes."
