@@ -1,0 +1,224 @@
+"""Singling-out queries for ``attack_risks.singling_out_risk``.
+
+A query is a conjunction of conditions on a few columns (``age >= 71 & city == Lille &
+smoker == yes``). The attacker makes them from the avatars, keeping those that match exactly
+one avatar, and bets that each also matches exactly one original: a lone avatar stands for a
+lone person. The same queries on control originals (never avatarized) give the rate at which
+such bets come true anyway, because the avatars resemble the population, not the people.
+
+Conditions follow anonymeter's multivariate mode: a category (or a gap) by equality, a number
+by ``>=`` its value when it is above the avatars' median and ``<=`` otherwise, so the query
+reaches for the tail the row sits in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import curve_fit
+from scipy.special import gammaln
+
+from avatar_server.engine.attack_space import BLOCK_ELEMENTS, AttackSpace, FloatArray, IntArray
+
+EQUAL, AT_MOST, AT_LEAST, IS_GAP = 0, 1, 2, 3
+# Sizes at which the control's singling-out count is measured to extrapolate it (see
+# ``control_successes``).
+CORRECTION_SIZES = 10
+
+
+@dataclass(frozen=True)
+class Queries:
+    """``n`` queries of ``width`` conditions each: column, operator, value per condition."""
+
+    columns: IntArray  # n x width
+    operators: IntArray  # n x width
+    values: FloatArray  # n x width
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
+def match_counts(table: FloatArray, queries: Queries) -> IntArray:
+    """How many rows of ``table`` each query matches (blocks of queries: bounded memory)."""
+    counts = np.zeros(len(queries), dtype=np.int64)
+    step = max(1, BLOCK_ELEMENTS // max(1, len(table)))
+    for start in range(0, len(queries), step):
+        cols = queries.columns[start : start + step]
+        ops = queries.operators[start : start + step]
+        vals = queries.values[start : start + step]
+        match = np.ones((len(table), len(cols)), dtype=np.bool_)
+        for j in range(cols.shape[1]):
+            column = table[:, cols[:, j]]
+            value, op = vals[None, :, j], ops[None, :, j]
+            with np.errstate(invalid="ignore"):
+                hit = np.where(
+                    op == EQUAL,
+                    column == value,
+                    np.where(
+                        op == AT_MOST,
+                        column <= value,
+                        np.where(op == AT_LEAST, column >= value, np.isnan(column)),
+                    ),
+                )
+            match &= hit
+        counts[start : start + len(cols)] = match.sum(axis=0)
+    return counts
+
+
+def _conditions(space: AttackSpace, rows: IntArray, cols: IntArray, medians: FloatArray) -> Queries:
+    values = space.avatars[rows[:, None], cols]
+    numeric = space.numeric[cols]
+    above = values > medians[cols]
+    operators = np.where(
+        ~numeric,
+        EQUAL,
+        np.where(np.isnan(values), IS_GAP, np.where(above, AT_LEAST, AT_MOST)),
+    ).astype(np.int64)
+    return Queries(cols.astype(np.int64), operators, values)
+
+
+def _canonical(queries: Queries, i: int) -> tuple[tuple[int, int, float], ...]:
+    conditions = zip(queries.columns[i], queries.operators[i], queries.values[i], strict=True)
+    return tuple(sorted((int(c), int(o), float(v)) for c, o, v in conditions))
+
+
+def singling_out_queries(
+    space: AttackSpace, n_queries: int, width: int, max_attempts: int, rng: np.random.Generator
+) -> Queries:
+    """Up to ``n_queries`` distinct queries of ``width`` columns, each matching exactly one
+    avatar, made from random avatars in at most ``max_attempts`` tries."""
+    avatars = space.avatars
+    n_rows, n_cols = avatars.shape
+    with np.errstate(all="ignore"):
+        medians = np.array(
+            [
+                np.nanmedian(avatars[:, j])
+                if space.numeric[j] and not np.isnan(avatars[:, j]).all()
+                else np.nan
+                for j in range(n_cols)
+            ]
+        )
+    batch = int(min(1024, max(16, BLOCK_ELEMENTS // max(1, n_rows))))
+    kept: dict[tuple[tuple[int, int, float], ...], int] = {}
+    picked: list[Queries] = []
+    attempts = 0
+    while len(kept) < n_queries and attempts < max_attempts:
+        size = min(batch, max_attempts - attempts)
+        attempts += size
+        rows = rng.integers(0, n_rows, size=size)
+        cols = np.argsort(rng.random((size, n_cols)), axis=1)[:, :width]
+        candidates = _conditions(space, rows, cols, medians)
+        lone = np.flatnonzero(match_counts(avatars, candidates) == 1)
+        for i in lone:
+            key = _canonical(candidates, int(i))
+            if key in kept:
+                continue
+            kept[key] = len(kept)
+            picked.append(
+                Queries(
+                    candidates.columns[i : i + 1],
+                    candidates.operators[i : i + 1],
+                    candidates.values[i : i + 1],
+                )
+            )
+            if len(kept) == n_queries:
+                break
+    if not picked:
+        empty = np.empty((0, width))
+        return Queries(empty.astype(np.int64), empty.astype(np.int64), empty)
+    return Queries(
+        np.concatenate([q.columns for q in picked]),
+        np.concatenate([q.operators for q in picked]),
+        np.concatenate([q.values for q in picked]),
+    )
+
+
+def random_queries(
+    space: AttackSpace, n_queries: int, width: int, rng: np.random.Generator
+) -> Queries:
+    """The naive attacker: each condition a value drawn from the avatars' column at random
+    (not from one row), numbers compared with a random ``<=`` or ``>=``."""
+    avatars = space.avatars
+    n_rows, n_cols = avatars.shape
+    cols = np.argsort(rng.random((n_queries, n_cols)), axis=1)[:, :width]
+    rows = rng.integers(0, n_rows, size=(n_queries, width))
+    values = avatars[rows, cols]
+    numeric = space.numeric[cols]
+    coin = rng.random((n_queries, width)) < 0.5
+    operators = np.where(
+        ~numeric,
+        EQUAL,
+        np.where(np.isnan(values), IS_GAP, np.where(coin, AT_LEAST, AT_MOST)),
+    ).astype(np.int64)
+    return Queries(cols.astype(np.int64), operators, values)
+
+
+def _lone_probability(counts: IntArray, population: int, size: int) -> FloatArray:
+    """Chance that a random ``size``-row subset of a ``population``-row table holds exactly one
+    of the ``counts`` matching rows (hypergeometric; exact, no random subsampling)."""
+    matched: FloatArray = counts.astype(np.float64)
+    others = population - matched
+    valid = (matched >= 1) & (others >= size - 1)
+    log_p = np.full(matched.shape, -np.inf)
+    c, o = matched[valid], others[valid]
+    log_p[valid] = (
+        np.log(c) + _log_choose(o, size - 1) - _log_choose(np.full_like(c, population), size)
+    )
+    probability: FloatArray = np.exp(log_p)
+    return probability
+
+
+def _log_choose(n: FloatArray, k: int) -> FloatArray:
+    return np.asarray(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1), dtype=np.float64)
+
+
+def _lone_model(size: FloatArray, weight: float, scale: float) -> FloatArray:
+    """Expected share of queries singling out one of ``size`` rows when the queries' match
+    probabilities spread evenly over [0, weight]: scale x the integral of
+    n w (1 - w)^(n - 1) dw over that range, divided by the range."""
+    n = size
+    integral = (1.0 - (n * weight + 1.0) * (1.0 - weight) ** n) / (n + 1.0)
+    return np.asarray(scale * integral / weight, dtype=np.float64)
+
+
+def control_successes(control: FloatArray, queries: Queries, train_rows: int) -> float:
+    """Queries that would single out one row of a control table as large as the training one.
+
+    A query singles out more easily in a small table (fewer rows to match besides the one), so
+    the control count is brought to the training table's size. Larger control: the exact
+    expectation over subsets of the training size. Smaller control: the exact expectations at
+    sizes up to the control's, extrapolated with ``_lone_model`` (the model anonymeter fits, here
+    fitted to exact expectations instead of random subsamples).
+    """
+    counts = match_counts(control, queries)
+    n_control = len(control)
+    observed = float(np.sum(counts == 1))
+    if n_control == train_rows:
+        return observed
+    if n_control > train_rows:
+        return float(_lone_probability(counts, n_control, train_rows).sum())
+    if observed == 0.0:
+        return 0.0  # anonymeter scales the observed count: nothing to scale
+    low = max(2, min(n_control // 4, 1000))
+    sizes = np.unique(np.linspace(low, n_control, CORRECTION_SIZES).astype(np.int64))
+    expected = np.array([_lone_probability(counts, n_control, int(s)).sum() for s in sizes])
+    if expected.max() <= 0:
+        return 0.0
+    try:
+        (weight, scale), _ = curve_fit(
+            _lone_model,
+            sizes.astype(np.float64),
+            expected,
+            p0=(min(1.0, 1.0 / n_control), expected.max()),
+            bounds=((1e-9, 0.0), (1.0, np.inf)),
+            maxfev=5000,
+        )
+    except (RuntimeError, ValueError):
+        return observed
+    at_train = float(_lone_model(np.array([float(train_rows)]), weight, scale)[0])
+    at_control = float(_lone_model(np.array([float(n_control)]), weight, scale)[0])
+    if not math.isfinite(at_train) or at_control <= 0:
+        return observed
+    return min(float(len(queries)), observed * at_train / at_control)
