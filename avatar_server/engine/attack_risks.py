@@ -192,8 +192,8 @@ def singling_out_risk(
     Multivariate queries (``n_columns`` conditions each): on tables of few distinct values
     (wbcd's integers 1-10) no single-column value is rare enough to make a query from.
     ``n_attacks`` is the number of queries made, which can be fewer than asked when the avatars
-    do not have that many lone rows; the control count is brought to the training table's size
-    (``attack_queries.control_successes``).
+    do not have that many lone rows. The control count is taken as measured, without a
+    correction for the control's smaller size (``attack_queries.control_successes`` says why).
     """
     space = _checked_space(train, avatars, control, n_attacks)
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
@@ -210,7 +210,7 @@ def singling_out_risk(
     if made == 0:
         return estimate(0, 0, 0, 0, 0, 0)
     successes = float(np.sum(match_counts(space.train, queries) == 1))
-    in_control = control_successes(space.control, queries, len(space.train))
+    in_control = control_successes(space.control, queries)
     naive = random_queries(space, made, n_columns, rng)
     baseline = float(np.sum(match_counts(space.train, naive) == 1))
     return estimate(successes, made, in_control, made, baseline, made)
