@@ -27,6 +27,7 @@ from avatar_server.engine.attack_space import (
 )
 
 EQUAL, AT_MOST, AT_LEAST, IS_GAP = 0, 1, 2, 3
+SCREEN_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,25 @@ class Queries:
     def __len__(self) -> int:
         return len(self.columns)
 
+    def take(self, chosen: IntArray) -> Queries:
+        return Queries(self.columns[chosen], self.operators[chosen], self.values[chosen])
+
 
 def match_counts(table: FloatArray, queries: Queries) -> IntArray:
     """How many rows of ``table`` each query matches (blocks of queries: bounded memory)."""
+    # A column's values contiguous: cheap gathers.
+    return _match_counts(np.ascontiguousarray(table.T), queries)
+
+
+def _match_counts(by_column: FloatArray, queries: Queries) -> IntArray:
+    n_rows = by_column.shape[1]
     counts = np.zeros(len(queries), dtype=np.int64)
-    by_column = np.ascontiguousarray(table.T)  # a column's values contiguous: cheap gathers
-    step = max(1, BLOCK_ELEMENTS // max(1, len(table)))
+    step = max(1, BLOCK_ELEMENTS // max(1, n_rows))
     for start in range(0, len(queries), step):
         cols = queries.columns[start : start + step]
         ops = queries.operators[start : start + step]
         vals = queries.values[start : start + step]
-        match = np.ones((len(cols), len(table)), dtype=np.bool_)
+        match = np.ones((len(cols), n_rows), dtype=np.bool_)
         for j in range(cols.shape[1]):
             for op, compare in _COMPARISONS.items():
                 chosen = np.flatnonzero(ops[:, j] == op)
@@ -106,7 +115,18 @@ def singling_out_queries(
                 for j in range(n_cols)
             ]
         )
-    batch = int(min(1024, max(16, BLOCK_ELEMENTS // max(1, n_rows))))
+    by_column = np.ascontiguousarray(avatars.T)
+    # Most tries match many avatars: a sample of the avatars rejects them cheaply (a query
+    # matching two sampled avatars cannot single one out), the survivors are checked in full.
+    screen = None
+    if n_rows > 2 * SCREEN_ROWS:
+        screen = by_column[:, np.sort(rng.choice(n_rows, SCREEN_ROWS, replace=False))].copy()
+    batch = int(
+        min(
+            1024,
+            max(16, BLOCK_ELEMENTS // min(n_rows, SCREEN_ROWS if screen is not None else n_rows)),
+        )
+    )
     kept: dict[tuple[tuple[int, int, float], ...], int] = {}
     picked: list[Queries] = []
     attempts = 0
@@ -116,7 +136,9 @@ def singling_out_queries(
         rows = rng.integers(0, n_rows, size=size)
         cols = np.argsort(rng.random((size, n_cols)), axis=1)[:, :width]
         candidates = _conditions(space, rows, cols, medians)
-        lone = np.flatnonzero(match_counts(avatars, candidates) == 1)
+        if screen is not None:
+            candidates = candidates.take(np.flatnonzero(_match_counts(screen, candidates) <= 1))
+        lone = np.flatnonzero(_match_counts(by_column, candidates) == 1)
         for i in lone:
             key = _canonical(candidates, int(i))
             if key in kept:
