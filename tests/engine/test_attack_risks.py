@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_server.engine import attack_space
+from avatar_server.engine import attack_queries, attack_space
 from avatar_server.engine.attack_risks import (
     RiskEstimate,
     inference_risk,
@@ -266,3 +266,18 @@ def test_refusals_name_the_thing(
     assert callable(call)
     with pytest.raises(ValueError, match=message):
         call(train, train, control)
+
+
+def test_screened_queries_still_single_out_one_avatar(
+    wbcd_split: tuple[pd.DataFrame, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large tables screen tries on a sample of the avatars first: what survives is still a
+    query matching exactly one avatar, and as many are found."""
+    train, control = wbcd_split
+    space = build_space(train, leaked(train), control)
+    plain = attack_queries.singling_out_queries(space, 100, 3, 20_000, np.random.default_rng(0))
+    monkeypatch.setattr(attack_queries, "SCREEN_ROWS", 64)
+    screened = attack_queries.singling_out_queries(space, 100, 3, 20_000, np.random.default_rng(0))
+    assert len(plain) == len(screened) == 100
+    for queries in (plain, screened):
+        assert (attack_queries.match_counts(space.avatars, queries) == 1).all()
