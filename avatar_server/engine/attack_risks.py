@@ -159,7 +159,11 @@ def _checked_space(
     return build_space(train, avatars[list(train.columns)], control[list(train.columns)])
 
 
-def _known_columns(space: AttackSpace, names: list[str], what: str) -> list[str]:
+def _known_columns(space: AttackSpace, given: object, what: str) -> list[str]:
+    """``given`` as a list of the space's column names (which are ``str`` of the table's)."""
+    if isinstance(given, str) or not isinstance(given, (list, tuple)):
+        raise ValueError(f"{what} must be a list of column names, got {given!r}")
+    names = [str(name) for name in given]
     unknown = [n for n in names if n not in space.columns]
     if unknown:
         raise ValueError(f"{what}: unknown column(s) {unknown}; the columns are {space.columns}")
@@ -248,8 +252,8 @@ def linkability_risk(
     else:
         if not isinstance(aux_columns, (tuple, list)) or len(aux_columns) != 2:
             raise ValueError("aux_columns must be two lists of columns (the two parts linked)")
-        first = _known_columns(space, list(aux_columns[0]), "aux_columns[0]")
-        second = _known_columns(space, list(aux_columns[1]), "aux_columns[1]")
+        first = _known_columns(space, aux_columns[0], "aux_columns[0]")
+        second = _known_columns(space, aux_columns[1], "aux_columns[1]")
     if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, int) or n_neighbors < 1:
         raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}")
     if n_neighbors > len(space.avatars):
@@ -335,9 +339,10 @@ def inference_risk(
     """Risk that an attacker knowing ``aux`` (default: every other column) infers ``secret``
     from the avatar closest to a person on ``aux``."""
     space = _checked_space(train, avatars, control, n_attacks)
-    _known_columns(space, [secret], "secret")
-    known = [c for c in space.columns if c != secret] if aux is None else list(aux)
-    _known_columns(space, known, "aux")
+    secret = _known_columns(space, [secret], "secret")[0]
+    known = _known_columns(
+        space, [c for c in space.columns if c != secret] if aux is None else aux, "aux"
+    )
     if secret in known:
         raise ValueError(f"aux must not contain the secret {secret!r}")
     rng = np.random.default_rng(seed)

@@ -251,6 +251,10 @@ def test_as_dict_is_json_ready(wbcd_split: tuple[pd.DataFrame, pd.DataFrame]) ->
         (lambda t, a, c: inference_risk(t, a, c, secret="nope", seed=0), "secret"),
         (lambda t, a, c: inference_risk(t, a, c, secret="Class", aux=["Class"], seed=0), "aux"),
         (
+            lambda t, a, c: inference_risk(t, a, c, secret="Class", aux="Mitoses", seed=0),  # type: ignore[arg-type]
+            "aux must be a list",
+        ),
+        (
             lambda t, a, c: linkability_risk(t, a, c, aux_columns=(["Class"], ["x"]), seed=0),
             "aux_columns",
         ),
