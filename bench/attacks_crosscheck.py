@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from avatar_server.engine.attack_risks import (
+    Z_95,
     inference_risks,
     linkability_risk,
     singling_out_risk,
@@ -53,6 +54,26 @@ def _theirs(attack: Json) -> tuple[float, tuple[float, float]]:
     return float(attack["risk"]), (float(low), float(high))
 
 
+def successes(rate: float, trials: int) -> int:
+    """The success count behind a Wilson-centred rate (what ``RiskEstimate`` reports)."""
+    z2 = Z_95 * Z_95
+    return round(rate * (trials + z2) - z2 / 2)
+
+
+def singling_out_note(theirs: Json, mine: Json) -> str:
+    """Where the two singling-out figures come from: successes on the training originals and
+    the control count (anonymeter's after its size correction), per queries made."""
+    made = theirs.get("queries", 0)
+    n = mine["n_attacks"]
+    control = theirs.get("n_control")
+    return (
+        f"training successes: anonymeter {theirs['n_success']} of {made}, ours "
+        f"{successes(mine['attack_rate'], n)} of {n}; control: anonymeter "
+        f"{'—' if control is None else round(control)} (size-corrected), ours "
+        f"{successes(mine['control_rate'], n)}"
+    )
+
+
 def _mark(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
@@ -85,8 +106,7 @@ def crosscheck_lines(runs: list[Any]) -> list[str]:
             continue
         label = f"| {run.table} | {run.generator} | {run.k or '—'} |"
         multi = run.attacks["singling_out_multivariate"]
-        made = multi.get("queries", 0)
-        note = f"queries made: anonymeter {made}, ours {run.ours['singling_out']['n_attacks']}"
+        note = singling_out_note(multi, run.ours["singling_out"])
         for line, ok in (
             _row(label, "singling out (multivariate)", multi, run.ours["singling_out"], note),
             _row(label, "linkability", run.attacks["linkability"], run.ours["linkability"]),
