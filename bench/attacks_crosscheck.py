@@ -9,6 +9,7 @@ anonymeter's interval and anonymeter's value in ours.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -74,6 +75,33 @@ def singling_out_note(theirs: Json, mine: Json) -> str:
     )
 
 
+def wilson(successes: float, trials: int) -> tuple[float, float, float]:
+    """Wilson score centre and 95 % bounds of a rate."""
+    z2 = Z_95 * Z_95
+    centre = (successes + z2 / 2) / (trials + z2)
+    half = Z_95 / (trials + z2) * math.sqrt(successes * (trials - successes) / trials + z2 / 4)
+    return centre, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def training_rate_row(label: str, theirs: Json, mine: Json) -> tuple[str, bool]:
+    """The singling-out attack itself, before any control: the share of queries singling out
+    one training original, for the package and for us (each over the queries it made)."""
+    made = int(theirs.get("queries", 0))
+    if made == 0 or mine["n_attacks"] == 0:
+        return f"{label} singling out, training success rate | no query | | | | |", False
+    rate, low, high = wilson(theirs["n_success"], made)
+    n = int(mine["n_attacks"])
+    our_rate, our_low, our_high = wilson(successes(mine["attack_rate"], n), n)
+    mine_in = low - 1e-9 <= our_rate <= high + 1e-9
+    theirs_in = our_low - 1e-9 <= rate <= our_high + 1e-9
+    line = (
+        f"{label} singling out, training success rate | {rate:.3f} [{low:.3f}, {high:.3f}] "
+        f"| {our_rate:.3f} [{our_low:.3f}, {our_high:.3f}] | {_mark(mine_in)} "
+        f"| {_mark(theirs_in)} | the attack alone, before the control |"
+    )
+    return line, mine_in and theirs_in
+
+
 def _mark(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
@@ -99,7 +127,7 @@ def crosscheck_lines(runs: list[Any]) -> list[str]:
         "|---|---|---:|---|---|---|---|---|---|",
     ]
     secrets: list[str] = []
-    agreed = total = 0
+    agreed = total = rates_agreed = 0
     secrets_agreed = secrets_total = 0
     for run in runs:
         if run.attacks is None or run.ours is None:
@@ -107,6 +135,9 @@ def crosscheck_lines(runs: list[Any]) -> list[str]:
         label = f"| {run.table} | {run.generator} | {run.k or '—'} |"
         multi = run.attacks["singling_out_multivariate"]
         note = singling_out_note(multi, run.ours["singling_out"])
+        line, ok = training_rate_row(label, multi, run.ours["singling_out"])
+        table.append(line)
+        rates_agreed += ok
         for line, ok in (
             _row(label, "singling out (multivariate)", multi, run.ours["singling_out"], note),
             _row(label, "linkability", run.attacks["linkability"], run.ours["linkability"]),
@@ -138,7 +169,8 @@ def crosscheck_lines(runs: list[Any]) -> list[str]:
         secrets.append(f"- {run.table}, {run.generator}{k}: " + ", ".join(cells))
     summary = (
         f"Agreement both ways (each value inside the other's interval): singling out and "
-        f"linkability {agreed} of {total}; inference secrets {secrets_agreed} of {secrets_total}."
+        f"linkability {agreed} of {total}; inference secrets {secrets_agreed} of {secrets_total}; "
+        f"singling out's success rate on the training originals {rates_agreed} of {total // 2}."
     )
     return [
         summary,
