@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-singling-out-control
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -89,8 +89,11 @@ bench-sdv-env: ## separate venv bench/.venv-sdv with SDV (pandas < 3, CPU torch)
 bench-anonymeter-env: ## separate venv bench/.venv-anonymeter with anonymeter (numpy < 1.27) for bench-attacks
 	bash bench/setup-anonymeter.sh
 
-bench-attacks: $(STAMP) ## anonymeter's singling-out, linkability, inference on avatars vs GaussianCopula -> bench/results/attacks-baseline.md
+bench-attacks: $(STAMP) ## anonymeter's and our engine's attack risks on avatars vs GaussianCopula, cross-checked -> bench/results/attacks.md
 	$(BIN)/python -m bench.attacks
+
+bench-singling-out-control: $(STAMP) ## null experiment: which singling-out control count is right -> bench/results/singling-out-control.md
+	$(BIN)/python -m bench.singling_out_control
 
 bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> bench/results/engine.md
 	$(BIN)/python -m bench.engine

@@ -22,6 +22,7 @@ singling-out evaluator's own seed), so a rerun on the same files gives the same 
 
     bench/.venv-anonymeter/bin/python bench/anonymeter_worker.py train.parquet control.parquet \\
         synthetic.parquet [--n-attacks 500] [--seed 0] [--secret COL] [--output result.json]
+        [--only singling_out,singling_out_multivariate,linkability,inference]
 """
 
 from __future__ import annotations
@@ -215,6 +216,9 @@ def main() -> None:
         help="inference: numeric secrets count only when guessed exactly (no 5 %% tolerance)",
     )
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--only", default="", help="some attacks only, e.g. 'singling_out_multivariate'"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     logging.getLogger("anonymeter").setLevel(logging.WARNING)
@@ -229,15 +233,22 @@ def main() -> None:
         raise SystemExit(f"anonymeter_worker: --secret {args.secret!r} is not a column")
     secrets = [args.secret] if args.secret else list(train.columns)
     start = time.perf_counter()
-    result: Json = {
-        "singling_out": singling_out(train, control, synthetic, args.n_attacks, args.seed),
-        "singling_out_multivariate": singling_out(
+    attacks: dict[str, Any] = {
+        "singling_out": lambda: singling_out(train, control, synthetic, args.n_attacks, args.seed),
+        "singling_out_multivariate": lambda: singling_out(
             train, control, synthetic, args.n_attacks, args.seed, mode="multivariate"
         ),
-        "linkability": linkability(train, control, synthetic, args.n_attacks, args.seed),
-        "inference": inference(
+        "linkability": lambda: linkability(train, control, synthetic, args.n_attacks, args.seed),
+        "inference": lambda: inference(
             train, control, synthetic, args.n_attacks, args.seed, secrets, args.exact_numbers
         ),
+    }
+    chosen = [name.strip() for name in args.only.split(",")] if args.only else list(attacks)
+    unknown = [name for name in chosen if name not in attacks]
+    if unknown:
+        raise SystemExit(f"anonymeter_worker: --only {unknown}: known {', '.join(attacks)}")
+    result: Json = {name: attacks[name]() for name in chosen}
+    result |= {
         "rows": {"train": len(train), "control": len(control), "synthetic": len(synthetic)},
         "seconds": time.perf_counter() - start,
         "versions": {

@@ -16,10 +16,17 @@ columns left out as the demo leaves them out of the avatarization):
 
 The attacks see every table in one encoding, whatever made it: date columns as days since
 1970 (anonymeter would otherwise take each date for a category of its own), booleans as text,
-numbers as float. Results go to ``bench/results/attacks-baseline.md``, beside the figures
-quoted in the issue.
+numbers as float.
+
+4. our engine's own three risks (``avatar_server.engine.attack_risks``, called by
+   ``bench.attacks_crosscheck``) on the same encoded frames, same split, same seed: whether
+   ours lies in anonymeter's 95 % interval and anonymeter's in ours (issue 19's acceptance).
+
+Results go to ``bench/results/attacks.md`` (``bench/results/attacks-baseline.md`` is the first
+session's run, before our risks existed, kept as it was).
 
     .venv/bin/python -m bench.attacks [--tables wbcd,epl,iris,demo] [--n-attacks 500] [--seed 0]
+        [--generators avatar,GaussianCopula] [--ks 20] [--extra wbcd=5] [--other-seeds 1,2]
 """
 
 from __future__ import annotations
@@ -39,10 +46,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.attacks_crosscheck import crosscheck_lines, ours
 from bench.common import write_results
 from bench.engine import SDV_PYTHON, SDV_WORKER, SHARED_DATA, machine_lines
 
-RESULTS = Path(__file__).parent / "results" / "attacks-baseline.md"
+RESULTS = Path(__file__).parent / "results" / "attacks.md"
 ANONYMETER_PYTHON = Path(__file__).parent / ".venv-anonymeter" / "bin" / "python"
 ANONYMETER_WORKER = Path(__file__).parent / "anonymeter_worker.py"
 TRAIN_SHARE = 0.7
@@ -82,6 +90,7 @@ class Run:
     k: int | None
     seconds: float | None = None
     attacks: Json | None = None
+    ours: Json | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -187,7 +196,13 @@ def spawn(command: list[str]) -> Json:
 
 
 def attack_table(
-    name: str, df: pd.DataFrame, work: Path, ks: tuple[int, ...], n_attacks: int, seed: int
+    name: str,
+    df: pd.DataFrame,
+    work: Path,
+    ks: tuple[int, ...],
+    n_attacks: int,
+    seed: int,
+    generators: tuple[str, ...] = ("avatar", GAUSSIAN_COPULA),
 ) -> list[Run]:
     """Every generator on one table, each output attacked against the same control rows."""
     train, control = split(df, seed)
@@ -197,18 +212,24 @@ def attack_table(
     train_path = folder / "train.parquet"
     train.to_parquet(train_path, index=False)
     attack_train, attack_control = folder / "attack-train.parquet", folder / "control.parquet"
-    attack_frame(train, train, dates).to_parquet(attack_train, index=False)
-    attack_frame(control, train, dates).to_parquet(attack_control, index=False)
+    train_frame, control_frame = (
+        attack_frame(train, train, dates),
+        attack_frame(control, train, dates),
+    )
+    train_frame.to_parquet(attack_train, index=False)
+    control_frame.to_parquet(attack_control, index=False)
 
     outputs: list[tuple[Run, pd.DataFrame | None]] = []
-    for k in ks:
+    for k in ks if "avatar" in generators else ():
         run = Run(name, "avatar", k)
         say(f"{name}: avatarize k = {k}")
         started = time.perf_counter()
         outputs.append((run, our_avatars(train, k, seed)))
         run.seconds = time.perf_counter() - started
     peer = Run(name, GAUSSIAN_COPULA, None)
-    if SDV_PYTHON.exists():
+    if GAUSSIAN_COPULA not in generators:
+        pass
+    elif SDV_PYTHON.exists():
         say(f"{name}: GaussianCopula")
         sdv_out = folder / "gaussian-copula.parquet"
         try:
@@ -234,14 +255,18 @@ def attack_table(
             continue
         label = f"{run.generator}" + (f"-k{run.k}" if run.k else "")
         path = folder / f"attack-{label}.parquet"
-        attack_frame(synthetic, train, dates).to_parquet(path, index=False)
+        synthetic_frame = attack_frame(synthetic, train, dates)
+        synthetic_frame.to_parquet(path, index=False)
         say(f"{name}: anonymeter on {label}")
         try:
             run.attacks = anonymeter(attack_train, attack_control, path, n_attacks, seed)
         except (WorkerFailed, subprocess.TimeoutExpired) as error:
             run.error = f"anonymeter failed: {str(error).splitlines()[0]}"
             say(str(error))
-    if dates:
+        say(f"{name}: our attack risks on {label}")
+        run.ours = ours(train_frame, control_frame, synthetic_frame, n_attacks, seed)
+    outputs = [(run, out) for run, out in outputs if run.generator in generators]
+    if dates and outputs:
         outputs[0][0].notes.append(f"dates as days since 1970: {', '.join(dates)}")
     return [run for run, _ in outputs]
 
@@ -376,12 +401,25 @@ def main() -> None:
         default="1,2",
         help="more splits (and generator/attack seeds) whose figures are shown beside, '' none",
     )
+    parser.add_argument(
+        "--generators",
+        default=f"avatar,{GAUSSIAN_COPULA}",
+        help="which outputs to attack: avatar, GaussianCopula or both (comma-separated)",
+    )
+    parser.add_argument(
+        "--ks", default="", help="our k values for every table (e.g. '20'); default per table"
+    )
+    parser.add_argument("--extra", default="", help="more k for some tables, e.g. 'wbcd=5,iris=5'")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     names = [name.strip() for name in args.tables.split(",") if name.strip()]
     unknown = [name for name in names if name not in KS]
     if unknown:
         raise SystemExit(f"bench.attacks: unknown table(s) {unknown}; known: {', '.join(KS)}")
+    generators = tuple(g.strip() for g in args.generators.split(",") if g.strip())
+    if not generators or set(generators) - {"avatar", GAUSSIAN_COPULA}:
+        raise SystemExit(f"bench.attacks: --generators takes avatar and/or {GAUSSIAN_COPULA}")
+    ks = table_ks(names, args.ks, args.extra)
     if not ANONYMETER_PYTHON.exists():
         raise SystemExit("bench.attacks: no anonymeter venv; run `make bench-anonymeter-env` first")
     load_start = os.getloadavg()[0]
@@ -395,13 +433,41 @@ def main() -> None:
             for name, df in tables.items():
                 say(f"seed {seed}")
                 by_seed[seed] += attack_table(
-                    name, df, Path(folder), KS[name], args.n_attacks, seed
+                    name, df, Path(folder), ks[name], args.n_attacks, seed, generators
                 )
     minutes = (time.perf_counter() - started) / 60
     lines = report(by_seed[args.seed], tables, args, load_start, minutes)
     if len(seeds) > 1:
         lines += spread(by_seed)
+    for seed in seeds:
+        lines += [
+            f"## Our engine's risks against anonymeter's (split seed {seed})",
+            "",
+            "Ours: `avatar_server.engine.attack_risks` on the same encoded frames anonymeter "
+            "attacks, same split, same seed, same number of attacks. Singling out compares "
+            "anonymeter's multivariate mode over the queries it made (it divides by those "
+            "asked; see the worker) with ours (3 columns per query, divided by queries made).",
+            "",
+            *crosscheck_lines(by_seed[seed]),
+        ]
     write_results(args.output, [*lines, *kept_reading(args.output)])
+
+
+def table_ks(names: list[str], every: str, extra: str) -> dict[str, tuple[int, ...]]:
+    """Our k values per table: the default table, or ``every`` for all, plus ``extra``."""
+    try:
+        chosen = {
+            name: tuple(int(k) for k in every.split(",") if k.strip()) if every else KS[name]
+            for name in names
+        }
+        for item in (part for part in extra.split(",") if part.strip()):
+            name, k = item.split("=")
+            chosen[name.strip()] = (*chosen[name.strip()], int(k))
+    except (ValueError, KeyError) as error:
+        raise SystemExit(
+            f"bench.attacks: bad --ks/--extra ({error}); e.g. --ks 20 --extra wbcd=5"
+        ) from None
+    return chosen
 
 
 def spread(by_seed: dict[int, list[Run]]) -> list[str]:
@@ -462,7 +528,7 @@ def report(
     shapes = ", ".join(f"{name} {len(df)} × {df.shape[1]}" for name, df in tables.items())
     notes = [f"- {run.table}: {note}" for run in runs for note in run.notes]
     return [
-        "# Attack baseline: anonymeter on our avatars and on GaussianCopula",
+        "# Attacks: anonymeter and our engine's risks on our avatars and on GaussianCopula",
         "",
         f"Produced by `python -m bench.attacks` (`make bench-attacks`) in {minutes:.1f} min. "
         f"Tables: {shapes} (demo: `avatars.demo.make_demo_table({DEMO_ROWS}, seed=0)` without "

@@ -1,0 +1,390 @@
+"""Attack-based privacy risks of a release, measured the anonymeter way (Giomi et al., "A
+Unified Framework for Quantifying Privacy Risk in Synthetic Data", PETS 2023).
+
+Distances to the closest original say how far avatars lie from people; these say what an
+attacker holding the avatars achieves. Each attack runs twice: against the originals the
+avatars were made from (``train``) and against control originals held out from avatarization
+(``control``). Against the control, successes only come from what the avatars say about the
+population; the excess on the training originals is what they say about the people in it:
+
+    risk = (attack rate - control rate) / (1 - control rate), clipped to [0, 1]
+
+with a 95 % interval from Wilson score intervals on both rates propagated to the risk (as
+anonymeter computes it; the rates are Wilson's centres, which is why a rate of 0 successes reads
+slightly above 0). A naive attacker's rate (random guesses) is reported beside it: an attack
+that does no better than guessing measures nothing.
+
+- ``singling_out_risk``: queries on a few columns that match one avatar; success when they
+  match exactly one original (``attack_queries``).
+- ``linkability_risk``: the attacker holds two parts of a person's record (two groups of
+  columns) and links them through the avatars: success when the avatars closest on each part
+  coincide.
+- ``inference_risk`` / ``inference_risks``: the attacker knows every column but a secret and
+  takes the closest avatar's value; numbers count as guessed within 5 % (anonymeter's regression
+  mode), anything else when equal.
+
+Pure functions on pandas/numpy; the column reading and distances are in ``attack_gower``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from avatar_server.engine.attack_queries import (
+    control_successes,
+    match_counts,
+    random_queries,
+    singling_out_queries,
+)
+from avatar_server.engine.attack_gower import (
+    AttackSpace,
+    FloatArray,
+    IntArray,
+    build_space,
+    nearest,
+    nearest_leaving_each_out,
+)
+
+Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
+NUMBER_TOLERANCE = 0.05
+# Tries to find singling-out queries, per query asked: a table whose avatars cannot yield
+# enough lone rows (few distinct values) stops there and says how many it made.
+ATTEMPTS_PER_QUERY = 200
+MIN_ATTEMPTS = 10_000
+
+
+@dataclass(frozen=True)
+class RiskEstimate:
+    """One attack's risk with its 95 % interval and the rates it comes from."""
+
+    value: float  # (attack rate - control rate) / (1 - control rate), clipped to [0, 1]
+    low: float  # 95 % interval: Wilson score on both rates, propagated to the risk
+    high: float
+    attack_rate: float  # success rate on the training originals (Wilson centre)
+    control_rate: float  # success rate on the control originals (Wilson centre)
+    baseline_rate: float  # a naive attacker's rate (random guesses), to show the attack is real
+    n_attacks: int  # attacks made on the training originals (may be fewer than asked)
+    n_control_attacks: int  # attacks made on the control originals
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, rounded to the precision a few hundred attacks can carry."""
+        return {
+            "value": round(self.value, 4),
+            "low": round(self.low, 4),
+            "high": round(self.high, 4),
+            "attack_rate": round(self.attack_rate, 4),
+            "control_rate": round(self.control_rate, 4),
+            "baseline_rate": round(self.baseline_rate, 4),
+            "n_attacks": self.n_attacks,
+            "n_control_attacks": self.n_control_attacks,
+        }
+
+
+def _wilson(successes: float, trials: int) -> tuple[float, float]:
+    """Wilson score centre and half-width of a success rate."""
+    z2 = Z_95 * Z_95
+    spread = successes * (trials - successes) / trials
+    denominator = trials + z2
+    centre = (successes + 0.5 * z2) / denominator
+    half = Z_95 / denominator * math.sqrt(max(0.0, spread) + 0.25 * z2)
+    return centre, half
+
+
+def estimate(
+    successes: float,
+    trials: int,
+    control_successes: float,
+    control_trials: int,
+    baseline_successes: float,
+    baseline_trials: int,
+) -> RiskEstimate:
+    """The risk from the raw counts of the three attackers (trained, control, naive)."""
+    if trials == 0 or control_trials == 0:
+        # No attack could be made: nothing is measured, everything is possible.
+        return RiskEstimate(0.0, 0.0, 1.0, 0.0, 0.0, 0.0, trials, control_trials)
+    attack, attack_half = _wilson(successes, trials)
+    control, control_half = _wilson(control_successes, control_trials)
+    baseline, _ = _wilson(baseline_successes, max(1, baseline_trials))
+    residual = (attack - control) / (1.0 - control)
+    by_attack = 1.0 / (1.0 - control)
+    by_control = (attack - 1.0) / (1.0 - control) ** 2
+    half = math.hypot(attack_half * by_attack, control_half * by_control)
+    return RiskEstimate(
+        value=_clip(residual),
+        low=_clip(residual - half),
+        high=_clip(residual + half),
+        attack_rate=attack,
+        control_rate=control,
+        baseline_rate=baseline,
+        n_attacks=trials,
+        n_control_attacks=control_trials,
+    )
+
+
+def _clip(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def _checked_space(
+    train: pd.DataFrame, avatars: pd.DataFrame, control: pd.DataFrame, n_attacks: int
+) -> AttackSpace:
+    for name, frame in (("train", train), ("avatars", avatars), ("control", control)):
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+        if len(frame) == 0:
+            raise ValueError(f"{name} is empty: the attacks need rows on every side")
+    if train.columns.duplicated().any():
+        raise ValueError(
+            f"train has duplicated column names: {list(train.columns[train.columns.duplicated()])}"
+        )
+    if train.shape[1] == 0:
+        raise ValueError("train has no columns")
+    for name, frame in (("avatars", avatars), ("control", control)):
+        missing = [c for c in train.columns if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in train.columns]
+        if missing or extra:
+            raise ValueError(
+                f"{name} must have train's columns: missing {missing}, unexpected {extra}"
+            )
+    if isinstance(n_attacks, bool) or not isinstance(n_attacks, int) or n_attacks < 1:
+        raise ValueError(f"n_attacks must be a positive integer, got {n_attacks!r}")
+    return build_space(train, avatars[list(train.columns)], control[list(train.columns)])
+
+
+def _known_columns(space: AttackSpace, given: object, what: str) -> list[str]:
+    """``given`` as a list of the space's column names (which are ``str`` of the table's)."""
+    if isinstance(given, str) or not isinstance(given, (list, tuple)):
+        raise ValueError(f"{what} must be a list of column names, got {given!r}")
+    names = [str(name) for name in given]
+    unknown = [n for n in names if n not in space.columns]
+    if unknown:
+        raise ValueError(f"{what}: unknown column(s) {unknown}; the columns are {space.columns}")
+    if not names:
+        raise ValueError(f"{what} must name at least one column")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} names a column twice: {names}")
+    return names
+
+
+def _targets(rows: int, n_attacks: int, rng: np.random.Generator) -> IntArray:
+    """Up to ``n_attacks`` distinct rows to attack, in random order."""
+    return rng.permutation(rows)[: min(rows, n_attacks)].astype(np.int64)
+
+
+# --- singling out ---------------------------------------------------------------------------
+
+
+def singling_out_risk(
+    train: pd.DataFrame,
+    avatars: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    n_attacks: int = 500,
+    n_columns: int = 3,
+    seed: int,
+) -> RiskEstimate:
+    """Risk that queries which single out one avatar single out one real person.
+
+    Multivariate queries (``n_columns`` conditions each): on tables of few distinct values
+    (wbcd's integers 1-10) no single-column value is rare enough to make a query from.
+    ``n_attacks`` is the number of queries made, which can be fewer than asked when the avatars
+    do not have that many lone rows. The control count is taken as measured, without a
+    correction for the control's smaller size (``attack_queries.control_successes`` says why).
+    """
+    space = _checked_space(train, avatars, control, n_attacks)
+    if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
+        raise ValueError(f"n_columns must be a positive integer, got {n_columns!r}")
+    if n_columns > len(space.columns):
+        raise ValueError(
+            f"n_columns={n_columns} exceeds the table's {len(space.columns)} columns; "
+            "pass a smaller n_columns"
+        )
+    rng = np.random.default_rng(seed)
+    attempts = max(MIN_ATTEMPTS, ATTEMPTS_PER_QUERY * n_attacks)
+    queries = singling_out_queries(space, n_attacks, n_columns, attempts, rng)
+    made = len(queries)
+    if made == 0:
+        return estimate(0, 0, 0, 0, 0, 0)
+    successes = float(np.sum(match_counts(space.train, queries) == 1))
+    in_control = control_successes(space.control, queries)
+    naive = random_queries(space, made, n_columns, rng)
+    baseline = float(np.sum(match_counts(space.train, naive) == 1))
+    return estimate(successes, made, in_control, made, baseline, made)
+
+
+# --- linkability ----------------------------------------------------------------------------
+
+
+def _halves(columns: list[str]) -> tuple[list[str], list[str]]:
+    half = len(columns) // 2
+    return columns[:half], columns[half:]
+
+
+def linkability_risk(
+    train: pd.DataFrame,
+    avatars: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    aux_columns: tuple[list[str], list[str]] | None = None,
+    n_neighbors: int = 1,
+    n_attacks: int = 500,
+    seed: int,
+) -> RiskEstimate:
+    """Risk that two parts of a person's record are linked through the avatars.
+
+    ``aux_columns``: the two groups of columns the attacker holds separately (default: the
+    columns in two halves, in table order). Success when one of the ``n_neighbors`` avatars
+    closest on the first group is also among those closest on the second.
+    """
+    space = _checked_space(train, avatars, control, n_attacks)
+    if aux_columns is None:
+        if len(space.columns) < 2:
+            raise ValueError("linkability needs at least two columns to split in two groups")
+        first, second = _halves(space.columns)
+    else:
+        if not isinstance(aux_columns, (tuple, list)) or len(aux_columns) != 2:
+            raise ValueError("aux_columns must be two lists of columns (the two parts linked)")
+        first = _known_columns(space, aux_columns[0], "aux_columns[0]")
+        second = _known_columns(space, aux_columns[1], "aux_columns[1]")
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, int) or n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}")
+    if n_neighbors > len(space.avatars):
+        raise ValueError(
+            f"n_neighbors={n_neighbors} exceeds the {len(space.avatars)} avatars; pass fewer"
+        )
+    rng = np.random.default_rng(seed)
+    cols_a, cols_b = space.index(first), space.index(second)
+
+    def linked(table: FloatArray) -> tuple[int, int]:
+        rows = table[_targets(len(table), n_attacks, rng)]
+        near_a = nearest(space, rows, cols_a, n_neighbors)
+        near_b = nearest(space, rows, cols_b, n_neighbors)
+        hits = (near_a[:, :, None] == near_b[:, None, :]).any(axis=(1, 2))
+        return int(hits.sum()), len(rows)
+
+    successes, trials = linked(space.train)
+    in_control, control_trials = linked(space.control)
+    guess_a = _random_neighbours(len(space.avatars), trials, n_neighbors, rng)
+    guess_b = _random_neighbours(len(space.avatars), trials, n_neighbors, rng)
+    baseline = int((guess_a[:, :, None] == guess_b[:, None, :]).any(axis=(1, 2)).sum())
+    return estimate(successes, trials, in_control, control_trials, baseline, trials)
+
+
+def _random_neighbours(n_avatars: int, n: int, k: int, rng: np.random.Generator) -> IntArray:
+    """``k`` distinct random avatars for each of ``n`` attacks: the naive linker."""
+    if k == 1:
+        return rng.integers(0, n_avatars, size=(n, 1)).astype(np.int64)
+    return np.stack([rng.choice(n_avatars, size=k, replace=False) for _ in range(n)])
+
+
+# --- inference ------------------------------------------------------------------------------
+
+
+def _guessed(guesses: FloatArray, truth: FloatArray, numeric: bool) -> FloatArray:
+    """Which guesses count: numbers within 5 % of the guess (anonymeter measures the gap
+    relative to the guessed value), other values when equal; a gap guessed for a gap counts."""
+    both_gaps = np.isnan(guesses) & np.isnan(truth)
+    if numeric:
+        with np.errstate(invalid="ignore"):
+            close = np.abs(guesses - truth) <= NUMBER_TOLERANCE * np.abs(guesses)
+    else:
+        close = guesses == truth
+    return np.asarray(close | both_gaps, dtype=np.float64)
+
+
+def _inference_counts(
+    space: AttackSpace,
+    secret: int,
+    nearest_train: IntArray,
+    nearest_control: IntArray,
+    train_rows: IntArray,
+    control_rows: IntArray,
+    naive: IntArray,
+) -> RiskEstimate:
+    numeric = bool(space.numeric[secret])
+    truth = space.train[train_rows, secret]
+    hits = _guessed(space.avatars[nearest_train, secret], truth, numeric).sum()
+    control_hits = _guessed(
+        space.avatars[nearest_control, secret], space.control[control_rows, secret], numeric
+    ).sum()
+    naive_hits = _guessed(space.avatars[naive, secret], truth, numeric).sum()
+    return estimate(
+        float(hits),
+        len(train_rows),
+        float(control_hits),
+        len(control_rows),
+        float(naive_hits),
+        len(train_rows),
+    )
+
+
+def inference_risk(
+    train: pd.DataFrame,
+    avatars: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    secret: str,
+    aux: list[str] | None = None,
+    n_attacks: int = 500,
+    seed: int,
+) -> RiskEstimate:
+    """Risk that an attacker knowing ``aux`` (default: every other column) infers ``secret``
+    from the avatar closest to a person on ``aux``."""
+    space = _checked_space(train, avatars, control, n_attacks)
+    secret = _known_columns(space, [secret], "secret")[0]
+    known = _known_columns(
+        space, [c for c in space.columns if c != secret] if aux is None else aux, "aux"
+    )
+    if secret in known:
+        raise ValueError(f"aux must not contain the secret {secret!r}")
+    rng = np.random.default_rng(seed)
+    train_rows = _targets(len(space.train), n_attacks, rng)
+    control_rows = _targets(len(space.control), n_attacks, rng)
+    columns = space.index(known)
+    near_train = nearest(space, space.train[train_rows], columns, 1)[:, 0]
+    near_control = nearest(space, space.control[control_rows], columns, 1)[:, 0]
+    naive = rng.integers(0, len(space.avatars), size=len(train_rows))
+    return _inference_counts(
+        space,
+        int(space.index([secret])[0]),
+        near_train,
+        near_control,
+        train_rows,
+        control_rows,
+        naive,
+    )
+
+
+def inference_risks(
+    train: pd.DataFrame,
+    avatars: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    n_attacks: int = 500,
+    seed: int,
+) -> dict[str, RiskEstimate]:
+    """``inference_risk`` with each column the secret in turn and every other column known,
+    on the same attacked rows (one pass over the avatars serves every secret)."""
+    space = _checked_space(train, avatars, control, n_attacks)
+    if len(space.columns) < 2:
+        raise ValueError("inference needs at least two columns: one secret, one known")
+    rng = np.random.default_rng(seed)
+    train_rows = _targets(len(space.train), n_attacks, rng)
+    control_rows = _targets(len(space.control), n_attacks, rng)
+    near_train = nearest_leaving_each_out(space, space.train[train_rows])
+    near_control = nearest_leaving_each_out(space, space.control[control_rows])
+    naive = rng.integers(0, len(space.avatars), size=len(train_rows))
+    return {
+        name: _inference_counts(
+            space, s, near_train[s], near_control[s], train_rows, control_rows, naive
+        )
+        for s, name in enumerate(space.columns)
+    }
