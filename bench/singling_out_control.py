@@ -32,8 +32,8 @@ import pandas as pd
 from scipy.optimize import curve_fit
 from scipy.special import gammaln
 
-from avatar_server.engine.attack_queries import Queries, match_counts, singling_out_queries
 from avatar_server.engine.attack_gower import build_space
+from avatar_server.engine.attack_queries import Queries, match_counts, singling_out_queries
 from bench.attacks import (
     ANONYMETER_PYTHON,
     ANONYMETER_WORKER,

@@ -35,12 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.attack_queries import (
-    control_successes,
-    match_counts,
-    random_queries,
-    singling_out_queries,
-)
 from avatar_server.engine.attack_gower import (
     AttackSpace,
     FloatArray,
@@ -48,6 +42,12 @@ from avatar_server.engine.attack_gower import (
     build_space,
     nearest,
     nearest_leaving_each_out,
+)
+from avatar_server.engine.attack_queries import (
+    control_successes,
+    match_counts,
+    random_queries,
+    singling_out_queries,
 )
 
 Z_95 = 1.959963984540054  # two-sided 95 % normal quantile

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avatar_server.engine import attack_queries, attack_gower
+from avatar_server.engine import attack_gower, attack_queries
+from avatar_server.engine.attack_gower import build_space, nearest
 from avatar_server.engine.attack_risks import (
     RiskEstimate,
     estimate,
@@ -24,7 +25,6 @@ from avatar_server.engine.attack_risks import (
     linkability_risk,
     singling_out_risk,
 )
-from avatar_server.engine.attack_gower import build_space, nearest
 
 
 def split(df: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
