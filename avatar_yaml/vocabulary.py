@@ -79,6 +79,7 @@ class ResultKind(enum.StrEnum):
     ADVICE = "advice"
     REPORT = "report"
     PRIVACY_VERDICT = "privacy_verdict"
+    PRIVACY_ATTACKS = "privacy_attacks"
     PRIVACY_METRICS_SUMMARY = "privacy_metrics_summary"
     SIGNAL_METRICS_SUMMARY = "signal_metrics_summary"
     RELATIONS = "relations"

@@ -35,6 +35,7 @@ class AllResults:
     privacy_metrics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     signal_metrics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     privacy_verdict: dict[str, dict[str, Any]] = field(default_factory=dict)
+    privacy_attacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     run_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     advice: dict[str, dict[str, Any]] = field(default_factory=dict)
     privacy_metrics_summary: dict[str, dict[str, float | None]] | None = None
@@ -52,6 +53,7 @@ _PER_TABLE: dict[ResultKind, str] = {
     ResultKind.PRIVACY_METRICS: "privacy_metrics",
     ResultKind.SIGNAL_METRICS: "signal_metrics",
     ResultKind.PRIVACY_VERDICT: "privacy_verdict",
+    ResultKind.PRIVACY_ATTACKS: "privacy_attacks",
     ResultKind.RUN_METADATA: "run_metadata",
 }
 _KNOWN = {kind.value: kind for kind in ResultKind}

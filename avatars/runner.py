@@ -1107,6 +1107,18 @@ class Runner:
         (verdict,) = self._json_result(PRIVACY_METRICS_NAME, ResultKind.PRIVACY_VERDICT, table_name)
         return verdict
 
+    def privacy_attacks(self, table_name: str) -> dict[str, Any]:
+        """The attacks run on the table's avatars, each with what it found: ``singling_out``,
+        ``linkability`` and ``inference`` risks with their 95 % intervals (measured on an audit
+        release against originals held out of it, see ``audit``), the ``linkage`` attack
+        (an attacker holding one real record ranks the avatars: top-1 / top-5 success against
+        chance), the ``reconstruction`` attack (precision and recall of the records it
+        rebuilds from the avatars alone) and ``record_risk`` (how many originals are poorly
+        covered, and what would cover them). An attack that could not run says why
+        (``not_computed``)."""
+        (attacks,) = self._json_result(PRIVACY_METRICS_NAME, ResultKind.PRIVACY_ATTACKS, table_name)
+        return attacks
+
     def signal_metrics(self, table_name: str) -> list[dict[str, Any]]:
         """Utility metrics of the table (``hellinger_mean``...), one dict per computation;
         for a series table, one dict per value variable (``pointwise_hellinger_mean``... and

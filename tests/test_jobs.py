@@ -74,7 +74,11 @@ def test_a_run_produces_every_result(user: ApiClient, wbcd: str) -> None:
     shuffled = next(entry for entry in standard.files if entry.kind == "shuffled")
     avatars = user.results.read_table(jobs["standard"].name, shuffled)
     assert avatars.shape == (683, 10)
-    privacy = user.results.get_results(jobs["privacy"].name).files[0]
+    privacy = next(
+        entry
+        for entry in user.results.get_results(jobs["privacy"].name).files
+        if entry.kind == "privacy_metrics"
+    )
     metrics = user.results.read_json(jobs["privacy"].name, privacy)[0]
     assert metrics["metadata"]["table_name"] == "wbcd"
     assert metrics["hidden_rate"] > 90
@@ -378,7 +382,11 @@ def test_metrics_leave_out_excluded_variables(user: ApiClient, wbcd: str) -> Non
     comparisons = next(entry for entry in files if entry.kind == "variable_comparisons")
     names = {c["name"] for c in user.results.read_json(jobs["signal"].name, comparisons)}
     assert "Class" not in names and "Mitoses" in names
-    privacy = user.results.get_results(jobs["privacy"].name).files[0]
+    privacy = next(
+        entry
+        for entry in user.results.get_results(jobs["privacy"].name).files
+        if entry.kind == "privacy_metrics"
+    )
     metrics = user.results.read_json(jobs["privacy"].name, privacy)[0]
     assert "Class" not in json.dumps(metrics["details"])
 

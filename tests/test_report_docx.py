@@ -26,6 +26,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from matplotlib import image as mpimg
 
+from avatar_server.engine.results import ATTACK_FIGURES
 from avatar_server.report import format_number, format_target
 from avatar_server.report.docx_document import TODO_MARK, xml_text
 from avatar_server.report.translations import CHOICES, METRICS, STRINGS
@@ -232,7 +233,13 @@ def test_the_metrics_tables_hold_the_apis_metrics(wbcd_run: Runner, tmp_path: Pa
     words = {True: f"\u2713 {t['met']}", False: f"\u2717 {t['not_met']}"}
     expected = [wbcd_run.privacy_metrics("wbcd")[0], wbcd_run.signal_metrics("wbcd")[0]]
     names = [name for entry in expected for name in entry["targets"]]
-    assert sorted(cells) == sorted(names) and len(names) >= 13
+    attacks = wbcd_run.privacy_attacks("wbcd")
+    assert sorted(cells) == sorted(names + list(ATTACK_FIGURES)) and len(names) >= 13
+    for name, (section, key) in ATTACK_FIGURES.items():
+        value, shown_target, result = cells[name]
+        assert value.startswith(format_number(attacks[section][key], "en")), name
+        assert shown_target == format_target(attacks["targets"][name], "en"), name
+        assert result == words[attacks["passed"][name]], name
     for entry in expected:
         for name, target in entry["targets"].items():
             value, shown_target, result = cells[name]

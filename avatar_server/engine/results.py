@@ -34,6 +34,28 @@ SIGNAL_TARGETS: dict[str, str | None] = {
     "hellinger_std": None,
     "correlation_difference_ratio": "< 10",
 }
+# The attacks' targets (see :mod:`avatar_server.jobs.attack_metrics`). The three anonymeter
+# risks are *excess* success over originals never avatarized: 0.1 means the attacker succeeds on
+# one in ten more individuals than on people who were never in the data. Inference is the worst
+# secret column's risk; where nearly everyone holds one value, a few guesses make it jump (the
+# control rate is high), hence a looser target. Linkage top 1 mirrors the hidden rate's target
+# (90 % hidden). Reconstruction is judged like the anonymeter risks: people in the data rebuilt
+# from the audit avatars in excess of people held out of it.
+ATTACK_TARGETS: dict[str, str] = {
+    "attack_singling_out": "<= 0.1",
+    "attack_linkability": "<= 0.1",
+    "attack_inference": "<= 0.3",
+    "attack_linkage": "<= 0.1",
+    "attack_reconstruction": "<= 0.1",
+}
+ATTACK_FIGURES: dict[str, tuple[str, str]] = {
+    "attack_singling_out": ("singling_out", "value"),
+    "attack_linkability": ("linkability", "value"),
+    "attack_inference": ("inference", "value"),
+    "attack_linkage": ("linkage", "top1"),
+    "attack_reconstruction": ("reconstruction_risk", "value"),
+}
+"""Where each attack's judged figure sits in the attacks result: (section, key)."""
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,

@@ -49,6 +49,7 @@ from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
 from avatar_server.engine.series_sides import person_and_series
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.engine.streamed import StreamSettings
+from avatar_server.jobs.attack_metrics import table_attacks
 from avatar_server.jobs.batches import current_mapper
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
@@ -645,6 +646,10 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     steps = sum(len(v) for found in views for v in found.values())
     steps += sum(len(group.pairs) for group, found in zip(groups, views, strict=True) if not found)
     steps += sum(len(found) for found in series)
+    # The attacks are a step of their own for each single table.
+    steps += sum(
+        len(group.pairs) for group, found in zip(groups, views, strict=True) if not group.linked
+    )
     done = 0
     linked: dict[str, list[dict[str, Any]]] = {}
     for group, found, measured in zip(groups, views, series, strict=True):
@@ -682,12 +687,32 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                 )
                 official = to_official_dicts(results, name)
                 done += 1
+                attacks = table_attacks(
+                    pair.prepared,
+                    avatarization.get(name),
+                    original,
+                    avatars,
+                    seed=seed,
+                    progress=ctx.part(done, steps, f"{name} (attacks)"),
+                )
+                done += 1
+            if name in measured or group.linked:
+                attacks = {
+                    "not_computed": "attacks on linked and series tables (holding out whole "
+                    "persons with all their rows) are not supported yet"
+                }
             suffix = "privacy_metrics" if name in measured else "privacy"
             out.write_json(
                 ResultKind.PRIVACY_METRICS,
                 name,
                 f"{escape_table_name(name)}.{suffix}.json",
                 official,
+            )
+            out.write_json(
+                ResultKind.PRIVACY_ATTACKS,
+                name,
+                f"{escape_table_name(name)}.attacks.json",
+                attacks,
             )
             out.write_json(
                 ResultKind.PRIVACY_VERDICT,
@@ -700,6 +725,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     avatarization[name].exclude_variables if name in avatarization else None,
                     sensitive_links=_sensitive_links(group.group, name),
                     set_aside=pair.set_aside,
+                    attacks=attacks,
                 ),
             )
     if linked:
@@ -978,6 +1004,7 @@ def run_report(ctx: JobContext, out: ResultWriter) -> None:
                 correlations=_optional_json(ctx, signal_job, ResultKind.CORRELATIONS, name),
                 projection=_optional_json(ctx, standard_job, ResultKind.PROJECTION_SAMPLE, name),
                 verdict=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_VERDICT, name),
+                attacks=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_ATTACKS, name),
             )
         )
     data = ReportData(

@@ -176,10 +176,12 @@ def _brought(ctx: JobContext) -> dict[str, list[dict[str, Any]]]:
 
 def write_privacy_part(ctx: JobContext, out: ResultWriter) -> None:
     """The privacy metrics' part: per table its metrics (as the job wrote them, whatever they
-    are), their targets and pass/fail, its verdict, and the settings they were measured with."""
+    are), their targets and pass/fail, the attacks and what they found, its verdict, and the
+    settings they were measured with."""
     document = ctx.config.privacy_metrics
     settings = _table_settings(document, "privacy_metrics")
     verdicts = _written(out, ResultKind.PRIVACY_VERDICT)
+    attacks = _written(out, ResultKind.PRIVACY_ATTACKS)
     brought = _brought(ctx)
     tables: dict[str, Any] = {}
     for name, metrics in _written(out, ResultKind.PRIVACY_METRICS).items():
@@ -188,6 +190,7 @@ def write_privacy_part(ctx: JobContext, out: ResultWriter) -> None:
                 "parameters": settings.get(name),
                 "metrics": metrics,
                 "verdict": (verdicts.get(name) or [None])[0],
+                "attacks": (attacks.get(name) or [None])[0],
             }
         }
         if name in brought:

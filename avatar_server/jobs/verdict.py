@@ -9,7 +9,9 @@ every reason to refuse the release, each an item ``{name, passed, reason, remedy
   unique values: a name, an email, a rare code points at one person whatever the metrics say);
 - every ``row_order`` re-attachment of excluded variables (each value stays on its person);
 - every risky column kept as is on purpose (the acknowledgement is recorded here);
-- for avatars the user brings, every key or pseudonymized column that holds an original value.
+- for avatars the user brings, every key or pseudonymized column that holds an original value;
+- every attack the avatars were put through that has a figure (:mod:`attack_metrics`):
+  singling out, linkability and inference risk, the linkage and the reconstruction attack.
 
 The remedy says what would fix that item, not a generic "larger k" where k cannot help.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from avatar_server.engine.results import ATTACK_FIGURES
 from avatar_server.jobs.tables import PreparedTable
 from avatar_yaml import ExcludeVariables, ExcludeVariablesMethod
 
@@ -117,6 +120,50 @@ def _set_aside_item(column: str, originals: pd.Series, released: pd.Series) -> d
     )
 
 
+def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
+    """What would defeat this attack: a larger k (the one measured to cover the records at
+    risk, when the per-record risk found it), or the column that exposes the records."""
+    remedies = (attacks.get("record_risk") or {}).get("remedies") or []
+    if name == "attack_inference":
+        secret = (attacks.get("inference") or {}).get("secret")
+        return (
+            f"raise k, or drop, coarsen or group column {secret!r} (the attacker infers it "
+            "from the others)"
+        )
+    if remedies:
+        return "; ".join(str(remedy) for remedy in remedies)
+    return _RAISE_K
+
+
+def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
+    """One item per attack with a figure. An anonymeter risk passes on its point value; its
+    interval is in the reason, so a reader sees when a small control set leaves it loose."""
+    items = []
+    passed = attacks.get("passed") or {}
+    for name, (section, key) in ATTACK_FIGURES.items():
+        if name not in passed:
+            continue  # not computed: the attacks result says why
+        found = attacks.get(section) or {}
+        target = (attacks.get("targets") or {}).get(name)
+        value = found.get(key)
+        reason = f"{value} (target {target})"
+        if "low" in found and "high" in found:
+            reason = f"{value}, 95 % interval [{found['low']}, {found['high']}] (target {target})"
+        items.append(
+            _item(
+                name,
+                bool(passed[name]),
+                reason,
+                _attack_remedy(name, attacks),
+                value=value,
+                target=target,
+                low=found.get("low"),
+                high=found.get("high"),
+            )
+        )
+    return items
+
+
 def _view_items(view: dict[str, Any]) -> list[dict[str, Any]]:
     """The metric items of a linked table's further view (an enriched table, or the person
     behind a child row), named after the view so each reads apart from the table's own."""
@@ -144,16 +191,19 @@ def table_verdict(
     *,
     sensitive_links: Sequence[str] = (),
     set_aside: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
+    attacks: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The verdict of one table from its privacy metrics (the official dicts: one, or one per
     view of a linked table, all of which must pass) and its released columns:
     ``prepared.data`` and ``avatars`` (row for row, typed alike) hold every column the shared
     avatars hold but the new keys and the pseudonyms, which never carry originals. A link
     re-attached in the original order (``sensitive_links``) copies who is linked to whom: it
-    fails the verdict, whatever the metrics say."""
+    fails the verdict, whatever the metrics say. ``attacks`` is the table's attacks result
+    (:func:`~avatar_server.jobs.attack_metrics.table_attacks`)."""
     items = _metric_items(metrics[0])
     for view in metrics[1:]:
         items += _view_items(view)
+    items += _attack_items(attacks or {})
     items += _verbatim_items(prepared.data, avatars)
     for column, (originals, released) in (set_aside or {}).items():
         items.append(_set_aside_item(column, originals, released))

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from avatar_server.report.attacks import attack_notes, attack_remedies, attack_rows
 from avatar_server.report.formatting import (
     MISSING,
     format_date,
@@ -59,6 +60,7 @@ class TableResults:
     correlations: dict[str, Any] | None = None
     projection: dict[str, Any] | None = None
     verdict: dict[str, Any] | None = None
+    attacks: dict[str, Any] | None = None
 
 
 @dataclass
@@ -504,6 +506,9 @@ def _table_context(
         "seed": str(metadata["seed"]) if metadata.get("seed") is not None else MISSING,
         "parameters": parameter_rows(table, language),
         "privacy": metric_rows(table.privacy, language),
+        "attacks": attack_rows(table.attacks, language) if table.attacks else None,
+        "attack_notes": attack_notes(table.attacks, language) if table.attacks else [],
+        "attack_remedies": attack_remedies(table.attacks) if table.attacks else [],
         "signal": metric_rows(table.signal, language),
         "variables": variable_rows(table, language),
         "distributions": distributions,
@@ -949,6 +954,19 @@ def _verdict_item(
             target=format_target(item.get("target"), language),
         )
         remedy = t.get(f"remedy_{item.get('metric')}", t["remedy_raise_k"])
+    elif metric is not None and kind.startswith("attack_"):
+        value = format_number(item.get("value"), language)
+        if item.get("low") is not None and item.get("high") is not None:
+            value = t["attacks_interval"].format(
+                value=value,
+                low=format_number(item["low"], language),
+                high=format_number(item["high"], language),
+            )
+        reason = t["verdict_metric_reason"].format(
+            label=metric.label, value=value, target=format_target(item.get("target"), language)
+        )
+        # The remedy names the k or the column measured for this table: the server's words.
+        return {"code": name, "reason": reason, "remedy": fallback["remedy"], "lang": "en"}
     elif metric is not None:
         reason = t["verdict_metric_reason"].format(
             label=metric.label,

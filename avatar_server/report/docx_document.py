@@ -436,6 +436,17 @@ class _Writer:
         self._heading(t["section_privacy"].format(table=name), 1, new_page=True)
         self._paragraph(t["privacy_intro"])
         self._metrics(table["privacy"])
+        if table.get("attacks"):
+            self._heading(t["attacks_title"].format(table=name), 1, new_page=True)
+            self._paragraph(t["attacks_intro"])
+            self._metrics(table["attacks"])
+            for note in table["attack_notes"]:
+                self._note(note)
+            if table["attack_remedies"]:
+                self._note(t["attacks_remedies"])
+                for remedy in table["attack_remedies"]:
+                    entry = self.doc.add_paragraph(style="List Bullet")
+                    _styled(entry.add_run(xml_text(remedy)), colour=TEXT)
         self._heading(t["section_signal"].format(table=name), 1, new_page=True)
         self._paragraph(t["signal_intro"])
         self._metrics(table["signal"])

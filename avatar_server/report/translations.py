@@ -80,6 +80,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "data_subject": "Data subjects",
         "sensitivity_level": "Sensitivity level",
         "section_privacy": "Privacy metrics: {table}",
+        "attacks_title": "Attacks on the avatars: {table}",
+        "attacks_intro": (
+            "Distances do not say what an attacker can do; these attacks do. Singling out, "
+            "linkability and inference are measured on an audit release (the same parameters "
+            "on a random share of the originals) against originals held out of it: each risk "
+            "is how much more often the attack succeeds on people in the data than on people "
+            "who were not, with its 95 % interval. The linkage attack holds one real record "
+            "and looks for its avatar; the reconstruction attack rebuilds records from the "
+            "avatars alone."
+        ),
+        "attacks_audit": (
+            "Audit release: {train} originals avatarized with the run's parameters, {control} "
+            "held out (seed {seed})."
+        ),
+        "attacks_audit_sampled": (
+            "Audit release: {train} originals avatarized with the run's parameters, {control} "
+            "held out, drawn from the table's {rows} rows (seed {seed})."
+        ),
+        "attacks_not_computed": "Not computed: {reason}",
+        "attacks_interval": "{value} [{low}, {high}]",
+        "attacks_linkage_detail": "top 5: {top5}; chance: {chance1} (top 1), {chance5} (top 5)",
+        "attacks_reconstruction_detail": (
+            "on the released avatars: {reconstructed} of {candidates} candidate records rebuild "
+            "an original (precision {precision}, recall {recall}; records drawn column by "
+            "column: recall {chance})"
+        ),
+        "attacks_records": (
+            "Originals at risk: {at_risk} of {n} ({worst} with at most one avatar closer than "
+            "their own, {linked} linked to their avatar at top 1, {rebuilt} rebuilt by the "
+            "reconstruction attack, where records drawn column by column rebuild about "
+            "{chance}). No record is shown."
+        ),
+        "attacks_remedies": "What would cover them:",
+        "attacks_inference_detail": "worst secret column: {column}",
         "privacy_intro": (
             "How hard it is to single out an individual of the original data among the "
             "avatars. Each metric has a target; the avatars are judged on the originals "
@@ -489,6 +523,44 @@ STRINGS: dict[str, dict[str, str]] = {
         "data_subject": "Personnes concernées",
         "sensitivity_level": "Niveau de sensibilité",
         "section_privacy": "Métriques de confidentialité : {table}",
+        "attacks_title": "Attaques sur les avatars : {table}",
+        "attacks_intro": (
+            "Les distances ne disent pas ce qu'un attaquant peut faire ; ces attaques le "
+            "disent. L'isolement, la liaison et l'inférence sont mesurés sur une publication "
+            "d'audit (les mêmes paramètres sur une part aléatoire des originaux) contre des "
+            "originaux tenus à l'écart : chaque risque dit combien de fois plus l'attaque "
+            "réussit sur les personnes présentes dans les données que sur les autres, avec son "
+            "intervalle à 95 %. L'attaque par liaison part d'un enregistrement réel et cherche "
+            "son avatar ; l'attaque par reconstruction reconstitue des enregistrements à partir "
+            "des seuls avatars."
+        ),
+        "attacks_audit": (
+            "Publication d'audit : {train} originaux avatarisés avec les paramètres du "
+            "traitement, {control} tenus à l'écart (graine {seed})."
+        ),
+        "attacks_audit_sampled": (
+            "Publication d'audit : {train} originaux avatarisés avec les paramètres du "
+            "traitement, {control} tenus à l'écart, tirés des {rows} lignes de la table "
+            "(graine {seed})."
+        ),
+        "attacks_not_computed": "Non calculé : {reason}",
+        "attacks_interval": "{value} [{low} ; {high}]",
+        "attacks_linkage_detail": (
+            "top 5 : {top5} ; hasard : {chance1} (top 1), {chance5} (top 5)"
+        ),
+        "attacks_reconstruction_detail": (
+            "sur les avatars publiés : {reconstructed} enregistrements proposés sur "
+            "{candidates} reconstituent un original (précision {precision}, rappel {recall} ; "
+            "enregistrements tirés colonne par colonne : rappel {chance})"
+        ),
+        "attacks_records": (
+            "Originaux à risque : {at_risk} sur {n} ({worst} avec au plus un avatar plus "
+            "proche que le leur, {linked} reliés à leur avatar en premier rang, {rebuilt} "
+            "reconstitués par l'attaque, quand des enregistrements tirés colonne par colonne "
+            "en reconstituent environ {chance}). Aucun enregistrement n'est montré."
+        ),
+        "attacks_remedies": "Ce qui les couvrirait :",
+        "attacks_inference_detail": "colonne secrète la plus exposée : {column}",
         "privacy_intro": (
             "La difficulté à isoler un individu des données originales parmi les avatars. "
             "Chaque métrique a une cible ; les avatars sont jugés sur les originaux eux-mêmes, "
@@ -867,6 +939,30 @@ STRINGS: dict[str, dict[str, str]] = {
 
 METRICS: dict[str, dict[str, MetricText]] = {
     "en": {
+        "attack_singling_out": MetricText(
+            "Singling-out risk",
+            "Excess share of people an attacker singles out with a few of their values, over "
+            "people not in the data.",
+        ),
+        "attack_linkability": MetricText(
+            "Linkability risk",
+            "Excess share of people whose two halves of columns an attacker links back "
+            "together through the avatars.",
+        ),
+        "attack_inference": MetricText(
+            "Inference risk",
+            "Excess share of people whose secret column an attacker guesses from their other "
+            "columns (the worst column).",
+        ),
+        "attack_linkage": MetricText(
+            "Linkage attack (top 1)",
+            "Share of people whose own avatar is the closest to their real record.",
+        ),
+        "attack_reconstruction": MetricText(
+            "Reconstruction attack (recall)",
+            "Share of people rebuilt from the avatars alone, closer than their nearest other "
+            "original.",
+        ),
         "hidden_rate": MetricText(
             "Hidden rate",
             "Share of individuals whose closest avatar is not their own (%).",
@@ -948,6 +1044,30 @@ METRICS: dict[str, dict[str, MetricText]] = {
         ),
     },
     "fr": {
+        "attack_singling_out": MetricText(
+            "Risque d'isolement",
+            "Part en excès des personnes qu'un attaquant isole avec quelques-unes de leurs "
+            "valeurs, par rapport aux personnes absentes des données.",
+        ),
+        "attack_linkability": MetricText(
+            "Risque de liaison",
+            "Part en excès des personnes dont un attaquant relie les deux moitiés de colonnes "
+            "grâce aux avatars.",
+        ),
+        "attack_inference": MetricText(
+            "Risque d'inférence",
+            "Part en excès des personnes dont un attaquant devine la colonne secrète à partir "
+            "des autres (la colonne la plus exposée).",
+        ),
+        "attack_linkage": MetricText(
+            "Attaque par liaison (top 1)",
+            "Part des personnes dont l'avatar est le plus proche de leur enregistrement réel.",
+        ),
+        "attack_reconstruction": MetricText(
+            "Attaque par reconstruction (rappel)",
+            "Part des personnes reconstituées à partir des seuls avatars, plus près que leur "
+            "plus proche autre original.",
+        ),
         "hidden_rate": MetricText(
             "Taux de dissimulation",
             "Part des individus dont l'avatar le plus proche n'est pas le leur (%).",

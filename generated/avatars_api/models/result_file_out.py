@@ -16,8 +16,9 @@ class ResultFileOut:
         file_format (str):
         kind (str): What the file holds: one of shuffled, unshuffled, original_projections, avatar_projections,
             projection_sample, run_metadata, privacy_metrics, signal_metrics, variable_comparisons, correlations, advice,
-            report, privacy_verdict, privacy_metrics_summary, signal_metrics_summary, relations, raw_series,
-            normalized_series, manifest_part, release_manifest. A string, not an enum, for the same reason as a job's kind.
+            report, privacy_verdict, privacy_attacks, privacy_metrics_summary, signal_metrics_summary, relations,
+            raw_series, normalized_series, manifest_part, release_manifest. A string, not an enum, for the same reason as a
+            job's kind.
         name (str):
         sha256 (str):
         size (int):
