@@ -25,6 +25,14 @@ from avatar_yaml import (
     job_words,
     report_name,
 )
+from avatars.cli_release import (
+    VERIFY_REFUSED,
+    SavedAvatars,
+    save_released_avatars,
+    verify_files,
+    verify_hint,
+    write_manifest,
+)
 from avatars.cli_tables import (
     LinkArgs,
     TableArgs,
@@ -36,7 +44,6 @@ from avatars.cli_tables import (
 from avatars.version import client_version
 
 if TYPE_CHECKING:
-    import pandas as pd
     from avatars_api.models import DatasetOut
 
     from avatars.errors import AvatarError
@@ -244,12 +251,15 @@ def anonymize_tables(
             runner.update_parameters(table_name, k=k)
     runner.run()
     output.mkdir(parents=True, exist_ok=True)
+    manifest, manifest_lines = write_manifest(runner, output)
     verdicts: dict[str, dict[str, Any]] = {}
     files: list[str] = []
+    saved: list[SavedAvatars] = []
     for table_name in names:
-        avatars = runner.shuffled(table_name)
-        avatars_path = output / f"{table_name}.avatars.csv"
-        neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
+        avatars = save_released_avatars(
+            runner, manifest, table_name, output, keep_formulas=keep_formulas
+        )
+        saved.append(avatars)
         privacy = runner.privacy_metrics(table_name)
         signal = runner.signal_metrics(table_name)
         privacy_path = output / f"{table_name}.privacy_metrics.json"
@@ -261,10 +271,7 @@ def anonymize_tables(
             lines.append("")
         lines += [*metrics_lines(table_name, privacy, signal), ""]
         lines += verdict_lines(verdicts[table_name])
-        files += [
-            f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}",
-            f"metrics:  {privacy_path}, {signal_path}",
-        ]
+        files += [*avatars.lines(), f"metrics:  {privacy_path}, {signal_path}"]
     report = runner.display_name if len(names) > 1 else names[0]
     html_report = runner.download_report(output / f"{report}.report.html")
     pdf_report = runner.download_report(output / f"{report}.report.pdf")
@@ -275,6 +282,8 @@ def anonymize_tables(
         f"{time.perf_counter() - started:.1f} s",
         f"report (HTML): {html_report}",
         f"report (PDF):  {pdf_report}",
+        *manifest_lines,
+        *verify_hint(output, saved if manifest else []),
     ]
     for line in lines:
         print(line)
@@ -420,39 +429,25 @@ def still_running_lines(runner: Runner) -> list[str]:
     ]
 
 
-def write_avatars_csv(avatars: pd.DataFrame, path: Path, *, keep_formulas: bool) -> str:
-    """Write the avatars as CSV, formula-like text cells neutralized unless ``keep_formulas``;
-    returns what to add to the line naming the file (how many cells were neutralized)."""
-    from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS, write_neutralized_csv
-
-    if keep_formulas:
-        avatars.to_csv(path, index=False)
-        return ""
-    count = write_neutralized_csv(avatars, path)
-    if not count:
-        return ""
-    return (
-        f"; {count:,} text cell(s) beginning with {FORMULA_STARTS_IN_WORDS} got an apostrophe "
-        "in front so that spreadsheets do not run them as formulas (--keep-formulas: as they "
-        "are)"
-    )
-
-
 def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = False) -> list[str]:
-    """Write the avatars and metrics of each measured table (the avatars only when the run
-    made them) and both reports (HTML and PDF) into ``output``; returns the lines saying
-    where each file is. The avatars CSVs have their formula-like text cells neutralized
-    unless ``keep_formulas``."""
+    """Write the release manifest, the avatars and metrics of each measured table (the
+    avatars only when the run made them: the server's bytes, which the manifest hashes, see
+    :func:`avatars.cli_release.save_released_avatars`) and the reports into ``output``;
+    returns the lines saying where each file is and how to verify the avatars. A CSV whose
+    text cells look like formulas also gets a spreadsheet-safe copy unless ``keep_formulas``."""
     from avatar_yaml import ReportType
 
     output.mkdir(parents=True, exist_ok=True)
+    manifest, manifest_lines = write_manifest(runner, output)
     lines = []
+    saved: list[SavedAvatars] = []
     for table in runner.measured_tables():
         if PARAMETERS_NAME in runner.jobs:  # not for avatars the user brought
-            avatars = runner.shuffled(table)
-            avatars_path = output / f"{table}.avatars.csv"
-            neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
-            lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}")
+            avatars = save_released_avatars(
+                runner, manifest, table, output, keep_formulas=keep_formulas
+            )
+            saved.append(avatars)
+            lines += avatars.lines()
         measured = []
         for document, read in (
             (PRIVACY_METRICS_NAME, runner.privacy_metrics),
@@ -470,7 +465,7 @@ def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = Fal
             files = written if isinstance(written, list) else [written]
             what = job_words(report_name(report_type))
             lines.append(f"{what}: {', '.join(str(path) for path in sorted(files))}")
-    return lines
+    return [*lines, *manifest_lines, *verify_hint(output, saved if manifest else [])]
 
 
 def _jobs(args: argparse.Namespace) -> None:
@@ -591,6 +586,28 @@ def _results(args: argparse.Namespace) -> None:
                 "the projections link each avatar to its person: never share them; "
                 "--sensitive downloads them anyway)"
             )
+
+
+def _verify(args: argparse.Namespace) -> None:
+    """Check released files against a release manifest; the exit status says whether each
+    may be shared (0), belongs to a table that failed its verdict (3), or is not a file the
+    manifest clears (4: modified, from another run, the input or the unshuffled avatars)."""
+    try:
+        checked = verify_files(
+            Path(args.manifest), [Path(path) for path in args.files], accept_risk=args.accept_risk
+        )
+    except FileNotFoundError as error:
+        sys.exit(f"avatars verify: {error}")
+    for line in checked.lines:
+        print(line)
+    if checked.status == VERIFY_REFUSED:
+        print(
+            "avatars verify: not a file this manifest clears for sharing (see above): share "
+            "the shuffled avatars exactly as the server wrote them",
+            file=sys.stderr,
+        )
+    if checked.status:
+        sys.exit(checked.status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -810,6 +827,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remote(convert)
     convert.set_defaults(handler=_convert)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check that files are released avatars a run's release manifest names and "
+        "clears for sharing",
+    )
+    verify.add_argument("manifest", help="the run's release_manifest.json")
+    verify.add_argument("files", nargs="+", metavar="FILE", help="the file(s) to check")
+    verify.add_argument(
+        "--accept-risk",
+        action="store_true",
+        help=f"exit 0 for a file whose table failed its privacy verdict (default: exit "
+        f"{VERDICT_FAILED})",
+    )
+    verify.set_defaults(handler=_verify)
 
     jobs = commands.add_parser("jobs", help="list your jobs, newest first")
     jobs.add_argument("--name", help="only the jobs of this run name")
