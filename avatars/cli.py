@@ -162,8 +162,8 @@ def anonymize(
     pia: Mapping[str, str] | None = None,
     keep_formulas: bool = False,
 ) -> tuple[list[str], dict[str, Any]]:
-    """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
-    ``output``.
+    """Avatarize one CSV or Parquet file; write avatars, metrics, the release manifest and
+    both reports into ``output``.
 
     Returns the summary lines it printed (they end with where the HTML and PDF reports are,
     the files a user opens next) and the table's privacy verdict. Parameters not given are the
@@ -171,8 +171,10 @@ def anonymize(
     ``encoding`` says it. ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
     identify people by themselves (see :meth:`avatars.runner.Runner.add_table`); ``pia`` holds
     the privacy-impact facts and the approver the reports print (keywords of
-    :meth:`avatars.runner.Runner.set_pia`). The avatars CSV has its formula-like text cells
-    neutralized (:mod:`avatar_yaml.spreadsheet_safety`) unless ``keep_formulas``.
+    :meth:`avatars.runner.Runner.set_pia`). The avatars file is the server's, byte for byte,
+    so that ``avatars verify`` finds it in the manifest; when its text cells look like
+    formulas, a spreadsheet-safe copy (:mod:`avatar_yaml.spreadsheet_safety`) is written
+    beside it unless ``keep_formulas`` (see :mod:`avatars.cli_release`).
     """
     table = TableArgs(
         run_name(data),
@@ -280,10 +282,10 @@ def anonymize_tables(
         *files,
         f"run:      {runner.display_name} (set {runner.set_name}), "
         f"{time.perf_counter() - started:.1f} s",
-        f"report (HTML): {html_report}",
-        f"report (PDF):  {pdf_report}",
         *manifest_lines,
         *verify_hint(output, saved if manifest else []),
+        f"report (HTML): {html_report}",
+        f"report (PDF):  {pdf_report}",
     ]
     for line in lines:
         print(line)
@@ -459,13 +461,14 @@ def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = Fal
                 measured.append(str(path))
         if measured:
             lines.append(f"metrics:  {', '.join(measured)}")
+    lines += [*manifest_lines, *verify_hint(output, saved if manifest else [])]
     for report_type in ReportType:
         if report_name(report_type) in runner.jobs:
             written = runner.download_report(output, report_type)
             files = written if isinstance(written, list) else [written]
             what = job_words(report_name(report_type))
             lines.append(f"{what}: {', '.join(str(path) for path in sorted(files))}")
-    return [*lines, *manifest_lines, *verify_hint(output, saved if manifest else [])]
+    return lines
 
 
 def _jobs(args: argparse.Namespace) -> None:

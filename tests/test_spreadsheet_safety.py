@@ -107,7 +107,7 @@ def _table(rows: int = 240) -> pd.DataFrame:
     )
 
 
-def test_the_cli_neutralizes_avatars_and_downloads_and_the_report_says_why(
+def test_the_cli_writes_a_safe_copy_neutralizes_downloads_and_the_report_says_why(
     server: ServerProcess, user: ApiClient, tmp_path: Path
 ) -> None:
     _table().to_csv(tmp_path / "accounts.csv", index=False)
@@ -127,11 +127,21 @@ def test_the_cli_neutralizes_avatars_and_downloads_and_the_report_says_why(
         return done.stdout
 
     printed = avatars("anonymize", "accounts.csv", "-o", "out", "--seed", "2", "--accept-risk")
-    assert "got an apostrophe in front" in printed
-    written = pd.read_csv(tmp_path / "out" / "accounts.avatars.csv")
+    # The avatars file is the server's (the manifest hashes it); the copy to open in a
+    # spreadsheet has the apostrophes.
+    assert "accounts.avatars.spreadsheet-safe.csv: the same with an apostrophe" in printed
+    raw_avatars = pd.read_csv(tmp_path / "out" / "accounts.avatars.csv")
+    assert raw_avatars["status"].str.startswith(("=", "@")).any()
+    written = pd.read_csv(tmp_path / "out" / "accounts.avatars.spreadsheet-safe.csv")
     assert set(written["status"]) <= {'\'=HYPERLINK("http://evil.example")', "'@risk", "fine"}
     assert written["status"].str.startswith("'").any()
     assert (written["balance"] <= 0).all()
+    pd.testing.assert_series_equal(written["balance"], raw_avatars["balance"])
+    again = avatars(
+        "anonymize", "accounts.csv", "-o", "kept", "--seed", "2", "--accept-risk", "--keep-formulas"
+    )
+    assert "spreadsheet-safe" not in again
+    assert not (tmp_path / "kept" / "accounts.avatars.spreadsheet-safe.csv").exists()
     report = (tmp_path / "out" / "accounts.report.html").read_text(encoding="utf-8")
     assert "Text a spreadsheet would run as a formula" in report
     assert "put an apostrophe in front of each" in report
