@@ -56,6 +56,7 @@ def messy_latin1(path: Path) -> None:
     cells begin with = @ -."""
     frame = messy_table(ROWS).drop(columns=["visit_date"])
     rng = np.random.default_rng(11)
+    frame.loc[rng.random(ROWS) < 0.1, "bmi"] = np.nan  # gaps
     frame["status"] = rng.choice(STATUSES, ROWS)
     towns = ["Orléans", "Besançon", "Nîmes", "Saint-Étienne"]
     frame["town"] = [towns[i % len(towns)] for i in range(ROWS)]
@@ -162,22 +163,6 @@ def test_verify_passes_on_the_released_avatars(cli_run: CliRun) -> None:
     assert accepted == 0
 
 
-def test_verify_refuses_a_file_whose_table_failed_its_verdict(
-    cli_run: CliRun, tmp_path: Path
-) -> None:
-    """The same released file, against the manifest of a run whose verdict failed."""
-    failed = json.loads(json.dumps(cli_run.manifest))
-    verdict = failed["tables"][TABLE]["privacy"]["verdict"]
-    verdict |= {"status": "fail", "failing": ["hidden_rate"]}
-    (tmp_path / "failed.json").write_text(json.dumps(failed), encoding="utf-8")
-    avatars_path = str(cli_run.out / f"{TABLE}.avatars.csv")
-    status, stdout, _ = cli_run.verify(str(tmp_path / "failed.json"), avatars_path)
-    assert status == VERDICT_FAILED
-    assert f"privacy verdict of table '{TABLE}': FAIL (failed: hidden_rate)" in stdout
-    assert "did not clear this file for sharing" in stdout
-    assert cli_run.verify(str(tmp_path / "failed.json"), avatars_path, "--accept-risk")[0] == 0
-
-
 def test_verify_fails_on_a_modified_copy(cli_run: CliRun) -> None:
     original = (cli_run.out / f"{TABLE}.avatars.csv").read_bytes()
     modified = cli_run.folder / "modified.avatars.csv"
@@ -212,3 +197,62 @@ def test_verify_errors_are_one_line(cli_run: CliRun) -> None:
     status, _, stderr = cli_run.verify("patients.csv", f"out/{TABLE}.avatars.csv")
     assert status == 1 and "is not a JSON document" in stderr
     assert "Traceback" not in stderr
+
+
+def test_a_parquet_run_that_fails_its_verdict(
+    server: ServerProcess, cli_run: CliRun, tmp_path: Path
+) -> None:
+    """A Parquet table gets the server's Parquet avatars; with an e-mail kept as it is the
+    verdict fails: anonymize exits 3, and verify refuses the avatars with 3 too."""
+    frame = messy_table(ROWS).drop(columns=["visit_date", "notes"])
+    frame.to_parquet(tmp_path / "people.parquet", index=False)
+    done = avatars(
+        "anonymize",
+        "people.parquet",
+        "--primary-key",
+        "patient_id",
+        "--keep",
+        "email=as_is",
+        "-k",
+        "10",
+        "-o",
+        "out",
+        "--base-url",
+        server.base_url,
+        env=cli_run.env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == VERDICT_FAILED, done.stderr[-3000:]
+    written = tmp_path / "out" / "people.avatars.parquet"
+    assert not (tmp_path / "out" / "people.avatars.csv").exists()
+    assert f"out/people.avatars.parquet ({ROWS} rows), as the server wrote it" in done.stdout
+    assert "spreadsheet-safe" not in done.stdout  # a Parquet file is not opened as text
+    manifest = json.loads((tmp_path / "out" / "release_manifest.json").read_text("utf-8"))
+    entry = next(e for e in manifest["tables"]["people"]["released"] if e["kind"] == "shuffled")
+    assert entry["format"] == "parquet"
+    assert hashlib.sha256(written.read_bytes()).hexdigest() == entry["sha256"]
+    assert pd.read_parquet(written)["email"].isin(frame["email"]).all()  # kept as it is
+    verdict = manifest["tables"]["people"]["privacy"]["verdict"]
+    assert verdict["status"] == "fail" and verdict["failing"]
+    verified = avatars(
+        "verify",
+        "out/release_manifest.json",
+        "out/people.avatars.parquet",
+        env=cli_run.env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert verified.returncode == VERDICT_FAILED
+    failing = ", ".join(verdict["failing"])
+    assert f"privacy verdict of table 'people': FAIL (failed: {failing})" in verified.stdout
+    assert "did not clear this file for sharing" in verified.stdout
+    accepted = avatars(
+        "verify",
+        "out/release_manifest.json",
+        "out/people.avatars.parquet",
+        "--accept-risk",
+        env=cli_run.env,
+        cwd=tmp_path,
+    )
+    assert "FAIL" in accepted.stdout
