@@ -32,6 +32,7 @@ from avatars.cli_release import (
     verify_files,
     verify_hint,
     write_manifest,
+    write_spreadsheet_copy,
 )
 from avatars.cli_tables import (
     LinkArgs,
@@ -566,21 +567,27 @@ def _results(args: argparse.Namespace) -> None:
     if args.download:
         target = Path(args.download)
         kept = [e for e in files if args.sensitive or e.kind not in SENSITIVE_RESULTS]
-        from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS, neutralize_csv_file
+        from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS
 
+        copies: list[str] = []
         neutralized = 0
         for entry in kept:
+            # As stored, so that a released file matches its release manifest entry.
             path = client.results.download_file(
                 args.job, entry.name, target / entry.name, neutralize_formulas=False
             )
-            if entry.file_format == "csv" and not args.keep_formulas:
-                neutralized += neutralize_csv_file(path)
-        print(f"downloaded {len(kept)} file(s) to {target}")
-        if neutralized:
+            if entry.file_format == "csv":
+                copy, count = write_spreadsheet_copy(path, keep_formulas=args.keep_formulas)
+                if copy is not None:
+                    copies.append(copy.name)
+                    neutralized += count
+        print(f"downloaded {len(kept)} file(s) to {target}, as the server stored them")
+        if copies:
             print(
-                f"{neutralized:,} text cell(s) beginning with {FORMULA_STARTS_IN_WORDS} got an "
-                "apostrophe in front so that spreadsheets do not run them as formulas "
-                "(--keep-formulas: as they are)"
+                f"{neutralized:,} text cell(s) begin with {FORMULA_STARTS_IN_WORDS}: a "
+                f"spreadsheet would run them as formulas; {', '.join(copies)}: the same with "
+                "an apostrophe in front of each, to open in a spreadsheet (not to share: no "
+                "release manifest names them; --keep-formulas: no such copy)"
             )
         left = sorted({e.kind for e in files if e not in kept})
         if left:
@@ -772,8 +779,9 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize_.add_argument(
         "--keep-formulas",
         action="store_true",
-        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
-        "in front, so that spreadsheets do not run them as formulas)",
+        help="write no spreadsheet-safe copy (default: a CSV whose text cells begin with = + "
+        "- @ gets a copy beside it with an apostrophe in front of those, so that spreadsheets "
+        "do not run them as formulas; the file itself is always the server's bytes)",
     )
     report_facts(anonymize_, "")
     remote(anonymize_)
@@ -805,8 +813,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--keep-formulas",
         action="store_true",
-        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
-        "in front, so that spreadsheets do not run them as formulas)",
+        help="write no spreadsheet-safe copy (default: a CSV whose text cells begin with = + "
+        "- @ gets a copy beside it with an apostrophe in front of those, so that spreadsheets "
+        "do not run them as formulas; the file itself is always the server's bytes)",
     )
     report_facts(run, "; each given replaces the YAML's value")
     remote(run)
@@ -874,8 +883,9 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument(
         "--keep-formulas",
         action="store_true",
-        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
-        "in front, so that spreadsheets do not run them as formulas)",
+        help="write no spreadsheet-safe copy (default: a CSV whose text cells begin with = + "
+        "- @ gets a copy beside it with an apostrophe in front of those, so that spreadsheets "
+        "do not run them as formulas; the file itself is always the server's bytes)",
     )
     remote(results)
     results.set_defaults(handler=_results)

@@ -27,9 +27,35 @@ if TYPE_CHECKING:
     from avatars.release import ReleaseCheck
     from avatars.runner import Runner
 
-SPREADSHEET_COPY = "{table}.avatars.spreadsheet-safe.csv"
-"""The protected copy of a table's avatars, written only when some text cells look like
+SPREADSHEET_SUFFIX = ".spreadsheet-safe.csv"
+"""The protected copy of a CSV result (``patients.avatars.csv`` gives
+``patients.avatars.spreadsheet-safe.csv``), written only when some text cells look like
 formulas: to open in a spreadsheet, never to verify (its bytes are not the server's)."""
+
+
+def spreadsheet_copy_path(path: Path) -> Path:
+    """Where the protected copy of the CSV at ``path`` goes (:data:`SPREADSHEET_SUFFIX`)."""
+    return path.with_name(path.name.removesuffix(".csv") + SPREADSHEET_SUFFIX)
+
+
+def write_spreadsheet_copy(path: Path, *, keep_formulas: bool) -> tuple[Path | None, int]:
+    """Beside the CSV at ``path`` (left as it is), a copy whose formula-like text cells have
+    an apostrophe in front; returns it with how many cells it changed, or (None, 0) when no
+    cell looks like a formula or ``keep_formulas`` (a copy left by an earlier run is removed:
+    it would no longer match the file beside it)."""
+    from avatar_yaml.spreadsheet_safety import neutralize_csv_file
+
+    copy = spreadsheet_copy_path(path)
+    copy.unlink(missing_ok=True)
+    if keep_formulas:
+        return None, 0
+    shutil.copyfile(path, copy)
+    neutralized = neutralize_csv_file(copy)
+    if not neutralized:
+        copy.unlink()
+        return None, 0
+    return copy, neutralized
+
 
 VERIFY_REFUSED = 4
 """Exit status of ``avatars verify`` when a file is not one the manifest clears for sharing:
@@ -112,8 +138,8 @@ def save_released_avatars(
     ``output/<table>.avatars.<format>`` and check that the ``manifest`` names them
     (ValueError if not: the file changed between the job and the download; None: a server
     older than the manifest, nothing to check against). A CSV whose text cells look like
-    formulas also gets a protected copy (:data:`SPREADSHEET_COPY`) unless ``keep_formulas``."""
-    from avatar_yaml.spreadsheet_safety import neutralize_csv_file
+    formulas also gets a protected copy (:func:`write_spreadsheet_copy`) unless
+    ``keep_formulas``."""
     from avatars.release import verify_release
 
     entry = released_entry(manifest, table) if manifest else shuffled_entry(runner, table)
@@ -128,15 +154,11 @@ def save_released_avatars(
             f"file the run's manifest names for table {table!r} (sha256 {entry['sha256']}): "
             "the stored result changed after the job; run again"
         )
-    copy = output / SPREADSHEET_COPY.format(table=table)
-    copy.unlink(missing_ok=True)  # a copy left by an earlier run would no longer match
-    neutralized = 0
-    if entry["format"] == "csv" and not keep_formulas:
-        shutil.copyfile(path, copy)
-        neutralized = neutralize_csv_file(copy)
-        if not neutralized:
-            copy.unlink()
-    protected = copy if neutralized else None
+    protected, neutralized = (
+        write_spreadsheet_copy(path, keep_formulas=keep_formulas)
+        if entry["format"] == "csv"
+        else (None, 0)
+    )
     return SavedAvatars(path, count_rows(path, str(entry["format"])), protected, neutralized)
 
 
@@ -234,16 +256,18 @@ def verify_files(manifest_path: Path, files: Sequence[Path], *, accept_risk: boo
 
 
 __all__ = [
-    "SPREADSHEET_COPY",
+    "SPREADSHEET_SUFFIX",
     "VERIFY_REFUSED",
     "SavedAvatars",
     "Verification",
     "count_rows",
     "released_entry",
     "save_released_avatars",
+    "spreadsheet_copy_path",
     "table_verdict",
     "verification",
     "verify_files",
     "verify_hint",
     "write_manifest",
+    "write_spreadsheet_copy",
 ]
