@@ -256,3 +256,27 @@ def test_a_parquet_run_that_fails_its_verdict(
         cwd=tmp_path,
     )
     assert "FAIL" in accepted.stdout
+
+
+def test_verify_says_when_nothing_evaluated_the_file(
+    cli_run: CliRun, shared_data: Path, tmp_path: Path
+) -> None:
+    """A run of the avatarization alone: its manifest (assembled from the one part) names the
+    avatars, but no privacy verdict clears them, and verify says so."""
+    runner = cli_run.manager.create_runner("avatarization_only")
+    runner.add_table("iris", str(shared_data / "iris.csv"))
+    runner.set_parameters("iris", k=10)
+    runner.run(jobs_to_run=["standard"])
+    manifest = runner.manifest()
+    assert manifest["complete"] is False and manifest["release_status"] == "not_evaluated"
+    (tmp_path / "release_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    entry = next(e for e in manifest["tables"]["iris"]["released"] if e["kind"] == "shuffled")
+    cli_run.manager.auth_client.results.download_file(
+        entry["job"], entry["name"], tmp_path / "iris.avatars.csv", neutralize_formulas=False
+    )
+    done = avatars(
+        "verify", "release_manifest.json", "iris.avatars.csv", env=cli_run.env, cwd=tmp_path
+    )
+    assert "note: this manifest is incomplete (no part from: privacy_metrics" in done.stdout
+    assert "is the shuffled file 'iris.shuffled.csv' of table 'iris'" in done.stdout
+    assert "privacy verdict of table 'iris': not evaluated" in done.stdout
