@@ -25,6 +25,15 @@ from avatar_yaml import (
     job_words,
     report_name,
 )
+from avatars.cli_release import (
+    VERIFY_REFUSED,
+    SavedAvatars,
+    save_released_avatars,
+    verify_files,
+    verify_hint,
+    write_manifest,
+    write_spreadsheet_copy,
+)
 from avatars.cli_tables import (
     LinkArgs,
     TableArgs,
@@ -36,7 +45,6 @@ from avatars.cli_tables import (
 from avatars.version import client_version
 
 if TYPE_CHECKING:
-    import pandas as pd
     from avatars_api.models import DatasetOut
 
     from avatars.errors import AvatarError
@@ -155,8 +163,8 @@ def anonymize(
     pia: Mapping[str, str] | None = None,
     keep_formulas: bool = False,
 ) -> tuple[list[str], dict[str, Any]]:
-    """Avatarize one CSV or Parquet file; write avatars, metrics and both reports into
-    ``output``.
+    """Avatarize one CSV or Parquet file; write avatars, metrics, the release manifest and
+    both reports into ``output``.
 
     Returns the summary lines it printed (they end with where the HTML and PDF reports are,
     the files a user opens next) and the table's privacy verdict. Parameters not given are the
@@ -164,8 +172,10 @@ def anonymize(
     ``encoding`` says it. ``drop``, ``pseudonymize`` and ``keep`` deal with the columns that
     identify people by themselves (see :meth:`avatars.runner.Runner.add_table`); ``pia`` holds
     the privacy-impact facts and the approver the reports print (keywords of
-    :meth:`avatars.runner.Runner.set_pia`). The avatars CSV has its formula-like text cells
-    neutralized (:mod:`avatar_yaml.spreadsheet_safety`) unless ``keep_formulas``.
+    :meth:`avatars.runner.Runner.set_pia`). The avatars file is the server's, byte for byte,
+    so that ``avatars verify`` finds it in the manifest; when its text cells look like
+    formulas, a spreadsheet-safe copy (:mod:`avatar_yaml.spreadsheet_safety`) is written
+    beside it unless ``keep_formulas`` (see :mod:`avatars.cli_release`).
     """
     table = TableArgs(
         run_name(data),
@@ -244,12 +254,15 @@ def anonymize_tables(
             runner.update_parameters(table_name, k=k)
     runner.run()
     output.mkdir(parents=True, exist_ok=True)
+    manifest, manifest_lines = write_manifest(runner, output)
     verdicts: dict[str, dict[str, Any]] = {}
     files: list[str] = []
+    saved: list[SavedAvatars] = []
     for table_name in names:
-        avatars = runner.shuffled(table_name)
-        avatars_path = output / f"{table_name}.avatars.csv"
-        neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
+        avatars = save_released_avatars(
+            runner, manifest, table_name, output, keep_formulas=keep_formulas
+        )
+        saved.append(avatars)
         privacy = runner.privacy_metrics(table_name)
         signal = runner.signal_metrics(table_name)
         privacy_path = output / f"{table_name}.privacy_metrics.json"
@@ -261,10 +274,7 @@ def anonymize_tables(
             lines.append("")
         lines += [*metrics_lines(table_name, privacy, signal), ""]
         lines += verdict_lines(verdicts[table_name])
-        files += [
-            f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}",
-            f"metrics:  {privacy_path}, {signal_path}",
-        ]
+        files += [*avatars.lines(), f"metrics:  {privacy_path}, {signal_path}"]
     report = runner.display_name if len(names) > 1 else names[0]
     html_report = runner.download_report(output / f"{report}.report.html")
     pdf_report = runner.download_report(output / f"{report}.report.pdf")
@@ -273,6 +283,8 @@ def anonymize_tables(
         *files,
         f"run:      {runner.display_name} (set {runner.set_name}), "
         f"{time.perf_counter() - started:.1f} s",
+        *manifest_lines,
+        *verify_hint(output, saved if manifest else []),
         f"report (HTML): {html_report}",
         f"report (PDF):  {pdf_report}",
     ]
@@ -420,39 +432,25 @@ def still_running_lines(runner: Runner) -> list[str]:
     ]
 
 
-def write_avatars_csv(avatars: pd.DataFrame, path: Path, *, keep_formulas: bool) -> str:
-    """Write the avatars as CSV, formula-like text cells neutralized unless ``keep_formulas``;
-    returns what to add to the line naming the file (how many cells were neutralized)."""
-    from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS, write_neutralized_csv
-
-    if keep_formulas:
-        avatars.to_csv(path, index=False)
-        return ""
-    count = write_neutralized_csv(avatars, path)
-    if not count:
-        return ""
-    return (
-        f"; {count:,} text cell(s) beginning with {FORMULA_STARTS_IN_WORDS} got an apostrophe "
-        "in front so that spreadsheets do not run them as formulas (--keep-formulas: as they "
-        "are)"
-    )
-
-
 def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = False) -> list[str]:
-    """Write the avatars and metrics of each measured table (the avatars only when the run
-    made them) and both reports (HTML and PDF) into ``output``; returns the lines saying
-    where each file is. The avatars CSVs have their formula-like text cells neutralized
-    unless ``keep_formulas``."""
+    """Write the release manifest, the avatars and metrics of each measured table (the
+    avatars only when the run made them: the server's bytes, which the manifest hashes, see
+    :func:`avatars.cli_release.save_released_avatars`) and the reports into ``output``;
+    returns the lines saying where each file is and how to verify the avatars. A CSV whose
+    text cells look like formulas also gets a spreadsheet-safe copy unless ``keep_formulas``."""
     from avatar_yaml import ReportType
 
     output.mkdir(parents=True, exist_ok=True)
+    manifest, manifest_lines = write_manifest(runner, output)
     lines = []
+    saved: list[SavedAvatars] = []
     for table in runner.measured_tables():
         if PARAMETERS_NAME in runner.jobs:  # not for avatars the user brought
-            avatars = runner.shuffled(table)
-            avatars_path = output / f"{table}.avatars.csv"
-            neutralized = write_avatars_csv(avatars, avatars_path, keep_formulas=keep_formulas)
-            lines.append(f"avatars:  {avatars_path} ({len(avatars)} rows){neutralized}")
+            avatars = save_released_avatars(
+                runner, manifest, table, output, keep_formulas=keep_formulas
+            )
+            saved.append(avatars)
+            lines += avatars.lines()
         measured = []
         for document, read in (
             (PRIVACY_METRICS_NAME, runner.privacy_metrics),
@@ -464,6 +462,7 @@ def write_run_results(runner: Runner, output: Path, *, keep_formulas: bool = Fal
                 measured.append(str(path))
         if measured:
             lines.append(f"metrics:  {', '.join(measured)}")
+    lines += [*manifest_lines, *verify_hint(output, saved if manifest else [])]
     for report_type in ReportType:
         if report_name(report_type) in runner.jobs:
             written = runner.download_report(output, report_type)
@@ -568,21 +567,27 @@ def _results(args: argparse.Namespace) -> None:
     if args.download:
         target = Path(args.download)
         kept = [e for e in files if args.sensitive or e.kind not in SENSITIVE_RESULTS]
-        from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS, neutralize_csv_file
+        from avatar_yaml.spreadsheet_safety import FORMULA_STARTS_IN_WORDS
 
+        copies: list[str] = []
         neutralized = 0
         for entry in kept:
+            # As stored, so that a released file matches its release manifest entry.
             path = client.results.download_file(
                 args.job, entry.name, target / entry.name, neutralize_formulas=False
             )
-            if entry.file_format == "csv" and not args.keep_formulas:
-                neutralized += neutralize_csv_file(path)
-        print(f"downloaded {len(kept)} file(s) to {target}")
-        if neutralized:
+            if entry.file_format == "csv":
+                copy, count = write_spreadsheet_copy(path, keep_formulas=args.keep_formulas)
+                if copy is not None:
+                    copies.append(copy.name)
+                    neutralized += count
+        print(f"downloaded {len(kept)} file(s) to {target}, as the server stored them")
+        if copies:
             print(
-                f"{neutralized:,} text cell(s) beginning with {FORMULA_STARTS_IN_WORDS} got an "
-                "apostrophe in front so that spreadsheets do not run them as formulas "
-                "(--keep-formulas: as they are)"
+                f"{neutralized:,} text cell(s) begin with {FORMULA_STARTS_IN_WORDS}: a "
+                f"spreadsheet would run them as formulas; {', '.join(copies)}: the same with "
+                "an apostrophe in front of each, to open in a spreadsheet (not to share: no "
+                "release manifest names them; --keep-formulas: no such copy)"
             )
         left = sorted({e.kind for e in files if e not in kept})
         if left:
@@ -591,6 +596,28 @@ def _results(args: argparse.Namespace) -> None:
                 "the projections link each avatar to its person: never share them; "
                 "--sensitive downloads them anyway)"
             )
+
+
+def _verify(args: argparse.Namespace) -> None:
+    """Check released files against a release manifest; the exit status says whether each
+    may be shared (0), belongs to a table that failed its verdict (3), or is not a file the
+    manifest clears (4: modified, from another run, the input or the unshuffled avatars)."""
+    try:
+        checked = verify_files(
+            Path(args.manifest), [Path(path) for path in args.files], accept_risk=args.accept_risk
+        )
+    except FileNotFoundError as error:
+        sys.exit(f"avatars verify: {error}")
+    for line in checked.lines:
+        print(line)
+    if checked.status == VERIFY_REFUSED:
+        print(
+            "avatars verify: not a file this manifest clears for sharing (see above): share "
+            "the shuffled avatars exactly as the server wrote them",
+            file=sys.stderr,
+        )
+    if checked.status:
+        sys.exit(checked.status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -752,8 +779,9 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize_.add_argument(
         "--keep-formulas",
         action="store_true",
-        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
-        "in front, so that spreadsheets do not run them as formulas)",
+        help="write no spreadsheet-safe copy (default: a CSV whose text cells begin with = + "
+        "- @ gets a copy beside it with an apostrophe in front of those, so that spreadsheets "
+        "do not run them as formulas; the file itself is always the server's bytes)",
     )
     report_facts(anonymize_, "")
     remote(anonymize_)
@@ -785,8 +813,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--keep-formulas",
         action="store_true",
-        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
-        "in front, so that spreadsheets do not run them as formulas)",
+        help="write no spreadsheet-safe copy (default: a CSV whose text cells begin with = + "
+        "- @ gets a copy beside it with an apostrophe in front of those, so that spreadsheets "
+        "do not run them as formulas; the file itself is always the server's bytes)",
     )
     report_facts(run, "; each given replaces the YAML's value")
     remote(run)
@@ -810,6 +839,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remote(convert)
     convert.set_defaults(handler=_convert)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check that files are released avatars a run's release manifest names and "
+        "clears for sharing",
+    )
+    verify.add_argument("manifest", help="the run's release_manifest.json")
+    verify.add_argument("files", nargs="+", metavar="FILE", help="the file(s) to check")
+    verify.add_argument(
+        "--accept-risk",
+        action="store_true",
+        help=f"exit 0 for a file whose table failed its privacy verdict (default: exit "
+        f"{VERDICT_FAILED})",
+    )
+    verify.set_defaults(handler=_verify)
 
     jobs = commands.add_parser("jobs", help="list your jobs, newest first")
     jobs.add_argument("--name", help="only the jobs of this run name")
@@ -839,8 +883,9 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument(
         "--keep-formulas",
         action="store_true",
-        help="write CSV text cells beginning with = + - @ as they are (default: an apostrophe "
-        "in front, so that spreadsheets do not run them as formulas)",
+        help="write no spreadsheet-safe copy (default: a CSV whose text cells begin with = + "
+        "- @ gets a copy beside it with an apostrophe in front of those, so that spreadsheets "
+        "do not run them as formulas; the file itself is always the server's bytes)",
     )
     remote(results)
     results.set_defaults(handler=_results)

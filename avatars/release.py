@@ -98,6 +98,12 @@ class ReleaseCheck:
     def matched(self) -> bool:
         return self.entry is not None
 
+    @property
+    def shareable(self) -> bool:
+        """True when the file is a released file that may leave the organisation (the shuffled
+        avatars, or avatars the user brought): not the input, not the unshuffled avatars."""
+        return self.entry is not None and self.entry["kind"] not in _NOT_TO_SHARE
+
     def __bool__(self) -> bool:
         return self.matched
 
@@ -117,7 +123,10 @@ class ReleaseCheck:
         return found
 
 
-def _loaded(manifest: Mapping[str, Any] | str | os.PathLike[str]) -> Mapping[str, Any]:
+def read_manifest(manifest: Mapping[str, Any] | str | os.PathLike[str]) -> Mapping[str, Any]:
+    """A release manifest, given as a mapping or as the path of a ``release_manifest.json``,
+    checked to be one this client reads. Raises ``FileNotFoundError`` for a missing file and
+    ``ValueError`` for what is not a manifest, or one of a newer schema."""
     if not isinstance(manifest, Mapping):
         path = Path(manifest)
         if not path.is_file():
@@ -163,7 +172,7 @@ def verify_release(
     false when it is none (a modified file, or one from another run). Raises
     ``FileNotFoundError`` for a missing file and ``ValueError`` for what is not a manifest.
     """
-    checked = _loaded(manifest)
+    checked = read_manifest(manifest)
     target = Path(path)
     if not target.is_file():
         raise FileNotFoundError(f"file to verify {target} does not exist")
@@ -174,4 +183,4 @@ def verify_release(
     return ReleaseCheck(target, sha256, size, None)
 
 
-__all__ = ["ReleaseCheck", "file_sha256", "run_manifest", "verify_release"]
+__all__ = ["ReleaseCheck", "file_sha256", "read_manifest", "run_manifest", "verify_release"]

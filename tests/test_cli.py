@@ -142,6 +142,18 @@ def test_run_replays_a_saved_configuration(
     assert (tmp_path / "out" / "report_pia.pdf").read_bytes().startswith(b"%PDF")
     assert len(pd.read_csv(tmp_path / "out" / "iris.avatars.csv")) == 150
     assert "out/iris.avatars.csv (150 rows)" in done.stdout
+    # The release manifest is written beside them, and it names the avatars file written.
+    assert "manifest: out/release_manifest.json" in done.stdout
+    assert "verify:   avatars verify out/release_manifest.json out/iris.avatars.csv" in done.stdout
+    verified = avatars(
+        "verify",
+        "out/release_manifest.json",
+        "out/iris.avatars.csv",
+        "--accept-risk",
+        env=cli_env,
+        cwd=tmp_path,
+    )
+    assert "is the shuffled file 'iris.shuffled.csv' of table 'iris'" in verified.stdout
 
     # --no-wait returns at once, saying what still runs and how to get it.
     started = avatars(

@@ -107,7 +107,7 @@ def _table(rows: int = 240) -> pd.DataFrame:
     )
 
 
-def test_the_cli_neutralizes_avatars_and_downloads_and_the_report_says_why(
+def test_the_cli_writes_a_safe_copy_neutralizes_downloads_and_the_report_says_why(
     server: ServerProcess, user: ApiClient, tmp_path: Path
 ) -> None:
     _table().to_csv(tmp_path / "accounts.csv", index=False)
@@ -127,11 +127,24 @@ def test_the_cli_neutralizes_avatars_and_downloads_and_the_report_says_why(
         return done.stdout
 
     printed = avatars("anonymize", "accounts.csv", "-o", "out", "--seed", "2", "--accept-risk")
-    assert "got an apostrophe in front" in printed
-    written = pd.read_csv(tmp_path / "out" / "accounts.avatars.csv")
+    # The avatars file is the server's (the manifest hashes it); the copy to open in a
+    # spreadsheet has the apostrophes.
+    assert "accounts.avatars.spreadsheet-safe.csv: the same with an apostrophe" in printed
+    raw_avatars = pd.read_csv(tmp_path / "out" / "accounts.avatars.csv")
+    assert raw_avatars["status"].str.startswith(("=", "@")).any()
+    written = pd.read_csv(tmp_path / "out" / "accounts.avatars.spreadsheet-safe.csv")
     assert set(written["status"]) <= {'\'=HYPERLINK("http://evil.example")', "'@risk", "fine"}
     assert written["status"].str.startswith("'").any()
     assert (written["balance"] <= 0).all()
+    pd.testing.assert_series_equal(written["balance"], raw_avatars["balance"])
+    again = avatars(
+        "anonymize",
+        "accounts.csv",
+        *("-o", "kept", "--name", "accounts_kept", "--seed", "2"),
+        *("--accept-risk", "--keep-formulas"),
+    )
+    assert "spreadsheet-safe" not in again
+    assert not (tmp_path / "kept" / "accounts.avatars.spreadsheet-safe.csv").exists()
     report = (tmp_path / "out" / "accounts.report.html").read_text(encoding="utf-8")
     assert "Text a spreadsheet would run as a formula" in report
     assert "put an apostrophe in front of each" in report
@@ -139,9 +152,22 @@ def test_the_cli_neutralizes_avatars_and_downloads_and_the_report_says_why(
     job = next(
         j.name for j in user.jobs.get_jobs(display_name="accounts").jobs if j.kind == "standard"
     )
-    avatars("results", job, "--download", "safe")
+    listed = avatars("results", job, "--download", "safe")
+    assert "accounts.shuffled.spreadsheet-safe.csv: the same with an apostrophe" in listed
     avatars("results", job, "--download", "raw", "--keep-formulas")
-    safe = pd.read_csv(tmp_path / "safe" / "accounts.shuffled.csv")
+    assert not (tmp_path / "raw" / "accounts.shuffled.spreadsheet-safe.csv").exists()
+    # The downloaded file is the server's either way: the run's manifest names it.
+    stored = (tmp_path / "safe" / "accounts.shuffled.csv").read_bytes()
+    assert stored == (tmp_path / "raw" / "accounts.shuffled.csv").read_bytes()
+    verified = subprocess.run(
+        [AVATARS, "verify", "out/release_manifest.json", "safe/accounts.shuffled.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "is the shuffled file 'accounts.shuffled.csv'" in verified.stdout
+    safe = pd.read_csv(tmp_path / "safe" / "accounts.shuffled.spreadsheet-safe.csv")
     raw = pd.read_csv(tmp_path / "raw" / "accounts.shuffled.csv")
     pd.testing.assert_series_equal(safe["balance"], raw["balance"])  # negative floats as they are
     pd.testing.assert_series_equal(safe["age"], raw["age"])

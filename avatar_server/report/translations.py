@@ -44,9 +44,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "formulas": "Text a spreadsheet would run as a formula",
         "formulas_note": "{cells} avatar text cell(s) begin with =, +, -, @, a tab or a "
         "carriage return ({columns}). Opened in a spreadsheet, such a cell can run as a "
-        "formula (send data away, start a program). The CSV files written by the avatars "
-        "client and command line put an apostrophe in front of each; a CSV taken from the "
-        "server another way must be treated the same before it is opened.",
+        "formula (send data away, start a program). The avatars file is kept as the server "
+        "wrote it, since the release manifest identifies it by its hash: the avatars command "
+        "line writes a copy beside it (NAME.spreadsheet-safe.csv), and the client's download "
+        "the file it saves, that put an apostrophe in front of each; open such a copy, or "
+        "treat a CSV taken another way the same, before opening it in a spreadsheet.",
         "treatment_none": "nothing (a dataset uploaded before roles were detected)",
         "treatment_key": "declared a key, set aside",
         "treatment_drop": "dropped",
@@ -486,9 +488,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "formulas_note": "{cells} cellule(s) de texte des avatars commencent par =, +, -, @, "
         "une tabulation ou un retour chariot ({columns}). Ouverte dans un tableur, une telle "
         "cellule peut s'exécuter comme une formule (envoyer des données, lancer un programme). "
-        "Les fichiers CSV écrits par le client et la ligne de commande avatars font précéder "
-        "chacune d'une apostrophe ; un CSV obtenu du serveur autrement doit être traité de même "
-        "avant d'être ouvert.",
+        "Le fichier des avatars est gardé tel que le serveur l'a écrit, car le manifeste de "
+        "diffusion l'identifie par son empreinte : la ligne de commande avatars écrit à côté "
+        "une copie (NOM.spreadsheet-safe.csv), et le téléchargement du client le fichier qu'il "
+        "enregistre, qui font précéder chacune d'une apostrophe ; ouvrez une telle copie, ou "
+        "traitez de même un CSV obtenu autrement, avant de l'ouvrir dans un tableur.",
         "treatment_none": "aucun (jeu de données chargé avant la détection des rôles)",
         "treatment_key": "déclarée clé, mise de côté",
         "treatment_drop": "écartée",
