@@ -175,6 +175,7 @@ def test_avatars_run_measures_a_metrics_only_file(
     assert sorted(p.name for p in out.iterdir()) == [
         "patients.privacy_metrics.json",
         "patients.signal_metrics.json",
+        "release_manifest.json",
     ]
 
 
