@@ -247,6 +247,7 @@ def avatarize(
     local_residual: Sequence[str] = (),
     keep_mix: bool = False,
     map_batches: BatchMapper | None = None,
+    discrete_as_numbers: bool = True,
 ) -> AvatarizationResult:
     """Make one avatar per row of ``df``.
 
@@ -289,6 +290,12 @@ def avatarize(
             the other, here). Each batch is independent once the projection is fitted and
             draws from its own seed (``[seed, batch number]``), so a mapper that runs them
             elsewhere, in any order (on the workers of a Dask cluster), gives the same avatars.
+        discrete_as_numbers: Project numbers with few distinct values (``discrete``: scores,
+            counts, codes) as one numeric axis each, as the other numbers are, rather than as
+            categories (one axis per value, the paper's reading). True (default) keeps their
+            order, and with it the correlations: wbcd's correlation difference ratio falls
+            from ~37 % to ~10 % (floor 6 %) at k = 20; see docs/fidelity.md. Their avatars
+            still hold only values the originals hold.
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
     local_names = _local_residual_names(df, local_residual, restore_residual, exclude_variables)
@@ -313,6 +320,7 @@ def avatarize(
         report=report,
         restore_residual=restore_residual,
         local_residual=local_names,
+        discrete_as_numbers=discrete_as_numbers,
     )
     codec, projection, coords = fitted.codec, fitted.projection, fitted.coords
     table, residual, warnings = fitted.table, fitted.residual, list(fitted.warnings)
@@ -440,10 +448,16 @@ def fit_table(
     report: Progress,
     restore_residual: bool = True,
     local_residual: Sequence[str] = (),
+    discrete_as_numbers: bool = True,
 ) -> FittedTable:
     """Fit the projection (and the residual the mix leaves out) on ``work``, described by
     ``codec``: the whole table, or a sample of a table too large to hold whose ``codec`` was
-    built from its whole columns (:mod:`~avatar_server.engine.streamed`)."""
+    built from its whole columns (:mod:`~avatar_server.engine.streamed`).
+
+    With ``discrete_as_numbers`` the returned codec (the one to encode and decode rows with)
+    describes discrete numbers as continuous ones (:meth:`TableCodec.with_discrete_as_numbers`)."""
+    if discrete_as_numbers:
+        codec = codec.with_discrete_as_numbers()
     report("prepare", 0.3)
     settings = ImputationSettings() if imputation is None else imputation
     raw_numeric, numeric, encoded = encode_rows(

@@ -159,7 +159,7 @@ def fit_stream_model(
     report.done()
     return StreamModel(
         batch=BatchModel(
-            codec=codec, projection=fitted.projection, residual=fitted.residual, k=settings.k
+            codec=fitted.codec, projection=fitted.projection, residual=fitted.residual, k=settings.k
         ),
         imputation=fitted.imputation,
         left_out=fitted.left_out,
