@@ -452,6 +452,12 @@ def main() -> None:
                     K, discrete_as_numbers=False
                 )
                 methods[f"avatar k = {K}, unique copies kept"] = ours(K, avoid_unique_copies=False)
+            if any(
+                info.kind in ("categorical", "boolean") for info in TableCodec.fit(frame).columns
+            ):
+                methods[f"avatar k = {K}, categories from neighbours (option)"] = ours(
+                    K, categories_from_neighbours=True
+                )
             if advised != K:
                 methods[f"avatar advised k = {advised}"] = ours(None)
             if not args.no_sdv:

@@ -98,3 +98,20 @@ def test_generated_table_with_gaps_and_dates(mixed: pd.DataFrame) -> None:
     signal = values(signal_metrics(mixed, avatars))
     assert signal["hellinger_mean"] < 0.1
     assert np.isfinite(signal["correlation_difference_ratio"])
+
+
+def test_categories_from_neighbours_keep_a_generated_table_s_associations() -> None:
+    """On a table whose categories are cut from the same factors as its numbers, decoding them
+    from the neighbours' modalities keeps the associations the noised scores dilute; each
+    modality keeps its count."""
+    from bench.tables import mixed_table
+
+    table = mixed_table(3_000, seed=1)
+    scored = avatarize(table, k=20, seed=0).unshuffled
+    voted = avatarize(table, k=20, seed=0, categories_from_neighbours=True).unshuffled
+    diluted = values(signal_metrics(table, scored))["correlation_difference_ratio"]
+    kept = values(signal_metrics(table, voted))["correlation_difference_ratio"]
+    assert kept < diluted * 0.75
+    for column in [c for c in table.columns if c.startswith("cat_")]:
+        assert sorted(voted[column]) == sorted(table[column]), column
+    assert values(privacy_metrics(table, voted))["hidden_rate"] > 90
