@@ -440,24 +440,27 @@ def main() -> None:
 
             say(name)
             advised = advise(frame).k
+            codec = TableCodec.fit(frame)
             methods: dict[str, Generator] = {
                 f"avatar k = {K}": ours(K),
                 f"avatar k = {K}, previous default": ours(
-                    K, discrete_as_numbers=False, avoid_unique_copies=False
+                    K,
+                    discrete_as_numbers=False,
+                    avoid_unique_copies=False,
+                    category_decoding="scores",
                 ),
             }
-            if any(info.kind == "discrete" for info in TableCodec.fit(frame).columns):
-                # Each lever alone, where the first one has something to act on.
+            # Each lever alone, where it has something to act on.
+            if any(info.kind == "discrete" for info in codec.columns):
                 methods[f"avatar k = {K}, few-valued numbers as categories"] = ours(
                     K, discrete_as_numbers=False
                 )
                 methods[f"avatar k = {K}, unique copies kept"] = ours(K, avoid_unique_copies=False)
-            if any(
-                info.kind in ("categorical", "boolean") for info in TableCodec.fit(frame).columns
-            ):
-                methods[f"avatar k = {K}, categories from neighbours (option)"] = ours(
-                    K, categories_from_neighbours=True
-                )
+            if any(info.kind in ("categorical", "boolean") for info in codec.columns):
+                for decoding in ("scores", "neighbours"):
+                    methods[f"avatar k = {K}, categories from {decoding}"] = ours(
+                        K, category_decoding=decoding
+                    )
             if advised != K:
                 methods[f"avatar advised k = {advised}"] = ours(None)
             if not args.no_sdv:

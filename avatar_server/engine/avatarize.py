@@ -56,6 +56,8 @@ _PLAN: dict[str, float] = {
 }
 
 
+CategoryDecoding = Literal["scores", "neighbours", "closest"]
+CATEGORY_DECODINGS: tuple[CategoryDecoding, ...] = ("scores", "neighbours", "closest")
 ReplacementStrategy = Literal["row_order", "coordinate_similarity"]
 REPLACEMENT_STRATEGIES: tuple[ReplacementStrategy, ...] = ("row_order", "coordinate_similarity")
 
@@ -251,7 +253,7 @@ def avatarize(
     map_batches: BatchMapper | None = None,
     discrete_as_numbers: bool = True,
     avoid_unique_copies: bool = True,
-    categories_from_neighbours: bool = False,
+    category_decoding: CategoryDecoding = "closest",
 ) -> AvatarizationResult:
     """Make one avatar per row of ``df``.
 
@@ -306,15 +308,23 @@ def avatarize(
             values, hence its marginal, exactly. On wbcd 3–5 % of the avatars were such copies.
             Drawn from its own stream of ``seed``: with False the avatars are the same but
             for those swaps. Excluded columns are re-attached after it.
-        categories_from_neighbours: Give each avatar, in every categorical column, a modality
-            its neighbours hold, by their weight in its mix (with the originals' counts kept),
-            instead of the modality its lifted scores plus residual noise favour. On the
-            generated mixed table it brings the numeric–categorical and categorical–categorical
-            associations back to their floor (correlation difference 30 % → 15 %, floor 14 %),
-            but on the demo table it overshoots them (28 % → 36 %, floor 20 %): off by
-            default until a rule tells the tables apart (docs/fidelity.md).
+        category_decoding: How each projected categorical column gets its avatars'
+            modalities (the originals' counts kept in every case). ``"scores"``: the modality
+            its lifted scores plus residual noise favour (the earlier default).
+            ``"neighbours"``: a modality its neighbours hold, by their weight in its mix (as
+            wide columns always are). ``"closest"`` (default): both, and the column keeps the
+            one whose correlation ratios η with the numeric columns are nearer the originals'
+            (scores when the table has no numeric column). Neither wins everywhere: on the
+            generated mixed table neighbours bring the associations back to their floor
+            (correlation difference 30 % → 15 %, floor 14 %), on the demo table they
+            overshoot them (28 % → 39 %, floor 20 %) and scores are kept (docs/fidelity.md).
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
+    if category_decoding not in CATEGORY_DECODINGS:
+        raise ValueError(
+            f"unknown category_decoding {category_decoding!r}: use one of "
+            f"{', '.join(CATEGORY_DECODINGS)}"
+        )
     local_names = _local_residual_names(df, local_residual, restore_residual, exclude_variables)
     labels = df.columns
     df = with_text_labels(df)
@@ -350,7 +360,7 @@ def avatarize(
         projection=projection,
         residual=shared,
         k=k,
-        categories_from_neighbours=categories_from_neighbours,
+        category_decoding=category_decoding,
     )
     work_items = [
         Batch.of(number, rows, coords, table, residual, seed) for number, rows in enumerate(batches)
@@ -558,9 +568,8 @@ class BatchModel:
     projection: Projection
     residual: ResidualNoise | None
     k: int
-    categories_from_neighbours: bool = False
-    """Decode every categorical column from the neighbours' own modalities (as wide columns
-    are), not from the lifted, noised scores."""
+    category_decoding: CategoryDecoding = "closest"
+    """How projected categorical columns are decoded (see :func:`avatarize`)."""
 
 
 @dataclass(frozen=True)
@@ -654,14 +663,24 @@ def avatarize_batch(
             modalities={name: modalities for name, (modalities, _) in table.categories.items()},
         )
     here = np.arange(len(batch.rows))
-    if model.categories_from_neighbours:
+    if model.category_decoding == "neighbours":
         scores = {}
+    alternatives = None
+    if model.category_decoding == "closest":
+        categorical = {info.name for info in model.codec.categorical}
+        alternatives = {
+            name: (table.neighbour_codes(name, here, neighbours), weights)
+            for name in scores
+            if name in categorical
+        }
     votes = {
         name: (table.neighbour_codes(name, here, neighbours), weights)
         for name in table.categories
         if name not in scores
     }
-    avatars = _decode_batch(continuous, scores, votes, here, model.codec, table, rng)
+    avatars = _decode_batch(
+        continuous, scores, votes, here, model.codec, table, rng, alternatives=alternatives
+    )
     avatars.index = batch.rows
     return BatchResult(
         number=batch.number,
@@ -878,11 +897,15 @@ def _decode_batch(
     codec: TableCodec,
     table: _EncodedTable,
     rng: np.random.Generator,
+    alternatives: Mapping[str, tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]]
+    | None = None,
 ) -> pd.DataFrame:
     """Avatars of the originals at ``rows``, with each column distributed like those originals.
 
     A categorical column has either lifted ``scores`` (n × modalities) or, when it is not in
-    the projection, ``votes``: its neighbours' codes (n × k) and their weights in the mix."""
+    the projection, ``votes``: its neighbours' codes (n × k) and their weights in the mix.
+    A column of ``alternatives`` (votes too) is decoded both ways, and keeps the one whose
+    correlation ratios with the numeric columns are closer to the originals'."""
     chosen: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     kinds = {info.name: info.kind for info in codec.categorical}
     for name, (modalities, codes) in table.categories.items():
@@ -896,6 +919,7 @@ def _decode_batch(
             candidates, weights = votes[name]
             chosen[name] = assign_from_neighbours(candidates, weights, counts, rng)
     columns: dict[str, pd.Series] = {}
+    decoded: dict[int, np.ndarray[Any, np.dtype[np.float64]]] = {}
     for index, info in enumerate(codec.numeric):
         original = table.raw_numeric[rows, index]
         present = ~np.isnan(original)
@@ -917,13 +941,54 @@ def _decode_batch(
                 mapped if step is None else _on_grid(mapped, step), grid, step=step
             )
         values[avatar_present] = mapped
+        decoded[index] = values
         columns[info.name] = _restore_numeric(values, info)
+    for name, (candidates, weights) in (alternatives or {}).items():
+        if name not in chosen or not decoded:
+            continue
+        modalities, codes = table.categories[name]
+        counts = np.bincount(chosen[name], minlength=len(modalities)).astype(np.int64)
+        voted = assign_from_neighbours(candidates, weights, counts, rng)
+        wanted = [
+            _correlation_ratio(codes[rows], table.raw_numeric[rows, i], len(modalities))
+            for i in decoded
+        ]
+        ways = {"scores": chosen[name], "votes": voted}
+        error = {
+            way: float(
+                np.mean(
+                    [
+                        abs(_correlation_ratio(found, decoded[i], len(modalities)) - target)
+                        for i, target in zip(decoded, wanted, strict=True)
+                    ]
+                )
+            )
+            for way, found in ways.items()
+        }
+        if error["votes"] < error["scores"]:
+            chosen[name] = voted
     for info in codec.categorical:
         modalities = table.categories[info.name][0]
         columns[info.name] = restore_categorical(chosen[info.name], modalities, info)
     frame = pd.concat(columns, axis=1)
     frame.index = rows
     return frame
+
+
+def _correlation_ratio(
+    codes: np.ndarray[Any, Any], values: np.ndarray[Any, np.dtype[np.float64]], size: int
+) -> float:
+    """η of a numeric column on a categorical one (gaps left out); 0 when undefined."""
+    present = ~np.isnan(values)
+    codes, values = codes[present], values[present]
+    total = float(((values - values.mean()) ** 2).sum()) if values.size else 0.0
+    if total <= 0.0:
+        return 0.0
+    counts = np.bincount(codes, minlength=size)
+    sums = np.bincount(codes, weights=values, minlength=size)
+    held = counts > 0
+    between = float((counts[held] * (sums[held] / counts[held] - values.mean()) ** 2).sum())
+    return float(np.sqrt(min(between / total, 1.0)))
 
 
 def _without_unique_modalities(
@@ -1016,6 +1081,7 @@ def _reattach(
 
 
 __all__ = [
+    "CATEGORY_DECODINGS",
     "DEFAULT_BATCH_ROWS",
     "REPLACEMENT_STRATEGIES",
     "AvatarizationResult",
@@ -1023,6 +1089,7 @@ __all__ = [
     "BatchMapper",
     "BatchModel",
     "BatchResult",
+    "CategoryDecoding",
     "ExclusionSettings",
     "FittedTable",
     "ImputationSettings",

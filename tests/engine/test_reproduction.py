@@ -100,18 +100,42 @@ def test_generated_table_with_gaps_and_dates(mixed: pd.DataFrame) -> None:
     assert np.isfinite(signal["correlation_difference_ratio"])
 
 
-def test_categories_from_neighbours_keep_a_generated_table_s_associations() -> None:
+@pytest.mark.parametrize("decoding", ["neighbours", "closest"])
+def test_categories_decoded_from_neighbours_keep_a_generated_table_s_associations(
+    decoding: str,
+) -> None:
     """On a table whose categories are cut from the same factors as its numbers, decoding them
-    from the neighbours' modalities keeps the associations the noised scores dilute; each
-    modality keeps its count."""
+    from the neighbours' modalities keeps the associations the noised scores dilute, and the
+    default (closest) sees it; each modality keeps its count."""
     from bench.tables import mixed_table
 
     table = mixed_table(3_000, seed=1)
-    scored = avatarize(table, k=20, seed=0).unshuffled
-    voted = avatarize(table, k=20, seed=0, categories_from_neighbours=True).unshuffled
+    scored = avatarize(table, k=20, seed=0, category_decoding="scores").unshuffled
+    voted = avatarize(table, k=20, seed=0, category_decoding=decoding).unshuffled  # type: ignore[arg-type]
     diluted = values(signal_metrics(table, scored))["correlation_difference_ratio"]
     kept = values(signal_metrics(table, voted))["correlation_difference_ratio"]
     assert kept < diluted * 0.75
     for column in [c for c in table.columns if c.startswith("cat_")]:
         assert sorted(voted[column]) == sorted(table[column]), column
     assert values(privacy_metrics(table, voted))["hidden_rate"] > 90
+
+
+def test_closest_decoding_keeps_scores_where_neighbours_overshoot() -> None:
+    """On the demo table the neighbours' modalities make sex predict height better than it
+    does in the originals; the default keeps the scores there."""
+    from avatars.demo import make_demo_table
+
+    table = make_demo_table(rows=1_000).drop(columns=["patient_id", "email"])
+    scored = avatarize(table, k=20, seed=0, category_decoding="scores").unshuffled
+    closest = avatarize(table, k=20, seed=0).unshuffled
+    voted = avatarize(table, k=20, seed=0, category_decoding="neighbours").unshuffled
+    ratio = {
+        name: values(signal_metrics(table, frame))["correlation_difference_ratio"]
+        for name, frame in (("scores", scored), ("closest", closest), ("neighbours", voted))
+    }
+    assert ratio["closest"] <= ratio["scores"] + 1.0 < ratio["neighbours"]
+
+
+def test_unknown_category_decoding_is_refused(iris: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"category_decoding 'votes'.*scores, neighbours, closest"):
+        avatarize(iris, k=5, category_decoding="votes")  # type: ignore[arg-type]
