@@ -45,7 +45,8 @@ from avatar_server.engine.threads import one_blas_thread
 DEFAULT_BATCH_ROWS = 100_000
 DEFAULT_NCP = 5
 REDUCTION_MIN_MODALITIES = 20
-_COPIES_STREAM = 0xC0B1  # seeds the copy-breaking swaps apart from the avatars' own draws
+COPIES_STREAM = 0xC0B1
+"""Seeds the copy-breaking swaps apart from the avatars' own draws."""
 _PLAN: dict[str, float] = {
     "prepare": 4,
     "project": 8,
@@ -385,7 +386,7 @@ def avatarize(
     unshuffled = pd.concat(parts).sort_index()[list(work.columns)]
     unshuffled.index = df.index
     if avoid_unique_copies:
-        copy_rng = np.random.default_rng(np.random.SeedSequence([seed, _COPIES_STREAM]))
+        copy_rng = np.random.default_rng(np.random.SeedSequence([seed, COPIES_STREAM]))
         unshuffled, left = break_unique_copies(work, unshuffled, copy_rng)
         if left:
             warnings.append(
@@ -1082,6 +1083,7 @@ def _reattach(
 
 __all__ = [
     "CATEGORY_DECODINGS",
+    "COPIES_STREAM",
     "DEFAULT_BATCH_ROWS",
     "REPLACEMENT_STRATEGIES",
     "AvatarizationResult",

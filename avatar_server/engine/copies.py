@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MAX_ROUNDS = 5
+MAX_ROUNDS = 20
 
 
 def row_keys(frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.uint64]]:
