@@ -45,6 +45,8 @@ from avatar_server.engine.threads import one_blas_thread
 DEFAULT_BATCH_ROWS = 100_000
 DEFAULT_NCP = 5
 REDUCTION_MIN_MODALITIES = 20
+CLOSEST_SAMPLE_ROWS = 20_000
+"""Rows of a batch on which ``category_decoding="closest"`` judges the two decodings."""
 COPIES_STREAM = 0xC0B1
 """Seeds the copy-breaking swaps apart from the avatars' own draws."""
 _PLAN: dict[str, float] = {
@@ -948,18 +950,26 @@ def _decode_batch(
         if name not in chosen or not decoded:
             continue
         modalities, codes = table.categories[name]
-        counts = np.bincount(chosen[name], minlength=len(modalities)).astype(np.int64)
-        voted = assign_from_neighbours(candidates, weights, counts, rng)
         wanted = [
             _correlation_ratio(codes[rows], table.raw_numeric[rows, i], len(modalities))
             for i in decoded
         ]
-        ways = {"scores": chosen[name], "votes": voted}
+        # Judged on a sample: the neighbours' assignment costs ~0.15 s per column at 100k rows,
+        # paid in full only where it wins.
+        n = len(rows)
+        sample = (
+            np.arange(n)
+            if n <= CLOSEST_SAMPLE_ROWS
+            else np.sort(rng.choice(n, CLOSEST_SAMPLE_ROWS, replace=False))
+        )
+        counts = np.bincount(chosen[name][sample], minlength=len(modalities)).astype(np.int64)
+        voted = assign_from_neighbours(candidates[sample], weights[sample], counts, rng)
+        ways = {"scores": chosen[name][sample], "votes": voted}
         error = {
             way: float(
                 np.mean(
                     [
-                        abs(_correlation_ratio(found, decoded[i], len(modalities)) - target)
+                        abs(_correlation_ratio(found, decoded[i][sample], len(modalities)) - target)
                         for i, target in zip(decoded, wanted, strict=True)
                     ]
                 )
@@ -967,6 +977,9 @@ def _decode_batch(
             for way, found in ways.items()
         }
         if error["votes"] < error["scores"]:
+            if sample.size < n:
+                counts = np.bincount(chosen[name], minlength=len(modalities)).astype(np.int64)
+                voted = assign_from_neighbours(candidates, weights, counts, rng)
             chosen[name] = voted
     for info in codec.categorical:
         modalities = table.categories[info.name][0]
