@@ -28,7 +28,7 @@ from avatar_server.engine.columns import (
     restore_categorical,
 )
 from avatar_server.engine.contributions import variable_contributions
-from avatar_server.engine.copies import break_unique_copies
+from avatar_server.engine.copies import break_unique_copies, copies_left_warning
 from avatar_server.engine.decoding import (
     DISCRETE_LIMIT,
     assign_from_neighbours,
@@ -391,10 +391,7 @@ def avatarize(
         copy_rng = np.random.default_rng(np.random.SeedSequence([seed, COPIES_STREAM]))
         unshuffled, left = break_unique_copies(work, unshuffled, copy_rng)
         if left:
-            warnings.append(
-                f"{left} avatar(s) still equal an original row no other original shares: "
-                "raise k or coarsen the columns that single them out"
-            )
+            warnings.append(copies_left_warning(left))
     if exclude_variables is not None:
         unshuffled = _reattach(df, unshuffled, exclude_variables, coords, avatar_coords)
         if exclude_variables.replacement_strategy == "row_order":

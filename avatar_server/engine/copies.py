@@ -49,6 +49,14 @@ def _like(avatars: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
     return avatars.assign(**changed) if changed else avatars
 
 
+def copies_left_warning(left: int) -> str:
+    """The run warning for ``left`` avatars no swap could take off a unique original row."""
+    return (
+        f"{left} avatar(s) still equal an original row no other original shares: raise k or "
+        "coarsen the columns that single them out"
+    )
+
+
 def break_unique_copies(
     original: pd.DataFrame, avatars: pd.DataFrame, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, int]:
@@ -122,4 +130,4 @@ def _partner(
     return int(rng.choice(candidates)) if candidates.size else None
 
 
-__all__ = ["break_unique_copies", "row_keys", "unique_copy_rows"]
+__all__ = ["break_unique_copies", "copies_left_warning", "row_keys", "unique_copy_rows"]

@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 
 from avatar_server.engine.avatarize import avatarize
-from avatar_server.engine.copies import break_unique_copies, unique_copy_rows
+from avatar_server.engine.copies import (
+    break_unique_copies,
+    copies_left_warning,
+    unique_copy_rows,
+)
 
 
 def test_wbcd_avatars_copy_no_unique_original(wbcd: pd.DataFrame) -> None:
@@ -61,6 +65,7 @@ def test_a_copy_that_cannot_move_is_counted() -> None:
     fixed, left = break_unique_copies(original, avatars, np.random.default_rng(0))
     assert left == 2
     assert list(fixed["n"]) == [7, 7]
+    assert copies_left_warning(left).startswith("2 avatar(s) still equal an original row")
 
 
 def test_a_value_only_one_original_holds_cannot_be_swapped_away() -> None:
