@@ -151,12 +151,19 @@ def copies(original: pd.DataFrame, generated: pd.DataFrame) -> tuple[float, floa
     return float((held > 0).mean() * 100), float((held == 1).mean() * 100)
 
 
-def hidden_rate(original: pd.DataFrame, avatars: pd.DataFrame, seed: int) -> float:
+def privacy(original: pd.DataFrame, generated: pd.DataFrame, seed: int) -> Json:
+    """Hidden rate (needs the row link: row i generated from original i), and the median
+    distance to the closest original (DCR) with its original↔original baseline."""
     from avatar_server.engine.privacy import privacy_metrics
 
-    results = {r.name: r.value for r in privacy_metrics(original, avatars, seed=seed)}
-    value = results["hidden_rate"]
-    return float("nan") if value is None else float(value)
+    results = {r.name: r for r in privacy_metrics(original, generated, seed=seed)}
+    closest = results["distance_to_closest"]
+    baseline = closest.details.get("baseline_original")
+    return {
+        "hidden_rate": results["hidden_rate"].value,
+        "dcr": closest.value,
+        "dcr_baseline": baseline if isinstance(baseline, int | float) else None,
+    }
 
 
 # --- prediction utility ----------------------------------------------------------------------
@@ -301,8 +308,10 @@ def measure(
             found["hellinger_mean"] = whole["hellinger_mean"]
             found["correlation_difference_ratio_whole"] = whole["correlation_difference_ratio"]
             found["copies"], found["unique_copies"] = copies(frame, generated)
-            if method != COPULA:
-                found["hidden_rate"] = hidden_rate(frame, generated, seed)
+            measured = privacy(frame, generated, seed)
+            if method == COPULA:  # no row link: its "hidden rate" would pair unrelated rows
+                measured.pop("hidden_rate")
+            found.update(measured)
             if task is not None:
                 train, test = split(frame, task[0], seed)
                 made = generate(train, seed)
@@ -363,15 +372,17 @@ def report(
         "*Pearson / η / V*: mean absolute difference of Pearson r between numeric columns, of "
         "the correlation ratio η between a numeric and a categorical column, of Cramér's V "
         "between categorical columns (— when the table has no such pair). *Hellinger*: mean "
-        "over columns, all rows. *copies %*: generated rows equal to an original row; *unique "
-        "%*: to an original row no other original shares. *Target*: corr. diff. ≤ max(10 %, "
-        "1.5 × floor), hidden rate ≥ 90 % (avatars only: GaussianCopula has no row link), "
-        "Hellinger ≤ 0.05. *Advised k*: the k the product's advice gives for the table "
+        "over columns, all rows. *DCR*: the product's distance_to_closest (median distance "
+        "from a generated row to the nearest original, target > 0.2), with the same median "
+        "between originals in brackets. *copies %*: generated rows equal to an original row; "
+        "*unique %*: to an original row no other original shares. *Target*: corr. diff. ≤ "
+        "max(10 %, 1.5 × floor), hidden rate ≥ 90 % (avatars only: GaussianCopula has no "
+        "row link), Hellinger ≤ 0.05. *Advised k*: the k the product's advice gives for the table "
         "(`advise`: 20, or one neighbour per 50 rows).",
         "",
         "| table | method | corr. diff. % | (whole) | Pearson | η | V | Hellinger | hidden % "
-        "| copies % | unique % | target |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| DCR (baseline) | copies % | unique % | target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, (floor, figures) in results.items():
         rows, columns = sizes[name]
@@ -384,14 +395,16 @@ def report(
         )
         for method, found in figures.items():
             if not found.values:
-                lines.append(f"| {label} | {method} | not run (no SDV venv) | | | | | | | | | |")
+                lines.append(f"| {label} | {method} | not run (no SDV venv) | | | | | | | | | | |")
                 continue
             lines.append(
                 f"| {label} | {method} | {fmt(found.median('correlation_difference_ratio'), 1)} "
                 f"| {fmt(found.median('correlation_difference_ratio_whole'), 1)} "
                 f"| {fmt(found.median('pearson'))} | {fmt(found.median('eta'))} "
                 f"| {fmt(found.median('cramers_v'))} | {fmt(found.median('hellinger_mean'))} "
-                f"| {fmt(found.median('hidden_rate'), 1)} | {fmt(found.median('copies'), 1)} "
+                f"| {fmt(found.median('hidden_rate'), 1)} "
+                f"| {fmt(found.median('dcr'), 2)} ({fmt(found.median('dcr_baseline'), 2)}) "
+                f"| {fmt(found.median('copies'), 1)} "
                 f"| {fmt(found.median('unique_copies'), 1)} "
                 f"| {verdict(floor, found, method == COPULA)} |"
             )
@@ -454,8 +467,8 @@ def main() -> None:
             }
             # Each lever alone, where it has something to act on.
             if any(info.kind == "discrete" for info in codec.columns):
-                methods[f"avatar k = {K}, few-valued numbers as categories"] = ours(
-                    K, discrete_as_numbers=False
+                methods[f"avatar k = {K}, few-valued numbers as numbers (option)"] = ours(
+                    K, discrete_as_numbers=True
                 )
                 methods[f"avatar k = {K}, unique copies kept"] = ours(K, avoid_unique_copies=False)
             if any(info.kind in ("categorical", "boolean") for info in codec.columns):
