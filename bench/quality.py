@@ -13,8 +13,9 @@ beside SDV's GaussianCopula (``bench/.venv-sdv``, ``make bench-sdv-env``).
   (``signal.py``), the mean absolute difference of Pearson r between numeric columns, of the
   correlation ratio η between a numeric and a categorical column, and of Cramér's V between
   categorical columns (``signal.associations``), on the whole table: Hellinger mean, hidden rate
-  (avatars only: it needs the row link), and the share of rows equal to an original row (any,
-  and one no other original shares).
+  (avatars only: it needs the row link), ``distance_to_closest`` beside its original↔original
+  baseline, and the share of rows equal to an original row (any, and one no other original
+  shares).
 - **Target** per table: correlation difference ≤ max(10 %, 1.5 × floor), hidden rate ≥ 90 %,
   Hellinger mean ≤ 0.05.
 - **Prediction utility**: 70 % of the originals generate, the other 30 % test; a model trained
