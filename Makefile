@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-singling-out-control
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-singling-out-control bench-quality
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -97,6 +97,9 @@ bench-singling-out-control: $(STAMP) ## null experiment: which singling-out cont
 
 bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> bench/results/engine.md
 	$(BIN)/python -m bench.engine
+
+bench-quality: $(STAMP) ## dependence structure vs the noise floor and GaussianCopula (needs bench-sdv-env) -> bench/results/quality.md
+	$(BIN)/python -m bench.quality
 
 bench-workflow: $(STAMP) ## run() -> shuffled() latency on the embedded server -> bench/results/workflow.md
 	$(BIN)/python -m bench.workflow

@@ -74,7 +74,7 @@ class ColumnInfo:
         return None
 
 
-def _decimals(values: np.ndarray[Any, Any]) -> int | None:
+def decimals_needed(values: np.ndarray[Any, Any]) -> int | None:
     """Digits after the decimal point needed to write every value (None: more than 6)."""
     sample = values[:10_000]
     for digits in range(7):
@@ -135,7 +135,7 @@ def describe_column(name: str, series: pd.Series) -> ColumnInfo:
             dtype,
             missing,
             integral=integral,
-            decimals=0 if integral else _decimals(values),
+            decimals=0 if integral else decimals_needed(values),
             discrete_values=distinct,
         )
     if kind_letter == "M":

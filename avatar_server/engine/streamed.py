@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from avatar_server.engine.avatarize import (
+    COPIES_STREAM,
     Batch,
     BatchModel,
     ExclusionSettings,
@@ -44,6 +45,7 @@ from avatar_server.engine.codec import (
     modality_count,
 )
 from avatar_server.engine.columns import ColumnInfo
+from avatar_server.engine.copies import break_unique_copies
 from avatar_server.engine.progress import Progress, ProgressCallback
 from avatar_server.engine.threads import one_blas_thread
 
@@ -88,6 +90,9 @@ class RowsAvatars:
     avatars: pd.DataFrame
     coords: np.ndarray[Any, np.dtype[np.float64]]
     avatar_coords: np.ndarray[Any, np.dtype[np.float64]]
+    unique_copies_left: int = 0
+    """Avatars still equal to a row only one original of the batch holds (no swap could
+    break them; see :mod:`~avatar_server.engine.copies`)."""
 
 
 def covering_positions(
@@ -159,7 +164,7 @@ def fit_stream_model(
     report.done()
     return StreamModel(
         batch=BatchModel(
-            codec=codec, projection=fitted.projection, residual=fitted.residual, k=settings.k
+            codec=fitted.codec, projection=fitted.projection, residual=fitted.residual, k=settings.k
         ),
         imputation=fitted.imputation,
         left_out=fitted.left_out,
@@ -203,13 +208,19 @@ def avatarize_rows(model: StreamModel, frame: pd.DataFrame, number: int) -> Rows
         number=number, rows=rows, coords=coords, table=table, local_residuals=None, seed=0
     )
     result = avatarize_batch(model.batch, batch, rng)
-    avatars = result.avatars.sort_index()
+    # As avatarize does for a whole table, within the batch: its originals are all it holds.
+    copy_rng = np.random.default_rng(np.random.SeedSequence([model.seed, number, COPIES_STREAM]))
+    avatars, left = break_unique_copies(
+        work, result.avatars.sort_index()[list(work.columns)], copy_rng
+    )
     if model.exclusion is not None:
         source = frame.reset_index(drop=True)
         avatars = _reattach(source, avatars, model.exclusion, coords, result.mixed)
     avatars = avatars[list(model.columns)]
     avatars.index = frame.index
-    return RowsAvatars(avatars=avatars, coords=coords, avatar_coords=result.mixed)
+    return RowsAvatars(
+        avatars=avatars, coords=coords, avatar_coords=result.mixed, unique_copies_left=left
+    )
 
 
 def _check_k(k: int) -> None:

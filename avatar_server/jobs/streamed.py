@@ -40,6 +40,7 @@ from avatar_server.engine.advice import ColumnWarnings
 from avatar_server.engine.codec import TableCodec
 from avatar_server.engine.columns import ColumnInfo, describe_column
 from avatar_server.engine.contributions import variable_contributions
+from avatar_server.engine.copies import copies_left_warning
 from avatar_server.engine.keys import fresh_keys
 from avatar_server.engine.pseudonyms import pseudonymize
 from avatar_server.engine.streamed import (
@@ -342,6 +343,7 @@ class BatchOutcome:
     formula_like: dict[str, int]
     original: np.ndarray[Any, np.dtype[np.float64]]
     avatars: np.ndarray[Any, np.dtype[np.float64]]
+    unique_copies_left: int = 0
 
 
 PART_KINDS = ("unshuffled", "shuffled", "original", "avatars")
@@ -373,6 +375,7 @@ def avatarize_batch_part(shared: BatchTask, item: BatchItem) -> BatchOutcome:
         formula_like=formula_like_counts(avatars),
         original=made.coords[item.picked_original],
         avatars=made.avatar_coords[item.picked_avatars],
+        unique_copies_left=made.unique_copies_left,
     )
 
 
@@ -537,11 +540,16 @@ def run_streamed_table(
         batches=len(items),
         explained_variance_ratio=model.explained_variance_ratio,
         formula_like=formula_like,
-        warnings=columns.warnings + list(model.warnings),
+        warnings=columns.warnings + list(model.warnings) + _copies_warnings(ordered),
     )
     ctx.storage.delete_tree(parts_root)  # (a folder storage would keep an empty folder)
     phases.done("cleanup")
     logger.info("table %r streamed in %d batches: %s", name, len(items), phases)
+
+
+def _copies_warnings(outcomes: Sequence[BatchOutcome]) -> list[str]:
+    left = sum(outcome.unique_copies_left for outcome in outcomes)
+    return [copies_left_warning(left)] if left else []
 
 
 def _assemble(

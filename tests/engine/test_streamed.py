@@ -8,6 +8,7 @@ import pytest
 
 from avatar_server.engine.avatarize import ExclusionSettings, avatarize
 from avatar_server.engine.codec import TableCodec
+from avatar_server.engine.copies import unique_copy_rows
 from avatar_server.engine.streamed import (
     StreamSettings,
     avatarize_rows,
@@ -97,6 +98,26 @@ def test_streamed_avatars_keep_types_and_statistics_like_the_whole_table_run() -
     frequencies = df["city"].value_counts(normalize=True)
     made = avatars["city"].value_counts(normalize=True)
     assert (made.reindex(frequencies.index).fillna(0) - frequencies).abs().max() < 0.01
+
+
+def test_no_streamed_avatar_copies_a_row_only_one_original_of_its_batch_holds() -> None:
+    """Few-valued columns make such copies by chance (the whole-table run without the swaps
+    shows it); each batch breaks them among its own avatars."""
+    rng = np.random.default_rng(5)
+    latent = rng.normal(size=(3_000, 1))
+    scores = np.clip(np.round(3 + 1.5 * latent + rng.normal(0, 0.8, (3_000, 4))), 1, 6)
+    df = pd.DataFrame(scores.astype(np.int64), columns=["a", "b", "c", "d"])
+    plain = avatarize(df, k=10, seed=1, avoid_unique_copies=False).unshuffled
+    assert len(unique_copy_rows(df, plain)) > 10
+    codec = TableCodec.fit(df)
+    model = fit_stream_model(df, codec, StreamSettings(k=10), seed=1)
+    for number, start in enumerate(range(0, 3_000, 1_000)):
+        originals = df.iloc[start : start + 1_000]
+        made = avatarize_rows(model, originals, number)
+        assert made.unique_copies_left == 0
+        assert len(unique_copy_rows(originals, made.avatars)) == 0
+        assert list(made.avatars.columns) == list(df.columns)
+        assert made.avatars.index.equals(originals.index)
 
 
 def test_a_batch_gives_the_same_avatars_in_any_process_and_order() -> None:
