@@ -110,7 +110,7 @@ def test_every_file_is_private_in_open_folders(
             home_files = modes(home)
     finally:
         server.stop()
-    assert {entry.file_format for entry in reports} == {"html", "pdf"}
+    assert {entry.file_format for entry in reports} == {"html", "pdf", "json"}  # the manifest
     expected = {"avatars.db", "avatars.db-wal", "avatars.db-shm", "secret_key", "outbox.jsonl"}
     assert expected <= set(home_files), home_files
     assert any(name.startswith("datasets/") for name in modes(storage))

@@ -29,8 +29,8 @@ from avatar_server.engine.attack_linkage import linkage_attack, strongest
 from avatar_server.engine.attack_reconstruction import (
     independent_candidates,
     propose_candidates,
+    reconstructed_by,
     reconstruction_attack,
-    score_candidates,
 )
 from avatar_server.engine.attack_risks import (
     RiskEstimate,
@@ -98,9 +98,11 @@ def _reconstruction_risk(audit: Audit, *, seed: int) -> dict[str, Any]:
     candidates = propose_candidates(audit.avatars, seed=seed)
     if len(candidates) == 0:
         return estimate(0, n_train, 0, len(audit.control), 0, n_train).as_dict() | {"candidates": 0}
-    _, rebuilt = score_candidates(people, candidates, seed)
     chance = independent_candidates(audit.avatars, len(candidates), seed)
-    _, by_chance = score_candidates(people, chance, seed)
+    # One projection of the people for both sets of records: the candidates, then chance's.
+    space = evaluator_space(people, pd.concat([candidates, chance], ignore_index=True), None, seed)
+    _, rebuilt = reconstructed_by(space.original, space.avatars[: len(candidates)])
+    _, by_chance = reconstructed_by(space.original, space.avatars[len(candidates) :])
     risk = estimate(
         int(rebuilt[:n_train].sum()),
         n_train,
