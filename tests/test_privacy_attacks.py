@@ -5,6 +5,7 @@ real server."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 from avatar_server.engine.results import ATTACK_FIGURES, ATTACK_TARGETS, passes
 from avatars import Manager, Runner
 
-SET_ASIDE = {"primary_key": "pid", "pseudonymize": {"email": "UUID4"}}
+SET_ASIDE: dict[str, Any] = {"primary_key": "pid", "pseudonymize": {"email": "UUID4"}}
 
 
 def patients(rows: int = 240) -> pd.DataFrame:
