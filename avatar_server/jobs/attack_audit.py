@@ -27,7 +27,7 @@ import pandas as pd
 
 from avatar_server.engine.avatarize import avatarize
 from avatar_server.jobs.measured import like
-from avatar_server.jobs.parameters import exclusion_settings, imputation_settings
+from avatar_server.jobs.parameters import avatarize_options
 from avatar_server.jobs.processing import table_processors
 from avatar_server.jobs.tables import PreparedTable
 from avatar_yaml import AvatarizationParameters, InterRecordRangeDifferenceParameters
@@ -128,17 +128,7 @@ def audit_release(
     train_table = _subset(table, train_rows)
     chain = table_processors(train_table, chosen)
     data = chain.preprocess(train_table.data)
-    result = avatarize(
-        data,
-        k=chosen.k,
-        ncp=chosen.ncp,
-        column_weights=dict(chosen.column_weights) if chosen.column_weights else None,
-        use_categorical_reduction=bool(chosen.use_categorical_reduction),
-        imputation=imputation_settings(chosen.imputation),
-        exclude_variables=exclusion_settings(chosen.exclude_variables),
-        seed=seed,
-        progress=progress,
-    )
+    result = avatarize(data, **avatarize_options(chosen), seed=seed, progress=progress)
     avatars = chain.postprocess(result.unshuffled)
     train = train_table.data[list(columns)]
     control = table.data.iloc[control_rows].reset_index(drop=True)[list(columns)]

@@ -63,6 +63,7 @@ from avatar_server.jobs.manifest_parts import (
 from avatar_server.jobs.measured import MeasuredGroup, brought_groups, measured_groups
 from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
 from avatar_server.jobs.parameters import (
+    avatarize_options,
     exclusion_settings,
     imputation_settings,
     pseudonymization_settings,
@@ -194,14 +195,7 @@ def _table_input(name: str, group: PreparedGroup, chosen: AvatarizationParameter
             link.child_key: group.parent_rows[(name, link.child_key)]
             for link in group.links_into(name)
         },
-        options={
-            "k": chosen.k,
-            "ncp": chosen.ncp,
-            "column_weights": dict(chosen.column_weights) if chosen.column_weights else None,
-            "use_categorical_reduction": bool(chosen.use_categorical_reduction),
-            "imputation": imputation_settings(chosen.imputation),
-            "exclude_variables": exclusion_settings(chosen.exclude_variables),
-        },
+        options=avatarize_options(chosen),
     )
 
 

@@ -11,7 +11,13 @@ from avatar_server.engine import (
     ReplacementStrategy,
 )
 from avatar_server.engine.pseudonyms import PseudonymizationSettings
-from avatar_yaml import ExcludeVariables, ExcludeVariablesMethod, Imputation, Pseudonymization
+from avatar_yaml import (
+    AvatarizationParameters,
+    ExcludeVariables,
+    ExcludeVariablesMethod,
+    Imputation,
+    Pseudonymization,
+)
 
 
 def imputation_settings(settings: Imputation | None) -> ImputationSettings | None:
@@ -68,3 +74,17 @@ def pseudonymization_settings(strategy: Pseudonymization) -> PseudonymizationSet
 
 
 __all__ = ["exclusion_settings", "imputation_settings", "pseudonymization_settings"]
+
+
+def avatarize_options(chosen: AvatarizationParameters) -> dict[str, Any]:
+    """A table's avatarization parameters as ``avatarize``'s keyword arguments: what the run
+    avatarizes with, and what the privacy job's audit release replays (so both read them
+    alike)."""
+    return {
+        "k": chosen.k,
+        "ncp": chosen.ncp,
+        "column_weights": dict(chosen.column_weights) if chosen.column_weights else None,
+        "use_categorical_reduction": bool(chosen.use_categorical_reduction),
+        "imputation": imputation_settings(chosen.imputation),
+        "exclude_variables": exclusion_settings(chosen.exclude_variables),
+    }
