@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from avatar_server.engine.avatarize import avatarize
 from avatar_server.jobs.attack_audit import (
     AUDIT_MAX_ROWS,
     AUDIT_SHARE,
@@ -16,7 +17,9 @@ from avatar_server.jobs.attack_audit import (
     audit_release,
     audit_split,
 )
+from avatar_server.jobs.attack_metrics import table_attacks
 from avatar_server.jobs.tables import PreparedTable
+from avatar_server.jobs.verdict import table_verdict
 from avatar_yaml import (
     AvatarizationParameters,
     ExcludeVariables,
@@ -125,3 +128,47 @@ def test_tables_an_audit_cannot_replay_are_refused_with_the_reason() -> None:
     )
     with pytest.raises(AuditNotMade, match="inter-record"):
         audit_release(PreparedTable(name="t", data=data), chosen, ["care", "bill"], seed=0)
+
+
+def test_a_share_the_engine_refuses_is_an_audit_not_made() -> None:
+    """A sparse column whose every value falls among the held-out rows: the audit's share
+    holds none of it, which the engine refuses; the audit says why instead of failing."""
+    rows = 200
+    data = pd.DataFrame({"a": np.arange(rows, dtype=float), "b": np.nan})
+    _, control = audit_split(rows, seed=0)
+    data.loc[control[:2], "b"] = 1.0
+    with pytest.raises(AuditNotMade, match="could not be avatarized"):
+        audit_release(
+            PreparedTable(name="t", data=data), AvatarizationParameters(k=5), ["a", "b"], seed=0
+        )
+
+
+def test_attacks_on_awkward_tables_say_what_could_not_be_measured() -> None:
+    """Two columns (singling out on two conditions, the rest as usual); three yes/no columns
+    (avatars too alike to propose a record from): the attacks run or say why, never fail."""
+    rng = np.random.default_rng(0)
+    two = pd.DataFrame({"x": rng.normal(size=200), "y": rng.normal(size=200)})
+    yes_no = pd.DataFrame({c: rng.choice(["yes", "no"], 1000) for c in "abc"})
+    for data in (two, yes_no):
+        avatars = avatarize(data, k=10, seed=1).unshuffled
+        found = table_attacks(
+            PreparedTable(name="t", data=data), AvatarizationParameters(k=10), data, avatars, seed=0
+        )
+        for section in ("singling_out", "linkability", "inference", "reconstruction_risk"):
+            assert "value" in found[section] or found[section]["not_computed"], section
+        assert set(found["passed"]) <= set(found["targets"])
+    assert "value" in found["linkability"]
+
+
+def test_a_release_no_attack_ran_on_cannot_pass_the_verdict() -> None:
+    data = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    verdict = table_verdict(
+        [{}],
+        PreparedTable(name="visit", data=data),
+        data,
+        None,
+        attacks={"not_computed": "attacks on linked tables are not supported yet"},
+    )
+    (item,) = [i for i in verdict["items"] if i["name"] == "attacks_not_run"]
+    assert not item["passed"] and "linked" in item["reason"]
+    assert verdict["status"] == "fail"

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.avatarize import avatarize
+from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS, avatarize
 from avatar_server.jobs.measured import like
 from avatar_server.jobs.parameters import avatarize_options
 from avatar_server.jobs.processing import table_processors
@@ -34,7 +34,7 @@ from avatar_yaml import AvatarizationParameters, InterRecordRangeDifferenceParam
 
 AUDIT_SHARE = 0.75
 AUDIT_MAX_ROWS = 20_000
-MIN_CONTROL_ROWS = 10
+MIN_CONTROL_ROWS = 30
 
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
@@ -105,12 +105,15 @@ def audit_release(
     *,
     seed: int,
     progress: Callable[[str, float], None] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> Audit:
     """The audit of ``table`` avatarized with ``chosen``, on the measured ``columns``.
 
     Raises :class:`AuditNotMade` when the table cannot be audited the way it was released: too
-    few rows for k and a control set, or an inter-record processor (it chains each person's
-    records by the released identifier, which an audit does not release)."""
+    few rows for k and a control set, an inter-record processor (it chains each person's
+    records by the released identifier, which an audit does not release), or a share the
+    engine refuses. ``batch_rows``: the run's, so a deployment that avatarizes in small
+    batches is audited in batches too."""
     if any(
         isinstance(given, InterRecordRangeDifferenceParameters)
         for given in chosen.avatarization_processors_parameters or []
@@ -126,10 +129,19 @@ def audit_release(
             f"k = {chosen.k} (a {AUDIT_SHARE:.0%} share) and {MIN_CONTROL_ROWS} rows held out"
         )
     train_table = _subset(table, train_rows)
-    chain = table_processors(train_table, chosen)
-    data = chain.preprocess(train_table.data)
-    result = avatarize(data, **avatarize_options(chosen), seed=seed, progress=progress)
-    avatars = chain.postprocess(result.unshuffled)
+    try:
+        chain = table_processors(train_table, chosen)
+        data = chain.preprocess(train_table.data)
+        result = avatarize(
+            data, **avatarize_options(chosen), seed=seed, progress=progress, batch_rows=batch_rows
+        )
+        avatars = chain.postprocess(result.unshuffled)
+    except ValueError as why:
+        # A share of a table can lack what the whole holds (a sparse column's every value
+        # may fall among the held-out rows): the audit says so instead of failing the job.
+        raise AuditNotMade(
+            f"the audit's {AUDIT_SHARE:.0%} share of the rows could not be avatarized: {why}"
+        ) from None
     train = train_table.data[list(columns)]
     control = table.data.iloc[control_rows].reset_index(drop=True)[list(columns)]
     return Audit(

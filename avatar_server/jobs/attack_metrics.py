@@ -40,6 +40,7 @@ from avatar_server.engine.attack_risks import (
     singling_out_risk,
 )
 from avatar_server.engine.attack_space import evaluator_space
+from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP
 from avatar_server.engine.privacy_distances import local_cloaking_counts
 from avatar_server.engine.record_risk import RecordSignals, record_risk
@@ -51,11 +52,37 @@ from avatar_yaml import AvatarizationParameters
 Progress = Callable[[str, float], None]
 
 N_ATTACKS = 500
+SINGLING_OUT_COLUMNS = 3
 CLOAKING_CAP = 64
 
 
 def _not_computed(reason: str) -> dict[str, Any]:
     return {"not_computed": reason}
+
+
+def _attempt(attack: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One attack's figures, or why it could not be measured on this table (too few columns,
+    avatars too alike to propose a record from...): one attack never fails the whole job."""
+    try:
+        return attack()
+    except ValueError as why:
+        return _not_computed(str(why))
+
+
+def _judged(risk: RiskEstimate, what: str) -> dict[str, Any]:
+    """A risk as the result holds it; with no attack made (no query could be formed) nothing
+    is measured, which is said rather than read as a risk of 0."""
+    if risk.n_attacks == 0 or risk.n_control_attacks == 0:
+        return _not_computed(f"no {what} attack could be made on this table")
+    return risk.as_dict()
+
+
+def _inference(per_secret: dict[str, RiskEstimate]) -> dict[str, Any]:
+    worst = max(per_secret, key=lambda name: per_secret[name].value)
+    return _judged(per_secret[worst], "inference") | {
+        "secret": worst,
+        "per_secret": {name: risk.as_dict() for name, risk in per_secret.items()},
+    }
 
 
 def _risks(
@@ -65,26 +92,22 @@ def _risks(
     *,
     seed: int,
 ) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        "singling_out": singling_out_risk(
-            audit_train, audit_avatars, control, n_attacks=N_ATTACKS, seed=seed
-        ).as_dict(),
-        "linkability": linkability_risk(
-            audit_train, audit_avatars, control, n_attacks=N_ATTACKS, seed=seed
-        ).as_dict(),
+    sides = (audit_train, audit_avatars, control)
+    columns = min(SINGLING_OUT_COLUMNS, audit_train.shape[1])
+    return {
+        "singling_out": _attempt(
+            lambda: _judged(
+                singling_out_risk(*sides, n_attacks=N_ATTACKS, n_columns=columns, seed=seed),
+                "singling-out",
+            )
+        ),
+        "linkability": _attempt(
+            lambda: _judged(linkability_risk(*sides, n_attacks=N_ATTACKS, seed=seed), "linkability")
+        ),
+        "inference": _attempt(
+            lambda: _inference(inference_risks(*sides, n_attacks=N_ATTACKS, seed=seed))
+        ),
     }
-    per_secret: dict[str, RiskEstimate] = inference_risks(
-        audit_train, audit_avatars, control, n_attacks=N_ATTACKS, seed=seed
-    )
-    if per_secret:
-        worst = max(per_secret, key=lambda name: per_secret[name].value)
-        found["inference"] = per_secret[worst].as_dict() | {
-            "secret": worst,
-            "per_secret": {name: risk.as_dict() for name, risk in per_secret.items()},
-        }
-    else:
-        found["inference"] = _not_computed("the table has a single column: nothing to infer from")
-    return found
 
 
 def _reconstruction_risk(audit: Audit, *, seed: int) -> dict[str, Any]:
@@ -97,21 +120,50 @@ def _reconstruction_risk(audit: Audit, *, seed: int) -> dict[str, Any]:
     n_train = len(audit.train)
     candidates = propose_candidates(audit.avatars, seed=seed)
     if len(candidates) == 0:
-        return estimate(0, n_train, 0, len(audit.control), 0, n_train).as_dict() | {"candidates": 0}
+        return _not_computed("the audit avatars are too alike to propose a record from")
     chance = independent_candidates(audit.avatars, len(candidates), seed)
     # One projection of the people for both sets of records: the candidates, then chance's.
     space = evaluator_space(people, pd.concat([candidates, chance], ignore_index=True), None, seed)
     _, rebuilt = reconstructed_by(space.original, space.avatars[: len(candidates)])
     _, by_chance = reconstructed_by(space.original, space.avatars[len(candidates) :])
+    # As many people counted on each side (see attack_risks: unequal counts bias the risk).
+    n_control = len(audit.control)
+    counted = np.random.default_rng([seed, 29]).choice(n_train, size=n_control, replace=False)
     risk = estimate(
-        int(rebuilt[:n_train].sum()),
-        n_train,
+        int(rebuilt[counted].sum()),
+        n_control,
         int(rebuilt[n_train:].sum()),
-        len(audit.control),
-        int(by_chance[:n_train].sum()),
-        n_train,
+        n_control,
+        int(by_chance[counted].sum()),
+        n_control,
     )
     return risk.as_dict() | {"candidates": len(candidates)}
+
+
+def _record_risk(
+    original: pd.DataFrame,
+    avatars: pd.DataFrame,
+    chosen: AvatarizationParameters | None,
+    linkage: tuple[np.ndarray[Any, np.dtype[np.bool_]], int],
+    rebuilt: np.ndarray[Any, np.dtype[np.bool_]],
+    by_chance: float | None,
+    *,
+    seed: int,
+) -> dict[str, Any]:
+    """Per-record risk from what the attacks found per original: linked at top 1 (of the
+    originals attacked), rebuilt, and their local cloaking in the originals' projection."""
+    linked, attacked = linkage
+    space = evaluator_space(original, avatars, DEFAULT_METRIC_NCP, seed)
+    signals = RecordSignals(
+        local_cloaking=local_cloaking_counts(space.original, space.avatars, CLOAKING_CAP),
+        linked_top1=linked,
+        reconstructed=rebuilt,
+        linkage_targets=attacked,
+        reconstructed_by_chance=by_chance,
+    )
+    return record_risk(
+        signals, original=original, k=chosen.k if chosen is not None else None
+    ).as_dict()
 
 
 def _passed(found: dict[str, Any]) -> dict[str, bool]:
@@ -132,6 +184,7 @@ def table_attacks(
     *,
     seed: int,
     progress: Progress | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> dict[str, Any]:
     """The attacks on one table: ``original`` and ``avatars`` row for row (the measured
     columns), ``chosen`` the parameters the avatars were made with (None for avatars the user
@@ -145,39 +198,48 @@ def table_attacks(
         found["audit"] = _not_computed(reason)
     else:
         try:
-            audit = audit_release(table, chosen, columns, seed=seed)
+            audit = audit_release(table, chosen, columns, seed=seed, batch_rows=batch_rows)
         except AuditNotMade as why:
             found["audit"] = _not_computed(str(why))
         else:
             found["audit"] = audit.facts()
             report("attacks: singling out, linkability, inference", 0.3)
             found |= _risks(audit.train, audit.avatars, audit.control, seed=seed)
-            found["reconstruction_risk"] = _reconstruction_risk(audit, seed=seed)
+            found["reconstruction_risk"] = _attempt(lambda: _reconstruction_risk(audit, seed=seed))
     if "not_computed" in found["audit"]:
         for name in ("singling_out", "linkability", "inference", "reconstruction_risk"):
             found[name] = _not_computed(found["audit"]["not_computed"])
     report("attacks: linkage", 0.6)
-    linkage = linkage_attack(original, avatars, seed=seed)
-    chosen_space = strongest(linkage)
-    found["linkage"] = chosen_space.as_dict() | {
-        "spaces": {result.space: result.as_dict() for result in linkage}
-    }
-    report("attacks: reconstruction", 0.8)
-    reconstruction = reconstruction_attack(original, avatars, seed=seed)
-    found["reconstruction"] = reconstruction.as_dict()
-    space = evaluator_space(original, avatars, DEFAULT_METRIC_NCP, seed)
+    try:
+        linkage = linkage_attack(original, avatars, seed=seed)
+    except ValueError as why:
+        found["linkage"] = _not_computed(str(why))
+        linkage = []
     linked = np.zeros(len(original), dtype=np.bool_)
-    linked[chosen_space.targets] = chosen_space.top1_success >= 0.5
-    signals = RecordSignals(
-        local_cloaking=local_cloaking_counts(space.original, space.avatars, CLOAKING_CAP),
-        linked_top1=linked,
-        reconstructed=reconstruction.reconstructed_originals,
-        linkage_targets=len(chosen_space.targets),
-        reconstructed_by_chance=reconstruction.chance_recall * len(original),
+    attacked = 0
+    if linkage:
+        chosen_space = strongest(linkage)
+        found["linkage"] = chosen_space.as_dict() | {
+            "spaces": {result.space: result.as_dict() for result in linkage}
+        }
+        linked[chosen_space.targets] = chosen_space.top1_success >= 0.5
+        attacked = len(chosen_space.targets)
+    report("attacks: reconstruction", 0.8)
+    rebuilt = np.zeros(len(original), dtype=np.bool_)
+    by_chance = None
+    try:
+        reconstruction = reconstruction_attack(original, avatars, seed=seed)
+    except ValueError as why:
+        found["reconstruction"] = _not_computed(str(why))
+    else:
+        found["reconstruction"] = reconstruction.as_dict()
+        rebuilt = reconstruction.reconstructed_originals
+        by_chance = reconstruction.chance_recall * len(original)
+    found["record_risk"] = _attempt(
+        lambda: _record_risk(
+            original, avatars, chosen, (linked, attacked), rebuilt, by_chance, seed=seed
+        )
     )
-    found["record_risk"] = record_risk(
-        signals, original=original, k=chosen.k if chosen is not None else None
-    ).as_dict()
     found["targets"] = dict(ATTACK_TARGETS)
     found["passed"] = _passed(found)
     report("attacks", 1.0)

@@ -688,6 +688,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     avatars,
                     seed=seed,
                     progress=ctx.part(done, steps, f"{name} (attacks)"),
+                    batch_rows=ctx.settings.batch_rows,
                 )
                 done += 1
             if name in measured or group.linked:

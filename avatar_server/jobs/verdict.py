@@ -138,6 +138,18 @@ def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
 def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
     """One item per attack with a figure. An anonymeter risk passes on its point value; its
     interval is in the reason, so a reader sees when a small control set leaves it loose."""
+    if "not_computed" in attacks:
+        # No attack ran at all (linked and series tables, for now): the verdict cannot say
+        # the avatars resist them, so it does not pass on their silence.
+        return [
+            _item(
+                "attacks_not_run",
+                False,
+                f"the attacks were not run: {attacks['not_computed']}",
+                "avatarize and measure the table on its own (without its links) to see what "
+                "the attacks find, and weigh that before sharing the linked release",
+            )
+        ]
     items = []
     passed = attacks.get("passed") or {}
     for name, (section, key) in ATTACK_FIGURES.items():
