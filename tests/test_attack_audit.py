@@ -172,3 +172,24 @@ def test_a_release_no_attack_ran_on_cannot_pass_the_verdict() -> None:
     (item,) = [i for i in verdict["items"] if i["name"] == "attacks_not_run"]
     assert not item["passed"] and "linked" in item["reason"]
     assert verdict["status"] == "fail"
+
+
+def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
+    """iris fails attacks at k = 20: the same audit is made at 40 and 80, and each failed
+    item's remedy says what the larger k measured (here: it does not defeat them)."""
+    iris = pd.read_csv(shared_data / "iris.csv")
+    avatars = avatarize(iris, k=20, seed=0).unshuffled
+    table = PreparedTable(name="iris", data=iris)
+    found = table_attacks(table, AvatarizationParameters(k=20), iris, avatars, seed=0)
+    failing = {name for name, passed in found["passed"].items() if not passed}
+    assert "attack_inference" in failing
+    tried = found["raised_k"]
+    assert [entry["k"] for entry in tried] == [40, 80]
+    assert all(set(entry["passed"]) <= failing for entry in tried)
+    verdict = table_verdict([{}], table, iris, None, attacks=found)
+    items = {item["name"]: item for item in verdict["items"]}
+    for name in failing - {"attack_linkage"}:
+        held = tried[-1]["passed"][name]
+        expected = "raise k to" if held else "raising k to 80 did not defeat it"
+        assert expected in items[name]["remedy"], items[name]["remedy"]
+    assert "{" not in items["attack_inference"]["remedy"]  # words, not a dict

@@ -20,6 +20,7 @@ targets (``results.ATTACK_TARGETS``) are the one place the verdict's attack item
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -166,6 +167,46 @@ def _record_risk(
     ).as_dict()
 
 
+AUDIT_ATTACKS = ("singling_out", "linkability", "inference", "reconstruction_risk")
+RAISED_K_FACTORS = (2, 4)
+
+
+def _audit_attacks(audit: Audit, *, seed: int) -> dict[str, Any]:
+    """The attacks measured on an audit release, each a figure or why not."""
+    found = _risks(audit.train, audit.avatars, audit.control, seed=seed)
+    found["reconstruction_risk"] = _attempt(lambda: _reconstruction_risk(audit, seed=seed))
+    return found
+
+
+def _raised_k(
+    table: PreparedTable,
+    chosen: AvatarizationParameters,
+    columns: Sequence[str],
+    failing: set[str],
+    *,
+    seed: int,
+    batch_rows: int,
+) -> list[dict[str, Any]]:
+    """What a larger k does to the audit attacks that fail: the same audit at 2k, then 4k,
+    until they pass or the table is too small; so the remedy "raise k" names a measured k, or
+    says that raising it does not help (then the columns must change)."""
+    tried = []
+    for factor in RAISED_K_FACTORS:
+        k = chosen.k * factor
+        try:
+            audit = audit_release(
+                table, replace(chosen, k=k), columns, seed=seed, batch_rows=batch_rows
+            )
+        except AuditNotMade:
+            break
+        judged = _passed(_audit_attacks(audit, seed=seed))
+        values = {name: judged[name] for name in failing if name in judged}
+        tried.append({"k": k, "passed": values})
+        if all(values.values()):
+            break
+    return tried
+
+
 def _passed(found: dict[str, Any]) -> dict[str, bool]:
     """Each attack with a figure against its target (an attack not computed is not judged)."""
     judged = {}
@@ -204,10 +245,15 @@ def table_attacks(
         else:
             found["audit"] = audit.facts()
             report("attacks: singling out, linkability, inference", 0.3)
-            found |= _risks(audit.train, audit.avatars, audit.control, seed=seed)
-            found["reconstruction_risk"] = _attempt(lambda: _reconstruction_risk(audit, seed=seed))
+            found |= _audit_attacks(audit, seed=seed)
+            failing = {name for name, passed in _passed(found).items() if not passed}
+            if failing:
+                report("attacks: the same audit at a larger k", 0.5)
+                found["raised_k"] = _raised_k(
+                    table, chosen, columns, failing, seed=seed, batch_rows=batch_rows
+                )
     if "not_computed" in found["audit"]:
-        for name in ("singling_out", "linkability", "inference", "reconstruction_risk"):
+        for name in AUDIT_ATTACKS:
             found[name] = _not_computed(found["audit"]["not_computed"])
     report("attacks: linkage", 0.6)
     try:

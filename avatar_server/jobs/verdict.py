@@ -120,19 +120,38 @@ def _set_aside_item(column: str, originals: pd.Series, released: pd.Series) -> d
     )
 
 
+def _raised_k_remedy(name: str, attacks: dict[str, Any]) -> str | None:
+    """The k measured on the audit to defeat this attack, or that raising k did not."""
+    tried = [entry for entry in attacks.get("raised_k") or [] if name in entry.get("passed", {})]
+    if not tried:
+        return None
+    for entry in tried:
+        if entry["passed"][name]:
+            return f"raise k to {entry['k']} (measured on the audit release: the attack then fails)"
+    largest = tried[-1]["k"]
+    return f"raising k to {largest} did not defeat it (measured on the audit release)"
+
+
 def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
-    """What would defeat this attack: a larger k (the one measured to cover the records at
-    risk, when the per-record risk found it), or the column that exposes the records."""
-    remedies = (attacks.get("record_risk") or {}).get("remedies") or []
+    """What would defeat this attack: the k measured on the audit release when one was, then
+    the columns that expose the records at risk (or, for inference, the secret column)."""
+    parts = []
+    measured = _raised_k_remedy(name, attacks)
+    if measured is not None:
+        parts.append(measured)
     if name == "attack_inference":
         secret = (attacks.get("inference") or {}).get("secret")
-        return (
-            f"raise k, or drop, coarsen or group column {secret!r} (the attacker infers it "
-            "from the others)"
+        parts.append(
+            f"drop, coarsen or group column {secret!r} (the attacker infers it from the others)"
         )
-    if remedies:
-        return "; ".join(str(remedy) for remedy in remedies)
-    return _RAISE_K
+    else:
+        remedies = (attacks.get("record_risk") or {}).get("remedies") or []
+        parts += [
+            str(remedy["advice"])
+            for remedy in remedies
+            if remedy.get("advice") and (measured is None or remedy.get("action") != "raise_k")
+        ]
+    return "; ".join(parts) if parts else _RAISE_K
 
 
 def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
