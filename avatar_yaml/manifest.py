@@ -51,6 +51,8 @@ def column_treatments(
     table: TableInfo,
     columns: Sequence[Mapping[str, Any]],
     chosen: AvatarizationParameters | None,
+    *,
+    brought: bool = False,
 ) -> list[dict[str, Any]]:
     """Each column of the uploaded table (``columns``: the dataset's discovered columns, with
     ``name`` and, when detected, ``role`` and ``type``) with its role and what the run does
@@ -59,7 +61,9 @@ def column_treatments(
     ``foreign_key`` (replaced by the new key of the avatar parent), ``pseudonymized``
     (``strategy`` gives the kind), ``grouped`` (rare values merged before avatarization),
     ``kept_as_is`` (a risky column kept on purpose), ``dropped``, or ``measured`` for a table
-    whose avatars the user brought (the server released nothing of its own)."""
+    whose avatars the user brought (``brought``: the server released nothing of its own). A
+    series table has no avatarization parameters (``chosen`` None) but its curves are
+    avatarized all the same."""
     declared = {column.field: column for column in table.columns or []}
     exclusion = chosen.exclude_variables if chosen is not None else None
     excluded = set(exclusion.variable_names) if exclusion is not None else set()
@@ -81,7 +85,7 @@ def column_treatments(
         elif info is not None and info.pseudonymization is not None:
             entry["treatment"] = "pseudonymized"
             entry["strategy"] = str(info.pseudonymization.kind)
-        elif chosen is None:
+        elif brought:
             entry["treatment"] = "measured"
         elif info is not None and info.keep is KeepMode.AS_IS:
             entry["treatment"] = "kept_as_is"

@@ -174,5 +174,7 @@ def test_every_treatment_of_a_column() -> None:
     assert found["email"]["strategy"] == "UUID4"
     assert found["income"]["reattached"] == "row_order"
     assert found["notes"]["role"] == "free_text"
-    measured = column_treatments(table, columns, None)  # avatars the user brought
+    measured = column_treatments(table, columns, None, brought=True)  # avatars brought
     assert [c["treatment"] for c in measured][-3:] == ["measured"] * 3
+    series = column_treatments(table, columns, None)  # a series table: no parameters of its own
+    assert [c["treatment"] for c in series][-3:] == ["kept_as_is", "avatarized", "avatarized"]

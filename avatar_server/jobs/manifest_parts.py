@@ -196,7 +196,7 @@ def write_privacy_part(ctx: JobContext, out: ResultWriter) -> None:
         if name in brought:
             tables[name]["released"] = brought[name]
             tables[name]["columns"] = column_treatments(
-                ctx.table(name), ctx.dataset(name).columns, None
+                ctx.table(name), ctx.dataset(name).columns, None, brought=True
             )
     seed = document.seed if document is not None and document.seed is not None else 0
     part = _part(
