@@ -202,9 +202,9 @@ def verification(
     manifest: Mapping[str, Any], check: ReleaseCheck, *, accept_risk: bool
 ) -> Verification:
     """Judge one checked file: 0 when it is a shareable released file whose table passed
-    its privacy verdict (or was not evaluated: said so); :data:`VERIFY_REFUSED` when it
-    matches no entry or is a file not to share; 3 when its table failed the verdict, unless
-    ``accept_risk``."""
+    its privacy verdict; :data:`VERIFY_REFUSED` when it matches no entry or is a file not to
+    share; 3 when its table failed the verdict or was not evaluated (nothing cleared it: a
+    script gating on the exit status must not read that as cleared), unless ``accept_risk``."""
     from avatars.cli import VERDICT_FAILED
 
     lines = [str(check)]
@@ -218,9 +218,10 @@ def verification(
     if verdict is None:
         lines.append(
             f"  privacy verdict of table {table!r}: not evaluated (the run measured no "
-            "privacy metrics): nothing in this manifest clears the file"
+            "privacy metrics): nothing in this manifest clears the file; --accept-risk exits "
+            "0 anyway"
         )
-        return Verification(lines, 0)
+        return Verification(lines, 0 if accept_risk else VERDICT_FAILED)
     status = str(verdict.get("status"))
     failing = ", ".join(str(name) for name in verdict.get("failing") or [])
     lines.append(

@@ -275,8 +275,24 @@ def test_verify_says_when_nothing_evaluated_the_file(
         entry["job"], entry["name"], tmp_path / "iris.avatars.csv", neutralize_formulas=False
     )
     done = avatars(
-        "verify", "release_manifest.json", "iris.avatars.csv", env=cli_run.env, cwd=tmp_path
+        "verify",
+        "release_manifest.json",
+        "iris.avatars.csv",
+        env=cli_run.env,
+        cwd=tmp_path,
+        check=False,
     )
     assert "note: this manifest is incomplete (no part from: privacy_metrics" in done.stdout
     assert "is the shuffled file 'iris.shuffled.csv' of table 'iris'" in done.stdout
     assert "privacy verdict of table 'iris': not evaluated" in done.stdout
+    # Nothing cleared the file: a script gating on the exit status must not read it as cleared.
+    assert done.returncode == VERDICT_FAILED
+    accepted = avatars(
+        "verify",
+        "release_manifest.json",
+        "iris.avatars.csv",
+        "--accept-risk",
+        env=cli_run.env,
+        cwd=tmp_path,
+    )
+    assert accepted.returncode == 0
