@@ -14,6 +14,7 @@ import pandas as pd
 
 from avatar_server.engine.codec import with_text_labels
 from avatar_server.engine.metric_space import MetricSpace, metric_space
+from avatar_server.engine.privacy import check_same_columns
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -35,17 +36,7 @@ def check_pair(original: pd.DataFrame, avatars: pd.DataFrame, *, paired: bool) -
             )
         if table.shape[0] == 0 or table.shape[1] == 0:
             raise ValueError(f"the {name} table is empty: it needs rows and columns")
-    original_columns = [str(c) for c in original.columns]
-    avatar_columns = [str(c) for c in avatars.columns]
-    if original_columns != avatar_columns:
-        missing = [c for c in original_columns if c not in avatar_columns]
-        extra = [c for c in avatar_columns if c not in original_columns]
-        if not missing and not extra:
-            raise ValueError("the avatars have the original's columns but in another order")
-        raise ValueError(
-            f"the avatars must have the original's columns (missing: {missing}, "
-            f"unexpected: {extra})"
-        )
+    check_same_columns(original, avatars)
     if paired and len(original) != len(avatars):
         raise ValueError(
             "the unshuffled avatars must have one row per original row, in the same order: "

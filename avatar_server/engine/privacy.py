@@ -61,13 +61,11 @@ def _check_names(names: Sequence[str], columns: list[str], parameter: str) -> No
             raise ValueError(f"{parameter} names an unknown column: {name!r}")
 
 
-def _check_tables(original: pd.DataFrame, unshuffled: pd.DataFrame) -> None:
-    if original.shape[1] == 0 or len(original) == 0:
-        raise ValueError("the original table is empty")
-    if unshuffled.shape[1] == 0 or len(unshuffled) == 0:
-        raise ValueError("the avatar table is empty")
+def check_same_columns(original: pd.DataFrame, avatars: pd.DataFrame) -> None:
+    """Refuse avatars whose columns are not the original's, in order, saying which differ:
+    every measure and attack pairs the two tables column by column."""
     original_columns = [str(c) for c in original.columns]
-    avatar_columns = [str(c) for c in unshuffled.columns]
+    avatar_columns = [str(c) for c in avatars.columns]
     if original_columns != avatar_columns:
         missing = [c for c in original_columns if c not in avatar_columns]
         extra = [c for c in avatar_columns if c not in original_columns]
@@ -77,6 +75,14 @@ def _check_tables(original: pd.DataFrame, unshuffled: pd.DataFrame) -> None:
             "the avatars must have the original's columns "
             f"(missing: {missing}, unexpected: {extra})"
         )
+
+
+def _check_tables(original: pd.DataFrame, unshuffled: pd.DataFrame) -> None:
+    if original.shape[1] == 0 or len(original) == 0:
+        raise ValueError("the original table is empty")
+    if unshuffled.shape[1] == 0 or len(unshuffled) == 0:
+        raise ValueError("the avatar table is empty")
+    check_same_columns(original, unshuffled)
     if len(original) != len(unshuffled):
         raise ValueError(
             "the unshuffled avatars must have one row per original row: "
