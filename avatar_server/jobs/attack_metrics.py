@@ -86,28 +86,24 @@ def _inference(per_secret: dict[str, RiskEstimate]) -> dict[str, Any]:
     }
 
 
-def _risks(
-    audit_train: pd.DataFrame,
-    audit_avatars: pd.DataFrame,
-    control: pd.DataFrame,
-    *,
-    seed: int,
-) -> dict[str, Any]:
-    sides = (audit_train, audit_avatars, control)
-    columns = min(SINGLING_OUT_COLUMNS, audit_train.shape[1])
+def _audit_attacks(audit: Audit, *, seed: int, only: set[str] | None = None) -> dict[str, Any]:
+    """The attacks measured on an audit release (``only``: those sections), each a figure or
+    why not."""
+    sides = (audit.train, audit.avatars, audit.control)
+    columns = min(SINGLING_OUT_COLUMNS, audit.train.shape[1])
+    attacks: dict[str, Callable[[], dict[str, Any]]] = {
+        "singling_out": lambda: _judged(
+            singling_out_risk(*sides, n_attacks=N_ATTACKS, n_columns=columns, seed=seed),
+            "singling-out",
+        ),
+        "linkability": lambda: _judged(
+            linkability_risk(*sides, n_attacks=N_ATTACKS, seed=seed), "linkability"
+        ),
+        "inference": lambda: _inference(inference_risks(*sides, n_attacks=N_ATTACKS, seed=seed)),
+        "reconstruction_risk": lambda: _reconstruction_risk(audit, seed=seed),
+    }
     return {
-        "singling_out": _attempt(
-            lambda: _judged(
-                singling_out_risk(*sides, n_attacks=N_ATTACKS, n_columns=columns, seed=seed),
-                "singling-out",
-            )
-        ),
-        "linkability": _attempt(
-            lambda: _judged(linkability_risk(*sides, n_attacks=N_ATTACKS, seed=seed), "linkability")
-        ),
-        "inference": _attempt(
-            lambda: _inference(inference_risks(*sides, n_attacks=N_ATTACKS, seed=seed))
-        ),
+        name: _attempt(attack) for name, attack in attacks.items() if only is None or name in only
     }
 
 
@@ -171,13 +167,6 @@ AUDIT_ATTACKS = ("singling_out", "linkability", "inference", "reconstruction_ris
 RAISED_K_FACTORS = (2, 4)
 
 
-def _audit_attacks(audit: Audit, *, seed: int) -> dict[str, Any]:
-    """The attacks measured on an audit release, each a figure or why not."""
-    found = _risks(audit.train, audit.avatars, audit.control, seed=seed)
-    found["reconstruction_risk"] = _attempt(lambda: _reconstruction_risk(audit, seed=seed))
-    return found
-
-
 def _raised_k(
     table: PreparedTable,
     chosen: AvatarizationParameters,
@@ -199,7 +188,8 @@ def _raised_k(
             )
         except AuditNotMade:
             break
-        judged = _passed(_audit_attacks(audit, seed=seed))
+        sections = {ATTACK_FIGURES[name][0] for name in failing}
+        judged = _passed(_audit_attacks(audit, seed=seed, only=sections))
         values = {name: judged[name] for name in failing if name in judged}
         tried.append({"k": k, "passed": values})
         if all(values.values()):
