@@ -126,11 +126,13 @@ def test_the_sensors_run_is_avatarized_measured_and_reported(
         check=False,
     )
     # Measured, sensor1's flattened series weighing 5 times the person's columns fail their
-    # person_and_series verdict (hidden rate about 78, under the target of 90): the CLI says
-    # so and exits 3, the avatars written.
+    # person_and_series verdict (hidden rate about 78, under the target of 90); no attack runs
+    # on a series group yet, so vanilla fails on attacks_not_run: the CLI says so and exits 3,
+    # the avatars written.
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
-    assert "the privacy verdict is not pass for sensor1 (fail)" in done.stderr
+    assert "the privacy verdict is not pass for vanilla (fail), sensor1 (fail)" in done.stderr
+    assert "attacks_not_run" in done.stdout
     # The advice, then every job of the run the CLI stored: avatarization, metrics, reports.
     jobs = user.jobs.get_jobs(display_name="sensors").jobs
     kinds = sorted(str(job.kind) for job in jobs)
