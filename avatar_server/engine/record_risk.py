@@ -24,13 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from avatar_server.engine.attack_linkage import linkage_attack, strongest
-from avatar_server.engine.attack_reconstruction import reconstruction_attack
+from avatar_server.engine.attack_linkage import LinkageResult, linkage_attack, strongest
+from avatar_server.engine.attack_reconstruction import ReconstructionResult, reconstruction_attack
 from avatar_server.engine.attack_space import BoolArray, IntArray, check_pair, evaluator_space
 from avatar_server.engine.avatarize import avatarize
 from avatar_server.engine.codec import TableCodec, with_text_labels
 from avatar_server.engine.columns import column_numbers
 from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP
+from avatar_server.engine.privacy import DEFAULT_LOCAL_CLOAKING_CAP
 from avatar_server.engine.privacy_distances import (
     local_cloaking_counts,
     local_cloaking_histogram,
@@ -38,7 +39,6 @@ from avatar_server.engine.privacy_distances import (
 
 WORST_COVERED_CLOAKING = 1
 """Local cloaking at or below this: the original's own avatar is (nearly) its nearest."""
-_CLOAKING_CAP = 64
 _FINE_BINS = 10
 _COARSE_BINS = 4
 
@@ -139,21 +139,42 @@ def record_signals(
     """Local cloaking (originals' projection, ``ncp`` axes, default 5), the stronger of the two
     linkage attacks and the reconstruction attack, per original."""
     check_pair(original, unshuffled, paired=True)
-    axes = DEFAULT_METRIC_NCP if ncp is None else ncp
-    space = evaluator_space(original, unshuffled, axes, seed)
-    cloaking = local_cloaking_counts(space.original, space.avatars, _CLOAKING_CAP)
     linkage = strongest(
         linkage_attack(original, unshuffled, ncp=ncp, seed=seed, max_targets=max_targets)
     )
-    linked = np.zeros(len(original), dtype=np.bool_)
-    linked[linkage.targets] = linkage.top1_success >= 0.5
     reconstruction = reconstruction_attack(original, unshuffled, seed=seed, ncp=ncp)
+    return signals_of_attacks(original, unshuffled, linkage, reconstruction, seed=seed, ncp=ncp)
+
+
+def signals_of_attacks(
+    original: pd.DataFrame,
+    unshuffled: pd.DataFrame,
+    linkage: LinkageResult | None,
+    reconstruction: ReconstructionResult | None,
+    *,
+    seed: int,
+    ncp: int | None = None,
+) -> RecordSignals:
+    """The per-original signals from attacks already run on these tables (None: that attack
+    could not be made, and flags no one), with the local cloaking beside them."""
+    axes = DEFAULT_METRIC_NCP if ncp is None else ncp
+    space = evaluator_space(original, unshuffled, axes, seed)
+    linked = np.zeros(len(original), dtype=np.bool_)
+    if linkage is not None:
+        linked[linkage.targets] = linkage.top1_success >= 0.5
+    rebuilt = np.zeros(len(original), dtype=np.bool_)
+    if reconstruction is not None:
+        rebuilt = reconstruction.reconstructed_originals
     return RecordSignals(
-        local_cloaking=cloaking,
+        local_cloaking=local_cloaking_counts(
+            space.original, space.avatars, DEFAULT_LOCAL_CLOAKING_CAP
+        ),
         linked_top1=linked,
-        reconstructed=reconstruction.reconstructed_originals,
-        linkage_targets=len(linkage.targets),
-        reconstructed_by_chance=reconstruction.chance_recall * len(original),
+        reconstructed=rebuilt,
+        linkage_targets=0 if linkage is None else len(linkage.targets),
+        reconstructed_by_chance=(
+            None if reconstruction is None else reconstruction.chance_recall * len(original)
+        ),
     )
 
 

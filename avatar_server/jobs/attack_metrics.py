@@ -42,9 +42,7 @@ from avatar_server.engine.attack_risks import (
 )
 from avatar_server.engine.attack_space import evaluator_space
 from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS
-from avatar_server.engine.metric_space import DEFAULT_METRIC_NCP
-from avatar_server.engine.privacy_distances import local_cloaking_counts
-from avatar_server.engine.record_risk import RecordSignals, record_risk
+from avatar_server.engine.record_risk import record_risk, signals_of_attacks
 from avatar_server.engine.results import ATTACK_FIGURES, ATTACK_TARGETS, json_safe, passes
 from avatar_server.jobs.attack_audit import Audit, AuditNotMade, audit_release
 from avatar_server.jobs.tables import PreparedTable
@@ -54,7 +52,6 @@ Progress = Callable[[str, float], None]
 
 N_ATTACKS = 500
 SINGLING_OUT_COLUMNS = 3
-CLOAKING_CAP = 64
 
 
 def _not_computed(reason: str) -> dict[str, Any]:
@@ -135,32 +132,6 @@ def _reconstruction_risk(audit: Audit, *, seed: int) -> dict[str, Any]:
         n_control,
     )
     return risk.as_dict() | {"candidates": len(candidates)}
-
-
-def _record_risk(
-    original: pd.DataFrame,
-    avatars: pd.DataFrame,
-    chosen: AvatarizationParameters | None,
-    linkage: tuple[np.ndarray[Any, np.dtype[np.bool_]], int],
-    rebuilt: np.ndarray[Any, np.dtype[np.bool_]],
-    by_chance: float | None,
-    *,
-    seed: int,
-) -> dict[str, Any]:
-    """Per-record risk from what the attacks found per original: linked at top 1 (of the
-    originals attacked), rebuilt, and their local cloaking in the originals' projection."""
-    linked, attacked = linkage
-    space = evaluator_space(original, avatars, DEFAULT_METRIC_NCP, seed)
-    signals = RecordSignals(
-        local_cloaking=local_cloaking_counts(space.original, space.avatars, CLOAKING_CAP),
-        linked_top1=linked,
-        reconstructed=rebuilt,
-        linkage_targets=attacked,
-        reconstructed_by_chance=by_chance,
-    )
-    return record_risk(
-        signals, original=original, k=chosen.k if chosen is not None else None
-    ).as_dict()
 
 
 AUDIT_ATTACKS = ("singling_out", "linkability", "inference", "reconstruction_risk")
@@ -246,35 +217,30 @@ def table_attacks(
         for name in AUDIT_ATTACKS:
             found[name] = _not_computed(found["audit"]["not_computed"])
     report("attacks: linkage", 0.6)
+    strongest_linkage = None
     try:
         linkage = linkage_attack(original, avatars, seed=seed)
     except ValueError as why:
         found["linkage"] = _not_computed(str(why))
-        linkage = []
-    linked = np.zeros(len(original), dtype=np.bool_)
-    attacked = 0
-    if linkage:
-        chosen_space = strongest(linkage)
-        found["linkage"] = chosen_space.as_dict() | {
+    else:
+        strongest_linkage = strongest(linkage)
+        found["linkage"] = strongest_linkage.as_dict() | {
             "spaces": {result.space: result.as_dict() for result in linkage}
         }
-        linked[chosen_space.targets] = chosen_space.top1_success >= 0.5
-        attacked = len(chosen_space.targets)
     report("attacks: reconstruction", 0.8)
-    rebuilt = np.zeros(len(original), dtype=np.bool_)
-    by_chance = None
+    reconstruction = None
     try:
         reconstruction = reconstruction_attack(original, avatars, seed=seed)
     except ValueError as why:
         found["reconstruction"] = _not_computed(str(why))
     else:
         found["reconstruction"] = reconstruction.as_dict()
-        rebuilt = reconstruction.reconstructed_originals
-        by_chance = reconstruction.chance_recall * len(original)
     found["record_risk"] = _attempt(
-        lambda: _record_risk(
-            original, avatars, chosen, (linked, attacked), rebuilt, by_chance, seed=seed
-        )
+        lambda: record_risk(
+            signals_of_attacks(original, avatars, strongest_linkage, reconstruction, seed=seed),
+            original=original,
+            k=chosen.k if chosen is not None else None,
+        ).as_dict()
     )
     found["targets"] = dict(ATTACK_TARGETS)
     found["passed"] = _passed(found)
