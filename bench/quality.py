@@ -468,8 +468,8 @@ def main() -> None:
             }
             # Each lever alone, where it has something to act on.
             if any(info.kind == "discrete" for info in codec.columns):
-                methods[f"avatar k = {K}, few-valued numbers as numbers (option)"] = ours(
-                    K, discrete_as_numbers=True
+                methods[f"avatar k = {K}, few-valued numbers as categories"] = ours(
+                    K, discrete_as_numbers=False
                 )
                 methods[f"avatar k = {K}, unique copies kept"] = ours(K, avoid_unique_copies=False)
             if any(info.kind in ("categorical", "boolean") for info in codec.columns):

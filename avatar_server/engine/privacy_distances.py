@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from avatar_server.engine.results import MetricResult, privacy_result
+from avatar_server.engine.results import MetricResult, dcr_target, privacy_result
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -273,6 +273,7 @@ def distance_metrics(
             "baseline_note": "median distance from each original to its nearest other original",
             **space,
         },
+        dcr_target(baseline_dcr),
     )
     nndr = privacy_result(
         "closest_distances_ratio",

@@ -15,7 +15,7 @@ from avatar_server.engine.metric_space import encode_pair
 from avatar_server.engine.privacy import TARGETS, privacy_metrics
 from avatar_server.engine.privacy_distances import local_cloaking_counts
 from avatar_server.engine.progress import Cancelled
-from avatar_server.engine.results import MetricResult, to_official_dicts
+from avatar_server.engine.results import MetricResult, dcr_target, to_official_dicts
 
 # Eleven distinct values: a continuous column (ten or fewer would be projected as categories),
 # so on one column the projection is a rescaling and distances keep their ratios.
@@ -141,6 +141,30 @@ def test_distance_ratio_is_one_between_two_equidistant_originals() -> None:
     assert distance.details["share_zero"] == 0
     # Avatars are 5 from their closest original, originals 10 from theirs: whatever the scale.
     assert value(distance) / distance.details["baseline_original"] == pytest.approx(0.5)
+
+
+def test_distance_target_is_the_originals_own_spacing_when_closer_than_the_fixed() -> None:
+    assert dcr_target(None) == TARGETS["distance_to_closest"] == "> 0.2"
+    assert dcr_target(0.5) == "> 0.2"  # spread originals: the fixed target, not a harder one
+    assert dcr_target(0.074261) == ">= 0.07426"
+    assert dcr_target(0.0) == "> 0"  # most originals have a twin: most avatars must not copy
+
+
+@pytest.mark.parametrize(("shift", "passed"), [(1.2, True), (0.8, False)])
+def test_avatars_as_far_as_the_originals_are_from_one_another_pass(
+    shift: float, passed: bool
+) -> None:
+    # Forty pairs of originals 1 apart, the pairs 10 apart: each original's nearest other is
+    # 1 away, far under the fixed 0.2 once the space is standardised. Each avatar moves
+    # ``shift`` away from its twin, so it lies ``shift`` from the nearest original.
+    starts = 10.0 * np.arange(40)
+    original = pd.DataFrame({"x": np.ravel(np.column_stack([starts, starts + 1]))})
+    avatars = pd.DataFrame({"x": np.ravel(np.column_stack([starts - shift, starts + 1 + shift]))})
+    distance = metrics(original, avatars)["distance_to_closest"]
+    baseline = distance.details["baseline_original"]
+    assert distance.target == dcr_target(baseline) and distance.target.startswith(">=")
+    assert value(distance) / baseline == pytest.approx(shift)
+    assert distance.passed is passed
 
 
 def test_column_direct_match_protection() -> None:
