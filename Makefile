@@ -29,8 +29,8 @@ docs: $(STAMP) ## API reference from the docstrings into docs/api/ (pdoc; genera
 docs-images: $(STAMP) ## wbcd report pages (pdftoppm) and HTML screenshot (chromium) -> docs/report/
 	$(BIN)/python docs/report_images.py
 
-test: $(STAMP) ## the test suite (starts real servers on loopback)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## the test suite (starts real servers on loopback), one worker per core up to 4
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 test-heavy: $(STAMP) ## the heavy suites: faults, leases, fuzzing, multi-process servers (~2.5 min)
 	$(BIN)/python -m pytest -m heavy
