@@ -30,7 +30,7 @@ docs-images: $(STAMP) ## wbcd report pages (pdftoppm) and HTML screenshot (chrom
 	$(BIN)/python docs/report_images.py
 
 test: $(STAMP) ## the test suite (starts real servers on loopback), one worker per core up to 4
-	$(BIN)/python -m pytest -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 test-heavy: $(STAMP) ## the heavy suites: faults, leases, fuzzing, multi-process servers (~2.5 min)
 	$(BIN)/python -m pytest -m heavy

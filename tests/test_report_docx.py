@@ -33,7 +33,7 @@ from avatar_server.report.translations import CHOICES, METRICS, STRINGS
 from avatar_yaml import ConfigError, ReportFormat, ReportLanguage, ReportType
 from avatars import ApiClient, Manager, Runner
 from avatars.errors import ValidationError
-from tests.server import ServerProcess
+from tests.server import ServerProcess, wait_done
 from tests.test_report import _tool, normalise, parse
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -59,6 +59,9 @@ def wbcd_run(manager: Manager, shared_data: Path) -> Runner:
     runner.add_table("wbcd", shared_data / "wbcd.csv")
     runner.set_parameters("wbcd", k=15)
     runner.run()
+    # Every test may read the reports, whichever runs first (alone, or on a pytest worker).
+    for kind in ("report", "report_pia"):
+        wait_done(runner.client, runner.get_job(kind).name)
     return runner
 
 

@@ -60,6 +60,8 @@ class ReconstructionResult:
     chance_recall: float
     """The same counts for as many records drawn column by column, independently, from the
     avatars' values: what the rule grants without any link between columns."""
+    chance_originals: BoolArray
+    """Per original row: one of those records drawn column by column reconstructed it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -267,4 +269,5 @@ def reconstruction_attack(
         reconstructed_originals=found,
         chance_precision=float(np.mean(chance_hit)),
         chance_recall=float(np.mean(chance_found)),
+        chance_originals=chance_found,
     )

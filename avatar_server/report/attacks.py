@@ -82,6 +82,7 @@ def _record_note(risk: dict[str, Any], language: str) -> str:
         worst=format_number(risk.get("worst_covered"), language),
         linked=format_number(risk.get("linked_top1"), language),
         rebuilt=format_number(risk.get("reconstructed"), language),
+        beyond=format_number(risk.get("reconstructed_beyond_chance"), language),
         chance=format_number(risk.get("reconstructed_by_chance"), language, decimals=0),
     )
 

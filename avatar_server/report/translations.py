@@ -110,9 +110,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "attacks_records": (
             "Originals at risk: {at_risk} of {n} ({worst} with at most one avatar closer than "
-            "their own, {linked} linked to their avatar at top 1, {rebuilt} rebuilt by the "
-            "reconstruction attack, where records drawn column by column rebuild about "
-            "{chance}). No record is shown."
+            "their own, {linked} linked to their avatar at top 1, {beyond} rebuilt by the "
+            "reconstruction attack and by no record drawn column by column; the attack "
+            "rebuilds {rebuilt} in all, such random records about {chance}). No record is "
+            "shown."
         ),
         "attacks_remedies": "What would cover them:",
         "attacks_inference_detail": "worst secret column: {column}",
@@ -559,9 +560,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "attacks_records": (
             "Originaux à risque : {at_risk} sur {n} ({worst} avec au plus un avatar plus "
-            "proche que le leur, {linked} reliés à leur avatar en premier rang, {rebuilt} "
-            "reconstitués par l'attaque, quand des enregistrements tirés colonne par colonne "
-            "en reconstituent environ {chance}). Aucun enregistrement n'est montré."
+            "proche que le leur, {linked} reliés à leur avatar en premier rang, {beyond} "
+            "reconstitués par l'attaque et par aucun enregistrement tiré colonne par colonne ; "
+            "l'attaque en reconstitue {rebuilt} en tout, de tels enregistrements aléatoires "
+            "environ {chance}). Aucun enregistrement n'est montré."
         ),
         "attacks_remedies": "Ce qui les couvrirait :",
         "attacks_inference_detail": "colonne secrète la plus exposée : {column}",

@@ -44,6 +44,26 @@ def test_counts_by_hand() -> None:
     assert risk.remedies == []  # neither k nor the table given: nothing to advise from
 
 
+def test_a_record_random_draws_rebuild_too_is_not_at_risk_by_reconstruction() -> None:
+    rebuilt = [True, True, False, True]
+    chance = np.array([True, False, True, False], dtype=np.bool_)
+    found = RecordSignals(
+        local_cloaking=np.array([9, 9, 9, 1], dtype=np.int64),
+        linked_top1=np.zeros(4, dtype=np.bool_),
+        reconstructed=np.array(rebuilt, dtype=np.bool_),
+        linkage_targets=4,
+        chance_rows=chance,
+    )
+    risk = record_risk(found)
+    # Row 0: rebuilt, but so by chance; row 1: rebuilt beyond chance; row 3: worst covered.
+    assert (risk.reconstructed, risk.reconstructed_beyond_chance, risk.at_risk) == (3, 2, 2)
+    np.testing.assert_array_equal(found.at_risk, [False, True, False, True])
+    with pytest.raises(ValueError, match="chance_rows has 2 entries"):
+        RecordSignals(
+            found.local_cloaking, found.linked_top1, found.reconstructed, 4, None, chance[:2]
+        )
+
+
 def test_nobody_at_risk_needs_no_remedy() -> None:
     risk = record_risk(signals([9, 12], [False, False], [False, False]), k=5)
     assert risk.at_risk == 0 and risk.remedies == []
@@ -107,10 +127,15 @@ def test_wbcd_end_to_end_reports_no_value(wbcd: pd.DataFrame) -> None:
     found = record_signals(wbcd, avatars, seed=0)
     risk = record_risk(found, original=wbcd, k=2, measured_k=at_risk_by_k(wbcd, [20], seed=1))
     assert risk.n == len(wbcd)
-    assert max(risk.worst_covered, risk.linked_top1, risk.reconstructed) <= risk.at_risk
+    beyond = risk.reconstructed_beyond_chance
+    assert beyond is not None and 0 < beyond < risk.reconstructed
+    assert max(risk.worst_covered, risk.linked_top1, beyond) <= risk.at_risk
     assert risk.reconstructed_by_chance is not None
     assert 0 < risk.reconstructed_by_chance < risk.reconstructed
-    assert risk.at_risk <= risk.worst_covered + risk.linked_top1 + risk.reconstructed
+    # A record drawn column by column rebuilds some of those the attack rebuilds: they are
+    # what the rule grants on this dense table, not what the avatars give away.
+    assert risk.reconstructed - beyond <= risk.reconstructed_by_chance
+    assert risk.at_risk <= risk.worst_covered + risk.linked_top1 + beyond
     assert {remedy.action for remedy in risk.remedies} >= {"raise_k", "drop_column"}
     assert all(column in wbcd.columns for column in _named_columns(risk.as_dict()))
     (raise_k,) = [remedy for remedy in risk.remedies if remedy.action == "raise_k"]
