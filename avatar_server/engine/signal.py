@@ -36,7 +36,13 @@ from avatar_server.engine.columns import (
     column_numbers,
 )
 from avatar_server.engine.progress import Progress, ProgressCallback
-from avatar_server.engine.results import SIGNAL_TARGETS, MetricResult, json_safe, metric_result
+from avatar_server.engine.results import (
+    SIGNAL_TARGETS,
+    MetricResult,
+    correlation_target,
+    json_safe,
+    metric_result,
+)
 
 DEFAULT_BINS = 20
 PLOT_MODALITIES = 30
@@ -50,6 +56,10 @@ TAIL_MARGIN = 0.5
 that an ordinary tail stays drawn and only the far values are left out."""
 OTHER_MODALITY = "__other__"
 CORRELATION_MODALITIES = 50
+FLOOR_SPLITS = 3
+FLOOR_MAX_ROWS = 40_000
+"""The floor is measured on at most this many originals (a seeded sample) and brought to the
+run's size by the 1/√n law of sampling noise."""
 _CHUNK_CELLS = 1 << 22
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -227,6 +237,55 @@ def _correlations(
     return np.asarray(np.clip(corr, -1.0, 1.0), dtype="float64"), flat
 
 
+def _rows_of(block: _Block, rows: IntArray) -> _Block:
+    if isinstance(block, tuple):
+        return (block[0][rows], block[1])
+    return block[rows]
+
+
+def _ratio(corr_o: FloatArray, corr_a: FloatArray, rows: IntArray, cols: IntArray) -> float | None:
+    total = float(np.abs(corr_o[rows, cols]).sum())
+    if total <= 0.0:
+        return None
+    return float(np.abs(corr_o[rows, cols] - corr_a[rows, cols]).sum()) / total * 100.0
+
+
+def correlation_floor(
+    blocks: list[_Block], n: int, rows: IntArray, cols: IntArray, *, seed: int = 0
+) -> dict[str, Any] | None:
+    """The ratio two random halves of the originals give each other (median of
+    ``FLOOR_SPLITS`` seeded splits, on at most ``FLOOR_MAX_ROWS`` originals), and that noise
+    brought to a comparison of ``n`` rows with ``n`` rows, as a run makes: the difference of
+    two samples' correlations shrinks as 1/√size, and each half holds a quarter of the
+    information of the two full tables together. None for a table too small to split."""
+    if n < 20:
+        return None
+    rng = np.random.default_rng(seed)
+    measured = min(n, FLOOR_MAX_ROWS)
+    ratios: list[float] = []
+    for _ in range(FLOOR_SPLITS):
+        order = rng.permutation(n)[:measured]
+        half = measured // 2
+        a, b = np.sort(order[:half]), np.sort(order[half : 2 * half])
+        corr_a, _ = _correlations([_rows_of(block, a) for block in blocks], half)
+        corr_b, _ = _correlations([_rows_of(block, b) for block in blocks], half)
+        ratio = _ratio(corr_a, corr_b, rows, cols)
+        if ratio is not None:
+            ratios.append(ratio)
+    if not ratios:
+        return None
+    halves = float(np.median(ratios))
+    return {
+        "between_halves": halves,
+        "rows_measured": measured,
+        "at_run_size": halves * math.sqrt(half / n),
+        "note": (
+            "the ratio between two random halves of the originals, brought to the run's size "
+            "(x sqrt(half / rows)); the target is 1.5 times it, never below 10"
+        ),
+    }
+
+
 def _correlation_difference(
     codec: TableCodec, original: pd.DataFrame, avatars: pd.DataFrame
 ) -> MetricResult:
@@ -240,6 +299,7 @@ def _correlation_difference(
     r_o, r_a = corr_o[rows, cols], corr_a[rows, cols]
     difference = np.abs(r_o - r_a)
     total = float(np.abs(r_o).sum())
+    floor = correlation_floor(blocks_o, len(original), rows, cols) if rows.size else None
     details: dict[str, Any] = {
         "pairs": int(rows.size),
         "columns": len(names),
@@ -248,6 +308,7 @@ def _correlation_difference(
         "sum_abs_difference": float(difference.sum()),
         "sum_abs_original": total,
         "max_difference": None,
+        "floor": floor,
     }
     if rows.size:
         worst = int(np.argmax(difference))
@@ -257,10 +318,12 @@ def _correlation_difference(
             "avatars": float(r_a[worst]),
             "difference": float(difference[worst]),
         }
+    target = correlation_target(None if floor is None else floor["at_run_size"])
     if total <= 0.0:
         details["reason"] = "no correlated pair of non-constant columns in the original table"
-        return _result("correlation_difference_ratio", None, details)
-    return _result("correlation_difference_ratio", float(difference.sum()) / total * 100.0, details)
+        return metric_result("correlation_difference_ratio", None, target, details)
+    value = float(difference.sum()) / total * 100.0
+    return metric_result("correlation_difference_ratio", value, target, details)
 
 
 # --- public API ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.progress import Cancelled
-from avatar_server.engine.results import MetricResult, to_official_dicts
+from avatar_server.engine.results import MetricResult, correlation_target, to_official_dicts
 from avatar_server.engine.signal import OTHER_MODALITY, signal_metrics, variable_comparisons
 
 
@@ -49,7 +49,43 @@ def test_identical_tables_score_zero(mixed: pd.DataFrame) -> None:
     assert results["hellinger_mean"].passed is True
     assert results["correlation_difference_ratio"].passed is True
     assert results["hellinger_mean"].target == "< 0.1"
-    assert results["correlation_difference_ratio"].target == "< 10"
+    ratio = results["correlation_difference_ratio"]
+    assert ratio.target == correlation_target(ratio.details["floor"]["at_run_size"])
+
+
+def test_correlation_target_is_the_fixed_one_or_one_and_a_half_floors() -> None:
+    assert correlation_target(None) == correlation_target(6.0) == "< 10"
+    assert correlation_target(10.0) == "< 15"
+    assert correlation_target(15.02) == "< 22.53"
+
+
+def _correlated(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=rows)
+    return pd.DataFrame(
+        {
+            "a": base + rng.normal(scale=1.0, size=rows),
+            "b": base + rng.normal(scale=1.5, size=rows),
+            "c": rng.normal(size=rows),
+            "group": np.where(base + rng.normal(size=rows) > 0, "x", "y"),
+        }
+    )
+
+
+def test_a_small_table_is_judged_against_its_own_noise_and_a_large_one_against_ten() -> None:
+    small, large = _correlated(80, 1), _correlated(20_000, 1)
+    small_floor = metrics(small, small)["correlation_difference_ratio"].details["floor"]
+    large_floor = metrics(large, large)["correlation_difference_ratio"].details["floor"]
+    assert small_floor["at_run_size"] > 10 / 1.5 > large_floor["at_run_size"]
+    assert small_floor["rows_measured"] == 80 and large_floor["rows_measured"] == 20_000
+    # Another sample of the same population is judged against the small table's own floor ...
+    other = metrics(small, _correlated(80, 2))["correlation_difference_ratio"]
+    assert other.target == correlation_target(other.details["floor"]["at_run_size"]) != "< 10"
+    # ... columns shuffled apart (every relation lost) fail whatever the floor.
+    rng = np.random.default_rng(3)
+    broken = small.apply(lambda column: column.to_numpy()[rng.permutation(len(column))])
+    lost = metrics(small, broken)["correlation_difference_ratio"]
+    assert lost.value is not None and lost.value > 60 and lost.passed is False
 
 
 def test_avatars_read_back_from_csv_still_match(mixed: pd.DataFrame) -> None:
@@ -235,7 +271,8 @@ def test_official_dicts_are_plain_json(mixed: pd.DataFrame) -> None:
         float(np.mean(list(entry["details"]["hellinger_mean"]["per_variable"].values())))
     )
     assert entry["targets"]["hellinger_mean"] == "< 0.1"
-    assert entry["targets"]["correlation_difference_ratio"] == "< 10"
+    floor = entry["details"]["correlation_difference_ratio"]["floor"]["at_run_size"]
+    assert entry["targets"]["correlation_difference_ratio"] == correlation_target(floor)
     assert entry["targets"]["hellinger_std"] is None
     assert entry["passed"]["hellinger_std"] is None
     assert entry["odd"] is None
