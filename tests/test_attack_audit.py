@@ -162,15 +162,19 @@ def test_attacks_on_awkward_tables_say_what_could_not_be_measured() -> None:
 
 def test_a_release_no_attack_ran_on_cannot_pass_the_verdict() -> None:
     data = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    table = PreparedTable(name="visit", data=data)
     verdict = table_verdict(
-        [{}],
-        PreparedTable(name="visit", data=data),
-        data,
-        None,
-        attacks={"not_computed": "attacks on linked tables are not supported yet"},
+        [{}], table, data, None, attacks={"not_computed": "the attacks job was interrupted"}
     )
     (item,) = [i for i in verdict["items"] if i["name"] == "attacks_not_run"]
-    assert not item["passed"] and "linked" in item["reason"]
+    assert not item["passed"] and "interrupted" in item["reason"]
+    assert verdict["status"] == "fail"
+    # Every attack said why it could not be made: nothing was measured, so it fails too.
+    why = "the table has 3 rows"
+    silent = {name: {"not_computed": why} for name in ("audit", "linkage", "reconstruction")}
+    verdict = table_verdict([{}], table, data, None, attacks=silent | {"passed": {}})
+    (item,) = [i for i in verdict["items"] if i["name"] == "attacks_not_run"]
+    assert item["reason"] == f"no attack could be measured on this table: {why}"
     assert verdict["status"] == "fail"
 
 

@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from avatar_server.engine.series import SeriesModel
+from avatar_server.engine.series_settings import SeriesSettings
 from avatar_server.jobs.attack_audit import AUDIT_SHARE, MIN_CONTROL_ROWS, Audit, AuditNotMade
 from avatar_server.jobs.group_audit import group_audit, person_split, person_table
 from avatar_server.jobs.group_avatarization import GroupAvatarizer, group_avatarizer
 from avatar_server.jobs.groups import PreparedGroup, prepare_group
 from avatar_server.jobs.tables import PreparedTable
-from avatar_yaml import AvatarizationParameters, LinkMethod, PlannedLink, TableGroup
+from avatar_yaml import AvatarizationParameters, LinkMethod, PlannedLink, SeriesTable, TableGroup
 
 CLINIC_K = {"patient": 15, "doctor": 5, "visit": 10}
 
@@ -182,3 +184,64 @@ def test_a_group_too_small_to_audit_says_why(shared_data: Path) -> None:
         group_audit(group, chosen, columns, _avatarizer(), seed=4)
     message = str(refused.value)
     assert "the 100 rows of 'patient'" in message and f"at least {MIN_CONTROL_ROWS}" in message
+
+
+def sensors_group(shared_data: Path) -> PreparedGroup:
+    """The sensors: 200 persons, each with one series in each of two series tables."""
+    vanilla = pd.read_csv(shared_data / "sensors_vanilla.csv")
+    tables = {"vanilla": _table("vanilla", vanilla, "id")}
+    links, series = [], []
+    for name in ("sensor1", "sensor2"):
+        frame = pd.read_csv(shared_data / f"sensors_time{name.replace('sensor', 'series')}.csv")
+        tables[name] = _table(name, frame, "primary_key", ("id",))
+        link = _link("vanilla", "id", name, "id", LinkMethod.TIME_SERIES)
+        links.append(link)
+        series.append(SeriesTable(name=name, time="t", link=link))
+    planned = TableGroup(
+        tables=("vanilla", "sensor1", "sensor2"),
+        links=tuple(links),
+        individual_level={"vanilla": True, "sensor1": False, "sensor2": False},
+        series=tuple(series),
+    )
+    return prepare_group(planned, tables)
+
+
+def test_the_sensors_audit_holds_out_persons_with_their_series(shared_data: Path) -> None:
+    group = sensors_group(shared_data)
+    split = person_split(group, seed=2)
+    assert split.persons == "vanilla" and not split.kept_whole
+    persons = group.tables["vanilla"].keys["id"]
+    kept = set(persons.iloc[split.train["vanilla"]])
+    held_out = set(persons.iloc[split.control["vanilla"]])
+    for name in ("sensor1", "sensor2"):
+        owners = group.tables[name].keys["id"]
+        assert set(owners.iloc[split.train[name]]) == kept
+        assert set(owners.iloc[split.control[name]]) == held_out
+    models = {
+        planned.name: SeriesModel.fit(
+            planned.name,
+            group.tables[planned.name].data,
+            planned.time,
+            group.parent_rows[(planned.name, "id")],
+            len(persons),
+            SeriesSettings(),
+        )
+        for planned in group.group.series
+    }
+    columns = {"vanilla": list(group.tables["vanilla"].data.columns)}
+    chosen = {"vanilla": AvatarizationParameters(k=5)}
+    audits = group_audit(group, chosen, columns, _avatarizer(), seed=2, series_models=models)
+    person = audits["vanilla"]
+    assert isinstance(person, Audit)
+    for name in ("sensor1", "sensor2"):
+        audit = audits[name]
+        assert isinstance(audit, Audit), audit
+        # One row per person: the person's columns, then the series features.
+        assert [len(audit.train), len(audit.avatars), len(audit.control)] == [150, 150, 50]
+        assert audit.train.columns.equals(audit.avatars.columns)
+        assert audit.train.columns.equals(audit.control.columns)
+        assert audit.train[columns["vanilla"]].equals(person.train)
+        assert audit.control[columns["vanilla"]].equals(person.control)
+        features = [c for c in audit.train.columns if c.startswith(f"{name}.")]
+        assert features and audit.avatars[features].notna().all().all()
+        assert audit.facts()["held_out"]["persons_held_out"] == 50
