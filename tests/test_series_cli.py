@@ -134,6 +134,10 @@ def test_the_sensors_run_is_avatarized_measured_and_reported(
     assert "the privacy verdict is not pass for vanilla (fail), sensor1 (fail)" in done.stderr
     assert "attacks_not_run" not in done.stdout
     assert "(measured on the audit release" in done.stdout
+    report = (tmp_path / "avatars-output" / "sensors.report.html").read_text()
+    for name in ("sensor1", "sensor2"):
+        assert f"Attacks on {name} (its persons with their series)" in report
+    assert "The audit holds out whole persons, the rows of vanilla: 50 of them held out" in report
     # The advice, then every job of the run the CLI stored: avatarization, metrics, reports.
     jobs = user.jobs.get_jobs(display_name="sensors").jobs
     kinds = sorted(str(job.kind) for job in jobs)

@@ -872,7 +872,7 @@ def _series_results(
 ) -> SeriesResults:
     """What the report shows of a series table: its metadata (settings in effect, rows,
     persons) from the standard job, its per-variable signal list and plot data from the
-    signal job, its person-and-series privacy entry and verdict from the privacy job."""
+    signal job, its person-and-series privacy entry, attacks and verdict from the privacy job."""
     privacy_job, signal_job, standard_job = jobs
     name = planned.name
     ctx.progress(f"{name}: reading results", progress)
@@ -889,6 +889,7 @@ def _series_results(
         verdict=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_VERDICT, name),
         raw_plot=raw,
         normalized_plot=normalized,
+        attacks=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_ATTACKS, name),
     )
 
 
