@@ -98,7 +98,12 @@ def test_series_tables_get_signal_metrics_plots_privacy_and_summaries(
         assert attacks["linkage"]["n"] == 200
         print(
             table,
-            {s: attacks[s]["value"] for s in ("singling_out", "linkability", "inference")},
+            {
+                s: (attacks[s]["value"], attacks[s]["low"], attacks[s]["high"])
+                for s in ("singling_out", "linkability", "inference")
+            },
+            attacks["inference"]["secret"],
+            attacks.get("raised_k"),
             {key: attacks["linkage"][key] for key in ("top1", "chance_top1")},
         )
         items = {item["name"] for item in runner.privacy_verdict(table)["items"]}
