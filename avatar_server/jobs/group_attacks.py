@@ -118,4 +118,22 @@ def group_attacks(
             seed=seed,
             progress=within,
         )
+        if name in series:
+            _name_series_secret(found[name], name)
     return found
+
+
+def _name_series_secret(attacks: dict[str, Any], table: str) -> None:
+    """When the inference attack's worst secret is one of the series' features (named
+    ``<table>.<variable>:<j>`` or ``<table>.:length``...), say which series and variable it
+    is, so the remedy names what the user can change rather than a column no file holds."""
+    inference = attacks.get("inference") or {}
+    secret = str(inference.get("secret", ""))
+    prefix = f"{table}."
+    if secret.startswith(prefix):
+        variable = secret[len(prefix) :].split(":", 1)[0]
+        inference["series_feature"] = {
+            "table": table,
+            "feature": secret[len(prefix) :],
+            "variable": variable or None,
+        }

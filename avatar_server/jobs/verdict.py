@@ -141,10 +141,23 @@ def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
     if measured is not None:
         parts.append(measured)
     if name == "attack_inference":
-        secret = (attacks.get("inference") or {}).get("secret")
-        parts.append(
-            f"drop, coarsen or group column {secret!r} (the attacker infers it from the others)"
-        )
+        inference = attacks.get("inference") or {}
+        secret, feature = inference.get("secret"), inference.get("series_feature")
+        if feature:
+            what = (
+                f"curves of variable {feature['variable']!r}"
+                if feature.get("variable")
+                else "lengths and times"
+            )
+            parts.append(
+                f"the attacker infers the series' {what} ({secret!r}) from the others: make "
+                f"the series of {feature['table']!r} coarser (fewer nb_points, or fpca with a "
+                "smaller nf), or drop or group the persons' columns that give it away"
+            )
+        else:
+            parts.append(
+                f"drop, coarsen or group column {secret!r} (the attacker infers it from the others)"
+            )
     else:
         remedies = (attacks.get("record_risk") or {}).get("remedies") or []
         parts += [
