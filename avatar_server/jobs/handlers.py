@@ -51,7 +51,12 @@ from avatar_server.jobs.attack_metrics import table_attacks
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
 from avatar_server.jobs.group_attacks import group_attacks
-from avatar_server.jobs.group_avatarization import group_avatarizer, in_table, series_input
+from avatar_server.jobs.group_avatarization import (
+    GroupAvatarizer,
+    group_avatarizer,
+    in_table,
+    series_input,
+)
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
 from avatar_server.jobs.manifest_parts import (
     run_manifest,
@@ -543,6 +548,31 @@ def _steps(
     return report
 
 
+def _never_back(report: Callable[[str, float], None]) -> Callable[[str, float], None]:
+    """``report`` with each fraction raised to the highest reported so far."""
+    highest = 0.0
+
+    def forward(stage: str, fraction: float) -> None:
+        nonlocal highest
+        highest = max(highest, fraction)
+        report(stage, highest)
+
+    return forward
+
+
+def _audit_avatarizer(
+    ctx: JobContext, seed: int, span: Callable[[str, float], None]
+) -> GroupAvatarizer:
+    """The run's avatarization of a group, for its audit release: its stages (at the run's
+    k, then larger ones) are reported at the attacks' progress so far, which never goes back."""
+    return group_avatarizer(
+        _time_series(ctx),
+        seed=seed,
+        batch_rows=ctx.settings.batch_rows,
+        progress=lambda stage, fraction: span(f"audit release: {stage}", 0.0),
+    )
+
+
 def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
@@ -562,21 +592,17 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     for group, found, measured in zip(groups, views, series, strict=True):
         attacked: dict[str, dict[str, Any]] = {}
         if group.linked:
-            label = ", ".join(group.pairs)
-            avatarize = group_avatarizer(
-                _time_series(ctx),
-                seed=seed,
-                batch_rows=ctx.settings.batch_rows,
-                progress=ctx.part(done, steps, f"{label} (audit release)"),
+            span = _never_back(
+                _steps(ctx, done, len(group.pairs), steps, f"{', '.join(group.pairs)} (attacks)")
             )
             attacked = group_attacks(
                 group,
                 measured,
                 avatarization,
                 excluded,
-                avatarize,
+                _audit_avatarizer(ctx, seed, span),
                 seed=seed,
-                progress=_steps(ctx, done, len(group.pairs), steps, f"{label} (attacks)"),
+                progress=span,
             )
             done += len(group.pairs)
         for name, pair in group.pairs.items():
