@@ -17,7 +17,15 @@ from avatar_server.jobs.group_audit import group_audit, person_split, person_tab
 from avatar_server.jobs.group_avatarization import GroupAvatarizer, group_avatarizer
 from avatar_server.jobs.groups import PreparedGroup, prepare_group
 from avatar_server.jobs.tables import PreparedTable
-from avatar_yaml import AvatarizationParameters, LinkMethod, PlannedLink, SeriesTable, TableGroup
+from avatar_yaml import (
+    AvatarizationParameters,
+    LinkMethod,
+    PlannedLink,
+    Pseudonymization,
+    PseudonymizationKind,
+    SeriesTable,
+    TableGroup,
+)
 
 CLINIC_K = {"patient": 15, "doctor": 5, "visit": 10}
 
@@ -245,3 +253,59 @@ def test_the_sensors_audit_holds_out_persons_with_their_series(shared_data: Path
         features = [c for c in audit.train.columns if c.startswith(f"{name}.")]
         assert features and audit.avatars[features].notna().all().all()
         assert audit.facts()["held_out"]["persons_held_out"] == 50
+
+
+def test_a_messy_linked_group_is_audited() -> None:
+    """Text keys, a pseudonymized email set aside, gaps, accents and dates: the audit keeps
+    each kept customer's orders whole and holds out the others' with theirs."""
+    rng = np.random.default_rng(8)
+    n, m = 160, 420
+    ids = [f"C-{i:04d}" for i in range(n)]
+    age = rng.integers(18, 90, n).astype(float)
+    age[::9] = np.nan
+    customers = pd.DataFrame(
+        {
+            "cid": ids,
+            "email": [f"client{i}@exemple.fr" for i in range(n)],
+            "city": rng.choice(np.array(["Orléans", "Besançon", "Nîmes", None], dtype=object), n),
+            "age": age,
+        }
+    )
+    owners = rng.integers(0, n, m)
+    amount = rng.gamma(2.0, 40.0, m).round(2)
+    amount[::13] = np.nan
+    orders = pd.DataFrame(
+        {
+            "oid": [f"O{i}" for i in range(m)],
+            "cid": [ids[i] for i in owners],
+            "amount": amount,
+            "day": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, m), "D"),
+            "channel": rng.choice(np.array(["web", "magasin", None], dtype=object), m),
+        }
+    )
+    person = _table("customer", customers.drop(columns="email"), "cid")
+    person.pseudonymized["email"] = (
+        customers["email"],
+        Pseudonymization(kind=PseudonymizationKind.UUID4),
+    )
+    method = LinkMethod.MINIMUM_DISTANCE_ASSIGNMENT
+    planned = TableGroup(
+        tables=("customer", "order"),
+        links=(_link("customer", "cid", "order", "cid", method),),
+        individual_level={"customer": True, "order": False},
+    )
+    group = prepare_group(
+        planned, {"customer": person, "order": _table("order", orders, "oid", ("cid",))}
+    )
+    chosen = {"customer": AvatarizationParameters(k=8), "order": AvatarizationParameters(k=8)}
+    columns = {name: list(table.data.columns) for name, table in group.tables.items()}
+    audits = group_audit(group, chosen, columns, _avatarizer(), seed=6)
+    split = person_split(group, seed=6)
+    kept = set(customers["cid"].iloc[split.train["customer"]])
+    order = audits["order"]
+    assert isinstance(order, Audit) and isinstance(audits["customer"], Audit)
+    assert len(order.train) + len(order.control) == m
+    kept_orders = orders[orders["cid"].isin(kept)]
+    assert len(order.train) == len(kept_orders) == len(order.avatars)
+    assert order.control["amount"].isna().any() and order.avatars["day"].notna().all()
+    assert set(order.avatars["channel"].dropna()) <= {"web", "magasin"}
