@@ -13,6 +13,10 @@ they do not say what an attacker can do with them. This module runs the attacks 
   record that looks like the population);
 - per-record risk: how many originals are poorly covered, and what would cover them.
 
+A linked or series group's tables are attacked by the same functions
+(:func:`release_attacks`), on an audit that holds out whole persons with all their rows
+(:mod:`group_audit`, :mod:`group_attacks`).
+
 Each attack that cannot run on this table says why (``not_computed``) instead of a figure. The
 targets (``results.ATTACK_TARGETS``) are the one place the verdict's attack items are decided.
 """
