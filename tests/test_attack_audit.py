@@ -162,15 +162,19 @@ def test_attacks_on_awkward_tables_say_what_could_not_be_measured() -> None:
 
 def test_a_release_no_attack_ran_on_cannot_pass_the_verdict() -> None:
     data = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    table = PreparedTable(name="visit", data=data)
     verdict = table_verdict(
-        [{}],
-        PreparedTable(name="visit", data=data),
-        data,
-        None,
-        attacks={"not_computed": "attacks on linked tables are not supported yet"},
+        [{}], table, data, None, attacks={"not_computed": "the attacks job was interrupted"}
     )
     (item,) = [i for i in verdict["items"] if i["name"] == "attacks_not_run"]
-    assert not item["passed"] and "linked" in item["reason"]
+    assert not item["passed"] and "interrupted" in item["reason"]
+    assert verdict["status"] == "fail"
+    # Every attack said why it could not be made: nothing was measured, so it fails too.
+    why = "the table has 3 rows"
+    silent = {name: {"not_computed": why} for name in ("audit", "linkage", "reconstruction")}
+    verdict = table_verdict([{}], table, data, None, attacks=silent | {"passed": {}})
+    (item,) = [i for i in verdict["items"] if i["name"] == "attacks_not_run"]
+    assert item["reason"] == f"no attack could be measured on this table: {why}"
     assert verdict["status"] == "fail"
 
 
@@ -193,3 +197,24 @@ def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
         expected = "raise k to" if held else "raising k to 80 did not defeat it"
         assert expected in items[name]["remedy"], items[name]["remedy"]
     assert "{" not in items["attack_inference"]["remedy"]  # words, not a dict
+
+
+def test_a_series_feature_inferred_names_the_series_not_a_column() -> None:
+    """On a series table's person_and_series rows the worst secret can be a curve feature,
+    which no file holds as a column: the remedy names the series and its variable."""
+    data = pd.DataFrame({"t": [0.0, 1.0], "sensor2": [1.0, 2.0]})
+    inference = {
+        "value": 0.53,
+        "low": 0.3,
+        "high": 0.77,
+        "secret": "sensor1.sensor2:7",
+        "series_feature": {"table": "sensor1", "feature": "sensor2:7", "variable": "sensor2"},
+    }
+    attacks = {"inference": inference, "passed": {"attack_inference": False}, "targets": {}}
+    verdict = table_verdict(
+        [{}], PreparedTable(name="sensor1", data=data), data, None, attacks=attacks
+    )
+    (item,) = [i for i in verdict["items"] if i["name"] == "attack_inference"]
+    assert "series' curves of variable 'sensor2' ('sensor1.sensor2:7')" in item["remedy"]
+    assert "make the series of 'sensor1' coarser" in item["remedy"]
+    assert "drop, coarsen or group column 'sensor1.sensor2:7'" not in item["remedy"]

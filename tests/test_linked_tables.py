@@ -175,6 +175,29 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
         ("doctor", "visit"),
     }
     assert first.privacy_verdict("visit")["items"]
+    # The attacks hold out whole patients with all their visits; the doctors are all kept.
+    for name in ("patient", "visit"):
+        attacks = first.privacy_attacks(name)
+        assert attacks["audit"]["held_out"] == {
+            "persons": "patient",
+            "persons_in_audit": 98,
+            "persons_held_out": 32,
+            "rows_in_neither": 0,
+        }
+        assert attacks["linkability"]["n_attacks"] > 0 and attacks["inference"]["n_attacks"] > 0
+        assert 0 <= attacks["linkage"]["top1"] <= 1
+    # The visits' two few-valued columns single no one out: said, not scored 0.
+    assert attacks["singling_out"] == {
+        "not_computed": "no singling-out attack could be made on this table"
+    }
+    assert first.privacy_attacks("patient")["singling_out"]["n_attacks"] > 0
+    doctor = first.privacy_attacks("doctor")
+    assert "the persons held out are the rows of 'patient'" in doctor["audit"]["not_computed"]
+    assert "not_computed" in doctor["singling_out"] and "top1" in doctor["linkage"]
+    for name in ("patient", "doctor", "visit"):
+        judged = {item["name"] for item in first.privacy_verdict(name)["items"]}
+        assert "attack_linkage" in judged and "attacks_not_run" not in judged, judged
+    assert "attack_singling_out" in {i["name"] for i in first.privacy_verdict("patient")["items"]}
     pdf = first.download_report(tmp_path / "report.pdf")
     assert isinstance(pdf, Path) and pdf.stat().st_size > 10_000
     html_path = first.download_report(tmp_path / "report.html")

@@ -1,7 +1,7 @@
 """``avatars anonymize`` with series tables: how a series table, its time column, its link and
 its settings are read from the command line, malformed values named, and the sensors run
-declared from the shared fixtures reaching the server, which stores it and (until the jobs run
-series) refuses its jobs on one line."""
+declared from the shared fixtures reaching the server, which avatarizes, measures, attacks and
+reports it."""
 
 from __future__ import annotations
 
@@ -126,13 +126,18 @@ def test_the_sensors_run_is_avatarized_measured_and_reported(
         check=False,
     )
     # Measured, sensor1's flattened series weighing 5 times the person's columns fail their
-    # person_and_series verdict (hidden rate about 78, under the target of 90); no attack runs
-    # on a series group yet, so vanilla fails on attacks_not_run: the CLI says so and exits 3,
-    # the avatars written.
+    # person_and_series verdict (hidden rate about 78, under the target of 90); every table is
+    # attacked on an audit holding out whole persons with their series (at the advised k, the
+    # attacks find risks on each): the CLI says so and exits 3, the avatars written.
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
     assert "the privacy verdict is not pass for vanilla (fail), sensor1 (fail)" in done.stderr
-    assert "attacks_not_run" in done.stdout
+    assert "attacks_not_run" not in done.stdout
+    assert "(measured on the audit release" in done.stdout
+    report = (tmp_path / "avatars-output" / "sensors.report.html").read_text()
+    for name in ("sensor1", "sensor2"):
+        assert f"Attacks on {name} (its persons with their series)" in report
+    assert "The audit holds out whole persons, the rows of vanilla: 50 of them held out" in report
     # The advice, then every job of the run the CLI stored: avatarization, metrics, reports.
     jobs = user.jobs.get_jobs(display_name="sensors").jobs
     kinds = sorted(str(job.kind) for job in jobs)

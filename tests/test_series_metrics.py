@@ -86,6 +86,28 @@ def test_series_tables_get_signal_metrics_plots_privacy_and_summaries(
         }
         assert privacy["hidden_rate"] is not None and privacy["hidden_rate"] > 50
         assert runner.privacy_verdict(table)["status"] in ("pass", "fail")
+    # The attacks hold out whole persons with their series; a series table is attacked on its
+    # person_and_series rows, one per person.
+    for table in ("vanilla", *VARIABLES):
+        attacks = runner.privacy_attacks(table)
+        assert attacks["audit"]["held_out"]["persons"] == "vanilla"
+        assert attacks["audit"]["held_out"]["persons_held_out"] == 50
+        assert attacks["audit"]["train_rows"] == 150 and attacks["audit"]["control_rows"] == 50
+        for section in ("singling_out", "linkability", "inference"):
+            assert attacks[section].get("n_attacks", 0) > 0, (table, section, attacks[section])
+        assert attacks["linkage"]["n"] == 200
+        print(
+            table,
+            {
+                s: (attacks[s]["value"], attacks[s]["low"], attacks[s]["high"])
+                for s in ("singling_out", "linkability", "inference")
+            },
+            attacks["inference"]["secret"],
+            attacks.get("raised_k"),
+            {key: attacks["linkage"][key] for key in ("top1", "chance_top1")},
+        )
+        items = {item["name"] for item in runner.privacy_verdict(table)["items"]}
+        assert "attack_linkage" in items and "attacks_not_run" not in items
     privacy_summary = runner.render_privacy_metrics_summary()
     signal_summary = runner.render_signal_metrics_summary()
     assert privacy_summary["vanilla"].keys() == {"vanilla"}

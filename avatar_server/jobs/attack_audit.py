@@ -53,10 +53,13 @@ class Audit:
     control: pd.DataFrame
     seed: int
     sampled_from: int
+    held_out: dict[str, Any] | None = None
+    """For a table of a linked or series group: whose persons were held out, and how many
+    (:mod:`group_audit`); the rows of a table are then not split on their own."""
 
     def facts(self) -> dict[str, Any]:
         """What the report says of the audit: sizes and seed, never a row."""
-        return {
+        facts = {
             "share": AUDIT_SHARE,
             "train_rows": len(self.train),
             "control_rows": len(self.control),
@@ -64,6 +67,7 @@ class Audit:
             "sampled": len(self.train) + len(self.control) < self.sampled_from,
             "seed": self.seed,
         }
+        return facts if self.held_out is None else facts | {"held_out": self.held_out}
 
 
 def audit_split(n: int, *, seed: int) -> tuple[IntArray, IntArray]:
@@ -76,7 +80,7 @@ def audit_split(n: int, *, seed: int) -> tuple[IntArray, IntArray]:
     return np.sort(chosen[:cut]), np.sort(chosen[cut:])
 
 
-def _subset(table: PreparedTable, rows: IntArray) -> PreparedTable:
+def subset(table: PreparedTable, rows: IntArray) -> PreparedTable:
     """The table restricted to ``rows``: its data and what was set aside beside it."""
 
     def take(values: pd.Series) -> pd.Series:
@@ -98,6 +102,19 @@ def _subset(table: PreparedTable, rows: IntArray) -> PreparedTable:
     )
 
 
+def check_replayable(chosen: AvatarizationParameters, which: str) -> None:
+    """Raises :class:`AuditNotMade` when ``which`` (a table named for the reader) was made
+    with an inter-record processor: it chains each person's records by the released
+    identifier, which an audit does not release."""
+    if any(
+        isinstance(given, InterRecordRangeDifferenceParameters)
+        for given in chosen.avatarization_processors_parameters or []
+    ):
+        raise AuditNotMade(
+            f"{which} has an inter-record processor, which the audit does not replay yet"
+        )
+
+
 def audit_release(
     table: PreparedTable,
     chosen: AvatarizationParameters,
@@ -114,13 +131,7 @@ def audit_release(
     records by the released identifier, which an audit does not release), or a share the
     engine refuses. ``batch_rows``: the run's, so a deployment that avatarizes in small
     batches is audited in batches too."""
-    if any(
-        isinstance(given, InterRecordRangeDifferenceParameters)
-        for given in chosen.avatarization_processors_parameters or []
-    ):
-        raise AuditNotMade(
-            "the table has an inter-record processor, which the audit does not replay yet"
-        )
+    check_replayable(chosen, "the table")
     n = len(table.data)
     train_rows, control_rows = audit_split(n, seed=seed)
     if len(control_rows) < MIN_CONTROL_ROWS or len(train_rows) <= chosen.k:
@@ -128,7 +139,7 @@ def audit_release(
             f"the table has {n} rows: an audit needs more than {chosen.k} rows to avatarize at "
             f"k = {chosen.k} (a {AUDIT_SHARE:.0%} share) and {MIN_CONTROL_ROWS} rows held out"
         )
-    train_table = _subset(table, train_rows)
+    train_table = subset(table, train_rows)
     try:
         chain = table_processors(train_table, chosen)
         data = chain.preprocess(train_table.data)

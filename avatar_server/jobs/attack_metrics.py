@@ -13,6 +13,10 @@ they do not say what an attacker can do with them. This module runs the attacks 
   record that looks like the population);
 - per-record risk: how many originals are poorly covered, and what would cover them.
 
+A linked or series group's tables are attacked by the same functions
+(:func:`release_attacks`), on an audit that holds out whole persons with all their rows
+(:mod:`group_audit`, :mod:`group_attacks`).
+
 Each attack that cannot run on this table says why (``not_computed``) instead of a figure. The
 targets (``results.ATTACK_TARGETS``) are the one place the verdict's attack items are decided.
 """
@@ -137,32 +141,27 @@ def _reconstruction_risk(audit: Audit, *, seed: int) -> dict[str, Any]:
 AUDIT_ATTACKS = ("singling_out", "linkability", "inference", "reconstruction_risk")
 RAISED_K_FACTORS = (2, 4)
 
+AuditAt = Callable[[int], Audit]
+"""The audit release made the run's way at a given k (raises :class:`AuditNotMade`): a single
+table's (:func:`audit_release`) or one table's of a linked or series group's audit
+(:mod:`group_audit`), so both paths are attacked and raised the same way."""
 
-def _raised_k(
-    table: PreparedTable,
-    chosen: AvatarizationParameters,
-    columns: Sequence[str],
-    failing: set[str],
-    *,
-    seed: int,
-    batch_rows: int,
-) -> list[dict[str, Any]]:
+
+def _raised_k(audit_at: AuditAt, k: int, failing: set[str], *, seed: int) -> list[dict[str, Any]]:
     """What a larger k does to the audit attacks that fail: the same audit at 2k, then 4k,
     until they pass or the table is too small; so the remedy "raise k" names a measured k, or
     says that raising it does not help (then the columns must change)."""
     tried = []
     for factor in RAISED_K_FACTORS:
-        k = chosen.k * factor
+        raised = k * factor
         try:
-            audit = audit_release(
-                table, replace(chosen, k=k), columns, seed=seed, batch_rows=batch_rows
-            )
+            audit = audit_at(raised)
         except AuditNotMade:
             break
         sections = {ATTACK_FIGURES[name][0] for name in failing}
         judged = _passed(_audit_attacks(audit, seed=seed, only=sections))
         values = {name: judged[name] for name in failing if name in judged}
-        tried.append({"k": k, "passed": values})
+        tried.append({"k": raised, "passed": values})
         if all(values.values()):
             break
     return tried
@@ -188,31 +187,57 @@ def table_attacks(
     progress: Progress | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> dict[str, Any]:
-    """The attacks on one table: ``original`` and ``avatars`` row for row (the measured
+    """The attacks on one single table: ``original`` and ``avatars`` row for row (the measured
     columns), ``chosen`` the parameters the avatars were made with (None for avatars the user
     brings: no audit can replay them)."""
-    report = progress or (lambda stage, fraction: None)
-    columns: Sequence[str] = list(original.columns)
-    found: dict[str, Any] = {}
-    report("attacks: audit release", 0.0)
     if chosen is None:
         reason = "the avatars were brought, not made by this server: no audit can replay them"
-        found["audit"] = _not_computed(reason)
+        return release_attacks(
+            original, avatars, audit=reason, k=None, seed=seed, progress=progress
+        )
+    columns: Sequence[str] = list(original.columns)
+
+    def audit_at(k: int) -> Audit:
+        made = replace(chosen, k=k)
+        return audit_release(table, made, columns, seed=seed, batch_rows=batch_rows)
+
+    return release_attacks(
+        original, avatars, audit=audit_at, k=chosen.k, seed=seed, progress=progress
+    )
+
+
+def release_attacks(
+    original: pd.DataFrame,
+    avatars: pd.DataFrame,
+    *,
+    audit: AuditAt | str,
+    k: int | None,
+    seed: int,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The attacks on one table's release: ``original`` and ``avatars`` row for row (the
+    measured columns); ``audit`` makes its audit release at a given k (the run's ``k`` first,
+    larger ones for the remedy), or says why the table has none; ``k`` (None for avatars the
+    user brings) also sets the per-record risk's remedies."""
+    report = progress or (lambda stage, fraction: None)
+    found: dict[str, Any] = {}
+    report("attacks: audit release", 0.0)
+    if isinstance(audit, str):
+        found["audit"] = _not_computed(audit)
     else:
+        assert k is not None  # an audit replays parameters, which have a k
         try:
-            audit = audit_release(table, chosen, columns, seed=seed, batch_rows=batch_rows)
+            made = audit(k)
         except AuditNotMade as why:
             found["audit"] = _not_computed(str(why))
         else:
-            found["audit"] = audit.facts()
+            found["audit"] = made.facts()
             report("attacks: singling out, linkability, inference", 0.3)
-            found |= _audit_attacks(audit, seed=seed)
+            found |= _audit_attacks(made, seed=seed)
             failing = {name for name, passed in _passed(found).items() if not passed}
             if failing:
                 report("attacks: the same audit at a larger k", 0.5)
-                found["raised_k"] = _raised_k(
-                    table, chosen, columns, failing, seed=seed, batch_rows=batch_rows
-                )
+                found["raised_k"] = _raised_k(audit, k, failing, seed=seed)
     if "not_computed" in found["audit"]:
         for name in AUDIT_ATTACKS:
             found[name] = _not_computed(found["audit"]["not_computed"])
@@ -239,7 +264,7 @@ def table_attacks(
         lambda: record_risk(
             signals_of_attacks(original, avatars, strongest_linkage, reconstruction, seed=seed),
             original=original,
-            k=chosen.k if chosen is not None else None,
+            k=k,
         ).as_dict()
     )
     found["targets"] = dict(ATTACK_TARGETS)

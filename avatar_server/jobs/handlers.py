@@ -5,7 +5,7 @@ whose message becomes the job's error."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,8 +27,6 @@ from avatar_server.engine.keys import fresh_keys
 from avatar_server.engine.linked import (
     LinkedTableResult,
     SeriesInput,
-    TableInput,
-    avatarize_group,
 )
 from avatar_server.engine.linked_metrics import (
     MetricView,
@@ -45,14 +43,20 @@ from avatar_server.engine.series_metrics import (
     raw_series_plot,
     series_signal_metrics,
 )
-from avatar_server.engine.series_settings import DEFAULT_NF, SeriesSettings
+from avatar_server.engine.series_settings import DEFAULT_NF
 from avatar_server.engine.series_sides import person_and_series
 from avatar_server.engine.signal import associations, variable_comparisons
 from avatar_server.engine.streamed import StreamSettings
 from avatar_server.jobs.attack_metrics import table_attacks
-from avatar_server.jobs.batches import current_mapper
 from avatar_server.jobs.context import JobContext, JobInputError
 from avatar_server.jobs.figure_store import StoredFigures
+from avatar_server.jobs.group_attacks import group_attacks
+from avatar_server.jobs.group_avatarization import (
+    GroupAvatarizer,
+    group_avatarizer,
+    in_table,
+    series_input,
+)
 from avatar_server.jobs.groups import PreparedGroup, avatarized_groups, prepare_group
 from avatar_server.jobs.manifest_parts import (
     run_manifest,
@@ -63,12 +67,10 @@ from avatar_server.jobs.manifest_parts import (
 from avatar_server.jobs.measured import MeasuredGroup, brought_groups, measured_groups
 from avatar_server.jobs.measured_series import MeasuredSeries, measured_series
 from avatar_server.jobs.parameters import (
-    avatarize_options,
     exclusion_settings,
     imputation_settings,
     pseudonymization_settings,
 )
-from avatar_server.jobs.processing import apply_processors
 from avatar_server.jobs.results import ResultWriter
 from avatar_server.jobs.streamed import run_streamed_table, stored_rows
 from avatar_server.jobs.table_details import (
@@ -108,13 +110,6 @@ from avatar_yaml.spreadsheet_safety import formula_like_counts
 from avatar_yaml.vocabulary import escape_table_name
 
 Handler = Callable[[JobContext, ResultWriter], None]
-
-
-def _in_table(name: str, error: Exception) -> str:
-    """The error's reason, prefixed with the table it is about (once)."""
-    reason = str(error)
-    prefix = f"table {name!r}"
-    return reason if reason.startswith(prefix) else f"{prefix}: {reason}"
 
 
 def _avatarization(ctx: JobContext) -> dict[str, AvatarizationParameters]:
@@ -186,102 +181,21 @@ def _released(
     return unshuffled, shuffled
 
 
-def _table_input(name: str, group: PreparedGroup, chosen: AvatarizationParameters) -> TableInput:
-    """One table as the engine takes it: its data, where its parents are, its parameters."""
-    return TableInput(
-        name=name,
-        data=group.tables[name].data,
-        parent_rows={
-            link.child_key: group.parent_rows[(name, link.child_key)]
-            for link in group.links_into(name)
-        },
-        options=avatarize_options(chosen),
-    )
-
-
-def _series_settings(chosen: TimeSeriesParameters | None) -> SeriesSettings:
-    """The YAML settings as the engine's (unset fields take the engine's defaults)."""
-    given: dict[str, Any] = {}
-    projection = chosen.projection if chosen else None
-    alignment = chosen.alignment if chosen else None
-    if projection is not None:
-        if projection.projection_type is not None:
-            given["projection"] = str(projection.projection_type)
-        if projection.nf is not None:
-            given["nf"] = projection.nf
-        if projection.block_weight is not None:
-            given["block_weight"] = projection.block_weight
-    if alignment is not None:
-        if alignment.nb_points is not None:
-            given["nb_points"] = alignment.nb_points
-        if alignment.method is not None:
-            given["method"] = str(alignment.method)
-        if alignment.unalignment is not None:
-            given["unalignment"] = str(alignment.unalignment)
-    return SeriesSettings(**given)
+def _time_series(ctx: JobContext) -> dict[str, TimeSeriesParameters]:
+    """The run's series settings per series table (none given: the engine's defaults)."""
+    parameters = ctx.config.parameters
+    return dict(parameters.time_series or {}) if parameters is not None else {}
 
 
 def _series_input(ctx: JobContext, group: PreparedGroup, planned: SeriesTable) -> SeriesInput:
-    """A series table as the engine takes it: its time and value columns, each row's person
-    (its parent's row) and its settings."""
-    table = group.tables[planned.name]
-    if table.pseudonymized:
-        raise JobInputError(
-            f"table {planned.name!r}: columns {sorted(table.pseudonymized)} are pseudonymized, "
-            "which a series table does not support yet (its avatar rows are made anew, with no "
-            "original row to take a pseudonym from): drop them"
-        )
-    parameters = ctx.config.parameters
-    chosen = (parameters.time_series or {}).get(planned.name) if parameters else None
-    try:
-        settings = _series_settings(chosen)
-    except ValueError as error:
-        raise JobInputError(_in_table(planned.name, error)) from None
-    return SeriesInput(
-        name=planned.name,
-        data=table.data,
-        time=planned.time,
-        parent=planned.link.parent,
-        person_rows=group.parent_rows[(planned.name, planned.link.child_key)],
-        settings=settings,
-    )
+    """A series table as the engine takes it, with the run's settings for it."""
+    return series_input(group, planned, _time_series(ctx).get(planned.name))
 
 
 def _warnings(table: PreparedTable, chosen: AvatarizationParameters) -> list[str]:
     exclusion = exclusion_settings(chosen.exclude_variables)
     kept_out = set(exclusion.variable_names) if exclusion else set()
     return avatarization_warnings(table.data[[c for c in table.data.columns if c not in kept_out]])
-
-
-def _avatarize_group(
-    ctx: JobContext,
-    group: PreparedGroup,
-    tables: Mapping[str, AvatarizationParameters],
-    series: Sequence[SeriesInput],
-    *,
-    seed: int | None,
-    progress: Callable[[str, float], None],
-) -> dict[str, LinkedTableResult]:
-    inputs = [
-        _table_input(name, group, tables[name])
-        for name in group.group.tables
-        if name not in group.series_names
-    ]
-    try:
-        return avatarize_group(
-            inputs,
-            group.relations(),
-            series=series,
-            seed=seed,
-            progress=progress,
-            batch_rows=ctx.settings.batch_rows,
-            map_batches=current_mapper(),
-        )
-    except ValueError as error:
-        names = list(group.group.tables)
-        if len(names) == 1:
-            raise JobInputError(_in_table(names[0], error)) from None
-        raise JobInputError(str(error)) from None
 
 
 def run_standard(ctx: JobContext, out: ResultWriter) -> None:
@@ -316,21 +230,16 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
             try:
                 warnings[name] = _warnings(group.tables[name], tables[name])
             except ValueError as error:
-                raise JobInputError(_in_table(name, error)) from None
+                raise JobInputError(in_table(name, error)) from None
         label = ", ".join(planned.tables)
         unprocessed = dict(group.tables)
-        try:
-            processors = apply_processors(group, tables)
-        except ValueError as error:
-            raise JobInputError(str(error)) from None
-        results = _avatarize_group(
-            ctx,
-            group,
-            tables,
-            list(series.values()),
+        avatarize = group_avatarizer(
+            _time_series(ctx),
             seed=seed,
+            batch_rows=ctx.settings.batch_rows,
             progress=ctx.part(index, len(groups), label),
         )
+        results, processors = avatarize(group, tables)
         # What is written about the tables (variables, rows) is about the table as uploaded,
         # not as the processors re-expressed it for the projection.
         group.tables.update(unprocessed)
@@ -342,7 +251,7 @@ def run_standard(ctx: JobContext, out: ResultWriter) -> None:
                     table, linked.result, keys[name], secret, processors.get(name)
                 )
             except ValueError as error:
-                raise JobInputError(_in_table(name, error)) from None
+                raise JobInputError(in_table(name, error)) from None
             fmt = str(requested_format) if requested_format else table.file_format
             # Writing a million-row table takes seconds: each write renews the lease first.
             ctx.progress(f"{name}: writing", (index + 1) / len(groups))
@@ -628,6 +537,42 @@ def _measured(
     return measured_groups(ctx, ctx.dependency(JobKind.STANDARD), avatarization), avatarization
 
 
+def _steps(
+    ctx: JobContext, first: int, count: int, steps: int, label: str
+) -> Callable[[str, float], None]:
+    """A progress callback for ``count`` steps from step ``first`` of ``steps``."""
+
+    def report(stage: str, fraction: float) -> None:
+        ctx.progress(f"{label}: {stage}", (first + count * min(max(fraction, 0.0), 1.0)) / steps)
+
+    return report
+
+
+def _never_back(report: Callable[[str, float], None]) -> Callable[[str, float], None]:
+    """``report`` with each fraction raised to the highest reported so far."""
+    highest = 0.0
+
+    def forward(stage: str, fraction: float) -> None:
+        nonlocal highest
+        highest = max(highest, fraction)
+        report(stage, highest)
+
+    return forward
+
+
+def _audit_avatarizer(
+    ctx: JobContext, seed: int, span: Callable[[str, float], None]
+) -> GroupAvatarizer:
+    """The run's avatarization of a group, for its audit release: its stages (at the run's
+    k, then larger ones) are reported at the attacks' progress so far, which never goes back."""
+    return group_avatarizer(
+        _time_series(ctx),
+        seed=seed,
+        batch_rows=ctx.settings.batch_rows,
+        progress=lambda stage, fraction: span(f"audit release: {stage}", 0.0),
+    )
+
+
 def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     document = ctx.config.privacy_metrics
     settings = dict(document.privacy_metrics or {}) if document is not None else {}
@@ -640,13 +585,26 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
     steps = sum(len(v) for found in views for v in found.values())
     steps += sum(len(group.pairs) for group, found in zip(groups, views, strict=True) if not found)
     steps += sum(len(found) for found in series)
-    # The attacks are a step of their own for each single table.
-    steps += sum(
-        len(group.pairs) for group, found in zip(groups, views, strict=True) if not group.linked
-    )
+    # The attacks are a step of their own for each table.
+    steps += sum(len(group.pairs) for group in groups)
     done = 0
     linked: dict[str, list[dict[str, Any]]] = {}
     for group, found, measured in zip(groups, views, series, strict=True):
+        attacked: dict[str, dict[str, Any]] = {}
+        if group.linked:
+            span = _never_back(
+                _steps(ctx, done, len(group.pairs), steps, f"{', '.join(group.pairs)} (attacks)")
+            )
+            attacked = group_attacks(
+                group,
+                measured,
+                avatarization,
+                excluded,
+                _audit_avatarizer(ctx, seed, span),
+                seed=seed,
+                progress=span,
+            )
+            done += len(group.pairs)
         for name, pair in group.pairs.items():
             if name in measured:
                 planned = measured[name]
@@ -691,11 +649,8 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                     batch_rows=ctx.settings.batch_rows,
                 )
                 done += 1
-            if name in measured or group.linked:
-                attacks = {
-                    "not_computed": "attacks on linked and series tables (holding out whole "
-                    "persons with all their rows) are not supported yet"
-                }
+            if group.linked:
+                attacks = attacked[name]
             suffix = "privacy_metrics" if name in measured else "privacy"
             out.write_json(
                 ResultKind.PRIVACY_METRICS,
@@ -759,7 +714,7 @@ def _write_series_signal(
     try:
         metrics = series_signal_metrics(series.original, series.avatars, seed=seed)
     except ValueError as error:
-        raise JobInputError(_in_table(series.name, error)) from None
+        raise JobInputError(in_table(series.name, error)) from None
     entries = [
         {
             **{key: getattr(variable, key) for key in _SERIES_METRICS},
@@ -864,7 +819,7 @@ def run_advice(ctx: JobContext, out: ResultWriter) -> None:
             advice = advise(data)
             summary = table_summary(data)
         except ValueError as error:
-            raise JobInputError(_in_table(name, error)) from None
+            raise JobInputError(in_table(name, error)) from None
         body = advice.to_dict()
         imputation = body.pop("imputation")
         body["imputation"] = {"method": imputation} if imputation else None
@@ -943,7 +898,7 @@ def _series_results(
 ) -> SeriesResults:
     """What the report shows of a series table: its metadata (settings in effect, rows,
     persons) from the standard job, its per-variable signal list and plot data from the
-    signal job, its person-and-series privacy entry and verdict from the privacy job."""
+    signal job, its person-and-series privacy entry, attacks and verdict from the privacy job."""
     privacy_job, signal_job, standard_job = jobs
     name = planned.name
     ctx.progress(f"{name}: reading results", progress)
@@ -960,6 +915,7 @@ def _series_results(
         verdict=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_VERDICT, name),
         raw_plot=raw,
         normalized_plot=normalized,
+        attacks=_optional_json(ctx, privacy_job, ResultKind.PRIVACY_ATTACKS, name),
     )
 
 

@@ -30,6 +30,9 @@ class MeasuredSeries:
     avatars: SeriesSide
     original_features: pd.DataFrame
     avatar_features: pd.DataFrame
+    model: SeriesModel
+    """The fit on the originals both sides were placed by (an audit's avatars are placed by it
+    too, see :mod:`~avatar_server.jobs.group_audit`)."""
 
 
 def measured_series(
@@ -61,4 +64,5 @@ def measured_series(
         avatars=avatar_side,
         original_features=model.features(),
         avatar_features=series_features(released, model.projection),
+        model=model,
     )

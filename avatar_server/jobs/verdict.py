@@ -11,7 +11,8 @@ every reason to refuse the release, each an item ``{name, passed, reason, remedy
 - every risky column kept as is on purpose (the acknowledgement is recorded here);
 - for avatars the user brings, every key or pseudonymized column that holds an original value;
 - every attack the avatars were put through that has a figure (:mod:`attack_metrics`):
-  singling out, linkability and inference risk, the linkage and the reconstruction attack.
+  singling out, linkability and inference risk, the linkage and the reconstruction attack;
+  a table on which no attack could be measured fails ``attacks_not_run``.
 
 The remedy says what would fix that item, not a generic "larger k" where k cannot help.
 """
@@ -140,10 +141,23 @@ def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
     if measured is not None:
         parts.append(measured)
     if name == "attack_inference":
-        secret = (attacks.get("inference") or {}).get("secret")
-        parts.append(
-            f"drop, coarsen or group column {secret!r} (the attacker infers it from the others)"
-        )
+        inference = attacks.get("inference") or {}
+        secret, feature = inference.get("secret"), inference.get("series_feature")
+        if feature:
+            what = (
+                f"curves of variable {feature['variable']!r}"
+                if feature.get("variable")
+                else "lengths and times"
+            )
+            parts.append(
+                f"the attacker infers the series' {what} ({secret!r}) from the others: make "
+                f"the series of {feature['table']!r} coarser (fewer nb_points, or fpca with a "
+                "smaller nf), or drop or group the persons' columns that give it away"
+            )
+        else:
+            parts.append(
+                f"drop, coarsen or group column {secret!r} (the attacker infers it from the others)"
+            )
     else:
         remedies = (attacks.get("record_risk") or {}).get("remedies") or []
         parts += [
@@ -154,21 +168,33 @@ def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
     return "; ".join(parts) if parts else _RAISE_K
 
 
+def _not_run(reason: str) -> dict[str, Any]:
+    return _item(
+        "attacks_not_run",
+        False,
+        reason,
+        "make the table attackable (more rows or columns for its k, no inter-record "
+        "processor), or weigh what its privacy metrics say before sharing it",
+    )
+
+
 def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
     """One item per attack with a figure. An anonymeter risk passes on its point value; its
     interval is in the reason, so a reader sees when a small control set leaves it loose."""
     if "not_computed" in attacks:
-        # No attack ran at all (linked and series tables, for now): the verdict cannot say
-        # the avatars resist them, so it does not pass on their silence.
-        return [
-            _item(
-                "attacks_not_run",
-                False,
-                f"the attacks were not run: {attacks['not_computed']}",
-                "avatarize and measure the table on its own (without its links) to see what "
-                "the attacks find, and weigh that before sharing the linked release",
-            )
-        ]
+        # The attacks were not run at all: the verdict cannot say the avatars resist them,
+        # so it does not pass on their silence.
+        return [_not_run(f"the attacks were not run: {attacks['not_computed']}")]
+    if attacks and not attacks.get("passed"):
+        # Every attack said why it could not be made: none of them measured anything.
+        reasons = sorted(
+            {
+                str(found["not_computed"])
+                for found in attacks.values()
+                if isinstance(found, dict) and "not_computed" in found
+            }
+        )
+        return [_not_run("no attack could be measured on this table: " + "; ".join(reasons))]
     items = []
     passed = attacks.get("passed") or {}
     for name, (section, key) in ATTACK_FIGURES.items():

@@ -108,9 +108,28 @@ def attack_notes(attacks: dict[str, Any], language: str) -> list[str]:
                 seed=audit.get("seed"),
             )
         )
+        notes += _held_out_notes(audit.get("held_out"), language)
     risk = attacks.get("record_risk")
     if risk:
         notes.append(_record_note(risk, language))
+    return notes
+
+
+def _held_out_notes(held_out: dict[str, Any] | None, language: str) -> list[str]:
+    """Whose persons a linked or series group's audit held out, with all their rows."""
+    if not held_out:
+        return []
+    t = STRINGS[language]
+    notes = [
+        t["attacks_audit_persons"].format(
+            persons=held_out.get("persons"),
+            held_out=format_number(held_out.get("persons_held_out"), language),
+            kept=format_number(held_out.get("persons_in_audit"), language),
+        )
+    ]
+    if held_out.get("rows_in_neither"):
+        neither = format_number(held_out["rows_in_neither"], language)
+        notes.append(t["attacks_audit_neither"].format(neither=neither))
     return notes
 
 

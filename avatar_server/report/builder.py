@@ -80,6 +80,8 @@ class SeriesResults:
     verdict: dict[str, Any] | None = None
     raw_plot: dict[str, Any] | None = None
     normalized_plot: dict[str, Any] | None = None
+    attacks: dict[str, Any] | None = None
+    """The attacks on its persons with their series (``<S>.attacks.json``), when written."""
 
 
 @dataclass
@@ -644,6 +646,9 @@ def _series_context(
         "privacy": metric_rows(series.privacy, language),
         "privacy_intro": t["series_privacy_intro"].format(parent=series.parent),
         "verdict": verdict,
+        "attacks": attack_rows(series.attacks, language) if series.attacks else None,
+        "attack_notes": attack_notes(series.attacks, language) if series.attacks else [],
+        "attack_remedies": attack_remedies(series.attacks) if series.attacks else [],
         "signal": series_signal_rows(series, language),
         "raw": raw,
         "normalized": normalized,

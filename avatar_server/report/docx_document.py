@@ -438,15 +438,7 @@ class _Writer:
         self._metrics(table["privacy"])
         if table.get("attacks"):
             self._heading(t["attacks_title"].format(table=name), 1, new_page=True)
-            self._paragraph(t["attacks_intro"])
-            self._metrics(table["attacks"])
-            for note in table["attack_notes"]:
-                self._note(note)
-            if table["attack_remedies"]:
-                self._note(t["attacks_remedies"])
-                for remedy in table["attack_remedies"]:
-                    entry = self.doc.add_paragraph(style="List Bullet")
-                    _styled(entry.add_run(xml_text(remedy)), colour=TEXT)
+            self._attacks(table)
         self._heading(t["section_signal"].format(table=name), 1, new_page=True)
         self._paragraph(t["signal_intro"])
         self._metrics(table["signal"])
@@ -507,6 +499,19 @@ class _Writer:
             self._picture(pair, png, _fitted_width(png, HALF_WIDTH), t[side])
         self._figure(correlations["difference"], DIFFERENCE_WIDTH, title)
 
+    def _attacks(self, context: dict[str, Any]) -> None:
+        """A table's (or series table's) attacks: their rows, what they rest on, remedies."""
+        t = self.t
+        self._paragraph(t["attacks_intro"])
+        self._metrics(context["attacks"])
+        for note in context["attack_notes"]:
+            self._note(note)
+        if context["attack_remedies"]:
+            self._note(t["attacks_remedies"])
+            for remedy in context["attack_remedies"]:
+                entry = self.doc.add_paragraph(style="List Bullet")
+                _styled(entry.add_run(xml_text(remedy)), colour=TEXT)
+
     def _series(self, series: dict[str, Any]) -> None:
         t = self.t
         name, parent = series["name"], series["parent"]
@@ -521,6 +526,9 @@ class _Writer:
             verdict.bold = True
             _styled(verdict, colour=MET if series["verdict"]["passed"] else NOT_MET)
         self._metrics(series["privacy"])
+        if series.get("attacks"):
+            self._heading(t["series_attacks_title"].format(table=name), 2)
+            self._attacks(series)
         self._heading(t["series_signal_title"].format(table=name), 2)
         self._paragraph(t["series_signal_intro"])
         if series["signal"]:

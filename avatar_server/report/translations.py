@@ -101,6 +101,15 @@ STRINGS: dict[str, dict[str, str]] = {
             "held out, drawn from the table's {rows} rows (seed {seed})."
         ),
         "attacks_not_computed": "Not computed: {reason}",
+        "attacks_audit_persons": (
+            "The audit holds out whole persons, the rows of {persons}: {held_out} of them held "
+            "out with all their rows, {kept} avatarized with all theirs."
+        ),
+        "attacks_audit_neither": (
+            "{neither} rows of this table belong to kept and held-out persons at once: they "
+            "are on neither side."
+        ),
+        "series_attacks_title": "Attacks on {table} (its persons with their series)",
         "attacks_interval": "{value} [{low}, {high}]",
         "attacks_linkage_detail": "top 5: {top5}; chance: {chance1} (top 1), {chance5} (top 5)",
         "attacks_reconstruction_detail": (
@@ -549,6 +558,16 @@ STRINGS: dict[str, dict[str, str]] = {
             "(graine {seed})."
         ),
         "attacks_not_computed": "Non calculé : {reason}",
+        "attacks_audit_persons": (
+            "L'audit tient à l'écart des personnes entières, les lignes de {persons} : "
+            "{held_out} tenues à l'écart avec toutes leurs lignes, {kept} avatarisées avec "
+            "toutes les leurs."
+        ),
+        "attacks_audit_neither": (
+            "{neither} lignes de cette table appartiennent à la fois à des personnes gardées "
+            "et tenues à l'écart : elles ne sont d'aucun côté."
+        ),
+        "series_attacks_title": "Attaques sur {table} (ses personnes avec leurs séries)",
         "attacks_interval": "{value} [{low} ; {high}]",
         "attacks_linkage_detail": (
             "top 5 : {top5} ; hasard : {chance1} (top 1), {chance5} (top 5)"
