@@ -698,10 +698,24 @@ def test_the_conclusion_says_only_what_the_figures_support() -> None:
     text = " ".join(conclusion([faithful], "en"))
     assert STRINGS["en"]["hellinger_kept"].split(":")[0] in text
     assert STRINGS["en"]["correlation_meaning"] not in text
+    assert "(target: below 10%)" in text
     failed = _table(verdict={"status": "fail", "items": []}, comparisons=[sex])
     text = " ".join(conclusion([failed], "en"))
     assert "The privacy verdict fails for table patients" in text
     assert STRINGS["en"]["overall_all"] not in text
+
+
+def test_the_conclusion_quotes_the_tables_own_correlation_target() -> None:
+    noisy = _table(
+        signal={
+            "hellinger_mean": 0.002,
+            "correlation_difference_ratio": 20.41,
+            "targets": {"hellinger_mean": "< 0.1", "correlation_difference_ratio": "< 22.53"},
+            "passed": {"hellinger_mean": True, "correlation_difference_ratio": True},
+        }
+    )
+    assert "20.41% (target: below 22.53%)" in " ".join(conclusion([noisy], "en"))
+    assert "20,41 % (cible : moins de 22,53 %)" in " ".join(conclusion([noisy], "fr"))
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from avatar_server.report.formatting import (
     format_number,
     format_percent,
     format_target,
+    target_threshold,
 )
 from avatar_server.report.images import (
     FigureStore,
@@ -400,11 +401,14 @@ def conclusion(
         correlation = table.signal.get("correlation_difference_ratio")
         if correlation is not None and passed_flags.get("correlation_difference_ratio") is not None:
             value = format_number(correlation, language)
+            target = target_threshold(
+                (table.signal.get("targets") or {}).get("correlation_difference_ratio"), language
+            )
             if passed_flags["correlation_difference_ratio"]:
-                text += " " + t["correlation_kept"].format(value=value)
+                text += " " + t["correlation_kept"].format(value=value, target=target)
             else:
                 signal_missed = True
-                text += " " + t["correlation_lost"].format(value=value)
+                text += " " + t["correlation_lost"].format(value=value, target=target)
                 text += " " + t["correlation_meaning"]
         paragraphs.append(text)
         if table.verdict is not None and table.verdict.get("status") != "pass":

@@ -56,6 +56,17 @@ def format_percent(value: float | None, language: str, *, decimals: int = 1) -> 
     return f"{text}{NBSP}%" if language == "fr" else f"{text}%"
 
 
+def target_threshold(target: str | None, language: str) -> str:
+    """The threshold of a target written ``"<operator> <threshold>"`` (``"< 22.53"``), in the
+    language's format: the number a sentence quotes, since a table may set its own."""
+    _, _, threshold = (target or "").strip().partition(" ")
+    try:
+        text = f"{float(threshold):g}"
+    except ValueError:
+        return threshold or MISSING
+    return text.replace(".", ",") if language == "fr" else text
+
+
 def format_target(target: str | None, language: str) -> str:
     """A target written ``"<operator> <threshold>"`` (``"> 0.2"``) with the threshold in the
     language's format; ``—`` for a metric without target."""

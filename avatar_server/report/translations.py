@@ -330,11 +330,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "correlation_kept": (
             "The relations between variables are kept: the correlation difference ratio is "
-            "{value}% (target: below 10%)."
+            "{value}% (target: below {target}%)."
         ),
         "correlation_lost": (
             "The relations between variables are weakened: the correlation difference ratio "
-            "is {value}% (target: below 10%)."
+            "is {value}% (target: below {target}%)."
         ),
         "advice_privacy": (
             "To raise the privacy metrics, avatarize again with a larger k: each avatar then "
@@ -807,11 +807,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "correlation_kept": (
             "Les relations entre variables sont conservées : le ratio de différence des "
-            "corrélations vaut {value} % (cible : moins de 10 %)."
+            "corrélations vaut {value} % (cible : moins de {target} %)."
         ),
         "correlation_lost": (
             "Les relations entre variables sont affaiblies : le ratio de différence des "
-            "corrélations vaut {value} % (cible : moins de 10 %)."
+            "corrélations vaut {value} % (cible : moins de {target} %)."
         ),
         "advice_privacy": (
             "Pour améliorer les métriques de confidentialité, relancer l'avatarisation avec "
