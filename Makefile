@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-singling-out-control bench-quality
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-exact-values bench-singling-out-control bench-quality
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -91,6 +91,9 @@ bench-anonymeter-env: ## separate venv bench/.venv-anonymeter with anonymeter (n
 
 bench-attacks: $(STAMP) ## anonymeter's and our engine's attack risks on avatars vs GaussianCopula, cross-checked -> bench/results/attacks.md
 	$(BIN)/python -m bench.attacks
+
+bench-exact-values: $(STAMP) ## singling out on the audit release as made and with its numbers jittered -> bench/results/exact-values.md
+	$(BIN)/python -m bench.exact_values
 
 bench-singling-out-control: $(STAMP) ## null experiment: which singling-out control count is right -> bench/results/singling-out-control.md
 	$(BIN)/python -m bench.singling_out_control
