@@ -1,14 +1,16 @@
-"""Do the avatars' exact values feed the singling-out attack? An experiment for issue 19.
+"""Do avatar values on the originals' grid feed the singling-out attack? An experiment.
 
-The engine decodes each number to the originals' own values (ranks mapped to their order
-statistics), so the avatars' column of a continuous variable is, value for value, mostly a
-column of the originals: extremes included. A singling-out query reaches for the tail a lone
-avatar sits in (``x >= v``); with ``v`` an original's exact value, it fits that original
-better than anyone held out. Here the privacy job's own audit release (75 % avatarized at
-k = 20, 25 % held out, dates as dates) is attacked twice: as made, and with each number of a
-column of more than 10 values moved at random within a quarter of the gap to its neighbouring
-original values (a jitter no analyst would see in a histogram). A lower risk on the jittered
-avatars says the exact values carry part of it.
+The engine decodes each number between two neighbouring order statistics of the originals,
+then rounds it to the column's decimals and moves it off any value only one original holds
+(:mod:`avatar_server.engine.decoding`). On whole numbers or one decimal, the rounding lands
+most avatar values on values the originals hold. A singling-out query reaches for the tail a
+lone avatar sits in (``x >= v``); with ``v`` on the originals' grid it can fit a training
+original exactly. Here the privacy job's own audit release (75 % avatarized at k = 20, 25 %
+held out, dates as dates) is attacked twice: as made, and with each number of a column of more
+than 10 values moved at random within a quarter of the gap to its neighbouring original
+values, off the grid (more decimals than the originals have: a tell no release should carry,
+so this measures the effect, it is not a remedy). A lower risk off the grid says the grid
+carries part of it.
 
     .venv/bin/python -m bench.exact_values -> bench/results/exact-values.md
 """
