@@ -198,6 +198,13 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
         judged = {item["name"] for item in first.privacy_verdict(name)["items"]}
         assert "attack_linkage" in judged and "attacks_not_run" not in judged, judged
     assert "attack_singling_out" in {i["name"] for i in first.privacy_verdict("patient")["items"]}
+    # The doctors got no audit: their verdict does not pass on the linkage attack alone.
+    doctor_items = {i["name"]: i for i in first.privacy_verdict("doctor")["items"]}
+    assert doctor_items["attack_audit_not_run"]["passed"] is False
+    assert first.privacy_verdict("doctor")["status"] == "fail"
+    assert "attack_audit_not_run" not in {
+        i["name"] for i in first.privacy_verdict("visit")["items"]
+    }
     pdf = first.download_report(tmp_path / "report.pdf")
     assert isinstance(pdf, Path) and pdf.stat().st_size > 10_000
     html_path = first.download_report(tmp_path / "report.html")

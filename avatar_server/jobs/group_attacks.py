@@ -83,6 +83,8 @@ def group_attacks(
                 )
             except AuditNotMade as why:
                 made[raised] = str(why)
+            except ValueError as why:  # a share the engine or the typing refuses
+                made[raised] = f"the audit release could not be made: {why}"
         return made[raised]
 
     def owner_of(name: str) -> str:
@@ -118,6 +120,9 @@ def group_attacks(
             seed=seed,
             progress=within,
         )
+        # In a group, an audit is what holds whole persons out: a table without one (kept
+        # whole, or too few rows held out) must not pass on the release attacks alone.
+        found[name].setdefault("audit", {})["group"] = True
         if name in series:
             _name_series_secret(found[name], name)
     return found

@@ -196,6 +196,18 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
         )
         return [_not_run("no attack could be measured on this table: " + "; ".join(reasons))]
     items = []
+    audit = attacks.get("audit") or {}
+    if audit.get("group") and "not_computed" in audit:
+        items.append(
+            _item(
+                "attack_audit_not_run",
+                False,
+                "singling out, linkability, inference and reconstruction risk were not measured "
+                f"on this linked table: {audit['not_computed']}",
+                "measure the table on its own (avatarize it without its links) to see what the "
+                "audit attacks find, and weigh that before sharing the linked release",
+            )
+        )
     passed = attacks.get("passed") or {}
     for name, (section, key) in ATTACK_FIGURES.items():
         if name not in passed:

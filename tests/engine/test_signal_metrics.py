@@ -57,6 +57,19 @@ def test_correlation_target_is_the_fixed_one_or_one_and_a_half_floors() -> None:
     assert correlation_target(None) == correlation_target(6.0) == "< 10"
     assert correlation_target(10.0) == "< 15"
     assert correlation_target(15.02) == "< 22.53"
+    assert correlation_target(90.0) == "< 25"  # never above the cap
+
+
+def test_losing_the_one_real_relation_among_unrelated_columns_fails() -> None:
+    # Nine unrelated columns make the halves' floor large; the cap keeps the target from
+    # passing a release whose one strong pair (r = 0.9) was destroyed.
+    rng = np.random.default_rng(0)
+    rows = 2000
+    frame = pd.DataFrame({f"c{i}": rng.normal(size=rows) for i in range(10)})
+    frame["c1"] = 0.9 * frame["c0"] + np.sqrt(1 - 0.81) * frame["c1"]
+    lost = frame.assign(c1=rng.permutation(frame["c1"].to_numpy()))
+    ratio = metrics(frame, lost)["correlation_difference_ratio"]
+    assert ratio.target == "< 25" and ratio.passed is False, (ratio.value, ratio.target)
 
 
 def _correlated(rows: int, seed: int) -> pd.DataFrame:
