@@ -54,11 +54,9 @@ class RecordSignals:
     reconstructed: BoolArray
     linkage_targets: int
     """Originals the linkage attack was run on."""
-    reconstructed_by_chance: float | None = None
-    """Originals that records drawn column by column from the avatars' values reconstruct
-    too (the reconstruction's chance yardstick): on a dense table the rule grants many."""
     chance_rows: BoolArray | None = None
-    """Per original: a record drawn column by column reconstructed it (None: not drawn)."""
+    """Per original: a record drawn column by column from the avatars' values reconstructed
+    it too (the reconstruction's chance yardstick; None: not drawn)."""
 
     def __post_init__(self) -> None:
         sizes = {len(self.local_cloaking), len(self.linked_top1), len(self.reconstructed)}
@@ -81,6 +79,12 @@ class RecordSignals:
     @property
     def worst_covered(self) -> BoolArray:
         return np.asarray(self.local_cloaking <= WORST_COVERED_CLOAKING, dtype=np.bool_)
+
+    @property
+    def reconstructed_by_chance(self) -> float | None:
+        """How many originals the chance yardstick reconstructs: on a dense table the rule
+        grants many."""
+        return None if self.chance_rows is None else float(np.count_nonzero(self.chance_rows))
 
     @property
     def rebuilt_beyond_chance(self) -> BoolArray:
@@ -194,9 +198,6 @@ def signals_of_attacks(
         linked_top1=linked,
         reconstructed=rebuilt,
         linkage_targets=0 if linkage is None else len(linkage.targets),
-        reconstructed_by_chance=(
-            None if reconstruction is None else reconstruction.chance_recall * len(original)
-        ),
         chance_rows=None if reconstruction is None else reconstruction.chance_originals,
     )
 

@@ -76,12 +76,18 @@ class MetricResult:
     details: dict[str, Any]
 
 
+def _threshold(target: str) -> float:
+    """The number of a target written as ``"<operator> <threshold>"``."""
+    _, threshold = target.split()
+    return float(threshold)
+
+
 def passes(value: float, target: str) -> bool:
     """Whether ``value`` meets a target written as ``"<operator> <threshold>"``."""
-    symbol, threshold = target.split()
+    symbol, _ = target.split()
     if symbol not in _OPERATORS:
         raise ValueError(f"unknown target operator in {target!r}")
-    return bool(_OPERATORS[symbol](float(value), float(threshold)))
+    return bool(_OPERATORS[symbol](float(value), _threshold(target)))
 
 
 def metric_result(
@@ -108,22 +114,6 @@ def privacy_result(
     return metric_result(name, value, PRIVACY_TARGETS[name] if target is None else target, details)
 
 
-def correlation_target(floor: float | None) -> str:
-    """The correlation_difference_ratio target of a table whose own sampling noise, at the
-    run's size, is ``floor`` (:func:`~avatar_server.engine.signal.correlation_floor`).
-
-    Two random samples of the same people differ in their correlations by chance, and on a
-    small table by a lot: between two halves of the demo table the ratio is about 20 %, of epl
-    21 %, so no release of those tables can meet a fixed 10 %. As issue 19's benchmark does,
-    the target is then 1.5 times that floor, and never below the fixed 10 %."""
-    fixed = SIGNAL_TARGETS["correlation_difference_ratio"]
-    assert fixed is not None
-    threshold = float(fixed.split()[1])
-    if floor is None or FLOOR_FACTOR * floor <= threshold:
-        return fixed
-    return f"< {min(FLOOR_FACTOR * floor, FLOOR_TARGET_CAP):.4g}"
-
-
 FLOOR_FACTOR = 1.5
 """How far above the table's own noise floor the correlations may move (issue 19's target)."""
 FLOOR_TARGET_CAP = 25.0
@@ -132,6 +122,22 @@ pairs' noise makes the floor large (independent columns: about 100 % at any size
 floors would pass a release that lost the table's one real relation (10 columns, one pair at
 r = 0.9 lost: 71 % at 2,000 rows against 1.5 floors of 82 %). The floor-based target stops
 here: the fixtures' floors at their run size lie at 5–15 %."""
+
+
+def correlation_target(floor: float | None) -> str:
+    """The correlation_difference_ratio target of a table whose own sampling noise, at the
+    run's size, is ``floor`` (:func:`~avatar_server.engine.signal.correlation_floor`).
+
+    Two random samples of the same people differ in their correlations by chance, and on a
+    small table by a lot: between two halves of the demo table the ratio is about 20 %, of epl
+    21 %, so no release of those tables can meet a fixed 10 %. As issue 19's benchmark does,
+    the target is then 1.5 times that floor, never below the fixed 10 % nor above
+    :data:`FLOOR_TARGET_CAP`."""
+    fixed = SIGNAL_TARGETS["correlation_difference_ratio"]
+    assert fixed is not None
+    if floor is None or FLOOR_FACTOR * floor <= _threshold(fixed):
+        return fixed
+    return f"< {min(FLOOR_FACTOR * floor, FLOOR_TARGET_CAP):.4g}"
 
 
 def dcr_target(baseline: float | None) -> str:
@@ -148,7 +154,7 @@ def dcr_target(baseline: float | None) -> str:
     which measure it directly. When more than half the originals have an exact twin
     (baseline 0), at least half the avatars must still differ from every original."""
     fixed = PRIVACY_TARGETS["distance_to_closest"]
-    if baseline is None or baseline >= float(fixed.split()[1]):
+    if baseline is None or baseline >= _threshold(fixed):
         return fixed
     if baseline <= 0:
         return "> 0"

@@ -56,15 +56,22 @@ def format_percent(value: float | None, language: str, *, decimals: int = 1) -> 
     return f"{text}{NBSP}%" if language == "fr" else f"{text}%"
 
 
+def _threshold_text(threshold: str, language: str) -> str | None:
+    """A target's threshold in the language's format (None: not a number). Thresholds are
+    round numbers: written as short as they are (0.2, not 0.200)."""
+    try:
+        text = f"{float(threshold):g}"
+    except ValueError:
+        return None
+    return text.replace(".", ",") if language == "fr" else text
+
+
 def target_threshold(target: str | None, language: str) -> str:
     """The threshold of a target written ``"<operator> <threshold>"`` (``"< 22.53"``), in the
     language's format: the number a sentence quotes, since a table may set its own."""
     _, _, threshold = (target or "").strip().partition(" ")
-    try:
-        text = f"{float(threshold):g}"
-    except ValueError:
-        return threshold or MISSING
-    return text.replace(".", ",") if language == "fr" else text
+    text = _threshold_text(threshold, language)
+    return (threshold or MISSING) if text is None else text
 
 
 def format_target(target: str | None, language: str) -> str:
@@ -73,15 +80,8 @@ def format_target(target: str | None, language: str) -> str:
     if not target:
         return MISSING
     operator, _, threshold = target.strip().partition(" ")
-    try:
-        number = float(threshold)
-    except ValueError:
-        return target
-    # Thresholds are round numbers: written as short as they are (0.2, not 0.200).
-    text = f"{number:g}"
-    if language == "fr":
-        text = text.replace(".", ",")
-    return f"{operator}{NBSP}{text}"
+    text = _threshold_text(threshold, language)
+    return target if text is None else f"{operator}{NBSP}{text}"
 
 
 def format_date(moment: datetime, language: str) -> str:

@@ -59,9 +59,7 @@ def test_a_record_random_draws_rebuild_too_is_not_at_risk_by_reconstruction() ->
     assert (risk.reconstructed, risk.reconstructed_beyond_chance, risk.at_risk) == (3, 2, 2)
     np.testing.assert_array_equal(found.at_risk, [False, True, False, True])
     with pytest.raises(ValueError, match="chance_rows has 2 entries"):
-        RecordSignals(
-            found.local_cloaking, found.linked_top1, found.reconstructed, 4, None, chance[:2]
-        )
+        RecordSignals(found.local_cloaking, found.linked_top1, found.reconstructed, 4, chance[:2])
 
 
 def test_nobody_at_risk_needs_no_remedy() -> None:
