@@ -37,6 +37,8 @@ from avatar_server.engine.columns import (
 )
 from avatar_server.engine.progress import Progress, ProgressCallback
 from avatar_server.engine.results import (
+    FLOOR_FACTOR,
+    FLOOR_TARGET_CAP,
     SIGNAL_TARGETS,
     MetricResult,
     correlation_target,
@@ -281,7 +283,9 @@ def correlation_floor(
         "at_run_size": halves * math.sqrt(half / n),
         "note": (
             "the ratio between two random halves of the originals, brought to the run's size "
-            "(x sqrt(half / rows)); the target is 1.5 times it, never below 10"
+            f"(x sqrt(half / rows)); the target is {FLOOR_FACTOR:g} times it where that is "
+            f"looser than the fixed {SIGNAL_TARGETS['correlation_difference_ratio']}, at most "
+            f"< {FLOOR_TARGET_CAP:g}"
         ),
     }
 
