@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-exact-values bench-singling-out-control bench-quality
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-exact-values bench-singling-out-control bench-attack-targets bench-quality
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -95,7 +95,10 @@ bench-attacks: $(STAMP) ## anonymeter's and our engine's attack risks on avatars
 bench-exact-values: $(STAMP) ## singling out on the audit release as made and with its numbers jittered -> bench/results/exact-values.md
 	$(BIN)/python -m bench.exact_values
 
-bench-singling-out-control: $(STAMP) ## null experiment: which singling-out control count is right -> bench/results/singling-out-control.md
+bench-attack-targets: $(STAMP) ## issue 19's attack target over 10 splits: our upper bounds beside GaussianCopula's -> bench/results/attack-targets.md
+	$(BIN)/python -m bench.attack_targets
+
+bench-singling-out-control: $(STAMP) ## null release at the audit's sizes: does the singling-out risk read 0 when nothing leaks -> bench/results/singling-out-control.md
 	$(BIN)/python -m bench.singling_out_control
 
 bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> bench/results/engine.md

@@ -13,9 +13,14 @@ import math
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from avatar_server.engine.attack_gower import build_space
+from avatar_server.engine.attack_queries import match_counts, singling_out_queries
 from avatar_server.engine.attack_risks import (
+    ATTEMPTS_PER_QUERY,
+    MIN_ATTEMPTS,
     Z_95,
     inference_risks,
     linkability_risk,
@@ -26,11 +31,28 @@ Json = dict[str, Any]
 
 
 def ours(
-    train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, n_attacks: int, seed: int
+    train: pd.DataFrame,
+    control: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    n_attacks: int,
+    seed: int,
+    *,
+    paired: bool = False,
 ) -> Json:
-    """Our three risks on the frames anonymeter attacks (as_dict of each estimate)."""
+    """Our three risks on the frames anonymeter attacks (as_dict of each estimate).
+    ``paired``: synthetic row i was made from training row i (our avatars); the singling-out
+    risk is then also given unpaired, as a generator of rows standing for no one is judged."""
     started = time.perf_counter()
-    single = singling_out_risk(train, synthetic, control, n_attacks=n_attacks, seed=seed)
+    single = singling_out_risk(
+        train, synthetic, control, n_attacks=n_attacks, seed=seed, paired=paired
+    )
+    extra: Json = {
+        "singling_out_all_rows": lone_on_all_rows(train, synthetic, control, n_attacks, seed)
+    }
+    assert extra["singling_out_all_rows"]["queries"] == single.n_attacks
+    if paired:
+        unpaired = singling_out_risk(train, synthetic, control, n_attacks=n_attacks, seed=seed)
+        extra["singling_out_unpaired"] = unpaired.as_dict()
     link = linkability_risk(train, synthetic, control, n_attacks=n_attacks, seed=seed)
     infer = inference_risks(train, synthetic, control, n_attacks=n_attacks, seed=seed)
     return {
@@ -38,6 +60,22 @@ def ours(
         "linkability": link.as_dict(),
         "inference": {name: risk.as_dict() for name, risk in infer.items()},
         "seconds": time.perf_counter() - started,
+        **extra,
+    }
+
+
+def lone_on_all_rows(
+    train: pd.DataFrame, synthetic: pd.DataFrame, control: pd.DataFrame, n_attacks: int, seed: int
+) -> Json:
+    """The queries ``singling_out_risk`` makes (same seed, same draws), counted on all the
+    training rows as anonymeter counts them: the attack itself, to compare with the package's
+    (the risk judges both sides on samples of the control's size instead)."""
+    space = build_space(train, synthetic[list(train.columns)], control[list(train.columns)])
+    attempts = max(MIN_ATTEMPTS, ATTEMPTS_PER_QUERY * n_attacks)
+    queries = singling_out_queries(space, n_attacks, 3, attempts, np.random.default_rng(seed))
+    return {
+        "queries": len(queries),
+        "successes": int(np.sum(match_counts(space.train, queries) == 1)),
     }
 
 
@@ -62,15 +100,16 @@ def successes(rate: float, trials: int) -> int:
 
 
 def singling_out_note(theirs: Json, mine: Json) -> str:
-    """Where the two singling-out figures come from: successes on the training originals and
-    the control count (anonymeter's after its size correction), per queries made."""
+    """Where the two singling-out figures come from: anonymeter counts successes on all the
+    training rows against its size-corrected control count; we count both sides on samples of
+    the control's size (expected successes, per queries made)."""
     made = theirs.get("queries", 0)
     n = mine["n_attacks"]
     control = theirs.get("n_control")
     return (
-        f"training successes: anonymeter {theirs['n_success']} of {made}, ours "
-        f"{successes(mine['attack_rate'], n)} of {n}; control: anonymeter "
-        f"{'—' if control is None else round(control)} (size-corrected), ours "
+        f"anonymeter: {theirs['n_success']} of {made} on all training rows, control "
+        f"{'—' if control is None else round(control)} (size-corrected); ours on equal "
+        f"sizes: {successes(mine['attack_rate'], n)} of {n}, control "
         f"{successes(mine['control_rate'], n)}"
     )
 
@@ -83,7 +122,7 @@ def wilson(successes: float, trials: int) -> tuple[float, float, float]:
     return centre, max(0.0, centre - half), min(1.0, centre + half)
 
 
-def training_rate_row(label: str, theirs: Json, mine: Json) -> tuple[str, bool]:
+def training_rate_row(label: str, theirs: Json, mine: Json, on_all_rows: Json) -> tuple[str, bool]:
     """The singling-out attack itself, before any control: the share of queries singling out
     one training original, for the package and for us (each over the queries it made)."""
     made = int(theirs.get("queries", 0))
@@ -91,7 +130,7 @@ def training_rate_row(label: str, theirs: Json, mine: Json) -> tuple[str, bool]:
         return f"{label} singling out, training success rate | no query | | | | |", False
     rate, low, high = wilson(theirs["n_success"], made)
     n = int(mine["n_attacks"])
-    our_rate, our_low, our_high = wilson(successes(mine["attack_rate"], n), n)
+    our_rate, our_low, our_high = wilson(float(on_all_rows["successes"]), n)
     mine_in = low - 1e-9 <= our_rate <= high + 1e-9
     theirs_in = our_low - 1e-9 <= rate <= our_high + 1e-9
     line = (
@@ -135,7 +174,9 @@ def crosscheck_lines(runs: list[Any]) -> list[str]:
         label = f"| {run.table} | {run.generator} | {run.k or '—'} |"
         multi = run.attacks["singling_out_multivariate"]
         note = singling_out_note(multi, run.ours["singling_out"])
-        line, ok = training_rate_row(label, multi, run.ours["singling_out"])
+        line, ok = training_rate_row(
+            label, multi, run.ours["singling_out"], run.ours["singling_out_all_rows"]
+        )
         table.append(line)
         rates_agreed += ok
         for line, ok in (

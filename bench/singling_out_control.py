@@ -1,20 +1,19 @@
-"""Which control count should the singling-out risk use? A null experiment.
+"""Does the singling-out risk read 0 when nothing leaks? A null experiment at the audit's sizes.
 
-The singling-out attack is checked on the training originals (70 % of the rows in the bench)
-and on control originals (30 %). A query singles out more or less easily in a smaller table,
-so anonymeter rescales the control count to the training size with a fitted model (and with
-fewer than 1000 control rows its fit sees one size only). Is a correction better than the raw
-count? Here the truth is known: the release is a third, disjoint part of the table with its
-columns shuffled (people of the same population, none of them in training), so the training
-rows' singling-out count is itself a draw of what the control count should estimate.
+The privacy job's audit avatarizes 75 % of the rows and holds out 25 % as control; a release
+then has as many rows as the training originals. Here the release is made of *other people*:
+real rows of the same table, disjoint from training and control, as many as the training rows.
+It tells nothing about anyone in training, so a sound risk reads 0 (its interval holding 0).
 
-For each table and split: train 50 %, control 20 %, the release made from the remaining 30 %;
-500 multivariate queries (``avatar_server.engine.attack_queries``); three estimates of the
-training count: the raw control count, the size-corrected one (anonymeter's model, fitted here
-to exact hypergeometric expectations at sizes up to the control's), and the count on a random
-subsample of the training rows of the control's size (no estimate needed, the bar to beat).
-With the anonymeter venv (``make bench-anonymeter-env``), the package's own multivariate attack
-runs on the same frames too: its corrected control count against its own training count.
+Per split: the table cut into release (3/8), training (3/8) and control (1/8) rows, the
+audit's 3 : 1; 500 multivariate queries of 3 columns made from the release. Four ways to read
+the control: the raw counts, each side on all its rows (what the job did until 2026-12-07);
+anonymeter's fitted size correction of the control count (its model, fitted here to exact
+hypergeometric expectations at sizes up to the control's); each side judged on samples of the
+smaller side's size (``attack_queries.equal_size_successes``, what the job does now); and,
+with the anonymeter venv (``make bench-anonymeter-env``), the package's own multivariate risk on
+the same frames. A leak check beside it: the training rows released as they are, row for row,
+judged the job's way (paired) must read near 1.
 
     .venv/bin/python -m bench.singling_out_control [--splits 5]
         -> bench/results/singling-out-control.md
@@ -33,10 +32,18 @@ from scipy.optimize import curve_fit
 from scipy.special import gammaln
 
 from avatar_server.engine.attack_gower import build_space
-from avatar_server.engine.attack_queries import Queries, match_counts, singling_out_queries
+from avatar_server.engine.attack_queries import (
+    Queries,
+    equal_size_successes,
+    match_counts,
+    singling_out_queries,
+)
+from avatar_server.engine.attack_risks import RiskEstimate, estimate, singling_out_risk
+from avatars.demo import make_demo_table
 from bench.attacks import (
     ANONYMETER_PYTHON,
     ANONYMETER_WORKER,
+    DEMO_IDENTIFIERS,
     attack_frame,
     date_columns,
     load_tables,
@@ -89,39 +96,50 @@ def corrected(control_counts: np.ndarray, n_control: int, n_train: int) -> float
     return observed * ratio if math.isfinite(ratio) else observed
 
 
-def one_split(df: pd.DataFrame, seed: int) -> dict[str, float]:
+def parts_of(df: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Training (3/8), control (1/8) and release (3/8) rows, disjoint, at random."""
     order = np.random.default_rng(seed).permutation(len(df))
     n = len(df)
-    parts = [
-        df.iloc[order[a:b]].reset_index(drop=True)
-        for a, b in ((0, n // 2), (n // 2, int(0.7 * n)), (int(0.7 * n), n))
-    ]
-    dates = date_columns(parts[0])
-    train, control, others = (attack_frame(p, parts[0], dates) for p in parts)
-    rng = np.random.default_rng(seed)
-    release = pd.DataFrame({c: rng.permutation(others[c].to_numpy()) for c in others.columns})
+    bounds = ((0, 3 * n // 8), (3 * n // 8, n // 2), (n // 2, n // 2 + 3 * n // 8))
+    train, control, release = (df.iloc[order[a:b]].reset_index(drop=True) for a, b in bounds)
+    return train, control, release
+
+
+def one_split(df: pd.DataFrame, seed: int) -> tuple[int, dict[str, RiskEstimate]]:
+    train_rows, control_rows, release_rows = parts_of(df, seed)
+    dates = date_columns(train_rows)
+    train, control, release = (
+        attack_frame(p, train_rows, dates) for p in (train_rows, control_rows, release_rows)
+    )
     space = build_space(train, release, control)
+    rng = np.random.default_rng(seed)
     queries: Queries = singling_out_queries(space, 500, 3, 100_000, rng)
-    subsample = space.train[rng.permutation(len(train))[: len(control)]]
+    made = len(queries)
+    in_train = float(np.sum(match_counts(space.train, queries) == 1))
     control_counts = match_counts(space.control, queries)
-    theirs = anonymeter_counts(train, control, release, seed)
-    return {
-        **theirs,
-        "queries": len(queries),
-        "truth": float(np.sum(match_counts(space.train, queries) == 1)),
-        "raw": float(np.sum(control_counts == 1)),
-        "corrected": corrected(control_counts, len(control), len(train)),
-        "train subsample": float(np.sum(match_counts(subsample, queries) == 1)),
+    fitted = corrected(control_counts, len(control), len(train))
+    equal_train, equal_control = equal_size_successes(
+        space.train, space.control, queries, paired=False
+    )
+    found = {
+        "raw": estimate(in_train, made, float(np.sum(control_counts == 1)), made, 0, made),
+        "corrected": estimate(in_train, made, fitted, made, 0, made),
+        "equal sizes": estimate(equal_train, made, equal_control, made, 0, made),
+        "leak, paired": singling_out_risk(train, train, control, seed=seed, paired=True),
     }
+    theirs = anonymeter_risk(train, control, release, seed)
+    if theirs is not None:
+        found["anonymeter"] = theirs
+    return made, found
 
 
-def anonymeter_counts(
+def anonymeter_risk(
     train: pd.DataFrame, control: pd.DataFrame, release: pd.DataFrame, seed: int
-) -> dict[str, float]:
-    """The package's multivariate singling out on the same frames: its training count and its
-    corrected control count (empty without the anonymeter venv)."""
+) -> RiskEstimate | None:
+    """The package's multivariate singling-out risk on the same frames (None without the
+    anonymeter venv)."""
     if not ANONYMETER_PYTHON.exists():
-        return {}
+        return None
     with tempfile.TemporaryDirectory(prefix="singling-out-control-") as folder:
         paths = [Path(folder) / f"{name}.parquet" for name in ("train", "control", "release")]
         for frame, path in zip((train, control, release), paths, strict=True):
@@ -137,7 +155,14 @@ def anonymeter_counts(
                 "singling_out_multivariate",
             ]
         )["singling_out_multivariate"]
-    return {"anonymeter truth": float(found["n_success"]), "anonymeter": float(found["n_control"])}
+    low, high = found["ci"]
+    return RiskEstimate(float(found["risk"]), float(low), float(high), 0, 0, 0, 0, 0)
+
+
+def summary(risks: list[RiskEstimate]) -> str:
+    """Mean point risk over the splits, and how many intervals leave 0 out (false alarms)."""
+    alarms = sum(r.low > 0 for r in risks)
+    return f"{np.mean([r.value for r in risks]):.3f} ({alarms} of {len(risks)})"
 
 
 def main() -> None:
@@ -145,34 +170,32 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=5)
     args = parser.parse_args()
     tables = load_tables(list(TABLES))
-    estimates = ["raw", "corrected", "train subsample"]
+    tables["demo 8000"] = make_demo_table(8000, seed=0).drop(columns=list(DEMO_IDENTIFIERS))
+    readings = ["raw", "corrected", "equal sizes", "anonymeter", "leak, paired"]
     lines = [
-        "# Singling out: which control count estimates the training one under a null",
+        "# Singling out under a null release, at the audit's sizes",
         "",
         "Produced by `python -m bench.singling_out_control` (see its docstring for the design). "
-        f"{args.splits} splits per table; train 50 %, control 20 %, release from the other "
-        "30 % with its columns shuffled; 500 queries of 3 columns. Each cell: mean error "
-        "(estimate − training count) over the splits, then the mean absolute error, in queries "
-        "of 500. The training count itself is in the first column (mean).",
+        f"{args.splits} splits per table: training 3/8 of the rows, control 1/8 (the audit's "
+        "3 : 1), the release 3/8: other people of the table, as many as the training rows, "
+        "so nothing in it is about anyone in training. 500 queries of 3 columns made from the "
+        "release. Each cell: the mean singling-out risk over the splits, then in brackets how "
+        "many of the splits' 95 % intervals leave 0 out (a false alarm). *raw*: each side on "
+        "all its rows; *corrected*: anonymeter's fitted size correction of the control count; "
+        "*equal sizes*: each side judged on samples of the control's size, as the privacy job "
+        "does; *anonymeter*: the package's own risk; *leak, paired*: the training rows "
+        "released row for row, judged as the job judges an audit (must read near 1).",
         "",
-        "| table | queries | training count | "
-        + " | ".join(estimates)
-        + " | anonymeter 1.1.0's corrected control (error vs its own training count) |",
-        "|---|---:|---:|" + "---|" * (len(estimates) + 1),
+        "| table | rows | queries | " + " | ".join(readings) + " |",
+        "|---|---:|---:|" + "---|" * len(readings),
     ]
     for name, df in tables.items():
-        rows = [one_split(df, seed) for seed in range(args.splits)]
-        truth = np.array([r["truth"] for r in rows])
-        cells = []
-        for key in estimates:
-            error = np.array([r[key] for r in rows]) - truth
-            cells.append(f"{error.mean():+.1f} (±{np.abs(error).mean():.1f})")
-        if "anonymeter" in rows[0]:
-            error = np.array([r["anonymeter"] - r["anonymeter truth"] for r in rows])
-            theirs_truth = np.mean([r["anonymeter truth"] for r in rows])
-            cells.append(f"{error.mean():+.1f} (±{np.abs(error).mean():.1f}) of {theirs_truth:.1f}")
-        queries = np.mean([r["queries"] for r in rows])
-        lines.append(f"| {name} | {queries:.0f} | {truth.mean():.1f} | " + " | ".join(cells) + " |")
+        made, rows = zip(*(one_split(df, seed) for seed in range(args.splits)), strict=True)
+        cells = [
+            summary([r[key] for r in rows]) if all(key in r for r in rows) else "—"
+            for key in readings
+        ]
+        lines.append(f"| {name} | {len(df)} | {np.mean(made):.0f} | " + " | ".join(cells) + " |")
     write_results(RESULTS, [*lines, ""])
 
 

@@ -178,6 +178,27 @@ def test_a_release_no_attack_ran_on_cannot_pass_the_verdict() -> None:
     assert verdict["status"] == "fail"
 
 
+def test_a_small_table_without_an_audit_cannot_pass_on_the_release_attacks(
+    shared_data: Path,
+) -> None:
+    """100 rows at k = 20: too few to hold out 30 and avatarize the rest, so no audit. The
+    linkage and reconstruction attacks on the release still run and pass, but nothing measured
+    singling out, linkability or inference: the verdict fails and says what to do."""
+    iris = pd.read_csv(shared_data / "iris.csv").iloc[::3].reset_index(drop=True)
+    assert len(iris) == 50
+    table = PreparedTable(name="iris", data=iris)
+    avatars = avatarize(iris, k=5, seed=0).unshuffled
+    found = table_attacks(table, AvatarizationParameters(k=5), iris, avatars, seed=0)
+    assert "rows" in found["audit"]["not_computed"]
+    verdict = table_verdict([{}], table, avatars, None, attacks=found)
+    items = {item["name"]: item for item in verdict["items"]}
+    item = items["attack_audit_not_run"]
+    assert not item["passed"] and "were not measured on this table" in item["reason"]
+    assert "more rows" in item["remedy"] and "linked" not in item["reason"]
+    assert "attack_singling_out" not in items
+    assert verdict["status"] == "fail"
+
+
 def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
     """iris fails attacks at k = 20: the same audit is made at 40 and 80, and each failed
     item's remedy says what the larger k measured (here: it does not defeat them)."""

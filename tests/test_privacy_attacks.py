@@ -115,3 +115,4 @@ def test_avatars_that_copy_the_originals_fail_the_attacks(module_manager: Manage
     items = {item["name"]: item for item in runner.privacy_verdict("patients")["items"]}
     assert not items["attack_linkage"]["passed"]
     assert "attack_singling_out" not in items  # not computed: not judged
+    assert not items["attack_audit_not_run"]["passed"]  # and not passed on its silence

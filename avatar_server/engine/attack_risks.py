@@ -44,8 +44,7 @@ from avatar_server.engine.attack_gower import (
     nearest_leaving_each_out,
 )
 from avatar_server.engine.attack_queries import (
-    control_successes,
-    match_counts,
+    equal_size_successes,
     random_queries,
     singling_out_queries,
 )
@@ -197,14 +196,16 @@ def singling_out_risk(
     n_attacks: int = 500,
     n_columns: int = 3,
     seed: int,
+    paired: bool = False,
 ) -> RiskEstimate:
     """Risk that queries which single out one avatar single out one real person.
 
     Multivariate queries (``n_columns`` conditions each): on tables of few distinct values
     (wbcd's integers 1-10) no single-column value is rare enough to make a query from.
     ``n_attacks`` is the number of queries made, which can be fewer than asked when the avatars
-    do not have that many lone rows. The control count is taken as measured, without a
-    correction for the control's smaller size (``attack_queries.control_successes`` says why).
+    do not have that many lone rows. Both sides are judged on as many originals
+    (``attack_queries.equal_size_successes`` says why); ``paired`` when avatar row i was made
+    from training row i (an audit release), so each query is judged where its own original is.
     """
     space = _checked_space(train, avatars, control, n_attacks)
     if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
@@ -214,16 +215,20 @@ def singling_out_risk(
             f"n_columns={n_columns} exceeds the table's {len(space.columns)} columns; "
             "pass a smaller n_columns"
         )
+    if paired and len(space.avatars) != len(space.train):
+        raise ValueError(
+            f"paired avatars are one per training original: {len(space.avatars)} avatars "
+            f"for {len(space.train)} originals"
+        )
     rng = np.random.default_rng(seed)
     attempts = max(MIN_ATTEMPTS, ATTEMPTS_PER_QUERY * n_attacks)
     queries = singling_out_queries(space, n_attacks, n_columns, attempts, rng)
     made = len(queries)
     if made == 0:
         return estimate(0, 0, 0, 0, 0, 0)
-    successes = float(np.sum(match_counts(space.train, queries) == 1))
-    in_control = control_successes(space.control, queries)
+    successes, in_control = equal_size_successes(space.train, space.control, queries, paired=paired)
     naive = random_queries(space, made, n_columns, rng)
-    baseline = float(np.sum(match_counts(space.train, naive) == 1))
+    baseline, _ = equal_size_successes(space.train, space.control, naive, paired=False)
     return estimate(successes, made, in_control, made, baseline, made)
 
 

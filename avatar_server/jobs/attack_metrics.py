@@ -94,7 +94,9 @@ def _audit_attacks(audit: Audit, *, seed: int, only: set[str] | None = None) -> 
     columns = min(SINGLING_OUT_COLUMNS, audit.train.shape[1])
     attacks: dict[str, Callable[[], dict[str, Any]]] = {
         "singling_out": lambda: _judged(
-            singling_out_risk(*sides, n_attacks=N_ATTACKS, n_columns=columns, seed=seed),
+            singling_out_risk(
+                *sides, n_attacks=N_ATTACKS, n_columns=columns, seed=seed, paired=True
+            ),
             "singling-out",
         ),
         "linkability": lambda: _judged(

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from avatar_server.engine.results import ATTACK_FIGURES
+from avatar_server.jobs.attack_audit import MIN_CONTROL_ROWS
 from avatar_server.jobs.tables import PreparedTable
 from avatar_yaml import ExcludeVariables, ExcludeVariablesMethod
 
@@ -197,15 +198,24 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
         return [_not_run("no attack could be measured on this table: " + "; ".join(reasons))]
     items = []
     audit = attacks.get("audit") or {}
-    if audit.get("group") and "not_computed" in audit:
+    if "not_computed" in audit:
+        # The linkage and reconstruction attacks on the release still ran, but without an
+        # audit nothing measured singling out, linkability or inference: no pass on silence.
+        linked = bool(audit.get("group"))
         items.append(
             _item(
                 "attack_audit_not_run",
                 False,
                 "singling out, linkability, inference and reconstruction risk were not measured "
-                f"on this linked table: {audit['not_computed']}",
+                f"on this {'linked ' if linked else ''}table: {audit['not_computed']}",
                 "measure the table on its own (avatarize it without its links) to see what the "
-                "audit attacks find, and weigh that before sharing the linked release",
+                "audit attacks find, and weigh that before sharing the linked release"
+                if linked
+                else "make the table auditable as the reason says (an audit holds out a "
+                f"quarter of the rows, at least {MIN_CONTROL_ROWS}, and avatarizes the rest "
+                "at the run's k and processors: it needs more rows, no inter-record processor "
+                "and avatars made by this run), or weigh what the privacy metrics and the "
+                "linkage attack say before sharing it",
             )
         )
     passed = attacks.get("passed") or {}

@@ -25,6 +25,7 @@ from avatar_server.engine.attack_risks import (
     linkability_risk,
     singling_out_risk,
 )
+from avatars.demo import make_demo_table
 
 
 def split(df: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -106,8 +107,70 @@ def test_releasing_the_training_rows_is_a_high_risk(
         assert_coherent(risk)
         assert risk.low > 0.1, risk
         assert risk.attack_rate > risk.baseline_rate
-    assert single.value > 0.9  # every lone avatar is a lone original
     assert inferred.value > 0.5
+    # Row for row (an audit's avatars): each query is judged where its own original is, and
+    # every lone avatar is a lone original.
+    paired = singling_out_risk(train, train, control, seed=0, paired=True)
+    assert_coherent(paired)
+    assert paired.value > 0.9
+    assert paired.low > single.high  # reordered, a query is judged in every part alike
+
+
+def test_other_people_at_the_audits_sizes_read_no_risk() -> None:
+    """The audit attacks 75 % against 25 %. Judged on all 75 %, a release of other people of
+    the same population read as a singling-out risk of 0.09 on average (a query isolating one
+    row of n matches exactly one row of n/3 less often); judged on parts of the control's size
+    it reads 0, paired or not."""
+
+    def people(n: int, seed: int) -> pd.DataFrame:
+        return make_demo_table(n, seed=seed).drop(columns=["patient_id", "email"])
+
+    for paired in (False, True):
+        risks = [
+            singling_out_risk(
+                people(1500, 100 + s),
+                people(1500, 200 + s),
+                people(500, 300 + s),
+                seed=s,
+                paired=paired,
+            )
+            for s in range(5)
+        ]
+        for risk in risks:
+            assert_coherent(risk)
+        assert np.mean([r.value for r in risks]) < 0.03, risks
+        assert sum(r.low == 0.0 for r in risks) >= 4, risks
+
+
+def test_equal_size_judging_cuts_the_larger_side() -> None:
+    """Each side judged on samples of the smaller side's size, in expectation (exact)."""
+    rows = np.arange(12, dtype=np.float64)[:, None]
+    queries = attack_queries.Queries(
+        np.zeros((3, 1), np.int64),
+        np.array([[attack_queries.AT_MOST], [attack_queries.AT_MOST], [attack_queries.EQUAL]]),
+        np.array([[0.0], [11.0], [5.0]]),
+        np.array([0, -1, 7], np.int64),
+    )
+    # 12 training rows, 4 control rows. "x <= 0" holds for row 0 only: paired, its sample
+    # holds row 0, one match. "x <= 11" matches every row of any sample. "x == 5", made from
+    # row 7's avatar, misses row 7: one match when row 5 is among the 3 others drawn (3/11).
+    train_hits, control_hits = attack_queries.equal_size_successes(
+        rows, rows[:4], queries, paired=True
+    )
+    assert train_hits == pytest.approx(1 + 3 / 11)
+    assert control_hits == pytest.approx(1.0)  # "x <= 0" on rows 0-3; "x == 5" misses them
+    unpaired, _ = attack_queries.equal_size_successes(rows, rows[:4], queries, paired=False)
+    assert unpaired == pytest.approx(2 * 4 / 12)  # one matching row, drawn 4 times in 12
+    # A control larger than the training rows is judged on samples of their count.
+    _, larger = attack_queries.equal_size_successes(rows[:4], rows, queries, paired=False)
+    assert larger == pytest.approx(2 * 4 / 12)
+    held = attack_queries.holds_on_rows(rows, queries, np.array([0, 3, 5]))
+    assert held.tolist() == [True, True, True]
+    assert attack_queries.holds_on_rows(rows, queries, np.array([1, 3, 7])).tolist() == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_other_people_give_an_interval_containing_zero(wbcd: pd.DataFrame) -> None:
@@ -156,7 +219,7 @@ def test_tiny_table_caps_the_attacks_at_the_rows_there_are(iris: pd.DataFrame) -
 
 def test_messy_table(messy: pd.DataFrame) -> None:
     train, control = split(messy)
-    exposed = singling_out_risk(train, leaked(train), control, n_attacks=200, seed=0)
+    exposed = singling_out_risk(train, train, control, n_attacks=200, seed=0, paired=True)
     assert exposed.low > 0.5  # the IDs and emails alone single people out
     kept, held, twins = (
         part.drop(columns=["patient_id", "email"]) for part in three_ways(messy, seed=2)
