@@ -13,7 +13,12 @@ import pytest
 from avatar_server.engine.series import SeriesModel
 from avatar_server.engine.series_settings import SeriesSettings
 from avatar_server.jobs.attack_audit import AUDIT_SHARE, MIN_CONTROL_ROWS, Audit, AuditNotMade
-from avatar_server.jobs.group_audit import group_audit, person_split, person_table
+from avatar_server.jobs.group_audit import (
+    group_audit,
+    person_split,
+    person_table,
+    person_tables,
+)
 from avatar_server.jobs.group_avatarization import GroupAvatarizer, group_avatarizer
 from avatar_server.jobs.groups import PreparedGroup, prepare_group
 from avatar_server.jobs.tables import PreparedTable
@@ -182,6 +187,51 @@ def test_the_clinic_audit_avatarizes_the_kept_patients_with_all_their_rows(
     patient = audits["patient"]
     assert isinstance(patient, Audit)
     assert (patient.avatars.to_numpy() == patient.train.to_numpy()).all(axis=1).mean() < 0.5
+
+
+def test_each_individual_level_table_is_audited_with_its_own_rows_held_out(
+    shared_data: Path,
+) -> None:
+    """A clinic with more doctors (160) than patients (130): the default persons are the
+    doctors, and the patients kept whole there. Audited with their own rows as the persons,
+    the patients are held out with their visits, and every doctor is kept."""
+    group = clinic_group(shared_data)
+    rng = np.random.default_rng(0)
+    doctors = group.tables["doctor"]
+    picked = rng.integers(0, len(doctors.data), size=160)
+    many = pd.DataFrame(doctors.data.iloc[picked].reset_index(drop=True))
+    many.insert(0, "d_id", np.arange(1, 161))
+    visits = group.tables["visit"]
+    frame = visits.data.assign(
+        visit_id=visits.keys["visit_id"].to_numpy(),
+        patient_id=visits.keys["patient_id"].to_numpy(),
+        doctor_id=rng.integers(1, 161, size=len(visits.data)),
+    )
+    patients = group.tables["patient"]
+    group = prepare_group(
+        group.group,
+        {
+            "patient": _table(
+                "patient", patients.data.assign(p_id=patients.keys["p_id"].to_numpy()), "p_id"
+            ),
+            "doctor": _table("doctor", many, "d_id"),
+            "visit": _table("visit", frame, "visit_id", ("patient_id", "doctor_id")),
+        },
+    )
+    assert person_table(group) == "doctor"
+    assert person_tables(group) == ["patient", "doctor"]
+    chosen = {name: AvatarizationParameters(k=k) for name, k in CLINIC_K.items()}
+    columns = {name: list(table.data.columns) for name, table in group.tables.items()}
+    default = group_audit(group, chosen, columns, _avatarizer(), seed=4)
+    assert isinstance(default["patient"], str) and "kept in the audit" in default["patient"]
+    own = group_audit(group, chosen, columns, _avatarizer(), seed=4, persons="patient")
+    patient = own["patient"]
+    assert isinstance(patient, Audit), patient
+    assert patient.facts()["held_out"]["persons"] == "patient"
+    assert patient.facts()["held_out"]["persons_held_out"] == 32
+    assert isinstance(own["doctor"], str) and "kept in the audit" in own["doctor"]
+    with pytest.raises(ValueError, match="'visit' is not an individual-level table"):
+        person_split(group, seed=4, persons="visit")
 
 
 def test_a_group_too_small_to_audit_says_why(shared_data: Path) -> None:

@@ -5,8 +5,10 @@ audit attacks on the group's audit release, where whole persons are held out wit
 rows (:mod:`group_audit`), and the linkage and reconstruction attacks on the release itself. A
 series table is attacked on its persons' rows with their series features beside them (its
 ``person_and_series`` view, one row per person), as its privacy metrics measure it; its k is
-its persons' table's. The group is avatarized once for the audit; a larger k (the remedy's
-measurement) re-avatarizes it with that one table's k raised.
+its persons' table's. The group is avatarized once for the audit of each individual-level
+table (its own rows held out as the persons; the other tables are measured on the audit of the
+one with the most rows); a larger k (the remedy's measurement) re-avatarizes it with that one
+table's k raised.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from avatar_server.engine.series_sides import person_and_series
 from avatar_server.jobs.attack_audit import Audit, AuditNotMade
 from avatar_server.jobs.attack_metrics import AuditAt, release_attacks
-from avatar_server.jobs.group_audit import group_audit
+from avatar_server.jobs.group_audit import group_audit, person_table, person_tables
 from avatar_server.jobs.group_avatarization import GroupAvatarizer
 from avatar_server.jobs.measured import MeasuredGroup
 from avatar_server.jobs.measured_series import MeasuredSeries
@@ -60,41 +62,56 @@ def group_attacks(
     seed: int,
     progress: Progress | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Each table's attacks result (:func:`~attack_metrics.release_attacks`), from one audit
-    of the group at the run's parameters (and, for an attack that fails, the same audit with
-    that table's k raised)."""
+    """Each table's attacks result (:func:`~attack_metrics.release_attacks`), from the group's
+    audits at the run's parameters: one per individual-level table, holding out its own rows
+    (and, for an attack that fails, the same audit with that table's k raised)."""
     report = progress or (lambda stage, fraction: None)
     sides = _sides(group, series, excluded)
     columns = {name: list(sides[name][0].columns) for name in group.pairs if name not in series}
     models = {name: measured.model for name, measured in series.items()}
-    made: dict[tuple[str, int] | None, dict[str, Audit | str] | str] = {}
+    made: dict[tuple[str | None, tuple[str, int] | None], dict[str, Audit | str] | str] = {}
+    own_persons = set(person_tables(group.group))
+    try:
+        default: str | None = person_table(group.group)
+    except AuditNotMade:
+        default = None  # no person at all: every audit says so
 
-    def audits(raised: tuple[str, int] | None) -> dict[str, Audit | str] | str:
-        """The group's audits with ``raised`` = (table, k) changed (None: as run), or why
-        the group has none; each made once."""
-        if raised not in made:
+    def audits(persons: str | None, raised: tuple[str, int] | None) -> dict[str, Audit | str] | str:
+        """The group's audits holding out the rows of ``persons`` (None: the default person
+        table's), with ``raised`` = (table, k) changed (None: as run), or why the group has
+        none; each made once."""
+        if (persons, raised) not in made:
             parameters = dict(chosen)
             if raised is not None:
                 owner, k = raised
                 parameters[owner] = replace(chosen[owner], k=k)
             try:
-                made[raised] = group_audit(
-                    group.group, parameters, columns, avatarize, seed=seed, series_models=models
+                made[persons, raised] = group_audit(
+                    group.group,
+                    parameters,
+                    columns,
+                    avatarize,
+                    seed=seed,
+                    series_models=models,
+                    persons=persons,
                 )
             except AuditNotMade as why:
-                made[raised] = str(why)
+                made[persons, raised] = str(why)
             except ValueError as why:  # a share the engine or the typing refuses
-                made[raised] = f"the audit release could not be made: {why}"
-        return made[raised]
+                made[persons, raised] = f"the audit release could not be made: {why}"
+        return made[persons, raised]
 
     def owner_of(name: str) -> str:
         return series[name].parent if name in series else name
 
     def audit_of(name: str) -> AuditAt:
         owner = owner_of(name)
+        # An individual-level table is measured with its own rows held out as the persons;
+        # the other tables (and series, through their persons) on the default persons' audit.
+        persons = name if name in own_persons and name != default else None
 
         def at(k: int) -> Audit:
-            found = audits(None if k == chosen[owner].k else (owner, k))
+            found = audits(persons, None if k == chosen[owner].k else (owner, k))
             audit = found if isinstance(found, str) else found[name]
             if isinstance(audit, str):
                 raise AuditNotMade(audit)
@@ -103,7 +120,7 @@ def group_attacks(
         return at
 
     report("audit release of the persons kept", 0.0)
-    audits(None)
+    audits(None, None)
     found = {}
     count = len(group.pairs)
     for index, name in enumerate(group.pairs):

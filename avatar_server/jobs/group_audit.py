@@ -4,17 +4,18 @@ A single table is audited by holding out a share of its rows (:mod:`attack_audit
 that would not hold anyone out: a visit held out while its patient and the patient's other
 visits are avatarized still leaks that person into the audit avatars (through the patient's
 summaries of its visits, and the visits' context of their patient). So the group is split by
-*person*: a seeded :data:`~attack_audit.AUDIT_SHARE` of the rows of the group's person table
-(:func:`person_table`) is kept, with every row that belongs to them; the other persons are held
-out, with every row that belongs to them.
+*person*: a seeded :data:`~attack_audit.AUDIT_SHARE` of the rows of a person table is kept,
+with every row that belongs to them; the other persons are held out, with every row that
+belongs to them. Each individual-level table is audited with its own rows as the persons
+(:func:`person_tables`); the group's other tables on the audit of the individual-level table
+with the most rows (:func:`person_table`).
 
 A row belongs to the person its foreign keys lead to, through every link from the person table
 down (a visit to its patient; a series point to its person; a grandchild through its parent). A
 row whose links lead to kept and held-out persons at once (a diamond whose two paths meet two
 persons) belongs to neither side and is left out of both (counted in the audit's facts). A
 table no link from the person table reaches (the clinic's doctors, when the persons are its
-patients) is kept whole: none of its rows is held out, so it gets no audit attack (its reason
-says so); its attacks on the release itself still run.
+patients) is kept whole in that audit: none of its rows is held out.
 
 The kept sub-group is then avatarized exactly as the run's standard job avatarizes a group
 (same parameters, processors, links and series settings), through the job's own function
@@ -78,17 +79,23 @@ class PersonSplit:
         }
 
 
-def person_table(group: PreparedGroup) -> str:
-    """The table whose rows are the persons held out: the group's individual-level table
-    (series tables aside) with the most rows, the first in the group's order on a tie. In the
-    clinic, patients (130) rather than doctors (50): more persons give a tighter control set,
-    and the visits are the patients' records. Raises :class:`AuditNotMade` when the group has
-    no individual-level table (no row stands for a person)."""
-    candidates = [
+def person_tables(group: PreparedGroup) -> list[str]:
+    """The group's individual-level tables (one row per person; series tables aside), in the
+    group's order: each is audited with its own persons held out."""
+    return [
         name
         for name in group.group.tables
         if name not in group.series_names and group.group.individual_level.get(name, True)
     ]
+
+
+def person_table(group: PreparedGroup) -> str:
+    """The persons whose audit the group's other tables are measured on: the individual-level
+    table with the most rows, the first in the group's order on a tie. In the clinic, patients
+    (130) rather than doctors (50): more persons give a tighter control set, and the visits are
+    the patients' records. Raises :class:`AuditNotMade` when the group has no individual-level
+    table (no row stands for a person)."""
+    candidates = person_tables(group)
     if not candidates:
         raise AuditNotMade(
             "no table of the group is individual-level (one row per person): there is no "
@@ -97,11 +104,15 @@ def person_table(group: PreparedGroup) -> str:
     return max(candidates, key=lambda name: len(group.tables[name].data))
 
 
-def person_split(group: PreparedGroup, *, seed: int) -> PersonSplit:
-    """The split of ``group`` by person: the person table's rows split as a single table's
-    are (:func:`~attack_audit.audit_split`), each other row following the persons its links
-    lead to (see the module's docstring)."""
-    persons = person_table(group)
+def person_split(group: PreparedGroup, *, seed: int, persons: str | None = None) -> PersonSplit:
+    """The split of ``group`` by person: the rows of ``persons`` (an individual-level table;
+    None: :func:`person_table`) split as a single table's are
+    (:func:`~attack_audit.audit_split`), each other row following the persons its links lead to
+    (see the module's docstring)."""
+    if persons is None:
+        persons = person_table(group)
+    elif persons not in person_tables(group):
+        raise ValueError(f"table {persons!r} is not an individual-level table of the group")
     status: dict[str, np.ndarray[Any, np.dtype[np.int8]]] = {}
     rows = len(group.tables[persons].data)
     train_persons, control_persons = audit_split(rows, seed=seed)
@@ -117,9 +128,8 @@ def person_split(group: PreparedGroup, *, seed: int) -> PersonSplit:
         if not from_persons:
             kept_whole[name] = (
                 f"every row of {name!r} is kept in the audit: the persons held out are the rows "
-                f"of {persons!r} (the group's individual-level table with the most rows) with all "
-                f"their rows, and no row of {name!r} belongs to one of them, so none is left out "
-                "to compare its avatars against"
+                f"of {persons!r} with all their rows, and no row of {name!r} belongs to one of "
+                "them, so none is left out to compare its avatars against"
             )
             continue
         marks = np.stack(
@@ -159,7 +169,7 @@ def _check_sizes(
     kept, held_out = len(split.train[persons]), len(split.control[persons])
     if kept <= k or held_out < MIN_CONTROL_ROWS:
         raise AuditNotMade(
-            f"the group's persons are the {split.person_rows} rows of {persons!r}: an audit "
+            f"the persons of this audit are the {split.person_rows} rows of {persons!r}: it "
             f"keeps {AUDIT_SHARE:.0%} of them ({kept}), which must be more than k = {k}, and "
             f"holds out the rest ({held_out}) with all their rows, at least {MIN_CONTROL_ROWS}"
         )
@@ -182,16 +192,18 @@ def group_audit(
     *,
     seed: int,
     series_models: Mapping[str, SeriesModel] | None = None,
+    persons: str | None = None,
 ) -> dict[str, Audit | str]:
     """Each table's audit release (or why it has none) from one avatarization of the persons
-    kept: ``columns`` per table are its measured columns; a series table (``series_models``:
-    its model fitted on all the originals, as its privacy metrics fit it) is audited on its
-    persons' rows with their series features beside them (``person_and_series``), one row per
-    person. Raises :class:`AuditNotMade` when the group as a whole cannot be audited."""
+    kept (``persons``: whose; None: :func:`person_table`'s): ``columns`` per table are its
+    measured columns; a series table (``series_models``: its model fitted on all the originals,
+    as its privacy metrics fit it) is audited on its persons' rows with their series features
+    beside them (``person_and_series``), one row per person. Raises :class:`AuditNotMade` when
+    the group as a whole cannot be audited."""
     for name in group.group.tables:
         if name in chosen:
             check_replayable(chosen[name], f"table {name!r}")
-    split = person_split(group, seed=seed)
+    split = person_split(group, seed=seed, persons=persons)
     _check_sizes(group, split, chosen)
     kept = prepare_group(
         group.group,
