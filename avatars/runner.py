@@ -1103,7 +1103,9 @@ class Runner:
         """Whether the table's avatars may be shared: ``{"status": "pass" | "fail", "items":
         [{name, passed, reason, remedy}]}``. Items are the privacy metrics with a target, each
         column's verbatim values held by a single original, row-order re-attachments and
-        columns kept as is with the risk accepted; a failed item says what would fix it."""
+        columns kept as is with the risk accepted; a failed item says what would fix it (a
+        failed attack item's ``raise_k_to``: the k at which the audit release measured it
+        passing, None when no larger k was measured or none passed)."""
         (verdict,) = self._json_result(PRIVACY_METRICS_NAME, ResultKind.PRIVACY_VERDICT, table_name)
         return verdict
 

@@ -27,6 +27,7 @@ from avatar_yaml import (
     InterRecordRangeDifferenceParameters,
     RelativeDifferenceParameters,
 )
+from avatars.demo import measured_k
 
 
 def _messy(rows: int = 120) -> pd.DataFrame:
@@ -214,10 +215,20 @@ def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
     verdict = table_verdict([{}], table, iris, None, attacks=found)
     items = {item["name"]: item for item in verdict["items"]}
     for name in failing - {"attack_linkage"}:
-        held = tried[-1]["passed"][name]
-        expected = "raise k to" if held else "raising k to 80 did not defeat it"
+        passes_at = [entry["k"] for entry in tried if entry["passed"][name]]
+        expected = "raise k to" if passes_at else "raising k to 80 did not defeat it"
         assert expected in items[name]["remedy"], items[name]["remedy"]
+        # The measured k as a fact too (what the demo runs again at), None when none passed.
+        assert items[name]["raise_k_to"] == (passes_at[0] if passes_at else None)
     assert "{" not in items["attack_inference"]["remedy"]  # words, not a dict
+    # A run again at the largest measured k, when every failed item has one.
+    assert measured_k(verdict) is None or measured_k(verdict) in (40, 80)
+    passing = {"items": [{"name": "a", "passed": True}]}
+    assert measured_k(passing) is None
+    both = {"items": [{"passed": False, "raise_k_to": 40}, {"passed": False, "raise_k_to": 80}]}
+    assert measured_k(both) == 80
+    unmeasured = {"items": [{"passed": False, "raise_k_to": 40}, {"passed": False}]}
+    assert measured_k(unmeasured) is None
 
 
 def test_a_series_feature_inferred_names_the_series_not_a_column() -> None:

@@ -122,14 +122,27 @@ def _set_aside_item(column: str, originals: pd.Series, released: pd.Series) -> d
     )
 
 
+def _tried_k(name: str, attacks: dict[str, Any]) -> list[dict[str, Any]]:
+    """The audits made at a larger k that measured this attack, smallest k first."""
+    return [entry for entry in attacks.get("raised_k") or [] if name in entry.get("passed", {})]
+
+
+def _defeating_k(name: str, attacks: dict[str, Any]) -> int | None:
+    """The smallest k measured on the audit at which this attack passes, if any."""
+    for entry in _tried_k(name, attacks):
+        if entry["passed"][name]:
+            return int(entry["k"])
+    return None
+
+
 def _raised_k_remedy(name: str, attacks: dict[str, Any]) -> str | None:
     """The k measured on the audit to defeat this attack, or that raising k did not."""
-    tried = [entry for entry in attacks.get("raised_k") or [] if name in entry.get("passed", {})]
+    tried = _tried_k(name, attacks)
     if not tried:
         return None
-    for entry in tried:
-        if entry["passed"][name]:
-            return f"raise k to {entry['k']} (measured on the audit release: the attack then fails)"
+    defeating = _defeating_k(name, attacks)
+    if defeating is not None:
+        return f"raise k to {defeating} (measured on the audit release: the attack then passes)"
     largest = tried[-1]["k"]
     return f"raising k to {largest} did not defeat it (measured on the audit release)"
 
@@ -238,6 +251,7 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
                 target=target,
                 low=found.get("low"),
                 high=found.get("high"),
+                raise_k_to=None if passed[name] else _defeating_k(name, attacks),
             )
         )
     return items
