@@ -119,6 +119,8 @@ def awkward_table(rows: int, seed: int = 0) -> tuple[pd.DataFrame, dict[str, Col
             "session": [rng.bytes(8).hex() for _ in range(rows)],
             "email": [(fr if i % 2 else us).email() for i in range(rows)],
             "phone": [_fr_mobile(rng, i) for i in range(rows)],
+            # Digits only, with a leading 0: a CSV reader types them as whole numbers.
+            "mobile": [f"0{rng.choice([6, 7])}{rng.integers(10**7, 10**8)}" for _ in range(rows)],
             "iban": [
                 v if i % 3 else " ".join(v[j : j + 4] for j in range(0, len(v), 4))
                 for i, v in enumerate(ibans)
@@ -150,6 +152,7 @@ def awkward_table(rows: int, seed: int = 0) -> tuple[pd.DataFrame, dict[str, Col
         "session": ID_LIKE,
         "email": DIRECT,
         "phone": DIRECT,
+        "mobile": DIRECT,
         "iban": DIRECT,
         "card": DIRECT,
         "nir": DIRECT,
@@ -216,6 +219,30 @@ def test_card_numbers_stored_as_integers() -> None:
     fake.seed_instance(2)
     cards = [int(fake.credit_card_number(card_type="visa16")) for _ in range(300)]
     assert _guess("pan", cards).role == DIRECT
+
+
+def test_phone_numbers_read_as_whole_numbers() -> None:
+    """'0612345678' read as a number is 612345678, '+33612345678' written without its + a
+    plain number: checked with the 0 or the + put back. Named like a phone, any width a
+    phone has and repeated values (a household's line); named otherwise, only unique values of
+    one width, and never 10 digits (Unix timestamps in seconds)."""
+    rng = np.random.default_rng(5)
+    lost_zero = [int(f"6{v}") for v in rng.integers(10**7, 10**8, 300)]
+    guess = _guess("contact", lost_zero)
+    assert guess.role == DIRECT and "leading 0" in guess.reason, guess
+    assert "phone numbers" in guess.reason
+    country = [int(f"336{v}") for v in rng.integers(10**7, 10**8, 300)]
+    guess = _guess("contact", country)
+    assert guess.role == DIRECT and "leading +" in guess.reason, guess
+    shared = lost_zero[:100] * 3  # each number three times: not unique, but named
+    assert _guess("telephone", shared).role == DIRECT
+    assert _guess("contact", shared).role == ORDINARY
+    us = [
+        int(f"{a}{b}")
+        for a, b in zip(rng.integers(2, 10, 300), rng.integers(10**8, 10**9, 300), strict=True)
+    ]
+    assert _guess("mobile_number", us).role == DIRECT
+    assert _guess("reading", us).role == ORDINARY  # 10 digits, named otherwise: not tried
 
 
 def test_unique_measurements_stay_ordinary() -> None:

@@ -93,6 +93,18 @@ MIN_NUMBER_DIGITS = 10
 """Whole numbers are checked as card, national or NHS numbers only when some have this many
 digits: shorter ones are none of these."""
 
+PHONE_DIGITS = (8, 14)
+"""Widths of a phone number that lost its leading 0 or + (a French mobile: 9 digits; with
+its country code: 11), in a column named like a phone."""
+UNNAMED_PHONE_WIDTHS = frozenset({9, 11, 12})
+"""The same in a column named otherwise: not 10 digits, the width of Unix timestamps in
+seconds (1600000000), unique and of one width like codes."""
+_PHONE_WORDS = frozenset(
+    {"phone", "telephone", "tel", "mobile", "portable", "gsm", "cell", "fax", "telefon", "handy"}
+)
+"""Words naming a phone number: such a column is checked for lost prefixes even when its
+values repeat or vary in width."""
+
 # Words that, in a column's name, say it holds identifiers. The strong ones say so even when
 # values repeat (a foreign key); the others need mostly unique values too.
 _STRONG_ID_WORDS = frozenset({"id", "ids", "key", "pk", "fk", "uuid", "guid", "identifier"})
@@ -247,6 +259,9 @@ def _numeric_role(name: str, distinct: int, present: int, sample: ColumnSample) 
         direct = _direct_identifiers(digits, names=False)
         if direct is not None:
             return direct
+    lost = _phones_without_prefix(name, digits, distinct, present)
+    if lost is not None:
+        return lost
     unique = present >= MIN_PRESENT and distinct >= UNIQUE_SHARE * present
     fill = _range_fill(distinct, sample)
     words = _name_words(name)
@@ -281,6 +296,44 @@ def _numeric_role(name: str, distinct: int, present: int, sample: ColumnSample) 
             "like a measurement, not a sequence of codes",
         )
     return RoleGuess(ColumnRole.QUASI_IDENTIFIER, f"whole numbers, {distinct:,} distinct")
+
+
+def _phones_without_prefix(
+    name: str, digits: list[str], distinct: int, present: int
+) -> RoleGuess | None:
+    """Phone numbers a file typed as whole numbers: read as a number, '0612345678' loses its
+    leading 0 (612345678) and '+33612345678' written without its + is a plain number, so the
+    checks on the values as written miss them, and they would be avatarized as a measurement.
+    Tried when the column is named like a phone, or when its values are nearly all distinct
+    and of a phone number's width (a measurement seldom is, a code or a phone number is), with
+    the 0 or the + put back."""
+    if not digits:
+        return None
+    width, count = Counter(map(len, digits)).most_common(1)[0]
+    named = bool(_name_words(name) & _PHONE_WORDS)
+    coded = (
+        present >= MIN_PRESENT
+        and distinct >= UNIQUE_SHARE * present
+        and count >= FORMAT_SHARE * len(digits)
+    )
+    if named:
+        if not PHONE_DIGITS[0] <= width <= PHONE_DIGITS[1]:
+            return None
+    elif not coded or width not in UNNAMED_PHONE_WIDTHS:
+        return None
+    prefixes = [("0", "leading 0"), ("+", "leading +"), ("+1", "leading +1")]
+    if width >= 11:  # long enough to hold its country code
+        prefixes.insert(0, prefixes.pop(1))
+    for prefix, lost in prefixes:
+        found = _direct_identifiers([prefix + value for value in digits], names=False)
+        if found is not None:
+            return RoleGuess(
+                ColumnRole.DIRECT_IDENTIFIER,
+                f"whole numbers that read as identifiers once given back the {lost} a "
+                f"number loses ({found.reason.replace('of the sampled values: ', '')} of the "
+                "sampled values)",
+            )
+    return None
 
 
 def _whole_text(value: Any) -> str:
