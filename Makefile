@@ -95,7 +95,7 @@ bench-attacks: $(STAMP) ## anonymeter's and our engine's attack risks on avatars
 bench-exact-values: $(STAMP) ## singling out on the audit release as made and with its numbers jittered -> bench/results/exact-values.md
 	$(BIN)/python -m bench.exact_values
 
-bench-attack-targets: $(STAMP) ## issue 19's attack target over 10 splits: our upper bounds beside GaussianCopula's -> bench/results/attack-targets.md
+bench-attack-targets: $(STAMP) ## issue 19's attack target over 10 splits, k = 20, 40, 80: our upper bounds beside GaussianCopula's -> bench/results/attack-targets.md
 	$(BIN)/python -m bench.attack_targets
 
 bench-singling-out-control: $(STAMP) ## null release at the audit's sizes: does the singling-out risk read 0 when nothing leaks -> bench/results/singling-out-control.md

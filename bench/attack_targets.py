@@ -9,7 +9,7 @@ venv, and the three risks (singling out, linkability, inference: the worst secre
 risk, as the privacy job reports it). Our avatars are judged paired (as the job's audit judges
 them), GaussianCopula's rows unpaired (they stand for no one).
 
-    .venv/bin/python -m bench.attack_targets [--splits 10] [--ks 20,40]
+    .venv/bin/python -m bench.attack_targets [--splits 10] [--ks 20,40,80]
         -> bench/results/attack-targets.md
 """
 
@@ -79,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tables", default="wbcd,epl,iris,demo")
     parser.add_argument("--splits", type=int, default=10)
-    parser.add_argument("--ks", default="20")
+    parser.add_argument("--ks", default="20,40,80")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if not SDV_PYTHON.exists():

@@ -95,9 +95,13 @@ def main() -> None:
             audit = audit_release(
                 PreparedTable(name=name, data=frame), chosen, list(frame.columns), seed=seed
             )
-            made = singling_out_risk(audit.train, audit.avatars, audit.control, seed=seed)
+            made = singling_out_risk(
+                audit.train, audit.avatars, audit.control, seed=seed, paired=True
+            )
             moved_avatars = jittered(audit.avatars, audit.train, np.random.default_rng(seed))
-            moved = singling_out_risk(audit.train, moved_avatars, audit.control, seed=seed)
+            moved = singling_out_risk(
+                audit.train, moved_avatars, audit.control, seed=seed, paired=True
+            )
             columns = wide_numbers(audit.train)
             share = "—"
             if columns:
