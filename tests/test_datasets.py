@@ -266,6 +266,30 @@ def test_a_semicolon_latin1_file_is_read_into_its_real_columns(
     assert [d.csv_dialect for d in user.datasets.list_datasets()] == [dataset.csv_dialect]
 
 
+def test_decimal_commas_are_read_as_numbers(user: ApiClient, tmp_path: Path) -> None:
+    """Continental Excel's export: ';'-separated, Windows-1252, weights written 72,5. Read with
+    points they were text, each weight a category of its own; the comma is detected, stored
+    with the dialect and every reader takes the numbers as numbers."""
+    frame = twin_frame()
+    path = tmp_path / "poids.csv"
+    path.write_bytes(frame.to_csv(index=False, sep=";", decimal=",").encode("cp1252"))
+    assert b";70,6;" in path.read_bytes() or b",6;" in path.read_bytes()
+    dataset = user.datasets.upload_dataset(path)
+    assert dataset.csv_dialect is not None and dataset.csv_dialect.decimal == ","
+    assert {c.name: c.dtype for c in dataset.columns}["poids"] == "float64"
+    pd.testing.assert_frame_equal(user.datasets.read_dataset(dataset.id), frame)
+    # Points in one column and commas in another: no rule tells the mark, the points stay.
+    mixed = frame.assign(taille=np.round(np.linspace(1.5, 1.9, len(frame)), 2))
+    text = mixed.to_csv(index=False, sep=";", decimal=",").splitlines()
+    fixed = [
+        line.rsplit(";", 1)[0] + ";" + line.rsplit(";", 1)[1].replace(",", ".") for line in text
+    ]
+    path.write_text("\n".join(fixed) + "\n", encoding="cp1252")
+    dataset = user.datasets.upload_dataset(path)
+    assert dataset.csv_dialect is not None and dataset.csv_dialect.decimal == "."
+    assert {c.name: c.dtype for c in dataset.columns}["taille"] == "float64"
+
+
 VARIANTS: dict[str, tuple[Callable[[pd.DataFrame], bytes], tuple[str, str, str]]] = {
     "tab, UTF-8": (lambda f: f.to_csv(index=False, sep="\t").encode(), ("\t", '"', "utf-8")),
     "pipe, UTF-8": (lambda f: f.to_csv(index=False, sep="|").encode(), ("|", '"', "utf-8")),
@@ -338,8 +362,13 @@ RULES: dict[str, tuple[bytes, CsvDialect, dict[str, list[Any]]]] = {
     ),
     "a semicolon file with decimal commas in quotes": (
         b'id;note\n1;"2,5"\n2;"3,1"\n',
+        CsvDialect(";", '"', "utf-8", ","),
+        {"id": [1, 2], "note": [2.5, 3.1]},
+    ),
+    "a semicolon file with text holding commas": (
+        b'id;note\n1;"a,b"\n2;"2,5"\n',
         CsvDialect(";", '"', "utf-8"),
-        {"id": [1, 2], "note": ["2,5", "3,1"]},
+        {"id": [1, 2], "note": ["a,b", "2,5"]},
     ),
     "one column": (b"n\n1\n2\n", CsvDialect(), {"n": [1, 2]}),
     "one quoted column holding semicolons": (

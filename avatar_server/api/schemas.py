@@ -135,6 +135,11 @@ class CsvDialectOut(ResponseModel):
         "(without), 'cp1252' (Windows Western European: the file was not UTF-8), 'iso8859-1' "
         "(Latin-1: not even Windows-1252), or the encoding given."
     )
+    decimal: str = Field(
+        default=".",
+        description="The decimal mark of the numbers: '.', or ',' when a file not separated "
+        "by commas writes its numbers with commas (72,5) and none with points.",
+    )
 
 
 class DatasetOut(ResponseModel):

@@ -164,6 +164,9 @@ class CsvDialect:
     delimiter: str = ","
     quotechar: str = '"'
     encoding: str = "utf-8"
+    decimal: str = "."
+    """The decimal mark of the numbers: ``.``, or ``,`` (continental Excel's ``;`` files).
+    Dialects stored before it was detected read as ``.``, as they were read."""
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)
@@ -176,7 +179,12 @@ class CsvDialect:
 
     def pandas_options(self) -> dict[str, Any]:
         """The ``pandas.read_csv`` arguments that read the file as the upload did."""
-        return {"sep": self.delimiter, "quotechar": self.quotechar, "encoding": self.encoding}
+        return {
+            "sep": self.delimiter,
+            "quotechar": self.quotechar,
+            "encoding": self.encoding,
+            "decimal": self.decimal,
+        }
 
 
 class Dataset(Base):

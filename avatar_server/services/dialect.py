@@ -30,6 +30,13 @@ split on ``;``, a tab or ``|`` is refused (:func:`refuse_one_column`): it is far
 separated file with a ragged row than a real one-column table, and reading it as one column
 is the silent failure this module exists to prevent. A ``sep`` given by the user is taken as
 is, and lifts that refusal.
+
+**Decimal mark.** Excel in continental locales writes ``;``-separated files with decimal
+commas (``72,5``), which a reader expecting points takes for text: each weight becomes a
+category of its own. In a file not separated by commas, the decimal mark is the comma when, in
+the head, some column holds numbers with a comma (every value of it a whole number or digits,
+a comma and digits) and no column holds numbers with a point. Either way it is stored with the
+dialect, so every job reads the numbers as numbers.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from typing import Protocol
 
 from avatar_server.services.errors import UnprocessableError
@@ -293,6 +301,40 @@ def sniff_dialect(text: str, *, complete: bool, sep: str | None) -> tuple[str, s
     if widths[best]:
         return best
     return sep if sep is not None else ",", '"'
+
+
+_WHOLE = re.compile(r"[+-]?\d+")
+_COMMA_NUMBER = re.compile(r"[+-]?\d*,\d+")
+_POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+")
+NUMBER_SHARE = 0.9
+"""A column holds numbers written one way when this share of its values in the head are
+whole numbers or numbers written that way (a few stray values allowed)."""
+
+
+def _written_with(values: list[str], number: re.Pattern[str]) -> bool:
+    """Whether ``values`` are numbers written with ``number``'s mark: mostly whole numbers or
+    such numbers, at least one of the latter."""
+    present = [value.strip() for value in values if value.strip()]
+    marked = sum(1 for value in present if number.fullmatch(value))
+    whole = sum(1 for value in present if _WHOLE.fullmatch(value))
+    return marked > 0 and marked + whole >= NUMBER_SHARE * len(present)
+
+
+def sniff_decimal(text: str, delimiter: str, quotechar: str, *, complete: bool) -> str:
+    """The decimal mark of the CSV whose first records are ``text``: ``','`` or ``'.'`` (see
+    the module's rule)."""
+    if delimiter == ",":
+        return "."
+    rows = _records(text, delimiter, quotechar, complete)
+    if not rows or len(rows) < 2:
+        return "."
+    width = len(rows[0])
+    columns = [[row[i] for row in rows[1:] if len(row) == width] for i in range(width)]
+    if any(_written_with(values, _POINT_NUMBER) for values in columns):
+        return "."
+    if any(_written_with(values, _COMMA_NUMBER) for values in columns):
+        return ","
+    return "."
 
 
 def refuse_one_column(

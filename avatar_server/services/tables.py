@@ -62,6 +62,7 @@ from avatar_server.services.dialect import (
     NotEncodedError,
     is_wide,
     refuse_one_column,
+    sniff_decimal,
     sniff_dialect,
     starting_encoding,
     text_decoder,
@@ -394,7 +395,8 @@ def read_csv_dialect(
         refuse_one_column(header, header_line, head, complete=complete, quotechar=quotechar)
     handle.seek(0)
     final = _check_csv_rows(handle, len(header), delimiter, quotechar, start)
-    return CsvDialect(delimiter=delimiter, quotechar=quotechar, encoding=final)
+    decimal = sniff_decimal(head, delimiter, quotechar, complete=complete)
+    return CsvDialect(delimiter=delimiter, quotechar=quotechar, encoding=final, decimal=decimal)
 
 
 def _csv_head(handle: IO[bytes], encoding: str | None) -> tuple[str, str, bool]:

@@ -139,7 +139,11 @@ class Datasets:
             if dialect is None:  # not sent for a CSV by this server; a default to be safe
                 return pd.read_csv(path)
             return pd.read_csv(
-                path, sep=dialect.delimiter, quotechar=dialect.quotechar, encoding=dialect.encoding
+                path,
+                sep=dialect.delimiter,
+                quotechar=dialect.quotechar,
+                encoding=dialect.encoding,
+                decimal=dialect.decimal,
             )
 
     def delete_dataset(self, dataset_id: uuid.UUID | str) -> None:

@@ -15,6 +15,8 @@ class CsvDialectOut:
     ``encoding``. Every job reads the file the same way.
 
         Attributes:
+            decimal (str): The decimal mark of the numbers: '.', or ',' when a file not separated by commas writes its
+                numbers with commas (72,5) and none with points. Default: '.'.
             delimiter (str): The character between fields: ',', ';', a tab, '|'...
             encoding (str): Python's name of the text encoding: 'utf-8', 'utf-8-sig' (UTF-8 with a byte order mark),
                 'utf-16' or 'utf-32' (with one), 'utf-16-le' or 'utf-16-be' (without), 'cp1252' (Windows Western European: the
@@ -25,9 +27,12 @@ class CsvDialectOut:
     delimiter: str
     encoding: str
     quotechar: str
+    decimal: str = "."
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        decimal = self.decimal
+
         delimiter = self.delimiter
 
         encoding = self.encoding
@@ -38,6 +43,7 @@ class CsvDialectOut:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "decimal": decimal,
                 "delimiter": delimiter,
                 "encoding": encoding,
                 "quotechar": quotechar,
@@ -49,6 +55,8 @@ class CsvDialectOut:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        decimal = d.pop("decimal")
+
         delimiter = d.pop("delimiter")
 
         encoding = d.pop("encoding")
@@ -56,6 +64,7 @@ class CsvDialectOut:
         quotechar = d.pop("quotechar")
 
         csv_dialect_out = cls(
+            decimal=decimal,
             delimiter=delimiter,
             encoding=encoding,
             quotechar=quotechar,
