@@ -107,12 +107,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def measured_k(verdict: dict[str, Any]) -> int | None:
     """The k to run again at when a verdict fails on attacks alone and the audit measured a
-    k at which each passes (the largest of theirs), else None: what a user does on reading
-    the remedies, shown end to end."""
+    k at which every one of them passes (the smallest such k), else None: what a user does on
+    reading the remedies, shown end to end."""
     failed = [item for item in verdict.get("items", []) if not item.get("passed")]
-    if not failed or any(item.get("raise_k_to") is None for item in failed):
+    if not failed or any(not item.get("passes_at_k") for item in failed):
         return None
-    return max(int(item["raise_k_to"]) for item in failed)
+    common = set.intersection(*(set(map(int, item["passes_at_k"])) for item in failed))
+    return min(common) if common else None
 
 
 if __name__ == "__main__":

@@ -1104,8 +1104,9 @@ class Runner:
         [{name, passed, reason, remedy}]}``. Items are the privacy metrics with a target, each
         column's verbatim values held by a single original, row-order re-attachments and
         columns kept as is with the risk accepted; a failed item says what would fix it (a
-        failed attack item's ``raise_k_to``: the k at which the audit release measured it
-        passing, None when no larger k was measured or none passed)."""
+        failed attack item's ``raise_k_to``: the smallest k at which the audit release
+        measured it passing, None when no larger k was measured or none passed; its
+        ``passes_at_k``: every such k)."""
         (verdict,) = self._json_result(PRIVACY_METRICS_NAME, ResultKind.PRIVACY_VERDICT, table_name)
         return verdict
 

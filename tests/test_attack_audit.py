@@ -182,7 +182,7 @@ def test_a_release_no_attack_ran_on_cannot_pass_the_verdict() -> None:
 def test_a_small_table_without_an_audit_cannot_pass_on_the_release_attacks(
     shared_data: Path,
 ) -> None:
-    """100 rows at k = 20: too few to hold out 30 and avatarize the rest, so no audit. The
+    """50 rows at k = 5: too few to hold out 30 and avatarize the rest, so no audit. The
     linkage and reconstruction attacks on the release still run and pass, but nothing measured
     singling out, linkability or inference: the verdict fails and says what to do."""
     iris = pd.read_csv(shared_data / "iris.csv").iloc[::3].reset_index(drop=True)
@@ -218,16 +218,26 @@ def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
         passes_at = [entry["k"] for entry in tried if entry["passed"][name]]
         expected = "raise k to" if passes_at else "raising k to 80 did not defeat it"
         assert expected in items[name]["remedy"], items[name]["remedy"]
-        # The measured k as a fact too (what the demo runs again at), None when none passed.
+        # The measured k as facts too (what the demo runs again at), None when none passed.
         assert items[name]["raise_k_to"] == (passes_at[0] if passes_at else None)
+        assert items[name]["passes_at_k"] == passes_at
     assert "{" not in items["attack_inference"]["remedy"]  # words, not a dict
-    # A run again at the largest measured k, when every failed item has one.
+    # A run again at the smallest k measured passing for every failed item, if there is one.
     assert measured_k(verdict) is None or measured_k(verdict) in (40, 80)
     passing = {"items": [{"name": "a", "passed": True}]}
     assert measured_k(passing) is None
-    both = {"items": [{"passed": False, "raise_k_to": 40}, {"passed": False, "raise_k_to": 80}]}
+    both = {
+        "items": [
+            {"passed": False, "passes_at_k": [40, 80]},
+            {"passed": False, "passes_at_k": [80]},
+        ]
+    }
     assert measured_k(both) == 80
-    unmeasured = {"items": [{"passed": False, "raise_k_to": 40}, {"passed": False}]}
+    apart = {
+        "items": [{"passed": False, "passes_at_k": [40]}, {"passed": False, "passes_at_k": [80]}]
+    }
+    assert measured_k(apart) is None  # no k measured passing both
+    unmeasured = {"items": [{"passed": False, "passes_at_k": [40]}, {"passed": False}]}
     assert measured_k(unmeasured) is None
 
 

@@ -348,3 +348,50 @@ def test_a_single_table_key_never_takes_an_original_value(manager: Manager) -> N
     runner.run(jobs_to_run=[JobKind.STANDARD])
     assert_fresh_keys(frame["id"], runner.shuffled("people")["id"])
     assert_fresh_keys(frame["id"], runner.sensitive_unshuffled("people")["id"])
+
+
+def test_each_person_table_is_audited_with_its_own_rows_held_out(manager: Manager) -> None:
+    """Two individual-level tables in one group: 200 patients (the default persons) with their
+    visits, 160 doctors with their licences, visits linking both. The doctors are audited with
+    their own rows held out, and so are the licences, which no patient reaches: before, the
+    doctors and their licences were kept whole in the patients' audit and never attacked."""
+    rng = np.random.default_rng(8)
+    patient = people(200, rng, "p_id")
+    doctor = people(160, rng, "d_id", start=5000)
+    visit = children({"p_id": patient["p_id"], "d_id": doctor["d_id"]}, 400, rng, "v_id")
+    licence = children({"d_id": doctor["d_id"]}, 240, rng, "l_id").assign(
+        l_id=lambda x: x["l_id"] + 9000
+    )
+    runner = manager.create_runner(f"persons_{uuid.uuid4().hex[:6]}", seed=2)
+    runner.add_table("patient", patient, primary_key="p_id", individual_level=True)
+    runner.add_table("doctor", doctor, primary_key="d_id", individual_level=True)
+    runner.add_table(
+        "visit", visit, primary_key="v_id", foreign_keys=["p_id", "d_id"], individual_level=False
+    )
+    runner.add_table(
+        "licence", licence, primary_key="l_id", foreign_keys=["d_id"], individual_level=False
+    )
+    for parent, key, child in (
+        ("patient", "p_id", "visit"),
+        ("doctor", "d_id", "visit"),
+        ("doctor", "d_id", "licence"),
+    ):
+        runner.add_link(parent, key, child, key)
+    for name in ("patient", "doctor", "visit", "licence"):
+        runner.set_parameters(name, k=5)
+    runner.run()
+    held = {
+        name: runner.privacy_attacks(name)["audit"]["held_out"]
+        for name in ("patient", "doctor", "visit", "licence")
+    }
+    assert {name: facts["persons"] for name, facts in held.items()} == {
+        "patient": "patient",
+        "doctor": "doctor",
+        "visit": "patient",
+        "licence": "doctor",
+    }
+    assert held["doctor"]["persons_held_out"] == 40
+    for name in held:
+        items = {item["name"] for item in runner.privacy_verdict(name)["items"]}
+        assert "attack_audit_not_run" not in items, name
+        assert "value" in runner.privacy_attacks(name)["linkability"], name

@@ -116,3 +116,5 @@ def test_avatars_that_copy_the_originals_fail_the_attacks(module_manager: Manage
     assert not items["attack_linkage"]["passed"]
     assert "attack_singling_out" not in items  # not computed: not judged
     assert not items["attack_audit_not_run"]["passed"]  # and not passed on its silence
+    assert attacks["audit"]["brought"] is True
+    assert "brought from elsewhere cannot be audited" in items["attack_audit_not_run"]["remedy"]

@@ -243,6 +243,28 @@ def test_phone_numbers_read_as_whole_numbers() -> None:
     ]
     assert _guess("mobile_number", us).role == DIRECT
     assert _guess("reading", us).role == ORDINARY  # 10 digits, named otherwise: not tried
+    landlines = [
+        int(f"{a}{b}")
+        for a, b in zip(rng.integers(1, 6, 300), rng.integers(10**7, 10**8, 300), strict=True)
+    ]
+    assert _guess("phone", landlines).role == DIRECT  # named: any phone number counts
+    assert _guess("contact", landlines).role == ORDINARY  # unnamed: only mobiles do
+
+
+def test_whole_numbers_of_a_phones_width_are_not_taken_for_phones() -> None:
+    """Most 9-digit numbers are a valid French number once given a 0, few are mobiles: unique
+    amounts, codes and counts of that width keep their role; keys keep theirs."""
+    rng = np.random.default_rng(6)
+    nine = list(rng.integers(10**8, 10**9, 300))
+    for name in ("amount_cents", "siren", "record", "population", "cell_count"):
+        assert _guess(name, nine).role == ORDINARY, name
+    assert _guess("mobile_data_bytes", nine).role == ORDINARY
+    for name in ("customer_id", "order_number"):
+        assert _guess(name, nine).role == ID_LIKE, name
+    assert _guess("created_ts", list(rng.integers(9 * 10**8, 10**9, 300))).role == ORDINARY
+    for width in (11, 12):
+        codes = list(rng.integers(10 ** (width - 1), 10**width, 300))
+        assert _guess("record", codes).role == ORDINARY, width
 
 
 def test_unique_measurements_stay_ordinary() -> None:

@@ -230,9 +230,12 @@ def equal_size_successes(
         others = in_train[aimed] - own
         # The own original is in the sample; the size - 1 others come from the rest.
         rest, drawn = len(train) - 1, size - 1
-        expected[aimed] = np.where(
-            own,
-            hypergeom.pmf(0, rest, others, drawn),
-            hypergeom.pmf(1, rest, others, drawn),
-        )
+        if rest == 0:  # one training row: the sample is that row alone
+            expected[aimed] = own.astype(np.float64)
+        else:
+            expected[aimed] = np.where(
+                own,
+                hypergeom.pmf(0, rest, others, drawn),
+                hypergeom.pmf(1, rest, others, drawn),
+            )
     return float(expected.sum()), control_hits

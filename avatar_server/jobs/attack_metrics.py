@@ -194,9 +194,11 @@ def table_attacks(
     brings: no audit can replay them)."""
     if chosen is None:
         reason = "the avatars were brought, not made by this server: no audit can replay them"
-        return release_attacks(
+        found = release_attacks(
             original, avatars, audit=reason, k=None, seed=seed, progress=progress
         )
+        found.setdefault("audit", {})["brought"] = True  # the verdict's remedy says so
+        return found
     columns: Sequence[str] = list(original.columns)
 
     def audit_at(k: int) -> Audit:

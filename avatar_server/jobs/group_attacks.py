@@ -70,7 +70,8 @@ def group_attacks(
     columns = {name: list(sides[name][0].columns) for name in group.pairs if name not in series}
     models = {name: measured.model for name, measured in series.items()}
     made: dict[tuple[str | None, tuple[str, int] | None], dict[str, Audit | str] | str] = {}
-    own_persons = set(person_tables(group.group))
+    ordered_persons = person_tables(group.group)
+    own_persons = set(ordered_persons)
     try:
         default: str | None = person_table(group.group)
     except AuditNotMade:
@@ -104,18 +105,27 @@ def group_attacks(
     def owner_of(name: str) -> str:
         return series[name].parent if name in series else name
 
+    def persons_for(name: str) -> list[str | None]:
+        """Whose audits measure ``name``, in order: an individual-level table (or a series of
+        one) its own; any other table the default persons', then another individual-level
+        table's when the default keeps it whole (a child of the doctors alone)."""
+        owner = owner_of(name)
+        if owner in own_persons and owner != default:
+            return [owner]
+        return [None, *(p for p in ordered_persons if p != default)]
+
     def audit_of(name: str) -> AuditAt:
         owner = owner_of(name)
-        # An individual-level table is measured with its own rows held out as the persons;
-        # the other tables (and series, through their persons) on the default persons' audit.
-        persons = name if name in own_persons and name != default else None
 
         def at(k: int) -> Audit:
-            found = audits(persons, None if k == chosen[owner].k else (owner, k))
-            audit = found if isinstance(found, str) else found[name]
-            if isinstance(audit, str):
-                raise AuditNotMade(audit)
-            return audit
+            why: str | None = None
+            for persons in persons_for(name):
+                found = audits(persons, None if k == chosen[owner].k else (owner, k))
+                audit = found if isinstance(found, str) else found[name]
+                if not isinstance(audit, str):
+                    return audit
+                why = why or audit
+            raise AuditNotMade(why or "no audit holds out rows of this table")
 
         return at
 

@@ -224,6 +224,11 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
                 "measure the table on its own (avatarize it without its links) to see what the "
                 "audit attacks find, and weigh that before sharing the linked release"
                 if linked
+                else "avatars brought from elsewhere cannot be audited (an audit makes avatars "
+                "again the run's way, from part of the originals): make them with this "
+                "server to have them attacked, or weigh what the privacy metrics and the "
+                "linkage attack say before sharing them"
+                if audit.get("brought")
                 else "make the table auditable as the reason says (an audit holds out a "
                 f"quarter of the rows, at least {MIN_CONTROL_ROWS}, and avatarizes the rest "
                 "at the run's k and processors: it needs more rows, no inter-record processor "
@@ -252,6 +257,9 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
                 low=found.get("low"),
                 high=found.get("high"),
                 raise_k_to=None if passed[name] else _defeating_k(name, attacks),
+                passes_at_k=[]
+                if passed[name]
+                else [int(e["k"]) for e in _tried_k(name, attacks) if e["passed"][name]],
             )
         )
     return items

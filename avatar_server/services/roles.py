@@ -99,6 +99,12 @@ its country code: 11), in a column named like a phone."""
 UNNAMED_PHONE_WIDTHS = frozenset({9, 11, 12})
 """The same in a column named otherwise: not 10 digits, the width of Unix timestamps in
 seconds (1600000000), unique and of one width like codes."""
+_MEASURE_WORDS = frozenset(
+    {"count", "counts", "nb", "bytes", "data", "minutes", "seconds", "duration", "calls"}
+    | {"usage", "size", "volume", "amount", "total", "sum", "mean", "avg", "cost", "price"}
+    | {"cents", "population", "weight", "height", "income", "salary", "revenue"}
+)
+"""Words naming a quantity: such a column is never taken for phone numbers."""
 _PHONE_WORDS = frozenset(
     {"phone", "telephone", "tel", "mobile", "portable", "gsm", "cell", "fax", "telefon", "handy"}
 )
@@ -304,36 +310,69 @@ def _phones_without_prefix(
     """Phone numbers a file typed as whole numbers: read as a number, '0612345678' loses its
     leading 0 (612345678) and '+33612345678' written without its + is a plain number, so the
     checks on the values as written miss them, and they would be avatarized as a measurement.
-    Tried when the column is named like a phone, or when its values are nearly all distinct
-    and of a phone number's width (a measurement seldom is, a code or a phone number is), with
-    the 0 or the + put back."""
+
+    Tried with the 0 or the + put back on a column named like a phone (not also like a count,
+    a time or a measure: ``mobile_data_bytes``), any phone number counting; and on a column
+    named neither like a phone nor like an identifier, a time or a measure, whose values are
+    nearly all distinct and of a phone number's width, where only *mobile* numbers count: most
+    9-digit numbers are some valid number once given a 0 (a French number is 0 and any nine
+    digits), but few are mobiles, so amounts, codes and counts are not taken for phones."""
     if not digits:
         return None
+    words = _name_words(name)
+    named = bool(words & _PHONE_WORDS) and not words & (_MEASURE_WORDS | _TIME_WORDS)
     width, count = Counter(map(len, digits)).most_common(1)[0]
-    named = bool(_name_words(name) & _PHONE_WORDS)
-    coded = (
-        present >= MIN_PRESENT
-        and distinct >= UNIQUE_SHARE * present
-        and count >= FORMAT_SHARE * len(digits)
-    )
     if named:
         if not PHONE_DIGITS[0] <= width <= PHONE_DIGITS[1]:
             return None
-    elif not coded or width not in UNNAMED_PHONE_WIDTHS:
+    elif (
+        words & (_PHONE_WORDS | _ID_WORDS | _TIME_WORDS | _MEASURE_WORDS)
+        or width not in UNNAMED_PHONE_WIDTHS
+        or present < MIN_PRESENT
+        or distinct < UNIQUE_SHARE * present
+        or count < FORMAT_SHARE * len(digits)
+    ):
         return None
     prefixes = [("0", "leading 0"), ("+", "leading +"), ("+1", "leading +1")]
     if width >= 11:  # long enough to hold its country code
         prefixes.insert(0, prefixes.pop(1))
     for prefix, lost in prefixes:
-        found = _direct_identifiers([prefix + value for value in digits], names=False)
-        if found is not None:
+        restored = [prefix + value for value in digits]
+        if named:
+            found = _direct_identifiers(restored, names=False)
+            if found is not None:
+                what = found.reason.replace("of the sampled values: ", "")
+                return RoleGuess(
+                    ColumnRole.DIRECT_IDENTIFIER,
+                    f"whole numbers named like phone numbers that read as identifiers once "
+                    f"given back the {lost} a number loses ({what} of the sampled values)",
+                )
+            continue
+        mobiles = sum(1 for value in restored if _valid(_is_mobile, value))
+        if mobiles >= DIRECT_SHARE * len(restored):
             return RoleGuess(
                 ColumnRole.DIRECT_IDENTIFIER,
-                f"whole numbers that read as identifiers once given back the {lost} a "
-                f"number loses ({found.reason.replace('of the sampled values: ', '')} of the "
-                "sampled values)",
+                f"whole numbers that read as mobile phone numbers once given back the {lost} "
+                f"a number loses ({_percent(mobiles / len(restored))} of the sampled values)",
             )
     return None
+
+
+def _is_mobile(value: str) -> bool:
+    """A valid mobile number (or one its plan cannot tell from a landline), international or
+    of one of :data:`_PHONE_REGIONS`."""
+    regions: Iterable[str | None] = (None,) if value.startswith("+") else _PHONE_REGIONS
+    for region in regions:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            return True
+    return False
 
 
 def _whole_text(value: Any) -> str:

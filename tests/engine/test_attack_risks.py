@@ -164,6 +164,24 @@ def test_equal_size_judging_cuts_the_larger_side() -> None:
     # A control larger than the training rows is judged on samples of their count.
     _, larger = attack_queries.equal_size_successes(rows[:4], rows, queries, paired=False)
     assert larger == pytest.approx(2 * 4 / 12)
+    # One training row: its own query holds on it alone, whatever the control.
+    alone, _ = attack_queries.equal_size_successes(
+        rows[:1], rows[:4], queries.take(np.array([0])), paired=True
+    )
+    assert alone == 1.0
+    # A gap matches IS_GAP only, and never a comparison.
+    gappy = np.array([[np.nan, 1.0], [2.0, np.nan]])
+    on_gaps = attack_queries.Queries(
+        np.array([[0, 1], [0, 1]]),
+        np.array([[attack_queries.IS_GAP, attack_queries.AT_MOST]] * 2),
+        np.array([[np.nan, 5.0], [np.nan, 5.0]]),
+        np.array([0, 1], np.int64),
+    )
+    assert attack_queries.holds_on_rows(gappy, on_gaps, np.array([0, 1])).tolist() == [
+        True,
+        False,
+    ]
+    assert attack_queries.match_counts(gappy, on_gaps).tolist() == [1, 1]
     held = attack_queries.holds_on_rows(rows, queries, np.array([0, 3, 5]))
     assert held.tolist() == [True, True, True]
     assert attack_queries.holds_on_rows(rows, queries, np.array([1, 3, 7])).tolist() == [
