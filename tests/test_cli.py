@@ -218,6 +218,21 @@ def test_a_missed_utility_target_is_explained() -> None:
         "means and spreads) still hold; try a lower k or a higher ncp"
     )
     assert not any("hellinger_mean missed" in line for line in lines)
+    # A table whose own two halves differ by more than the target: noise, not lost relations.
+    floor = {"at_run_size": 134.9, "between_halves": 190.8}
+    signal = [
+        signal[0]
+        | {
+            "correlation_difference_ratio": 90.2,
+            "targets": {"hellinger_mean": "< 0.1", "correlation_difference_ratio": "< 25"},
+            "details": {"correlation_difference_ratio": {"floor": floor}},
+        }
+    ]
+    note = metrics_lines("messy", [], signal)[-1]
+    assert "already differ by 134.9 % at this size, more than the target < 25" in note
+    assert "lower k" not in note
+    floor["at_run_size"] = 20.0  # below the target: the plain meaning again
+    assert metrics_lines("messy", [], signal)[-1].endswith("try a lower k or a higher ncp")
 
 
 def test_errors_are_one_line_without_a_trace(
