@@ -31,6 +31,7 @@ from avatar_server.engine.contributions import variable_contributions
 from avatar_server.engine.copies import break_unique_copies, copies_left_warning
 from avatar_server.engine.decoding import (
     DISCRETE_LIMIT,
+    SCORE_TEMPERATURE,
     assign_from_neighbours,
     assign_with_counts,
     avoid_unique_values,
@@ -257,6 +258,7 @@ def avatarize(
     discrete_as_numbers: bool = True,
     avoid_unique_copies: bool = True,
     category_decoding: CategoryDecoding = "closest",
+    category_temperature: float = SCORE_TEMPERATURE,
 ) -> AvatarizationResult:
     """Make one avatar per row of ``df``.
 
@@ -327,8 +329,16 @@ def avatarize(
             generated mixed table neighbours bring the associations back to their floor
             (correlation difference 30 % → 15 %, floor 14 %), on the demo table they
             overshoot them (28 % → 39 %, floor 20 %) and scores are kept (docs/fidelity.md).
+        category_temperature: How far a modality is drawn rather than ranked from the lifted
+            scores (``decoding.assign_with_counts``; 0, the default: ranked). Ranked, columns
+            unrelated in the originals come out related; drawn, a strong relation weakens
+            (``decoding.SCORE_TEMPERATURE`` has the figures).
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
+    if not math.isfinite(category_temperature) or category_temperature < 0:
+        raise ValueError(
+            f"category_temperature must be a finite number at least 0, got {category_temperature}"
+        )
     if category_decoding not in CATEGORY_DECODINGS:
         raise ValueError(
             f"unknown category_decoding {category_decoding!r}: use one of "
@@ -370,6 +380,7 @@ def avatarize(
         residual=shared,
         k=k,
         category_decoding=category_decoding,
+        category_temperature=category_temperature,
     )
     work_items = [
         Batch.of(number, rows, coords, table, residual, seed) for number, rows in enumerate(batches)
@@ -576,6 +587,8 @@ class BatchModel:
     k: int
     category_decoding: CategoryDecoding = "closest"
     """How projected categorical columns are decoded (see :func:`avatarize`)."""
+    category_temperature: float = SCORE_TEMPERATURE
+    """How far their modalities are drawn rather than ranked (see :func:`avatarize`)."""
 
 
 @dataclass(frozen=True)
@@ -685,7 +698,15 @@ def avatarize_batch(
         if name not in scores
     }
     avatars = _decode_batch(
-        continuous, scores, votes, here, model.codec, table, rng, alternatives=alternatives
+        continuous,
+        scores,
+        votes,
+        here,
+        model.codec,
+        table,
+        rng,
+        alternatives=alternatives,
+        category_temperature=model.category_temperature,
     )
     avatars.index = batch.rows
     return BatchResult(
@@ -905,6 +926,7 @@ def _decode_batch(
     rng: np.random.Generator,
     alternatives: Mapping[str, tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]]
     | None = None,
+    category_temperature: float = SCORE_TEMPERATURE,
 ) -> pd.DataFrame:
     """Avatars of the originals at ``rows``, with each column distributed like those originals.
 
@@ -920,7 +942,9 @@ def _decode_batch(
             numeric = kinds[name] == "discrete"
             counts = _without_unique_modalities(counts, modalities, numeric=numeric)
         if name in scores:
-            chosen[name] = assign_with_counts(scores[name], counts, rng)
+            chosen[name] = assign_with_counts(
+                scores[name], counts, rng, temperature=category_temperature
+            )
         else:
             candidates, weights = votes[name]
             chosen[name] = assign_from_neighbours(candidates, weights, counts, rng)

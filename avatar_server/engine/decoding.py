@@ -25,21 +25,52 @@ import numpy as np
 DISCRETE_LIMIT = 25
 
 
+SCORE_TEMPERATURE = 0.0
+"""How far a modality is drawn rather than ranked from the lifted scores (0: ranked).
+
+Ranked, the avatars that score highest for a modality all get it: a threshold on the scores,
+which carry the numbers' axes, so on a table of unrelated columns (4,000 rows: three numbers, a
+yes/no and a five-city column, k = 10) the cities came out related to income (mean |r| 0.074
+between columns of different variables, largest 0.20, against 0.014 and 0.035 in the
+originals). Drawn instead (each avatar's preference its log score over the temperature plus
+Gumbel noise, the counts then filled in that order), at 0.5 they fall to 0.049 and the demo
+table and epl keep their relations better (correlation difference 20.4 → 18.3 %, 16.3 →
+15.8 %; wbcd and iris unchanged), but the clinic's doctor-job × visit-exam association falls
+from Cramér's V 0.74 to 0.63 (ranked: within 0.1 of it). So ranking stays the default until
+the linked case is measured through; docs/fidelity.md has the figures."""
+SCORE_FLOOR = 0.01
+"""Lifted scores are clipped to this before their logarithm: a one-hot score lifted from the
+projection can be negative."""
+
+
 def assign_with_counts(
     scores: np.ndarray[Any, np.dtype[np.float64]],
     counts: np.ndarray[Any, np.dtype[np.int64]],
     rng: np.random.Generator,
+    *,
+    temperature: float = SCORE_TEMPERATURE,
 ) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Give modality j to exactly ``counts[j]`` rows, preferring rows that score high for it.
 
-    Rarest modality first: among rows still free, those whose score for it exceeds most their
-    best score for the modalities still to place get it. Ties break at random (seeded).
+    Rarest modality first: among rows still free, those whose preference for it exceeds most
+    their best preference for the modalities still to place get it. The preference is the score
+    itself when ``temperature`` is 0 (ties broken at random), else the log of the row's
+    normalized score over ``temperature`` plus Gumbel noise (:data:`SCORE_TEMPERATURE` says
+    why). Seeded by ``rng``.
     """
     n = scores.shape[0]
     if int(counts.sum()) != n:
         raise ValueError("modality counts must add up to the number of rows")
+    if temperature < 0:
+        raise ValueError(f"temperature must be at least 0, got {temperature}")
     order = [int(j) for j in np.argsort(counts, kind="stable") if counts[j] > 0]
-    work = scores[:, order] + rng.random((n, len(order))) * 1e-9
+    if temperature == 0:
+        work = scores[:, order] + rng.random((n, len(order))) * 1e-9
+    else:
+        clipped = np.clip(scores, SCORE_FLOOR, None)
+        shares = clipped / clipped.sum(axis=1, keepdims=True)
+        drawn = np.log(shares) / temperature + rng.gumbel(size=shares.shape)
+        work = drawn[:, order]
     # best_later[:, p] = best score among the modalities placed after position p.
     best_later = np.maximum.accumulate(work[:, ::-1], axis=1)[:, ::-1]
     assigned = np.full(n, -1, dtype=np.int64)

@@ -22,7 +22,7 @@ from avatar_server.engine.avatarize import (
     avatarize,
     avatarize_batch,
 )
-from avatar_server.engine.decoding import assign_from_neighbours
+from avatar_server.engine.decoding import assign_from_neighbours, assign_with_counts
 from avatar_server.engine.progress import Cancelled
 
 
@@ -378,3 +378,60 @@ def test_batches_give_the_same_avatars_wherever_and_in_whatever_order_they_run(
     pd.testing.assert_frame_equal(here.avatar_projections, elsewhere.avatar_projections)
     other_seed = avatarize(mixed, k=5, seed=5, batch_rows=60)
     assert not here.unshuffled.equals(other_seed.unshuffled)
+
+
+def test_drawn_modalities_keep_the_counts_and_follow_the_scores() -> None:
+    """Ranked (temperature 0) or drawn, every modality gets exactly its count; drawn, a row
+    scoring high for a modality mostly gets it, without every such row getting it."""
+    rng = np.random.default_rng(0)
+    n = 1_000
+    favoured = rng.random(n) < 0.3
+    scores = np.column_stack([np.where(favoured, 0.6, 0.4), np.where(favoured, 0.4, 0.6)])
+    counts = np.array([300, 700])
+    ranked = assign_with_counts(scores, counts, np.random.default_rng(1), temperature=0.0)
+    drawn = assign_with_counts(scores, counts, np.random.default_rng(1), temperature=0.5)
+    for assigned in (ranked, drawn):
+        assert np.bincount(assigned, minlength=2).tolist() == [300, 700]
+    assert (ranked[favoured] == 0).mean() > 0.95
+    assert 0.4 < (drawn[favoured] == 0).mean() < 0.9
+    with pytest.raises(ValueError, match="temperature must be at least 0"):
+        assign_with_counts(scores, counts, rng, temperature=-1.0)
+
+
+def _between_variables(frame: pd.DataFrame) -> float:
+    """Mean |r| between one-hot columns of different variables."""
+    dummies = pd.get_dummies(frame, dtype=float)
+    owners = [column.split("_")[0] for column in dummies.columns]
+    r = np.corrcoef(dummies.to_numpy().T)
+    pairs = [
+        abs(r[i, j])
+        for i in range(len(owners))
+        for j in range(i + 1, len(owners))
+        if owners[i] != owners[j]
+    ]
+    return float(np.mean(pairs))
+
+
+def test_drawn_modalities_invent_fewer_relations_between_unrelated_columns() -> None:
+    """Ranked, a city column unrelated to anything comes out related to the numbers (the
+    threshold follows the projection's axes); drawn at 0.5, much less (decoding.py's figures)."""
+    rng = np.random.default_rng(0)
+    n = 4_000
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, n).astype(float),
+            "weight": np.round(rng.normal(72, 12, n), 1),
+            "income": np.round(rng.normal(30_000, 5_000, n)),
+            "sex": rng.choice(["F", "M"], n),
+            "city": rng.choice(list("ABCDE"), n),
+        }
+    )
+    original = _between_variables(frame)
+    ranked = _between_variables(avatarize(frame, k=10, seed=0).shuffled)
+    drawn = _between_variables(avatarize(frame, k=10, seed=0, category_temperature=0.5).shuffled)
+    assert original < 0.03
+    assert ranked > 2 * original  # the defect the option addresses
+    assert drawn < 0.75 * ranked
+    for wrong in (-0.5, float("nan")):
+        with pytest.raises(ValueError, match="category_temperature"):
+            avatarize(frame, k=10, seed=0, category_temperature=wrong)
