@@ -233,10 +233,6 @@ def utility(train: pd.DataFrame, test: pd.DataFrame, target: str, kind: str) -> 
 # --- generators ------------------------------------------------------------------------------
 
 
-DRAWN = 0.5
-"""The temperature of the drawn-categories lever (``decoding.SCORE_TEMPERATURE``)."""
-
-
 def ours(k: int | None, **options: Any) -> Generator:
     """Avatars (unshuffled: row i is the avatar of row i) with ``k`` (None: the advised k)."""
     from avatar_server.engine.advice import advise
@@ -486,6 +482,7 @@ def main() -> None:
                     discrete_as_numbers=False,
                     avoid_unique_copies=False,
                     category_decoding="scores",
+                    category_temperature=0.0,
                 ),
             }
             # Each lever alone, where it has something to act on.
@@ -499,8 +496,8 @@ def main() -> None:
                     methods[f"avatar k = {K}, categories from {decoding}"] = ours(
                         K, category_decoding=decoding
                     )
-                methods[f"avatar k = {K}, categories drawn (temperature {DRAWN})"] = ours(
-                    K, category_temperature=DRAWN
+                methods[f"avatar k = {K}, categories ranked (temperature 0)"] = ours(
+                    K, category_temperature=0.0
                 )
             # The next lever, measured beside the default (docs/fidelity.md, what remains).
             methods[f"avatar k = {K}, ncp = {SMALLER_NCP}"] = ours(K, ncp=SMALLER_NCP)

@@ -330,9 +330,9 @@ def avatarize(
             (correlation difference 30 % → 15 %, floor 14 %), on the demo table they
             overshoot them (28 % → 39 %, floor 20 %) and scores are kept (docs/fidelity.md).
         category_temperature: How far a modality is drawn rather than ranked from the lifted
-            scores (``decoding.assign_with_counts``; 0, the default: ranked). Ranked, columns
-            unrelated in the originals come out related; drawn, a strong relation weakens
-            (``decoding.SCORE_TEMPERATURE`` has the figures).
+            scores (``decoding.assign_with_counts``; 0: ranked, the earlier default). Ranked,
+            columns unrelated in the originals came out related (``decoding.SCORE_TEMPERATURE``
+            has the figures); linked groups pass 0.
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
     if not math.isfinite(category_temperature) or category_temperature < 0:

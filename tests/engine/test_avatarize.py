@@ -414,7 +414,8 @@ def _between_variables(frame: pd.DataFrame) -> float:
 
 def test_drawn_modalities_invent_fewer_relations_between_unrelated_columns() -> None:
     """Ranked, a city column unrelated to anything comes out related to the numbers (the
-    threshold follows the projection's axes); drawn at 0.5, much less (decoding.py's figures)."""
+    threshold follows the projection's axes); drawn at 0.5, the default, much less
+    (decoding.SCORE_TEMPERATURE's figures)."""
     rng = np.random.default_rng(0)
     n = 4_000
     frame = pd.DataFrame(
@@ -427,8 +428,8 @@ def test_drawn_modalities_invent_fewer_relations_between_unrelated_columns() -> 
         }
     )
     original = _between_variables(frame)
-    ranked = _between_variables(avatarize(frame, k=10, seed=0).shuffled)
-    drawn = _between_variables(avatarize(frame, k=10, seed=0, category_temperature=0.5).shuffled)
+    ranked = _between_variables(avatarize(frame, k=10, seed=0, category_temperature=0).shuffled)
+    drawn = _between_variables(avatarize(frame, k=10, seed=0).shuffled)  # the default, 0.5
     assert original < 0.03
     assert ranked > 2 * original  # the defect the option addresses
     assert drawn < 0.75 * ranked
