@@ -127,12 +127,9 @@ def _tried_k(name: str, attacks: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry for entry in attacks.get("raised_k") or [] if name in entry.get("passed", {})]
 
 
-def _defeating_k(name: str, attacks: dict[str, Any]) -> int | None:
-    """The smallest k measured on the audit at which this attack passes, if any."""
-    for entry in _tried_k(name, attacks):
-        if entry["passed"][name]:
-            return int(entry["k"])
-    return None
+def _passing_k(name: str, attacks: dict[str, Any]) -> list[int]:
+    """The larger k measured on the audit at which this attack passes, smallest first."""
+    return [int(entry["k"]) for entry in _tried_k(name, attacks) if entry["passed"][name]]
 
 
 def _raised_k_remedy(name: str, attacks: dict[str, Any]) -> str | None:
@@ -140,9 +137,9 @@ def _raised_k_remedy(name: str, attacks: dict[str, Any]) -> str | None:
     tried = _tried_k(name, attacks)
     if not tried:
         return None
-    defeating = _defeating_k(name, attacks)
-    if defeating is not None:
-        return f"raise k to {defeating} (measured on the audit release: the attack then passes)"
+    passing = _passing_k(name, attacks)
+    if passing:
+        return f"raise k to {passing[0]} (measured on the audit release: the attack then passes)"
     largest = tried[-1]["k"]
     return f"raising k to {largest} did not defeat it (measured on the audit release)"
 
@@ -221,19 +218,7 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
                 False,
                 "singling out, linkability, inference and reconstruction risk were not measured "
                 f"on this {'linked ' if linked else ''}table: {audit['not_computed']}",
-                "measure the table on its own (avatarize it without its links) to see what the "
-                "audit attacks find, and weigh that before sharing the linked release"
-                if linked
-                else "avatars brought from elsewhere cannot be audited (an audit makes avatars "
-                "again the run's way, from part of the originals): make them with this "
-                "server to have them attacked, or weigh what the privacy metrics and the "
-                "linkage attack say before sharing them"
-                if audit.get("brought")
-                else "make the table auditable as the reason says (an audit holds out a "
-                f"quarter of the rows, at least {MIN_CONTROL_ROWS}, and avatarizes the rest "
-                "at the run's k and processors: it needs more rows, no inter-record processor "
-                "and avatars made by this run), or weigh what the privacy metrics and the "
-                "linkage attack say before sharing it",
+                _audit_remedy(audit),
             )
         )
     passed = attacks.get("passed") or {}
@@ -256,13 +241,40 @@ def _attack_items(attacks: dict[str, Any]) -> list[dict[str, Any]]:
                 target=target,
                 low=found.get("low"),
                 high=found.get("high"),
-                raise_k_to=None if passed[name] else _defeating_k(name, attacks),
-                passes_at_k=[]
-                if passed[name]
-                else [int(e["k"]) for e in _tried_k(name, attacks) if e["passed"][name]],
+                **_measured_k_facts(name, attacks, failed=not passed[name]),
             )
         )
     return items
+
+
+def _measured_k_facts(name: str, attacks: dict[str, Any], *, failed: bool) -> dict[str, Any]:
+    """A failed attack item's measured k: every larger k at which the audit passed it
+    (``passes_at_k``) and the smallest (``raise_k_to``, None when none did); none for an item
+    that passed."""
+    passing = _passing_k(name, attacks) if failed else []
+    return {"raise_k_to": passing[0] if passing else None, "passes_at_k": passing}
+
+
+def _audit_remedy(audit: dict[str, Any]) -> str:
+    """What to do about a table with no audit, by why it has none."""
+    if audit.get("group"):
+        return (
+            "measure the table on its own (avatarize it without its links) to see what the "
+            "audit attacks find, and weigh that before sharing the linked release"
+        )
+    if audit.get("brought"):
+        return (
+            "avatars brought from elsewhere cannot be audited (an audit makes avatars again the "
+            "run's way, from part of the originals): make them with this server to have them "
+            "attacked, or weigh what the privacy metrics and the linkage attack say before "
+            "sharing them"
+        )
+    return (
+        "make the table auditable as the reason says (an audit holds out a quarter of the "
+        f"rows, at least {MIN_CONTROL_ROWS}, and avatarizes the rest at the run's k and "
+        "processors: it needs more rows, no inter-record processor and avatars made by this "
+        "run), or weigh what the privacy metrics and the linkage attack say before sharing it"
+    )
 
 
 def _view_items(view: dict[str, Any]) -> list[dict[str, Any]]:
