@@ -29,7 +29,7 @@ import re
 import string
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,21 +358,19 @@ def _phones_without_prefix(
     return None
 
 
+_MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
 def _is_mobile(value: str) -> bool:
     """A valid mobile number (or one its plan cannot tell from a landline), international or
     of one of :data:`_PHONE_REGIONS`."""
-    regions: Iterable[str | None] = (None,) if value.startswith("+") else _PHONE_REGIONS
-    for region in regions:
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        ):
-            return True
-    return False
+    return any(
+        phonenumbers.number_type(number) in _MOBILE_TYPES
+        for number in _valid_numbers(value, international=value.startswith("+"))
+    )
 
 
 def _whole_text(value: Any) -> str:
@@ -580,15 +578,20 @@ def _is_phone(value: str) -> bool:
         return False
     if _number_text(body) and not body.startswith(("0", "+")):
         return False
-    regions: Iterable[str | None] = (None,) if body.startswith("+") else _PHONE_REGIONS
+    return any(True for _ in _valid_numbers(value, international=body.startswith("+")))
+
+
+def _valid_numbers(value: str, *, international: bool) -> Iterator[phonenumbers.PhoneNumber]:
+    """``value`` read as a valid phone number: as written when ``international``, else in each
+    of :data:`_PHONE_REGIONS` in turn (lazily: a caller stops at the first that suits it)."""
+    regions: Iterable[str | None] = (None,) if international else _PHONE_REGIONS
     for region in regions:
         try:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            return True
-    return False
+            yield number
 
 
 def _digits(value: str) -> str | None:
