@@ -34,6 +34,7 @@ from bench.attacks import (
     load_tables,
     our_avatars,
     split,
+    worst_secret,
 )
 from bench.attacks_crosscheck import ours
 from bench.common import write_results
@@ -43,15 +44,10 @@ RESULTS = Path(__file__).parent / "results" / "attack-targets.md"
 Json = dict[str, Any]
 
 
-def worst_secret(found: Json) -> Json:
-    secrets = found["inference"]
-    return dict(secrets[max(secrets, key=lambda name: secrets[name]["value"])])
-
-
 ATTACKS: dict[str, Callable[[Json], Json]] = {
     "singling out": lambda found: dict(found["singling_out"]),
     "linkability": lambda found: dict(found["linkability"]),
-    "inference (worst secret)": worst_secret,
+    "inference (worst secret)": lambda found: worst_secret(found)[1],
 }
 
 

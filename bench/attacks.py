@@ -491,32 +491,48 @@ def spread(by_seed: dict[int, list[Run]]) -> list[str]:
         "Each cell: the point risk of each seed's split in turn (the seed also drives the "
         "engine, GaussianCopula and the attacks); `–` where no singling-out query could be made.",
         "",
+    ]
+    return [*lines, *_split_table(by_seed, attacks, lambda run: run.attacks), ""]
+
+
+def _split_table(
+    by_seed: dict[int, list[Run]],
+    attacks: tuple[tuple[str, Callable[[Json], str]], ...],
+    source: Callable[[Run], Json | None],
+) -> list[str]:
+    """A table of one row per run (table, generator, k), each cell an attack's figure on
+    every seed's split in turn, read from ``source(run)`` (``failed`` where it has none)."""
+    seeds = list(by_seed)
+    lines = [
         "| table | generator | k | " + " | ".join(name for name, _ in attacks) + " |",
         "|---|---|---:|" + "---|" * len(attacks),
     ]
-    first = by_seed[seeds[0]]
-    for index, run in enumerate(first):
-        same = [by_seed[seed][index] for seed in seeds]
-        cells = []
-        for _, read in attacks:
-            values = [read(r.attacks) if r.attacks else "failed" for r in same]
-            cells.append(" / ".join(values))
+    for index, run in enumerate(by_seed[seeds[0]]):
+        same = [source(by_seed[seed][index]) for seed in seeds]
+        cells = [
+            " / ".join(read(found) if found else "failed" for found in same) for _, read in attacks
+        ]
         k = str(run.k) if run.k else "—"
         lines.append(f"| {run.table} | {run.generator} | {k} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
+    return lines
 
 
 def _high(risk: Json) -> str:
     return "–" if risk.get("n_attacks", 0) == 0 else f"{risk['high']:.3f}"
 
 
-def _worst_secret_high(ours: Json) -> str:
-    """The upper bound of the secret with the highest point risk, as the privacy job reports
-    inference (the highest upper bound over every secret is 1.0 wherever a secret's control
-    rate is near 1, whatever the generator)."""
+def worst_secret(ours: Json) -> tuple[str, Json]:
+    """The inference secret with the highest point risk and its risk, as the privacy job
+    reports inference (the highest upper bound over every secret is 1.0 wherever a secret's
+    control rate is near 1, whatever the generator)."""
     secrets = ours["inference"]
     worst = max(secrets, key=lambda name: secrets[name]["value"])
-    return f"{secrets[worst]['high']:.3f} ({worst})"
+    return worst, dict(secrets[worst])
+
+
+def _worst_secret_high(ours: Json) -> str:
+    name, risk = worst_secret(ours)
+    return f"{risk['high']:.3f} ({name})"
 
 
 def upper_bounds(by_seed: dict[int, list[Run]]) -> list[str]:
@@ -543,18 +559,8 @@ def upper_bounds(by_seed: dict[int, list[Run]]) -> list[str]:
         "singling-out attack are judged on as many originals "
         "(`attack_queries.equal_size_successes`).",
         "",
-        "| table | generator | k | " + " | ".join(name for name, _ in attacks) + " |",
-        "|---|---|---:|" + "---|" * len(attacks),
     ]
-    first = by_seed[seeds[0]]
-    for index, run in enumerate(first):
-        same = [by_seed[seed][index] for seed in seeds]
-        cells = [
-            " / ".join(read(r.ours) if r.ours else "failed" for r in same) for _, read in attacks
-        ]
-        k = str(run.k) if run.k else "—"
-        lines.append(f"| {run.table} | {run.generator} | {k} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
+    return [*lines, *_split_table(by_seed, attacks, lambda run: run.ours), ""]
 
 
 def cell(attack: Json) -> str:
