@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := server,dev,team
 
 .DEFAULT_GOAL := install
-.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-exact-values bench-singling-out-control bench-attack-targets bench-quality
+.PHONY: install demo docs docs-images test test-heavy test-integration check check-generated lint format typecheck spec codegen serve lock clean bench-transfer bench-sdv-env bench bench-workflow bench-load bench-roles bench-wide-categories bench-linked bench-series bench-scale bench-official-env bench-processors bench-anonymeter-env bench-attacks bench-exact-values bench-singling-out-control bench-inference-control bench-attack-targets bench-quality
 
 $(STAMP): pyproject.toml constraints.txt scripts/system-packages.sh
 	bash scripts/system-packages.sh
@@ -100,6 +100,9 @@ bench-attack-targets: $(STAMP) ## issue 19's attack target over 10 splits, k = 2
 
 bench-singling-out-control: $(STAMP) ## null release at the audit's sizes: does the singling-out risk read 0 when nothing leaks -> bench/results/singling-out-control.md
 	$(BIN)/python -m bench.singling_out_control
+
+bench-inference-control: $(STAMP) ## null release: does the worst inference secret read 0 when nothing leaks -> bench/results/inference-control.md
+	$(BIN)/python -m bench.inference_control
 
 bench: $(STAMP) ## engine speed, memory, quality vs floor and GaussianCopula -> bench/results/engine.md
 	$(BIN)/python -m bench.engine

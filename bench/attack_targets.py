@@ -5,9 +5,9 @@ every table. Over three splits (``bench.attacks``) the split alone moves a singl
 0.1 or more, so here the same comparison runs on more splits, with our functions only (no
 anonymeter, which ``bench.attacks`` cross-checks): for each table and split, the 70 % of the rows
 that ``bench.attacks`` gives the generators, our avatars at each k, GaussianCopula fitted in its
-venv, and the three risks (singling out, linkability, inference: the worst secret by point
-risk, as the privacy job reports it). Our avatars are judged paired (as the job's audit judges
-them), GaussianCopula's rows unpaired (they stand for no one).
+venv, and the three risks (singling out, linkability, inference: the worst secret as the
+privacy job reports it, ``attack_risks.worst_inference``). Our avatars are judged paired (as
+the job's audit judges them), GaussianCopula's rows unpaired (they stand for no one).
 
     .venv/bin/python -m bench.attack_targets [--splits 10] [--ks 20,40,80]
         -> bench/results/attack-targets.md
@@ -117,8 +117,9 @@ def main() -> None:
         "Each cell: mean point risk / mean upper bound of the 95 % interval over the splits, the "
         "largest upper bound, and in how many splits ours is at most GaussianCopula's (issue "
         "19's target). Our avatars judged paired, GaussianCopula's rows unpaired "
-        "(`attack_queries.equal_size_successes`); inference: the secret with the highest point "
-        "risk in each split.",
+        "(`attack_queries.equal_size_successes`); inference: the worst secret as the privacy "
+        "job reports it (picked on one half of the attacks, measured on the other: "
+        "`attack_risks.worst_inference`).",
         "",
         "| table | generator | " + " | ".join(ATTACKS) + " |",
         "|---|---|" + "---|" * len(ATTACKS),

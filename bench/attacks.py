@@ -522,12 +522,10 @@ def _high(risk: Json) -> str:
 
 
 def worst_secret(ours: Json) -> tuple[str, Json]:
-    """The inference secret with the highest point risk and its risk, as the privacy job
-    reports inference (the highest upper bound over every secret is 1.0 wherever a secret's
-    control rate is near 1, whatever the generator)."""
-    secrets = ours["inference"]
-    worst = max(secrets, key=lambda name: secrets[name]["value"])
-    return worst, dict(secrets[worst])
+    """The worst inference secret and its risk as the privacy job reports inference: picked
+    on one half of the attacks, measured on the other (``attack_risks.worst_inference``)."""
+    worst = dict(ours["inference_worst"])
+    return str(worst["secret"]), worst
 
 
 def _worst_secret_high(ours: Json) -> str:

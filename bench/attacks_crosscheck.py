@@ -22,9 +22,9 @@ from avatar_server.engine.attack_risks import (
     ATTEMPTS_PER_QUERY,
     MIN_ATTEMPTS,
     Z_95,
-    inference_risks,
     linkability_risk,
     singling_out_risk,
+    worst_inference,
 )
 
 Json = dict[str, Any]
@@ -54,11 +54,17 @@ def ours(
         unpaired = singling_out_risk(train, synthetic, control, n_attacks=n_attacks, seed=seed)
         extra["singling_out_unpaired"] = unpaired.as_dict()
     link = linkability_risk(train, synthetic, control, n_attacks=n_attacks, seed=seed)
-    infer = inference_risks(train, synthetic, control, n_attacks=n_attacks, seed=seed)
+    infer = worst_inference(train, synthetic, control, n_attacks=n_attacks, seed=seed)
     return {
         "singling_out": single.as_dict(),
         "linkability": link.as_dict(),
-        "inference": {name: risk.as_dict() for name, risk in infer.items()},
+        "inference": {name: risk.as_dict() for name, risk in infer.per_secret.items()},
+        "inference_worst": {
+            "secret": infer.secret,
+            "picked": list(infer.picked),
+            "clear": infer.clear,
+        }
+        | infer.risk.as_dict(),
         "seconds": time.perf_counter() - started,
         **extra,
     }

@@ -39,10 +39,11 @@ from avatar_server.engine.attack_reconstruction import (
 )
 from avatar_server.engine.attack_risks import (
     RiskEstimate,
+    WorstSecret,
     estimate,
-    inference_risks,
     linkability_risk,
     singling_out_risk,
+    worst_inference,
 )
 from avatar_server.engine.attack_space import evaluator_space
 from avatar_server.engine.avatarize import DEFAULT_BATCH_ROWS
@@ -79,11 +80,12 @@ def _judged(risk: RiskEstimate, what: str) -> dict[str, Any]:
     return risk.as_dict()
 
 
-def _inference(per_secret: dict[str, RiskEstimate]) -> dict[str, Any]:
-    worst = max(per_secret, key=lambda name: per_secret[name].value)
-    return _judged(per_secret[worst], "inference") | {
-        "secret": worst,
-        "per_secret": {name: risk.as_dict() for name, risk in per_secret.items()},
+def _inference(worst: WorstSecret) -> dict[str, Any]:
+    return _judged(worst.risk, "inference") | {
+        "secret": worst.secret,
+        "picked": list(worst.picked),
+        "clear": worst.clear,
+        "per_secret": {name: risk.as_dict() for name, risk in worst.per_secret.items()},
     }
 
 
@@ -102,7 +104,7 @@ def _audit_attacks(audit: Audit, *, seed: int, only: set[str] | None = None) -> 
         "linkability": lambda: _judged(
             linkability_risk(*sides, n_attacks=N_ATTACKS, seed=seed), "linkability"
         ),
-        "inference": lambda: _inference(inference_risks(*sides, n_attacks=N_ATTACKS, seed=seed)),
+        "inference": lambda: _inference(worst_inference(*sides, n_attacks=N_ATTACKS, seed=seed)),
         "reconstruction_risk": lambda: _reconstruction_risk(audit, seed=seed),
     }
     return {
