@@ -95,6 +95,32 @@ def test_marginals_are_kept(epl: pd.DataFrame) -> None:
         assert abs(avatars[column].std() / epl[column].std() - 1) < 0.1
 
 
+def test_no_avatar_value_lies_beyond_the_fifth_most_extreme_original() -> None:
+    """A lone income of 50 million, a weight of 250 kg and the earliest and latest birth dates
+    came back as 8 to 42 million, 124 to 165 kg and dates within days of the extremes: the
+    tails are held at the 5th most extreme original (``decoding.TAIL_SHARED``)."""
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, n),
+            "income": np.round(rng.lognormal(10.3, 0.5, n), 2),
+            "weight": np.round(rng.normal(72, 12, n), 1),
+            "birth": pd.Timestamp("1950-01-01")
+            + pd.to_timedelta(rng.integers(0, 20_000, n), unit="D"),
+            "town": rng.choice(["Lille", "Paris", "Lyon"], n),
+        }
+    )
+    df.loc[7, "income"], df.loc[8, "weight"] = 50_000_000.0, 250.0
+    for seed in range(3):
+        avatars = avatarize(df, k=10, seed=seed).shuffled
+        for column in ("age", "income", "weight", "birth"):
+            ordered = df[column].sort_values().to_numpy()
+            assert avatars[column].max() <= ordered[-5], column
+            assert avatars[column].min() >= ordered[4], column
+        assert avatars["income"].max() < 150_000 and avatars["weight"].max() < 102
+
+
 def test_k_two_and_largest_k(iris: pd.DataFrame) -> None:
     small = avatarize(iris, k=2, seed=0)
     largest = avatarize(iris, k=len(iris) - 1, seed=0)
