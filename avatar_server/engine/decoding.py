@@ -158,7 +158,9 @@ def _held_tails(
     held = min(TAIL_SHARED, len(ordered) // 4)
     if held < 2:
         return ordered
-    return np.clip(ordered, ordered[held - 1], ordered[len(ordered) - held])
+    return np.asarray(
+        np.clip(ordered, ordered[held - 1], ordered[len(ordered) - held]), dtype=np.float64
+    )
 
 
 def map_to_quantiles(
