@@ -22,7 +22,11 @@ from avatar_server.engine.avatarize import (
     avatarize,
     avatarize_batch,
 )
-from avatar_server.engine.decoding import assign_from_neighbours, assign_with_counts
+from avatar_server.engine.decoding import (
+    assign_from_neighbours,
+    assign_with_counts,
+    map_to_quantiles,
+)
 from avatar_server.engine.progress import Cancelled
 
 
@@ -119,6 +123,33 @@ def test_no_avatar_value_lies_beyond_the_fifth_most_extreme_original() -> None:
             assert avatars[column].max() <= ordered[-5], column
             assert avatars[column].min() >= ordered[4], column
         assert avatars["income"].max() < 150_000 and avatars["weight"].max() < 102
+
+
+@pytest.mark.parametrize(
+    ("size", "held", "discrete"),
+    [
+        (1000, 5, False),
+        (1000, 5, True),
+        (150, 3, False),
+        (75, 2, True),
+        (4, 2, False),
+        (3, 1, False),
+    ],
+)
+def test_quantile_tails_are_held_at_a_value_several_originals_reach(
+    size: int, held: int, discrete: bool
+) -> None:
+    """The ``held``-th most extreme original bounds each tail: 5 from 250 values up, 2 % of
+    them below (at least 2, at most half); three values are too few to hold anything."""
+    rng = np.random.default_rng(size)
+    originals = np.round(rng.normal(50, 10, size)) if discrete else rng.normal(50, 10, size)
+    originals[0], originals[1] = 1e9, -1e9
+    ordered = np.sort(originals)
+    mapped = map_to_quantiles(rng.normal(size=size), originals, rng, discrete=discrete)
+    assert mapped.max() <= ordered[-held] and mapped.min() >= ordered[held - 1]
+    assert mapped.max() >= ordered[-held - 1] and mapped.min() <= ordered[held]
+    if held == 1:
+        assert mapped.max() > ordered[-2]  # nothing held: the top is between the top two
 
 
 def test_k_two_and_largest_k(iris: pd.DataFrame) -> None:
