@@ -61,6 +61,7 @@ def ours(
         "inference": {name: risk.as_dict() for name, risk in infer.per_secret.items()},
         "inference_worst": {
             "secret": infer.secret,
+            "secrets": list(infer.secrets),
             "picked": list(infer.picked),
             "clear": infer.clear,
         }

@@ -201,23 +201,21 @@ def test_a_small_table_without_an_audit_cannot_pass_on_the_release_attacks(
 
 
 def test_an_inference_leak_names_the_secret_to_treat(shared_data: Path) -> None:
-    """iris at k = 3: a secret is inferred on the audit well past the verdict's 0.3; the
-    inference item fails and says which column to treat."""
-    iris = pd.read_csv(shared_data / "iris.csv")
-    avatars = avatarize(iris, k=3, seed=0).unshuffled
-    table = PreparedTable(name="iris", data=iris)
-    found = table_attacks(table, AvatarizationParameters(k=3), iris, avatars, seed=0)
+    """The clinic's patients alone at k = 3: their height is inferred on the audit far past
+    the verdict's 0.3; the inference item fails and names the column(s) to treat."""
+    patients = pd.read_csv(shared_data / "patient.csv")
+    avatars = avatarize(patients, k=3, seed=0).unshuffled
+    table = PreparedTable(name="patient", data=patients)
+    found = table_attacks(table, AvatarizationParameters(k=3), patients, avatars, seed=0)
     inference = found["inference"]
-    secret = inference["secret"]
-    assert inference["value"] > 0.3 and set(inference["per_secret"]) == set(iris.columns)
-    if inference["clear"]:
-        assert inference["value"] == inference["per_secret"][secret]["value"]
-    else:
-        assert secret in inference["picked"]
-    verdict = table_verdict([{}], table, iris, None, attacks=found)
+    assert inference["value"] > 0.5 and inference["secret"] == "height"
+    assert set(inference["per_secret"]) == set(patients.columns)
+    assert inference["secrets"][0] == inference["secret"] and len(inference["picked"]) == 2
+    verdict = table_verdict([{}], table, patients, None, attacks=found)
     item = next(item for item in verdict["items"] if item["name"] == "attack_inference")
     assert not item["passed"]
-    assert f"drop, coarsen or group column {secret!r}" in item["remedy"]
+    columns = " or ".join(map(repr, inference["secrets"]))
+    assert f"drop, coarsen or group column {columns} (the attacker infers" in item["remedy"]
 
 
 def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
@@ -228,9 +226,11 @@ def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
     table = PreparedTable(name="iris", data=iris)
     found = table_attacks(table, AvatarizationParameters(k=20), iris, avatars, seed=0)
     failing = {name for name, passed in found["passed"].items() if not passed}
-    assert failing - {"attack_linkage"}
+    assert "attack_reconstruction" in failing
     tried = found["raised_k"]
-    assert [entry["k"] for entry in tried] == [40, 80]
+    # Doubled until every failed item passes, at most twice.
+    assert [entry["k"] for entry in tried] in ([40], [40, 80])
+    assert len(tried) == 2 or all(tried[-1]["passed"].values())
     assert all(set(entry["passed"]) <= failing for entry in tried)
     verdict = table_verdict([{}], table, iris, None, attacks=found)
     items = {item["name"]: item for item in verdict["items"]}

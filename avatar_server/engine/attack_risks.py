@@ -85,13 +85,14 @@ class RiskEstimate:
         }
 
 
-def _wilson(successes: float, trials: int) -> tuple[float, float]:
-    """Wilson score centre and half-width of a success rate."""
-    z2 = Z_95 * Z_95
+def _wilson(successes: float, trials: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score centre and half-width of a success rate (``z``: the normal quantile of the
+    interval's level)."""
+    z2 = z * z
     spread = successes * (trials - successes) / trials
     denominator = trials + z2
     centre = (successes + 0.5 * z2) / denominator
-    half = Z_95 / denominator * math.sqrt(max(0.0, spread) + 0.25 * z2)
+    half = z / denominator * math.sqrt(max(0.0, spread) + 0.25 * z2)
     return centre, half
 
 
@@ -102,14 +103,17 @@ def estimate(
     control_trials: int,
     baseline_successes: float,
     baseline_trials: int,
+    *,
+    z: float = Z_95,
 ) -> RiskEstimate:
-    """The risk from the raw counts of the three attackers (trained, control, naive)."""
+    """The risk from the raw counts of the three attackers (trained, control, naive), its
+    interval at the level of normal quantile ``z`` (95 % by default)."""
     if trials == 0 or control_trials == 0:
         # No attack could be made: nothing is measured, everything is possible.
         return RiskEstimate(0.0, 0.0, 1.0, 0.0, 0.0, 0.0, trials, control_trials)
-    attack, attack_half = _wilson(successes, trials)
-    control, control_half = _wilson(control_successes, control_trials)
-    baseline, _ = _wilson(baseline_successes, max(1, baseline_trials))
+    attack, attack_half = _wilson(successes, trials, z)
+    control, control_half = _wilson(control_successes, control_trials, z)
+    baseline, _ = _wilson(baseline_successes, max(1, baseline_trials), z)
     residual = (attack - control) / (1.0 - control)
     by_attack = 1.0 / (1.0 - control)
     by_control = (attack - 1.0) / (1.0 - control) ** 2
@@ -323,8 +327,9 @@ class _InferenceHits:
     control: FloatArray
     naive: FloatArray
 
-    def risk(self, rows: IntArray | None = None) -> RiskEstimate:
-        """The risk measured on attacks ``rows`` (every attack by default)."""
+    def risk(self, rows: IntArray | None = None, *, z: float = Z_95) -> RiskEstimate:
+        """The risk measured on attacks ``rows`` (every attack by default), its interval at
+        normal quantile ``z``."""
         picked = slice(None) if rows is None else rows
         train, control, naive = self.train[picked], self.control[picked], self.naive[picked]
         return estimate(
@@ -334,6 +339,7 @@ class _InferenceHits:
             len(control),
             float(naive.sum()),
             len(naive),
+            z=z,
         )
 
     def evidence(self, rows: IntArray) -> float:
@@ -342,9 +348,7 @@ class _InferenceHits:
         the control leaves to guess) stands low, a leak stands high."""
         risk = self.risk(rows)
         width = risk.high - risk.low
-        if width > 0:
-            return risk.value / width
-        return math.inf if risk.value > 0 else 0.0
+        return risk.value / width if width > 0 else 0.0
 
 
 def _inference_hits(
@@ -450,25 +454,32 @@ def inference_risks(
 class WorstSecret:
     """The inference risk of the secret an attacker would go after (see ``worst_inference``)."""
 
-    secret: str
+    secrets: tuple[str, ...]
+    """The secrets ``risk`` measures: the two halves' picks (one when they agree; when they
+    differ the risk pools one on each half, the one more exposed on every attack first), or
+    the clear leak alone."""
     risk: RiskEstimate
     picked: tuple[str, str]  # the secret each half of the attacks pointed to
     per_secret: dict[str, RiskEstimate]  # every secret on every attack, for the record
-    clear: bool  # a secret's leak held on every attack, past the chance of many secrets
+    clear: bool  # a secret's leak held on every attack at the family-wide level
+
+    @property
+    def secret(self) -> str:
+        """The first of ``secrets``: the column to name first when treating the leak."""
+        return self.secrets[0]
 
 
-def _clear_leak(per_secret: dict[str, RiskEstimate]) -> str | None:
-    """The secret with the highest risk among those whose 95 % interval stays above 0 even
-    widened for the number of secrets tried (Bonferroni): a leak no selection noise explains.
-    The interval is widened in proportion to its normal quantile (the delta-method part is
-    linear in it; Wilson's own dependence is second order at these counts)."""
-    widened = NormalDist().inv_cdf(1 - 0.025 / len(per_secret)) / Z_95
-    clear = [
-        name
-        for name, risk in per_secret.items()
-        if risk.value - widened * (risk.value - risk.low) > 0 and risk.low > 0
-    ]
-    return max(clear, key=lambda name: per_secret[name].value, default=None)
+def _clear_leak(hits: dict[str, _InferenceHits]) -> str | None:
+    """The secret with the highest risk among those whose interval stays above 0 at the
+    family-wide 95 % level (Bonferroni over the secrets tried): a leak no selection noise
+    explains."""
+    z = NormalDist().inv_cdf(1 - 0.025 / len(hits))
+    clear = {name: one.risk(z=z) for name, one in hits.items()}
+    return max(
+        (name for name, risk in clear.items() if risk.low > 0),
+        key=lambda name: clear[name].value,
+        default=None,
+    )
 
 
 def worst_inference(
@@ -490,13 +501,14 @@ def worst_inference(
     attacks are cut into two halves: on each half the attacker picks the secret whose risk
     stands highest above 0 for its own uncertainty (the clearest leak), and that pick is
     measured on the other half; the risk counts both measurements together, so every attack
-    still counts once. The same null releases read 0.02–0.16, over 0.3 in 5 of 50 splits;
-    releasing the training rows themselves still reads 0.86–1.0.
+    still counts once (``bench.inference_control`` gives the null and leak figures).
 
-    Halving the attacks costs power: a leak on one secret that the full attacks show beyond
-    doubt could be missed by a half picking noise. So a secret whose leak holds on every
-    attack even after allowing for the number of secrets tried (``_clear_leak``) is reported
-    instead, with its own figures, whenever it reads higher (``clear``).
+    What it gives up: a secret the population already all but gives away has a wide
+    interval and is seldom picked, and a half of a few dozen attacks may pick noise, so a
+    real leak can be diluted on a small audit. A secret whose leak holds on every attack at
+    the family-wide 95 % level (Bonferroni over the secrets tried, ``_clear_leak``) is
+    therefore reported instead, with its own figures, whenever it reads higher (``clear``).
+    When every secret reads 0 the picks are the first columns: the figure is 0 either way.
     """
     hits = _every_secret(train, avatars, control, n_attacks, seed)
     attacks = len(next(iter(hits.values())).train)
@@ -518,15 +530,16 @@ def worst_inference(
     )
     everyone = np.arange(attacks)
     per_secret = {name: one.risk() for name, one in hits.items()}
-    secret = max(sorted(set(picked)), key=lambda name: hits[name].evidence(everyone))
+    secrets = tuple(sorted(set(picked), key=lambda name: (-hits[name].evidence(everyone), name)))
     risk = measured.risk()
-    clear = _clear_leak(per_secret)
-    if clear is not None and per_secret[clear].value > risk.value:
-        secret, risk = clear, per_secret[clear]
+    clear = _clear_leak(hits)
+    is_clear = clear is not None and per_secret[clear].value > risk.value
+    if clear is not None and is_clear:
+        secrets, risk = (clear,), per_secret[clear]
     return WorstSecret(
-        secret=secret,
+        secrets=secrets,
         risk=risk,
         picked=(picked[0], picked[1]),
         per_secret=per_secret,
-        clear=secret == clear,
+        clear=is_clear,
     )

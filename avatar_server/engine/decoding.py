@@ -27,7 +27,8 @@ DISCRETE_LIMIT = 25
 
 TAIL_SHARED = 5
 """No avatar value lies beyond the 5th lowest or 5th highest original value of its column
-(on a column of fewer than 250 values, the ``n / 50``-th, and at least the 2nd).
+(on a column of fewer than 250 values, the ``n // 50``-th, at least the 2nd; a column of
+fewer than 4 values holds nothing).
 
 Mapped to the originals' quantiles, the highest avatar took a value between the two highest
 originals: a lone income of 50,000,000 among incomes under 140,000 came back as 32, 8.2 and
@@ -154,13 +155,19 @@ def assign_from_neighbours(
     return assigned
 
 
+def _held_count(size: int) -> int:
+    """How many of each tail of ``size`` values are held at the innermost of them (see
+    ``TAIL_SHARED``); under 2 nothing is held."""
+    return min(TAIL_SHARED, max(2, int(TAIL_SHARE * size)), size // 2)
+
+
 def _held_tails(
     ordered: np.ndarray[Any, np.dtype[np.float64]],
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Sorted values with each side's most extreme ones replaced by the ``TAIL_SHARED``-th
     (see there)."""
     size = len(ordered)
-    held = min(TAIL_SHARED, max(2, round(TAIL_SHARE * size)), size // 2)
+    held = _held_count(size)
     if held < 2:
         return ordered
     return np.asarray(np.clip(ordered, ordered[held - 1], ordered[size - held]), dtype=np.float64)
@@ -176,21 +183,28 @@ def map_to_quantiles(
     """Values with the original's distribution, in the order of ``avatar_values``, its
     tails held (``TAIL_SHARED``).
 
-    Both arrays hold the same number of (non-missing) values.
+    Both arrays hold the same number of (non-missing) values. A discrete column's held tail
+    takes the held value; a continuous one's is drawn between it and the next value inward,
+    so no held value (one person's) is copied.
     """
     size = len(avatar_values)
     if size == 0:
         return avatar_values.copy()
     if len(original_values) != size:
         raise ValueError("quantile mapping needs as many avatar values as original values")
-    ordered = _held_tails(np.sort(original_values))
+    ordered = np.sort(original_values)
     # Sorting a random permutation breaks ties at random (and still deterministically per seed).
     shuffle = rng.permutation(size)
     ranks = np.empty(size, dtype=np.int64)
     ranks[shuffle[np.argsort(avatar_values[shuffle])]] = np.arange(size)
     if discrete or size == 1:
-        return ordered[ranks]
+        return _held_tails(ordered)[ranks]
     position = (ranks + rng.random(size)) / size * (size - 1)
+    held = _held_count(size)
+    if held >= 2:
+        first, last = held - 1, size - held
+        position = np.where(position > last, last - rng.random(size), position)
+        position = np.where(position < first, first + rng.random(size), position)
     lower = np.floor(position).astype(np.int64)
     upper = np.minimum(lower + 1, size - 1)
     fraction = position - lower

@@ -83,6 +83,7 @@ def _judged(risk: RiskEstimate, what: str) -> dict[str, Any]:
 def _inference(worst: WorstSecret) -> dict[str, Any]:
     return _judged(worst.risk, "inference") | {
         "secret": worst.secret,
+        "secrets": list(worst.secrets),
         "picked": list(worst.picked),
         "clear": worst.clear,
         "per_secret": {name: risk.as_dict() for name, risk in worst.per_secret.items()},

@@ -33,7 +33,8 @@ def _detail(name: str, attacks: dict[str, Any], language: str) -> str | None:
             chance=format_number(release.get("chance_recall"), language),
         )
     if name == "attack_inference" and found.get("secret") is not None:
-        return t["attacks_inference_detail"].format(column=found["secret"])
+        columns = ", ".join(map(str, found.get("secrets") or [found["secret"]]))
+        return t["attacks_inference_detail"].format(column=columns)
     return None
 
 

@@ -125,7 +125,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "shown."
         ),
         "attacks_remedies": "What would cover them:",
-        "attacks_inference_detail": "worst secret column: {column}",
+        "attacks_inference_detail": "worst secret column(s): {column}",
         "privacy_intro": (
             "How hard it is to single out an individual of the original data among the "
             "avatars. Each metric has a target; the avatars are judged on the originals "
@@ -585,7 +585,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "environ {chance}). Aucun enregistrement n'est montré."
         ),
         "attacks_remedies": "Ce qui les couvrirait :",
-        "attacks_inference_detail": "colonne secrète la plus exposée : {column}",
+        "attacks_inference_detail": "secret(s) le(s) plus exposé(s) : {column}",
         "privacy_intro": (
             "La difficulté à isoler un individu des données originales parmi les avatars. "
             "Chaque métrique a une cible ; les avatars sont jugés sur les originaux eux-mêmes, "

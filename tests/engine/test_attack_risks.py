@@ -229,7 +229,7 @@ def test_the_worst_secret_of_a_null_release_is_not_read_from_noise(epl: pd.DataF
         worst = worst_inference(train, twins, control, seed=seed)
         assert_coherent(worst.risk)
         assert set(worst.per_secret) == set(epl.columns)
-        assert worst.secret in worst.picked
+        assert worst.clear or set(worst.secrets) == set(worst.picked)
         highest.append(max(risk.value for risk in worst.per_secret.values()))
         picked.append(worst.risk.value)
     assert sum(value > 0.3 for value in highest) >= 3
