@@ -215,7 +215,8 @@ def test_an_inference_leak_names_the_secret_to_treat(shared_data: Path) -> None:
     item = next(item for item in verdict["items"] if item["name"] == "attack_inference")
     assert not item["passed"]
     columns = " or ".join(map(repr, inference["secrets"]))
-    assert f"drop, coarsen or group column {columns} (the attacker infers" in item["remedy"]
+    plural = "s" if len(inference["secrets"]) > 1 else ""
+    assert f"drop, coarsen or group column{plural} {columns} (the attacker" in item["remedy"]
 
 
 def test_the_raise_k_remedy_is_measured_on_the_audit(shared_data: Path) -> None:
@@ -280,3 +281,25 @@ def test_a_series_feature_inferred_names_the_series_not_a_column() -> None:
     assert "series' curves of variable 'sensor2' ('sensor1.sensor2:7')" in item["remedy"]
     assert "make the series of 'sensor1' coarser" in item["remedy"]
     assert "drop, coarsen or group column 'sensor1.sensor2:7'" not in item["remedy"]
+
+
+def test_an_inference_figure_pooling_two_secrets_names_both() -> None:
+    """When the two halves of the attacks pick different secrets, the figure measures both:
+    the remedy names both columns, the more exposed first."""
+    data = pd.DataFrame({"age": [30.0, 40.0], "ward": ["a", "b"]})
+    inference = {
+        "value": 0.41,
+        "low": 0.2,
+        "high": 0.62,
+        "secret": "ward",
+        "secrets": ["ward", "age"],
+        "picked": ["age", "ward"],
+        "clear": False,
+    }
+    attacks = {"inference": inference, "passed": {"attack_inference": False}, "targets": {}}
+    verdict = table_verdict([{}], PreparedTable(name="t", data=data), data, None, attacks=attacks)
+    (item,) = [i for i in verdict["items"] if i["name"] == "attack_inference"]
+    assert (
+        "drop, coarsen or group columns 'ward' or 'age' (the attacker infers them"
+        in (item["remedy"])
+    )

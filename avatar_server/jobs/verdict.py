@@ -166,11 +166,11 @@ def _attack_remedy(name: str, attacks: dict[str, Any]) -> str:
                 "smaller nf), or drop or group the persons' columns that give it away"
             )
         else:
-            columns = " or ".join(map(repr, inference.get("secrets") or [secret]))
-            several = len(inference.get("secrets") or []) > 1
+            secrets = inference.get("secrets") or [secret]
+            columns = " or ".join(map(repr, secrets))
             parts.append(
-                f"drop, coarsen or group column {columns} (the attacker infers "
-                f"{'them' if several else 'it'} from the others)"
+                f"drop, coarsen or group column{'s' if len(secrets) > 1 else ''} {columns} "
+                f"(the attacker infers {'them' if len(secrets) > 1 else 'it'} from the others)"
             )
     else:
         remedies = (attacks.get("record_risk") or {}).get("remedies") or []
