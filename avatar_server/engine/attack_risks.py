@@ -342,6 +342,15 @@ class _InferenceHits:
             z=z,
         )
 
+    @staticmethod
+    def pooled(*parts: tuple[_InferenceHits, IntArray]) -> _InferenceHits:
+        """The attacks ``rows`` of each part's secret, counted together as one set."""
+        return _InferenceHits(
+            train=np.concatenate([hits.train[rows] for hits, rows in parts]),
+            control=np.concatenate([hits.control[rows] for hits, rows in parts]),
+            naive=np.concatenate([hits.naive[rows] for hits, rows in parts]),
+        )
+
     def evidence(self, rows: IntArray) -> float:
         """How far the risk measured on attacks ``rows`` stands above 0, in widths of its own
         95 % interval: a risk the noise could give (one that divides a small excess by what
@@ -515,31 +524,14 @@ def worst_inference(
     if attacks < 2:
         raise ValueError("inference needs at least two attacks per side to pick a secret")
     halves = (np.arange(attacks // 2), np.arange(attacks // 2, attacks))
-    picked = tuple(max(hits, key=lambda name: hits[name].evidence(half)) for half in halves)
+    first, second = (max(hits, key=lambda name: hits[name].evidence(half)) for half in halves)
+    picked = (first, second)
     # Each half's pick measured on the other half: one set of counts over every attack.
-    measured = _InferenceHits(
-        *(
-            np.concatenate(
-                [
-                    getattr(hits[picked[0]], side)[halves[1]],
-                    getattr(hits[picked[1]], side)[halves[0]],
-                ]
-            )
-            for side in ("train", "control", "naive")
-        )
-    )
-    everyone = np.arange(attacks)
+    measured = _InferenceHits.pooled((hits[first], halves[1]), (hits[second], halves[0])).risk()
     per_secret = {name: one.risk() for name, one in hits.items()}
-    secrets = tuple(sorted(set(picked), key=lambda name: (-hits[name].evidence(everyone), name)))
-    risk = measured.risk()
     clear = _clear_leak(hits)
-    is_clear = clear is not None and per_secret[clear].value > risk.value
-    if clear is not None and is_clear:
-        secrets, risk = (clear,), per_secret[clear]
-    return WorstSecret(
-        secrets=secrets,
-        risk=risk,
-        picked=(picked[0], picked[1]),
-        per_secret=per_secret,
-        clear=is_clear,
-    )
+    if clear is not None and per_secret[clear].value > measured.value:
+        return WorstSecret((clear,), per_secret[clear], picked, per_secret, clear=True)
+    everyone = np.arange(attacks)
+    secrets = tuple(sorted(set(picked), key=lambda name: (-hits[name].evidence(everyone), name)))
+    return WorstSecret(secrets, measured, picked, per_secret, clear=False)
