@@ -812,7 +812,12 @@ class Runner:
     def advise_parameters(self, table_name: str | None = None) -> None:
         """Ask the server to advise parameters for one table (or all), then apply them with
         :meth:`set_parameters`. Waits for the advice job; the advice is kept, for
-        :meth:`table_summary` and to skip the job when asked again."""
+        :meth:`table_summary` and to skip the job when asked again.
+
+        The advised ``ncp`` is not set: it is the count the avatarization picks by itself when
+        no ncp is given (``avatar_server.engine.axes``), and setting it would also move the
+        privacy metrics, which measure on the table's ncp when one is set and on 5 axes
+        otherwise. Set ``ncp`` yourself to pin it."""
         tables = [table_name] if table_name is not None else self._config.table_names()
         if not tables:
             raise ValueError("the run has no table: call add_table first")
@@ -836,7 +841,6 @@ class Runner:
             self.set_parameters(
                 name,
                 k=advice.get("k"),
-                ncp=advice.get("ncp"),
                 use_categorical_reduction=advice.get("use_categorical_reduction"),
                 imputation_method=imputation.get("method"),
                 imputation_k=imputation.get("k"),

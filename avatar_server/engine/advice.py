@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.axes import FEWEST_AXES, MOST_AXES, default_ncp
 from avatar_server.engine.codec import MAX_ONE_HOT_MODALITIES, TableCodec
 from avatar_server.engine.columns import (
     NUMERIC_KINDS,
@@ -25,7 +26,6 @@ from avatar_server.engine.results import json_safe
 
 PUBLISHED_K = 20
 K_ROWS_PER_NEIGHBOUR = 50
-DEFAULT_NCP = 5
 CATEGORICAL_REDUCTION_MODALITIES = 20
 KNN_MAX_ROWS = 50_000
 MIN_ROWS = 10
@@ -200,7 +200,8 @@ def _analysed_frame(used: list[_Profile]) -> pd.DataFrame:
     table = pd.DataFrame({p.name: p.series.reset_index(drop=True) for p in used})
     if len(table) > PROJECTION_SAMPLE_ROWS:
         table = table.sample(PROJECTION_SAMPLE_ROWS, random_state=0).reset_index(drop=True)
-    codec = TableCodec([p.info for p in used if p.info is not None])
+    # Few-valued numbers as numbers, as the avatarization projects them by default.
+    codec = TableCodec([p.info for p in used if p.info is not None]).with_discrete_as_numbers()
     numeric = codec.numeric_values(table)
     if numeric.size:
         medians = np.nanmedian(numeric, axis=0)
@@ -213,29 +214,31 @@ def _advise_ncp(df: pd.DataFrame, profiles: list[_Profile]) -> tuple[int, str]:
     used = _projected(profiles)
     if not used:
         return 1, "No column is usable for the projection as the table stands (see warnings)."
-    encoded = _analysed_frame(used)
-    limit = max_components(encoded)
-    ncp = min(DEFAULT_NCP, limit)
-    if ncp == DEFAULT_NCP:
-        reason = f"ncp = {DEFAULT_NCP} is the default: the neighbours are searched on the 5 "
-        reason += "main axes of the projection."
-    else:
-        reason = f"The table has only {limit} independent dimension(s), so ncp = {ncp} "
-        reason += f"instead of the default {DEFAULT_NCP}."
     dimensions = sum(1 if p.continuous else p.modalities for p in used)
     if dimensions > PROJECTION_MAX_DIMENSIONS:
-        return ncp, reason + (
-            f" The share of variance these axes explain was not computed ({dimensions} "
-            "dimensions after one-hot encoding)."
+        return MOST_AXES, (
+            f"ncp = {MOST_AXES}: the table has {dimensions} dimensions after one-hot encoding, "
+            "too many to analyse here; the avatarization runs the analysis itself when no ncp "
+            "is given."
         )
-    share = sum(fit_projection(encoded, ncp, seed=0).explained_variance_ratio)
+    encoded = _analysed_frame(used)
+    ncp = default_ncp(encoded)
+    limit = max_components(encoded)
+    shares = fit_projection(encoded, ncp, seed=0).explained_variance_ratio
     sampled = " (on a sample of rows)" if len(df) > PROJECTION_SAMPLE_ROWS else ""
-    reason += (
-        f" These {ncp} axes explain {share:.0%} of the table's variance{sampled}; the rest of "
-        "the variation only enters through the mixed neighbours. Raise ncp if individuals "
-        "differ mostly along minor axes; lower it to smooth more."
+    if ncp < FEWEST_AXES:
+        reason = f"The table has only {limit} independent dimension(s), so ncp = {ncp}."
+    else:
+        reason = (
+            f"ncp = {ncp}: the leading axes that carry more of the variance than the same axis "
+            f"of the table with its columns shuffled, at least {FEWEST_AXES} and at most "
+            f"{MOST_AXES} (what the avatarization uses when no ncp is given)."
+        )
+    return ncp, reason + (
+        f" These {ncp} axes explain {sum(shares):.0%} of the table's variance{sampled}; the "
+        "rest enters the avatars as noise with the originals' covariance, tied to no one. "
+        "Raise ncp if individuals differ mostly along minor axes; lower it to smooth more."
     )
-    return ncp, reason
 
 
 def _advise_reduction(profiles: list[_Profile]) -> tuple[bool, str]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.axes import MOST_AXES, default_ncp
 from avatar_server.engine.codec import (
     MAX_ONE_HOT_MODALITIES,
     TableCodec,
@@ -44,7 +45,6 @@ from avatar_server.engine.projection import Projection, fit_transform_projection
 from avatar_server.engine.threads import one_blas_thread
 
 DEFAULT_BATCH_ROWS = 100_000
-DEFAULT_NCP = 5
 REDUCTION_MIN_MODALITIES = 20
 CLOSEST_SAMPLE_ROWS = 20_000
 """Rows of a batch on which ``category_decoding="closest"`` judges the two decodings."""
@@ -259,14 +259,17 @@ def avatarize(
     avoid_unique_copies: bool = True,
     category_decoding: CategoryDecoding = "closest",
     category_temperature: float = SCORE_TEMPERATURE,
+    axes_rule: bool = True,
 ) -> AvatarizationResult:
     """Make one avatar per row of ``df``.
 
     Args:
         df: The original table (numbers, text categories, booleans, datetimes or date text).
         k: Neighbours mixed into each avatar (2 ≤ k < rows).
-        ncp: Projected dimensions the neighbours are searched in (default 5, or fewer when the
-            table has fewer dimensions).
+        ncp: Projected dimensions the neighbours are searched in. None (default): the axes
+            that carry more variance than they would on unrelated columns, at least 3 and at
+            most 5 (:func:`~avatar_server.engine.axes.default_ncp`), or fewer when the table
+            has fewer dimensions (5 with ``axes_rule`` False).
         column_weights: Per-column weight in the projection (default 1).
         use_categorical_reduction: Leave categorical columns with more than 20 modalities out
             of the projection (neighbours are found on the other columns) and give each avatar
@@ -333,6 +336,9 @@ def avatarize(
             scores (``decoding.assign_with_counts``; 0: ranked, the earlier default). Ranked,
             columns unrelated in the originals came out related (``decoding.SCORE_TEMPERATURE``
             has the figures); linked groups pass 0.
+        axes_rule: With no ``ncp``, search on the axes
+            :func:`~avatar_server.engine.axes.default_ncp` keeps (True, the default) or on the
+            method's 5 (False: linked groups, whose relations were not measured with the rule).
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
     if not math.isfinite(category_temperature) or category_temperature < 0:
@@ -367,6 +373,7 @@ def avatarize(
         restore_residual=restore_residual,
         local_residual=local_names,
         discrete_as_numbers=discrete_as_numbers,
+        axes_rule=axes_rule,
     )
     codec, projection, coords = fitted.codec, fitted.projection, fitted.coords
     table, residual, warnings = fitted.table, fitted.residual, list(fitted.warnings)
@@ -507,6 +514,7 @@ def fit_table(
     restore_residual: bool = True,
     local_residual: Sequence[str] = (),
     discrete_as_numbers: bool = True,
+    axes_rule: bool = True,
 ) -> FittedTable:
     """Fit the projection (and the residual the mix leaves out) on ``work``, described by
     ``codec``: the whole table, or a sample of a table too large to hold whose ``codec`` was
@@ -548,9 +556,15 @@ def fit_table(
     weights = codec.encoded_weights(column_weights, left_out=reduced_names)
     report("prepare", 1.0)
 
+    if ncp is not None:
+        axes = ncp
+    elif axes_rule:
+        axes = default_ncp(projected_frame, column_weights=weights, seed=seed)
+    else:
+        axes = MOST_AXES
     projection, coords = fit_transform_projection(
         projected_frame,
-        DEFAULT_NCP if ncp is None else ncp,
+        axes,
         column_weights=weights,
         seed=seed,
         clamp=ncp is None,

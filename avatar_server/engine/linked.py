@@ -183,11 +183,17 @@ def avatarize_group(
         # lost its doctor–exam relation on one run seed in eight (pediatrics visits on a
         # pediatrician 0.78, against 0.94–1.0 otherwise and as categories; docs/fidelity.md).
         # Their modalities are ranked, not drawn, from the scores: drawn, the same relation
-        # fell from Cramér's V 0.74 to 0.63 (decoding.SCORE_TEMPERATURE).
+        # fell from Cramér's V 0.74 to 0.63 (decoding.SCORE_TEMPERATURE). With no ncp they
+        # search on the method's 5 axes: the axes rule (engine.axes) was measured on single
+        # tables only.
         options = table.options
         if models[name]:
             frame, options = _with_series(table, frame, models[name])
-        options = {"discrete_as_numbers": False, "category_temperature": 0.0} | options
+        options = {
+            "discrete_as_numbers": False,
+            "category_temperature": 0.0,
+            "axes_rule": False,
+        } | options
         result = _avatarize_table(
             table, frame, seeds[name], meter.within(name), batch_rows, map_batches, options
         )

@@ -18,7 +18,7 @@ from typing import Any
 
 from avatar_server import __version__
 from avatar_server.db.models import Dataset, Job
-from avatar_server.engine.avatarize import DEFAULT_NCP, ImputationSettings
+from avatar_server.engine.avatarize import ImputationSettings
 from avatar_server.jobs.context import JobContext
 from avatar_server.jobs.parameters import exclusion_settings, imputation_settings
 from avatar_server.jobs.results import ResultWriter
@@ -98,17 +98,20 @@ def _write(out: ResultWriter, kind: str, part: dict[str, Any]) -> None:
     out.write_json(ResultKind.MANIFEST_PART, None, PART_FILES[kind], part)
 
 
-def effective_avatarization(chosen: AvatarizationParameters) -> dict[str, Any]:
+def effective_avatarization(
+    chosen: AvatarizationParameters, axes: int | None = None
+) -> dict[str, Any]:
     """The avatarization of a table as the engine ran it: the document's unset fields replaced
-    by the engine's defaults."""
+    by the engine's defaults (``axes``: the projected axes the run searched on, from its
+    metadata; None where the run kept no such record)."""
     imputation = imputation_settings(chosen.imputation) or ImputationSettings()
     exclusion = exclusion_settings(chosen.exclude_variables)
     return {
         "k": chosen.k,
-        "ncp": chosen.ncp if chosen.ncp is not None else DEFAULT_NCP,
+        "ncp": chosen.ncp if chosen.ncp is not None else axes,
         "ncp_rule": "as given"
         if chosen.ncp is not None
-        else "default, fewer when the projection has fewer axes",
+        else "default: the axes carrying more variance than on shuffled columns, 3 to 5",
         "use_categorical_reduction": bool(chosen.use_categorical_reduction),
         "column_weights": dict(chosen.column_weights or {}),
         "imputation": dataclasses.asdict(imputation),
@@ -120,6 +123,12 @@ def effective_avatarization(chosen: AvatarizationParameters) -> dict[str, Any]:
         },
         "processors": [p.to_dict() for p in chosen.avatarization_processors_parameters or []],
     }
+
+
+def _axes(metadata: dict[str, Any]) -> int | None:
+    """The projected axes a table's run searched on (one explained share per axis)."""
+    shares = metadata.get("explained_variance_ratio")
+    return len(shares) if isinstance(shares, list) and shares else None
 
 
 def write_standard_part(ctx: JobContext, out: ResultWriter, *, seed: int, drawn: bool) -> None:
@@ -139,7 +148,9 @@ def write_standard_part(ctx: JobContext, out: ResultWriter, *, seed: int, drawn:
         tables[name] = {
             "avatarization": {
                 "given": chosen.to_dict() if chosen is not None else None,
-                "effective": effective_avatarization(chosen) if chosen is not None else None,
+                "effective": None
+                if chosen is None
+                else effective_avatarization(chosen, _axes(metadata.get(name, {}))),
                 "table_seed": metadata.get(name, {}).get("seed"),
             },
             "columns": column_treatments(ctx.table(name), dataset.columns, chosen),

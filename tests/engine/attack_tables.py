@@ -8,9 +8,9 @@ import pandas as pd
 from avatar_server.engine.avatarize import avatarize
 
 
-def avatars_of(table: pd.DataFrame, k: int, seed: int = 1) -> pd.DataFrame:
+def avatars_of(table: pd.DataFrame, k: int, seed: int = 1, ncp: int | None = None) -> pd.DataFrame:
     """The unshuffled avatars (row i: the avatar of original row i)."""
-    return avatarize(table, k=k, seed=seed).unshuffled
+    return avatarize(table, k=k, seed=seed, ncp=ncp).unshuffled
 
 
 def independent_rows(table: pd.DataFrame, seed: int) -> pd.DataFrame:

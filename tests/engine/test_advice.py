@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.advice import Advice, advise, table_summary
+from avatar_server.engine.avatarize import avatarize
+from avatar_server.engine.axes import FEWEST_AXES
 
 
 def numeric_table(n: int, seed: int = 0, columns: int = 6) -> pd.DataFrame:
@@ -67,9 +69,11 @@ def test_small_table(iris: pd.DataFrame) -> None:
 # --- ncp -----------------------------------------------------------------------------------
 
 
-def test_ncp_is_five_with_explained_variance(mixed: pd.DataFrame) -> None:
+def test_ncp_is_the_axes_rule_with_explained_variance(mixed: pd.DataFrame) -> None:
     advice = advise(mixed)
-    assert advice.ncp == 5
+    # The same count the avatarization uses when no ncp is given (engine.axes).
+    assert advice.ncp == len(avatarize(mixed, k=advice.k, seed=0).explained_variance_ratio)
+    assert "shuffled" in advice.reasons["ncp"]
     assert "explain" in advice.reasons["ncp"] and "%" in advice.reasons["ncp"]
 
 
@@ -85,7 +89,7 @@ def test_large_tables_fit_on_a_sample() -> None:
     table.loc[::7, "x0"] = np.nan
     advice = advise(table)
     assert advice.k == 20
-    assert advice.ncp == 5
+    assert advice.ncp == FEWEST_AXES  # eight unrelated columns: nothing above the shuffled
     assert advice.imputation == "fast_knn"
     assert "sample" in advice.reasons["ncp"]
     assert "fast_knn" in advice.reasons["imputation"]
@@ -180,7 +184,7 @@ def test_to_dict_is_plain_json(mixed: pd.DataFrame) -> None:
     advice = advise(mixed)
     data = advice.to_dict()
     assert json.loads(json.dumps(data, allow_nan=False)) == data
-    assert data["k"] == 12 and data["ncp"] == 5
+    assert data["k"] == 12 and data["ncp"] == advice.ncp
     assert set(data) == {
         "k", "ncp", "use_categorical_reduction", "imputation", "reasons", "warnings"
     }  # fmt: skip
@@ -247,7 +251,7 @@ def test_table_summary_ignores_unused_categories() -> None:
 def test_wbcd(wbcd: pd.DataFrame) -> None:
     advice = advise(wbcd)
     assert advice.k == len(wbcd) // 50 == 13
-    assert advice.ncp == 5
+    assert advice.ncp == FEWEST_AXES  # one axis above the shuffled copies, brought to 3
     assert advice.imputation is None
     assert advice.use_categorical_reduction is False
     assert advice.warnings == []

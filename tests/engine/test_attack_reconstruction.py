@@ -34,8 +34,10 @@ def test_duplicated_originals_cannot_be_reconstructed(wbcd: pd.DataFrame) -> Non
 
 
 def test_small_k_leaks_more_than_large_k(iris: pd.DataFrame) -> None:
-    at_2 = reconstruction_attack(iris, avatars_of(iris, 2), seed=0)
-    at_20 = reconstruction_attack(iris, avatars_of(iris, 20), seed=0)
+    """At the method's five axes. (With the axes rule iris is searched on three, and both k
+    leak less and alike: recall 0.67–0.71 at k = 2, 0.58–0.67 at k = 20, run seeds 0–2.)"""
+    at_2 = reconstruction_attack(iris, avatars_of(iris, 2, ncp=5), seed=0)
+    at_20 = reconstruction_attack(iris, avatars_of(iris, 20, ncp=5), seed=0)
     assert at_2.recall > at_20.recall + 0.05
     assert at_2.precision > at_20.precision
     for result in (at_2, at_20):

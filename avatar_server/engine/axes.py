@@ -1,0 +1,75 @@
+"""How many projected axes the neighbours are searched on when the user gives no ``ncp``.
+
+The mix keeps what lies on the searched axes and the residual restores the rest as noise with
+the originals' covariance (``avatarize.restore_residual``). An axis that carries no more
+variance than it would if the columns were unrelated holds no structure to keep, only the
+positions of individuals, and searching on it made the avatars invent relations: on a table
+of independent columns the correlation difference ratio was 42.9 % at five axes against
+25.5 % at three (target 28.5 %), and fewer axes hid the originals better on every bench
+table (``docs/fidelity.md``, "How many axes").
+
+So the default is a parallel analysis (Horn, 1965): keep the leading axes whose share of the
+variance exceeds the largest share the same rank reaches on copies of the table whose columns
+were shuffled independently, then bring the count within [``FEWEST_AXES``, ``MOST_AXES``].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from avatar_server.engine.projection import fit_projection, max_components
+
+MOST_AXES = 5
+"""The method's documented default, and the most the rule gives: the avatar method and the
+official client search on five axes."""
+
+FEWEST_AXES = 3
+"""Below three axes the mix lost relations the originals hold (measured at two: the generated
+mixed table 25.8 % against 15.5 % at five, the demo table 30.5 % against 25.5 %), although the
+parallel analysis reads only one or two axes above the shuffled copies on wbcd, iris and the
+demo table."""
+
+SHUFFLES = 5
+"""Shuffled copies the shares are compared with; the rule keeps an axis only when it beats
+all of them."""
+
+SAMPLE_ROWS = 20_000
+"""Rows the analysis fits on (a seeded sample of a larger table): shares of variance settle
+well before that, and the analysis costs six fits."""
+
+
+def default_ncp(
+    frame: pd.DataFrame,
+    *,
+    column_weights: dict[str, float] | None = None,
+    seed: int = 0,
+) -> int:
+    """Axes to search the neighbours on for ``frame`` (encoded as the projection takes it:
+    numbers continuous, text categorical, no gaps), by the parallel analysis above."""
+    limit = min(MOST_AXES, max_components(frame))
+    if limit <= FEWEST_AXES:
+        return limit
+    rng = np.random.default_rng(seed)
+    if len(frame) > SAMPLE_ROWS:
+        frame = frame.iloc[np.sort(rng.choice(len(frame), SAMPLE_ROWS, replace=False))]
+    frame = frame.reset_index(drop=True)
+    shares = _shares(frame, limit, column_weights, seed)
+    shuffled = np.zeros(limit)
+    for _ in range(SHUFFLES):
+        copy = pd.DataFrame({name: rng.permutation(frame[name].to_numpy()) for name in frame})
+        shuffled = np.maximum(shuffled, _shares(copy, limit, column_weights, seed))
+    above = shares > shuffled
+    kept = limit if above.all() else int(np.argmin(above))
+    return max(FEWEST_AXES, min(kept, limit))
+
+
+def _shares(
+    frame: pd.DataFrame, axes: int, column_weights: dict[str, float] | None, seed: int
+) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+    """The first ``axes`` axes' shares of ``frame``'s whole variance."""
+    projection = fit_projection(frame, axes, column_weights=column_weights, seed=seed, clamp=True)
+    shares = np.zeros(axes)
+    found = projection.explained_variance_ratio
+    shares[: len(found)] = found
+    return shares

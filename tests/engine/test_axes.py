@@ -1,0 +1,69 @@
+"""The axes rule: how many axes the neighbours are searched on when no ncp is given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from avatar_server.engine.avatarize import avatarize
+from avatar_server.engine.axes import FEWEST_AXES, MOST_AXES, SAMPLE_ROWS, default_ncp
+
+
+def factor_table(rows: int, factors: int, seed: int = 0) -> pd.DataFrame:
+    """Three noisy measures of each of ``factors`` independent latent variables."""
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(rows, factors))
+    columns = {
+        f"f{f}_{m}": latent[:, f] + 0.3 * rng.normal(size=rows)
+        for f in range(factors)
+        for m in range(3)
+    }
+    return pd.DataFrame(columns)
+
+
+def unrelated_table(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "a": rng.normal(size=rows),
+            "b": rng.exponential(size=rows),
+            "c": rng.integers(0, 100, size=rows).astype(float),
+            "city": rng.choice(["Lyon", "Nantes", "Lille", "Brest"], size=rows),
+            "smoker": rng.choice(["yes", "no"], size=rows),
+        }
+    )
+
+
+def test_a_table_of_unrelated_columns_gets_the_fewest_axes() -> None:
+    assert default_ncp(unrelated_table(2_000)) == FEWEST_AXES
+
+
+@pytest.mark.parametrize("factors", [4, 5])
+def test_each_axis_carrying_a_relation_is_kept(factors: int) -> None:
+    assert default_ncp(factor_table(2_000, factors)) == factors
+
+
+def test_more_relations_than_the_most_axes_are_capped() -> None:
+    assert default_ncp(factor_table(2_000, 7)) == MOST_AXES
+
+
+def test_a_table_with_fewer_dimensions_keeps_them_all() -> None:
+    two = factor_table(500, 1)[["f0_0", "f0_1"]]
+    assert default_ncp(two) == 2
+
+
+def test_a_large_table_is_analysed_on_a_sample_and_the_same_way_again() -> None:
+    table = factor_table(SAMPLE_ROWS + 5_000, 4)
+    assert default_ncp(table, seed=3) == default_ncp(table, seed=3) == 4
+
+
+def test_avatarize_searches_on_the_rule_s_axes_unless_told_otherwise() -> None:
+    table = factor_table(600, 4)
+    ruled = avatarize(table, k=10, seed=0)
+    assert ruled.original_projections.shape == (600, 4)
+    assert len(ruled.explained_variance_ratio) == 4
+    fixed = avatarize(table, k=10, seed=0, axes_rule=False)
+    assert fixed.original_projections.shape == (600, MOST_AXES)
+    given = avatarize(table, k=10, seed=0, ncp=2)
+    assert given.original_projections.shape == (600, 2)
