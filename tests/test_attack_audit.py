@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.avatarize import avatarize
+from avatar_server.engine.axes import FEWEST_AXES
 from avatar_server.jobs.attack_audit import (
     AUDIT_MAX_ROWS,
     AUDIT_SHARE,
@@ -83,9 +84,13 @@ def test_the_audit_avatarizes_the_share_with_the_run_parameters(shared_data: Pat
         "table_rows": len(wbcd),
         "sampled": False,
         "seed": 1,
+        "ncp": FEWEST_AXES,  # no ncp given: the axes rule, on the share (wbcd reads one axis)
     }
     again = audit_release(table, AvatarizationParameters(k=10), list(wbcd.columns), seed=1)
     assert again.avatars.equals(audit.avatars)
+    # An ncp given (as the privacy job gives the release's count) is the one searched on.
+    pinned = audit_release(table, AvatarizationParameters(k=10, ncp=4), list(wbcd.columns), seed=1)
+    assert pinned.facts()["ncp"] == 4
 
 
 def test_a_messy_table_with_processors_and_exclusions_is_audited() -> None:

@@ -175,6 +175,10 @@ def test_same_seed_same_tables_and_a_run_with_metrics_and_report(
         ("doctor", "visit"),
     }
     assert first.privacy_verdict("visit")["items"]
+    # A linked group keeps the method's 5 axes when no ncp is given, and the manifest says so.
+    for name in ("patient", "doctor", "visit"):
+        effective = first.manifest()["tables"][name]["avatarization"]["effective"]
+        assert effective["ncp"] == 5 and "linked" in effective["ncp_rule"], name
     # The attacks hold out whole patients with all their visits; the doctors are all kept.
     for name in ("patient", "visit"):
         attacks = first.privacy_attacks(name)

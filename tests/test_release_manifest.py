@@ -186,6 +186,8 @@ def test_parameters_as_run_and_the_drawn_seed(run: Run) -> None:
     axes = len(run.runner.get_all_results().run_metadata[TABLE]["explained_variance_ratio"])
     assert effective["k"] == 10 and effective["ncp"] == axes and 3 <= axes <= 5
     assert "shuffled" in effective["ncp_rule"]
+    # The privacy job's audit searched on the release's axes, not on a count of its own share.
+    assert run.runner.privacy_attacks(TABLE)["audit"]["ncp"] == axes
     assert effective["imputation"]["method"]  # the engine's default, spelled out
     assert effective["exclude_variables"] == {
         "variable_names": ["income"],

@@ -121,6 +121,11 @@ def test_seed_flow_on_a_remote_server(
     assert runner.config.parameters is not None
     assert runner.config.parameters.avatarization is not None
     assert runner.config.parameters.avatarization["wbcd"].k == 15
+    # The advised ncp is shown, not set: the run picked its own count (the axes rule).
+    assert runner.config.parameters.avatarization["wbcd"].ncp is None
+    privacy = runner.config.privacy_metrics
+    measured = (privacy.privacy_metrics or {}) if privacy is not None else {}
+    assert "wbcd" not in measured or measured["wbcd"].ncp is None
     summary = runner.table_summary("wbcd")
     assert list(summary["name"]) == list(original.columns)
     report = runner.download_report(tmp_path / "report.html")

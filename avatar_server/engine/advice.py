@@ -211,28 +211,32 @@ def _analysed_frame(used: list[_Profile]) -> pd.DataFrame:
 
 
 def _advise_ncp(df: pd.DataFrame, profiles: list[_Profile]) -> tuple[int, str]:
+    """The axes rule's count (``engine.axes``) on the table as the advice sees it. The run
+    decides again on its own projected columns (after categorical reduction, with its
+    imputation and weights), so the two can differ by an axis near the rule's threshold."""
     used = _projected(profiles)
     if not used:
         return 1, "No column is usable for the projection as the table stands (see warnings)."
     dimensions = sum(1 if p.continuous else p.modalities for p in used)
     if dimensions > PROJECTION_MAX_DIMENSIONS:
         return MOST_AXES, (
-            f"ncp = {MOST_AXES}: the table has {dimensions} dimensions after one-hot encoding, "
-            "too many to analyse here; the avatarization runs the analysis itself when no ncp "
-            "is given."
+            f"The table has {dimensions} dimensions after one-hot encoding, too many to "
+            f"analyse here: with no ncp given the run keeps {FEWEST_AXES} to {MOST_AXES} axes "
+            f"by its own analysis; {MOST_AXES} is the most it keeps."
         )
     encoded = _analysed_frame(used)
-    ncp = default_ncp(encoded)
     limit = max_components(encoded)
+    ncp = default_ncp(encoded)
     shares = fit_projection(encoded, ncp, seed=0).explained_variance_ratio
     sampled = " (on a sample of rows)" if len(df) > PROJECTION_SAMPLE_ROWS else ""
-    if ncp < FEWEST_AXES:
+    if limit <= FEWEST_AXES:
         reason = f"The table has only {limit} independent dimension(s), so ncp = {ncp}."
     else:
         reason = (
             f"ncp = {ncp}: the leading axes that carry more of the variance than the same axis "
             f"of the table with its columns shuffled, at least {FEWEST_AXES} and at most "
-            f"{MOST_AXES} (what the avatarization uses when no ncp is given)."
+            f"{MOST_AXES}; with no ncp given the run makes the same analysis on its own "
+            "projected columns, which can read one axis more or less."
         )
     return ncp, reason + (
         f" These {ncp} axes explain {sum(shares):.0%} of the table's variance{sampled}; the "

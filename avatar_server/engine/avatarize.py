@@ -341,6 +341,10 @@ def avatarize(
             method's 5 (False: linked groups, whose relations were not measured with the rule).
     """
     _check_inputs(df, k, batch_rows, imputation, exclude_variables)
+    if ncp is not None and not axes_rule:
+        raise ValueError(
+            "axes_rule=False chooses the axes when no ncp is given: pass one or the other"
+        )
     if not math.isfinite(category_temperature) or category_temperature < 0:
         raise ValueError(
             f"category_temperature must be a finite number at least 0, got {category_temperature}"
@@ -559,7 +563,8 @@ def fit_table(
     if ncp is not None:
         axes = ncp
     elif axes_rule:
-        axes = default_ncp(projected_frame, column_weights=weights, seed=seed)
+        # Seeded apart from the run: the count is the table's, the same for every run seed.
+        axes = default_ncp(projected_frame)
     else:
         axes = MOST_AXES
     projection, coords = fit_transform_projection(

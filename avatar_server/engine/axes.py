@@ -5,8 +5,8 @@ the originals' covariance (``avatarize.restore_residual``). An axis that carries
 variance than it would if the columns were unrelated holds no structure to keep, only the
 positions of individuals, and searching on it made the avatars invent relations: on a table
 of independent columns the correlation difference ratio was 42.9 % at five axes against
-25.5 % at three (target 28.5 %), and fewer axes hid the originals better on every bench
-table (``docs/fidelity.md``, "How many axes").
+25.5 % at three (target 28.5 %), and three axes hid the originals as well or better on every
+bench table (``docs/fidelity.md``, "How many axes").
 
 So the default is a parallel analysis (Horn, 1965): keep the leading axes whose share of the
 variance exceeds the largest share the same rank reaches on copies of the table whose columns
@@ -27,8 +27,8 @@ official client search on five axes."""
 FEWEST_AXES = 3
 """Below three axes the mix lost relations the originals hold (measured at two: the generated
 mixed table 25.8 % against 15.5 % at five, the demo table 30.5 % against 25.5 %), although the
-parallel analysis reads only one or two axes above the shuffled copies on wbcd, iris and the
-demo table."""
+parallel analysis reads only one or two axes above the shuffled copies on wbcd and iris (and
+on some halves of the demo table and epl)."""
 
 SHUFFLES = 5
 """Shuffled copies the shares are compared with; the rule keeps an axis only when it beats
@@ -39,14 +39,17 @@ SAMPLE_ROWS = 20_000
 well before that, and the analysis costs six fits."""
 
 
-def default_ncp(
-    frame: pd.DataFrame,
-    *,
-    column_weights: dict[str, float] | None = None,
-    seed: int = 0,
-) -> int:
+def default_ncp(frame: pd.DataFrame, *, seed: int = 0) -> int:
     """Axes to search the neighbours on for ``frame`` (encoded as the projection takes it:
-    numbers continuous, text categorical, no gaps), by the parallel analysis above."""
+    numbers continuous, text categorical, no gaps), by the parallel analysis above. ``seed``
+    draws the sample and the shuffles; the avatarization keeps it at 0, so a table gets the
+    same count whatever the run's seed (near the threshold another seed can read one axis
+    more or less).
+
+    Column weights are left out: a heavy column would fill the shuffled copies' leading
+    ranks with its own variance and hide the relations behind it (one of four factors'
+    measures weighted 3: the analysis read 1 axis, unweighted 4); weights decide which
+    axes come first, not how many relations the table holds."""
     limit = min(MOST_AXES, max_components(frame))
     if limit <= FEWEST_AXES:
         return limit
@@ -54,21 +57,21 @@ def default_ncp(
     if len(frame) > SAMPLE_ROWS:
         frame = frame.iloc[np.sort(rng.choice(len(frame), SAMPLE_ROWS, replace=False))]
     frame = frame.reset_index(drop=True)
-    shares = _shares(frame, limit, column_weights, seed)
+    shares = _shares(frame, limit, seed)
     shuffled = np.zeros(limit)
     for _ in range(SHUFFLES):
         copy = pd.DataFrame({name: rng.permutation(frame[name].to_numpy()) for name in frame})
-        shuffled = np.maximum(shuffled, _shares(copy, limit, column_weights, seed))
+        shuffled = np.maximum(shuffled, _shares(copy, limit, seed))
     above = shares > shuffled
     kept = limit if above.all() else int(np.argmin(above))
     return max(FEWEST_AXES, min(kept, limit))
 
 
 def _shares(
-    frame: pd.DataFrame, axes: int, column_weights: dict[str, float] | None, seed: int
+    frame: pd.DataFrame, axes: int, seed: int
 ) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
     """The first ``axes`` axes' shares of ``frame``'s whole variance."""
-    projection = fit_projection(frame, axes, column_weights=column_weights, seed=seed, clamp=True)
+    projection = fit_projection(frame, axes, seed=seed, clamp=True)
     shares = np.zeros(axes)
     found = projection.explained_variance_ratio
     shares[: len(found)] = found

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.axes import MOST_AXES
+
 MAX_MODALITIES = 30
-DEFAULT_AXES = 5
+DEFAULT_AXES = MOST_AXES  # a linked group's tables search on the method's axes (engine.linked)
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 

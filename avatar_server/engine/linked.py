@@ -189,11 +189,9 @@ def avatarize_group(
         options = table.options
         if models[name]:
             frame, options = _with_series(table, frame, models[name])
-        options = {
-            "discrete_as_numbers": False,
-            "category_temperature": 0.0,
-            "axes_rule": False,
-        } | options
+        options = {"discrete_as_numbers": False, "category_temperature": 0.0} | options
+        if options.get("ncp") is None:
+            options["axes_rule"] = False
         result = _avatarize_table(
             table, frame, seeds[name], meter.within(name), batch_rows, map_batches, options
         )

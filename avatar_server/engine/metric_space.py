@@ -19,10 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from avatar_server.engine.axes import MOST_AXES
 from avatar_server.engine.codec import TableCodec, with_text_labels, without_rare_modalities
 from avatar_server.engine.projection import Projection, fit_transform_projection
 
-DEFAULT_METRIC_NCP = 5
+# The most axes the avatarization searches on when no ncp is given: a metric or an attack on
+# this many axes sees every axis the neighbours were mixed on (docs/attacks.md).
+DEFAULT_METRIC_NCP = MOST_AXES
 
 
 @dataclass

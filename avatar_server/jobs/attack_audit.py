@@ -56,6 +56,9 @@ class Audit:
     held_out: dict[str, Any] | None = None
     """For a table of a linked or series group: whose persons were held out, and how many
     (:mod:`group_audit`); the rows of a table are then not split on their own."""
+    axes: int | None = None
+    """The projected axes the audit's avatars were searched on: the release's, given or
+    picked by the axes rule (``engine.axes``), so both were mixed alike."""
 
     def facts(self) -> dict[str, Any]:
         """What the report says of the audit: sizes and seed, never a row."""
@@ -67,6 +70,8 @@ class Audit:
             "sampled": len(self.train) + len(self.control) < self.sampled_from,
             "seed": self.seed,
         }
+        if self.axes is not None:
+            facts["ncp"] = self.axes
         return facts if self.held_out is None else facts | {"held_out": self.held_out}
 
 
@@ -161,4 +166,5 @@ def audit_release(
         control=control,
         seed=seed,
         sampled_from=n,
+        axes=len(result.explained_variance_ratio),
     )

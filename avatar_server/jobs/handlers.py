@@ -641,7 +641,7 @@ def run_privacy_metrics(ctx: JobContext, out: ResultWriter) -> None:
                 done += 1
                 attacks = table_attacks(
                     pair.prepared,
-                    avatarization.get(name),
+                    _as_released(ctx, avatarization.get(name), name),
                     original,
                     avatars,
                     seed=seed,
@@ -849,6 +849,19 @@ def _upstream(ctx: JobContext, job: Job, kind: str) -> Job:
             db.expunge(found)
             return found
     return ctx.dependency(kind)
+
+
+def _as_released(
+    ctx: JobContext, chosen: AvatarizationParameters | None, name: str
+) -> AvatarizationParameters | None:
+    """``chosen`` with the axes the release searched on when it set no ncp (its metadata has
+    one explained share per axis), so the audit replays the release's count instead of
+    deciding it again on its share of the rows (``engine.axes``)."""
+    if chosen is None or chosen.ncp is not None:
+        return chosen
+    metadata = _optional_json(ctx, ctx.dependency(JobKind.STANDARD), ResultKind.RUN_METADATA, name)
+    shares = (metadata or {}).get("explained_variance_ratio")
+    return replace(chosen, ncp=len(shares)) if shares else chosen
 
 
 def _optional_json(ctx: JobContext, job: Job, kind: str, table: str | None) -> Any:

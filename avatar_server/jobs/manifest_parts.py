@@ -99,19 +99,18 @@ def _write(out: ResultWriter, kind: str, part: dict[str, Any]) -> None:
 
 
 def effective_avatarization(
-    chosen: AvatarizationParameters, axes: int | None = None
+    chosen: AvatarizationParameters, axes: int | None = None, *, linked: bool = False
 ) -> dict[str, Any]:
     """The avatarization of a table as the engine ran it: the document's unset fields replaced
     by the engine's defaults (``axes``: the projected axes the run searched on, from its
-    metadata; None where the run kept no such record)."""
+    metadata, None where the run kept no such record; ``linked``: the table took part in a
+    link, and a linked group keeps the method's 5 axes)."""
     imputation = imputation_settings(chosen.imputation) or ImputationSettings()
     exclusion = exclusion_settings(chosen.exclude_variables)
     return {
         "k": chosen.k,
         "ncp": chosen.ncp if chosen.ncp is not None else axes,
-        "ncp_rule": "as given"
-        if chosen.ncp is not None
-        else "default: the axes carrying more variance than on shuffled columns, 3 to 5",
+        "ncp_rule": _ncp_rule(chosen.ncp is not None, linked),
         "use_categorical_reduction": bool(chosen.use_categorical_reduction),
         "column_weights": dict(chosen.column_weights or {}),
         "imputation": dataclasses.asdict(imputation),
@@ -123,6 +122,18 @@ def effective_avatarization(
         },
         "processors": [p.to_dict() for p in chosen.avatarization_processors_parameters or []],
     }
+
+
+def _ncp_rule(given: bool, linked: bool) -> str:
+    """How the run came to its ncp (``engine.axes`` for a table alone)."""
+    if given:
+        return "as given"
+    if linked:
+        return "default for linked tables: the method's 5, fewer when the table has fewer"
+    return (
+        "default: the axes carrying more variance than on shuffled columns, 3 to 5, fewer "
+        "when the table has fewer"
+    )
 
 
 def _axes(metadata: dict[str, Any]) -> int | None:
@@ -150,7 +161,11 @@ def write_standard_part(ctx: JobContext, out: ResultWriter, *, seed: int, drawn:
                 "given": chosen.to_dict() if chosen is not None else None,
                 "effective": None
                 if chosen is None
-                else effective_avatarization(chosen, _axes(metadata.get(name, {}))),
+                else effective_avatarization(
+                    chosen,
+                    _axes(metadata.get(name, {})),
+                    linked=bool(metadata.get(name, {}).get("links")),
+                ),
                 "table_seed": metadata.get(name, {}).get("seed"),
             },
             "columns": column_treatments(ctx.table(name), dataset.columns, chosen),

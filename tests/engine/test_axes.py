@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import avatar_server.engine.axes as axes_module
+import avatar_server.engine.projection as projection
 from avatar_server.engine.avatarize import avatarize
 from avatar_server.engine.axes import FEWEST_AXES, MOST_AXES, SAMPLE_ROWS, default_ncp
 
@@ -67,3 +71,47 @@ def test_avatarize_searches_on_the_rule_s_axes_unless_told_otherwise() -> None:
     assert fixed.original_projections.shape == (600, MOST_AXES)
     given = avatarize(table, k=10, seed=0, ncp=2)
     assert given.original_projections.shape == (600, 2)
+
+
+def test_column_weights_do_not_change_the_count() -> None:
+    """Weighted, one factor's measures would fill the shuffled copies' leading ranks and hide
+    the other relations; the count is read unweighted, the weights then order the axes."""
+    table = factor_table(1_000, 4)
+    weights = {name: 3.0 for name in table.columns if name.startswith("f0_")}
+    weighted = avatarize(table, k=10, seed=0, column_weights=weights)
+    assert len(weighted.explained_variance_ratio) == 4
+    assert weighted.explained_variance_ratio[0] > 0.6  # the weighted factor leads
+
+
+def test_an_all_categorical_table_is_analysed_too() -> None:
+    rng = np.random.default_rng(1)
+    latent = rng.integers(0, 4, size=3_000)
+    noisy = np.where(rng.random(3_000) < 0.2, rng.integers(0, 4, size=3_000), latent)
+    table = pd.DataFrame(
+        {
+            "a": pd.Series(latent).map(dict(enumerate("pqrs"))),
+            "b": pd.Series(noisy).map(dict(enumerate("wxyz"))),
+            "c": rng.choice(["u", "v", "w"], size=3_000),
+            "d": rng.choice(["yes", "no"], size=3_000),
+        }
+    )
+    # One relation (a with b, three axes of it) among unrelated columns: within the bounds.
+    assert FEWEST_AXES <= default_ncp(table) <= MOST_AXES
+
+
+def test_the_analysis_fits_on_at_most_the_sample_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    real = projection.fit_projection
+
+    def counting(frame: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        seen.append(len(frame))
+        return real(frame, *args, **kwargs)
+
+    monkeypatch.setattr(axes_module, "fit_projection", counting)
+    assert default_ncp(factor_table(SAMPLE_ROWS + 5_000, 4)) == 4
+    assert seen and max(seen) == SAMPLE_ROWS
+
+
+def test_an_ncp_and_the_method_s_axes_together_are_refused() -> None:
+    with pytest.raises(ValueError, match="axes_rule"):
+        avatarize(factor_table(200, 2), k=5, seed=0, ncp=3, axes_rule=False)

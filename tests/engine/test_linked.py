@@ -9,6 +9,7 @@ re-attached at random keep about 0.04 of it, and 7 of the 42 pediatrics visits o
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 
 from avatar_server.engine.avatarize import avatarize
+from avatar_server.engine.axes import MOST_AXES
 from avatar_server.engine.keys import fresh_keys
 from avatar_server.engine.link_assignment import (
     assignment_cost,
@@ -502,3 +504,19 @@ def test_contributions_name_own_columns_and_pool_the_linked_features(
         assert np.allclose(shares.sum(axis=0), 100.0, atol=1e-3), table.name
     patient = results["patient"].result.contributions
     assert patient is not None and patient["variables"][-1]["name"] == LINKED_FEATURES
+
+
+def test_a_linked_group_searches_on_the_method_s_axes_unless_told(
+    clinic: dict[str, pd.DataFrame],
+) -> None:
+    """The axes rule (engine.axes) was measured on single tables only: a linked group's tables
+    keep the method's 5 axes when no ncp is given, and a given ncp still takes effect."""
+    tables, relations = clinic_group(clinic, "linear_sum_assignment")
+    results = avatarize_group(tables, relations, seed=1)
+    for table in tables:
+        assert len(results[table.name].result.explained_variance_ratio) == MOST_AXES, table.name
+    pinned = [
+        replace(t, options=t.options | {"ncp": 3}) if t.name == "visit" else t for t in tables
+    ]
+    visit = avatarize_group(pinned, relations, seed=1)["visit"].result
+    assert len(visit.explained_variance_ratio) == 3
