@@ -15,6 +15,8 @@ were shuffled independently, then bring the count within [``FEWEST_AXES``, ``MOS
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -39,7 +41,9 @@ SAMPLE_ROWS = 20_000
 well before that, and the analysis costs six fits."""
 
 
-def default_ncp(frame: pd.DataFrame, *, seed: int = 0) -> int:
+def default_ncp(
+    frame: pd.DataFrame, *, seed: int = 0, progress: Callable[[float], None] | None = None
+) -> int:
     """Axes to search the neighbours on for ``frame`` (encoded as the projection takes it:
     numbers continuous, text categorical, no gaps), by the parallel analysis above. ``seed``
     draws the sample and the shuffles; the avatarization keeps it at 0, so a table gets the
@@ -49,7 +53,8 @@ def default_ncp(frame: pd.DataFrame, *, seed: int = 0) -> int:
     Column weights are left out: a heavy column would fill the shuffled copies' leading
     ranks with its own variance and hide the relations behind it (one of four factors'
     measures weighted 3: the analysis read 1 axis, unweighted 4); weights decide which
-    axes come first, not how many relations the table holds."""
+    axes come first, not how many relations the table holds. ``progress`` is told the share
+    of the fits done (it may raise to stop them)."""
     limit = min(MOST_AXES, max_components(frame))
     if limit <= FEWEST_AXES:
         return limit
@@ -57,11 +62,14 @@ def default_ncp(frame: pd.DataFrame, *, seed: int = 0) -> int:
     if len(frame) > SAMPLE_ROWS:
         frame = frame.iloc[np.sort(rng.choice(len(frame), SAMPLE_ROWS, replace=False))]
     frame = frame.reset_index(drop=True)
+    tell = progress or (lambda _: None)
     shares = _shares(frame, limit, seed)
+    tell(1 / (SHUFFLES + 1))
     shuffled = np.zeros(limit)
-    for _ in range(SHUFFLES):
+    for done in range(1, SHUFFLES + 1):
         copy = pd.DataFrame({name: rng.permutation(frame[name].to_numpy()) for name in frame})
         shuffled = np.maximum(shuffled, _shares(copy, limit, seed))
+        tell((done + 1) / (SHUFFLES + 1))
     above = shares > shuffled
     kept = limit if above.all() else int(np.argmin(above))
     return max(FEWEST_AXES, min(kept, limit))

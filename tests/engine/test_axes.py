@@ -11,7 +11,7 @@ import pytest
 import avatar_server.engine.axes as axes_module
 import avatar_server.engine.projection as projection
 from avatar_server.engine.avatarize import avatarize
-from avatar_server.engine.axes import FEWEST_AXES, MOST_AXES, SAMPLE_ROWS, default_ncp
+from avatar_server.engine.axes import FEWEST_AXES, MOST_AXES, SAMPLE_ROWS, SHUFFLES, default_ncp
 
 
 def factor_table(rows: int, factors: int, seed: int = 0) -> pd.DataFrame:
@@ -115,3 +115,18 @@ def test_the_analysis_fits_on_at_most_the_sample_rows(monkeypatch: pytest.Monkey
 def test_an_ncp_and_the_method_s_axes_together_are_refused() -> None:
     with pytest.raises(ValueError, match="axes_rule"):
         avatarize(factor_table(200, 2), k=5, seed=0, ncp=3, axes_rule=False)
+
+
+def test_the_analysis_reports_its_fits_and_stops_when_told() -> None:
+    seen: list[float] = []
+    assert default_ncp(factor_table(500, 4), progress=seen.append) == 4
+    assert len(seen) == SHUFFLES + 1 and seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+    class Stop(Exception):
+        pass
+
+    def stop(_: float) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        default_ncp(factor_table(500, 4), progress=stop)
