@@ -213,7 +213,7 @@ def _analysed_frame(used: list[_Profile]) -> pd.DataFrame:
 def _advise_ncp(df: pd.DataFrame, profiles: list[_Profile]) -> tuple[int, str]:
     """The axes rule's count (``engine.axes``) on the table as the advice sees it. The run
     decides again on its own projected columns (after categorical reduction, with its
-    imputation and weights), so the two can differ by an axis near the rule's threshold."""
+    imputation), so the two can differ by an axis near the rule's threshold."""
     used = _projected(profiles)
     if not used:
         return 1, "No column is usable for the projection as the table stands (see warnings)."

@@ -331,7 +331,8 @@ def avatarize(
             (scores when the table has no numeric column). Neither wins everywhere: on the
             generated mixed table neighbours bring the associations back to their floor
             (correlation difference 30 % → 15 %, floor 14 %), on the demo table they
-            overshoot them (28 % → 39 %, floor 20 %) and scores are kept (docs/fidelity.md).
+            overshoot them (28 % → 39 %, floor 20 %, on 5 axes) and scores are kept
+            (docs/fidelity.md).
         category_temperature: How far a modality is drawn rather than ranked from the lifted
             scores (``decoding.assign_with_counts``; 0: ranked, the earlier default). Ranked,
             columns unrelated in the originals came out related (``decoding.SCORE_TEMPERATURE``

@@ -56,13 +56,14 @@ def default_ncp(
     axes come first, not how many relations the table holds. ``progress`` is told the share
     of the fits done (it may raise to stop them)."""
     limit = min(MOST_AXES, max_components(frame))
+    tell = progress or (lambda _: None)
     if limit <= FEWEST_AXES:
+        tell(1.0)
         return limit
     rng = np.random.default_rng(seed)
     if len(frame) > SAMPLE_ROWS:
         frame = frame.iloc[np.sort(rng.choice(len(frame), SAMPLE_ROWS, replace=False))]
     frame = frame.reset_index(drop=True)
-    tell = progress or (lambda _: None)
     shares = _shares(frame, limit, seed)
     tell(1 / (SHUFFLES + 1))
     shuffled = np.zeros(limit)
