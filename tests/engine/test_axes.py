@@ -129,4 +129,23 @@ def test_the_analysis_reports_its_fits_and_stops_when_told() -> None:
         raise Stop
 
     with pytest.raises(Stop):
-        default_ncp(factor_table(500, 4), progress=stop)
+        default_ncp(factor_table(500, 4, seed=1), progress=stop)
+
+
+def test_a_table_seen_again_is_not_analysed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    fits: list[int] = []
+    real = projection.fit_projection
+
+    def counting(frame: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        fits.append(len(frame))
+        return real(frame, *args, **kwargs)
+
+    monkeypatch.setattr(axes_module, "fit_projection", counting)
+    table = factor_table(400, 4, seed=2)
+    assert default_ncp(table) == 4 and len(fits) == SHUFFLES + 1
+    assert default_ncp(table.copy()) == 4 and len(fits) == SHUFFLES + 1  # remembered
+    changed = table.copy()
+    moved = changed["f0_0"].to_numpy(copy=True)
+    moved[0] += 1.0
+    changed["f0_0"] = moved
+    assert default_ncp(changed) == 4 and len(fits) == 2 * (SHUFFLES + 1)  # another table
