@@ -561,16 +561,17 @@ def fit_table(
     weights = codec.encoded_weights(column_weights, left_out=reduced_names)
     report("prepare", 1.0)
 
+    start = 0.0  # where the projection's own progress begins in the "project" stage
     if ncp is not None:
         axes = ncp
     elif axes_rule:
         # Seeded apart from the run: the count is the table's, the same for every run seed.
         # Its six fits (a quarter more time on a 50,000-row table of 750 one-hot dimensions)
         # report progress, and a cancellation stops them.
-        axes = default_ncp(projected_frame, progress=lambda part: report("project", 0.2 * part))
+        start = 0.2
+        axes = default_ncp(projected_frame, progress=lambda part: report("project", start * part))
     else:
         axes = MOST_AXES
-    start = 0.2 if ncp is None and axes_rule else 0.0
     projection, coords = fit_transform_projection(
         projected_frame,
         axes,

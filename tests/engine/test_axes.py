@@ -99,7 +99,9 @@ def test_an_all_categorical_table_is_analysed_too() -> None:
     assert FEWEST_AXES <= default_ncp(table) <= MOST_AXES
 
 
-def test_the_analysis_fits_on_at_most_the_sample_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def fitted_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The row count of every frame the analysis fits, in order."""
     seen: list[int] = []
     real = projection.fit_projection
 
@@ -108,6 +110,11 @@ def test_the_analysis_fits_on_at_most_the_sample_rows(monkeypatch: pytest.Monkey
         return real(frame, *args, **kwargs)
 
     monkeypatch.setattr(axes_module, "fit_projection", counting)
+    return seen
+
+
+def test_the_analysis_fits_on_at_most_the_sample_rows(fitted_rows: list[int]) -> None:
+    seen = fitted_rows
     assert default_ncp(factor_table(SAMPLE_ROWS + 5_000, 4)) == 4
     assert seen and max(seen) == SAMPLE_ROWS
 
@@ -132,15 +139,8 @@ def test_the_analysis_reports_its_fits_and_stops_when_told() -> None:
         default_ncp(factor_table(500, 4, seed=1), progress=stop)
 
 
-def test_a_table_seen_again_is_not_analysed_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    fits: list[int] = []
-    real = projection.fit_projection
-
-    def counting(frame: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
-        fits.append(len(frame))
-        return real(frame, *args, **kwargs)
-
-    monkeypatch.setattr(axes_module, "fit_projection", counting)
+def test_a_table_seen_again_is_not_analysed_again(fitted_rows: list[int]) -> None:
+    fits = fitted_rows
     table = factor_table(400, 4, seed=2)
     assert default_ncp(table) == 4 and len(fits) == SHUFFLES + 1
     assert default_ncp(table.copy()) == 4 and len(fits) == SHUFFLES + 1  # remembered
